@@ -1,0 +1,9 @@
+/**
+ * @module php-session-engine
+ * A faithful TypeScript port of PHP 8.2's session engine (ext/session).
+ */
+export * from './value.ts';
+export * from './errors.ts';
+export type * from './handler.ts';
+export type * from './serializer.ts';
+export { Registry, MAX_REGISTRY_ENTRIES } from './registry.ts';

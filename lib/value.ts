@@ -1,0 +1,491 @@
+/**
+ * @module value
+ * The PHP value model: every value that can appear in PHP session data, lossless both ways.
+ *
+ * | PHP            | TypeScript                                                           |
+ * | -------------- | -------------------------------------------------------------------- |
+ * | null           | `null`                                                               |
+ * | bool           | `boolean`                                                            |
+ * | int            | `number` (a safe integer) or `bigint` (outside ±(2^53−1), int64 only) |
+ * | float          | `number` that is not an integer, or {@link PhpFloat} for integral floats (`d:1;`, `d:-0;`) |
+ * | string         | `string` when the bytes are valid UTF-8, else {@link PhpBytes}        |
+ * | array          | {@link PhpArray} (ordered map, PHP key normalisation)                |
+ * | object         | {@link PhpObject} (class name, properties with mangled names)        |
+ * | Serializable   | {@link PhpSerializable} (`C:` payload kept verbatim)                 |
+ * | enum case      | {@link PhpEnum}                                                      |
+ *
+ * PHP references (`&`, `R:` on the wire) are {@link PhpReference} boxes stored inside arrays and
+ * objects; `get()` reads through them and `set()` writes through them, as PHP does.
+ */
+
+/** Largest and smallest PHP int (64-bit builds). */
+export const PHP_INT_MAX = 9223372036854775807n;
+export const PHP_INT_MIN = -9223372036854775808n;
+
+/** A PHP string that is not valid UTF-8: raw bytes, kept exactly. */
+export class PhpBytes {
+  readonly bytes: Uint8Array;
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
+  /** The bytes as a Latin-1 string (one char per byte), handy for comparisons and map keys. */
+  toBinaryString(): string {
+    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString(
+      'latin1',
+    );
+  }
+  equals(other: PhpBytes): boolean {
+    return Buffer.compare(this.bytes, other.bytes) === 0;
+  }
+  toString(): string {
+    return Buffer.from(this.bytes).toString('utf8');
+  }
+}
+
+/** A PHP float whose value is integral (`1.0`, `-0.0`, `1.0E+25`), which a plain number would turn into an int. */
+export class PhpFloat {
+  readonly value: number;
+  constructor(value: number) {
+    this.value = value;
+  }
+  valueOf(): number {
+    return this.value;
+  }
+}
+
+/** A PHP reference (`$b = &$a`): one slot shared by several array elements or properties. */
+export class PhpReference {
+  value: PhpValue;
+  constructor(value: PhpValue) {
+    this.value = value;
+  }
+}
+
+/** A PHP enum case (`E:7:"Foo:Bar";`). Two cases with the same names are the same PHP value. */
+export class PhpEnum {
+  readonly className: string;
+  readonly caseName: string;
+  constructor(className: string, caseName: string) {
+    this.className = className;
+    this.caseName = caseName;
+  }
+}
+
+/** An object of a class implementing Serializable (`C:` on the wire); its payload is kept verbatim. */
+export class PhpSerializable {
+  readonly className: string;
+  readonly data: string | PhpBytes;
+  constructor(className: string, data: string | PhpBytes) {
+    this.className = className;
+    this.data = data;
+  }
+}
+
+/** Property visibility, as PHP mangles it in serialized names. */
+export type Visibility = 'public' | 'protected' | 'private';
+
+/** Any PHP value. */
+export type PhpValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | PhpBytes
+  | PhpFloat
+  | PhpArray
+  | PhpObject
+  | PhpSerializable
+  | PhpEnum;
+
+/** An array key: an int (number, or bigint outside the safe range) or a string (UTF-8 or bytes). */
+export type PhpKey = number | bigint | string | PhpBytes;
+
+/** Plain JS input accepted by {@link PhpArray.from} and {@link toPhp}. */
+export type JsInput =
+  | PhpValue
+  | PhpReference
+  | undefined
+  | readonly JsInput[]
+  | ReadonlyMap<PhpKey, JsInput>
+  | { readonly [key: string]: JsInput };
+
+// A JS string decoded from valid UTF-8 never holds a lone surrogate, so this prefix cannot clash
+// with a real string key; it marks the internal map key of a binary (non-UTF-8) string key.
+const BYTES_KEY_PREFIX = '\uD800';
+
+type MapKey = number | bigint | string;
+
+interface Entry {
+  key: PhpKey;
+  value: PhpValue | PhpReference;
+}
+
+const INT_KEY_RE = /^(?:0|-?[1-9][0-9]*)$/;
+
+/** Normalises a JS integer: a bigint in the safe range becomes a number. */
+export function normalizeInt(n: number | bigint): number | bigint {
+  if (typeof n === 'bigint' && n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)) {
+    return Number(n);
+  }
+  return n;
+}
+
+/**
+ * PHP's array key normalisation (ZEND_HANDLE_NUMERIC_STR): a string that is a canonical decimal
+ * int within the 64-bit range becomes that int; `"05"`, `"+5"`, `"-0"`, `"1.5"` stay strings.
+ */
+export function normalizeKey(key: PhpKey | boolean | null): PhpKey {
+  if (typeof key === 'string') {
+    if (key.length <= 20 && INT_KEY_RE.test(key)) {
+      const big = BigInt(key);
+      if (big >= PHP_INT_MIN && big <= PHP_INT_MAX) return normalizeInt(big);
+    }
+    return key;
+  }
+  if (typeof key === 'number') {
+    if (!Number.isSafeInteger(key)) {
+      throw new TypeError(`PHP array keys must be integers or strings, got ${key}`);
+    }
+    return key === 0 ? 0 : key; // fold -0
+  }
+  if (typeof key === 'bigint') {
+    if (key < PHP_INT_MIN || key > PHP_INT_MAX) {
+      throw new RangeError(`PHP int key out of 64-bit range: ${key}`);
+    }
+    return normalizeInt(key);
+  }
+  if (typeof key === 'boolean') return key ? 1 : 0;
+  if (key === null) return '';
+  return key;
+}
+
+function mapKey(key: PhpKey): MapKey {
+  if (key instanceof PhpBytes) return BYTES_KEY_PREFIX + key.toBinaryString();
+  return key;
+}
+
+/**
+ * A PHP array: an ordered map with int and string keys. Insertion order is kept; setting an
+ * existing key keeps its position. Keys are normalised as PHP does (`"5"` → `5`) unless set with
+ * {@link PhpArray.setExact}. Plain data only: `__proto__` and `constructor` are ordinary keys.
+ */
+export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
+  #map = new Map<MapKey, Entry>();
+  #nextIndex = 0;
+
+  /** Builds an array from a JS array, Map, plain object or iterable of pairs (recursively). */
+  static from(input: JsInput | Iterable<readonly [PhpKey, JsInput]>): PhpArray {
+    if (input instanceof PhpArray) return input;
+    const out = new PhpArray();
+    if (Array.isArray(input)) {
+      for (const v of input) out.push(toPhp(v as JsInput));
+    } else if (input instanceof Map) {
+      for (const [k, v] of input as ReadonlyMap<PhpKey, JsInput>) out.set(k, toPhp(v));
+    } else if (input !== null && typeof input === 'object' && Symbol.iterator in input) {
+      for (const [k, v] of input as Iterable<readonly [PhpKey, JsInput]>) out.set(k, toPhp(v));
+    } else if (input !== null && typeof input === 'object' && isPlainObject(input)) {
+      for (const k of Object.keys(input)) {
+        out.set(k, toPhp((input as { [key: string]: JsInput })[k]));
+      }
+    } else {
+      throw new TypeError('PhpArray.from() takes an array, a Map, a plain object or pairs');
+    }
+    return out;
+  }
+
+  /** Number of elements (PHP count()). */
+  get size(): number {
+    return this.#map.size;
+  }
+
+  /** The key the next push() will use (PHP's nNextFreeElement). */
+  get nextIndex(): number {
+    return this.#nextIndex;
+  }
+
+  has(key: PhpKey): boolean {
+    return this.#map.has(mapKey(normalizeKey(key)));
+  }
+
+  /** The value at key (read through references), or undefined when absent. */
+  get(key: PhpKey): PhpValue | undefined {
+    return this.getExact(normalizeKey(key));
+  }
+
+  /** Like get() but without key normalisation (for string keys such as "5" kept by session decoding). */
+  getExact(key: PhpKey): PhpValue | undefined {
+    const e = this.#map.get(mapKey(key));
+    if (e === undefined) return undefined;
+    return e.value instanceof PhpReference ? e.value.value : e.value;
+  }
+
+  /** The stored slot: a value or the PhpReference box shared with other slots. */
+  getSlot(key: PhpKey): PhpValue | PhpReference | undefined {
+    return this.#map.get(mapKey(key))?.value;
+  }
+
+  /** Sets key to value (normalising the key). Writing to a reference slot writes through it. */
+  set(key: PhpKey, value: PhpValue | PhpReference): this {
+    return this.setExact(normalizeKey(key), value);
+  }
+
+  /** Sets without normalising a string key: `"5"` stays a string key (PHP session decoding does this). */
+  setExact(key: PhpKey, value: PhpValue | PhpReference): this {
+    if (typeof key === 'string' || key instanceof PhpBytes) {
+      // keep as given
+    } else {
+      key = normalizeKey(key);
+    }
+    const mk = mapKey(key);
+    const existing = this.#map.get(mk);
+    if (existing !== undefined) {
+      if (existing.value instanceof PhpReference && !(value instanceof PhpReference)) {
+        existing.value.value = value;
+      } else {
+        existing.value = value;
+      }
+      return this;
+    }
+    this.#map.set(mk, { key, value });
+    if (typeof key === 'number' && key >= this.#nextIndex) {
+      this.#nextIndex = key + 1;
+    } else if (typeof key === 'bigint' && key >= BigInt(this.#nextIndex)) {
+      this.#nextIndex = key === PHP_INT_MAX ? Number.MAX_SAFE_INTEGER : Number(key) + 1;
+    }
+    return this;
+  }
+
+  /** Replaces the slot itself (breaking a reference) rather than writing through it. */
+  setSlot(key: PhpKey, value: PhpValue | PhpReference): this {
+    const k = normalizeKey(key);
+    const e = this.#map.get(mapKey(k));
+    if (e !== undefined) e.value = value;
+    else this.setExact(k, value);
+    return this;
+  }
+
+  /** Appends with the next integer key (PHP `$a[] = v`); returns the key used. */
+  push(value: PhpValue | PhpReference): number {
+    const k = this.#nextIndex;
+    this.setExact(k, value);
+    return k;
+  }
+
+  delete(key: PhpKey): boolean {
+    return this.#map.delete(mapKey(normalizeKey(key)));
+  }
+
+  /** Deletes without key normalisation. */
+  deleteExact(key: PhpKey): boolean {
+    return this.#map.delete(mapKey(key));
+  }
+
+  clear(): void {
+    this.#map.clear();
+    this.#nextIndex = 0;
+  }
+
+  *keys(): IterableIterator<PhpKey> {
+    for (const e of this.#map.values()) yield e.key;
+  }
+
+  *values(): IterableIterator<PhpValue> {
+    for (const e of this.#map.values()) {
+      yield e.value instanceof PhpReference ? e.value.value : e.value;
+    }
+  }
+
+  *entries(): IterableIterator<[PhpKey, PhpValue]> {
+    for (const e of this.#map.values()) {
+      yield [e.key, e.value instanceof PhpReference ? e.value.value : e.value];
+    }
+  }
+
+  /** Entries with their raw slots (PhpReference boxes not unwrapped): what serialize() walks. */
+  *slots(): IterableIterator<[PhpKey, PhpValue | PhpReference]> {
+    for (const e of this.#map.values()) yield [e.key, e.value];
+  }
+
+  [Symbol.iterator](): IterableIterator<[PhpKey, PhpValue]> {
+    return this.entries();
+  }
+
+  /** A shallow copy (PHP array assignment copies; references stay shared, as in PHP). */
+  clone(): PhpArray {
+    const out = new PhpArray();
+    for (const e of this.#map.values()) out.setExact(e.key, e.value);
+    out.#nextIndex = this.#nextIndex;
+    return out;
+  }
+
+  /**
+   * Converts to plain JS: a list (array) when the keys are exactly 0..n-1 in order, else an object
+   * with a null prototype. Objects become `{ __class, ...props }`; see {@link toJs}.
+   */
+  toJS(): unknown {
+    return toJs(this);
+  }
+}
+
+/** A PHP object: class name and ordered properties keyed by their serialized (mangled) names. */
+export class PhpObject {
+  className: string;
+  /** Properties keyed exactly as on the wire: `name`, `\0*\0name` (protected), `\0Class\0name` (private). */
+  readonly properties: PhpArray;
+
+  constructor(className = 'stdClass', properties?: PhpArray | Record<string, JsInput>) {
+    this.className = className;
+    this.properties = properties === undefined ? new PhpArray() : PhpArray.from(properties);
+  }
+
+  /** Mangled name of a property: PHP's zend_mangle_property_name. */
+  static mangle(name: string, visibility: Visibility = 'public', declaringClass?: string): string {
+    if (visibility === 'public') return name;
+    if (visibility === 'protected') return `\0*\0${name}`;
+    return `\0${declaringClass ?? ''}\0${name}`;
+  }
+
+  /** Splits a mangled name into its visibility, declaring class and bare name. */
+  static unmangle(mangled: string): { name: string; visibility: Visibility; declaringClass?: string } {
+    if (mangled.length > 0 && mangled.charCodeAt(0) === 0) {
+      const end = mangled.indexOf('\0', 1);
+      if (end > 0) {
+        const cls = mangled.slice(1, end);
+        const name = mangled.slice(end + 1);
+        if (cls === '*') return { name, visibility: 'protected' };
+        return { name, visibility: 'private', declaringClass: cls };
+      }
+    }
+    return { name: mangled, visibility: 'public' };
+  }
+
+  /** Reads a property by bare name, whatever its visibility. */
+  get(name: string): PhpValue | undefined {
+    for (const [k, v] of this.properties) {
+      if (typeof k === 'string' && PhpObject.unmangle(k).name === name) return v;
+    }
+    return undefined;
+  }
+
+  /** Sets a property (public unless told otherwise); an existing property of that name keeps its visibility. */
+  set(name: string, value: PhpValue, visibility?: Visibility, declaringClass?: string): this {
+    if (visibility === undefined) {
+      for (const k of this.properties.keys()) {
+        if (typeof k === 'string' && PhpObject.unmangle(k).name === name) {
+          this.properties.setExact(k, value);
+          return this;
+        }
+      }
+      visibility = 'public';
+    }
+    this.properties.setExact(
+      PhpObject.mangle(name, visibility, declaringClass ?? this.className),
+      value,
+    );
+    return this;
+  }
+}
+
+function isPlainObject(v: object): boolean {
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Converts plain JS input to a PHP value: arrays, Maps and plain objects become PhpArray;
+ * `undefined` becomes null; PHP value classes pass through.
+ */
+export function toPhp(input: JsInput): PhpValue {
+  if (input === undefined || input === null) return null;
+  switch (typeof input) {
+    case 'boolean':
+    case 'string':
+      return input;
+    case 'number':
+      return input;
+    case 'bigint':
+      return normalizeInt(input);
+    default:
+      break;
+  }
+  if (
+    input instanceof PhpArray ||
+    input instanceof PhpObject ||
+    input instanceof PhpBytes ||
+    input instanceof PhpFloat ||
+    input instanceof PhpEnum ||
+    input instanceof PhpSerializable
+  ) {
+    return input;
+  }
+  if (input instanceof PhpReference) return input.value;
+  if (input instanceof Uint8Array) return new PhpBytes(input);
+  return PhpArray.from(input);
+}
+
+/**
+ * Converts a PHP value to plain JS for convenience (lossy: float/int distinction, references and
+ * visibility are dropped). Arrays with keys 0..n-1 become JS arrays, other arrays null-prototype
+ * objects, objects `{ __class: name, ...props }` with bare property names.
+ */
+export function toJs(value: PhpValue, seen = new Set<object>()): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof PhpFloat) return value.value;
+  if (value instanceof PhpBytes) return value.bytes;
+  if (value instanceof PhpEnum) return `${value.className}::${value.caseName}`;
+  if (value instanceof PhpSerializable) return { __class: value.className, __data: value.data };
+  if (seen.has(value)) return undefined;
+  seen.add(value);
+  try {
+    if (value instanceof PhpArray) {
+      let i = 0;
+      let isList = true;
+      for (const k of value.keys()) {
+        if (k !== i++) {
+          isList = false;
+          break;
+        }
+      }
+      if (isList) return [...value.values()].map((v) => toJs(v, seen));
+      const out = Object.create(null) as Record<string, unknown>;
+      for (const [k, v] of value) {
+        out[k instanceof PhpBytes ? k.toBinaryString() : String(k)] = toJs(v, seen);
+      }
+      return out;
+    }
+    const out = Object.create(null) as Record<string, unknown>;
+    out['__class'] = value.className;
+    for (const [k, v] of value.properties) {
+      const name = typeof k === 'string' ? PhpObject.unmangle(k).name : String(k);
+      out[name] = toJs(v, seen);
+    }
+    return out;
+  } finally {
+    seen.delete(value);
+  }
+}
+
+/** PHP's type name of a value, as gettype()/zend_zval_type_name word it (`int`, `float`, `string`, ...). */
+export function phpTypeName(value: PhpValue | undefined): string {
+  if (value === null || value === undefined) return 'null';
+  switch (typeof value) {
+    case 'boolean':
+      return 'bool';
+    case 'number':
+      return Number.isSafeInteger(value) ? 'int' : 'float';
+    case 'bigint':
+      return 'int';
+    case 'string':
+      return 'string';
+    default:
+      break;
+  }
+  if (value instanceof PhpFloat) return 'float';
+  if (value instanceof PhpBytes) return 'string';
+  if (value instanceof PhpArray) return 'array';
+  if (value instanceof PhpObject || value instanceof PhpSerializable || value instanceof PhpEnum) {
+    return value.className;
+  }
+  return 'mixed';
+}
