@@ -73,17 +73,16 @@ export interface RunResult {
  */
 export function runPhp(
   code: string,
-  opts: { ini?: Record<string, string>; extensions?: string[]; stdin?: Uint8Array | string; timeoutMs?: number; binary?: 'php' | 'php-cgi'; env?: Record<string, string> } = {},
+  opts: { ini?: Record<string, string>; extensions?: string[]; stdin?: Uint8Array | string; timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<RunResult> {
-  const bin = which(opts.binary ?? 'php');
-  if (bin === null) return Promise.reject(new Error(`${opts.binary ?? 'php'} not found`));
+  const bin = which('php');
+  if (bin === null) return Promise.reject(new Error('php not found'));
   const args = ['-n'];
   for (const ext of opts.extensions ?? []) args.push('-d', `extension=${ext}`);
   for (const [k, v] of Object.entries(opts.ini ?? {})) args.push('-d', `${k}=${v}`);
-  if (opts.binary === 'php-cgi') args.push('-q');
   args.push('-r', code);
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, opts.binary === 'php-cgi' ? args.filter((a) => a !== '-r') : args, {
+    const child = spawn(bin, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...(opts.env ?? {}) },
       timeout: opts.timeoutMs ?? 60_000,
