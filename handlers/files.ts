@@ -1,0 +1,592 @@
+/**
+ * @module handlers/files
+ * The `files` save handler: PHP 8.2's mod_files (ext/session/mod_files.c, php-src 8.2.32), ported.
+ *
+ * Same bytes and places on disk as PHP: `session.save_path` as `[N;[MODE;]]DIR`, one directory level
+ * per leading id character, `sess_<id>` files created at read time with O_CREAT|O_RDWR|O_NOFOLLOW and
+ * the configured mode, written in place (truncated first when the data shrinks), an exclusive lock
+ * from read to close that PHP's own flock(LOCK_EX) honours, and GC by mtime. Warning texts are PHP's.
+ *
+ * Differences, all on the safe side: the id is checked against PHP's character set before *every*
+ * path is built (PHP skips the check in destroy/validate/update_timestamp), timestamps are updated
+ * with lutimes (never through a symlink), and lock waits never block a thread (see lib/locks.ts).
+ *
+ * Library directives (php.ini): `session_engine.files_lock` (flock|lockfile|none),
+ * `session_engine.files_lock_timeout` (ms, 0 = wait forever), `session_engine.files_gc_hashed`.
+ */
+import * as fs from 'node:fs';
+import fg from 'fast-glob';
+import type { SaveHandler, SaveHandlerContext, SaveHandlerModule, ModuleIniEntry } from '../lib/handler.ts';
+import { acquireSessionLock, FILES_LOCK_MODES, type FilesLockMode, type HeldLock } from '../lib/locks.ts';
+
+/** PHP's MAXPATHLEN on Linux. */
+const MAXPATHLEN = 4096;
+/** PHP's PS_MAX_SID_LENGTH. */
+const MAX_SID_LENGTH = 256;
+const FILE_PREFIX = 'sess_';
+
+const { O_CREAT, O_RDWR, O_NOFOLLOW } = fs.constants;
+
+/** Warning texts, byte-identical to mod_files.c's. */
+export const FILES_MESSAGES = {
+  FIRST_PARAM_INVALID: 'The first parameter in session.save_path is invalid',
+  SECOND_PARAM_INVALID: 'The second parameter in session.save_path is invalid',
+  ILLEGAL_ID:
+    'Session ID is too long or contains illegal characters. Only the A-Z, a-z, 0-9, "-", and "," characters are allowed',
+  PATH_CREATE_FAILED: `Failed to create session data file path. Too short session ID, invalid save_path or path length exceeds ${MAXPATHLEN} characters`,
+  NOT_YOUR_UID: 'Session data file is not created by your uid',
+  SHORT_READ: 'Read returned less bytes than requested',
+  SHORT_WRITE: 'Write wrote less bytes than requested',
+  openFailed: (path: string, e: Errno) => `open(${path}, O_RDWR) failed: ${e.text} (${e.errno})`,
+  readFailed: (e: Errno) => `Read failed: ${e.text} (${e.errno})`,
+  writeFailed: (e: Errno) => `Write failed: ${e.text} (${e.errno})`,
+  opendirFailed: (dir: string, e: Errno) => `ps_files_cleanup_dir: opendir(${dir}) failed: ${e.text} (${e.errno})`,
+  dirnameTooLong: (dir: string) => `ps_files_cleanup_dir: dirname(${dir}) is too long`,
+} as const;
+
+/** glibc's strerror() texts for the errnos file operations can meet (PHP prints these). */
+const STRERROR: Record<string, readonly [number, string]> = {
+  EPERM: [1, 'Operation not permitted'],
+  ENOENT: [2, 'No such file or directory'],
+  EINTR: [4, 'Interrupted system call'],
+  EIO: [5, 'Input/output error'],
+  ENXIO: [6, 'No such device or address'],
+  EBADF: [9, 'Bad file descriptor'],
+  EAGAIN: [11, 'Resource temporarily unavailable'],
+  ENOMEM: [12, 'Cannot allocate memory'],
+  EACCES: [13, 'Permission denied'],
+  EBUSY: [16, 'Device or resource busy'],
+  EEXIST: [17, 'File exists'],
+  EXDEV: [18, 'Invalid cross-device link'],
+  ENODEV: [19, 'No such device'],
+  ENOTDIR: [20, 'Not a directory'],
+  EISDIR: [21, 'Is a directory'],
+  EINVAL: [22, 'Invalid argument'],
+  ENFILE: [23, 'Too many open files in system'],
+  EMFILE: [24, 'Too many open files'],
+  ETXTBSY: [26, 'Text file busy'],
+  EFBIG: [27, 'File too large'],
+  ENOSPC: [28, 'No space left on device'],
+  ESPIPE: [29, 'Illegal seek'],
+  EROFS: [30, 'Read-only file system'],
+  EMLINK: [31, 'Too many links'],
+  ENAMETOOLONG: [36, 'File name too long'],
+  ENOLCK: [37, 'No locks available'],
+  ELOOP: [40, 'Too many levels of symbolic links'],
+  EOVERFLOW: [75, 'Value too large for defined data type'],
+  EOPNOTSUPP: [95, 'Operation not supported'],
+  ESTALE: [116, 'Stale file handle'],
+  EDQUOT: [122, 'Disk quota exceeded'],
+};
+
+interface Errno {
+  errno: number;
+  text: string;
+}
+
+/** errno and strerror() text of a Node fs error, as PHP would print them. */
+function errnoOf(err: unknown): Errno {
+  const e = err as NodeJS.ErrnoException;
+  const known = e.code === undefined ? undefined : STRERROR[e.code];
+  if (known !== undefined) return { errno: known[0], text: known[1] };
+  const n = typeof e.errno === 'number' ? Math.abs(e.errno) : 0;
+  return { errno: n, text: e.code ?? String(e.message) };
+}
+
+/** Result of parsing `session.save_path` (PS_OPEN_FUNC(files)). */
+export interface FilesSavePath {
+  /** Directory levels; Infinity stands for PHP's wrapped negative depth (every path build fails). */
+  dirDepth: number;
+  fileMode: number;
+  basedir: string;
+}
+
+const SPACE = new Set([' ', '\t', '\n', '\v', '\f', '\r']);
+
+/** C strtol(): leading space, sign, digits in `base`; no digits → 0; overflow → 'ERANGE'. */
+function strtol(s: string, base: 8 | 10): bigint | 'ERANGE' {
+  let i = 0;
+  while (i < s.length && SPACE.has(s[i]!)) i++;
+  let neg = false;
+  if (s[i] === '+' || s[i] === '-') {
+    neg = s[i] === '-';
+    i++;
+  }
+  let v = 0n;
+  const b = BigInt(base);
+  for (; i < s.length; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d >= base) break;
+    v = v * b + BigInt(d);
+  }
+  if (neg) v = -v;
+  if (v > 0x7fffffffffffffffn || v < -0x8000000000000000n) return 'ERANGE';
+  return v;
+}
+
+/** The temporary directory PHP uses for an empty save_path (php_get_temporary_directory). */
+export function phpTempDir(sysTempDir: string | undefined): string {
+  if (sysTempDir !== undefined && sysTempDir.length >= 1) {
+    if (sysTempDir.length >= 2 && sysTempDir.endsWith('/')) return sysTempDir.slice(0, -1);
+    if (!sysTempDir.endsWith('/')) return sysTempDir;
+  }
+  const env = process.env['TMPDIR'];
+  if (env !== undefined && env !== '') return env.endsWith('/') ? env.slice(0, -1) : env;
+  return '/tmp';
+}
+
+/**
+ * Parses a files save_path as PHP does: `DIR`, `N;DIR` or `N;MODE;DIR` (the directory keeps any
+ * further `;`). Returns the warning text PHP gives for an invalid N or MODE.
+ */
+export function parseFilesSavePath(savePath: string, sysTempDir?: string): FilesSavePath | { error: string } {
+  const raw = savePath === '' ? phpTempDir(sysTempDir) : savePath;
+  const parts: string[] = [];
+  let rest = raw;
+  let semi = rest.indexOf(';');
+  while (semi >= 0 && parts.length < 2) {
+    parts.push(rest.slice(0, semi));
+    rest = rest.slice(semi + 1);
+    semi = parts.length < 2 ? rest.indexOf(';') : -1;
+  }
+  parts.push(rest);
+  let dirDepth = 0;
+  let fileMode = 0o600;
+  if (parts.length > 1) {
+    const d = strtol(parts[0]!, 10);
+    if (d === 'ERANGE') return { error: FILES_MESSAGES.FIRST_PARAM_INVALID };
+    // PHP casts to size_t: a negative depth becomes huge, so no path can ever be built.
+    dirDepth = d < 0n ? Infinity : d > BigInt(MAXPATHLEN) ? Infinity : Number(d);
+  }
+  if (parts.length > 2) {
+    const m = strtol(parts[1]!, 8);
+    if (m === 'ERANGE') return { error: FILES_MESSAGES.SECOND_PARAM_INVALID };
+    const asInt = BigInt.asIntN(32, m); // PHP stores it in an int
+    if (asInt < 0n || asInt > 0o7777n) return { error: FILES_MESSAGES.SECOND_PARAM_INVALID };
+    fileMode = Number(asInt);
+  }
+  return { dirDepth, fileMode, basedir: parts[parts.length - 1]! };
+}
+
+/** php_session_valid_key(): 1…256 characters from `[A-Za-z0-9,-]`. */
+export function isValidSessionKey(id: string): boolean {
+  return id.length >= 1 && id.length <= MAX_SID_LENGTH && /^[A-Za-z0-9,-]+$/.test(id);
+}
+
+/**
+ * `<basedir>/<id[0]>/…/<id[N-1]>/sess_<id>`, or null when PHP's ps_files_path_create would fail
+ * (id not longer than the depth, or the path would not fit MAXPATHLEN).
+ */
+export function sessionFilePath(basedir: string, dirDepth: number, id: string): string | null {
+  if (id.length <= dirDepth) return null;
+  const need = Buffer.byteLength(basedir) + 2 * dirDepth + Buffer.byteLength(id) + 5 + FILE_PREFIX.length + 1;
+  if (need > MAXPATHLEN) return null;
+  let p = `${basedir}/`;
+  for (let i = 0; i < dirDepth; i++) p += `${id[i]}/`;
+  return p + FILE_PREFIX + id;
+}
+
+/** Progress of a GC pass, reported every {@link GC_PROGRESS_EVERY} entries and at the end. */
+export interface FilesGcProgress {
+  /** Directory entries looked at so far. */
+  scanned: number;
+  /** Session files deleted (counted as PHP counts them) so far. */
+  deleted: number;
+  /** True on the last report. */
+  done: boolean;
+}
+
+export const GC_PROGRESS_EVERY = 10_000;
+
+export interface FilesGcOptions {
+  /** Levels of hashed subdirectories to walk (0 = PHP's flat directory). */
+  dirDepth?: number;
+  /** Current time in ms (PHP uses the wall clock). */
+  now?: number;
+  onProgress?: (p: FilesGcProgress) => void;
+  /** Receives PHP's notices (opendir failure). */
+  notice?: (message: string) => void;
+}
+
+/** Entries handled between yields to the event loop. */
+const GC_BATCH = 512;
+
+/**
+ * Deletes `sess_*` entries under `basedir` whose mtime is more than `maxLifetime` seconds old, as
+ * ps_files_cleanup_dir() does: the count includes entries whose unlink failed. Streams the
+ * directory listing (memory stays flat however many files there are) and yields to the event loop
+ * every few hundred entries. Returns -1 when the directory cannot be opened.
+ */
+export async function collectGarbage(basedir: string, maxLifetime: number, opts: FilesGcOptions = {}): Promise<number> {
+  const depth = opts.dirDepth ?? 0;
+  if (Buffer.byteLength(basedir) >= MAXPATHLEN) {
+    opts.notice?.(FILES_MESSAGES.dirnameTooLong(basedir));
+    return -1;
+  }
+  const nowSec = Math.floor((opts.now ?? Date.now()) / 1000);
+  let scanned = 0;
+  let deleted = 0;
+  const visit = (path: string, name: string): void => {
+    scanned++;
+    if (!name.startsWith(FILE_PREFIX)) return;
+    if (Buffer.byteLength(path) >= MAXPATHLEN) return;
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(path, { throwIfNoEntry: false });
+    } catch {
+      st = undefined;
+    }
+    if (st === undefined) return;
+    if (nowSec - Math.floor(st.mtimeMs / 1000) > maxLifetime) {
+      try {
+        fs.unlinkSync(path);
+      } catch {
+        // PHP counts the entry even when unlink fails.
+      }
+      deleted++;
+    }
+  };
+  const tick = async (): Promise<void> => {
+    if (scanned % GC_BATCH === 0) await new Promise<void>((r) => setImmediate(r));
+    if (scanned % GC_PROGRESS_EVERY === 0) opts.onProgress?.({ scanned, deleted, done: false });
+  };
+
+  if (depth === 0) {
+    let dir: fs.Dir;
+    try {
+      dir = await fs.promises.opendir(basedir, { bufferSize: 256 });
+    } catch (err) {
+      opts.notice?.(FILES_MESSAGES.opendirFailed(basedir, errnoOf(err)));
+      return -1;
+    }
+    for await (const entry of dir) {
+      visit(`${basedir}/${entry.name}`, entry.name);
+      await tick();
+    }
+  } else {
+    try {
+      fs.accessSync(basedir);
+    } catch (err) {
+      opts.notice?.(FILES_MESSAGES.opendirFailed(basedir, errnoOf(err)));
+      return -1;
+    }
+    // One single-character directory per level, as the path builder makes them.
+    const pattern = `${'[0-9A-Za-z,-]/'.repeat(depth)}${FILE_PREFIX}*`;
+    const stream = fg.stream(pattern, {
+      cwd: basedir,
+      onlyFiles: false,
+      followSymbolicLinks: false,
+      dot: false,
+      deep: depth + 1,
+      suppressErrors: true,
+    });
+    for await (const rel of stream) {
+      const relPath = String(rel);
+      visit(`${basedir}/${relPath}`, relPath.slice(relPath.lastIndexOf('/') + 1));
+      await tick();
+    }
+  }
+  opts.onProgress?.({ scanned, deleted, done: true });
+  return deleted;
+}
+
+function iniBool(v: string | undefined): boolean {
+  if (v === undefined) return false;
+  const s = v.trim().toLowerCase();
+  return s === '1' || s === 'on' || s === 'yes' || s === 'true' || (/^[+-]?\d+/.test(s) && parseInt(s, 10) !== 0);
+}
+
+function lockModeOf(v: string | undefined): FilesLockMode {
+  const s = (v ?? 'flock').trim().toLowerCase();
+  return (FILES_LOCK_MODES as readonly string[]).includes(s) ? (s as FilesLockMode) : 'flock';
+}
+
+/** Options of {@link createFilesModule} that cannot be expressed as ini values. */
+export interface FilesModuleOptions {
+  /** Called during GC with progress counts. */
+  onGcProgress?: (p: FilesGcProgress) => void;
+}
+
+/** One open `files` storage (PHP's ps_files struct plus the held lock). */
+export class FilesSaveHandler implements SaveHandler {
+  readonly name = 'files';
+  readonly #ctx: SaveHandlerContext;
+  readonly #options: FilesModuleOptions;
+  #opened = false;
+  #fd = -1;
+  #lastKey: string | null = null;
+  #basedir = '';
+  #dirDepth = 0;
+  #fileMode = 0o600;
+  #stSize = 0;
+  #lock: HeldLock | null = null;
+
+  constructor(ctx: SaveHandlerContext, options: FilesModuleOptions = {}) {
+    this.#ctx = ctx;
+    this.#options = options;
+  }
+
+  /** Port of PS_OPEN_FUNC(files): parses the save path; nothing on disk is touched yet. */
+  async open(savePath: string): Promise<boolean> {
+    const parsed = parseFilesSavePath(savePath, this.#ctx.ini('sys_temp_dir'));
+    if ('error' in parsed) {
+      this.#ctx.diagnostic('E_WARNING', parsed.error, true);
+      return false;
+    }
+    if (this.#opened) await this.#closeFile();
+    this.#opened = true;
+    this.#lastKey = null;
+    this.#basedir = parsed.basedir;
+    this.#dirDepth = parsed.dirDepth;
+    this.#fileMode = parsed.fileMode;
+    return true;
+  }
+
+  /** Port of PS_CLOSE_FUNC(files): releases the lock and the descriptor. */
+  async close(): Promise<boolean> {
+    await this.#closeFile();
+    this.#lastKey = null;
+    this.#opened = false;
+    return true;
+  }
+
+  /** Port of PS_READ_FUNC(files): opens (creating it) and locks the file, then reads it whole. */
+  async read(id: string): Promise<Uint8Array | false> {
+    if (!(await this.#openFile(id))) return false;
+    const fd = this.#fd;
+    let size: number;
+    try {
+      size = fs.fstatSync(fd).size;
+    } catch {
+      return false;
+    }
+    this.#stSize = size;
+    if (size === 0) return new Uint8Array(0);
+    const buf = Buffer.allocUnsafe(size);
+    let n: number;
+    try {
+      n = fs.readSync(fd, buf, 0, size, 0);
+    } catch (err) {
+      this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.readFailed(errnoOf(err)));
+      return false;
+    }
+    if (n !== size) {
+      this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.SHORT_READ);
+      return false;
+    }
+    return new Uint8Array(buf.buffer, buf.byteOffset, size);
+  }
+
+  /** Port of PS_WRITE_FUNC(files). */
+  async write(id: string, data: Uint8Array): Promise<boolean> {
+    return this.#writeFile(id, data);
+  }
+
+  /** Port of PS_UPDATE_TIMESTAMP_FUNC(files): touch the file; write it when that fails. */
+  async updateTimestamp(id: string, data: Uint8Array): Promise<boolean> {
+    const path = this.#pathFor(id, false);
+    if (path === null) return false;
+    try {
+      const now = new Date();
+      fs.lutimesSync(path, now, now);
+      return true;
+    } catch {
+      return this.#writeFile(id, data);
+    }
+  }
+
+  /**
+   * Port of PS_DESTROY_FUNC(files). As in PHP, the file is only removed when this handler has a
+   * descriptor open (any id); the descriptor is closed first, which drops the lock.
+   */
+  async destroy(id: string): Promise<boolean> {
+    const path = this.#pathFor(id, false);
+    if (path === null) return false;
+    if (this.#fd !== -1) {
+      await this.#closeFile();
+      try {
+        fs.unlinkSync(path);
+      } catch {
+        // A regenerated id may never have been written; only a file that is still there is a failure.
+        if (fs.existsSync(path)) return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Port of PS_GC_FUNC(files): PHP collects only a flat save path (dirdepth 0) and returns -1
+   * otherwise; `session_engine.files_gc_hashed=1` walks hashed trees too.
+   */
+  async gc(maxLifetime: number): Promise<number> {
+    const hashed = this.#dirDepth !== 0;
+    if (hashed && (!iniBool(this.#ctx.ini('session_engine.files_gc_hashed')) || !Number.isFinite(this.#dirDepth))) {
+      return -1;
+    }
+    const gcOpts: FilesGcOptions = {
+      dirDepth: this.#dirDepth,
+      now: this.#ctx.now(),
+      notice: (m) => this.#ctx.diagnostic('E_NOTICE', m),
+    };
+    if (this.#options.onGcProgress !== undefined) gcOpts.onProgress = this.#options.onGcProgress;
+    return collectGarbage(this.#basedir, maxLifetime, gcOpts);
+  }
+
+  /** Port of PS_CREATE_SID_FUNC(files): new ids until one has no file (four tries). */
+  async createSid(): Promise<string | null> {
+    let maxFail = 3;
+    for (;;) {
+      const sid = this.#ctx.createId();
+      if (!this.#keyExists(sid)) return sid;
+      if (--maxFail < 0) return null;
+    }
+  }
+
+  /** Port of PS_VALIDATE_SID_FUNC(files): the session file exists. */
+  async validateSid(id: string): Promise<boolean> {
+    return this.#keyExists(id);
+  }
+
+  #keyExists(id: string): boolean {
+    const path = this.#pathFor(id, false);
+    if (path === null) return false;
+    try {
+      fs.statSync(path);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The file path for `id`, after PHP's id check (which PHP only makes when opening the data file;
+   * we make it everywhere, so no path is ever built from a hostile id). Warns as PHP does when
+   * `warn` is set.
+   */
+  #pathFor(id: string, warn: boolean): string | null {
+    if (!isValidSessionKey(id)) {
+      if (warn) this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.ILLEGAL_ID);
+      return null;
+    }
+    const path = sessionFilePath(this.#basedir, this.#dirDepth, id);
+    if (path === null && warn) this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.PATH_CREATE_FAILED);
+    return path;
+  }
+
+  /** Port of ps_files_open(): (re)opens and locks the file for `id` unless it is already open. */
+  async #openFile(id: string): Promise<boolean> {
+    if (this.#fd >= 0 && this.#lastKey === id) return true;
+    this.#lastKey = null;
+    await this.#closeFile();
+    const path = this.#pathFor(id, true);
+    if (path === null) return false;
+    this.#lastKey = id;
+    let fd: number;
+    try {
+      fd = fs.openSync(path, O_CREAT | O_RDWR | O_NOFOLLOW, this.#fileMode);
+    } catch (err) {
+      this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.openFailed(path, errnoOf(err)));
+      return false;
+    }
+    // Refuse files owned by another user (another web application's sessions), unless root.
+    let owner: number;
+    try {
+      owner = fs.fstatSync(fd).uid;
+    } catch {
+      owner = -1;
+    }
+    const uid = process.getuid?.() ?? 0;
+    const euid = process.geteuid?.() ?? 0;
+    if (owner === -1 || (owner !== 0 && owner !== uid && owner !== euid && uid !== 0)) {
+      fs.closeSync(fd);
+      this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.NOT_YOUR_UID);
+      return false;
+    }
+    try {
+      const timeout = Number(this.#ctx.ini('session_engine.files_lock_timeout') ?? '0');
+      this.#lock = await acquireSessionLock(lockModeOf(this.#ctx.ini('session_engine.files_lock')), path, fd, {
+        id,
+        timeoutMs: Number.isFinite(timeout) ? timeout : 0,
+      });
+    } catch (err) {
+      fs.closeSync(fd);
+      this.#lastKey = null;
+      throw err;
+    }
+    this.#fd = fd;
+    return true;
+  }
+
+  /** Port of ps_files_close(): drops the lock, then the descriptor. */
+  async #closeFile(): Promise<void> {
+    const lock = this.#lock;
+    const fd = this.#fd;
+    this.#lock = null;
+    this.#fd = -1;
+    if (fd !== -1) {
+      // Close first: the kernel drops the flock with the last descriptor, then in-process
+      // waiters are woken by release().
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // Nothing more can be done about a descriptor that will not close.
+      }
+    }
+    if (lock !== null) await lock.release();
+  }
+
+  /** Port of ps_files_write(). */
+  async #writeFile(id: string, data: Uint8Array): Promise<boolean> {
+    if (!(await this.#openFile(id))) return false;
+    const fd = this.#fd;
+    // Shrinking data: empty the file first, then write from offset 0.
+    if (data.length < this.#stSize) {
+      try {
+        fs.ftruncateSync(fd, 0);
+      } catch {
+        // PHP ignores the result of ftruncate too.
+      }
+    }
+    let n: number;
+    try {
+      n = fs.writeSync(fd, data, 0, data.length, 0);
+    } catch (err) {
+      this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.writeFailed(errnoOf(err)));
+      return false;
+    }
+    if (n !== data.length) {
+      this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.SHORT_WRITE);
+      return false;
+    }
+    return true;
+  }
+}
+
+function validateLockMode(v: string): string | undefined {
+  return (FILES_LOCK_MODES as readonly string[]).includes(v.trim().toLowerCase())
+    ? undefined
+    : `session_engine.files_lock must be one of ${FILES_LOCK_MODES.join(', ')}; "${v}" given`;
+}
+
+function validateLockTimeout(v: string): string | undefined {
+  return /^\s*\d+\s*$/.test(v) ? undefined : `session_engine.files_lock_timeout must be a number of milliseconds (0 = wait forever); "${v}" given`;
+}
+
+/** This module's ini directives (see php.ini.sample). */
+export const FILES_INI: readonly ModuleIniEntry[] = [
+  { name: 'session_engine.files_lock', default: 'flock', changeable: 'PHP_INI_ALL', validate: validateLockMode },
+  { name: 'session_engine.files_lock_timeout', default: '0', changeable: 'PHP_INI_ALL', validate: validateLockTimeout },
+  { name: 'session_engine.files_gc_hashed', default: '0', changeable: 'PHP_INI_ALL' },
+];
+
+/** Builds a `files` module; use it to pass a GC progress callback. */
+export function createFilesModule(options: FilesModuleOptions = {}): SaveHandlerModule {
+  return {
+    name: 'files',
+    ini: FILES_INI,
+    create: (ctx) => new FilesSaveHandler(ctx, options),
+  };
+}
+
+/** The `files` save handler module, as registered under `session.save_handler = files`. */
+export const filesModule: SaveHandlerModule = createFilesModule();

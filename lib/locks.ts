@@ -1,0 +1,292 @@
+/**
+ * @module locks
+ * Session lock machinery for the `files` save handler.
+ *
+ * PHP's mod_files takes `flock(fd, LOCK_EX)` on the session file and blocks the whole process until
+ * it gets it. A Node process cannot do that: a blocking flock would pin a libuv thread-pool thread
+ * per waiter (four by default), so a handful of waiters on one hot session would stall every other
+ * file operation. Instead:
+ *
+ * - waiters for the same lock key inside this process queue up in FIFO order (a {@link KeyedQueue});
+ *   only the head of the queue touches the kernel lock, the others wait on a promise;
+ * - the head tries the lock without blocking (`LOCK_EX | LOCK_NB`, a syscall that returns at once),
+ *   and while another process holds it, sleeps with a capped exponential backoff and tries again;
+ * - an optional wait limit ends the wait with a {@link LockTimeoutError}. PHP waits forever, and so
+ *   do we by default.
+ *
+ * Three modes, chosen by `session_engine.files_lock`:
+ * - `flock`: a real flock(2) on the session file through the `fs-ext` native binding, so PHP and
+ *   Node processes exclude each other on the same file;
+ * - `lockfile`: a lock directory next to the session file, made with proper-lockfile (mkdir is
+ *   atomic on NFS, where flock may be emulated or missing); only processes using this mode see it;
+ * - `none`: no locking at all (last writer wins).
+ */
+import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
+import lockfile from 'proper-lockfile';
+import { LockTimeoutError, SessionError } from './errors.ts';
+
+/** How the files handler locks a session while it is open. */
+export type FilesLockMode = 'flock' | 'lockfile' | 'none';
+
+export const FILES_LOCK_MODES: readonly FilesLockMode[] = ['flock', 'lockfile', 'none'];
+
+/** A held lock. `release()` never throws and may be called more than once. */
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+export interface LockOptions {
+  /** Milliseconds to wait before giving up with LockTimeoutError; 0 or less waits forever (PHP). */
+  timeoutMs: number;
+  /** Session id, carried by LockTimeoutError. */
+  id: string;
+  /** First backoff delay in ms (default 1). */
+  minDelayMs?: number;
+  /** Largest backoff delay in ms (default 25). */
+  maxDelayMs?: number;
+}
+
+interface FsExt {
+  flockSync(fd: number, flags: 'sh' | 'ex' | 'shnb' | 'exnb' | 'un'): void;
+}
+
+let fsExt: FsExt | null | undefined;
+let fsExtError: unknown;
+
+/** The fs-ext binding, loaded on first use; null when it cannot be loaded (not built). */
+export function flockBinding(): FsExt | null {
+  if (fsExt === undefined) {
+    try {
+      fsExt = createRequire(import.meta.url)('fs-ext') as FsExt;
+    } catch (err) {
+      fsExt = null;
+      fsExtError = err;
+    }
+  }
+  return fsExt;
+}
+
+function requireFlock(): FsExt {
+  const b = flockBinding();
+  if (b === null) {
+    throw new SessionError(
+      'session_engine.files_lock=flock needs the fs-ext native binding, which could not be loaded ' +
+        '(was its install script allowed to build it?); use session_engine.files_lock=lockfile or none instead',
+      'ERR_HANDLER',
+      { cause: fsExtError },
+    );
+  }
+  return b;
+}
+
+/**
+ * Tries flock(fd, LOCK_EX | LOCK_NB) once: true when taken, false while another open file
+ * description holds it. Never blocks.
+ */
+export function tryFlockExclusive(fd: number): boolean {
+  const b = requireFlock();
+  for (;;) {
+    try {
+      b.flockSync(fd, 'exnb');
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EINTR') continue;
+      if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return false;
+      throw err;
+    }
+  }
+}
+
+/** Releases a flock taken on fd (closing the fd does the same). */
+export function unlockFlock(fd: number): void {
+  try {
+    requireFlock().flockSync(fd, 'un');
+  } catch {
+    // The fd is about to be closed, which drops the lock anyway.
+  }
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: unknown) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * A FIFO mutex per key, for waiters inside this process. Holds no threads: waiting is a pending
+ * promise. Keys with nobody holding or waiting are removed, so the map stays as small as the set
+ * of sessions in use.
+ */
+export class KeyedQueue {
+  readonly #queues = new Map<string, Waiter[]>();
+
+  /** Number of keys currently held or waited on (for tests and diagnostics). */
+  get size(): number {
+    return this.#queues.size;
+  }
+
+  /** Waiters (not counting the holder) on `key`. */
+  waiting(key: string): number {
+    const q = this.#queues.get(key);
+    return q === undefined ? 0 : q.length;
+  }
+
+  /**
+   * Resolves with a release function once `key` is ours. Rejects with `onTimeout()` when
+   * `deadline` (ms since epoch, Infinity for none) passes first; the waiter is then dequeued.
+   */
+  acquire(key: string, deadline: number, onTimeout: () => unknown): Promise<() => void> {
+    const q = this.#queues.get(key);
+    if (q === undefined) {
+      this.#queues.set(key, []);
+      return Promise.resolve(this.#releaser(key));
+    }
+    return new Promise<() => void>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve: () => resolve(this.#releaser(key)),
+        reject,
+        timer: undefined,
+      };
+      if (Number.isFinite(deadline)) {
+        waiter.timer = setTimeout(() => {
+          const i = q.indexOf(waiter);
+          if (i >= 0) q.splice(i, 1);
+          reject(onTimeout());
+        }, Math.max(0, deadline - Date.now()));
+      }
+      q.push(waiter);
+    });
+  }
+
+  #releaser(key: string): () => void {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const q = this.#queues.get(key);
+      if (q === undefined) return;
+      const next = q.shift();
+      if (next === undefined) {
+        this.#queues.delete(key);
+        return;
+      }
+      if (next.timer !== undefined) clearTimeout(next.timer);
+      next.resolve();
+    };
+  }
+}
+
+/** The process-wide queue of session-lock waiters, keyed by session file path. */
+export const sessionLockQueue = new KeyedQueue();
+
+function timeoutError(opts: LockOptions, started: number): LockTimeoutError {
+  const waited = Date.now() - started;
+  return new LockTimeoutError(
+    `Timed out after ${waited} ms waiting for the lock on session ${opts.id} (session_engine.files_lock_timeout=${opts.timeoutMs})`,
+    opts.id,
+    waited,
+  );
+}
+
+/**
+ * Runs `attempt` until it returns true, sleeping with capped exponential backoff (with jitter)
+ * between tries, until the deadline. The sleep is a timer: no thread is held while waiting.
+ */
+async function retryUntil(
+  attempt: () => boolean | Promise<boolean>,
+  deadline: number,
+  opts: LockOptions,
+  started: number,
+): Promise<void> {
+  let delay = opts.minDelayMs ?? 1;
+  const maxDelay = opts.maxDelayMs ?? 25;
+  for (;;) {
+    if (await attempt()) return;
+    const left = deadline - Date.now();
+    if (left <= 0) throw timeoutError(opts, started);
+    const jittered = delay / 2 + Math.random() * (delay / 2);
+    await sleep(Math.min(jittered, left));
+    delay = Math.min(delay * 2, maxDelay);
+  }
+}
+
+function deadlineOf(opts: LockOptions, started: number): number {
+  return opts.timeoutMs > 0 ? started + opts.timeoutMs : Infinity;
+}
+
+/**
+ * Takes the exclusive lock that `mode` describes for the session file at `path`, opened as `fd`.
+ * In-process waiters for the same path queue up first; only the head touches the kernel lock.
+ * @throws LockTimeoutError when the wait limit passes (nothing is held then).
+ */
+export async function acquireSessionLock(
+  mode: FilesLockMode,
+  path: string,
+  fd: number,
+  opts: LockOptions,
+): Promise<HeldLock> {
+  if (mode === 'none') return { release: async () => {} };
+  const started = Date.now();
+  const deadline = deadlineOf(opts, started);
+  const leaveQueue = await sessionLockQueue.acquire(path, deadline, () => timeoutError(opts, started));
+  try {
+    if (mode === 'flock') {
+      // Fast path: no contention costs one non-blocking syscall.
+      await retryUntil(() => tryFlockExclusive(fd), deadline, opts, started);
+      // The caller drops the kernel lock by closing fd (never by flock(LOCK_UN) after the close: the
+      // number may already belong to another file); release() then hands over to the next waiter.
+      return { release: async () => leaveQueue() };
+    }
+    let unlock: (() => Promise<void>) | undefined;
+    await retryUntil(
+      async () => {
+        try {
+          unlock = await lockfile.lock(path, {
+            realpath: false,
+            lockfilePath: lockDirPath(path),
+            retries: 0,
+            stale: 10_000,
+            update: 2_000,
+            // A compromised lock (its directory was removed or went stale under us) is not
+            // allowed to crash the process; the session is written anyway, as with `none`.
+            onCompromised: () => {},
+          });
+          return true;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ELOCKED') return false;
+          throw err;
+        }
+      },
+      deadline,
+      opts,
+      started,
+    );
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        try {
+          await unlock?.();
+        } catch {
+          // Already released or compromised: nothing left to undo.
+        }
+        leaveQueue();
+      },
+    };
+  } catch (err) {
+    leaveQueue();
+    throw err;
+  }
+}
+
+/**
+ * The lock directory used by the `lockfile` mode for a session file: `<dir>/.sess_<id>.lock`.
+ * The leading dot keeps it out of PHP's GC scan (which looks at names starting with `sess_`).
+ */
+export function lockDirPath(sessionFilePath: string): string {
+  const slash = sessionFilePath.lastIndexOf('/');
+  return `${sessionFilePath.slice(0, slash + 1)}.${sessionFilePath.slice(slash + 1)}.lock`;
+}
