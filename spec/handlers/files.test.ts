@@ -3,22 +3,12 @@
  * The shared save-handler suite against the `files` module, in each lock mode and at dirdepth 0
  * and 2 (the hashed subdirectories are pre-created, as PHP's mod_files.sh does).
  */
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { filesModule } from '../../handlers/files.ts';
+import { makeHashedTree } from '../files/support.ts';
 import { testSaveHandler } from './suite.ts';
-
-const HEX = '0123456789abcdef';
-
-/** Creates the one-character subdirectories of a hashed save path, `depth` levels deep. */
-export function makeHashedTree(base: string, depth: number, alphabet = HEX): void {
-  if (depth === 0) return;
-  for (const c of alphabet) {
-    mkdirSync(join(base, c), { recursive: true });
-    makeHashedTree(join(base, c), depth - 1, alphabet);
-  }
-}
 
 for (const lock of ['flock', 'lockfile', 'none'] as const) {
   for (const depth of lock === 'flock' ? [0, 2] : [0]) {
