@@ -7,3 +7,6 @@ export * from './errors.ts';
 export type * from './handler.ts';
 export type * from './serializer.ts';
 export { Registry, MAX_REGISTRY_ENTRIES } from './registry.ts';
+export { serialize, unserialize, unserializePhp, formatFloat, Serializer, Unserializer } from '../serializers/var.ts';
+export type { UnserializeOptions, PhpUnserializeResult } from '../serializers/var.ts';
+export * from '../serializers/index.ts';

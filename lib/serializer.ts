@@ -8,8 +8,11 @@ import type { PhpArray, PhpValue } from './value.ts';
 
 /** What the engine lends a serializer. */
 export interface SerializerContext {
-  /** Reports a diagnostic (e.g. `Skipping numeric key 5`); the engine adds the function prefix. */
-  diagnostic(level: DiagnosticLevel, message: string): void;
+  /**
+   * Reports a diagnostic (e.g. `Skipping numeric key 5`); the engine adds the function prefix
+   * unless `raw` is set (PHP raised it with zend_error, e.g. `Insufficient data for unserializing - ...`).
+   */
+  diagnostic(level: DiagnosticLevel, message: string, raw?: boolean): void;
   /** unserialize_max_depth (PHP default 4096; 0 = unlimited). */
   maxDepth: number;
 }

@@ -265,6 +265,26 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
     return this;
   }
 
+  /**
+   * Stores `value` in the slot for `key` exactly as given (no key normalisation, no write-through):
+   * an existing slot keeps its position but its content, reference box included, is replaced.
+   * This is what PHP's zend_hash_update does and what the unserializer needs.
+   */
+  replaceExact(key: PhpKey, value: PhpValue | PhpReference): this {
+    const mk = mapKey(key);
+    const existing = this.#map.get(mk);
+    if (existing !== undefined) {
+      existing.value = value;
+      return this;
+    }
+    return this.setExact(key, value);
+  }
+
+  /** Calls fn for every slot in order, with raw slots (PhpReference boxes not unwrapped). Faster than slots(). */
+  forEachSlot(fn: (key: PhpKey, value: PhpValue | PhpReference) => void): void {
+    for (const e of this.#map.values()) fn(e.key, e.value);
+  }
+
   /** Appends with the next integer key (PHP `$a[] = v`); returns the key used. */
   push(value: PhpValue | PhpReference): number {
     const k = this.#nextIndex;

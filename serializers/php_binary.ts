@@ -1,0 +1,66 @@
+/**
+ * @module serializers/php_binary
+ * The `php_binary` session serializer: `<length byte><name><serialized value>` repeated, one
+ * serialize context shared by every value.
+ *
+ * Encode: integer keys are skipped with `Skipping numeric key N`; names longer than 127 bytes are
+ * skipped silently; nothing written → null. Decode: the length byte's high bit (the old
+ * "undefined" marker) is masked off and ignored; the name and at least one more byte must be
+ * present; names are exact string keys merged into the current session.
+ */
+import type { DecodeResult, SerializerContext, SessionSerializer } from '../lib/serializer.ts';
+import type { PhpArray } from '../lib/value.ts';
+import { keyBytes, keyFromBytes, PendingVars, sessionSerializer, sessionUnserializer, SKIPPING_NUMERIC_KEY } from './session-common.ts';
+
+/** Longest name php_binary can store (PS_BIN_MAX). */
+export const PS_BIN_MAX = 127;
+
+export const php_binary: SessionSerializer = {
+  name: 'php_binary',
+
+  encode(session: PhpArray, ctx: SerializerContext): Uint8Array | null {
+    const out = sessionSerializer(session);
+    session.forEachSlot((key, value) => {
+      if (typeof key === 'number' || typeof key === 'bigint') {
+        ctx.diagnostic('E_WARNING', SKIPPING_NUMERIC_KEY(key));
+        return;
+      }
+      const kb = keyBytes(key);
+      if (kb.length > PS_BIN_MAX) return;
+      out.writeByte(kb.length);
+      out.writeBytes(kb);
+      out.writeValue(value);
+    });
+    if (out.length === 0) return null;
+    return out.result();
+  },
+
+  decode(data: Uint8Array, current: PhpArray, ctx: SerializerContext): DecodeResult {
+    const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const end = buf.length;
+    const u = sessionUnserializer(buf, ctx);
+    const pending = new PendingVars(current);
+    let p = 0;
+    let ok = true;
+    while (p < end) {
+      const namelen = buf[p]! & 0x7f;
+      if (p + namelen >= end) {
+        ok = false;
+        break;
+      }
+      const name = keyFromBytes(buf, p + 1, p + 1 + namelen);
+      const holder = pending.holder();
+      u.pos = p + 1 + namelen;
+      if (!u.parseInto(holder, 0)) {
+        ok = false;
+        break;
+      }
+      pending.store(name, holder);
+      p = u.pos;
+    }
+    pending.finish();
+    return ok ? { ok: true, session: current } : { ok: false };
+  },
+};
+
+export default php_binary;

@@ -1,0 +1,33 @@
+/**
+ * @module serializers/php_serialize
+ * The `php_serialize` session serializer: the whole `$_SESSION` array as one `serialize()`.
+ *
+ * Encode: `serialize($_SESSION)` (integer keys kept; an empty session is `a:0:{}`). Decode: one
+ * value from the whole input, trailing bytes ignored; the result *replaces* `$_SESSION` (it may
+ * even be a non-array, as in PHP). Empty input succeeds with an empty array; a parse failure fails.
+ */
+import type { DecodeResult, SerializerContext, SessionSerializer } from '../lib/serializer.ts';
+import { PhpArray } from '../lib/value.ts';
+import { Serializer } from './var.ts';
+import { sessionUnserializer } from './session-common.ts';
+
+export const php_serialize: SessionSerializer = {
+  name: 'php_serialize',
+
+  encode(session: PhpArray, _ctx: SerializerContext): Uint8Array | null {
+    const out = new Serializer(() => [session]);
+    out.writeValue(session);
+    return out.result();
+  },
+
+  decode(data: Uint8Array, _current: PhpArray, ctx: SerializerContext): DecodeResult {
+    if (data.length === 0) return { ok: true, session: new PhpArray() };
+    const u = sessionUnserializer(data, ctx);
+    const holder = new PhpArray();
+    if (!u.parseInto(holder, 0)) return { ok: false };
+    const v = holder.getExact(0);
+    return { ok: true, session: v === undefined ? null : v };
+  },
+};
+
+export default php_serialize;

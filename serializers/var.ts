@@ -1,0 +1,1209 @@
+/**
+ * @module serializers/var
+ * PHP 8.2's `serialize()` / `unserialize()` wire format (ext/standard/var.c, var_unserializer.re),
+ * ported to the value model of lib/value.ts.
+ *
+ * The codec is *class-agnostic*: this library has no PHP classes, so `unserialize()` behaves as
+ * PHP would if every well-formed class name named a plain class (no magic methods, no declared
+ * properties) and every well-formed `E:` named an existing enum case. Objects decode to
+ * {@link PhpObject} with their class name and mangled property names kept as written, `C:`
+ * payloads to {@link PhpSerializable} (kept verbatim), enum cases to {@link PhpEnum}; all of them
+ * re-encode to the bytes they came from. `allowed_classes` works as in PHP: a refused class
+ * becomes `__PHP_Incomplete_Class` with its `__PHP_Incomplete_Class_Name` property.
+ *
+ * Reference slots (`r:` / `R:`) are numbered exactly as PHP numbers them, so decoded graphs
+ * (cycles included) re-encode byte for byte. {@link Serializer} and {@link Unserializer} are
+ * exported so that session serializers can share one slot table across several top-level values.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { DiagnosticLevel, DiagnosticSink } from '../lib/errors.ts';
+import { PhpTypeError, PhpValueError, SerializeError, UnserializeError } from '../lib/errors.ts';
+import {
+  PHP_INT_MAX,
+  PHP_INT_MIN,
+  PhpArray,
+  PhpBytes,
+  PhpEnum,
+  PhpFloat,
+  PhpObject,
+  PhpReference,
+  PhpSerializable,
+  phpTypeName,
+  type PhpKey,
+  type PhpValue,
+} from '../lib/value.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Messages (texts byte-identical to PHP 8.2's)
+// ---------------------------------------------------------------------------------------------
+
+/** PHP's diagnostic texts used by the codec. */
+export const MESSAGES = {
+  OUT_OF_RANGE: 'Numerical result out of range',
+  UNEXPECTED_END: 'Unexpected end of serialized data',
+  MAX_DEPTH: (depth: number) =>
+    `Maximum depth of ${depth} exceeded. The depth limit can be changed using the max_depth unserialize() option or the unserialize_max_depth ini setting`,
+  INSUFFICIENT_DATA: (required: number | bigint, present: number) =>
+    `Insufficient data for unserializing - ${required} required, ${present} present`,
+  NO_UNSERIALIZER: (cls: string) => `Class ${cls} has no unserializer`,
+  BAD_DATA: 'Bad unserialize data',
+  ENUM_MISSING_COLON: (name: string) => `Invalid enum name '${name}' (missing colon)`,
+  ENUM_CLASS_NOT_FOUND: (name: string) => `Class '${name}' not found`,
+  ENUM_UNDEFINED_CONSTANT: (cls: string, name: string) => `Undefined constant ${cls}::${name}`,
+  ERROR_AT_OFFSET: (offset: number, length: number) => `Error at offset ${offset} of ${length} bytes`,
+} as const;
+
+/** A diagnostic raised inside the codec; `raw` = PHP raised it without a function prefix (zend_error). */
+export type CodecDiagnosticSink = (level: DiagnosticLevel, message: string, raw: boolean) => void;
+
+const INCOMPLETE_CLASS = '__PHP_Incomplete_Class';
+const INCOMPLETE_CLASS_LC = '__php_incomplete_class';
+const MAGIC_MEMBER = '__PHP_Incomplete_Class_Name';
+/** HT_MAX_SIZE on 64-bit builds. */
+const HT_MAX_SIZE = 0x40000000;
+
+// ---------------------------------------------------------------------------------------------
+// Floats: zend_gcvt with serialize_precision = -1
+// ---------------------------------------------------------------------------------------------
+
+/** Formats a double as PHP 8.2 does with serialize_precision = -1 (`0.1`, `1.0E+25`, `-0`, `INF`). */
+export function formatFloat(v: number): string {
+  if (v !== v) return 'NAN';
+  if (v === Infinity) return 'INF';
+  if (v === -Infinity) return '-INF';
+  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  // toExponential() without an argument gives the shortest round-trip digits.
+  const exp = v.toExponential();
+  const neg = v < 0;
+  const ePos = exp.indexOf('e');
+  let mant = exp.slice(neg ? 1 : 0, ePos);
+  const e10 = Number(exp.slice(ePos + 1));
+  const dot = mant.indexOf('.');
+  if (dot !== -1) mant = mant.slice(0, dot) + mant.slice(dot + 1);
+  const decpt = e10 + 1; // value = 0.DIGITS × 10^decpt
+  const sign = neg ? '-' : '';
+  if (decpt < -3 || decpt > 17) {
+    const rest = mant.length > 1 ? mant.slice(1) : '0';
+    return `${sign}${mant[0]}.${rest}E${e10 < 0 ? '-' : '+'}${Math.abs(e10)}`;
+  }
+  if (decpt <= 0) return `${sign}0.${'0'.repeat(-decpt)}${mant}`;
+  if (mant.length <= decpt) return sign + mant + '0'.repeat(decpt - mant.length);
+  return `${sign}${mant.slice(0, decpt)}.${mant.slice(decpt)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// serialize()
+// ---------------------------------------------------------------------------------------------
+
+const utf8Encoder = new TextEncoder();
+
+const LONE_SURROGATE = /\p{Cs}/u;
+/** True when a JS string has no lone UTF-16 surrogate (so it has an exact UTF-8 form). */
+export function isWellFormed(s: string): boolean {
+  const f = (s as unknown as { isWellFormed?: () => boolean }).isWellFormed;
+  return typeof f === 'function' ? f.call(s) : !LONE_SURROGATE.test(s);
+}
+
+function isObjectValue(v: unknown): v is PhpObject | PhpSerializable | PhpEnum {
+  return v instanceof PhpObject || v instanceof PhpSerializable || v instanceof PhpEnum;
+}
+
+/**
+ * One PHP serialize context (php_serialize_data_t): a growing output buffer plus the slot counter
+ * and identity table. Session serializers call {@link Serializer.writeValue} once per top-level
+ * value so slot numbers continue across keys, exactly as PHP shares one context per encode.
+ */
+export class Serializer {
+  #buf: Buffer;
+  #pos = 0;
+  /** PHP's data->n: the number of slots used so far. */
+  #n = 0;
+  /** Objects and references already written → their slot. */
+  #seen = new Map<object, number>();
+  /** Arrays currently being written below the root (PHP's recursion protection). */
+  #active = new Set<PhpArray>();
+  /** How many slots hold each reference box (PHP's refcount), computed on first need. */
+  #holders: Map<PhpReference, number> | null = null;
+  readonly #roots: () => Iterable<PhpValue | PhpReference>;
+
+  /** `roots` lists every top-level value this context will write (used to count reference holders). */
+  constructor(roots: () => Iterable<PhpValue | PhpReference>, initialSize = 256) {
+    this.#buf = Buffer.allocUnsafe(initialSize);
+    this.#roots = roots;
+  }
+
+  /** The bytes written so far. */
+  result(): Buffer {
+    if (this.#buf.length > 4096 && this.#buf.length > this.#pos * 2) return Buffer.from(this.#buf.subarray(0, this.#pos));
+    return this.#buf.subarray(0, this.#pos);
+  }
+
+  get length(): number {
+    return this.#pos;
+  }
+
+  #ensure(extra: number): void {
+    const need = this.#pos + extra;
+    if (need <= this.#buf.length) return;
+    let size = this.#buf.length * 2;
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.#buf.copy(next, 0, 0, this.#pos);
+    this.#buf = next;
+  }
+
+  /** Appends an ASCII string. */
+  writeAscii(s: string): void {
+    const len = s.length;
+    this.#ensure(len);
+    const buf = this.#buf;
+    let pos = this.#pos;
+    for (let i = 0; i < len; i++) buf[pos++] = s.charCodeAt(i);
+    this.#pos = pos;
+  }
+
+  writeByte(b: number): void {
+    this.#ensure(1);
+    this.#buf[this.#pos++] = b;
+  }
+
+  writeBytes(bytes: Uint8Array): void {
+    this.#ensure(bytes.length);
+    this.#buf.set(bytes, this.#pos);
+    this.#pos += bytes.length;
+  }
+
+  /** Writes `s:<len>:"<bytes>";` for a JS string (UTF-8) or PhpBytes. */
+  #writeString(s: string | PhpBytes): void {
+    if (typeof s !== 'string') {
+      const b = s.bytes;
+      this.writeAscii(`s:${b.length}:"`);
+      this.writeBytes(b);
+      this.writeAscii('";');
+      return;
+    }
+    const len = s.length;
+    // Fast path: pure ASCII.
+    let ascii = true;
+    for (let i = 0; i < len; i++) {
+      if (s.charCodeAt(i) > 0x7f) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      const head = `s:${len}:"`;
+      this.#ensure(head.length + len + 2);
+      const buf = this.#buf;
+      let pos = this.#pos;
+      for (let i = 0; i < head.length; i++) buf[pos++] = head.charCodeAt(i);
+      for (let i = 0; i < len; i++) buf[pos++] = s.charCodeAt(i);
+      buf[pos++] = 0x22;
+      buf[pos++] = 0x3b;
+      this.#pos = pos;
+      return;
+    }
+    if (!isWellFormed(s)) {
+      throw new SerializeError('Cannot serialize a JS string containing a lone UTF-16 surrogate; use PhpBytes for raw bytes');
+    }
+    const blen = Buffer.byteLength(s, 'utf8');
+    this.writeAscii(`s:${blen}:"`);
+    this.#ensure(blen + 2);
+    this.#pos += this.#buf.write(s, this.#pos, 'utf8');
+    this.#buf[this.#pos++] = 0x22;
+    this.#buf[this.#pos++] = 0x3b;
+  }
+
+  #writeKey(k: PhpKey): void {
+    if (typeof k === 'number' || typeof k === 'bigint') this.writeAscii(`i:${k};`);
+    else this.#writeString(k);
+  }
+
+  #holderCount(box: PhpReference): number {
+    if (this.#holders === null) {
+      const holders = new Map<PhpReference, number>();
+      const visited = new Set<object>();
+      const stack: (PhpArray | PhpObject)[] = [];
+      const visitInner = (v: PhpValue): void => {
+        if ((v instanceof PhpArray || v instanceof PhpObject) && !visited.has(v)) {
+          visited.add(v);
+          stack.push(v);
+        }
+      };
+      const visit = (v: PhpValue | PhpReference): void => {
+        if (v instanceof PhpReference) {
+          const c = holders.get(v);
+          holders.set(v, (c ?? 0) + 1);
+          if (c === undefined) visitInner(v.value);
+        } else {
+          visitInner(v);
+        }
+      };
+      for (const r of this.#roots()) visit(r);
+      while (stack.length > 0) {
+        const v = stack.pop()!;
+        (v instanceof PhpArray ? v : v.properties).forEachSlot((_k, s) => visit(s));
+      }
+      this.#holders = holders;
+    }
+    return this.#holders.get(box) ?? 1;
+  }
+
+  /** php_add_var_hash: returns the earlier slot of this object/reference, or 0. */
+  #addVarHash(v: PhpValue | PhpReference): number {
+    this.#n += 1;
+    const isRef = v instanceof PhpReference;
+    let key: object;
+    if (isRef) {
+      key = isObjectValue(v.value) ? v.value : v;
+    } else if (isObjectValue(v)) {
+      key = v;
+    } else {
+      return 0;
+    }
+    const found = this.#seen.get(key);
+    if (found !== undefined) {
+      if (isRef) this.#n -= 1;
+      return found;
+    }
+    this.#seen.set(key, this.#n);
+    return 0;
+  }
+
+  /** Writes one top-level value (php_var_serialize). */
+  writeValue(v: PhpValue | PhpReference): void {
+    this.#intern(v);
+  }
+
+  #intern(v: PhpValue | PhpReference): void {
+    if (v instanceof PhpReference || (typeof v === 'object' && v !== null && isObjectValue(v))) {
+      const already = this.#addVarHash(v);
+      if (already !== 0) {
+        this.writeAscii(v instanceof PhpReference ? `R:${already};` : `r:${already};`);
+        return;
+      }
+      if (v instanceof PhpReference) v = v.value;
+    } else {
+      this.#n += 1;
+    }
+    switch (typeof v) {
+      case 'string':
+        this.#writeString(v);
+        return;
+      case 'number':
+        if (Number.isSafeInteger(v)) this.writeAscii(`i:${v};`);
+        else this.writeAscii(`d:${formatFloat(v)};`);
+        return;
+      case 'boolean':
+        this.writeAscii(v ? 'b:1;' : 'b:0;');
+        return;
+      case 'bigint':
+        if (v > PHP_INT_MAX || v < PHP_INT_MIN) {
+          throw new SerializeError(`Cannot serialize int ${v}: outside PHP's 64-bit range`);
+        }
+        this.writeAscii(`i:${v};`);
+        return;
+      case 'object':
+        break;
+      default:
+        throw new SerializeError(`Cannot serialize a JS ${typeof v} as a PHP value`);
+    }
+    if (v === null) {
+      this.writeAscii('N;');
+    } else if (v instanceof PhpArray) {
+      this.writeAscii(`a:${v.size}:{`);
+      this.#nested(v, v, v.size, false);
+      this.writeByte(0x7d);
+    } else if (v instanceof PhpFloat) {
+      this.writeAscii(`d:${formatFloat(v.value)};`);
+    } else if (v instanceof PhpBytes) {
+      this.#writeString(v);
+    } else if (v instanceof PhpObject) {
+      let name = v.className;
+      const incomplete = name.toLowerCase() === INCOMPLETE_CLASS_LC;
+      if (incomplete) {
+        const stored = v.properties.getExact(MAGIC_MEMBER);
+        name = typeof stored === 'string' ? stored : INCOMPLETE_CLASS;
+      }
+      let count = v.properties.size;
+      if (incomplete && count > 0) count--;
+      this.#writeClassName('O', name);
+      this.writeAscii(`${count}:{`);
+      this.#nested(v, v.properties, count, incomplete);
+      this.writeByte(0x7d);
+    } else if (v instanceof PhpSerializable) {
+      this.#writeClassName('C', v.className);
+      const data = typeof v.data === 'string' ? utf8Encoder.encode(v.data) : v.data.bytes;
+      this.writeAscii(`${data.length}:{`);
+      this.writeBytes(data);
+      this.writeByte(0x7d);
+    } else if (v instanceof PhpEnum) {
+      const body = utf8Encoder.encode(`${v.className}:${v.caseName}`);
+      this.writeAscii(`E:${body.length}:"`);
+      this.writeBytes(body);
+      this.writeAscii('";');
+    } else {
+      throw new SerializeError(
+        `Cannot serialize ${Object.prototype.toString.call(v)}: not a PHP value (use toPhp() for plain JS data)`,
+      );
+    }
+  }
+
+  #writeClassName(tag: 'O' | 'C', name: string): void {
+    if (!isWellFormed(name)) throw new SerializeError('Class name contains a lone UTF-16 surrogate');
+    const bytes = utf8Encoder.encode(name);
+    this.writeAscii(`${tag}:${bytes.length}:"`);
+    this.writeBytes(bytes);
+    this.writeAscii('":');
+  }
+
+  /** php_var_serialize_nested_data. */
+  #nested(struc: PhpArray | PhpObject, ht: PhpArray, count: number, incomplete: boolean): void {
+    if (count === 0) return;
+    ht.forEachSlot((k, d) => {
+      if (incomplete && k === MAGIC_MEMBER) {
+        incomplete = false;
+        return;
+      }
+      this.#writeKey(k);
+      if (d instanceof PhpReference && this.#holderCount(d) === 1) d = d.value;
+      if (d instanceof PhpArray) {
+        if (this.#active.has(d) || d === struc) {
+          this.#n += 1; // php_add_var_hash(struc) on the container: counts a slot
+          this.writeAscii('N;');
+        } else {
+          this.#active.add(d);
+          try {
+            this.#intern(d);
+          } finally {
+            this.#active.delete(d);
+          }
+        }
+      } else {
+        this.#intern(d);
+      }
+    });
+  }
+}
+
+/**
+ * PHP 8.2 `serialize()`: the exact bytes PHP writes (serialize_precision = -1).
+ * Throws {@link SerializeError} for a value PHP's format cannot hold (a bigint outside int64, a JS
+ * string with a lone surrogate, a non-PHP JS object).
+ */
+export function serialize(value: PhpValue): Buffer {
+  const s = new Serializer(() => [value]);
+  s.writeValue(value);
+  return s.result();
+}
+
+// ---------------------------------------------------------------------------------------------
+// unserialize()
+// ---------------------------------------------------------------------------------------------
+
+/** Options of {@link unserialize}, as PHP's `unserialize($data, $options)`. */
+export interface UnserializeOptions {
+  /** true (default): every class; false: none; a list: those classes (case-insensitive). Others become __PHP_Incomplete_Class. */
+  allowed_classes?: boolean | readonly string[];
+  /** Maximum nesting depth (PHP's default, the unserialize_max_depth ini, is 4096); 0 = unlimited. */
+  max_depth?: number;
+  /** Receives PHP's warnings and notices with their exact text (`unserialize(): ` prefix where PHP adds one). */
+  onDiagnostic?: DiagnosticSink;
+}
+
+/** Settings of one {@link Unserializer}. */
+export interface UnserializerSettings {
+  /** null = all classes allowed; otherwise the lower-cased allowed names. */
+  allowedClasses?: ReadonlySet<string> | null;
+  /** 0 = unlimited. */
+  maxDepth?: number;
+  onDiagnostic?: CodecDiagnosticSink | undefined;
+}
+
+const FAIL = Symbol('fail');
+
+// Class-name characters PHP accepts (zend_is_valid_class_name): [0-9A-Za-z_\\\x80-\xff].
+const CLASS_CHARS = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  CLASS_CHARS[c] =
+    (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x5c || c >= 0x80
+      ? 1
+      : 0;
+}
+
+const TWO64 = 1n << 64n;
+
+/**
+ * One PHP unserialize context (php_unserialize_data_t): the input buffer, the read position and
+ * the slot table that `r:`/`R:` refer to. Session serializers parse several top-level values
+ * with one instance so that slot numbers continue across keys.
+ *
+ * Values are parsed *into a location* (container array + exact key), as PHP parses into a zval:
+ * `R:` turns the target location into a shared {@link PhpReference}.
+ */
+export class Unserializer {
+  readonly buf: Uint8Array;
+  /** Read position: after a failure, the offset PHP reports ("Error at offset P"). */
+  pos: number;
+  readonly end: number;
+  readonly #slotC: PhpArray[] = [];
+  readonly #slotK: PhpKey[] = [];
+  #depth = 0;
+  readonly #maxDepth: number;
+  readonly #allowed: ReadonlySet<string> | null;
+  readonly #diag: CodecDiagnosticSink;
+  readonly #latin1: (start: number, end: number) => string;
+  readonly #utf8: (start: number, end: number) => string;
+  readonly #nodeBuf: Buffer;
+  #classNames = new Map<string, string>();
+
+  constructor(data: Uint8Array, settings: UnserializerSettings = {}, start = 0) {
+    this.buf = data;
+    this.pos = start;
+    this.end = data.length;
+    this.#maxDepth = settings.maxDepth ?? 4096;
+    this.#allowed = settings.allowedClasses ?? null;
+    this.#diag = settings.onDiagnostic ?? (() => undefined);
+    const nb = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    this.#nodeBuf = nb;
+    const anyBuf = nb as unknown as { latin1Slice?: (s: number, e: number) => string; utf8Slice?: (s: number, e: number) => string };
+    this.#latin1 =
+      typeof anyBuf.latin1Slice === 'function'
+        ? (s, e) => anyBuf.latin1Slice!.call(nb, s, e)
+        : (s, e) => nb.toString('latin1', s, e);
+    this.#utf8 =
+      typeof anyBuf.utf8Slice === 'function' ? (s, e) => anyBuf.utf8Slice!.call(nb, s, e) : (s, e) => nb.toString('utf8', s, e);
+  }
+
+  /** Number of slots used so far. */
+  get slotCount(): number {
+    return this.#slotC.length;
+  }
+
+  /**
+   * Parses one value at `pos` into `container[key]` (stored exactly, replacing the slot).
+   * Returns false on malformed input, leaving `pos` where PHP's parser stopped.
+   */
+  parseInto(container: PhpArray, key: PhpKey): boolean {
+    return this.#value(container, key);
+  }
+
+  #warn(message: string, raw = false): void {
+    this.#diag('E_WARNING', message, raw);
+  }
+
+  /** Bytes → string (valid UTF-8) or PhpBytes. */
+  #str(s: number, e: number): string | PhpBytes {
+    const b = this.buf;
+    let ascii = true;
+    for (let i = s; i < e; i++) {
+      if (b[i]! > 0x7f) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return this.#latin1(s, e);
+    const view = this.#nodeBuf.subarray(s, e);
+    if (isUtf8(view)) return this.#utf8(s, e);
+    return new PhpBytes(Uint8Array.prototype.slice.call(view));
+  }
+
+  /** Scans `uiv` (one or more digits) at p; returns the index after it, or -1. */
+  #scanDigits(p: number): number {
+    const b = this.buf;
+    const start = p;
+    while (p < this.end && b[p]! >= 0x30 && b[p]! <= 0x39) p++;
+    return p === start ? -1 : p;
+  }
+
+  /** parse_uiv: the digits at [s, e) as size_t (wrapping modulo 2^64, as C does). */
+  #uiv(s: number, e: number): number {
+    const b = this.buf;
+    if (e - s <= 15) {
+      let r = 0;
+      for (let i = s; i < e; i++) r = r * 10 + (b[i]! - 0x30);
+      return r;
+    }
+    let big = 0n;
+    for (let i = s; i < e; i++) big = (big * 10n + BigInt(b[i]! - 0x30)) % TWO64;
+    return Number(big); // may exceed 2^53 only when huge, where it is only compared against lengths
+  }
+
+  /**
+   * parse_iv2: optional sign, leading zeros skipped, digits; warns and clamps on overflow.
+   * Returns the value and the index after the digits.
+   */
+  #iv(p: number): { v: number | bigint; next: number } {
+    const b = this.buf;
+    let neg = false;
+    if (b[p] === 0x2d) {
+      neg = true;
+      p++;
+    } else if (b[p] === 0x2b) {
+      p++;
+    }
+    while (p < this.end && b[p] === 0x30) p++;
+    const start = p;
+    while (p < this.end && b[p]! >= 0x30 && b[p]! <= 0x39) p++;
+    const digits = p - start;
+    if (digits <= 15) {
+      let r = 0;
+      for (let i = start; i < p; i++) r = r * 10 + (b[i]! - 0x30);
+      return { v: neg ? (r === 0 ? 0 : -r) : r, next: p };
+    }
+    let big = 0n;
+    if (digits <= 19) {
+      for (let i = start; i < p; i++) big = big * 10n + BigInt(b[i]! - 0x30);
+    }
+    if (digits > 19 || big > (neg ? -PHP_INT_MIN : PHP_INT_MAX)) {
+      this.#warn(MESSAGES.OUT_OF_RANGE);
+      return { v: neg ? PHP_INT_MIN : PHP_INT_MAX, next: p };
+    }
+    const r = neg ? -big : big;
+    return { v: r >= BigInt(Number.MIN_SAFE_INTEGER) && r <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(r) : r, next: p };
+  }
+
+  /** Matches `X:` uiv `<c1><c2>` at p (token letter already checked); returns the index after the digits or -1. */
+  #head(p: number, c1: number, c2: number): number {
+    const b = this.buf;
+    if (b[p + 1] !== 0x3a) return -1;
+    const e = this.#scanDigits(p + 2);
+    if (e < 0 || b[e] !== c1 || e + 1 >= this.end || b[e + 1] !== c2) return -1;
+    return e;
+  }
+
+  /** Scans `i:` iv `;` at p; returns index after `;` or -1. */
+  #scanInt(p: number): number {
+    const b = this.buf;
+    if (b[p + 1] !== 0x3a) return -1;
+    let q = p + 2;
+    if (b[q] === 0x2b || b[q] === 0x2d) q++;
+    const e = this.#scanDigits(q);
+    if (e < 0 || e >= this.end || b[e] !== 0x3b) return -1;
+    return e + 1;
+  }
+
+  /** Scans a `d:` token at p; returns [index after `;`, value] or null. */
+  #scanDouble(p: number): [number, number] | null {
+    const b = this.buf;
+    const end = this.end;
+    if (b[p + 1] !== 0x3a) return null;
+    let q = p + 2;
+    // NAN; INF; -INF;
+    if (b[q] === 0x4e && b[q + 1] === 0x41 && b[q + 2] === 0x4e && b[q + 3] === 0x3b && q + 3 < end) return [q + 4, NaN];
+    if (b[q] === 0x49 && b[q + 1] === 0x4e && b[q + 2] === 0x46 && b[q + 3] === 0x3b && q + 3 < end) return [q + 4, Infinity];
+    if (b[q] === 0x2d && b[q + 1] === 0x49 && b[q + 2] === 0x4e && b[q + 3] === 0x46 && b[q + 4] === 0x3b && q + 4 < end) {
+      return [q + 5, -Infinity];
+    }
+    const numStart = q;
+    if (b[q] === 0x2b || b[q] === 0x2d) q++;
+    let intDigits = 0;
+    while (q < end && b[q]! >= 0x30 && b[q]! <= 0x39) {
+      q++;
+      intDigits++;
+    }
+    let fracDigits = 0;
+    if (q < end && b[q] === 0x2e) {
+      q++;
+      while (q < end && b[q]! >= 0x30 && b[q]! <= 0x39) {
+        q++;
+        fracDigits++;
+      }
+    }
+    if (intDigits === 0 && fracDigits === 0) return null;
+    if (q < end && (b[q] === 0x65 || b[q] === 0x45)) {
+      q++;
+      if (b[q] === 0x2b || b[q] === 0x2d) q++;
+      const e = this.#scanDigits(q);
+      if (e < 0) return null;
+      q = e;
+    }
+    if (q >= end || b[q] !== 0x3b) return null;
+    return [q + 1, Number(this.#latin1(numStart, q))];
+  }
+
+  /** Reads a class or enum name at [s, e): cached string, or null when not valid UTF-8. */
+  #name(s: number, e: number): string | null {
+    const raw = this.#latin1(s, e);
+    let name = this.#classNames.get(raw);
+    if (name === undefined) {
+      const v = this.#str(s, e);
+      if (typeof v !== 'string') return null;
+      name = v;
+      this.#classNames.set(raw, name);
+    }
+    return name;
+  }
+
+  #validClassName(s: number, e: number): boolean {
+    const b = this.buf;
+    for (let i = s; i < e; i++) if (CLASS_CHARS[b[i]!] === 0) return false;
+    return true;
+  }
+
+  #classAllowed(name: string): boolean {
+    if (this.#allowed === null) return true;
+    return this.#allowed.has(asciiLower(name));
+  }
+
+  /** An array or object key (parsed without a slot table, as PHP does). */
+  #key(): PhpKey | typeof FAIL {
+    const b = this.buf;
+    const p = this.pos;
+    if (p >= this.end) return FAIL;
+    switch (b[p]) {
+      case 0x69: {
+        // i:
+        const e = this.#scanInt(p);
+        if (e < 0) return FAIL;
+        const { v } = this.#iv(p + 2);
+        this.pos = e;
+        return v;
+      }
+      case 0x73: // s:
+      case 0x53: {
+        // S:
+        const v = this.#stringToken(p, b[p] === 0x53);
+        return v === FAIL ? FAIL : v;
+      }
+      case 0x4e:
+        if (b[p + 1] === 0x3b) this.pos = p + 2;
+        return FAIL;
+      case 0x62:
+        if (b[p + 1] === 0x3a && (b[p + 2] === 0x30 || b[p + 2] === 0x31) && b[p + 3] === 0x3b && p + 3 < this.end) this.pos = p + 4;
+        return FAIL;
+      case 0x64: {
+        const r = this.#scanDouble(p);
+        if (r !== null) this.pos = r[0];
+        return FAIL;
+      }
+      case 0x61: {
+        const e = this.#head(p, 0x3a, 0x7b);
+        if (e >= 0) {
+          this.#iv(p + 2); // parse_iv runs (and may warn) before the key check fails
+          this.pos = e + 2;
+        }
+        return FAIL;
+      }
+      case 0x72:
+      case 0x52: {
+        const e = this.#refHead(p);
+        if (e >= 0) this.pos = e;
+        return FAIL;
+      }
+      case 0x7d:
+        this.#diag('E_NOTICE', MESSAGES.UNEXPECTED_END, false);
+        return FAIL;
+      default:
+        return FAIL;
+    }
+  }
+
+  /** `r:`/`R:` uiv `;` → index after `;`, or -1. */
+  #refHead(p: number): number {
+    const b = this.buf;
+    if (b[p + 1] !== 0x3a) return -1;
+    const e = this.#scanDigits(p + 2);
+    if (e < 0 || e >= this.end || b[e] !== 0x3b) return -1;
+    return e + 1;
+  }
+
+  /** `s:`/`S:` token at p → the string, or FAIL with pos set as PHP sets it. */
+  #stringToken(p: number, escaped: boolean): string | PhpBytes | typeof FAIL {
+    const b = this.buf;
+    const e = this.#head(p, 0x3a, 0x22);
+    if (e < 0) return FAIL;
+    const len = this.#uiv(p + 2, e);
+    let cur = e + 2;
+    const maxlen = this.end - cur;
+    if (maxlen < len) {
+      this.pos = p + 2;
+      return FAIL;
+    }
+    let value: string | PhpBytes;
+    if (!escaped) {
+      value = this.#str(cur, cur + len);
+      cur += len;
+    } else {
+      // S: n decoded bytes, each raw or `\` + two hex digits.
+      const out = new Uint8Array(len);
+      for (let i = 0; i < len; i++) {
+        if (cur >= this.end) {
+          this.pos = cur;
+          return FAIL;
+        }
+        if (b[cur] !== 0x5c) {
+          out[i] = b[cur++]!;
+        } else {
+          const h = hexVal(b[cur + 1]);
+          const l = hexVal(b[cur + 2]);
+          if (h < 0 || l < 0 || cur + 2 >= this.end) {
+            this.pos = cur + 1;
+            return FAIL;
+          }
+          out[i] = (h << 4) | l;
+          cur += 3;
+        }
+      }
+      value = isUtf8(out) ? Buffer.from(out.buffer, out.byteOffset, out.length).toString('utf8') : new PhpBytes(out);
+    }
+    if (cur >= this.end || b[cur] !== 0x22) {
+      this.pos = cur;
+      return FAIL;
+    }
+    if (cur + 1 >= this.end || b[cur + 1] !== 0x3b) {
+      this.pos = cur + 1;
+      return FAIL;
+    }
+    this.pos = cur + 2;
+    return value;
+  }
+
+  #sameLocation(c: PhpArray, k: PhpKey, c2: PhpArray, k2: PhpKey): boolean {
+    if (c !== c2) return false;
+    if (k === k2) return true;
+    return k instanceof PhpBytes && k2 instanceof PhpBytes && k.equals(k2);
+  }
+
+  #value(c: PhpArray, k: PhpKey): boolean {
+    const b = this.buf;
+    const p = this.pos;
+    if (p >= this.end) return false;
+    const t = b[p];
+    if (t !== 0x52) {
+      this.#slotC.push(c);
+      this.#slotK.push(k);
+    }
+    switch (t) {
+      case 0x4e: // N;
+        if (b[p + 1] !== 0x3b || p + 1 >= this.end) return false;
+        this.pos = p + 2;
+        c.replaceExact(k, null);
+        return true;
+      case 0x62: // b:0; b:1;
+        if (b[p + 1] !== 0x3a || (b[p + 2] !== 0x30 && b[p + 2] !== 0x31) || b[p + 3] !== 0x3b || p + 3 >= this.end) return false;
+        this.pos = p + 4;
+        c.replaceExact(k, b[p + 2] === 0x31);
+        return true;
+      case 0x69: {
+        // i:
+        const e = this.#scanInt(p);
+        if (e < 0) return false;
+        const { v } = this.#iv(p + 2);
+        this.pos = e;
+        c.replaceExact(k, v);
+        return true;
+      }
+      case 0x64: {
+        const r = this.#scanDouble(p);
+        if (r === null) return false;
+        this.pos = r[0];
+        const v = r[1];
+        c.replaceExact(k, Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER ? new PhpFloat(v) : v);
+        return true;
+      }
+      case 0x73:
+      case 0x53: {
+        const v = this.#stringToken(p, t === 0x53);
+        if (v === FAIL) return false;
+        c.replaceExact(k, v);
+        return true;
+      }
+      case 0x61:
+        return this.#array(c, k, p);
+      case 0x4f:
+      case 0x43:
+        return this.#object(c, k, p, t === 0x43);
+      case 0x45:
+        return this.#enum(c, k, p);
+      case 0x72:
+      case 0x52: {
+        const e = this.#refHead(p);
+        if (e < 0) return false;
+        this.pos = e;
+        const n = this.#uiv(p + 2, e - 1);
+        const id = n - 1;
+        if (id < 0 || id >= this.#slotC.length) return false;
+        const tc = this.#slotC[id]!;
+        const tk = this.#slotK[id]!;
+        if (this.#sameLocation(tc, tk, c, k)) return false;
+        const target = tc.getSlot(tk);
+        if (target === undefined) return false;
+        if (t === 0x52) {
+          let box: PhpReference;
+          if (target instanceof PhpReference) {
+            box = target;
+          } else {
+            box = new PhpReference(target);
+            tc.replaceExact(tk, box);
+          }
+          c.replaceExact(k, box);
+          return true;
+        }
+        const obj = target instanceof PhpReference ? target.value : target;
+        if (!isObjectValue(obj)) return false;
+        c.replaceExact(k, obj);
+        return true;
+      }
+      case 0x7d:
+        this.#diag('E_NOTICE', MESSAGES.UNEXPECTED_END, false);
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  #enterNested(): boolean {
+    if (this.#maxDepth > 0 && this.#depth >= this.#maxDepth) {
+      this.#warn(MESSAGES.MAX_DEPTH(this.#maxDepth));
+      return false;
+    }
+    this.#depth++;
+    return true;
+  }
+
+  #finish(): boolean {
+    if (this.pos >= this.end || this.buf[this.pos] !== 0x7d) return false;
+    this.pos++;
+    return true;
+  }
+
+  /** After an element: PHP requires the previous byte to be `;` or `}` when more elements follow. */
+  #separatorOk(remaining: number): boolean {
+    if (remaining > 0) {
+      const prev = this.buf[this.pos - 1];
+      if (prev !== 0x3b && prev !== 0x7d) {
+        this.pos--;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  #array(c: PhpArray, k: PhpKey, p: number): boolean {
+    const e = this.#head(p, 0x3a, 0x7b);
+    if (e < 0) return false;
+    const { v: elements } = this.#iv(p + 2);
+    this.pos = e + 2;
+    const n = typeof elements === 'bigint' ? Infinity : elements;
+    if (n < 0 || n >= HT_MAX_SIZE || n > Math.floor((this.end - this.pos) / 2)) return false;
+    const arr = new PhpArray();
+    c.replaceExact(k, arr);
+    if (n === 0) return this.#finish();
+    if (!this.#enterNested()) return false;
+    const ok = this.#arrayElements(arr, n);
+    this.#depth--;
+    return ok && this.#finish();
+  }
+
+  #arrayElements(arr: PhpArray, n: number): boolean {
+    const b = this.buf;
+    while (n-- > 0) {
+      let key = this.#key();
+      if (key === FAIL) return false;
+      if (typeof key === 'string') {
+        key = numericKey(key);
+      }
+      if (!this.#value(arr, key)) return false;
+      if (n > 0) {
+        const prev = b[this.pos - 1];
+        if (prev !== 0x3b && prev !== 0x7d) {
+          this.pos--;
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  #object(c: PhpArray, k: PhpKey, p: number, custom: boolean): boolean {
+    const b = this.buf;
+    const e = this.#head(p, 0x3a, 0x22);
+    if (e < 0) return false;
+    const len = this.#uiv(p + 2, e);
+    let cur = e + 2;
+    const maxlen = this.end - cur;
+    if (maxlen < len || len === 0) {
+      this.pos = p + 2;
+      return false;
+    }
+    const nameStart = cur;
+    cur += len;
+    if (cur >= this.end || b[cur] !== 0x22) {
+      this.pos = cur;
+      return false;
+    }
+    if (cur + 1 >= this.end || b[cur + 1] !== 0x3a) {
+      this.pos = cur + 1;
+      return false;
+    }
+    if (b[nameStart] === 0 || b[nameStart] === 0x5c) return false;
+    if (!this.#validClassName(nameStart, cur)) return false;
+    const name = this.#name(nameStart, cur);
+    if (name === null) {
+      // Class names that are not valid UTF-8 cannot be held by the value model.
+      return false;
+    }
+    const incomplete = !this.#classAllowed(name);
+    this.pos = cur;
+
+    if (custom) {
+      const { v: datalenV, next } = this.#iv(cur + 2);
+      this.pos = next;
+      const datalen = typeof datalenV === 'bigint' ? Number(datalenV) : datalenV;
+      if (this.end - this.pos < 2) return false;
+      if (b[this.pos] !== 0x3a) return false;
+      if (b[this.pos + 1] !== 0x7b) {
+        this.pos += 1;
+        return false;
+      }
+      this.pos += 2;
+      const present = this.end - this.pos;
+      if (datalen < 0 || present <= datalen) {
+        this.#warn(MESSAGES.INSUFFICIENT_DATA(datalenV, present), true);
+        return false;
+      }
+      if (b[this.pos + datalen] !== 0x7d) {
+        this.pos += datalen;
+        return false;
+      }
+      const lc = asciiLower(name);
+      if (incomplete || lc === INCOMPLETE_CLASS_LC || lc === 'stdclass') {
+        this.#warn(MESSAGES.NO_UNSERIALIZER(incomplete || lc === INCOMPLETE_CLASS_LC ? INCOMPLETE_CLASS : 'stdClass'), true);
+        const obj = new PhpObject(incomplete || lc === INCOMPLETE_CLASS_LC ? INCOMPLETE_CLASS : 'stdClass');
+        if (incomplete) obj.properties.setExact(MAGIC_MEMBER, name);
+        c.replaceExact(k, obj);
+      } else {
+        c.replaceExact(k, new PhpSerializable(name, this.#str(this.pos, this.pos + datalen)));
+      }
+      this.pos += datalen + 1;
+      return true;
+    }
+
+    if (this.pos >= this.end - 2) {
+      this.#warn(MESSAGES.BAD_DATA, true);
+      return false;
+    }
+    const { v: elementsV, next } = this.#iv(this.pos + 2);
+    this.pos = next;
+    const elements = typeof elementsV === 'bigint' ? (elementsV < 0n ? -1 : Infinity) : elementsV;
+    if (elements < 0 || elements > Math.floor((this.end - cur) / 2)) return false;
+    if (this.pos >= this.end || b[this.pos] !== 0x3a) return false;
+    if (this.pos + 1 >= this.end || b[this.pos + 1] !== 0x7b) {
+      this.pos += 1;
+      return false;
+    }
+    this.pos += 2;
+    const obj = new PhpObject(incomplete ? INCOMPLETE_CLASS : name);
+    const props = obj.properties;
+    if (incomplete) props.setExact(MAGIC_MEMBER, name);
+    c.replaceExact(k, obj);
+    if (elements >= HT_MAX_SIZE - props.size) return false;
+    if (!this.#enterNested()) return false;
+    let n = elements;
+    let ok = true;
+    while (n-- > 0) {
+      let key = this.#key();
+      if (key === FAIL) {
+        ok = false;
+        break;
+      }
+      if (typeof key === 'number' || typeof key === 'bigint') key = String(key);
+      if (!this.#value(props, key) || !this.#separatorOk(n)) {
+        ok = false;
+        break;
+      }
+    }
+    this.#depth--;
+    return ok && this.#finish();
+  }
+
+  #enum(c: PhpArray, k: PhpKey, p: number): boolean {
+    const b = this.buf;
+    const e = this.#head(p, 0x3a, 0x22);
+    if (e < 0) return false;
+    const len = this.#uiv(p + 2, e);
+    let cur = e + 2;
+    const maxlen = this.end - cur;
+    if (maxlen < len || len === 0) {
+      this.pos = p + 2;
+      return false;
+    }
+    const s = cur;
+    cur += len;
+    if (cur >= this.end || b[cur] !== 0x22) {
+      this.pos = cur;
+      return false;
+    }
+    if (cur + 1 >= this.end || b[cur + 1] !== 0x3b) {
+      this.pos = cur + 1;
+      return false;
+    }
+    let colon = -1;
+    for (let i = s; i < cur; i++) {
+      if (b[i] === 0x3a) {
+        colon = i;
+        break;
+      }
+    }
+    if (colon < 0) {
+      this.#warn(MESSAGES.ENUM_MISSING_COLON(this.#display(s, cur)));
+      return false;
+    }
+    if (!this.#validClassName(s, colon)) return false;
+    const enumName = this.#name(s, colon);
+    if (enumName === null) return false;
+    if (enumName === '') {
+      this.#warn(MESSAGES.ENUM_CLASS_NOT_FOUND(''));
+      return false;
+    }
+    this.pos = cur + 2;
+    const caseName = this.#str(colon + 1, cur);
+    if (typeof caseName !== 'string' || !isIdentifier(caseName)) {
+      this.#warn(MESSAGES.ENUM_UNDEFINED_CONSTANT(enumName, this.#display(colon + 1, cur)));
+      return false;
+    }
+    c.replaceExact(k, new PhpEnum(enumName, caseName));
+    return true;
+  }
+
+  /** Bytes as PHP would print them into a message (raw; decoded as UTF-8 for display). */
+  #display(s: number, e: number): string {
+    return this.#nodeBuf.toString('utf8', s, e);
+  }
+}
+
+function hexVal(c: number | undefined): number {
+  if (c === undefined) return -1;
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  return -1;
+}
+
+function asciiLower(s: string): string {
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
+const IDENT_RE = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*$/u;
+function isIdentifier(s: string): boolean {
+  return IDENT_RE.test(s);
+}
+
+/** ZEND_HANDLE_NUMERIC_STR for a decoded string key. */
+function numericKey(key: string): PhpKey {
+  const len = key.length;
+  if (len === 0 || len > 20) return key;
+  const c0 = key.charCodeAt(0);
+  if (!((c0 >= 0x30 && c0 <= 0x39) || (c0 === 0x2d && len > 1))) return key;
+  let i = c0 === 0x2d ? 1 : 0;
+  const first = key.charCodeAt(i);
+  if (first === 0x30 && len - i > 1) return key; // leading zero
+  if (first === 0x30 && c0 === 0x2d) return key; // "-0"
+  for (; i < len; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return key;
+  }
+  if (len < 16) return Number(key);
+  const big = BigInt(key);
+  if (big > PHP_INT_MAX || big < PHP_INT_MIN) return key;
+  return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+}
+
+function toBytes(data: Uint8Array | string): Uint8Array {
+  if (typeof data === 'string') {
+    if (!isWellFormed(data)) throw new UnserializeError('Input string contains a lone UTF-16 surrogate', 0, 0);
+    return Buffer.from(data, 'utf8');
+  }
+  return data;
+}
+
+/** Validates PHP's unserialize() options; throws PHP's TypeError/ValueError texts. */
+export function unserializerSettings(options: UnserializeOptions | undefined, fn = 'unserialize'): {
+  allowedClasses: Set<string> | null;
+  maxDepth: number;
+} {
+  let allowedClasses: Set<string> | null = null;
+  let maxDepth = 4096;
+  if (options !== undefined) {
+    const ac: unknown = options.allowed_classes;
+    if (ac !== undefined) {
+      if (ac === false) allowedClasses = new Set();
+      else if (Array.isArray(ac)) allowedClasses = new Set(ac.map((x) => asciiLower(String(x))));
+      else if (ac !== true) {
+        throw new PhpTypeError(
+          `${fn}(): Option "allowed_classes" must be of type array|bool, ${jsTypeName(ac)} given`,
+        );
+      }
+    }
+    const md: unknown = options.max_depth;
+    if (md !== undefined) {
+      if (typeof md !== 'number' || !Number.isSafeInteger(md)) {
+        throw new PhpTypeError(`${fn}(): Option "max_depth" must be of type int, ${jsTypeName(md)} given`);
+      }
+      if (md < 0) throw new PhpValueError(`${fn}(): Option "max_depth" must be greater than or equal to 0`);
+      maxDepth = md;
+    }
+  }
+  return { allowedClasses, maxDepth };
+}
+
+function jsTypeName(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint' || v instanceof PhpArray || v instanceof PhpObject) {
+    return phpTypeName(v as PhpValue);
+  }
+  return typeof v === 'object' ? 'array' : typeof v;
+}
+
+/** The outcome of {@link unserializePhp}: PHP's value, or `false` where PHP returns false. */
+export type PhpUnserializeResult = { ok: true; value: PhpValue } | { ok: false; offset: number };
+
+/**
+ * PHP-faithful unserialize(): never throws for malformed data. Returns `{ ok: false }` where PHP
+ * returns `false`, after sending PHP's diagnostics (including the `Error at offset P of L bytes`
+ * notice, not raised for empty input) to `options.onDiagnostic`.
+ */
+export function unserializePhp(data: Uint8Array | string, options?: UnserializeOptions): PhpUnserializeResult {
+  const bytes = toBytes(data);
+  const settings = unserializerSettings(options);
+  const sink = options?.onDiagnostic;
+  if (bytes.length === 0) return { ok: false, offset: 0 };
+  const u = new Unserializer(bytes, {
+    ...settings,
+    onDiagnostic: (level, message, raw) => sink?.(level, raw ? message : `unserialize(): ${message}`),
+  });
+  const holder = new PhpArray();
+  if (!u.parseInto(holder, 0)) {
+    sink?.('E_NOTICE', `unserialize(): ${MESSAGES.ERROR_AT_OFFSET(u.pos, bytes.length)}`);
+    return { ok: false, offset: u.pos };
+  }
+  const v = holder.getExact(0);
+  return { ok: true, value: v === undefined ? null : v };
+}
+
+/**
+ * PHP 8.2 `unserialize()`. Accepts what PHP accepts (trailing bytes after the value are ignored,
+ * as in 8.2). Where PHP would return `false` with the notice `Error at offset P of L bytes`, this
+ * throws {@link UnserializeError} with that text and `offset` = P (empty input: offset 0, message
+ * `Empty input`). Non-fatal diagnostics (e.g. `Numerical result out of range`) go to
+ * `options.onDiagnostic` with PHP's exact text. Use {@link unserializePhp} for the false-returning form.
+ */
+export function unserialize(data: Uint8Array | string, options?: UnserializeOptions): PhpValue {
+  const bytes = toBytes(data);
+  const settings = unserializerSettings(options);
+  const sink = options?.onDiagnostic;
+  if (bytes.length === 0) throw new UnserializeError('Empty input', 0, 0);
+  const u = new Unserializer(bytes, {
+    ...settings,
+    onDiagnostic:
+      sink === undefined ? undefined : (level, message, raw) => sink(level, raw ? message : `unserialize(): ${message}`),
+  });
+  const holder = new PhpArray();
+  if (!u.parseInto(holder, 0)) {
+    throw new UnserializeError(MESSAGES.ERROR_AT_OFFSET(u.pos, bytes.length), u.pos, bytes.length);
+  }
+  const v = holder.getExact(0);
+  return v === undefined ? null : v;
+}
