@@ -93,6 +93,7 @@ export async function runScenarioInEngine(s: Scenario, nowMs: number): Promise<E
     if (s.request?.headersSent === true) reqOpts.headersSent = true;
     const req = engine.request(reqOpts);
     const fns = req.functions;
+    const startup: Diag[] = req.diagnostics.map((d) => ({ level: d.level, message: d.message }));
     const steps: StepRecord[] = [];
     for (const step of s.steps) {
       const before = req.diagnostics.length;
@@ -135,7 +136,7 @@ export async function runScenarioInEngine(s: Scenario, nowMs: number): Promise<E
     await req.end();
     const late = req.diagnostics.slice(before).map((d) => ({ level: d.level, message: d.message }));
     const headers = req.headers.map(([n, v]): [string, string] => [n, v]);
-    return { dir, transcript: { steps, late, headers, ...readSaveDir(dir) } };
+    return { dir, transcript: { startup, steps, late, headers, ...readSaveDir(dir) } };
   } finally {
     removeRoot(root);
   }

@@ -72,7 +72,8 @@ export function normalizeTranscript(t: Transcript, s: Scenario, dir: string, req
     if (ID_RE.test(id)) found.push(id);
   };
   const fromText = (text: string): void => {
-    for (const m of text.matchAll(/sess_([0-9a-zA-Z,-]+)/g)) consider(m[1]);
+    // "sess_<id>, O_RDWR": the comma after the id is text, not part of the id.
+    for (const m of text.matchAll(/sess_([0-9a-zA-Z,-]+?)(?=, |[^0-9a-zA-Z,-]|$)/g)) consider(m[1]);
   };
   for (const [i, st] of t.steps.entries()) {
     if (typeof st.sid === 'string') consider(st.sid);
@@ -80,7 +81,7 @@ export function normalizeTranscript(t: Transcript, s: Scenario, dir: string, req
     if (step !== undefined && 'call' in step && /^session_(create_id|id)$/.test(step.call) && typeof st.ret === 'string') consider(st.ret);
     for (const d of st.diag) fromText(d.message);
   }
-  for (const d of t.late) fromText(d.message);
+  for (const d of [...t.startup, ...t.late]) fromText(d.message);
   for (const [name, value] of t.headers) {
     if (name.toLowerCase() === 'set-cookie') {
       const m = /^[^=]*=([^;]*)/.exec(value);
@@ -119,6 +120,7 @@ export function normalizeTranscript(t: Transcript, s: Scenario, dir: string, req
   for (const [k, v] of Object.entries(t.modes)) modes[fix(k)] = v;
 
   return {
+    startup: t.startup.map((d) => ({ level: d.level, message: fix(d.message) })),
     steps: t.steps.map((st) => {
       const out = { ...st };
       if (st.ret !== undefined) out.ret = mapStrings(st.ret, fix);
@@ -138,6 +140,7 @@ export function normalizeTranscript(t: Transcript, s: Scenario, dir: string, req
 /** Canonical text of a transcript, one fact per line, for comparison and diffs. */
 export function transcriptLines(t: Transcript): string[] {
   const lines: string[] = [];
+  for (const d of t.startup) lines.push(`startup ${d.level}: ${d.message}`);
   t.steps.forEach((st, i) => {
     if (st.ret !== undefined) lines.push(`step ${i} return ${JSON.stringify(st.ret)}`);
     if (st.throw !== undefined) lines.push(`step ${i} throws ${st.throw.class}: ${st.throw.message}`);

@@ -113,10 +113,12 @@ function parseCgiOutput(stdout: string, stderr: string): { transcript: Transcrip
   const end = body.indexOf('\n@@CONFORMANCE-END@@\n');
   if (start < 0 || end < 0) throw new Error(`driver printed no transcript:\n${stdout}\n${stderr}`);
   const json = JSON.parse(body.slice(start + 28, end)) as { requestTime: number; steps: StepRecord[] };
-  const late = parseDisplayedErrors(Buffer.from(body.slice(end + 21), 'latin1').toString('utf8'));
+  // Startup errors are displayed too, but they belong before the first step.
+  const shown = parseDisplayedErrors(Buffer.from(body.slice(end + 21), 'latin1').toString('utf8'));
+  const isStartup = (d: Diag): boolean => /^PHP (Request )?Startup: /.test(d.message);
   return {
     requestTimeMs: json.requestTime * 1000,
-    transcript: { steps: json.steps, late, headers, files: {}, modes: {} },
+    transcript: { startup: shown.filter(isStartup), steps: json.steps, late: shown.filter((d) => !isStartup(d)), headers, files: {}, modes: {} },
   };
 }
 
@@ -134,6 +136,7 @@ function spawnCollect(
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
     child.on('close', () => resolve({ stdout: Buffer.concat(out).toString('latin1'), stderr: err }));
+    child.stdin.on('error', () => undefined); // php-cgi may exit without reading the body
     child.stdin.end(stdin);
   });
 }

@@ -71,6 +71,8 @@ export interface StepRecord {
 }
 
 export interface Transcript {
+  /** Diagnostics raised before the first step (engine/request startup, e.g. invalid ini values). */
+  startup: Diag[];
   steps: StepRecord[];
   /** Diagnostics raised after the last step (request shutdown: write and close). */
   late: Diag[];
