@@ -10,3 +10,5 @@ export { Registry, MAX_REGISTRY_ENTRIES } from './registry.ts';
 export { serialize, unserialize, unserializePhp, formatFloat, Serializer, Unserializer } from '../serializers/var.ts';
 export type { UnserializeOptions, PhpUnserializeResult } from '../serializers/var.ts';
 export * from '../serializers/index.ts';
+export { SessionEngine, type SessionEngineOptions } from './engine.ts';
+export * from './request.ts';

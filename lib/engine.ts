@@ -1,0 +1,135 @@
+/**
+ * @module engine
+ * The session engine: PHP's MINIT/MSHUTDOWN for ext/session. It owns the ini registry (PHP's
+ * built-in defaults, engine options, a php.ini file) and the module and serializer registries, and
+ * creates one {@link SessionRequest} per request (RINIT).
+ */
+import { readFileSync } from 'node:fs';
+import type { Diagnostic, DiagnosticLevel } from './errors.ts';
+import type { SaveHandlerModule } from './handler.ts';
+import type { SessionSerializer } from './serializer.ts';
+import { Registry } from './registry.ts';
+import { IniTable, iniString, moduleIniEntry, parseIniText, sessionEntryMap, type IniHost } from './ini.ts';
+import { CombinedLcg } from './lcg.ts';
+import { builtinModules, builtinSerializers, userModuleApi } from './builtins.ts';
+import { SessionRequest, type EngineCore, type RequestOptions, type UserModuleApi } from './request.ts';
+
+export interface SessionEngineOptions {
+  /** ini values applied after the php.ini file (like `php -d`). */
+  ini?: Record<string, string | number | boolean>;
+  /** A php.ini file to read (only directives the engine knows are used). */
+  iniFile?: string;
+  /** Extra modules registered after the built-in ones. */
+  modules?: readonly SaveHandlerModule[];
+  /** Extra serializers registered after the built-in ones. */
+  serializers?: readonly SessionSerializer[];
+  /** Uniform [0, 1) source for the GC draw; default PHP's combined LCG. */
+  gcRandom?: () => number;
+}
+
+/**
+ * MINIT: build once, then call {@link SessionEngine.request} per request.
+ * @example
+ * const engine = new SessionEngine({ ini: { 'session.save_path': '/tmp/sess' } });
+ * const req = engine.request({ cookies: { PHPSESSID: id } });
+ * await req.start();
+ * req.session.set('count', 1);
+ * await req.end();
+ */
+export class SessionEngine {
+  /** Save-handler modules (`session.save_handler`). */
+  readonly modules: Registry<SaveHandlerModule>;
+  /** Session serializers (`session.serialize_handler`). */
+  readonly serializers: Registry<SessionSerializer>;
+  /** Diagnostics raised while applying the configuration (PHP prints these as "PHP Startup: ..."). */
+  readonly startupDiagnostics: Diagnostic[] = [];
+
+  readonly #master: IniTable;
+  readonly #lcg = new CombinedLcg();
+  readonly #gcRandom: () => number;
+  readonly #userApi: UserModuleApi | undefined = userModuleApi;
+
+  constructor(options: SessionEngineOptions = {}) {
+    this.modules = new Registry(builtinModules);
+    for (const m of options.modules ?? []) this.modules.register(m);
+    this.serializers = new Registry(builtinSerializers);
+    for (const s of options.serializers ?? []) this.serializers.register(s);
+    this.#gcRandom = options.gcRandom ?? (() => this.#lcg.next());
+
+    // Defaults first (registered without the "active"/"headers" guards mattering: nothing runs yet).
+    const defaults = this.#host('startup', false);
+    this.#master = new IniTable(new Map());
+    for (const e of sessionEntryMap().values()) this.#master.define(e, defaults);
+    this.#syncModuleIni(this.#master, defaults);
+
+    const values = new Map<string, string>();
+    if (options.iniFile !== undefined) {
+      for (const [k, v] of parseIniText(readFileSync(options.iniFile, 'utf8'))) values.set(k, v);
+    }
+    for (const [k, v] of Object.entries(options.ini ?? {})) values.set(k, iniString(v));
+    const startup = this.#host('startup', false);
+    for (const [k, v] of values) {
+      // PHP applies configuration to any known entry, whatever its changeable mode.
+      this.#master.alter(k, v, startup, false);
+    }
+  }
+
+  #host(stage: 'startup' | 'runtime', modulesActivated: boolean): IniHost {
+    return {
+      stage,
+      modulesActivated,
+      settingUserHandler: false,
+      sessionActive: () => false,
+      headersSent: () => false,
+      report: (level: DiagnosticLevel, message: string, raw?: boolean) => {
+        this.startupDiagnostics.push({ level, message: raw === true ? message : `PHP Startup: ${message}` });
+      },
+      findModule: (n) => this.modules.get(n),
+      findSerializer: (n) => this.serializers.get(n),
+    };
+  }
+
+  /** Adds the ini entries of modules registered since (with their defaults). */
+  #syncModuleIni(table: IniTable, host: IniHost): void {
+    for (const m of this.modules.list()) {
+      for (const e of m.ini ?? []) {
+        if (!table.has(e.name)) table.define(moduleIniEntry(e), host);
+      }
+    }
+  }
+
+  /** Registers a module and its ini entries; false when the name is taken or the registry is full. */
+  registerModule(module: SaveHandlerModule): boolean {
+    if (!this.modules.register(module)) return false;
+    this.#syncModuleIni(this.#master, this.#host('startup', false));
+    return true;
+  }
+
+  /** The configured (master) value of a directive, as `php -i` reports it. */
+  iniGet(name: string): string | undefined {
+    return this.#master.get(name);
+  }
+
+  /** Names of every directive the engine knows. */
+  iniNames(): string[] {
+    return this.#master.names();
+  }
+
+  /** RINIT: a new request with its own copy of the ini values. */
+  request(options: RequestOptions = {}): SessionRequest {
+    const core: EngineCore = {
+      masterIni: this.#master,
+      findModule: (n) => this.modules.get(n),
+      findSerializer: (n) => this.serializers.get(n),
+      userApi: this.#userApi,
+      gcRandom: this.#gcRandom,
+      syncModuleIni: (t, h) => this.#syncModuleIni(t, h),
+    };
+    return new SessionRequest(core, options);
+  }
+
+  /** MSHUTDOWN. Requests must have ended; nothing is held between requests. */
+  async shutdown(): Promise<void> {
+    // Nothing persistent to release: modules keep no process-wide state in this port.
+  }
+}
