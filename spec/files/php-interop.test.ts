@@ -1,13 +1,17 @@
 /**
  * @module spec/files/php-interop
  * Live round trips with PHP 8.2 on one save path, for each serializer and dirdepth 0, 1 and 2:
- * PHP writes and the files handler reads the bytes PHP's session_encode() gave; the handler writes
- * and PHP's session_start() rebuilds the same $_SESSION. Also PHP's warnings for bad save paths,
+ * PHP writes, the files handler reads PHP's bytes and our serializer decodes the same $_SESSION
+ * (compared through serialize()); our serializer encodes a $_SESSION, the handler writes it, and
+ * PHP's session_start() rebuilds the same $_SESSION. Also PHP's warnings for bad save paths,
  * compared text for text.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { filesModule } from '../../handlers/files.ts';
+import { PhpArray } from '../../lib/value.ts';
+import type { SerializerContext } from '../../lib/serializer.ts';
+import { php as phpSerializer, php_binary, php_serialize, serialize, unserialize } from '../../serializers/index.ts';
 import { makeTestContext, testSessionId } from '../handlers/suite.ts';
 import { describeWith } from '../support/tools.ts';
 import { handlerRequest, makeHashedTree, php, phpStr, phpWarnings, tempDir } from './support.ts';
@@ -21,7 +25,11 @@ $_SESSION['t'] = true; $_SESSION['f'] = false; $_SESSION['n'] = null;
 $_SESSION['arr'] = ['a' => [1, 2, ['x' => null]], 5 => true, -3 => 'neg key'];
 `;
 
-const SERIALIZERS = ['php', 'php_binary', 'php_serialize'] as const;
+const SERIALIZERS = { php: phpSerializer, php_binary, php_serialize } as const;
+const serializerCtx = (): SerializerContext & { seen: string[] } => {
+  const seen: string[] = [];
+  return { seen, maxDepth: 4096, diagnostic: (_l, m) => void seen.push(m) };
+};
 const DEPTHS = [0, 1, 2] as const;
 
 describeWith(['php'], 'files handler ⇄ PHP 8.2: round trips', () => {
@@ -29,7 +37,7 @@ describeWith(['php'], 'files handler ⇄ PHP 8.2: round trips', () => {
   beforeAll(() => makeHashedTree(tmp.dir, 2));
   afterAll(() => tmp.remove());
 
-  for (const serializer of SERIALIZERS) {
+  for (const serializer of Object.keys(SERIALIZERS) as (keyof typeof SERIALIZERS)[]) {
     for (const depth of DEPTHS) {
       const savePath = () => (depth === 0 ? tmp.dir : `${depth};${tmp.dir}`);
       const ini = { 'session.serialize_handler': serializer };
@@ -38,10 +46,11 @@ describeWith(['php'], 'files handler ⇄ PHP 8.2: round trips', () => {
         const id = testSessionId();
         const out = await php(
           savePath(),
-          `session_id('${id}'); session_start(); ${FIXTURE_PHP} echo base64_encode(session_encode()); session_write_close();`,
+          `session_id('${id}'); session_start(); ${FIXTURE_PHP} echo base64_encode(session_encode()), "\\n", base64_encode(serialize($_SESSION)); session_write_close();`,
           ini,
         );
-        const encoded = Buffer.from(out, 'base64');
+        const [encB64, serB64] = out.trim().split('\n');
+        const encoded = Buffer.from(encB64!, 'base64');
         expect(encoded.length).toBeGreaterThan(100);
         const { data, ctx } = await handlerRequest(savePath(), id, null);
         expect(ctx.diagnostics).toEqual([]);
@@ -50,6 +59,12 @@ describeWith(['php'], 'files handler ⇄ PHP 8.2: round trips', () => {
         const sub = id.slice(0, depth).split('').join('/');
         const file = `${tmp.dir}/${sub}${sub === '' ? '' : '/'}sess_${id}`;
         expect(readFileSync(file).equals(encoded)).toBe(true);
+        // Our serializer rebuilds the same $_SESSION from the bytes the handler read.
+        const sctx = serializerCtx();
+        const decoded = SERIALIZERS[serializer].decode(data as Uint8Array, new PhpArray(), sctx);
+        expect(decoded.ok).toBe(true);
+        expect(sctx.seen).toEqual([]);
+        expect(serialize((decoded as { session: PhpArray }).session).toString('base64')).toBe(serB64);
       });
 
       it(`the handler writes, PHP reads (${serializer}, dirdepth ${depth})`, async () => {
@@ -60,10 +75,16 @@ describeWith(['php'], 'files handler ⇄ PHP 8.2: round trips', () => {
           ini,
         );
         const [encB64, serB64] = ref.trim().split('\n');
+        // Our side: $_SESSION as a PhpArray, encoded by our serializer (must equal PHP's bytes).
+        const session = unserialize(Buffer.from(serB64!, 'base64')) as PhpArray;
+        const sctx = serializerCtx();
+        const ours = SERIALIZERS[serializer].encode(session, sctx);
+        expect(ours).not.toBeNull();
+        expect(Buffer.from(ours!).toString('base64')).toBe(encB64);
         const id = testSessionId();
         // Existing longer content must be replaced, not overlaid.
         await handlerRequest(savePath(), id, () => new Uint8Array(Buffer.alloc(4000, 0x41)));
-        const { data } = await handlerRequest(savePath(), id, () => new Uint8Array(Buffer.from(encB64!, 'base64')));
+        const { data } = await handlerRequest(savePath(), id, () => ours!);
         expect(data).not.toBe(false);
         const out = await php(savePath(), `session_id('${id}'); session_start(); echo base64_encode(serialize($_SESSION));`, ini);
         expect(out).toBe(serB64);
