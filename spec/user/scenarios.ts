@@ -1,0 +1,411 @@
+/**
+ * @module spec/user/scenarios
+ * Differential scenarios for the user save handler. Each scenario describes a recording handler
+ * (which form, which optional methods, how each callback behaves) and one or more requests of
+ * session calls. spec/user/driver.php runs it in php-cgi, spec/user/engine.ts in the engine, and
+ * the two transcripts must match.
+ */
+
+/** Typed JSON: `{ $float }` is a PHP float, `{ $obj: 'Cls' }` a new object of an empty class. */
+export type Val = null | boolean | number | string | Val[] | { $float: number } | { $obj: string } | { [k: string]: Val };
+
+/** Callback names as logged (PHP's method names; the callable form uses the same names per slot). */
+export type Cb = 'open' | 'close' | 'read' | 'write' | 'destroy' | 'gc' | 'create_sid' | 'validateId' | 'updateTimestamp';
+
+export type Action =
+  | { return: Val }
+  | { throw: string }
+  | { nothing: true }
+  /** Calls a session function from inside the callback (logged as "inner"), then behaves as default. */
+  | { call: string; args?: Val[] };
+
+/** How the `nth` call (1-based, per request) of `cb` behaves; without nth, every call. */
+export interface Behaviour {
+  cb: Cb;
+  nth?: number;
+  do: Action;
+}
+
+export interface HandlerSetup {
+  /** object: implements SessionHandlerInterface; extends: extends SessionHandler (wraps files); callables: 6..9 functions. */
+  form: 'object' | 'extends' | 'callables';
+  className?: string;
+  /** Optional methods the class defines. */
+  optional?: ('create_sid' | 'validateId' | 'updateTimestamp')[];
+  /** Callable form: how many callbacks (6..9). */
+  callables?: number;
+  /** Second argument of the object form; absent = not passed. */
+  registerShutdown?: Val;
+  behave?: Behaviour[];
+}
+
+export type Step =
+  | { register: true }
+  | { fn: string; args?: Val[] }
+  | { handler: string; args?: Val[] }
+  | { set: string; value: Val }
+  | { unset: string };
+
+export interface RequestSpec {
+  steps: Step[];
+  /** Session cookie sent: undefined = the id from the previous response's Set-Cookie (if any), null = none. */
+  cookie?: string | null;
+}
+
+export interface UserScenario {
+  name: string;
+  description: string;
+  ini?: Record<string, string>;
+  handler: HandlerSetup;
+  requests: RequestSpec[];
+}
+
+const reg: Step = { register: true };
+const start: Step = { fn: 'session_start' };
+const close: Step = { fn: 'session_write_close' };
+const set = (k: string, v: Val): Step => ({ set: k, value: v });
+const fn = (name: string, ...args: Val[]): Step => (args.length === 0 ? { fn: name } : { fn: name, args });
+
+/** One request: register, start, set a value, write and close. */
+const basic = (...extra: Step[]): Step[] => [reg, start, set('n', 1), ...extra, close];
+/** A scenario whose one callback misbehaves in the given way, on a request that does everything. */
+function failing(name: string, cb: Cb, act: Action, opts: Partial<UserScenario> & { steps?: Step[] } = {}): UserScenario {
+  return {
+    name,
+    description: `${cb} ${JSON.stringify(act)}`,
+    ...(opts.ini !== undefined ? { ini: opts.ini } : {}),
+    handler: { form: 'object', optional: ['create_sid', 'validateId', 'updateTimestamp'], ...(opts.handler ?? {}), behave: [{ cb, do: act }] },
+    requests: opts.requests ?? [{ steps: opts.steps ?? basic() }],
+  };
+}
+
+const MEM: HandlerSetup = { form: 'object', className: 'MemHandler', optional: ['create_sid'] };
+const FULL: HandlerSetup = { form: 'object', className: 'FullHandler', optional: ['create_sid', 'validateId', 'updateTimestamp'] };
+const STRICT = { 'session.use_strict_mode': '1' };
+const LAZY = { 'session.lazy_write': '1' };
+
+export const scenarios: UserScenario[] = [
+  // ---- memory store: the ordinary flows ---------------------------------------------------
+  {
+    name: 'mem-two-requests',
+    description: 'write in one request, read it back in the next',
+    handler: MEM,
+    requests: [{ steps: basic(set('s', 'text')) }, { steps: [reg, start, set('m', 2)] }],
+  },
+  {
+    name: 'mem-builtin-id',
+    description: 'no create_sid: the built-in generator makes the id',
+    handler: { form: 'object', className: 'NoSid' },
+    requests: [{ steps: basic() }, { steps: [reg, start, close] }],
+  },
+  {
+    name: 'mem-regenerate-keep',
+    description: 'session_regenerate_id(false): write old, close, open, create_sid, read new',
+    handler: MEM,
+    requests: [{ steps: basic() }, { steps: [reg, start, fn('session_regenerate_id', false), set('x', 'y'), close] }],
+  },
+  {
+    name: 'mem-regenerate-delete',
+    description: 'session_regenerate_id(true): destroy old instead of write',
+    handler: MEM,
+    requests: [{ steps: basic() }, { steps: [reg, start, fn('session_regenerate_id', true), close] }],
+  },
+  {
+    name: 'mem-destroy',
+    description: 'session_destroy calls destroy then close',
+    handler: MEM,
+    requests: [{ steps: basic() }, { steps: [reg, start, fn('session_destroy'), fn('session_status')] }],
+  },
+  {
+    name: 'mem-gc',
+    description: 'session_gc returns what gc returned',
+    handler: MEM,
+    requests: [{ steps: basic(fn('session_gc')) }],
+  },
+  {
+    name: 'mem-gc-probability',
+    description: 'gc runs during start when probability is 1/1',
+    ini: { 'session.gc_probability': '1', 'session.gc_divisor': '1' },
+    handler: MEM,
+    requests: [{ steps: basic() }],
+  },
+  {
+    name: 'mem-abort',
+    description: 'session_abort closes without writing',
+    handler: MEM,
+    requests: [{ steps: [reg, start, set('a', 1), fn('session_abort'), fn('session_status')] }],
+  },
+  {
+    name: 'mem-reset',
+    description: 'session_reset re-reads without closing',
+    handler: MEM,
+    requests: [{ steps: basic() }, { steps: [reg, start, set('n', 5), fn('session_reset'), close] }],
+  },
+  {
+    name: 'mem-empty-session',
+    description: 'an empty session writes ""',
+    handler: MEM,
+    requests: [{ steps: [reg, start, close] }],
+  },
+  {
+    name: 'mem-shutdown-write',
+    description: 'no explicit close: the shutdown function writes and closes',
+    handler: MEM,
+    requests: [{ steps: [reg, start, set('late', true)] }],
+  },
+  {
+    name: 'mem-no-register-shutdown',
+    description: 'register_shutdown=false: written at request shutdown',
+    handler: { ...MEM, registerShutdown: false },
+    requests: [{ steps: [reg, start, set('late', 1)] }],
+  },
+  {
+    name: 'mem-register-null',
+    description: 'register_shutdown=null: deprecation',
+    handler: { ...MEM, registerShutdown: null },
+    requests: [{ steps: basic() }],
+  },
+  {
+    name: 'mem-register-while-active',
+    description: 'registering during an active session warns and returns false',
+    handler: MEM,
+    requests: [{ steps: [reg, start, reg, close] }],
+  },
+  {
+    name: 'mem-start-twice-and-create-id',
+    description: 'session_create_id with a prefix while active',
+    handler: FULL,
+    requests: [{ steps: [reg, start, fn('session_create_id', 'pre-'), close] }],
+  },
+  {
+    name: 'mem-create-id-inactive',
+    description: 'session_create_id without an active session uses the built-in generator',
+    handler: FULL,
+    requests: [{ steps: [reg, fn('session_create_id'), start, close] }],
+  },
+  {
+    name: 'mem-create-id-collisions',
+    description: 'validateId says every new id exists: "Failed to create new ID"',
+    handler: { ...FULL, behave: [{ cb: 'validateId', do: { return: true } }] },
+    requests: [{ steps: [reg, start, fn('session_create_id'), close] }],
+  },
+  {
+    name: 'mem-session-id-cookie-unknown',
+    description: 'a cookie id that does not exist, non-strict: used as is',
+    handler: FULL,
+    requests: [{ cookie: 'unknownid123', steps: basic() }],
+  },
+  // ---- strict mode, validateId, updateTimestamp ------------------------------------------
+  {
+    name: 'strict-unknown-id',
+    description: 'strict mode: validateId false for an unknown id, so create_sid',
+    ini: STRICT,
+    handler: FULL,
+    requests: [{ cookie: 'forgedid123', steps: basic() }],
+  },
+  {
+    name: 'strict-known-id',
+    description: 'strict mode: validateId true, id kept',
+    ini: STRICT,
+    handler: FULL,
+    requests: [{ steps: basic() }, { steps: basic() }],
+  },
+  {
+    name: 'strict-no-validateid',
+    description: 'strict mode without validateId accepts any id',
+    ini: STRICT,
+    handler: MEM,
+    requests: [{ cookie: 'forgedid123', steps: basic() }],
+  },
+  {
+    name: 'strict-validateid-int0',
+    description: 'validateId returns 0: deprecation, counts as success (valid)',
+    ini: STRICT,
+    handler: { ...FULL, behave: [{ cb: 'validateId', do: { return: 0 } }] },
+    requests: [{ cookie: 'forgedid123', steps: basic() }],
+  },
+  {
+    name: 'strict-validateid-string',
+    description: 'validateId returns a string: TypeError',
+    ini: STRICT,
+    handler: { ...FULL, behave: [{ cb: 'validateId', do: { return: 'yes' } }] },
+    requests: [{ cookie: 'forgedid123', steps: basic() }],
+  },
+  {
+    name: 'strict-regenerate-collision',
+    description: 'regenerate in strict mode: validateId true twice means two collisions',
+    ini: STRICT,
+    handler: { ...FULL, behave: [{ cb: 'validateId', nth: 2, do: { return: true } }, { cb: 'validateId', nth: 3, do: { return: true } }] },
+    requests: [{ steps: basic() }, { steps: [reg, start, fn('session_regenerate_id'), close] }],
+  },
+  {
+    name: 'lazy-unchanged-update-timestamp',
+    description: 'lazy_write and unchanged data: updateTimestamp instead of write',
+    ini: LAZY,
+    handler: FULL,
+    requests: [{ steps: basic() }, { steps: [reg, start, close] }],
+  },
+  {
+    name: 'lazy-unchanged-no-update-timestamp',
+    description: 'lazy_write, unchanged, no updateTimestamp: write is called',
+    ini: LAZY,
+    handler: MEM,
+    requests: [{ steps: basic() }, { steps: [reg, start, close] }],
+  },
+  {
+    name: 'lazy-changed',
+    description: 'lazy_write with changed data: write',
+    ini: LAZY,
+    handler: FULL,
+    requests: [{ steps: basic() }, { steps: [reg, start, set('n', 2), close] }],
+  },
+  {
+    name: 'lazy-update-timestamp-fails',
+    description: 'updateTimestamp returns false: warning names RecHandler::updateTimestamp',
+    ini: LAZY,
+    handler: { ...FULL, className: 'RecHandler', behave: [{ cb: 'updateTimestamp', do: { return: false } }] },
+    requests: [{ steps: basic() }, { steps: [reg, start, close] }],
+  },
+  {
+    name: 'lazy-write-fallback-fails',
+    description: 'no updateTimestamp, write fails on the lazy path: the message still names updateTimestamp',
+    ini: LAZY,
+    handler: { ...MEM, behave: [{ cb: 'write', nth: 1, do: { return: false } }] },
+    requests: [{ steps: basic() }, { steps: [reg, start, close] }],
+  },
+  // ---- a callback fails, in turn -----------------------------------------------------------
+  failing('fail-open', 'open', { return: false }),
+  failing('fail-close', 'close', { return: false }),
+  failing('fail-read', 'read', { return: false }),
+  failing('fail-write', 'write', { return: false }),
+  failing('fail-destroy', 'destroy', { return: false }, { steps: [reg, start, fn('session_destroy'), fn('session_status')] }),
+  failing('fail-gc', 'gc', { return: false }, { steps: basic(fn('session_gc')) }),
+  failing('fail-create-sid-int', 'create_sid', { return: 5 }),
+  failing('fail-create-sid-false', 'create_sid', { return: false }),
+  failing('fail-regenerate-create-sid', 'create_sid', { return: null }, {
+    requests: [{ cookie: 'abc123', steps: [reg, start, fn('session_regenerate_id'), close] }],
+  }),
+  failing('fail-regenerate-write', 'write', { return: false }, { steps: [reg, start, fn('session_regenerate_id'), close] }),
+  failing('fail-regenerate-destroy', 'destroy', { return: false }, { steps: [reg, start, fn('session_regenerate_id', true), close] }),
+  // ---- return values of the wrong type ----------------------------------------------------
+  failing('ret-write-nothing', 'write', { nothing: true }),
+  failing('ret-write-int0', 'write', { return: 0 }),
+  failing('ret-write-int-1', 'write', { return: -1 }),
+  failing('ret-write-int2', 'write', { return: 2 }),
+  failing('ret-write-string', 'write', { return: 'ok' }),
+  failing('ret-write-float', 'write', { return: { $float: 1 } }),
+  failing('ret-write-array', 'write', { return: [] }),
+  failing('ret-write-object', 'write', { return: { $obj: 'Verdict' } }),
+  failing('ret-open-int1', 'open', { return: 1 }),
+  failing('ret-open-int0', 'open', { return: 0 }),
+  failing('ret-close-nothing', 'close', { nothing: true }),
+  failing('ret-read-null', 'read', { return: null }),
+  failing('ret-read-int', 'read', { return: 123 }),
+  failing('ret-read-empty', 'read', { return: '' }),
+  failing('ret-read-garbage', 'read', { return: 'not a session' }),
+  failing('ret-destroy-string', 'destroy', { return: 'x' }, { steps: [reg, start, fn('session_destroy'), fn('session_status')] }),
+  failing('ret-gc-true', 'gc', { return: true }, { steps: basic(fn('session_gc')) }),
+  failing('ret-gc-seven', 'gc', { return: 7 }, { steps: basic(fn('session_gc')) }),
+  failing('ret-gc-string', 'gc', { return: '5' }, { steps: basic(fn('session_gc')) }),
+  failing('ret-create-sid-empty', 'create_sid', { return: '' }),
+  // ---- a callback throws --------------------------------------------------------------------
+  failing('throw-open', 'open', { throw: 'open exploded' }, { steps: [reg, start, fn('session_status'), close] }),
+  failing('throw-read', 'read', { throw: 'read exploded' }, { steps: [reg, start, fn('session_status'), close] }),
+  failing('throw-write', 'write', { throw: 'write exploded' }, { steps: [reg, start, set('a', 1), close, fn('session_status')] }),
+  failing('throw-close', 'close', { throw: 'close exploded' }, { steps: [reg, start, close, fn('session_status')] }),
+  failing('throw-create-sid', 'create_sid', { throw: 'no ids today' }, { steps: [reg, start, fn('session_status')] }),
+  failing('throw-destroy', 'destroy', { throw: 'destroy exploded' }, { steps: [reg, start, fn('session_destroy'), fn('session_status')] }),
+  failing('throw-gc', 'gc', { throw: 'gc exploded' }, { steps: [reg, start, fn('session_gc'), close] }),
+  failing('throw-validateid', 'validateId', { throw: 'validate exploded' }, {
+    ini: STRICT,
+    requests: [{ cookie: 'forgedid123', steps: [reg, start, fn('session_status')] }],
+  }),
+  failing('throw-write-type-error-skips-close', 'write', { return: 'bad' }, { steps: [reg, start, close, fn('session_status'), start, close] }),
+  // ---- recursion ----------------------------------------------------------------------------
+  failing('recurse-gc-in-write', 'write', { call: 'session_gc' }),
+  failing('recurse-create-id-in-read', 'read', { call: 'session_create_id' }),
+  // ---- the callable form --------------------------------------------------------------------
+  {
+    name: 'callables-six',
+    description: 'six callbacks, two requests',
+    handler: { form: 'callables', callables: 6 },
+    requests: [{ steps: basic() }, { steps: [reg, start, close] }],
+  },
+  {
+    name: 'callables-seven-create-sid',
+    description: 'create_sid as a seventh callback',
+    handler: { form: 'callables', callables: 7 },
+    requests: [{ steps: basic() }],
+  },
+  {
+    name: 'callables-nine-lazy',
+    description: 'nine callbacks, lazy_write, unchanged data: update_timestamp',
+    ini: { ...LAZY, ...STRICT },
+    handler: { form: 'callables', callables: 9 },
+    requests: [{ steps: basic() }, { steps: [reg, start, close] }],
+  },
+  {
+    name: 'callables-write-fails',
+    description: 'the warning names the callback as "write"',
+    handler: { form: 'callables', callables: 6, behave: [{ cb: 'write', do: { return: false } }] },
+    requests: [{ steps: basic() }],
+  },
+  {
+    name: 'callables-update-timestamp-fails',
+    description: 'the warning names the callback as "update_timestamp"',
+    ini: LAZY,
+    handler: { form: 'callables', callables: 9, behave: [{ cb: 'updateTimestamp', do: { return: false } }] },
+    requests: [{ steps: basic() }, { steps: [reg, start, close] }],
+  },
+  // ---- extends SessionHandler (wraps files) --------------------------------------------------
+  {
+    name: 'extends-two-requests',
+    description: 'a subclass forwarding everything to files',
+    handler: { form: 'extends', className: 'FileProxy' },
+    requests: [{ steps: basic(set('s', 'x')) }, { steps: [reg, start, set('m', 1), close] }],
+  },
+  {
+    name: 'extends-skip-parent-open',
+    description: 'open does not call parent::open: "Parent session handler is not open"',
+    handler: { form: 'extends', className: 'Lazy', behave: [{ cb: 'open', do: { return: true } }] },
+    requests: [{ steps: basic() }],
+  },
+  {
+    name: 'extends-regenerate-destroy',
+    description: 'regenerate and destroy through files',
+    handler: { form: 'extends', className: 'FileProxy' },
+    requests: [{ steps: basic() }, { steps: [reg, start, fn('session_regenerate_id', true), fn('session_destroy')] }],
+  },
+  {
+    name: 'extends-gc-outside-session',
+    description: 'calling a SessionHandler method with no active session: Error',
+    handler: { form: 'extends', className: 'FileProxy' },
+    requests: [{ steps: [reg, { handler: 'gc', args: [100] }, { handler: 'create_sid' }, start, close] }],
+  },
+  {
+    name: 'extends-direct-gc-active',
+    description: 'calling gc directly during the session',
+    handler: { form: 'extends', className: 'FileProxy' },
+    requests: [{ steps: [reg, start, { handler: 'gc', args: [1000] }, close] }],
+  },
+  {
+    name: 'extends-strict-validateid',
+    description: 'a subclass with validateId in strict mode',
+    ini: STRICT,
+    handler: { form: 'extends', className: 'Checked', optional: ['validateId'] },
+    requests: [{ cookie: 'forgedid123', steps: basic() }],
+  },
+  {
+    name: 'extends-lazy-no-update-timestamp',
+    description: 'a subclass in lazy_write: unchanged data goes to write',
+    ini: LAZY,
+    handler: { form: 'extends', className: 'FileProxy' },
+    requests: [{ steps: basic() }, { steps: [reg, start, close] }],
+  },
+  {
+    name: 'extends-read-throws',
+    description: 'a subclass throwing from read',
+    handler: { form: 'extends', className: 'Boom', behave: [{ cb: 'read', do: { throw: 'disk on fire' } }] },
+    requests: [{ steps: [reg, start, fn('session_status'), close] }],
+  },
+];
