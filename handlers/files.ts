@@ -17,6 +17,8 @@
 import * as fs from 'node:fs';
 import fg from 'fast-glob';
 import type { SaveHandler, SaveHandlerContext, SaveHandlerModule, ModuleIniEntry } from '../lib/handler.ts';
+import { LockTimeoutError } from '../lib/errors.ts';
+import { fmt, MSG } from '../lib/messages.ts';
 import { acquireSessionLock, FILES_LOCK_MODES, type FilesLockMode, type HeldLock } from '../lib/locks.ts';
 
 /** PHP's MAXPATHLEN on Linux. */
@@ -320,6 +322,8 @@ export class FilesSaveHandler implements SaveHandler {
   #fileMode = 0o600;
   #stSize = 0;
   #lock: HeldLock | null = null;
+  /** The raw save_path given to open(), for the read-failure warning on a lock timeout. */
+  #savePath = '';
 
   constructor(ctx: SaveHandlerContext, options: FilesModuleOptions = {}) {
     this.#ctx = ctx;
@@ -335,6 +339,7 @@ export class FilesSaveHandler implements SaveHandler {
     }
     if (this.#opened) await this.#closeFile();
     this.#opened = true;
+    this.#savePath = savePath;
     this.#lastKey = null;
     this.#basedir = parsed.basedir;
     this.#dirDepth = parsed.dirDepth;
@@ -352,7 +357,16 @@ export class FilesSaveHandler implements SaveHandler {
 
   /** Port of PS_READ_FUNC(files): opens (creating it) and locks the file, then reads it whole. */
   async read(id: string): Promise<Uint8Array | false> {
-    if (!(await this.#openFile(id))) return false;
+    try {
+      if (!(await this.#openFile(id))) return false;
+    } catch (err) {
+      if (err instanceof LockTimeoutError) {
+        // The engine stays silent when a handler throws; a lock timeout is still PHP's read
+        // failure, so its warning is given here, then the typed error goes up to the caller.
+        this.#ctx.diagnostic('E_WARNING', fmt(MSG.READ_FAILED, this.name, this.#savePath));
+      }
+      throw err;
+    }
     const fd = this.#fd;
     let size: number;
     try {
