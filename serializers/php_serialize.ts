@@ -4,7 +4,7 @@
  *
  * Encode: `serialize($_SESSION)` (integer keys kept; an empty session is `a:0:{}`). Decode: one
  * value from the whole input, trailing bytes ignored; the result *replaces* `$_SESSION` (it may
- * even be a non-array, as in PHP). Empty input succeeds with an empty array; a parse failure fails.
+ * even be a non-array, as in PHP; `N;` gives an empty array). Empty input succeeds with an empty array; a parse failure fails.
  */
 import type { DecodeResult, SerializerContext, SessionSerializer } from '../lib/serializer.ts';
 import { PhpArray } from '../lib/value.ts';
@@ -26,7 +26,8 @@ export const php_serialize: SessionSerializer = {
     const holder = new PhpArray();
     if (!u.parseInto(holder, 0)) return { ok: false };
     const v = holder.getExact(0);
-    return { ok: true, session: v === undefined ? null : v };
+    // A decoded null (`N;`) becomes an empty array, as in PHP.
+    return { ok: true, session: v === undefined || v === null ? new PhpArray() : v };
   },
 };
 

@@ -119,7 +119,7 @@ export class Serializer {
   /** PHP's data->n: the number of slots used so far. */
   #n = 0;
   /** Objects and references already written → their slot. */
-  #seen = new Map<object, number>();
+  #seen = new Map<object | string, number>();
   /** Arrays currently being written below the root (PHP's recursion protection). */
   #active = new Set<PhpArray>();
   /** How many slots hold each reference box (PHP's refcount), computed on first need. */
@@ -253,7 +253,7 @@ export class Serializer {
   #addVarHash(v: PhpValue | PhpReference): number {
     this.#n += 1;
     const isRef = v instanceof PhpReference;
-    let key: object;
+    let key: object | string;
     if (isRef) {
       key = isObjectValue(v.value) ? v.value : v;
     } else if (isObjectValue(v)) {
@@ -261,6 +261,8 @@ export class Serializer {
     } else {
       return 0;
     }
+    // An enum case is one object per PHP process: equal PhpEnum values are the same instance.
+    if (key instanceof PhpEnum) key = `${asciiLower(key.className)}\0${key.caseName}`;
     const found = this.#seen.get(key);
     if (found !== undefined) {
       if (isRef) this.#n -= 1;
@@ -728,19 +730,13 @@ export class Unserializer {
       // S: n decoded bytes, each raw or `\` + two hex digits.
       const out = new Uint8Array(len);
       for (let i = 0; i < len; i++) {
-        if (cur >= this.end) {
-          this.pos = cur;
-          return FAIL;
-        }
+        if (cur >= this.end) return FAIL; // PHP's scan position is local: the error points at the token
         if (b[cur] !== 0x5c) {
           out[i] = b[cur++]!;
         } else {
           const h = hexVal(b[cur + 1]);
           const l = hexVal(b[cur + 2]);
-          if (h < 0 || l < 0 || cur + 2 >= this.end) {
-            this.pos = cur + 1;
-            return FAIL;
-          }
+          if (h < 0 || l < 0) return FAIL;
           out[i] = (h << 4) | l;
           cur += 3;
         }
@@ -946,6 +942,9 @@ export class Unserializer {
     }
     const incomplete = !this.#classAllowed(name);
     this.pos = cur;
+    // The two classes every PHP has are spelled as declared, whatever the case in the data.
+    const lcName = asciiLower(name);
+    const className = lcName === 'stdclass' ? 'stdClass' : lcName === INCOMPLETE_CLASS_LC ? INCOMPLETE_CLASS : name;
 
     if (custom) {
       const { v: datalenV, next } = this.#iv(cur + 2);
@@ -974,7 +973,7 @@ export class Unserializer {
         if (incomplete) obj.properties.setExact(MAGIC_MEMBER, name);
         c.replaceExact(k, obj);
       } else {
-        c.replaceExact(k, new PhpSerializable(name, this.#str(this.pos, this.pos + datalen)));
+        c.replaceExact(k, new PhpSerializable(className, this.#str(this.pos, this.pos + datalen)));
       }
       this.pos += datalen + 1;
       return true;
@@ -994,7 +993,7 @@ export class Unserializer {
       return false;
     }
     this.pos += 2;
-    const obj = new PhpObject(incomplete ? INCOMPLETE_CLASS : name);
+    const obj = new PhpObject(incomplete ? INCOMPLETE_CLASS : className);
     const props = obj.properties;
     if (incomplete) props.setExact(MAGIC_MEMBER, name);
     c.replaceExact(k, obj);
@@ -1053,8 +1052,10 @@ export class Unserializer {
     if (!this.#validClassName(s, colon)) return false;
     const enumName = this.#name(s, colon);
     if (enumName === null) return false;
-    if (enumName === '') {
-      this.#warn(MESSAGES.ENUM_CLASS_NOT_FOUND(''));
+    // Class lookup ignores one leading namespace separator.
+    const lookupName = enumName.charCodeAt(0) === 0x5c ? enumName.slice(1) : enumName;
+    if (lookupName === '') {
+      this.#warn(MESSAGES.ENUM_CLASS_NOT_FOUND(enumName));
       return false;
     }
     this.pos = cur + 2;
@@ -1063,7 +1064,7 @@ export class Unserializer {
       this.#warn(MESSAGES.ENUM_UNDEFINED_CONSTANT(enumName, this.#display(colon + 1, cur)));
       return false;
     }
-    c.replaceExact(k, new PhpEnum(enumName, caseName));
+    c.replaceExact(k, new PhpEnum(lookupName, caseName));
     return true;
   }
 
