@@ -12,3 +12,4 @@ export type { UnserializeOptions, PhpUnserializeResult } from '../serializers/va
 export * from '../serializers/index.ts';
 export { SessionEngine, type SessionEngineOptions } from './engine.ts';
 export * from './request.ts';
+export { SessionHandler, type SessionHandlerInterface, type SessionIdInterface, type SessionUpdateTimestampHandlerInterface, type SessionData, type SessionReadResult } from '../handlers/user.ts';
