@@ -130,7 +130,7 @@ function typeName(v: unknown): string {
   if (typeof v === 'bigint') return 'int';
   if (typeof v === 'string' || v instanceof PhpBytes || v instanceof Uint8Array) return 'string';
   if (v instanceof PhpFloat) return 'float';
-  if (v instanceof PhpArray || Array.isArray(v)) return 'array';
+  if (v instanceof PhpArray || Array.isArray(v) || v instanceof Map) return 'array';
   if (v instanceof PhpObject) return v.className;
   if (typeof v === 'function') return 'Closure';
   if (typeof v === 'object') {
@@ -141,14 +141,14 @@ function typeName(v: unknown): string {
   return 'mixed';
 }
 
-function isPhpArrayLike(v: unknown): v is PhpArray | Record<string, unknown> | unknown[] {
-  if (v instanceof PhpArray || Array.isArray(v)) return true;
+function isPhpArrayLike(v: unknown): v is PhpArray | Record<string, unknown> | unknown[] | Map<unknown, unknown> {
+  if (v instanceof PhpArray || Array.isArray(v) || v instanceof Map) return true;
   if (typeof v !== 'object' || v === null) return false;
   const proto = Object.getPrototypeOf(v) as object | null;
   return proto === null || proto === Object.prototype;
 }
 
-function toPhpArray(v: PhpArray | Record<string, unknown> | unknown[]): PhpArray {
+function toPhpArray(v: PhpArray | Record<string, unknown> | unknown[] | Map<unknown, unknown>): PhpArray {
   return v instanceof PhpArray ? v : PhpArray.from(v as JsInput);
 }
 

@@ -1,0 +1,102 @@
+/**
+ * @module spec/engine/diff-helper
+ * Differential scenarios: the same steps as PHP code (run by php-cgi) and as engine calls; the
+ * recorded values, diagnostics and header lines must be equal after normalising random ids and
+ * clock-dependent dates.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { SessionEngine } from '../../lib/engine.ts';
+import type { SessionRequest } from '../../lib/request.ts';
+import { PhpArray, toJs, type PhpValue } from '../../lib/value.ts';
+import { phpScenario, type PhpOutcome } from './php-oracle.ts';
+
+export interface Scenario {
+  ini?: Record<string, string>;
+  /** Cookies sent by the client. */
+  cookies?: Record<string, string>;
+  /** Query parameters. */
+  query?: Record<string, string>;
+  /** PHP code; records values with `$R[] = ...;`. */
+  php: string;
+  /** The same steps against the engine; push values to R. */
+  js: (req: SessionRequest, R: unknown[], engine: SessionEngine) => Promise<void>;
+}
+
+function plain(v: unknown): unknown {
+  if (v instanceof PhpArray) return toJs(v as PhpValue);
+  if (typeof v === 'bigint') return Number(v);
+  return v;
+}
+
+const DATE = /[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT/g;
+
+/** Replaces each distinct random id by <ID1>, <ID2>... (in order of appearance) and dates by <DATE>. */
+export function normalise(o: unknown): unknown {
+  const ids = new Map<string, string>();
+  const json = JSON.stringify(o)
+    .replace(/"(?:[^"\\]|\\.)*"/g, (str) =>
+      str.replace(/(?<![0-9a-zA-Z,%-])[0-9a-zA-Z,%-]{22,256}(?![0-9a-zA-Z,%-])/g, (m) => {
+        if (!/\d/.test(m) || !/[a-z]/.test(m)) return m; // words, not ids
+        if (!ids.has(m)) ids.set(m, `<ID${ids.size + 1}>`);
+        return ids.get(m)!;
+      }),
+    )
+    .replace(DATE, '<DATE>')
+    .replace(/ \(output started at [^)]*\)/g, '')
+    .replace(/\/tmp\/eng-(oracle|js)-[A-Za-z0-9]+/g, '<DIR>');
+  return JSON.parse(json);
+}
+
+export async function runJs(s: Scenario): Promise<PhpOutcome> {
+  const dir = mkdtempSync(join(tmpdir(), 'eng-js-'));
+  try {
+    const engine = new SessionEngine({
+      ini: { 'session.save_path': dir, ...(s.ini ?? {}) },
+    });
+    const req = engine.request({
+      cookies: s.cookies ?? {},
+      query: s.query ?? {},
+      scriptPath: new URL(import.meta.url).pathname,
+    });
+    const R: unknown[] = [];
+    let thrown: [string, string] | undefined;
+    try {
+      await s.js(req, R, engine);
+    } catch (e) {
+      const err = e as Error;
+      thrown = [err.name, err.message];
+    }
+    const out: PhpOutcome = {
+      results: R.map(plain),
+      diagnostics: [...req.diagnostics],
+      headers: req.headers.map(([n, v]) => [n, v]),
+    };
+    if (thrown !== undefined) out.thrown = thrown;
+    await req.end();
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function cookieHeader(c: Record<string, string> | undefined): string | undefined {
+  if (c === undefined) return undefined;
+  return Object.entries(c)
+    .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+    .join('; ');
+}
+
+export async function expectSameAsPhp(s: Scenario): Promise<{ php: PhpOutcome; js: PhpOutcome }> {
+  const query = s.query === undefined ? undefined : new URLSearchParams(s.query).toString();
+  const cookie = cookieHeader(s.cookies);
+  const php = await phpScenario(s.php, s.ini ?? {}, {
+    ...(cookie !== undefined ? { cookie } : {}),
+    ...(query !== undefined ? { query } : {}),
+  });
+  const js = await runJs(s);
+  expect(normalise(js)).toEqual(normalise(php));
+  return { php, js };
+}
