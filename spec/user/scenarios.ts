@@ -408,4 +408,42 @@ export const scenarios: UserScenario[] = [
     handler: { form: 'extends', className: 'Boom', behave: [{ cb: 'read', do: { throw: 'disk on fire' } }] },
     requests: [{ steps: [reg, start, fn('session_status'), close] }],
   },
+  {
+    name: 'extends-two-cycles',
+    description: 'start/close twice in one request through SessionHandler',
+    handler: { form: 'extends', className: 'FileProxy' },
+    requests: [{ steps: [reg, start, set('a', 1), close, start, set('b', 2), close] }],
+  },
+  {
+    name: 'extends-gc-probability',
+    description: 'gc through SessionHandler during start (files counts deleted sessions)',
+    ini: { 'session.gc_probability': '1', 'session.gc_divisor': '1' },
+    handler: { form: 'extends', className: 'FileProxy' },
+    requests: [{ steps: basic() }],
+  },
+  {
+    name: 'extends-create-id-active',
+    description: 'session_create_id during the session goes through SessionHandler::create_sid',
+    handler: { form: 'extends', className: 'FileProxy', optional: ['create_sid'] },
+    requests: [{ steps: [reg, start, fn('session_create_id', 'p-'), close] }],
+  },
+  {
+    name: 'register-bad-second-arg',
+    description: 'register_shutdown of type array: TypeError, nothing registered',
+    handler: { ...MEM, registerShutdown: [] },
+    requests: [{ steps: [reg, start, close] }],
+  },
+  {
+    name: 'callables-register-twice',
+    description: 'registering callables twice; the warning names the callback without a class',
+    handler: { form: 'callables', callables: 6, behave: [{ cb: 'write', do: { return: false } }] },
+    requests: [{ steps: [reg, reg, start, close] }],
+  },
+  {
+    name: 'sync-lazy-nothing-changed-empty',
+    description: 'lazy_write with an empty session that stays empty',
+    ini: LAZY,
+    handler: FULL,
+    requests: [{ steps: [reg, start, close] }, { steps: [reg, start, close] }],
+  },
 ];
