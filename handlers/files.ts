@@ -4,7 +4,7 @@
  *
  * Same bytes and places on disk as PHP: `session.save_path` as `[N;[MODE;]]DIR`, one directory level
  * per leading id character, `sess_<id>` files created at read time with O_CREAT|O_RDWR|O_NOFOLLOW and
- * the configured mode, written in place (truncated first when the data shrinks), an exclusive lock
+ * the configured mode, written in place (truncated to 0, then written from offset 0), an exclusive lock
  * from read to close that PHP's own flock(LOCK_EX) honours, and GC by mtime. Warning texts are PHP's.
  *
  * Differences, all on the safe side: the id is checked against PHP's character set before *every*
@@ -320,7 +320,6 @@ export class FilesSaveHandler implements SaveHandler {
   #basedir = '';
   #dirDepth = 0;
   #fileMode = 0o600;
-  #stSize = 0;
   #lock: HeldLock | null = null;
   /** The raw save_path given to open(), for the read-failure warning on a lock timeout. */
   #savePath = '';
@@ -374,7 +373,6 @@ export class FilesSaveHandler implements SaveHandler {
     } catch {
       return false;
     }
-    this.#stSize = size;
     if (size === 0) return new Uint8Array(0);
     const buf = Buffer.allocUnsafe(size);
     let n: number;
@@ -553,13 +551,12 @@ export class FilesSaveHandler implements SaveHandler {
   async #writeFile(id: string, data: Uint8Array): Promise<boolean> {
     if (!(await this.#openFile(id))) return false;
     const fd = this.#fd;
-    // Shrinking data: empty the file first, then write from offset 0.
-    if (data.length < this.#stSize) {
-      try {
-        fs.ftruncateSync(fd, 0);
-      } catch {
-        // PHP ignores the result of ftruncate too.
-      }
+    // The PHP we test against (8.2.36) empties the file before every write, whatever the sizes
+    // (8.2.32's source only did so when the data shrank); strace shows ftruncate(fd, 0) + pwrite.
+    try {
+      fs.ftruncateSync(fd, 0);
+    } catch {
+      // PHP ignores the result of ftruncate too.
     }
     let n: number;
     try {

@@ -1,0 +1,84 @@
+/**
+ * bench/files: start + modify + write_close cycles per second with the files handler, this library
+ * (SessionEngine) against PHP's own loop (`php -n`, files handler, the same payload), in one run:
+ *  - sequential: one session id, one cycle after another;
+ *  - concurrent: 100 session ids; Node runs 100 request loops at once in one process, PHP runs its
+ *    single-process loop over the same 100 ids (PHP has no concurrency inside one process).
+ *
+ * Run: node --conditions=php-session-engine-source --import tsx bench/files.ts [seconds]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SessionEngine } from 'php-session-engine';
+
+const SECONDS = Number(process.argv[2] ?? 3);
+const IDS = 100;
+const dir = mkdtempSync(join(tmpdir(), 'pse-bench-files-'));
+const ids = Array.from({ length: IDS }, (_, i) => `bench${i.toString(16).padStart(27, '0')}`);
+
+/** The payload: a small cart and a counter, made by PHP so both sides start from PHP's bytes. */
+const PAYLOAD_PHP = `$_SESSION['user'] = ['id' => 42, 'name' => 'alice', 'roles' => ['admin', 'editor']];
+$_SESSION['cart'] = []; for ($j = 0; $j < 10; $j++) $_SESSION['cart'][] = ['sku' => "SKU-$j", 'qty' => $j + 1, 'price' => 9.99 + $j];
+$_SESSION['n'] = 0;`;
+
+function php(code: string): string {
+  return execFileSync('php', ['-n', '-d', `session.save_path=${dir}`, '-d', 'session.use_cookies=0', '-d', 'session.cache_limiter=', '-r', code], {
+    encoding: 'utf8',
+  });
+}
+
+php(`foreach (${JSON.stringify(ids)} as $id) { session_id($id); session_start(); ${PAYLOAD_PHP} session_write_close(); }`);
+
+/** PHP's loop; returns cycles per second. */
+function phpRate(idCount: number): number {
+  const out = php(`$ids = array_slice(${JSON.stringify(ids)}, 0, ${idCount}); $n = 0; $t0 = hrtime(true); $end = $t0 + ${SECONDS} * 1e9;
+    do { for ($k = 0; $k < 50; $k++) { session_id($ids[$n % count($ids)]); session_start(); $_SESSION['n']++; session_write_close(); $n++; } } while (hrtime(true) < $end);
+    echo $n / ((hrtime(true) - $t0) / 1e9);`);
+  return Number(out);
+}
+
+const engine = new SessionEngine({ ini: { 'session.save_path': dir, 'session.cache_limiter': '' } });
+
+async function cycle(id: string): Promise<void> {
+  const req = engine.request({ cookies: { PHPSESSID: id } });
+  if (!(await req.start())) throw new Error(`session_start failed: ${JSON.stringify(req.diagnostics)}`);
+  const n = req.session.get('n');
+  req.session.set('n', (typeof n === 'number' ? n : 0) + 1);
+  if (!(await req.writeClose())) throw new Error('write_close failed');
+  await req.end();
+}
+
+/** `loops` concurrent request loops over ids[0..loops); returns cycles per second. */
+async function nodeRate(loops: number): Promise<number> {
+  let n = 0;
+  const t0 = performance.now();
+  const end = t0 + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: loops }, async (_, i) => {
+      while (performance.now() < end) {
+        await cycle(ids[i]!);
+        n++;
+      }
+    }),
+  );
+  return n / ((performance.now() - t0) / 1000);
+}
+
+try {
+  for (let i = 0; i < 200; i++) await cycle(ids[i % IDS]!); // warm-up
+  const phpSeq = phpRate(1);
+  const nodeSeq = await nodeRate(1);
+  const phpMulti = phpRate(IDS);
+  const nodeConc = await nodeRate(IDS);
+  const r = (x: number) => Math.round(x).toLocaleString('en-US');
+  console.log(`files handler, ${SECONDS}s per run, payload: user + 10-item cart + counter`);
+  console.log(`sequential, 1 id:    php ${r(phpSeq)}/s   node ${r(nodeSeq)}/s   ratio ${(nodeSeq / phpSeq).toFixed(2)}x`);
+  console.log(`100 ids:             php (1 process) ${r(phpMulti)}/s   node (100 concurrent) ${r(nodeConc)}/s   ratio ${(nodeConc / phpMulti).toFixed(2)}x`);
+  // Sanity: no increment was lost (every cycle above added one to some counter).
+  const total = Number(php(`$t = 0; foreach (${JSON.stringify(ids)} as $id) { session_id($id); session_start(); $t += $_SESSION['n']; session_write_close(); } echo $t;`));
+  console.log(`counters total ${total.toLocaleString('en-US')} (all cycles of both sides)`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
