@@ -3,7 +3,7 @@
  * Runs a user-handler scenario in real php-cgi (one process per request) and returns its transcript.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +50,6 @@ export async function runScenarioInPhp(s: UserScenario): Promise<Transcript> {
     const scenarioFile = join(root, 'scenario.json');
     const storeFile = join(root, 'store.json');
     writeFileSync(scenarioFile, JSON.stringify(s));
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(saveDir);
     const ini: Record<string, string> = {
       'session.save_path': saveDir,
