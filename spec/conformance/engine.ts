@@ -7,11 +7,15 @@ import { PhpArray } from 'php-session-engine';
 import type { Diag, Enc, Scenario, StepRecord, Transcript } from './scenario.ts';
 import { expandDir, prepareSaveDir, readSaveDir, removeRoot } from './savedir.ts';
 import { decodeValue, encodeValue } from './values.ts';
+import { fileURLToPath } from 'node:url';
+
+const DRIVER = fileURLToPath(new URL('./driver.php', import.meta.url));
 
 /** The engine API this runner is written against (lib/engine.ts, exported by lib/index.ts). */
 interface EngineRequest {
   functions: Record<string, (...args: unknown[]) => unknown>;
-  session: unknown;
+  /** $_SESSION exactly (undefined while it does not exist). */
+  sessionValue: unknown;
   headers: Array<[string, string]>;
   diagnostics: Array<{ level: string; message: string }>;
   markHeadersSent(): void;
@@ -19,11 +23,12 @@ interface EngineRequest {
 }
 interface EngineLike {
   request(opts: {
-    cookies?: Record<string, string>;
-    query?: Record<string, string>;
-    body?: Record<string, string>;
+    cookies?: Record<string, string | PhpArray>;
+    query?: Record<string, string | PhpArray>;
+    body?: Record<string, string | PhpArray>;
     headersSent?: boolean;
     now?: number;
+    scriptPath?: string;
   }): EngineRequest;
 }
 type EngineCtor = new (opts: { ini?: Record<string, string> }) => EngineLike;
@@ -61,9 +66,44 @@ function describeThrow(e: unknown): { class: string; message: string } {
   return { class: 'internal non-Error', message: String(e) };
 }
 
+/**
+ * PHP's request-variable parsing (php_register_variable), the SAPI's job rather than the session
+ * engine's: `a[]=x` and `a[k]=x` make arrays, and `.`/` ` in the base name become `_`.
+ */
+export function phpRequestVars(rec: Record<string, string>): Record<string, string | PhpArray> {
+  const out: Record<string, string | PhpArray> = {};
+  for (const [rawName, value] of Object.entries(rec)) {
+    const m = /^([^[]*)((?:\[[^\]]*\])*)$/.exec(rawName);
+    const base = (m?.[1] ?? rawName).replace(/[. ]/g, '_');
+    const subs = m?.[2] ? [...m[2].matchAll(/\[([^\]]*)\]/g)].map((x) => x[1] ?? '') : [];
+    if (subs.length === 0) {
+      out[base] = value;
+      continue;
+    }
+    let arr = out[base];
+    if (!(arr instanceof PhpArray)) out[base] = arr = new PhpArray();
+    for (let i = 0; i < subs.length; i++) {
+      const k = subs[i] as string;
+      if (i === subs.length - 1) {
+        if (k === '') arr.push(value);
+        else arr.set(k, value);
+      } else {
+        let next: unknown = k === '' ? undefined : arr.get(k);
+        if (!(next instanceof PhpArray)) {
+          next = new PhpArray();
+          if (k === '') arr.push(next as PhpArray);
+          else arr.set(k, next as PhpArray);
+        }
+        arr = next as PhpArray;
+      }
+    }
+  }
+  return out;
+}
+
 function walkSet(req: EngineRequest, path: (string | number)[], value: Enc | undefined): void {
-  if (!(req.session instanceof PhpArray)) req.session = new PhpArray();
-  let arr = req.session as PhpArray;
+  if (!(req.sessionValue instanceof PhpArray)) req.sessionValue = new PhpArray();
+  let arr = req.sessionValue as PhpArray;
   for (let i = 0; i < path.length - 1; i++) {
     const k = path[i] as string | number;
     let next = arr.get(k);
@@ -86,10 +126,11 @@ export async function runScenarioInEngine(s: Scenario, nowMs: number): Promise<E
     const ini: Record<string, string> = { 'session.save_path': '{dir}', ...(s.ini ?? {}) };
     for (const k of Object.keys(ini)) ini[k] = expandDir(ini[k] as string, dir);
     const engine = new Engine({ ini });
-    const reqOpts: Parameters<EngineLike['request']>[0] = { now: nowMs };
-    if (s.request?.cookies !== undefined) reqOpts.cookies = s.request.cookies;
-    if (s.request?.query !== undefined) reqOpts.query = s.request.query;
-    if (s.request?.body !== undefined) reqOpts.body = s.request.body;
+    // scriptPath: the very file php-cgi ran, so Last-Modified (its mtime) can match.
+    const reqOpts: Parameters<EngineLike['request']>[0] = { now: nowMs, scriptPath: DRIVER };
+    if (s.request?.cookies !== undefined) reqOpts.cookies = phpRequestVars(s.request.cookies);
+    if (s.request?.query !== undefined) reqOpts.query = phpRequestVars(s.request.query);
+    if (s.request?.body !== undefined) reqOpts.body = phpRequestVars(s.request.body);
     if (s.request?.headersSent === true) reqOpts.headersSent = true;
     const req = engine.request(reqOpts);
     const fns = req.functions;
@@ -113,10 +154,10 @@ export async function runScenarioInEngine(s: Scenario, nowMs: number): Promise<E
       } else if ('set' in step) {
         walkSet(req, step.set, step.value);
       } else if ('unset' in step) {
-        if (step.unset.length === 0) req.session = undefined;
-        else if (req.session instanceof PhpArray) walkSet(req, step.unset, undefined);
+        if (step.unset.length === 0) req.sessionValue = undefined;
+        else if (req.sessionValue instanceof PhpArray) walkSet(req, step.unset, undefined);
       } else if ('assign' in step) {
-        req.session = decodeValue(step.assign);
+        req.sessionValue = decodeValue(step.assign);
       } else if ('output' in step) {
         req.markHeadersSent();
       }
@@ -130,7 +171,7 @@ export async function runScenarioInEngine(s: Scenario, nowMs: number): Promise<E
         sid = describeThrow(e).message;
         status = null;
       }
-      steps.push({ ...rec, diag, sid, status, session: encodeValue(req.session) });
+      steps.push({ ...rec, diag, sid, status, session: encodeValue(req.sessionValue) });
     }
     const before = req.diagnostics.length;
     await req.end();

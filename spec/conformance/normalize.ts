@@ -100,7 +100,13 @@ export function normalizeTranscript(t: Transcript, s: Scenario, dir: string, req
   const byLength = [...placeholders.keys()].sort((a, b) => b.length - a.length);
   const idFix = (x: string): string => {
     let out = x;
-    for (const id of byLength) out = out.split(id).join(placeholders.get(id) as string);
+    for (const id of byLength) {
+      const ph = placeholders.get(id) as string;
+      out = out.split(id).join(ph);
+      // Set-Cookie carries the id URL-encoded (`,` → %2C).
+      const enc = encodeURIComponent(id);
+      if (enc !== id) out = out.split(enc).join(ph);
+    }
     return out;
   };
   const fix = (x: string): string => idFix(pathFix(x));

@@ -55,11 +55,22 @@ export function limiter(limit: number): <T>(fn: () => Promise<T>) => Promise<T> 
     });
 }
 
+/** An engine run that takes longer than this (a lock wait that never ends...) is a failure. */
+export const ENGINE_TIMEOUT_MS = 10_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`engine timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
 export async function compareWithEngine(s: Scenario, php: PhpRun): Promise<Outcome> {
   const phpLines = transcriptLines(normalizeTranscript(php.transcript, s, php.dir, php.requestTimeMs));
   let engineLines: string[];
   try {
-    const eng = await runScenarioInEngine(s, php.requestTimeMs);
+    const eng = await withTimeout(runScenarioInEngine(s, php.requestTimeMs), ENGINE_TIMEOUT_MS);
     engineLines = transcriptLines(normalizeTranscript(eng.transcript, s, eng.dir, php.requestTimeMs));
   } catch (e) {
     const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
