@@ -3,7 +3,7 @@
  * write failures, strict-mode collisions, exceptions from modules, RSHUTDOWN, shutdown functions,
  * ini files, and request input handling.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -372,5 +372,19 @@ describe('configuration', () => {
     expect(() => r.functions.session_id([] as never)).toThrow('session_id(): Argument #1 ($id) must be of type ?string, array given');
     expect(r.functions.session_cache_expire('12')).toBe(180);
     expect(r.functions.session_cache_expire()).toBe(12);
+  });
+});
+
+describe('php.ini.sample', () => {
+  it('documents every directive the engine knows, with its default value', () => {
+    const sample = new URL('../../php.ini.sample', import.meta.url).pathname;
+    const text = readFileSync(sample, 'utf8');
+    const engine = new SessionEngine();
+    const fromFile = new SessionEngine({ iniFile: sample });
+    for (const name of engine.iniNames()) {
+      expect(text, name).toMatch(new RegExp(`^;?${name.replace(/\./g, '\\.')} =`, 'm'));
+      expect(fromFile.iniGet(name), name).toBe(engine.iniGet(name));
+    }
+    expect(fromFile.startupDiagnostics).toEqual([]);
   });
 });
