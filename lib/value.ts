@@ -280,6 +280,11 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
     return this.setExact(key, value);
   }
 
+  /** The raw slots in order as `{ key, value }` records (read-only; boxes not unwrapped). For codecs. */
+  rawEntries(): IterableIterator<{ readonly key: PhpKey; readonly value: PhpValue | PhpReference }> {
+    return this.#map.values();
+  }
+
   /** Calls fn for every slot in order, with raw slots (PhpReference boxes not unwrapped). Faster than slots(). */
   forEachSlot(fn: (key: PhpKey, value: PhpValue | PhpReference) => void): void {
     for (const e of this.#map.values()) fn(e.key, e.value);

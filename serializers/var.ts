@@ -108,6 +108,15 @@ function isObjectValue(v: unknown): v is PhpObject | PhpSerializable | PhpEnum {
   return v instanceof PhpObject || v instanceof PhpSerializable || v instanceof PhpEnum;
 }
 
+interface WriteFrame {
+  struc: PhpArray | PhpObject;
+  iter: Iterator<{ readonly key: PhpKey; readonly value: PhpValue | PhpReference }> | null;
+  /** An incomplete-class object whose `__PHP_Incomplete_Class_Name` has not been skipped yet. */
+  incomplete: boolean;
+  /** The array to drop from the recursion-protection set when this frame closes. */
+  active: PhpArray | null;
+}
+
 /**
  * One PHP serialize context (php_serialize_data_t): a growing output buffer plus the slot counter
  * and identity table. Session serializers call {@link Serializer.writeValue} once per top-level
@@ -125,6 +134,8 @@ export class Serializer {
   /** How many slots hold each reference box (PHP's refcount), computed on first need. */
   #holders: Map<PhpReference, number> | null = null;
   readonly #roots: () => Iterable<PhpValue | PhpReference>;
+  /** Containers being written (php_var_serialize_nested_data frames). */
+  readonly #stack: WriteFrame[] = [];
 
   /** `roots` lists every top-level value this context will write (used to count reference holders). */
   constructor(roots: () => Iterable<PhpValue | PhpReference>, initialSize = 256) {
@@ -274,10 +285,49 @@ export class Serializer {
 
   /** Writes one top-level value (php_var_serialize). */
   writeValue(v: PhpValue | PhpReference): void {
-    this.#intern(v);
+    // Containers are written with an explicit stack, not recursion, so nesting depth is bounded
+    // only by memory (PHP accepts 4096 levels by default; the JS call stack would not).
+    const base = this.#stack.length;
+    this.#intern(v, null);
+    this.#drain(base);
   }
 
-  #intern(v: PhpValue | PhpReference): void {
+  /** Writes the elements of open containers until the stack is back at `base`. */
+  #drain(base: number): void {
+    const stack = this.#stack;
+    while (stack.length > base) {
+      const f = stack[stack.length - 1]!;
+      const next = f.iter === null ? undefined : f.iter.next();
+      if (next === undefined || next.done === true) {
+        this.writeByte(0x7d);
+        if (f.active !== null) this.#active.delete(f.active);
+        stack.pop();
+        continue;
+      }
+      const k = next.value.key;
+      let d = next.value.value;
+      if (f.incomplete && k === MAGIC_MEMBER) {
+        f.incomplete = false;
+        continue;
+      }
+      this.#writeKey(k);
+      if (d instanceof PhpReference && this.#holderCount(d) === 1) d = d.value;
+      if (d instanceof PhpArray) {
+        if (this.#active.has(d) || d === f.struc) {
+          this.#n += 1; // php_add_var_hash(struc) on the container: counts a slot
+          this.writeAscii('N;');
+        } else {
+          this.#active.add(d);
+          this.#intern(d, d);
+        }
+      } else {
+        this.#intern(d, null);
+      }
+    }
+  }
+
+  /** Writes a scalar, or the header of a container and pushes its frame. */
+  #intern(v: PhpValue | PhpReference, active: PhpArray | null): void {
     if (v instanceof PhpReference || (typeof v === 'object' && v !== null && isObjectValue(v))) {
       const already = this.#addVarHash(v);
       if (already !== 0) {
@@ -314,8 +364,7 @@ export class Serializer {
       this.writeAscii('N;');
     } else if (v instanceof PhpArray) {
       this.writeAscii(`a:${v.size}:{`);
-      this.#nested(v, v, v.size, false);
-      this.writeByte(0x7d);
+      this.#stack.push({ struc: v, iter: v.size === 0 ? null : v.rawEntries(), incomplete: false, active });
     } else if (v instanceof PhpFloat) {
       this.writeAscii(`d:${formatFloat(v.value)};`);
     } else if (v instanceof PhpBytes) {
@@ -331,8 +380,7 @@ export class Serializer {
       if (incomplete && count > 0) count--;
       this.#writeClassName('O', name);
       this.writeAscii(`${count}:{`);
-      this.#nested(v, v.properties, count, incomplete);
-      this.writeByte(0x7d);
+      this.#stack.push({ struc: v, iter: count === 0 ? null : v.properties.rawEntries(), incomplete, active: null });
     } else if (v instanceof PhpSerializable) {
       this.#writeClassName('C', v.className);
       const data = typeof v.data === 'string' ? utf8Encoder.encode(v.data) : v.data.bytes;
@@ -357,34 +405,6 @@ export class Serializer {
     this.writeAscii(`${tag}:${bytes.length}:"`);
     this.writeBytes(bytes);
     this.writeAscii('":');
-  }
-
-  /** php_var_serialize_nested_data. */
-  #nested(struc: PhpArray | PhpObject, ht: PhpArray, count: number, incomplete: boolean): void {
-    if (count === 0) return;
-    ht.forEachSlot((k, d) => {
-      if (incomplete && k === MAGIC_MEMBER) {
-        incomplete = false;
-        return;
-      }
-      this.#writeKey(k);
-      if (d instanceof PhpReference && this.#holderCount(d) === 1) d = d.value;
-      if (d instanceof PhpArray) {
-        if (this.#active.has(d) || d === struc) {
-          this.#n += 1; // php_add_var_hash(struc) on the container: counts a slot
-          this.writeAscii('N;');
-        } else {
-          this.#active.add(d);
-          try {
-            this.#intern(d);
-          } finally {
-            this.#active.delete(d);
-          }
-        }
-      } else {
-        this.#intern(d);
-      }
-    });
   }
 }
 
@@ -458,6 +478,8 @@ export class Unserializer {
   readonly #utf8: (start: number, end: number) => string;
   readonly #nodeBuf: Buffer;
   #classNames = new Map<string, string>();
+  /** Arrays/objects being filled: container, elements still to read, object or array. */
+  readonly #stack: { c: PhpArray; n: number; obj: boolean }[] = [];
 
   constructor(data: Uint8Array, settings: UnserializerSettings = {}, start = 0) {
     this.buf = data;
@@ -487,7 +509,46 @@ export class Unserializer {
    * Returns false on malformed input, leaving `pos` where PHP's parser stopped.
    */
   parseInto(container: PhpArray, key: PhpKey): boolean {
-    return this.#value(container, key);
+    // Containers are filled with an explicit stack, not recursion, so nesting is bounded by
+    // max_depth and memory, never by the JS call stack.
+    const stack = this.#stack;
+    const base = stack.length;
+    const depth = this.#depth;
+    const b = this.buf;
+    const fail = (): boolean => {
+      stack.length = base;
+      this.#depth = depth;
+      return false;
+    };
+    if (!this.#value(container, key)) return fail();
+    while (stack.length > base) {
+      const f = stack[stack.length - 1]!;
+      if (f.n === 0) {
+        this.#depth--;
+        stack.pop();
+        if (!this.#finish()) return fail();
+        continue;
+      }
+      f.n--;
+      let k = this.#key();
+      if (k === FAIL) return fail();
+      if (f.obj) {
+        // Property names are strings: an i: key becomes its decimal string.
+        if (typeof k === 'number' || typeof k === 'bigint') k = String(k);
+      } else if (typeof k === 'string') {
+        k = numericKey(k);
+      }
+      const before = stack.length;
+      if (!this.#value(f.c, k)) return fail();
+      if (stack.length === before && f.n > 0) {
+        const prev = b[this.pos - 1];
+        if (prev !== 0x3b && prev !== 0x7d) {
+          this.pos--;
+          return fail();
+        }
+      }
+    }
+    return true;
   }
 
   #warn(message: string, raw = false): void {
@@ -864,18 +925,6 @@ export class Unserializer {
     return true;
   }
 
-  /** After an element: PHP requires the previous byte to be `;` or `}` when more elements follow. */
-  #separatorOk(remaining: number): boolean {
-    if (remaining > 0) {
-      const prev = this.buf[this.pos - 1];
-      if (prev !== 0x3b && prev !== 0x7d) {
-        this.pos--;
-        return false;
-      }
-    }
-    return true;
-  }
-
   #array(c: PhpArray, k: PhpKey, p: number): boolean {
     const e = this.#head(p, 0x3a, 0x7b);
     if (e < 0) return false;
@@ -887,28 +936,7 @@ export class Unserializer {
     c.replaceExact(k, arr);
     if (n === 0) return this.#finish();
     if (!this.#enterNested()) return false;
-    const ok = this.#arrayElements(arr, n);
-    this.#depth--;
-    return ok && this.#finish();
-  }
-
-  #arrayElements(arr: PhpArray, n: number): boolean {
-    const b = this.buf;
-    while (n-- > 0) {
-      let key = this.#key();
-      if (key === FAIL) return false;
-      if (typeof key === 'string') {
-        key = numericKey(key);
-      }
-      if (!this.#value(arr, key)) return false;
-      if (n > 0) {
-        const prev = b[this.pos - 1];
-        if (prev !== 0x3b && prev !== 0x7d) {
-          this.pos--;
-          return false;
-        }
-      }
-    }
+    this.#stack.push({ c: arr, n, obj: false });
     return true;
   }
 
@@ -999,22 +1027,8 @@ export class Unserializer {
     c.replaceExact(k, obj);
     if (elements >= HT_MAX_SIZE - props.size) return false;
     if (!this.#enterNested()) return false;
-    let n = elements;
-    let ok = true;
-    while (n-- > 0) {
-      let key = this.#key();
-      if (key === FAIL) {
-        ok = false;
-        break;
-      }
-      if (typeof key === 'number' || typeof key === 'bigint') key = String(key);
-      if (!this.#value(props, key) || !this.#separatorOk(n)) {
-        ok = false;
-        break;
-      }
-    }
-    this.#depth--;
-    return ok && this.#finish();
+    this.#stack.push({ c: props, n: elements, obj: true });
+    return true;
   }
 
   #enum(c: PhpArray, k: PhpKey, p: number): boolean {
