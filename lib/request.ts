@@ -276,6 +276,31 @@ export class SessionRequest {
       core.findSerializer(this.#ini.get('session.serialize_handler') ?? '');
     if (this.#mod === undefined || this.#serializer === undefined) this.#status = PHP_SESSION_DISABLED;
     this.functions = this.#buildFunctions();
+    if (this.#status !== PHP_SESSION_DISABLED && this.#iniBool('session.auto_start')) {
+      this.#ready = this.#autoStart();
+    }
+  }
+
+  #ready: Promise<void> = Promise.resolve();
+
+  /** RINIT's auto_start: php_session_start() outside any function ("PHP Request Startup: "). */
+  async #autoStart(): Promise<void> {
+    this.#fn = 'PHP Request Startup';
+    try {
+      await this.#phpSessionStart();
+    } finally {
+      this.#fn = undefined;
+    }
+  }
+
+  /**
+   * Settles when request startup is done (session.auto_start starts the session here). Every
+   * async session function waits for it; await it before calling the synchronous ones.
+   */
+  get ready(): Promise<void> {
+    return this.#ready.then(() => {
+      this.#throwPending();
+    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -362,7 +387,10 @@ export class SessionRequest {
 
   #report(level: DiagnosticLevel, message: string, raw = false): void {
     let text = message;
-    if (!raw) text = this.#fn === undefined ? `PHP Request Shutdown: ${message}` : `${this.#fn}(): ${message}`;
+    if (!raw) {
+      const fn = this.#fn;
+      text = fn === undefined ? `PHP Request Shutdown: ${message}` : fn.startsWith('PHP ') ? `${fn}: ${message}` : `${fn}(): ${message}`;
+    }
     const d: Diagnostic = { level, message: text };
     this.#diagnostics.push(d);
     this.#onDiagnostic?.(d);
@@ -491,6 +519,7 @@ export class SessionRequest {
 
   /** Runs a PHP function body with its name as the diagnostics prefix; rethrows a pending exception. */
   async #run<T>(fn: string, body: () => Promise<T>): Promise<T> {
+    await this.#ready;
     const outer = this.#fn;
     this.#fn = fn;
     try {
@@ -1396,6 +1425,7 @@ export class SessionRequest {
   async end(): Promise<void> {
     if (this.#ended) return;
     this.#ended = true;
+    await this.#ready;
     // Shutdown functions may register more; run until the list is exhausted.
     for (let i = 0; i < this.#shutdownFns.length; i++) {
       await this.#shutdownFns[i]!.fn();

@@ -388,3 +388,25 @@ describe('php.ini.sample', () => {
     expect(fromFile.startupDiagnostics).toEqual([]);
   });
 });
+
+describe('session.auto_start', () => {
+  it('starts the session at request startup', async () => {
+    const { mem, engine } = setup({}, { 'session.auto_start': 1 });
+    mem.store.set(ID, { data: enc.encode('a|i:1;'), mtime: 0 });
+    const r = engine.request({ cookies: { PHPSESSID: ID } });
+    await r.ready;
+    expect(r.status()).toBe(2);
+    expect(r.session.get('a')).toBe(1);
+    expect(await r.start()).toBe(true);
+    expect(r.diagnostics.map((d) => d.message)).toEqual([
+      'session_start(): Ignoring session_start() because a session is already active',
+    ]);
+  });
+
+  it('startup warnings carry the "PHP Request Startup: " prefix', async () => {
+    const { engine } = setup({ fail: { open: true } }, { 'session.auto_start': 1 });
+    const r = engine.request();
+    await r.ready;
+    expect(r.diagnostics[0]!.message).toBe('PHP Request Startup: Failed to initialize storage module: memory (path: )');
+  });
+});
