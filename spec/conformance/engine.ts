@@ -18,7 +18,7 @@ interface EngineRequest {
   sessionValue: unknown;
   headers: Array<[string, string]>;
   diagnostics: Array<{ level: string; message: string }>;
-  markHeadersSent(): void;
+  markHeadersSent(file?: string, line?: number): void;
   end(): Promise<void>;
 }
 interface EngineLike {
@@ -26,7 +26,7 @@ interface EngineLike {
     cookies?: Record<string, string | PhpArray>;
     query?: Record<string, string | PhpArray>;
     body?: Record<string, string | PhpArray>;
-    headersSent?: boolean;
+    headersSent?: boolean | { file: string; line: number };
     now?: number;
     scriptPath?: string;
   }): EngineRequest;
@@ -131,7 +131,8 @@ export async function runScenarioInEngine(s: Scenario, nowMs: number): Promise<E
     if (s.request?.cookies !== undefined) reqOpts.cookies = phpRequestVars(s.request.cookies);
     if (s.request?.query !== undefined) reqOpts.query = phpRequestVars(s.request.query);
     if (s.request?.body !== undefined) reqOpts.body = phpRequestVars(s.request.body);
-    if (s.request?.headersSent === true) reqOpts.headersSent = true;
+    // Where output started is the driver's own line number; normalize.ts masks the line.
+    if (s.request?.headersSent === true) reqOpts.headersSent = { file: DRIVER, line: 0 };
     const req = engine.request(reqOpts);
     const fns = req.functions;
     const startup: Diag[] = req.diagnostics.map((d) => ({ level: d.level, message: d.message }));
@@ -146,7 +147,8 @@ export async function runScenarioInEngine(s: Scenario, nowMs: number): Promise<E
         } else {
           try {
             const args = (step.args ?? []).map(decodeValue);
-            rec.ret = encodeValue(await fn(...args));
+            // A void PHP function returns null.
+            rec.ret = encodeValue((await fn(...args)) ?? null);
           } catch (e) {
             rec.throw = describeThrow(e);
           }
@@ -159,7 +161,7 @@ export async function runScenarioInEngine(s: Scenario, nowMs: number): Promise<E
       } else if ('assign' in step) {
         req.sessionValue = decodeValue(step.assign);
       } else if ('output' in step) {
-        req.markHeadersSent();
+        req.markHeadersSent(DRIVER, 0);
       }
       const diag: Diag[] = req.diagnostics.slice(before).map((d) => ({ level: d.level, message: d.message }));
       let sid: Enc;

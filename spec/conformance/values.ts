@@ -79,7 +79,7 @@ export function encodeValue(v: unknown): Enc {
   if (v === null || typeof v === 'boolean') return v;
   if (typeof v === 'string') return encodeString(v);
   if (typeof v === 'number') {
-    if (Number.isInteger(v) && !Object.is(v, -0)) return v;
+    if (Number.isSafeInteger(v) && !Object.is(v, -0)) return v;
     return { float: Number.isNaN(v) ? 'NAN' : v === Infinity ? 'INF' : v === -Infinity ? '-INF' : v };
   }
   if (typeof v === 'bigint') {
