@@ -96,6 +96,26 @@ export function formatFloat(v: number): string {
 // ---------------------------------------------------------------------------------------------
 
 const utf8Encoder = new TextEncoder();
+const COLON = Buffer.from(':');
+
+/**
+ * Class, enum and case names are JS strings. PHP allows any byte >= 0x80 in them, so a name that
+ * is not valid UTF-8 is held losslessly as this prefix (a lone surrogate, which no decoded UTF-8
+ * text contains) followed by the raw bytes as Latin-1 characters.
+ */
+export const BINARY_NAME_PREFIX = '\uD800';
+
+/** The wire bytes of a class/enum/case name (see {@link BINARY_NAME_PREFIX}). */
+export function nameBytes(name: string): Buffer {
+  if (name.startsWith(BINARY_NAME_PREFIX)) return Buffer.from(name.slice(1), 'latin1');
+  if (!isWellFormed(name)) throw new SerializeError('Class name contains a lone UTF-16 surrogate');
+  return Buffer.from(name, 'utf8');
+}
+
+/** A name as a PHP string value (the `__PHP_Incomplete_Class_Name` property). */
+function nameValue(name: string): string | PhpBytes {
+  return name.startsWith(BINARY_NAME_PREFIX) ? new PhpBytes(nameBytes(name)) : name;
+}
 
 const LONE_SURROGATE = /\p{Cs}/u;
 /** True when a JS string has no lone UTF-16 surrogate (so it has an exact UTF-8 form). */
@@ -374,7 +394,12 @@ export class Serializer {
       const incomplete = name.toLowerCase() === INCOMPLETE_CLASS_LC;
       if (incomplete) {
         const stored = v.properties.getExact(MAGIC_MEMBER);
-        name = typeof stored === 'string' ? stored : INCOMPLETE_CLASS;
+        name =
+          typeof stored === 'string'
+            ? stored
+            : stored instanceof PhpBytes
+              ? BINARY_NAME_PREFIX + stored.toBinaryString()
+              : INCOMPLETE_CLASS;
       }
       let count = v.properties.size;
       if (incomplete && count > 0) count--;
@@ -388,7 +413,7 @@ export class Serializer {
       this.writeBytes(data);
       this.writeByte(0x7d);
     } else if (v instanceof PhpEnum) {
-      const body = utf8Encoder.encode(`${v.className}:${v.caseName}`);
+      const body = Buffer.concat([nameBytes(v.className), COLON, nameBytes(v.caseName)]);
       this.writeAscii(`E:${body.length}:"`);
       this.writeBytes(body);
       this.writeAscii('";');
@@ -400,8 +425,7 @@ export class Serializer {
   }
 
   #writeClassName(tag: 'O' | 'C', name: string): void {
-    if (!isWellFormed(name)) throw new SerializeError('Class name contains a lone UTF-16 surrogate');
-    const bytes = utf8Encoder.encode(name);
+    const bytes = nameBytes(name);
     this.writeAscii(`${tag}:${bytes.length}:"`);
     this.writeBytes(bytes);
     this.writeAscii('":');
@@ -479,7 +503,7 @@ export class Unserializer {
   readonly #nodeBuf: Buffer;
   #classNames = new Map<string, string>();
   /** Arrays/objects being filled: container, elements still to read, object or array. */
-  readonly #stack: { c: PhpArray; n: number; obj: boolean }[] = [];
+  readonly #stack: { c: PhpArray; n: number; obj: boolean; o: PhpObject | null }[] = [];
 
   constructor(data: Uint8Array, settings: UnserializerSettings = {}, start = 0) {
     this.buf = data;
@@ -526,6 +550,7 @@ export class Unserializer {
       if (f.n === 0) {
         this.#depth--;
         stack.pop();
+        if (f.obj && f.o !== null) adoptIncompleteName(f.o);
         if (!this.#finish()) return fail();
         continue;
       }
@@ -685,14 +710,13 @@ export class Unserializer {
     return [q + 1, Number(this.#latin1(numStart, q))];
   }
 
-  /** Reads a class or enum name at [s, e): cached string, or null when not valid UTF-8. */
-  #name(s: number, e: number): string | null {
+  /** Reads a class, enum or case name at [s, e) (cached); see {@link BINARY_NAME_PREFIX} for non-UTF-8 names. */
+  #name(s: number, e: number): string {
     const raw = this.#latin1(s, e);
     let name = this.#classNames.get(raw);
     if (name === undefined) {
       const v = this.#str(s, e);
-      if (typeof v !== 'string') return null;
-      name = v;
+      name = typeof v === 'string' ? v : BINARY_NAME_PREFIX + raw;
       this.#classNames.set(raw, name);
     }
     return name;
@@ -936,7 +960,7 @@ export class Unserializer {
     c.replaceExact(k, arr);
     if (n === 0) return this.#finish();
     if (!this.#enterNested()) return false;
-    this.#stack.push({ c: arr, n, obj: false });
+    this.#stack.push({ c: arr, n, obj: false, o: null });
     return true;
   }
 
@@ -964,10 +988,6 @@ export class Unserializer {
     if (b[nameStart] === 0 || b[nameStart] === 0x5c) return false;
     if (!this.#validClassName(nameStart, cur)) return false;
     const name = this.#name(nameStart, cur);
-    if (name === null) {
-      // Class names that are not valid UTF-8 cannot be held by the value model.
-      return false;
-    }
     const incomplete = !this.#classAllowed(name);
     this.pos = cur;
     // The two classes every PHP has are spelled as declared, whatever the case in the data.
@@ -998,7 +1018,7 @@ export class Unserializer {
       if (incomplete || lc === INCOMPLETE_CLASS_LC || lc === 'stdclass') {
         this.#warn(MESSAGES.NO_UNSERIALIZER(incomplete || lc === INCOMPLETE_CLASS_LC ? INCOMPLETE_CLASS : 'stdClass'), true);
         const obj = new PhpObject(incomplete || lc === INCOMPLETE_CLASS_LC ? INCOMPLETE_CLASS : 'stdClass');
-        if (incomplete) obj.properties.setExact(MAGIC_MEMBER, name);
+        if (incomplete) obj.properties.setExact(MAGIC_MEMBER, nameValue(name));
         c.replaceExact(k, obj);
       } else {
         c.replaceExact(k, new PhpSerializable(className, this.#str(this.pos, this.pos + datalen)));
@@ -1023,11 +1043,11 @@ export class Unserializer {
     this.pos += 2;
     const obj = new PhpObject(incomplete ? INCOMPLETE_CLASS : className);
     const props = obj.properties;
-    if (incomplete) props.setExact(MAGIC_MEMBER, name);
+    if (incomplete) props.setExact(MAGIC_MEMBER, nameValue(name));
     c.replaceExact(k, obj);
     if (elements >= HT_MAX_SIZE - props.size) return false;
     if (!this.#enterNested()) return false;
-    this.#stack.push({ c: props, n: elements, obj: true });
+    this.#stack.push({ c: props, n: elements, obj: true, o: incomplete || className === 'stdClass' ? null : obj });
     return true;
   }
 
@@ -1065,7 +1085,6 @@ export class Unserializer {
     }
     if (!this.#validClassName(s, colon)) return false;
     const enumName = this.#name(s, colon);
-    if (enumName === null) return false;
     // Class lookup ignores one leading namespace separator.
     const lookupName = enumName.charCodeAt(0) === 0x5c ? enumName.slice(1) : enumName;
     if (lookupName === '') {
@@ -1073,8 +1092,8 @@ export class Unserializer {
       return false;
     }
     this.pos = cur + 2;
-    const caseName = this.#str(colon + 1, cur);
-    if (typeof caseName !== 'string' || !isIdentifier(caseName)) {
+    const caseName = this.#name(colon + 1, cur);
+    if (!isIdentifier(caseName)) {
       this.#warn(MESSAGES.ENUM_UNDEFINED_CONSTANT(enumName, this.#display(colon + 1, cur)));
       return false;
     }
@@ -1086,6 +1105,22 @@ export class Unserializer {
   #display(s: number, e: number): string {
     return this.#nodeBuf.toString('utf8', s, e);
   }
+}
+
+/**
+ * An object of a class PHP would not know is a `__PHP_Incomplete_Class` whose name property is
+ * stored first; a `__PHP_Incomplete_Class_Name` property in the data overwrites it in place, so
+ * the object then re-serializes under that name. Reproduce that when the data has the property.
+ */
+function adoptIncompleteName(o: PhpObject): void {
+  const props = o.properties;
+  if (asciiLower(o.className) === INCOMPLETE_CLASS_LC || props.getSlot(MAGIC_MEMBER) === undefined) return;
+  const entries = [...props.rawEntries()].filter((e) => e.key !== MAGIC_MEMBER).map((e) => [e.key, e.value] as const);
+  const magic = props.getSlot(MAGIC_MEMBER)!;
+  props.clear();
+  props.setExact(MAGIC_MEMBER, magic);
+  for (const [k, v] of entries) props.setExact(k, v);
+  o.className = INCOMPLETE_CLASS;
 }
 
 function hexVal(c: number | undefined): number {
