@@ -41,13 +41,17 @@ export class SessionEngine {
   readonly modules: Registry<SaveHandlerModule>;
   /** Session serializers (`session.serialize_handler`). */
   readonly serializers: Registry<SessionSerializer>;
-  /** Diagnostics raised while applying the configuration (PHP prints these as "PHP Startup: ..."). */
+  /**
+   * Diagnostics raised while applying the configuration ("PHP Startup: ..."). The first request
+   * also lists them in its diagnostics, where PHP prints them.
+   */
   readonly startupDiagnostics: Diagnostic[] = [];
 
   readonly #master: IniTable;
   readonly #lcg = new CombinedLcg();
   readonly #gcRandom: () => number;
   readonly #userApi: UserModuleApi | undefined = userModuleApi;
+  #startupShown = false;
 
   constructor(options: SessionEngineOptions = {}) {
     this.modules = new Registry(builtinModules);
@@ -93,7 +97,7 @@ export class SessionEngine {
   #syncModuleIni(table: IniTable, host: IniHost): void {
     for (const m of this.modules.list()) {
       for (const e of m.ini ?? []) {
-        if (!table.has(e.name)) table.define(moduleIniEntry(e), host);
+        if (!table.has(e.name)) table.define(moduleIniEntry(e, m.name), host);
       }
     }
   }
@@ -124,6 +128,11 @@ export class SessionEngine {
       userApi: this.#userApi,
       gcRandom: this.#gcRandom,
       syncModuleIni: (t, h) => this.#syncModuleIni(t, h),
+      takeStartupDiagnostics: () => {
+        if (this.#startupShown) return [];
+        this.#startupShown = true;
+        return [...this.startupDiagnostics];
+      },
     };
     return new SessionRequest(core, options);
   }

@@ -42,6 +42,8 @@ export interface IniEntry {
   readonly name: string;
   readonly default: string;
   readonly changeable: IniChangeable;
+  /** The PHP extension that declares it (ini_get_all's filter); default "session". */
+  readonly extension?: string;
   /** Validates and parses; `false` refuses the value (the old one stays). Absent: accept as a string. */
   onModify?(value: string, host: IniHost): { parsed: unknown } | false;
 }
@@ -252,7 +254,13 @@ function quantity(name: string, value: string, host: IniHost): bigint {
   return r.value;
 }
 
-const sessionString = (_name: string) => (value: string, host: IniHost) => (guards(host) ? { parsed: value } : false);
+/** The C string PHP keeps for a char* setting: everything before the first NUL byte. */
+export function cString(value: string): string {
+  const i = value.indexOf('\0');
+  return i < 0 ? value : value.slice(0, i);
+}
+
+const sessionString = (_name: string) => (value: string, host: IniHost) => (guards(host) ? { parsed: cString(value) } : false);
 const sessionBool = () => (value: string, host: IniHost) => (guards(host) ? { parsed: parseIniBool(value) } : false);
 const sessionLong = (name: string) => (value: string, host: IniHost) =>
   guards(host) ? { parsed: quantity(name, value, host) } : false;
@@ -289,7 +297,7 @@ function onUpdateSerializer(value: string, host: IniHost): { parsed: unknown } |
 function onUpdateSaveDir(value: string, host: IniHost): { parsed: unknown } | false {
   if (!guards(host)) return false;
   if (host.stage === 'runtime' && value.includes('\0')) return false;
-  return { parsed: value };
+  return { parsed: cString(value) };
 }
 
 function onUpdateName(value: string, host: IniHost): { parsed: unknown } | false {
@@ -300,7 +308,7 @@ function onUpdateName(value: string, host: IniHost): { parsed: unknown } | false
     return false;
   }
   if (value.startsWith('\0')) return false;
-  return { parsed: value };
+  return { parsed: cString(value) };
 }
 
 /** Largest cookie lifetime PHP 8.2 stores (ZEND_LONG_MAX - INT_MAX - 1 on 64-bit builds). */
@@ -394,30 +402,33 @@ export const SESSION_INI: readonly IniEntry[] = [
   { name: 'session.sid_length', default: '32', changeable: 'PHP_INI_ALL', onModify: onUpdateSidLength },
   { name: 'session.sid_bits_per_character', default: '4', changeable: 'PHP_INI_ALL', onModify: onUpdateSidBits },
   { name: 'session.lazy_write', default: '1', changeable: 'PHP_INI_ALL', onModify: sessionBool() },
-  { name: 'session.upload_progress.enabled', default: '1', changeable: 'PHP_INI_PERDIR', onModify: plainBool },
+  // php-src declares "1", but the PHP 8.2 we check against (Debian 8.2.36, `php -n`) reports "0".
+  { name: 'session.upload_progress.enabled', default: '0', changeable: 'PHP_INI_PERDIR', onModify: plainBool },
   { name: 'session.upload_progress.cleanup', default: '1', changeable: 'PHP_INI_PERDIR', onModify: plainBool },
   { name: 'session.upload_progress.prefix', default: 'upload_progress_', changeable: 'PHP_INI_PERDIR', onModify: plainString },
   { name: 'session.upload_progress.name', default: 'PHP_SESSION_UPLOAD_PROGRESS', changeable: 'PHP_INI_PERDIR', onModify: plainString },
   { name: 'session.upload_progress.freq', default: '1%', changeable: 'PHP_INI_PERDIR', onModify: onUpdateFreq },
   { name: 'session.upload_progress.min_freq', default: '1', changeable: 'PHP_INI_PERDIR', onModify: (v) => ({ parsed: parseFloat(v) || 0 }) },
   // ext/standard (url_scanner_ex): no session guards
-  { name: 'session.trans_sid_tags', default: 'a=href,area=href,frame=src,form=', changeable: 'PHP_INI_ALL', onModify: plainString },
-  { name: 'session.trans_sid_hosts', default: '', changeable: 'PHP_INI_ALL', onModify: plainString },
+  { name: 'session.trans_sid_tags', default: 'a=href,area=href,frame=src,form=', changeable: 'PHP_INI_ALL', onModify: plainString, extension: 'standard' },
+  { name: 'session.trans_sid_hosts', default: '', changeable: 'PHP_INI_ALL', onModify: plainString, extension: 'standard' },
   // main/main.c: the files module's fallback directory
-  { name: 'sys_temp_dir', default: '', changeable: 'PHP_INI_SYSTEM', onModify: plainString },
+  { name: 'sys_temp_dir', default: '', changeable: 'PHP_INI_SYSTEM', onModify: plainString, extension: 'core' },
   // ext/standard/var.c: the serializers' depth limit
   {
     name: 'unserialize_max_depth',
     default: '4096',
     changeable: 'PHP_INI_ALL',
+    extension: 'standard',
     onModify: (v, host) => ({ parsed: quantity('unserialize_max_depth', v, host) }),
   },
 ];
 
 /** Turns a module-contributed entry into a table entry (its validator's text becomes a warning). */
-export function moduleIniEntry(e: ModuleIniEntry): IniEntry {
+export function moduleIniEntry(e: ModuleIniEntry, moduleName?: string): IniEntry {
   const validate = e.validate;
   return {
+    ...(moduleName !== undefined ? { extension: moduleName.toLowerCase() } : {}),
     name: e.name,
     default: e.default,
     changeable: e.changeable,

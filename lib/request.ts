@@ -96,6 +96,8 @@ export interface EngineCore {
   readonly userApi: UserModuleApi | undefined;
   gcRandom(): number;
   syncModuleIni(table: IniTable, host: IniHost): void;
+  /** MINIT diagnostics not yet shown; handed to the first request (PHP prints them in its output). */
+  takeStartupDiagnostics(): Diagnostic[];
 }
 
 type ShutdownFn = () => unknown;
@@ -269,6 +271,10 @@ export class SessionRequest {
     }
     this.#ini = core.masterIni.clone();
     core.syncModuleIni(this.#ini, this.#host('startup'));
+    for (const d of core.takeStartupDiagnostics()) {
+      this.#diagnostics.push(d);
+      this.#onDiagnostic?.(d);
+    }
     // RINIT: find the module and serializer named by the ini values.
     this.#mod = core.findModule(this.#ini.get('session.save_handler') ?? '');
     this.#serializer =
@@ -439,8 +445,11 @@ export class SessionRequest {
     return typeof v === 'bigint' ? v : BigInt(Number(v ?? 0));
   }
 
+  /** A string setting as PHP's C code sees it (cut at a NUL byte for char* settings). */
   #iniStr(name: string): string {
-    return this.#ini.get(name) ?? '';
+    const v = this.#ini.value(name);
+    if (v === undefined) return '';
+    return typeof v.parsed === 'string' ? v.parsed : v.raw;
   }
 
   get #savePath(): string {
@@ -690,7 +699,9 @@ export class SessionRequest {
   }
 
   async #open(): Promise<boolean> {
-    const h = this.#instantiate();
+    // PHP keeps one module-data slot: opening again while open (session_reset) re-opens the same
+    // storage, and the module releases what it held (mod_files closes its file in open).
+    const h = this.#handler !== null && this.#isOpen() ? this.#handler : this.#instantiate();
     this.#handler = h;
     const ok = await this.#call(() => h.open(this.#savePath, this.#name), false);
     // The user module counts as open once open() was called, whatever it returned.
@@ -1719,6 +1730,36 @@ export class SessionRequest {
           return self.#alterIni(name, value) ? old : false;
         });
       },
+      ini_get_all(...args: unknown[]): PhpArray | false {
+        self.#argc('ini_get_all', args, 0, 2);
+        const ext = self.#strArg('ini_get_all', 1, 'extension', args[0], true);
+        const details = args.length < 2 ? true : self.#boolArg('ini_get_all', 2, 'details', args[1], false) === true;
+        return self.#runSync('ini_get_all', () => {
+          const names = self.#ini
+            .names()
+            .filter((n) => ext === null || (self.#ini.entry(n)?.extension ?? 'session') === ext.toLowerCase())
+            .sort();
+          if (ext !== null && names.length === 0) {
+            self.#report('E_WARNING', `Extension "${ext}" cannot be found`);
+            return false;
+          }
+          const access = { PHP_INI_ALL: 7, PHP_INI_PERDIR: 2, PHP_INI_SYSTEM: 4 } as const;
+          const out = new PhpArray();
+          for (const n of names) {
+            const local = self.#ini.get(n) ?? null;
+            if (!details) {
+              out.set(n, local);
+              continue;
+            }
+            const row = new PhpArray();
+            row.set('global_value', self.#core.masterIni.get(n) ?? local);
+            row.set('local_value', local);
+            row.set('access', access[self.#ini.entry(n)!.changeable]);
+            out.set(n, row);
+          }
+          return out;
+        });
+      },
       ini_restore(...args: unknown[]): void {
         self.#argc('ini_restore', args, 1, 1);
         const name = self.#strArg('ini_restore', 1, 'option', args[0], false)!;
@@ -1782,6 +1823,8 @@ export interface SessionFunctions {
   ini_set(...args: unknown[]): string | false;
   ini_restore(option: string): void;
   ini_restore(...args: unknown[]): void;
+  ini_get_all(extension?: string | null, details?: boolean): PhpArray | false;
+  ini_get_all(...args: unknown[]): PhpArray | false;
 }
 
 /** Re-exported for callers that need PHP's `session_status()` names. */
