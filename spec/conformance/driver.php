@@ -79,11 +79,19 @@ function conformance_encode($v)
         return ['map' => $pairs];
     }
     if (is_object($v)) {
+        // An object of an undefined class (__PHP_Incomplete_Class) is shown under its real class
+        // name: the engine has no class table, every class is "unknown" to it, and both sides
+        // serialize such an object back to the same bytes.
+        $class = get_class($v);
         $pairs = [];
         foreach ((array) $v as $k => $item) {
+            if ($class === '__PHP_Incomplete_Class' && $k === '__PHP_Incomplete_Class_Name') {
+                $class = $item;
+                continue;
+            }
             $pairs[] = [conformance_encode((string) $k), conformance_encode($item)];
         }
-        return ['object' => get_class($v), 'props' => $pairs];
+        return ['object' => $class, 'props' => $pairs];
     }
     return ['unsupported' => gettype($v)];
 }

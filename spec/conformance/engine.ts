@@ -19,6 +19,8 @@ interface EngineRequest {
   headers: Array<[string, string]>;
   diagnostics: Array<{ level: string; message: string }>;
   markHeadersSent(file?: string, line?: number): void;
+  /** Settles when request startup (RINIT, session.auto_start) is done. */
+  readonly ready?: Promise<void>;
   end(): Promise<void>;
 }
 interface EngineLike {
@@ -134,6 +136,7 @@ export async function runScenarioInEngine(s: Scenario, nowMs: number): Promise<E
     // Where output started is the driver's own line number; normalize.ts masks the line.
     if (s.request?.headersSent === true) reqOpts.headersSent = { file: DRIVER, line: 0 };
     const req = engine.request(reqOpts);
+    await req.ready;
     const fns = req.functions;
     const startup: Diag[] = req.diagnostics.map((d) => ({ level: d.level, message: d.message }));
     const steps: StepRecord[] = [];

@@ -80,7 +80,11 @@ export function normalizeTranscript(t: Transcript, s: Scenario, dir: string, req
   for (const [i, st] of t.steps.entries()) {
     if (typeof st.sid === 'string') consider(st.sid);
     const step = s.steps[i];
-    if (step !== undefined && 'call' in step && /^session_(create_id|id)$/.test(step.call) && typeof st.ret === 'string') consider(st.ret);
+    if (step !== undefined && 'call' in step && /^session_(create_id|id)$/.test(step.call) && typeof st.ret === 'string') {
+      consider(st.ret);
+      // session_create_id(prefix): the random part is the tail.
+      if (!ID_RE.test(st.ret)) consider(/[0-9a-zA-Z,-]{22,}$/.exec(st.ret)?.[0]);
+    }
     for (const d of st.diag) fromText(d.message);
   }
   for (const d of [...t.startup, ...t.late]) fromText(d.message);
