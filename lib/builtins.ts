@@ -10,6 +10,8 @@ import { filesModule } from '../handlers/files.ts';
 import { userModule, parseSaveHandlerArgs, createUserSaveHandler } from '../handlers/user.ts';
 import { builtinSerializers as serializers } from '../serializers/index.ts';
 
+// One line per module as they land: memcached → handlers/memcached.ts `memcachedModule`,
+// memcache → handlers/memcache.ts `memcacheModule`.
 export const builtinModules: SaveHandlerModule[] = [filesModule, userModule];
 
 export const builtinSerializers: readonly SessionSerializer[] = serializers;

@@ -1437,9 +1437,15 @@ export class SessionRequest {
     if (this.#ended) return;
     this.#ended = true;
     await this.#ready;
-    // Shutdown functions may register more; run until the list is exhausted.
-    for (let i = 0; i < this.#shutdownFns.length; i++) {
-      await this.#shutdownFns[i]!.fn();
+    // Shutdown functions may register more; run until the list is exhausted. An exception stops
+    // the remaining ones (PHP's fatal "Uncaught ..."), but the session is still saved below.
+    let failure: { error: unknown } | undefined;
+    try {
+      for (let i = 0; i < this.#shutdownFns.length; i++) {
+        await this.#shutdownFns[i]!.fn();
+      }
+    } catch (e) {
+      failure = { error: e };
     }
     const outer = this.#fn;
     this.#fn = undefined;
@@ -1449,6 +1455,10 @@ export class SessionRequest {
       this.#userSpec = undefined;
     } finally {
       this.#fn = outer;
+    }
+    if (failure !== undefined) {
+      this.#pending = undefined;
+      throw failure.error;
     }
     this.#throwPending();
   }

@@ -410,3 +410,23 @@ describe('session.auto_start', () => {
     expect(r.diagnostics[0]!.message).toBe('PHP Request Startup: Failed to initialize storage module: memory (path: )');
   });
 });
+
+describe('end() robustness', () => {
+  it('a throwing shutdown function stops the others, the session is still written, the error surfaces', async () => {
+    const { mem, engine } = setup();
+    const r = engine.request();
+    await r.start();
+    r.session.set('k', 'v');
+    r.registerShutdownFunction(() => {
+      throw new Error('shutdown failed');
+    });
+    let second = false;
+    r.registerShutdownFunction(() => {
+      second = true;
+    });
+    await expect(r.end()).rejects.toThrow('shutdown failed');
+    expect(second).toBe(false);
+    expect(mem.log.some((l) => l.endsWith('k|s:1:"v";)'))).toBe(true);
+    expect(r.status()).toBe(1);
+  });
+});
