@@ -86,7 +86,7 @@ function rscalar() {
 }
 function robject($depth, &$pool) {
   switch (r(0, 6)) {
-    case 0: $o = new stdClass; $n = r(0, 4); for ($i = 0; $i < $n; $i++) { $k = rstr(); $o->{$k} = rvalue($depth + 1, $pool); } break;
+    case 0: $o = new stdClass; $n = r(0, 4); for ($i = 0; $i < $n; $i++) { $k = rstr(); if ($k === "" || $k[0] === "\0") $k = "p" . $k; $o->{$k} = rvalue($depth + 1, $pool); } break;
     case 1: $o = (new P)->set(rvalue($depth + 1, $pool), rscalar(), rscalar()); break;
     case 2: $o = (new Q)->setQ(rscalar(), rvalue($depth + 1, $pool)); if (r(0, 1)) $o->set(rscalar(), rscalar(), rscalar()); break;
     case 3: $o = new S(rstr()); break;
