@@ -5,7 +5,10 @@
  *  - concurrent: 100 session ids; Node runs 100 request loops at once in one process, PHP runs its
  *    single-process loop over the same 100 ids (PHP has no concurrency inside one process).
  *
- * Run: node --conditions=php-session-engine-source --import tsx bench/files.ts [seconds]
+ * The machine may be shared, so the two sides run in alternating short rounds and the medians
+ * are compared (a load spike then hits both sides alike).
+ *
+ * Run: node --conditions=php-session-engine-source --import tsx bench/files.ts [seconds-per-round] [rounds]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SessionEngine } from 'php-session-engine';
 
-const SECONDS = Number(process.argv[2] ?? 3);
+const SECONDS = Number(process.argv[2] ?? 1);
+const ROUNDS = Number(process.argv[3] ?? 5);
 const IDS = 100;
 const dir = mkdtempSync(join(tmpdir(), 'pse-bench-files-'));
 const ids = Array.from({ length: IDS }, (_, i) => `bench${i.toString(16).padStart(27, '0')}`);
@@ -68,14 +72,24 @@ async function nodeRate(loops: number): Promise<number> {
 
 try {
   for (let i = 0; i < 200; i++) await cycle(ids[i % IDS]!); // warm-up
-  const phpSeq = phpRate(1);
-  const nodeSeq = await nodeRate(1);
-  const phpMulti = phpRate(IDS);
-  const nodeConc = await nodeRate(IDS);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const seq = { php: [] as number[], node: [] as number[] };
+  const conc = { php: [] as number[], node: [] as number[] };
+  for (let round = 0; round < ROUNDS; round++) {
+    seq.php.push(phpRate(1));
+    seq.node.push(await nodeRate(1));
+    conc.php.push(phpRate(IDS));
+    conc.node.push(await nodeRate(IDS));
+  }
   const r = (x: number) => Math.round(x).toLocaleString('en-US');
-  console.log(`files handler, ${SECONDS}s per run, payload: user + 10-item cart + counter`);
-  console.log(`sequential, 1 id:    php ${r(phpSeq)}/s   node ${r(nodeSeq)}/s   ratio ${(nodeSeq / phpSeq).toFixed(2)}x`);
-  console.log(`100 ids:             php (1 process) ${r(phpMulti)}/s   node (100 concurrent) ${r(nodeConc)}/s   ratio ${(nodeConc / phpMulti).toFixed(2)}x`);
+  const phpSeq = median(seq.php);
+  const nodeSeq = median(seq.node);
+  const phpMulti = median(conc.php);
+  const nodeConc = median(conc.node);
+  console.log(`files handler, ${ROUNDS} alternating rounds of ${SECONDS}s, medians; payload: user + 10-item cart + counter`);
+  console.log(`sequential, 1 id:  php ${r(phpSeq)}/s   node ${r(nodeSeq)}/s   ratio ${(nodeSeq / phpSeq).toFixed(2)}x`);
+  console.log(`100 ids:           php (1 process) ${r(phpMulti)}/s   node (100 concurrent) ${r(nodeConc)}/s   ratio ${(nodeConc / phpMulti).toFixed(2)}x`);
+  console.log(`rounds: seq php [${seq.php.map(r)}] node [${seq.node.map(r)}]; 100 ids php [${conc.php.map(r)}] node [${conc.node.map(r)}]`);
   // Sanity: no increment was lost (every cycle above added one to some counter).
   const total = Number(php(`$t = 0; foreach (${JSON.stringify(ids)} as $id) { session_id($id); session_start(); $t += $_SESSION['n']; session_write_close(); } echo $t;`));
   console.log(`counters total ${total.toLocaleString('en-US')} (all cycles of both sides)`);
