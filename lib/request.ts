@@ -489,8 +489,10 @@ export class SessionRequest {
       defaultModule: this.#defaultMod,
       sessionActive: () => this.#status === PHP_SESSION_ACTIVE,
       pendingException: () => this.#pending?.error,
+      // zend_throw_exception with one already pending: the new exception becomes current (the
+      // module links the old one as its previous, the `cause` it passes).
       setPendingException: (e) => {
-        if (this.#pending === undefined) this.#pending = { error: e };
+        this.#pending = { error: e };
       },
     };
   }

@@ -230,7 +230,9 @@ export async function runScenarioInEngine(s: UserScenario, Engine: EngineCtor): 
         }
       }
       const status = await req.functions['session_status']!();
-      ev(['end', req.session instanceof PhpArray ? enc(req.session) : null, status]);
+      // isset($_SESSION): read without the `session` getter, which creates $_SESSION on first use.
+      const sv = req.sessionValue;
+      ev(['end', sv === undefined || sv === null ? null : enc(sv), status]);
       try {
         await req.end();
       } catch (e) {
