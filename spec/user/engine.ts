@@ -14,6 +14,8 @@ import { type Event, type RequestTranscript, type Transcript, nextCookie } from 
 interface EngineRequest {
   functions: Record<string, (...args: unknown[]) => unknown>;
   session: unknown;
+  /** $_SESSION as it is: undefined when unset. */
+  sessionValue: unknown;
   headers: Array<[string, string]>;
   diagnostics: Array<{ level: string; message: string }>;
   end(): Promise<void>;
