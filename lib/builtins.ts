@@ -9,10 +9,12 @@ import type { UserModuleApi } from './request.ts';
 import { filesModule } from '../handlers/files.ts';
 import { userModule, parseSaveHandlerArgs, createUserSaveHandler } from '../handlers/user.ts';
 import { builtinSerializers as serializers } from '../serializers/index.ts';
+import { memcachedModule } from '../handlers/memcached.ts';
+import { memcacheModule } from '../handlers/memcache.ts';
 
 // One line per module as they land: memcached → handlers/memcached.ts `memcachedModule`,
 // memcache → handlers/memcache.ts `memcacheModule`.
-export const builtinModules: SaveHandlerModule[] = [filesModule, userModule];
+export const builtinModules: SaveHandlerModule[] = [filesModule, userModule, memcachedModule, memcacheModule];
 
 export const builtinSerializers: readonly SessionSerializer[] = serializers;
 

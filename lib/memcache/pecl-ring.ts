@@ -7,7 +7,7 @@
  *   `host:port-i`; the ring is sorted and sampled into 1024 buckets (bucket b = first point
  *   >= b * floor(0xffffffff / 1024)); a key goes to bucket hash(key) % 1024.
  * - `standard`: each server occupies `weight` slots in list order; a key goes to slot
- *   hash(key) % slots.
+ *   h % slots with h = (hash(key) >> 16) & 0x7fff (0 counts as 1).
  * The session handler never hashes the bare key: its n-th candidate server is the one for
  * `<key>-<n>` (n = 0, 1, ...), skipping servers already used, at most max_failover_attempts tries.
  */
@@ -61,24 +61,35 @@ export class PeclSelector {
   select(key: string | Uint8Array): number {
     if (this.#count <= 1) return 0;
     const h = this.hash(key);
-    if (this.#strategy === 'standard') return this.#table[h % this.#table.length]!;
+    if (this.#strategy === 'standard') return this.#table[standardHash(h) % this.#table.length]!;
     return this.#table[h % BUCKETS]!;
   }
 
   /**
-   * The session handler's server order for `key`: the n-th call of mmc_pool_find_next, which
-   * hashes `<key>-<i>` with a running i and skips servers already in `skip`. Returns the server
-   * index and the next i; when no new server is found within `maxAttempts` the last one is returned.
+   * The strategy's find_server with failover: while the chosen server is down (and failover is
+   * allowed, at most `maxAttempts` times) consistent re-hashes `<key>-<i>`, standard adds the
+   * hash of `<i+1><key>`. Returns -1 when the final choice is down.
    */
-  next(key: string, skip: ReadonlySet<number>, index: number, maxAttempts: number): { server: number; index: number } {
-    let server: number;
-    let i = index;
-    do {
-      server = this.select(`${key}-${i}`);
-      i++;
-    } while (skip.has(server) && i < maxAttempts);
-    return { server, index: i };
+  findServer(key: string, isDown: (idx: number) => boolean, allowFailover: boolean, maxAttempts: number): number {
+    let idx = this.select(key);
+    if (this.#count > 1 && allowFailover) {
+      if (this.#strategy === 'standard') {
+        let h = standardHash(this.hash(key));
+        for (let i = 0; isDown(idx) && i < maxAttempts; i++) {
+          h = (h + standardHash(this.hash(`${i + 1}${key}`))) >>> 0;
+          idx = this.#table[h % this.#table.length]!;
+        }
+      } else {
+        for (let i = 0; isDown(idx) && i < maxAttempts; i++) idx = this.select(`${key}-${i}`);
+      }
+    }
+    return isDown(idx) ? -1 : idx;
   }
+}
+
+function standardHash(h: number): number {
+  const v = (h >>> 16) & 0x7fff;
+  return v === 0 ? 1 : v;
 }
 
 /** pecl memcache's ring search: the first point >= value, wrapping to the first. */

@@ -1,0 +1,258 @@
+/**
+ * @module handlers/memcached
+ * `session.save_handler = memcached`: the php-memcached (3.x) extension's session handler, on the
+ * same servers, keys, flags, expiries and lock as PHP, so PHP and Node share live sessions.
+ *
+ * Layout (checked against PHP in spec/memcache): data under `<sess_prefix><id>` (flags 0), lock
+ * under `<sess_prefix>lock.<id>` = "1" (flags 0). Server choice hashes the key WITHOUT the prefix
+ * (libmemcached's namespace is not hashed), so an id's data and lock may live on different servers.
+ * Expiry: gc_maxlifetime, made absolute when above 30 days; the lock expires after
+ * sess_lock_expire, else max_execution_time, else never.
+ */
+import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
+import { connectionFor, MemcacheIoError, type MemcacheConnection } from '../lib/memcache/client.ts';
+import { REALTIME_MAXDELTA, iniBool, iniInt, iniStr, sleep, unixNow } from '../lib/memcache/common.ts';
+import { LibmemcachedSelector, type LibmemcachedDistribution } from '../lib/memcache/ketama.ts';
+import { parseLibmemcachedServers, type LibmemcachedServer } from '../lib/memcache/save-path.ts';
+
+/** The memcached.sess_* directives with php-memcached 3.2's defaults (all PHP_INI_ALL). */
+export const memcachedIni: readonly ModuleIniEntry[] = [
+  ['memcached.sess_locking', '1'],
+  ['memcached.sess_lock_wait_min', '150'],
+  ['memcached.sess_lock_wait_max', '150'],
+  ['memcached.sess_lock_retries', '5'],
+  ['memcached.sess_lock_expire', '0'],
+  ['memcached.sess_binary_protocol', '1'],
+  ['memcached.sess_consistent_hash', '1'],
+  ['memcached.sess_consistent_hash_type', 'ketama'],
+  ['memcached.sess_number_of_replicas', '0'],
+  ['memcached.sess_randomize_replica_read', '0'],
+  ['memcached.sess_remove_failed_servers', '0'],
+  ['memcached.sess_server_failure_limit', '0'],
+  ['memcached.sess_connect_timeout', '0'],
+  ['memcached.sess_sasl_username', ''],
+  ['memcached.sess_sasl_password', ''],
+  ['memcached.sess_persistent', '0'],
+  ['memcached.sess_prefix', 'memc.sess.key.'],
+  ['memcached.sess_lock_wait', 'not set'],
+  ['memcached.sess_lock_max_wait', 'not set'],
+].map(([name, dflt]) => ({
+  name: name!,
+  default: dflt!,
+  changeable: 'PHP_INI_ALL' as const,
+  ...(name === 'memcached.sess_consistent_hash_type'
+    ? { validate: (v: string) => (v === 'ketama' || v === 'ketama_weighted' ? undefined : 'memcached.sess_consistent_hash_type must be ketama or ketama_weighted') }
+    : {}),
+}));
+
+/** libmemcached's retry_timeout: a failed server is skipped for 2 s. */
+const SERVER_RETRY_MS = 2000;
+
+/** libmemcached's texts for the failures this port can meet. */
+const STRERROR = {
+  connect: 'CONNECTION FAILURE',
+  lookup: 'getaddrinfo() or getnameinfo() HOSTNAME LOOKUP FAILURE',
+  disabled: 'SERVER HAS FAILED AND IS DISABLED UNTIL TIMED RETRY',
+  timeout: 'A TIMEOUT OCCURRED',
+  server: 'UNKNOWN READ FAILURE',
+} as const;
+
+interface Failure {
+  /** memcached_strerror() text. */
+  code: string;
+  /** memcached_last_error_message() text. */
+  message: string;
+}
+
+class MemcachedSessionHandler implements SaveHandler {
+  readonly name = 'memcached';
+  readonly #ctx: SaveHandlerContext;
+  #servers: LibmemcachedServer[] = [];
+  #conns: MemcacheConnection[] = [];
+  #selector: LibmemcachedSelector | null = null;
+  #prefix = '';
+  #lockKey: string | null = null;
+  /** Per "memcached_st" (one per request, like PHP's non-persistent handle): server index -> failed until. */
+  readonly #failedUntil = new Map<number, number>();
+
+  constructor(ctx: SaveHandlerContext) {
+    this.#ctx = ctx;
+  }
+
+  open(savePath: string): boolean {
+    const ctx = this.#ctx;
+    if (savePath.includes('PERSISTENT=')) {
+      ctx.diagnostic('E_WARNING', 'failed to parse session.save_path: PERSISTENT is replaced by memcached.sess_persistent = On');
+      return false;
+    }
+    const servers = parseLibmemcachedServers(savePath);
+    if (!servers) {
+      ctx.diagnostic('E_WARNING', 'failed to parse session.save_path');
+      return false;
+    }
+    let distribution: LibmemcachedDistribution = 'modula';
+    if (iniBool(ctx, 'memcached.sess_consistent_hash', true)) {
+      distribution = iniStr(ctx, 'memcached.sess_consistent_hash_type', 'ketama') === 'ketama_weighted' ? 'ketama_weighted' : 'ketama';
+    }
+    this.#servers = servers;
+    this.#selector = new LibmemcachedSelector(servers, distribution);
+    const connectMs = iniInt(ctx, 'memcached.sess_connect_timeout', 0);
+    // libmemcached's defaults: 4 s connect timeout, 5 s poll timeout; one deadline covers both here.
+    const timeoutMs = connectMs > 0 ? connectMs : 4000;
+    this.#conns = servers.map((s) => connectionFor({ host: s.host, port: s.port, ...(s.socketPath ? { socketPath: s.socketPath } : {}) }, timeoutMs));
+    this.#prefix = iniStr(ctx, 'memcached.sess_prefix', 'memc.sess.key.');
+    return true;
+  }
+
+  /** Runs `op` on the server for `hashKey`, with libmemcached's failed-server bookkeeping. */
+  async #on<T>(hashKey: string, op: (c: MemcacheConnection) => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; failure: Failure }> {
+    const idx = this.#selector!.select(hashKey);
+    const srv = this.#servers[idx]!;
+    const hostport = srv.socketPath ?? `${srv.host}:${srv.port}`;
+    const until = this.#failedUntil.get(idx);
+    if (until !== undefined && Date.now() < until) {
+      return { ok: false, failure: { code: STRERROR.disabled, message: `${STRERROR.disabled},  host: ${hostport}` } };
+    }
+    try {
+      return { ok: true, value: await op(this.#conns[idx]!) };
+    } catch (e) {
+      const err = e instanceof MemcacheIoError ? e : new MemcacheIoError('connect', String(e));
+      this.#failedUntil.set(idx, Date.now() + SERVER_RETRY_MS);
+      if (err.kind === 'connect' && /Name or service|name resolution/.test(err.detail)) {
+        return { ok: false, failure: { code: STRERROR.lookup, message: `${STRERROR.lookup},  host: ${hostport}` } };
+      }
+      if (err.kind === 'timeout') {
+        return { ok: false, failure: { code: STRERROR.timeout, message: `${STRERROR.timeout},  host: ${hostport}` } };
+      }
+      // PHP prints libmemcached's handle address and source line here; the address is not reproducible.
+      return {
+        ok: false,
+        failure: { code: STRERROR.connect, message: `(0x0) ${STRERROR.connect}(${err.detail}),  host: ${hostport} -> ./src/libmemcached/io.cc:145` },
+      };
+    }
+  }
+
+  #adjust(expiration: number): number {
+    return expiration <= REALTIME_MAXDELTA ? expiration : unixNow(this.#ctx) + expiration;
+  }
+
+  #lockExpiration(): number {
+    const ctx = this.#ctx;
+    const lockExpire = iniInt(ctx, 'memcached.sess_lock_expire', 0);
+    if (lockExpire > 0) return this.#adjust(lockExpire);
+    const met = iniInt(ctx, 'max_execution_time', 0);
+    return met > 0 ? this.#adjust(met) : 0;
+  }
+
+  #sessionExpiration(maxLifetime: number): number {
+    return maxLifetime > 0 ? this.#adjust(maxLifetime) : 0;
+  }
+
+  async #lock(id: string): Promise<boolean> {
+    const ctx = this.#ctx;
+    const key = `lock.${id}`;
+    const exp = this.#lockExpiration();
+    let wait = iniInt(ctx, 'memcached.sess_lock_wait_min', 150);
+    const waitMax = iniInt(ctx, 'memcached.sess_lock_wait_max', 150);
+    let retries = iniInt(ctx, 'memcached.sess_lock_retries', 5);
+    let locked = false;
+    do {
+      const r = await this.#on(key, (c) => c.add(this.#prefix + key, '1', 0, exp));
+      if (r.ok && r.value) {
+        locked = true;
+        this.#lockKey = key;
+      } else if (r.ok) {
+        if (retries > 0) {
+          await sleep(Math.max(0, wait));
+          wait = Math.min(waitMax, wait * 2);
+        }
+      } else {
+        ctx.diagnostic('E_WARNING', `Failed to write session lock: ${r.failure.code}`);
+      }
+    } while (!locked && retries-- > 0);
+    return locked;
+  }
+
+  async #unlock(): Promise<void> {
+    const key = this.#lockKey;
+    if (key === null) return;
+    this.#lockKey = null;
+    await this.#on(key, (c) => c.delete(this.#prefix + key));
+  }
+
+  async close(): Promise<boolean> {
+    await this.#unlock();
+    return true;
+  }
+
+  async read(id: string): Promise<Uint8Array | false> {
+    const ctx = this.#ctx;
+    if (iniBool(ctx, 'memcached.sess_locking', true)) {
+      if (!(await this.#lock(id))) {
+        ctx.diagnostic('E_WARNING', 'Unable to clear session lock record');
+        return false;
+      }
+    }
+    const r = await this.#on(id, (c) => c.get(this.#prefix + id));
+    if (!r.ok) {
+      ctx.diagnostic('E_WARNING', `error getting session from memcached: ${r.failure.message}`);
+      return false;
+    }
+    return r.value ? new Uint8Array(r.value.value) : new Uint8Array(0);
+  }
+
+  async write(id: string, data: Uint8Array, maxLifetime: number): Promise<boolean> {
+    const ctx = this.#ctx;
+    const exp = this.#sessionExpiration(maxLifetime);
+    let retries = 1;
+    if (iniBool(ctx, 'memcached.sess_remove_failed_servers', false)) {
+      const replicas = iniInt(ctx, 'memcached.sess_number_of_replicas', 0);
+      const limit = iniInt(ctx, 'memcached.sess_server_failure_limit', 0);
+      retries = 1 + replicas * (limit + 1);
+    }
+    do {
+      const r = await this.#on(id, (c) => c.set(this.#prefix + id, data, 0, exp));
+      if (r.ok && r.value) return true;
+      ctx.diagnostic('E_WARNING', `error saving session to memcached: ${r.ok ? 'ITEM TOO BIG' : r.failure.message}`);
+    } while (--retries > 0);
+    return false;
+  }
+
+  async destroy(id: string): Promise<boolean> {
+    await this.#on(id, (c) => c.delete(this.#prefix + id));
+    await this.#unlock();
+    return true;
+  }
+
+  gc(): number {
+    // PHP's handler returns SUCCESS without a count: session_gc() then returns false.
+    return -1;
+  }
+
+  async createSid(): Promise<string | null> {
+    for (let i = 0; i < 3; i++) {
+      const sid = this.#ctx.createId();
+      const exp = this.#lockExpiration();
+      const r = await this.#on(sid, (c) => c.add(this.#prefix + sid, '', 0, exp));
+      if (r.ok && r.value) return sid;
+    }
+    return null;
+  }
+
+  async validateSid(id: string): Promise<boolean> {
+    const r = await this.#on(id, (c) => c.get(this.#prefix + id));
+    return r.ok && r.value !== null;
+  }
+
+  async updateTimestamp(id: string, _data: Uint8Array, maxLifetime: number): Promise<boolean> {
+    // PHP only fails on MEMCACHED_FAILURE; a missing key or a dead server still reports success.
+    await this.#on(id, (c) => c.touch(this.#prefix + id, this.#sessionExpiration(maxLifetime)));
+    return true;
+  }
+}
+
+export const memcachedModule: SaveHandlerModule = {
+  name: 'memcached',
+  ini: memcachedIni,
+  create: (ctx) => new MemcachedSessionHandler(ctx),
+};

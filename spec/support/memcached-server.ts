@@ -1,0 +1,134 @@
+/**
+ * @module spec/support/memcached-server
+ * Starts Debian's `memcached` on 127.0.0.1 with a free port for a test file, and a tiny
+ * text-protocol probe to look at what is stored (keys, flags, expiry) the way an operator would.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { which } from './tools.ts';
+
+export interface MemcachedProcess {
+  port: number;
+  /** `127.0.0.1:<port>` */
+  address: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`memcached on port ${port} did not start`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Starts one memcached (`-U 0`, 32 MB) on a free port; `port` to restart on a known one. */
+export async function startMemcached(port?: number): Promise<MemcachedProcess> {
+  const bin = which('memcached');
+  if (!bin) throw new Error('memcached not found');
+  const p = port ?? (await freePort());
+  const args = ['-l', '127.0.0.1', '-p', String(p), '-U', '0', '-m', '32', '-t', '1'];
+  if (process.getuid?.() === 0) args.push('-u', 'nobody');
+  const child = spawn(bin, args, { stdio: 'ignore' });
+  await waitForPort(p, 5000);
+  let stopped = false;
+  return {
+    port: p,
+    address: `127.0.0.1:${p}`,
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (stopped || child.exitCode !== null) {
+          stopped = true;
+          resolve();
+          return;
+        }
+        stopped = true;
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      }),
+  };
+}
+
+/** Sends text-protocol commands and returns the raw reply once `done` matches (or after 2 s). */
+export function textCommand(port: number, command: string, done: RegExp = /(END|OK|DELETED|NOT_FOUND|ERROR)\r\n$/): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const s = connect(port, '127.0.0.1', () => s.write(command.endsWith('\r\n') ? command : `${command}\r\n`));
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(Buffer.concat(chunks));
+    }, 2000);
+    s.on('data', (d: Buffer) => {
+      chunks.push(d);
+      if (done.test(Buffer.concat(chunks).toString('latin1'))) {
+        clearTimeout(timer);
+        s.destroy();
+        resolve(Buffer.concat(chunks));
+      }
+    });
+    s.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+export interface StoredItem {
+  key: string;
+  flags: number;
+  value: Buffer;
+}
+
+/** `gets` of one key: flags and raw value as the server holds them, or null. */
+export async function getItem(port: number, key: string): Promise<StoredItem | null> {
+  const raw = await textCommand(port, `gets ${key}`);
+  const text = raw.toString('latin1');
+  const m = /^VALUE (\S+) (\d+) (\d+) \d+\r\n/.exec(text);
+  if (!m) return null;
+  const start = m[0].length;
+  return { key: m[1]!, flags: Number(m[2]), value: raw.subarray(start, start + Number(m[3])) };
+}
+
+export interface DumpedKey {
+  key: string;
+  /** Absolute expiry (Unix time), -1 for never. */
+  exp: number;
+}
+
+/** Every key on the server, with its absolute expiry (`lru_crawler metadump all`). */
+export async function dumpKeys(port: number): Promise<DumpedKey[]> {
+  const raw = (await textCommand(port, 'lru_crawler metadump all', /END\r\n$/)).toString('latin1');
+  const out: DumpedKey[] = [];
+  for (const line of raw.split(/\r?\n/)) {
+    const m = /^key=(\S+) exp=(-?\d+)/.exec(line);
+    if (m) out.push({ key: decodeURIComponent(m[1]!), exp: Number(m[2]) });
+  }
+  return out;
+}
+
+export async function flushAll(port: number): Promise<void> {
+  await textCommand(port, 'flush_all', /OK\r\n$/);
+}
