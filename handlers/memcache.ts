@@ -72,7 +72,7 @@ export function unpackSessionValue(value: Uint8Array, flags: number): Uint8Array
       return null;
     }
   }
-  return value;
+  return new Uint8Array(value);
 }
 
 /** mmc_prepare_key: bytes <= 0x20 become '_', at most 250 bytes. */
