@@ -494,13 +494,18 @@ export class FilesSaveHandler implements SaveHandler {
    * `warn` is set.
    */
   #pathFor(id: string, warn: boolean): string | null {
-    if (!isValidSessionKey(id)) {
+    // An id may hold a NUL byte (session_id("abc\0def")). PHP checks the key as a C string (up to
+    // the NUL), sizes the path with the whole id, and open(2) sees the path up to the NUL: the
+    // file is sess_abc.
+    const nul = id.indexOf('\0');
+    if (!isValidSessionKey(nul < 0 ? id : id.slice(0, nul))) {
       if (warn) this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.ILLEGAL_ID);
       return null;
     }
     const path = sessionFilePath(this.#basedir, this.#dirDepth, id);
     if (path === null && warn) this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.PATH_CREATE_FAILED);
-    return path;
+    if (path === null || nul < 0) return path;
+    return path.slice(0, path.indexOf('\0'));
   }
 
   /** Port of ps_files_open(): (re)opens and locks the file for `id` unless it is already open. */

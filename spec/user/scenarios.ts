@@ -440,6 +440,18 @@ export const scenarios: UserScenario[] = [
     requests: [{ steps: [reg, reg, start, close] }],
   },
   {
+    name: 'session-id-nul',
+    description: 'session_id("abc\\0def"): callbacks get the whole id, session_id() answers up to the NUL',
+    handler: FULL,
+    requests: [{ cookie: null, steps: [reg, fn('session_id', 'abc\0def'), fn('session_id'), start, fn('session_id'), set('n', 1), close, fn('session_id')] }],
+  },
+  {
+    name: 'extends-session-id-nul',
+    description: 'session_id("abc\\0def") through SessionHandler: files stores it as sess_abc',
+    handler: { form: 'extends', className: 'FileProxy' },
+    requests: [{ cookie: null, steps: [reg, fn('session_id', 'abc\0def'), start, fn('session_id'), set('n', 1), close] }],
+  },
+  {
     name: 'sync-lazy-nothing-changed-empty',
     description: 'lazy_write with an empty session that stays empty',
     ini: LAZY,
