@@ -1,0 +1,196 @@
+/**
+ * @module spec/memcache/interop
+ * Live round trips with PHP on one real memcached, for each module and each serializer: PHP (with
+ * the extension) writes and the engine reads the same $_SESSION; the engine writes and PHP reads
+ * it. Then the stored items themselves are compared: key, flags, value bytes, expiry, lock record.
+ */
+import { inflateSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeAllConnections } from '../../lib/memcache/client.ts';
+import { serialize, unserialize } from '../../serializers/var.ts';
+import { testSessionId } from '../handlers/suite.ts';
+import { dumpKeys, getItem, startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
+import { describeWith } from '../support/tools.ts';
+import { engineFor, php, phpBytes, savePathFor, type ModuleName } from './support.ts';
+
+let server: MemcachedProcess;
+/** serialize() of the test $_SESSION, as PHP makes it. */
+let payload: Buffer;
+/** A ~60 kB compressible session: crosses memcache.compress_threshold. */
+let bigPayload: Buffer;
+
+const PAYLOAD_PHP = `[
+  'int' => 42, 'neg' => -7, 'float' => 1.5, 'bigint' => PHP_INT_MAX, 'bool' => true, 'null' => null,
+  'str' => "h\\u{e9}llo \\"q\\" \\0 nul|pipe", 'list' => [1, 2, [3, 'x'], 7 => 'seven'],
+  'nested' => ['a' => ['b' => ['c' => 0.1]]],
+]`;
+
+const MODULES: ModuleName[] = ['memcached', 'memcache'];
+const SERIALIZERS = ['php', 'php_binary', 'php_serialize'];
+
+function dataKey(module: ModuleName, id: string): string {
+  return module === 'memcached' ? `memc.sess.key.${id}` : id;
+}
+function lockKey(module: ModuleName, id: string): string {
+  return module === 'memcached' ? `memc.sess.key.lock.${id}` : `${id}.lock`;
+}
+
+async function phpWrite(module: ModuleName, ser: string, id: string, value: Buffer, extraIni: Record<string, string> = {}): Promise<void> {
+  await php(
+    `session_id('${id}'); if (!session_start()) exit(3); $_SESSION = unserialize(${phpBytes(value)}); if (!session_write_close()) exit(4);`,
+    { 'session.save_handler': module, 'session.save_path': savePathFor(module, [server.address]), 'session.serialize_handler': ser, ...extraIni },
+  );
+}
+
+async function phpRead(module: ModuleName, ser: string, id: string): Promise<Buffer> {
+  const r = await php(`session_id('${id}'); if (!session_start()) exit(3); echo serialize($_SESSION); session_write_close();`, {
+    'session.save_handler': module,
+    'session.save_path': savePathFor(module, [server.address]),
+    'session.serialize_handler': ser,
+  });
+  return r.stdout;
+}
+
+function engine(module: ModuleName, ser: string, extraIni: Record<string, string> = {}) {
+  return engineFor({
+    'session.save_handler': module,
+    'session.save_path': savePathFor(module, [server.address]),
+    'session.serialize_handler': ser,
+    ...extraIni,
+  });
+}
+
+async function engineRead(module: ModuleName, ser: string, id: string): Promise<Buffer> {
+  const req = engine(module, ser).request({ cookies: { PHPSESSID: id } });
+  expect(await req.start()).toBe(true);
+  const out = serialize(req.sessionValue ?? null);
+  expect(await req.writeClose()).toBe(true);
+  await req.end();
+  expect(req.diagnostics).toEqual([]);
+  return out;
+}
+
+async function engineWrite(module: ModuleName, ser: string, id: string, value: Buffer, extraIni: Record<string, string> = {}): Promise<void> {
+  const req = engine(module, ser, extraIni).request({ cookies: { PHPSESSID: id } });
+  expect(await req.start()).toBe(true);
+  req.sessionValue = unserialize(value);
+  expect(await req.writeClose()).toBe(true);
+  await req.end();
+  expect(req.diagnostics).toEqual([]);
+}
+
+describeWith(['memcached', 'php', 'php-ext:memcached', 'php-ext:memcache'], 'memcache modules: live round trips with PHP', () => {
+  beforeAll(async () => {
+    server = await startMemcached();
+    payload = (await php(`echo serialize(${PAYLOAD_PHP});`, {})).stdout;
+    bigPayload = (await php(`$a = []; for ($i = 0; $i < 2000; $i++) $a["k$i"] = "value number $i"; echo serialize($a);`, {})).stdout;
+  }, 30_000);
+  afterAll(async () => {
+    closeAllConnections();
+    await server?.stop();
+  });
+
+  for (const module of MODULES) {
+    describe(module, () => {
+      for (const ser of SERIALIZERS) {
+        it(`${ser}: PHP writes, the engine reads the same $_SESSION`, async () => {
+          const id = testSessionId();
+          await phpWrite(module, ser, id, payload);
+          expect((await engineRead(module, ser, id)).toString('latin1')).toBe(payload.toString('latin1'));
+        });
+
+        it(`${ser}: the engine writes, PHP reads the same $_SESSION`, async () => {
+          const id = testSessionId();
+          await engineWrite(module, ser, id, payload);
+          expect((await phpRead(module, ser, id)).toString('latin1')).toBe(payload.toString('latin1'));
+        });
+
+        it(`${ser}: the stored item (flags, bytes, expiry) and lock record match PHP's`, async () => {
+          const fromPhp = testSessionId();
+          const fromEngine = testSessionId();
+          await phpWrite(module, ser, fromPhp, payload);
+          await engineWrite(module, ser, fromEngine, payload);
+          const a = await getItem(server.port, dataKey(module, fromPhp));
+          const b = await getItem(server.port, dataKey(module, fromEngine));
+          expect(a).not.toBeNull();
+          expect(b!.flags).toBe(a!.flags);
+          expect(b!.value.toString('latin1')).toBe(a!.value.toString('latin1'));
+          const keys = await dumpKeys(server.port);
+          const expA = keys.find((k) => k.key === dataKey(module, fromPhp))!.exp;
+          const expB = keys.find((k) => k.key === dataKey(module, fromEngine))!.exp;
+          expect(Math.abs(expA - expB)).toBeLessThanOrEqual(2);
+          // Lock after write_close: php-memcached deletes it; pecl memcache leaves integer 0.
+          const la = await getItem(server.port, lockKey(module, fromPhp));
+          const lb = await getItem(server.port, lockKey(module, fromEngine));
+          expect(lb === null).toBe(la === null);
+          if (la && lb) {
+            expect(lb.flags).toBe(la.flags);
+            expect(lb.value.toString()).toBe(la.value.toString());
+            const lockExpA = keys.find((k) => k.key === lockKey(module, fromPhp))!.exp;
+            const lockExpB = keys.find((k) => k.key === lockKey(module, fromEngine))!.exp;
+            expect(Math.abs(lockExpA - lockExpB)).toBeLessThanOrEqual(2);
+          }
+        });
+      }
+
+      it('a large session crosses compress_threshold the same way both directions', async () => {
+        const fromPhp = testSessionId();
+        const fromEngine = testSessionId();
+        await phpWrite(module, 'php', fromPhp, bigPayload);
+        await engineWrite(module, 'php', fromEngine, bigPayload);
+        expect((await engineRead(module, 'php', fromPhp)).toString('latin1')).toBe(bigPayload.toString('latin1'));
+        expect((await phpRead(module, 'php', fromEngine)).toString('latin1')).toBe(bigPayload.toString('latin1'));
+        const a = (await getItem(server.port, dataKey(module, fromPhp)))!;
+        const b = (await getItem(server.port, dataKey(module, fromEngine)))!;
+        expect(b.flags).toBe(a.flags);
+        if (module === 'memcache') {
+          expect(a.flags).toBe(2);
+          expect(inflateSync(b.value).toString('latin1')).toBe(inflateSync(a.value).toString('latin1'));
+        } else {
+          expect(b.value.toString('latin1')).toBe(a.value.toString('latin1'));
+        }
+      });
+
+      it('gc_maxlifetime above 30 days gives the same expiry as PHP', async () => {
+        const ini = { 'session.gc_maxlifetime': String(40 * 86400) };
+        const fromPhp = testSessionId();
+        const fromEngine = testSessionId();
+        await phpWrite(module, 'php', fromPhp, payload, ini);
+        await engineWrite(module, 'php', fromEngine, payload, ini);
+        const keys = await dumpKeys(server.port);
+        const expA = keys.find((k) => k.key === dataKey(module, fromPhp))!.exp;
+        const expB = keys.find((k) => k.key === dataKey(module, fromEngine))!.exp;
+        expect(expA).toBeGreaterThan(Date.now() / 1000 + 39 * 86400);
+        expect(Math.abs(expA - expB)).toBeLessThanOrEqual(2);
+      });
+    });
+  }
+
+  it('memcached: a new session reserves its id like PHP (empty item + lock, no expiry in CLI)', async () => {
+    const before = new Set((await dumpKeys(server.port)).map((k) => k.key));
+    const running = php(`session_start(); usleep(1500000);`, {
+      'session.save_handler': 'memcached',
+      'session.save_path': server.address,
+    });
+    await new Promise((r) => setTimeout(r, 700));
+    const phpKeys = (await dumpKeys(server.port)).filter((k) => !before.has(k.key));
+    await running;
+    const phpData = phpKeys.find((k) => !k.key.startsWith('memc.sess.key.lock.'))!;
+    const phpLock = phpKeys.find((k) => k.key.startsWith('memc.sess.key.lock.'))!;
+    expect(phpData.key.slice('memc.sess.key.'.length)).toBe(phpLock.key.slice('memc.sess.key.lock.'.length));
+    expect((await getItem(server.port, phpData.key))?.value.length ?? 0).toBeGreaterThanOrEqual(0);
+
+    const req = engine('memcached', 'php').request({});
+    expect(await req.start()).toBe(true);
+    const id = req.id() as string;
+    const keys = await dumpKeys(server.port);
+    const ours = keys.find((k) => k.key === `memc.sess.key.${id}`)!;
+    const ourLock = keys.find((k) => k.key === `memc.sess.key.lock.${id}`)!;
+    expect(ours.exp).toBe(phpData.exp);
+    expect(ourLock.exp).toBe(phpLock.exp);
+    expect(await getItem(server.port, `memc.sess.key.${id}`)).toMatchObject({ flags: 0, value: Buffer.alloc(0) });
+    await req.writeClose();
+    await req.end();
+    expect(await getItem(server.port, `memc.sess.key.lock.${id}`)).toBeNull();
+  });
+});

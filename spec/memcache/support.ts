@@ -1,0 +1,36 @@
+/**
+ * @module spec/memcache/support
+ * Running PHP with the memcache extensions (php -n: PHP's built-in defaults plus the extensions;
+ * php-memcached needs igbinary and msgpack loaded first), and the engine with the same settings.
+ */
+import { SessionEngine } from '../../lib/engine.ts';
+import { runPhp, type RunResult } from '../support/tools.ts';
+
+export const PHP_EXTENSIONS = ['igbinary', 'msgpack', 'memcached', 'memcache'];
+
+export type ModuleName = 'memcached' | 'memcache';
+
+/** session.save_path for a module over some `127.0.0.1:port` addresses. */
+export function savePathFor(module: ModuleName, addresses: string[]): string {
+  return module === 'memcached' ? addresses.join(',') : addresses.map((a) => `tcp://${a}`).join(',');
+}
+
+/** php -n with the memcache extensions and the given ini; throws with PHP's stderr on a non-zero exit. */
+export async function php(code: string, ini: Record<string, string>, timeoutMs = 60_000): Promise<RunResult> {
+  const r = await runPhp(code, {
+    extensions: PHP_EXTENSIONS,
+    ini: { display_errors: 'stderr', error_reporting: '-1', ...ini },
+    timeoutMs,
+  });
+  if (r.code !== 0) throw new Error(`php exited ${r.code}: ${r.stderr}\n${r.stdout.toString()}`);
+  return r;
+}
+
+export function engineFor(ini: Record<string, string>): SessionEngine {
+  return new SessionEngine({ ini });
+}
+
+/** PHP source for a string literal holding arbitrary bytes (base64-decoded at run time). */
+export function phpBytes(b: Uint8Array | string): string {
+  return `base64_decode('${Buffer.from(b).toString('base64')}')`;
+}
