@@ -29,7 +29,7 @@ function snapshot(dir: string): string[] {
   return out.sort();
 }
 
-const HOSTILE_IDS = ['../x', '../../../../etc/passwd', 'a/b', '/abs', 'a\0b', 'x'.repeat(257), '', 'abc def', 'é', '..', 'sess_x;y', 'a\nb'];
+const HOSTILE_IDS = ['../x', '../../../../etc/passwd', 'a/b', '/abs', '../\0x', 'a/\0b', 'x'.repeat(257), '', 'abc def', 'é', '..', 'sess_x;y', 'a\nb'];
 
 describe('files handler: hostile ids', () => {
   const tmp = tempDir('hostile');
@@ -116,6 +116,17 @@ describeWith(['php'], 'files handler: hostile files, compared with PHP', () => {
     await h.open(save, 'PHPSESSID');
     expect(await h.read('../x', 1440)).toBe(false);
     expect(ctx.diagnostics.map((d) => d.message)).toEqual(await phpModuleWarnings('../x'));
+  });
+
+  it('an id with a NUL byte is cut at the NUL, as PHP does (sess_abc), and stays in the save path', async () => {
+    await php(save, `session_id("abc\\0def"); session_start(); $_SESSION['a'] = 1;`);
+    expect(readFileSync(join(save, 'sess_abc'), 'latin1')).toBe('a|i:1;');
+    const ctx = makeTestContext();
+    const h = filesModule.create(ctx);
+    await h.open(save, 'PHPSESSID');
+    expect(Buffer.from((await h.read('abc\0def', 1440)) as Uint8Array).toString()).toBe('a|i:1;');
+    await h.close();
+    expect(ctx.diagnostics).toEqual([]);
   });
 
   it('a symlink planted at the session file path is not followed, by any operation', async () => {
