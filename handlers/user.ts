@@ -230,7 +230,9 @@ function callableName(v: unknown): string {
   if (v === null || v === undefined || v === false) return '';
   if (v === true) return '1';
   if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (typeof v === 'bigint') return String(v);
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? String(v) : floatString(v);
+  if (v instanceof PhpFloat) return floatString(v.value);
   if (v instanceof PhpBytes) return v.toBinaryString();
   if (Array.isArray(v)) {
     if (v.length === 2 && typeof v[1] === 'string') {
@@ -242,6 +244,21 @@ function callableName(v: unknown): string {
   if (v instanceof PhpArray) return 'Array';
   if (typeof v === 'object') return `${className(v)}::__invoke`;
   return '';
+}
+
+/** A float as PHP converts it to a string: precision 14, %G style (`1.0E+25`, `1.23456789E-9`, `-0`). */
+function floatString(f: number): string {
+  if (Number.isNaN(f)) return 'NAN';
+  if (!Number.isFinite(f)) return f > 0 ? 'INF' : '-INF';
+  if (f === 0) return Object.is(f, -0) ? '-0' : '0';
+  const [mant, e] = f.toExponential(13).split('e') as [string, string];
+  const exp = Number(e);
+  const trim = (t: string): string => (t.includes('.') ? t.replace(/0+$/, '').replace(/\.$/, '') : t);
+  if (exp < -4 || exp >= 14) {
+    const m = trim(mant);
+    return `${m.includes('.') ? m : `${m}.0`}E${exp < 0 ? '-' : '+'}${Math.abs(exp)}`;
+  }
+  return trim(f.toFixed(Math.max(0, 13 - exp)));
 }
 
 /** The PHP class name of a TypeScript object: its constructor's name (`stdClass` for plain objects). */

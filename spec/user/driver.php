@@ -111,6 +111,10 @@ function run_fn(string $fn, array $args)
         'session_id' => session_id(...$args),
         'session_encode' => session_encode(),
         'session_decode' => session_decode(...$args),
+        'session_unset' => session_unset(),
+        'session_module_name' => session_module_name(...$args),
+        'session_set_save_handler' => session_set_save_handler(...$args),
+        'ini_get' => ini_get(...$args),
     };
 }
 

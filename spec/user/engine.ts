@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PhpArray, PhpBytes, PhpException, PhpFloat, PhpObject, toJs } from 'php-session-engine';
+import { PhpArray, PhpBytes, PhpException, PhpFloat, PhpObject, type PhpValue } from 'php-session-engine';
 import { SessionHandler } from '../../handlers/user.ts';
 import type { Action, Cb, UserScenario, Val } from './scenarios.ts';
 import { type Event, type RequestTranscript, type Transcript, nextCookie } from './transcript.ts';
@@ -43,10 +43,11 @@ function enc(v: unknown): unknown {
   if (typeof v === 'bigint') return Number(v);
   if (v instanceof PhpBytes) return v.toBinaryString();
   if (v instanceof PhpArray) {
-    if (v.size === 0) return [];
-    const js = toJs(v) as Record<string, unknown>;
+    // json_encode: a list (keys 0..n-1 in order) is a JSON array, anything else an object.
+    const entries = [...v.entries()];
+    if (entries.every(([k], i) => k === i || k === BigInt(i))) return entries.map(([, x]) => enc(x));
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(js)) out[k] = encPlain(x);
+    for (const [k, x] of entries) out[String(k)] = enc(x);
     return out;
   }
   if (v instanceof PhpObject) return { $obj: v.className };
@@ -54,9 +55,14 @@ function enc(v: unknown): unknown {
   if (typeof v === 'object') return { $obj: (v as { constructor: { name: string } }).constructor.name };
   return v;
 }
-function encPlain(v: unknown): unknown {
-  if (typeof v === 'number' && !Number.isInteger(v)) return { $float: v };
-  return v;
+/** A typed-JSON value as the PHP value a script assigns into $_SESSION (driver.php's dec()). */
+function decValue(v: Val): PhpValue {
+  if (v === null || typeof v !== 'object') return v;
+  if (!Array.isArray(v) && '$float' in v) return new PhpFloat(v.$float as number);
+  if (!Array.isArray(v) && '$obj' in v) return new PhpObject(v.$obj as string);
+  const a = new PhpArray();
+  for (const [k, x] of Object.entries(v)) a.set(/^(0|-?[1-9][0-9]*)$/.test(k) ? Number(k) : k, decValue(x as Val));
+  return a;
 }
 
 const classes = new Map<string, new () => object>();
@@ -223,7 +229,7 @@ export async function runScenarioInEngine(s: UserScenario, Engine: EngineCtor): 
             ev(['step', what, enc(ret)]);
           } else if ('set' in step) {
             if (!(req.session instanceof PhpArray)) req.session = new PhpArray();
-            (req.session as PhpArray).set(step.set, dec(step.value) as never);
+            (req.session as PhpArray).set(step.set, decValue(step.value));
           } else if ('unset' in step) {
             if (req.session instanceof PhpArray) req.session.delete(step.unset);
           }

@@ -56,7 +56,7 @@ export async function runScenarioInPhp(s: UserScenario): Promise<Transcript> {
       'session.gc_probability': '0',
       ...(s.ini ?? {}),
     };
-    const args = ['-n', '-d', 'output_buffering=0', '-d', 'display_errors=1'];
+    const args = ['-n', '-d', 'output_buffering=0', '-d', 'display_errors=1', '-d', 'html_errors=0'];
     for (const [k, v] of Object.entries(ini)) args.push('-d', `${k}=${v}`);
     args.push(DRIVER);
     const requests: RequestTranscript[] = [];

@@ -55,6 +55,11 @@ export interface RequestSpec {
 export interface UserScenario {
   name: string;
   description: string;
+  /**
+   * PHP 8.2 ext/session/tests files whose subject this scenario exercises (spec/conformance/phpt.ts
+   * counts them in PHPT.md). Only where the scenario really does what the phpt tests.
+   */
+  covers?: string[];
   ini?: Record<string, string>;
   handler: HandlerSetup;
   requests: RequestSpec[];
@@ -450,6 +455,127 @@ export const scenarios: UserScenario[] = [
     description: 'session_id("abc\\0def") through SessionHandler: files stores it as sess_abc',
     handler: { form: 'extends', className: 'FileProxy' },
     requests: [{ cookie: null, steps: [reg, fn('session_id', 'abc\0def'), start, fn('session_id'), set('n', 1), close] }],
+  },
+  // ---- more flows, after PHP's own tests (see `covers`) ------------------------------------
+  {
+    name: 'callables-restart-objects',
+    description: 'callables: session_id, objects in the session, three starts in one request with re-registration, session_decode, destroy',
+    handler: { form: 'callables', callables: 6 },
+    requests: [
+      {
+        cookie: null,
+        steps: [
+          reg, fn('session_id', 'test004'), start, set('baz', { $obj: 'Foo' }), set('arr', [{ $obj: 'Foo' }]), close,
+          reg, start, fn('session_decode', 'c|i:123;'), set('d', [1, { $float: 2.5 }]), close,
+          reg, start, fn('session_encode'), fn('session_destroy'),
+        ],
+      },
+    ],
+  },
+  {
+    name: 'callables-start-destroy-start',
+    description: 'function callables with gc at every start: write, close, start, destroy, start again and end without closing',
+    ini: { 'session.gc_probability': '1', 'session.gc_divisor': '1' },
+    handler: { form: 'callables', callables: 6 },
+    requests: [{ steps: [reg, start, set('A', 'B'), close, start, set('C', 'D'), fn('session_destroy'), start, set('E', 'F')] }],
+  },
+  {
+    name: 'callables-basic-cycle',
+    description: 'module name before and after registering, write, unset, re-register, gc, destroy',
+    handler: { form: 'callables', callables: 6 },
+    requests: [
+      {
+        steps: [
+          fn('session_module_name'), reg, fn('session_module_name'), fn('ini_get', 'session.save_handler'),
+          start, set('Blah', 'Hello World!'), set('Foo', false), set('Guff', 1234567890), close, fn('session_unset'),
+          reg, start, set('Bar', 'Foo'), close, start, fn('session_gc'), close, start, fn('session_destroy'),
+        ],
+      },
+    ],
+  },
+  {
+    name: 'extends-regenerate-delete-keeps-data',
+    description: 'SessionHandler: regenerate_id(true) keeps $_SESSION; written under the new id and read back',
+    handler: { form: 'extends', className: 'FileProxy' },
+    requests: [{ steps: [reg, start, set('foo', 'hello'), fn('session_regenerate_id', true), set('bar', 'world'), close, fn('session_unset'), start, close] }],
+  },
+  {
+    name: 'extends-regenerate-keep-keeps-data',
+    description: 'SessionHandler: regenerate_id(false) keeps $_SESSION; written under the new id and read back',
+    handler: { form: 'extends', className: 'FileProxy' },
+    requests: [{ steps: [reg, start, set('foo', 'hello'), fn('session_regenerate_id', false), set('bar', 'world'), close, fn('session_unset'), start, close] }],
+  },
+  {
+    name: 'extends-methods-outside-session',
+    description: 'SessionHandler open (twice), write and read with no active session: Error each time',
+    handler: { form: 'extends', className: 'FileProxy' },
+    requests: [
+      {
+        steps: [
+          reg, { handler: 'open', args: ['', ''] }, { handler: 'open', args: ['', ''] }, { handler: 'write', args: ['foo', 'bar'] },
+          { handler: 'read', args: [''] }, start, close,
+        ],
+      },
+    ],
+  },
+  {
+    name: 'strict-no-validateid-create-id',
+    description: 'strict mode, no create_sid/validateId: the id survives a restart, session_create_id works',
+    ini: STRICT,
+    handler: { form: 'object', className: 'SessionHandlerTester' },
+    requests: [{ cookie: null, steps: [reg, start, fn('session_id'), close, start, fn('session_id'), fn('session_create_id'), close] }],
+  },
+  {
+    name: 'register-no-start',
+    description: 'a handler registered but never started: no callback runs',
+    handler: { form: 'extends', className: 'FileProxy' },
+    requests: [{ steps: [reg] }],
+  },
+  {
+    name: 'module-name-variations',
+    description: 'session_module_name with false, an unknown name and files',
+    handler: MEM,
+    requests: [
+      {
+        steps: [
+          fn('session_module_name'), fn('session_module_name', false), fn('session_module_name'), fn('session_module_name', 'blah'),
+          fn('session_module_name'), fn('session_module_name', 'files'), fn('session_module_name'),
+        ],
+      },
+    ],
+  },
+  {
+    name: 'auto-start-register',
+    description: 'session.auto_start=1: registering fails while active, then destroy through files',
+    ini: { 'session.auto_start': '1' },
+    handler: MEM,
+    requests: [{ steps: [fn('session_status'), reg, fn('session_destroy')] }],
+  },
+  {
+    name: 'set-save-handler-not-callable',
+    description: 'session_set_save_handler with scalars that are not callbacks: TypeError naming the argument',
+    handler: MEM,
+    requests: [
+      {
+        steps: [
+          fn('session_set_save_handler', 0, null, null, null, null, null),
+          fn('session_set_save_handler', { $float: 10.5 }, null, null, null, null, null),
+          fn('session_set_save_handler', true, null, null, null, null, null),
+          fn('session_set_save_handler', '', null, null, null, null, null),
+          fn('session_set_save_handler', 'Nothing', null, null, null, null, null),
+          fn('session_set_save_handler', [null, 'open'], [null, 'close'], [null, 'read'], [null, 'write'], [null, 'destroy'], [null, 'gc']),
+          fn('session_set_save_handler', [1, 2]),
+          fn('session_module_name'),
+        ],
+      },
+    ],
+  },
+  {
+    name: 'invalid-ini-save-handler-then-register',
+    description: 'session.save_handler names no module: registering a handler still works and ini_get says user',
+    ini: { 'session.save_handler': 'whatever' },
+    handler: MEM,
+    requests: [{ steps: [fn('ini_get', 'session.save_handler'), reg, fn('ini_get', 'session.save_handler'), start, close] }],
   },
   {
     name: 'sync-lazy-nothing-changed-empty',
