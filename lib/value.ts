@@ -271,13 +271,27 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
    * This is what PHP's zend_hash_update does and what the unserializer needs.
    */
   replaceExact(key: PhpKey, value: PhpValue | PhpReference): this {
-    const mk = mapKey(key);
-    const existing = this.#map.get(mk);
-    if (existing !== undefined) {
-      existing.value = value;
-      return this;
+    let mk: MapKey;
+    if (typeof key === 'string' || typeof key === 'bigint') {
+      mk = key;
+    } else if (typeof key === 'number') {
+      if (!Number.isSafeInteger(key)) key = normalizeKey(key) as number; // throws for a non-integer
+      mk = key;
+    } else {
+      mk = mapKey(key);
     }
-    return this.setExact(key, value);
+    const map = this.#map;
+    const size = map.size;
+    // Map.set keeps an existing key's position, which is exactly PHP's in-place update.
+    map.set(mk, { key, value });
+    if (map.size !== size) {
+      if (typeof key === 'number') {
+        if (key >= this.#nextIndex) this.#nextIndex = key + 1;
+      } else if (typeof key === 'bigint' && key >= BigInt(this.#nextIndex)) {
+        this.#nextIndex = key === PHP_INT_MAX ? Number.MAX_SAFE_INTEGER : Number(key) + 1;
+      }
+    }
+    return this;
   }
 
   /** The raw slots in order as `{ key, value }` records (read-only; boxes not unwrapped). For codecs. */

@@ -72,6 +72,9 @@ export function formatFloat(v: number): string {
   if (v === Infinity) return 'INF';
   if (v === -Infinity) return '-INF';
   if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  // Between 1e-4 and 1e17 PHP and JS both write plain decimals with the same shortest digits.
+  const a = v < 0 ? -v : v;
+  if (a >= 1e-4 && a < 1e17) return String(v);
   // toExponential() without an argument gives the shortest round-trip digits.
   const exp = v.toExponential();
   const neg = v < 0;
@@ -223,11 +226,11 @@ export class Serializer {
       }
     }
     if (ascii) {
-      const head = `s:${len}:"`;
-      this.#ensure(head.length + len + 2);
+      this.#ensure(len + 24);
+      this.#tagInt(0x73, len, 0x3a);
       const buf = this.#buf;
       let pos = this.#pos;
-      for (let i = 0; i < head.length; i++) buf[pos++] = head.charCodeAt(i);
+      buf[pos++] = 0x22;
       for (let i = 0; i < len; i++) buf[pos++] = s.charCodeAt(i);
       buf[pos++] = 0x22;
       buf[pos++] = 0x3b;
@@ -245,9 +248,46 @@ export class Serializer {
     this.#buf[this.#pos++] = 0x3b;
   }
 
+  /**
+   * Writes `<tag>:<n><end>` for a safe integer n (digits written directly, no string built).
+   * The caller has ensured room for 24 bytes.
+   */
+  #tagInt(tag: number, n: number, end: number): void {
+    const buf = this.#buf;
+    let pos = this.#pos;
+    buf[pos++] = tag;
+    buf[pos++] = 0x3a;
+    if (n < 0) {
+      buf[pos++] = 0x2d;
+      n = -n;
+    }
+    if (n < 10) {
+      buf[pos++] = 0x30 + n;
+    } else {
+      let digits = 1;
+      for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+      let i = pos + digits;
+      pos = i;
+      while (n >= 10) {
+        const q = Math.floor(n / 10);
+        buf[--i] = 0x30 + (n - q * 10);
+        n = q;
+      }
+      buf[--i] = 0x30 + n;
+    }
+    buf[pos++] = end;
+    this.#pos = pos;
+  }
+
   #writeKey(k: PhpKey): void {
-    if (typeof k === 'number' || typeof k === 'bigint') this.writeAscii(`i:${k};`);
-    else this.#writeString(k);
+    if (typeof k === 'number') {
+      this.#ensure(24);
+      this.#tagInt(0x69, k, 0x3b);
+    } else if (typeof k === 'bigint') {
+      this.writeAscii(`i:${k};`);
+    } else {
+      this.#writeString(k);
+    }
   }
 
   #holderCount(box: PhpReference): number {
@@ -363,8 +403,12 @@ export class Serializer {
         this.#writeString(v);
         return;
       case 'number':
-        if (Number.isSafeInteger(v)) this.writeAscii(`i:${v};`);
-        else this.writeAscii(`d:${formatFloat(v)};`);
+        if (Number.isSafeInteger(v)) {
+          this.#ensure(24);
+          this.#tagInt(0x69, v, 0x3b);
+        } else {
+          this.writeAscii(`d:${formatFloat(v)};`);
+        }
         return;
       case 'boolean':
         this.writeAscii(v ? 'b:1;' : 'b:0;');
@@ -383,7 +427,9 @@ export class Serializer {
     if (v === null) {
       this.writeAscii('N;');
     } else if (v instanceof PhpArray) {
-      this.writeAscii(`a:${v.size}:{`);
+      this.#ensure(25);
+      this.#tagInt(0x61, v.size, 0x3a);
+      this.#buf[this.#pos++] = 0x7b;
       this.#stack.push({ struc: v, iter: v.size === 0 ? null : v.rawEntries(), incomplete: false, active });
     } else if (v instanceof PhpFloat) {
       this.writeAscii(`d:${formatFloat(v.value)};`);
@@ -478,6 +524,11 @@ for (let c = 0; c < 256; c++) {
 }
 
 const TWO64 = 1n << 64n;
+
+const SHORT_STRING = 24;
+const CACHE_MASK = 4095;
+/** Recently decoded short ASCII strings, by a hash of their bytes. */
+const STRING_CACHE: string[] = new Array<string>(CACHE_MASK + 1).fill('\uD800');
 
 /**
  * One PHP unserialize context (php_unserialize_data_t): the input buffer, the read position and
@@ -583,6 +634,28 @@ export class Unserializer {
   /** Bytes → string (valid UTF-8) or PhpBytes. */
   #str(s: number, e: number): string | PhpBytes {
     const b = this.buf;
+    const len = e - s;
+    if (len <= SHORT_STRING) {
+      // Short ASCII strings (keys, small values) repeat a lot: reuse them from a small cache.
+      let h = len;
+      let i = s;
+      for (; i < e; i++) {
+        const c = b[i]!;
+        if (c > 0x7f) break;
+        h = (h * 31 + c) & CACHE_MASK;
+      }
+      if (i === e) {
+        const cached = STRING_CACHE[h]!;
+        if (cached.length === len) {
+          let j = 0;
+          while (j < len && cached.charCodeAt(j) === b[s + j]) j++;
+          if (j === len) return cached;
+        }
+        const str = this.#latin1(s, e);
+        STRING_CACHE[h] = str;
+        return str;
+      }
+    }
     let ascii = true;
     for (let i = s; i < e; i++) {
       if (b[i]! > 0x7f) {
@@ -621,7 +694,10 @@ export class Unserializer {
    * parse_iv2: optional sign, leading zeros skipped, digits; warns and clamps on overflow.
    * Returns the value and the index after the digits.
    */
-  #iv(p: number): { v: number | bigint; next: number } {
+  /** Index after the digits read by the last #iv() call. */
+  #ivEnd = 0;
+
+  #iv(p: number): number | bigint {
     const b = this.buf;
     let neg = false;
     if (b[p] === 0x2d) {
@@ -637,18 +713,21 @@ export class Unserializer {
     if (digits <= 15) {
       let r = 0;
       for (let i = start; i < p; i++) r = r * 10 + (b[i]! - 0x30);
-      return { v: neg ? (r === 0 ? 0 : -r) : r, next: p };
+      this.#ivEnd = p;
+      return neg ? (r === 0 ? 0 : -r) : r;
     }
     let big = 0n;
     if (digits <= 19) {
       for (let i = start; i < p; i++) big = big * 10n + BigInt(b[i]! - 0x30);
     }
     if (digits > 19 || big > (neg ? -PHP_INT_MIN : PHP_INT_MAX)) {
+      this.#ivEnd = p;
       this.#warn(MESSAGES.OUT_OF_RANGE);
-      return { v: neg ? PHP_INT_MIN : PHP_INT_MAX, next: p };
+      return neg ? PHP_INT_MIN : PHP_INT_MAX;
     }
     const r = neg ? -big : big;
-    return { v: r >= BigInt(Number.MIN_SAFE_INTEGER) && r <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(r) : r, next: p };
+    this.#ivEnd = p;
+    return r >= BigInt(Number.MIN_SAFE_INTEGER) && r <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(r) : r;
   }
 
   /** Matches `X:` uiv `<c1><c2>` at p (token letter already checked); returns the index after the digits or -1. */
@@ -743,7 +822,7 @@ export class Unserializer {
         // i:
         const e = this.#scanInt(p);
         if (e < 0) return FAIL;
-        const { v } = this.#iv(p + 2);
+        const v = this.#iv(p + 2);
         this.pos = e;
         return v;
       }
@@ -798,9 +877,18 @@ export class Unserializer {
   /** `s:`/`S:` token at p → the string, or FAIL with pos set as PHP sets it. */
   #stringToken(p: number, escaped: boolean): string | PhpBytes | typeof FAIL {
     const b = this.buf;
-    const e = this.#head(p, 0x3a, 0x22);
-    if (e < 0) return FAIL;
-    const len = this.#uiv(p + 2, e);
+    if (b[p + 1] !== 0x3a) return FAIL;
+    // s: uiv :" — the length digits are read inline (this is the hottest path).
+    let e = p + 2;
+    let c = b[e];
+    if (c === undefined || c < 0x30 || c > 0x39) return FAIL;
+    let len = 0;
+    do {
+      len = len * 10 + (c - 0x30);
+      c = b[++e];
+    } while (c !== undefined && c >= 0x30 && c <= 0x39);
+    if (c !== 0x3a || b[e + 1] !== 0x22) return FAIL;
+    if (e - p - 2 > 15) len = this.#uiv(p + 2, e);
     let cur = e + 2;
     const maxlen = this.end - cur;
     if (maxlen < len) {
@@ -867,10 +955,30 @@ export class Unserializer {
         c.replaceExact(k, b[p + 2] === 0x31);
         return true;
       case 0x69: {
-        // i:
+        // i: — fast path for plain short decimals, the general rules otherwise
+        if (b[p + 1] === 0x3a) {
+          let q = p + 2;
+          let neg = false;
+          if (b[q] === 0x2d) {
+            neg = true;
+            q++;
+          }
+          const ds = q;
+          let d = b[q];
+          let v = 0;
+          while (d !== undefined && d >= 0x30 && d <= 0x39 && q - ds < 15) {
+            v = v * 10 + (d - 0x30);
+            d = b[++q];
+          }
+          if (d === 0x3b && q > ds) {
+            this.pos = q + 1;
+            c.replaceExact(k, neg ? (v === 0 ? 0 : -v) : v);
+            return true;
+          }
+        }
         const e = this.#scanInt(p);
         if (e < 0) return false;
-        const { v } = this.#iv(p + 2);
+        const v = this.#iv(p + 2);
         this.pos = e;
         c.replaceExact(k, v);
         return true;
@@ -952,7 +1060,7 @@ export class Unserializer {
   #array(c: PhpArray, k: PhpKey, p: number): boolean {
     const e = this.#head(p, 0x3a, 0x7b);
     if (e < 0) return false;
-    const { v: elements } = this.#iv(p + 2);
+    const elements = this.#iv(p + 2);
     this.pos = e + 2;
     const n = typeof elements === 'bigint' ? Infinity : elements;
     if (n < 0 || n >= HT_MAX_SIZE || n > Math.floor((this.end - this.pos) / 2)) return false;
@@ -995,8 +1103,8 @@ export class Unserializer {
     const className = lcName === 'stdclass' ? 'stdClass' : lcName === INCOMPLETE_CLASS_LC ? INCOMPLETE_CLASS : name;
 
     if (custom) {
-      const { v: datalenV, next } = this.#iv(cur + 2);
-      this.pos = next;
+      const datalenV = this.#iv(cur + 2);
+      this.pos = this.#ivEnd;
       const datalen = typeof datalenV === 'bigint' ? Number(datalenV) : datalenV;
       if (this.end - this.pos < 2) return false;
       if (b[this.pos] !== 0x3a) return false;
@@ -1031,8 +1139,8 @@ export class Unserializer {
       this.#warn(MESSAGES.BAD_DATA, true);
       return false;
     }
-    const { v: elementsV, next } = this.#iv(this.pos + 2);
-    this.pos = next;
+    const elementsV = this.#iv(this.pos + 2);
+    this.pos = this.#ivEnd;
     const elements = typeof elementsV === 'bigint' ? (elementsV < 0n ? -1 : Infinity) : elementsV;
     if (elements < 0 || elements > Math.floor((this.end - cur) / 2)) return false;
     if (this.pos >= this.end || b[this.pos] !== 0x3a) return false;
