@@ -3,8 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { NOT_COVERED, PHPT_MD, phptFiles, renderPhptMd } from './phpt.ts';
-import { loadScenarios } from './scenario.ts';
+import { allCovers, NOT_COVERED, PHPT_MD, phptFiles, renderPhptMd } from './phpt.ts';
 
 describe('PHPT.md coverage table', () => {
   const files = new Set(phptFiles());
@@ -13,13 +12,13 @@ describe('PHPT.md coverage table', () => {
     expect(files.size).toBe(244);
   });
 
-  it('every scenario covers only real phpt names', () => {
-    const bad = loadScenarios().flatMap((s) => s.covers.filter((c) => !files.has(c)).map((c) => `${s.name}: ${c}`));
+  it('every scenario (conformance and spec/user) covers only real phpt names', () => {
+    const bad = allCovers().flatMap((s) => s.covers.filter((c) => !files.has(c)).map((c) => `${s.name}: ${c}`));
     expect(bad).toEqual([]);
   });
 
   it('no phpt is both covered and given a reason for not being covered', () => {
-    const covered = new Set(loadScenarios().flatMap((s) => s.covers));
+    const covered = new Set(allCovers().flatMap((s) => s.covers));
     expect(Object.keys(NOT_COVERED).filter((n) => covered.has(`${n}.phpt`))).toEqual([]);
     expect(Object.keys(NOT_COVERED).filter((n) => !files.has(`${n}.phpt`))).toEqual([]);
   });

@@ -19,7 +19,18 @@ interface EngineRequest {
   headers: Array<[string, string]>;
   diagnostics: Array<{ level: string; message: string }>;
   end(): Promise<void>;
+  /** Settles when request startup (auto_start) is done. */
+  readonly ready: Promise<void>;
 }
+/** display_errors' label for a level (php_error_cb). */
+const DISPLAY_LABEL: Record<string, string> = {
+  E_ERROR: 'Fatal error',
+  E_CORE_ERROR: 'Fatal error',
+  E_WARNING: 'Warning',
+  E_CORE_WARNING: 'Warning',
+  E_NOTICE: 'Notice',
+  E_DEPRECATED: 'Deprecated',
+};
 interface EngineLike {
   request(opts: { cookies?: Record<string, string> }): EngineRequest;
 }
@@ -109,7 +120,16 @@ export async function runScenarioInEngine(s: UserScenario, Engine: EngineCtor): 
       const sent: string | null = r.cookie === undefined ? cookie : r.cookie;
       const req = engine.request(sent === null ? {} : { cookies: { PHPSESSID: sent } });
       const events: Event[] = [];
-      let seen = 0;
+      // Startup diagnostics (MINIT: ini values refused before the script runs) are no script
+      // events: php-cgi prints them into the body as display_errors does, so render them the same way.
+      const startupThrew = await req.ready.then(
+        () => undefined,
+        (e: unknown) => describe(e),
+      );
+      let seen = req.diagnostics.length;
+      const output = req.diagnostics
+        .map((d) => `${DISPLAY_LABEL[d.level] ?? d.level}: ${d.message} in Unknown on line 0`)
+        .join('\n\n');
       const flush = (): void => {
         for (; seen < req.diagnostics.length; seen++) {
           const d = req.diagnostics[seen]!;
@@ -120,6 +140,7 @@ export async function runScenarioInEngine(s: UserScenario, Engine: EngineCtor): 
         flush();
         events.push(e);
       };
+      if (startupThrew !== undefined) events.push(['startup-threw', startupThrew]);
       const counts = new Map<Cb, number>();
 
       const memory = (cb: Cb, a: unknown[]): unknown => {
@@ -248,7 +269,7 @@ export async function runScenarioInEngine(s: UserScenario, Engine: EngineCtor): 
       }
       flush();
       const headers = req.headers.map(([n, v]): [string, string] => [n, v]);
-      requests.push({ events, headers, output: '' });
+      requests.push({ events, headers, output });
       cookie = nextCookie(headers) ?? sent;
     }
     return { requests, store, savePath: saveDir };

@@ -578,6 +578,20 @@ export const scenarios: UserScenario[] = [
     requests: [{ steps: [fn('ini_get', 'session.save_handler'), reg, fn('ini_get', 'session.save_handler'), start, close] }],
   },
   {
+    name: 'invalid-ini-save-handler-callables',
+    description: 'session.save_handler names no module: registering closures still works and ini_get says user',
+    ini: { 'session.save_handler': 'whatever' },
+    handler: { form: 'callables', callables: 6 },
+    requests: [{ steps: [fn('ini_get', 'session.save_handler'), reg, fn('ini_get', 'session.save_handler')] }],
+  },
+  {
+    name: 'startup-save-handler-user-then-sessionhandler',
+    description: 'session.save_handler=user in the startup ini, then a SessionHandler subclass is registered and started',
+    ini: { 'session.save_handler': 'user' },
+    handler: { form: 'extends', className: 'FileProxy' },
+    requests: [{ steps: [fn('ini_get', 'session.save_handler'), reg, fn('ini_get', 'session.save_handler'), start, close] }],
+  },
+  {
     name: 'sync-lazy-nothing-changed-empty',
     description: 'lazy_write with an empty session that stays empty',
     ini: LAZY,
@@ -585,3 +599,50 @@ export const scenarios: UserScenario[] = [
     requests: [{ steps: [reg, start, close] }, { steps: [reg, start, close] }],
   },
 ];
+
+/**
+ * PHP 8.2 ext/session/tests files whose subject a scenario exercises (read each phpt before adding
+ * one here). Kept apart from the scenario literals so failing() needs no extra parameter.
+ */
+const COVERS: Record<string, string[]> = {
+  'callables-restart-objects': ['004.phpt', '005.phpt', '024.phpt', '025.phpt'],
+  'callables-start-destroy-start': ['bug32330.phpt'],
+  'callables-basic-cycle': ['session_set_save_handler_basic.phpt', 'session_set_save_handler_closures.phpt'],
+  'extends-gc-outside-session': ['bug55688.phpt', 'bug67972.phpt'],
+  'extends-regenerate-delete-keeps-data': ['bug63379.phpt'],
+  'extends-regenerate-keep-keeps-data': ['bug63379_nodestroy.phpt'],
+  'extends-methods-outside-session': ['bug69111.phpt', 'sessionhandler_open_001.phpt'],
+  'mem-create-id-collisions': ['bug79091.phpt'],
+  'invalid-ini-save-handler-then-register': ['bug80889.phpt'],
+  'invalid-ini-save-handler-callables': ['bug80889a.phpt'],
+  'set-save-handler-not-callable': ['bug31454.phpt', 'session_set_save_handler_error.phpt'],
+  'lazy-update-timestamp-fails': ['gh7787.phpt'],
+  'callables-write-fails': ['gh7787.phpt'],
+  'callables-update-timestamp-fails': ['gh7787.phpt'],
+  'fail-write': ['gh7787.phpt'],
+  'strict-no-validateid-create-id': ['gh9583.phpt', 'gh9583-extra.phpt'],
+  'extends-strict-validateid': ['session_set_save_handler_class_001.phpt'],
+  'mem-two-requests': ['session_set_save_handler_class_002.phpt', 'session_set_save_handler_class_017.phpt', 'session_set_save_handler_iface_001.phpt', 'session_set_save_handler_iface_003.phpt'],
+  'callables-six': ['session_set_save_handler_class_002.phpt', 'session_set_save_handler_iface_001.phpt'],
+  'extends-two-requests': ['session_set_save_handler_class_004.phpt'],
+  'extends-skip-parent-open': ['session_set_save_handler_class_005.phpt'],
+  'mem-shutdown-write': ['session_set_save_handler_class_009.phpt'],
+  'register-no-start': ['session_set_save_handler_class_015.phpt'],
+  'extends-create-id-active': ['session_set_save_handler_class_016.phpt'],
+  'callables-seven-create-sid': ['session_set_save_handler_sid_001.phpt', 'session_set_save_handler_sid_002.phpt'],
+  'ret-open-int0': ['session_set_save_handler_type_error.phpt'],
+  'ret-write-array': ['session_set_save_handler_type_error.phpt'],
+  'fail-read': ['session_set_save_handler_error2.phpt'],
+  'ret-write-nothing': ['session_set_save_handler_error2.phpt'],
+  'throw-open': ['session_set_save_handler_error3.phpt'],
+  'module-name-variations': ['session_set_save_handler_variation1.phpt'],
+  'mem-register-while-active': ['session_set_save_handler_variation2.phpt'],
+  'auto-start-register': ['session_set_save_handler_variation3.phpt'],
+  'mem-gc-probability': ['session_set_save_handler_variation4.phpt'],
+  'startup-save-handler-user-then-sessionhandler': ['session_set_save_handler_class_014.phpt'],
+};
+for (const [name, covers] of Object.entries(COVERS)) {
+  const s = scenarios.find((x) => x.name === name);
+  if (s === undefined) throw new Error(`COVERS names an unknown scenario: ${name}`);
+  s.covers = covers;
+}
