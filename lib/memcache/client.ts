@@ -122,7 +122,23 @@ export class MemcacheConnection {
       keepAlive: true,
     };
     // net.connect(path) is how memjs' Server reaches a unix socket: it passes (port, host) on.
-    const server = new memjs.Server(address.host, address.socketPath ?? address.port, undefined, undefined, options);
+    const server = new memjs.Server(address.host, address.socketPath ?? address.port, undefined, undefined, options) as {
+      write(blob: Buffer): void;
+    };
+    // memjs writes every request with its own socket write (one syscall each). Requests issued in
+    // the same turn of the event loop are joined into one write: pipelining in one packet.
+    const writeOne = server.write.bind(server);
+    let queued: Buffer[] = [];
+    server.write = (blob: Buffer): void => {
+      queued.push(blob);
+      if (queued.length === 1) {
+        setImmediate(() => {
+          const batch = queued;
+          queued = [];
+          writeOne(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
+        });
+      }
+    };
     this.#client = new memjs.Client([server], options) as unknown as MemjsClientLike;
   }
 

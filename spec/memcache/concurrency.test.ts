@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAllConnections } from '../../lib/memcache/client.ts';
-import { startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
+import { getItem, startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
 import { describeWith, which } from '../support/tools.ts';
 import { engineFor, php, PHP_EXTENSIONS, savePathFor, type ModuleName } from './support.ts';
 
@@ -39,6 +39,15 @@ function phpBackground(code: string, ini: Record<string, string>): { done: Promi
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (c) => resolve({ code: c, stderr })));
   return { done, kill: () => child.kill('SIGKILL') };
+}
+
+/** Waits until PHP's lock record exists (the holder really holds the lock). */
+async function waitForKey(port: number, key: string): Promise<void> {
+  const until = Date.now() + 20_000;
+  while ((await getItem(port, key))?.value.toString() !== '1') {
+    if (Date.now() > until) throw new Error(`lock ${key} never appeared`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** PHP's warnings from display_errors=stderr output, without the file/line suffix. */
@@ -96,7 +105,7 @@ describeWith(['memcached', 'php', 'php-ext:memcached', 'php-ext:memcache'], 'mem
     const ini = { ...baseIni('memcached', server.address), 'memcached.sess_lock_expire': '2', 'memcached.sess_lock_retries': '5' };
     await php(`session_id('${id}'); session_start(); $_SESSION['v'] = 'kept'; session_write_close();`, ini);
     const holder = phpBackground(`session_id('${id}'); session_start(); sleep(30);`, ini);
-    await new Promise((r) => setTimeout(r, 400));
+    await waitForKey(server.port, `memc.sess.key.lock.${id}`);
     holder.kill();
     await holder.done;
     const engine = engineFor(ini);
@@ -120,14 +129,15 @@ describeWith(['memcached', 'php', 'php-ext:memcached', 'php-ext:memcache'], 'mem
     const ini = { ...baseIni('memcache', server.address), 'memcache.lock_timeout': '2' };
     await php(`session_id('${id}'); session_start(); $_SESSION['v'] = 'kept'; session_write_close();`, ini);
     const holder = phpBackground(`session_id('${id}'); session_start(); sleep(30);`, ini);
-    await new Promise((r) => setTimeout(r, 400));
+    await waitForKey(server.port, `${id}.lock`);
+    const t0 = Date.now();
     holder.kill();
     await holder.done;
-    const t0 = Date.now();
     const req = engineFor(ini).request({ cookies: { PHPSESSID: id } });
     expect(await req.start()).toBe(true);
     const waited = Date.now() - t0;
-    expect(waited).toBeGreaterThan(1000);
+    // memcached expires on whole seconds: a 2 s lock goes after 1-2 s.
+    expect(waited).toBeGreaterThan(900);
     expect(waited).toBeLessThan(4500);
     expect(req.session.get('v')).toBe('kept');
     await req.writeClose();

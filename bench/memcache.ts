@@ -1,0 +1,88 @@
+/**
+ * bench/memcache: start + modify + write_close cycles per second against one local memcached,
+ * for each module (memcached, memcache): this library with 100 concurrent request loops over 100
+ * session ids, against PHP with the matching extension (`php -n`, one process, sequential, the
+ * same ids and payload). Locking is on, with each extension's defaults.
+ *
+ * The machine may be shared, so the two sides run in alternating short rounds and the medians are
+ * compared. A memcached is started on a free port and stopped at the end.
+ *
+ * Run: node --conditions=php-session-engine-source --import tsx bench/memcache.ts [seconds-per-round] [rounds]
+ */
+import { execFileSync } from 'node:child_process';
+import { SessionEngine } from 'php-session-engine';
+import { closeAllConnections } from '../lib/memcache/client.ts';
+import { startMemcached } from '../spec/support/memcached-server.ts';
+
+const SECONDS = Number(process.argv[2] ?? 1);
+const ROUNDS = Number(process.argv[3] ?? 5);
+const IDS = 100;
+const ids = Array.from({ length: IDS }, (_, i) => `mcbench${i.toString(16).padStart(25, '0')}`);
+const EXT = ['igbinary', 'msgpack', 'memcached', 'memcache'].flatMap((e) => ['-d', `extension=${e}`]);
+
+const PAYLOAD_PHP = `$_SESSION['user'] = ['id' => 42, 'name' => 'alice', 'roles' => ['admin', 'editor']];
+$_SESSION['cart'] = []; for ($j = 0; $j < 10; $j++) $_SESSION['cart'][] = ['sku' => "SKU-$j", 'qty' => $j + 1, 'price' => 9.99 + $j];
+$_SESSION['n'] = 0;`;
+
+const server = await startMemcached();
+const results: string[] = [];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+try {
+  for (const module of ['memcached', 'memcache'] as const) {
+    const savePath = module === 'memcached' ? server.address : `tcp://${server.address}`;
+    const php = (code: string): string =>
+      execFileSync('php', ['-n', ...EXT, '-d', `session.save_handler=${module}`, '-d', `session.save_path=${savePath}`, '-d', 'session.use_cookies=0', '-d', 'session.cache_limiter=', '-r', code], {
+        encoding: 'utf8',
+      });
+    php(`foreach (${JSON.stringify(ids)} as $id) { session_id($id); session_start(); ${PAYLOAD_PHP} session_write_close(); }`);
+
+    const phpRate = (): number =>
+      Number(
+        php(`$ids = ${JSON.stringify(ids)}; $n = 0; $t0 = hrtime(true); $end = $t0 + ${SECONDS} * 1e9;
+          do { for ($k = 0; $k < 50; $k++) { session_id($ids[$n % count($ids)]); session_start(); $_SESSION['n']++; session_write_close(); $n++; } } while (hrtime(true) < $end);
+          echo $n / ((hrtime(true) - $t0) / 1e9);`),
+      );
+
+    const engine = new SessionEngine({ ini: { 'session.save_handler': module, 'session.save_path': savePath, 'session.cache_limiter': '' } });
+    const nodeRate = async (): Promise<number> => {
+      let n = 0;
+      const t0 = performance.now();
+      const end = t0 + SECONDS * 1000;
+      await Promise.all(
+        ids.map(async (id) => {
+          while (performance.now() < end) {
+            const req = engine.request({ cookies: { PHPSESSID: id } });
+            if (!(await req.start())) throw new Error(`session_start failed: ${JSON.stringify(req.diagnostics)}`);
+            const v = req.session.get('n');
+            req.session.set('n', (typeof v === 'number' ? v : 0) + 1);
+            if (!(await req.writeClose())) throw new Error('write_close failed');
+            await req.end();
+            n++;
+          }
+        }),
+      );
+      return n / ((performance.now() - t0) / 1000);
+    };
+
+    await nodeRate(); // warm-up (JIT, connections)
+    const node: number[] = [];
+    const phpRates: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      node.push(await nodeRate());
+      phpRates.push(phpRate());
+    }
+    const line = `${module.padEnd(9)}  engine (100 concurrent ids): ${median(node).toFixed(0).padStart(6)}/s   PHP (1 process): ${median(phpRates)
+      .toFixed(0)
+      .padStart(6)}/s   ratio ${(median(node) / median(phpRates)).toFixed(2)}x`;
+    console.log(line);
+    results.push(line);
+  }
+} finally {
+  closeAllConnections();
+  await server.stop();
+}
