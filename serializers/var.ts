@@ -525,6 +525,16 @@ for (let c = 0; c < 256; c++) {
 
 const TWO64 = 1n << 64n;
 
+type FastBuffer = Buffer & { latin1Slice?: (s: number, e: number) => string; utf8Slice?: (s: number, e: number) => string };
+const HAS_SLICES = typeof (Buffer.alloc(0) as FastBuffer).latin1Slice === 'function';
+/** Buffer's native Latin-1 decode of [s, e) (toString() without its argument checks). */
+function latin1Slice(b: Buffer, s: number, e: number): string {
+  return HAS_SLICES ? (b as FastBuffer).latin1Slice!(s, e) : b.toString('latin1', s, e);
+}
+function utf8Slice(b: Buffer, s: number, e: number): string {
+  return HAS_SLICES ? (b as FastBuffer).utf8Slice!(s, e) : b.toString('utf8', s, e);
+}
+
 // Strings this short are copied by V8's substring (no slice of the input is kept alive), so
 // they are safe to keep in the module-wide cache.
 const SHORT_STRING = 12;
@@ -551,10 +561,8 @@ export class Unserializer {
   readonly #maxDepth: number;
   readonly #allowed: ReadonlySet<string> | null;
   readonly #diag: CodecDiagnosticSink;
-  readonly #latin1: (start: number, end: number) => string;
-  readonly #utf8: (start: number, end: number) => string;
   readonly #nodeBuf: Buffer;
-  #classNames = new Map<string, string>();
+  #classNames: Map<string, string> | null = null;
   /** Arrays/objects being filled: container, elements still to read, object or array. */
   readonly #stack: { c: PhpArray; n: number; obj: boolean; o: PhpObject | null }[] = [];
 
@@ -567,13 +575,6 @@ export class Unserializer {
     this.#diag = settings.onDiagnostic ?? (() => undefined);
     const nb = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     this.#nodeBuf = nb;
-    const anyBuf = nb as unknown as { latin1Slice?: (s: number, e: number) => string; utf8Slice?: (s: number, e: number) => string };
-    this.#latin1 =
-      typeof anyBuf.latin1Slice === 'function'
-        ? (s, e) => anyBuf.latin1Slice!.call(nb, s, e)
-        : (s, e) => nb.toString('latin1', s, e);
-    this.#utf8 =
-      typeof anyBuf.utf8Slice === 'function' ? (s, e) => anyBuf.utf8Slice!.call(nb, s, e) : (s, e) => nb.toString('utf8', s, e);
   }
 
   /** Number of slots used so far. */
@@ -641,7 +642,7 @@ export class Unserializer {
    * substrings as slices of that input string; they live as long as the decoded values.)
    */
   #text(s: number, e: number): string {
-    if (this.#whole === null) this.#whole = this.#latin1(0, this.end);
+    if (this.#whole === null) this.#whole = latin1Slice(this.#nodeBuf, 0, this.end);
     return this.#whole.substring(s, e);
   }
 
@@ -679,7 +680,7 @@ export class Unserializer {
     }
     if (ascii) return this.#text(s, e);
     const view = this.#nodeBuf.subarray(s, e);
-    if (isUtf8(view)) return this.#utf8(s, e);
+    if (isUtf8(view)) return utf8Slice(this.#nodeBuf, s, e);
     return new PhpBytes(Uint8Array.prototype.slice.call(view));
   }
 
@@ -805,7 +806,8 @@ export class Unserializer {
 
   /** Reads a class, enum or case name at [s, e) (cached); see {@link BINARY_NAME_PREFIX} for non-UTF-8 names. */
   #name(s: number, e: number): string {
-    const raw = this.#latin1(s, e);
+    const raw = this.#text(s, e);
+    this.#classNames ??= new Map();
     let name = this.#classNames.get(raw);
     if (name === undefined) {
       const v = this.#str(s, e);
