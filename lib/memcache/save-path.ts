@@ -153,8 +153,9 @@ function parseUrl(s: string): Url | null {
     if (u.host === '') return null;
     return u;
   }
-  // host:port with no scheme
-  const hp = /^([^:/]+):(\d+)(\/.*)?$/.exec(rest);
+  // host:port with no scheme: PHP's parser only reads a port when digits run to the end or to '/'
+  // of the whole element ("h:1?q" is scheme "h", path "1": no host).
+  const hp = /^([^:/?#]+):(\d+)(\/[^?]*)?$/.exec(s);
   if (hp) {
     if (Number(hp[2]) > 65535) return null;
     u.host = hp[1]!;
