@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { closeAllConnections } from '../../lib/memcache/client.ts';
-import { startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
+import { startMemcached, startMemcachedSocket, type MemcachedProcess } from '../support/memcached-server.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describeWith } from '../support/tools.ts';
 import { engineFor, php, type ModuleName } from './support.ts';
 
@@ -52,7 +54,7 @@ describeWith(['memcached', 'php', 'php-ext:memcached', 'php-ext:memcache'], 'mem
   it('memcache: an unparsable URL', () => same('memcache', `tcp://${server.address}, tcp://127.0.0.1:999999`));
   it('memcache: a bare host:port with query parameters is not a host (PHP\'s URL parser)', () =>
     same('memcache', `${server.address}?persistent=1&retry_interval=5`));
-  it('memcache: a bare host:port, and unix:// next to tcp://', () => same('memcache', `${server.address}`));
+  it('memcache: a bare host:port', () => same('memcache', `${server.address}`));
   it('memcache: memcache.session_save_path wins over session.save_path', async () => {
     const r = await php(`session_id('openprobe2'); var_dump(session_start()); $_SESSION['a'] = 1; session_write_close();`, {
       'session.save_handler': 'memcache',
@@ -70,5 +72,29 @@ describeWith(['memcached', 'php', 'php-ext:memcached', 'php-ext:memcache'], 'mem
     await req.writeClose();
     await req.end();
     expect(req.diagnostics).toEqual([]);
+  });
+
+  it('unix sockets: PHP writes over the socket, the engine reads it, both modules', async () => {
+    const sock = await startMemcachedSocket(join(tmpdir(), `pse-mc-${process.pid}.sock`));
+    try {
+      for (const [module, path] of [
+        ['memcached', sock.path],
+        ['memcache', `unix://${sock.path}`],
+      ] as const) {
+        await php(`session_id('unixprobe1'); if (!session_start()) exit(3); $_SESSION['via'] = 'php'; session_write_close();`, {
+          'session.save_handler': module,
+          'session.save_path': path,
+        });
+        const req = engineFor({ 'session.save_handler': module, 'session.save_path': path }).request({ cookies: { PHPSESSID: 'unixprobe1' } });
+        expect(await req.start()).toBe(true);
+        expect(req.session.get('via')).toBe('php');
+        await req.writeClose();
+        await req.end();
+        expect(req.diagnostics).toEqual([]);
+      }
+    } finally {
+      closeAllConnections();
+      await sock.stop();
+    }
   });
 });

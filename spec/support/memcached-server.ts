@@ -72,6 +72,41 @@ export async function startMemcached(port?: number): Promise<MemcachedProcess> {
   };
 }
 
+/** Starts one memcached listening on a unix socket only (`-s path -a 0777`). */
+export async function startMemcachedSocket(path: string): Promise<Omit<MemcachedProcess, 'port' | 'address'> & { path: string }> {
+  const bin = which('memcached');
+  if (!bin) throw new Error('memcached not found');
+  const args = ['-s', path, '-a', '0777', '-U', '0', '-m', '16', '-t', '1'];
+  if (process.getuid?.() === 0) args.push('-u', 'nobody');
+  const child = spawn(bin, args, { stdio: 'ignore' });
+  const until = Date.now() + 5000;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(path, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) break;
+    if (Date.now() > until) {
+      child.kill('SIGKILL');
+      throw new Error(`memcached on ${path} did not start`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return {
+    path,
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      }),
+  };
+}
+
 /** Sends text-protocol commands and returns the raw reply once `done` matches (or after 2 s). */
 export function textCommand(port: number, command: string, done: RegExp = /(END|OK|DELETED|NOT_FOUND|ERROR)\r\n$/): Promise<Buffer> {
   return new Promise((resolve, reject) => {
