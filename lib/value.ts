@@ -116,11 +116,6 @@ const BYTES_KEY_PREFIX = '\uD800';
 
 type MapKey = number | bigint | string;
 
-interface Entry {
-  key: PhpKey;
-  value: PhpValue | PhpReference;
-}
-
 const INT_KEY_RE = /^(?:0|-?[1-9][0-9]*)$/;
 
 /** Normalises a JS integer: a bigint in the safe range becomes a number. */
@@ -171,8 +166,25 @@ function mapKey(key: PhpKey): MapKey {
  * {@link PhpArray.setExact}. Plain data only: `__proto__` and `constructor` are ordinary keys.
  */
 export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
-  #map = new Map<MapKey, Entry>();
+  // Slots keyed by their map key; the key itself is the map key except for binary string keys,
+  // whose PhpBytes objects are kept aside (only allocated when such keys exist).
+  #map = new Map<MapKey, PhpValue | PhpReference>();
+  #bytesKeys: Map<string, PhpBytes> | null = null;
   #nextIndex = 0;
+
+  #keyOf(mk: MapKey): PhpKey {
+    if (this.#bytesKeys !== null && typeof mk === 'string') return this.#bytesKeys.get(mk) ?? mk;
+    return mk;
+  }
+
+  #mapKey(key: PhpKey): MapKey {
+    if (key instanceof PhpBytes) {
+      const mk = mapKey(key);
+      (this.#bytesKeys ??= new Map()).set(mk, key);
+      return mk;
+    }
+    return key;
+  }
 
   /** Builds an array from a JS array, Map, plain object or iterable of pairs (recursively). */
   static from(input: JsInput | Iterable<readonly [PhpKey, JsInput]>): PhpArray {
@@ -215,14 +227,13 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
 
   /** Like get() but without key normalisation (for string keys such as "5" kept by session decoding). */
   getExact(key: PhpKey): PhpValue | undefined {
-    const e = this.#map.get(mapKey(key));
-    if (e === undefined) return undefined;
-    return e.value instanceof PhpReference ? e.value.value : e.value;
+    const v = this.#map.get(mapKey(key));
+    return v instanceof PhpReference ? v.value : v;
   }
 
   /** The stored slot: a value or the PhpReference box shared with other slots. */
   getSlot(key: PhpKey): PhpValue | PhpReference | undefined {
-    return this.#map.get(mapKey(key))?.value;
+    return this.#map.get(mapKey(key));
   }
 
   /** Sets key to value (normalising the key). Writing to a reference slot writes through it. */
@@ -237,17 +248,17 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
     } else {
       key = normalizeKey(key);
     }
-    const mk = mapKey(key);
+    const mk = this.#mapKey(key);
     const existing = this.#map.get(mk);
     if (existing !== undefined) {
-      if (existing.value instanceof PhpReference && !(value instanceof PhpReference)) {
-        existing.value.value = value;
-      } else {
+      if (existing instanceof PhpReference && !(value instanceof PhpReference)) {
         existing.value = value;
+      } else {
+        this.#map.set(mk, value);
       }
       return this;
     }
-    this.#map.set(mk, { key, value });
+    this.#map.set(mk, value);
     if (typeof key === 'number' && key >= this.#nextIndex) {
       this.#nextIndex = key + 1;
     } else if (typeof key === 'bigint' && key >= BigInt(this.#nextIndex)) {
@@ -259,8 +270,8 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
   /** Replaces the slot itself (breaking a reference) rather than writing through it. */
   setSlot(key: PhpKey, value: PhpValue | PhpReference): this {
     const k = normalizeKey(key);
-    const e = this.#map.get(mapKey(k));
-    if (e !== undefined) e.value = value;
+    const mk = mapKey(k);
+    if (this.#map.has(mk)) this.#map.set(mk, value);
     else this.setExact(k, value);
     return this;
   }
@@ -278,12 +289,12 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
       if (!Number.isSafeInteger(key)) key = normalizeKey(key) as number; // throws for a non-integer
       mk = key;
     } else {
-      mk = mapKey(key);
+      mk = this.#mapKey(key);
     }
     const map = this.#map;
     const size = map.size;
     // Map.set keeps an existing key's position, which is exactly PHP's in-place update.
-    map.set(mk, { key, value });
+    map.set(mk, value);
     if (map.size !== size) {
       if (typeof key === 'number') {
         if (key >= this.#nextIndex) this.#nextIndex = key + 1;
@@ -294,14 +305,16 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
     return this;
   }
 
-  /** The raw slots in order as `{ key, value }` records (read-only; boxes not unwrapped). For codecs. */
-  rawEntries(): IterableIterator<{ readonly key: PhpKey; readonly value: PhpValue | PhpReference }> {
-    return this.#map.values();
+  /** The raw slots in order as `[key, slot]` pairs (boxes not unwrapped). For codecs. */
+  rawEntries(): IterableIterator<[PhpKey, PhpValue | PhpReference]> {
+    if (this.#bytesKeys === null) return this.#map.entries();
+    return this.slots();
   }
 
   /** Calls fn for every slot in order, with raw slots (PhpReference boxes not unwrapped). Faster than slots(). */
   forEachSlot(fn: (key: PhpKey, value: PhpValue | PhpReference) => void): void {
-    for (const e of this.#map.values()) fn(e.key, e.value);
+    if (this.#bytesKeys === null) this.#map.forEach((v, k) => fn(k, v));
+    else this.#map.forEach((v, k) => fn(this.#keyOf(k), v));
   }
 
   /** Appends with the next integer key (PHP `$a[] = v`); returns the key used. */
@@ -322,28 +335,29 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
 
   clear(): void {
     this.#map.clear();
+    this.#bytesKeys = null;
     this.#nextIndex = 0;
   }
 
   *keys(): IterableIterator<PhpKey> {
-    for (const e of this.#map.values()) yield e.key;
+    for (const k of this.#map.keys()) yield this.#keyOf(k);
   }
 
   *values(): IterableIterator<PhpValue> {
-    for (const e of this.#map.values()) {
-      yield e.value instanceof PhpReference ? e.value.value : e.value;
+    for (const v of this.#map.values()) {
+      yield v instanceof PhpReference ? v.value : v;
     }
   }
 
   *entries(): IterableIterator<[PhpKey, PhpValue]> {
-    for (const e of this.#map.values()) {
-      yield [e.key, e.value instanceof PhpReference ? e.value.value : e.value];
+    for (const [k, v] of this.#map) {
+      yield [this.#keyOf(k), v instanceof PhpReference ? v.value : v];
     }
   }
 
   /** Entries with their raw slots (PhpReference boxes not unwrapped): what serialize() walks. */
   *slots(): IterableIterator<[PhpKey, PhpValue | PhpReference]> {
-    for (const e of this.#map.values()) yield [e.key, e.value];
+    for (const [k, v] of this.#map) yield [this.#keyOf(k), v];
   }
 
   [Symbol.iterator](): IterableIterator<[PhpKey, PhpValue]> {
@@ -353,7 +367,7 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
   /** A shallow copy (PHP array assignment copies; references stay shared, as in PHP). */
   clone(): PhpArray {
     const out = new PhpArray();
-    for (const e of this.#map.values()) out.setExact(e.key, e.value);
+    for (const [k, v] of this.#map) out.setExact(this.#keyOf(k), v);
     out.#nextIndex = this.#nextIndex;
     return out;
   }

@@ -133,7 +133,7 @@ function isObjectValue(v: unknown): v is PhpObject | PhpSerializable | PhpEnum {
 
 interface WriteFrame {
   struc: PhpArray | PhpObject;
-  iter: Iterator<{ readonly key: PhpKey; readonly value: PhpValue | PhpReference }> | null;
+  iter: Iterator<[PhpKey, PhpValue | PhpReference]> | null;
   /** An incomplete-class object whose `__PHP_Incomplete_Class_Name` has not been skipped yet. */
   incomplete: boolean;
   /** The array to drop from the recursion-protection set when this frame closes. */
@@ -364,8 +364,8 @@ export class Serializer {
         stack.pop();
         continue;
       }
-      const k = next.value.key;
-      let d = next.value.value;
+      const k = next.value[0];
+      let d = next.value[1];
       if (f.incomplete && k === MAGIC_MEMBER) {
         f.incomplete = false;
         continue;
@@ -1239,7 +1239,7 @@ export class Unserializer {
 function adoptIncompleteName(o: PhpObject): void {
   const props = o.properties;
   if (asciiLower(o.className) === INCOMPLETE_CLASS_LC || props.getSlot(MAGIC_MEMBER) === undefined) return;
-  const entries = [...props.rawEntries()].filter((e) => e.key !== MAGIC_MEMBER).map((e) => [e.key, e.value] as const);
+  const entries = [...props.rawEntries()].filter(([k]) => k !== MAGIC_MEMBER);
   const magic = props.getSlot(MAGIC_MEMBER)!;
   props.clear();
   props.setExact(MAGIC_MEMBER, magic);
