@@ -15,7 +15,7 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
 import { connectionFor, type MemcacheConnection } from '../lib/memcache/client.ts';
-import { iniBool, iniInt, iniStr, sleep, unixNow } from '../lib/memcache/common.ts';
+import { iniInt, iniStr, sleep, unixNow } from '../lib/memcache/common.ts';
 import { PeclSelector } from '../lib/memcache/pecl-ring.ts';
 import { parsePeclSavePath, type PeclServerSpec } from '../lib/memcache/save-path.ts';
 
@@ -113,13 +113,14 @@ class MemcacheSessionHandler implements SaveHandler {
     return true;
   }
 
+  /**
+   * The server for one candidate key; -1 when it is down. Observed in PHP (spec/memcache/pool):
+   * the session handler does not fail over inside the hash strategy; a dead server simply takes a
+   * place in the skip list, so with one of three servers down most sessions live on one server.
+   */
   #findServer(key: string): number {
-    return this.#selector!.findServer(
-      key,
-      (idx) => this.#failed.has(idx),
-      iniBool(this.#ctx, 'memcache.allow_failover', true),
-      iniInt(this.#ctx, 'memcache.max_failover_attempts', 20),
-    );
+    const idx = this.#selector!.select(key);
+    return this.#failed.has(idx) ? -1 : idx;
   }
 
   /** mmc_pool_find_next: the next server in the failover sequence not in `skip`. */

@@ -9,7 +9,8 @@
  * - `standard`: each server occupies `weight` slots in list order; a key goes to slot
  *   h % slots with h = (hash(key) >> 16) & 0x7fff (0 counts as 1).
  * The session handler never hashes the bare key: its n-th candidate server is the one for
- * `<key>-<n>` (n = 0, 1, ...), skipping servers already used, at most max_failover_attempts tries.
+ * `<key>-<n>` (n = 0, 1, ...), skipping servers already used, at most max_failover_attempts tries
+ * (handlers/memcache.ts).
  */
 import { crc32, fnv1a32, keyBytes } from './hash.ts';
 
@@ -63,27 +64,6 @@ export class PeclSelector {
     const h = this.hash(key);
     if (this.#strategy === 'standard') return this.#table[standardHash(h) % this.#table.length]!;
     return this.#table[h % BUCKETS]!;
-  }
-
-  /**
-   * The strategy's find_server with failover: while the chosen server is down (and failover is
-   * allowed, at most `maxAttempts` times) consistent re-hashes `<key>-<i>`, standard adds the
-   * hash of `<i+1><key>`. Returns -1 when the final choice is down.
-   */
-  findServer(key: string, isDown: (idx: number) => boolean, allowFailover: boolean, maxAttempts: number): number {
-    let idx = this.select(key);
-    if (this.#count > 1 && allowFailover) {
-      if (this.#strategy === 'standard') {
-        let h = standardHash(this.hash(key));
-        for (let i = 0; isDown(idx) && i < maxAttempts; i++) {
-          h = (h + standardHash(this.hash(`${i + 1}${key}`))) >>> 0;
-          idx = this.#table[h % this.#table.length]!;
-        }
-      } else {
-        for (let i = 0; isDown(idx) && i < maxAttempts; i++) idx = this.select(`${key}-${i}`);
-      }
-    }
-    return isDown(idx) ? -1 : idx;
   }
 }
 
