@@ -7,7 +7,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAllConnections } from '../../lib/memcache/client.ts';
+import { spawn } from 'node:child_process';
+import { LibmemcachedSelector } from '../../lib/memcache/ketama.ts';
 import { dumpKeys, flushAll, startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
+import { which } from '../support/tools.ts';
+import { PHP_EXTENSIONS } from './support.ts';
 import { describeWith } from '../support/tools.ts';
 import { engineFor, php, savePathFor, type ModuleName } from './support.ts';
 
@@ -106,6 +110,30 @@ describeWith(['memcached', 'php', 'php-ext:memcached', 'php-ext:memcache'], 'mem
       }, 120_000);
     });
   }
+
+  it('memcached: lock records live where libmemcached hashes "lock.<id>" (the prefix is not hashed)', async () => {
+    await flush();
+    const lockIds = Array.from({ length: 12 }, (_, i) => `lockplace${i}abcdefghij`);
+    const args = ['-n', ...PHP_EXTENSIONS.flatMap((e) => ['-d', `extension=${e}`])];
+    for (const [k, v] of Object.entries(ini('memcached'))) args.push('-d', `${k}=${v}`);
+    const holders = lockIds.map((id) => spawn(which('php')!, [...args, '-r', `session_id('${id}'); session_start(); sleep(30);`], { stdio: 'ignore' }));
+    try {
+      const until = Date.now() + 20_000;
+      let locks: string[] = [];
+      while (Date.now() < until) {
+        locks = (await placement()).filter((l) => l.includes('memc.sess.key.lock.'));
+        if (locks.length === lockIds.length) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const sel = new LibmemcachedSelector(
+        servers.map((s) => ({ host: '127.0.0.1', port: s.port, weight: 1 })),
+        'ketama',
+      );
+      expect(locks).toEqual(lockIds.map((id) => `${sel.select(`lock.${id}`)} memc.sess.key.lock.${id}`).sort());
+    } finally {
+      for (const h of holders) h.kill('SIGKILL');
+    }
+  }, 60_000);
 
   it('memcache: with one server down PHP and the engine fail over to the same servers', async () => {
     await flush();
