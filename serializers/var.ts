@@ -131,6 +131,9 @@ function isObjectValue(v: unknown): v is PhpObject | PhpSerializable | PhpEnum {
   return v instanceof PhpObject || v instanceof PhpSerializable || v instanceof PhpEnum;
 }
 
+/** Frames below this depth are searched directly for recursion; deeper ones through a Set. */
+const SHALLOW = 32;
+
 interface WriteFrame {
   struc: PhpArray | PhpObject;
   iter: Iterator<[PhpKey, PhpValue | PhpReference]> | null;
@@ -151,9 +154,9 @@ export class Serializer {
   /** PHP's data->n: the number of slots used so far. */
   #n = 0;
   /** Objects and references already written → their slot. */
-  #seen = new Map<object | string, number>();
+  #seen: Map<object | string, number> | null = null;
   /** Arrays currently being written below the root (PHP's recursion protection). */
-  #active = new Set<PhpArray>();
+  #activeDeep: Set<PhpArray> | null = null;
   /** How many slots hold each reference box (PHP's refcount), computed on first need. */
   #holders: Map<PhpReference, number> | null = null;
   readonly #roots: () => Iterable<PhpValue | PhpReference>;
@@ -334,12 +337,13 @@ export class Serializer {
     }
     // An enum case is one object per PHP process: equal PhpEnum values are the same instance.
     if (key instanceof PhpEnum) key = `${asciiLower(key.className)}\0${key.caseName}`;
-    const found = this.#seen.get(key);
+    const seen = (this.#seen ??= new Map());
+    const found = seen.get(key);
     if (found !== undefined) {
       if (isRef) this.#n -= 1;
       return found;
     }
-    this.#seen.set(key, this.#n);
+    seen.set(key, this.#n);
     return 0;
   }
 
@@ -360,7 +364,7 @@ export class Serializer {
       const next = f.iter === null ? undefined : f.iter.next();
       if (next === undefined || next.done === true) {
         this.writeByte(0x7d);
-        if (f.active !== null) this.#active.delete(f.active);
+        if (f.active !== null && stack.length > SHALLOW) this.#activeDeep!.delete(f.active);
         stack.pop();
         continue;
       }
@@ -373,17 +377,25 @@ export class Serializer {
       this.#writeKey(k);
       if (d instanceof PhpReference && this.#holderCount(d) === 1) d = d.value;
       if (d instanceof PhpArray) {
-        if (this.#active.has(d) || d === f.struc) {
+        if (d === f.struc || this.#isActive(d)) {
           this.#n += 1; // php_add_var_hash(struc) on the container: counts a slot
           this.writeAscii('N;');
         } else {
-          this.#active.add(d);
+          if (stack.length >= SHALLOW) (this.#activeDeep ??= new Set()).add(d);
           this.#intern(d, d);
         }
       } else {
         this.#intern(d, null);
       }
     }
+  }
+
+  /** True when array `d` is being written further up (PHP's recursion protection). */
+  #isActive(d: PhpArray): boolean {
+    const stack = this.#stack;
+    const n = stack.length < SHALLOW ? stack.length : SHALLOW;
+    for (let i = 0; i < n; i++) if (stack[i]!.active === d) return true;
+    return this.#activeDeep !== null && this.#activeDeep.has(d);
   }
 
   /** Writes a scalar, or the header of a container and pushes its frame. */
