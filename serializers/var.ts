@@ -567,8 +567,8 @@ export class Unserializer {
   /** Read position: after a failure, the offset PHP reports ("Error at offset P"). */
   pos: number;
   readonly end: number;
-  readonly #slotC: PhpArray[] = [];
-  readonly #slotK: PhpKey[] = [];
+  /** The slot table: container and key of every value parsed so far, interleaved. */
+  readonly #slots: (PhpArray | PhpKey)[] = [];
   #depth = 0;
   readonly #maxDepth: number;
   readonly #allowed: ReadonlySet<string> | null;
@@ -591,7 +591,7 @@ export class Unserializer {
 
   /** Number of slots used so far. */
   get slotCount(): number {
-    return this.#slotC.length;
+    return this.#slots.length >> 1;
   }
 
   /**
@@ -968,8 +968,7 @@ export class Unserializer {
     if (p >= this.end) return false;
     const t = b[p];
     if (t !== 0x52) {
-      this.#slotC.push(c);
-      this.#slotK.push(k);
+      this.#slots.push(c, k);
     }
     switch (t) {
       case 0x4e: // N;
@@ -1040,9 +1039,9 @@ export class Unserializer {
         this.pos = e;
         const n = this.#uiv(p + 2, e - 1);
         const id = n - 1;
-        if (id < 0 || id >= this.#slotC.length) return false;
-        const tc = this.#slotC[id]!;
-        const tk = this.#slotK[id]!;
+        if (id < 0 || 2 * id >= this.#slots.length) return false;
+        const tc = this.#slots[2 * id] as PhpArray;
+        const tk = this.#slots[2 * id + 1] as PhpKey;
         if (this.#sameLocation(tc, tk, c, k)) return false;
         const target = tc.getSlot(tk);
         if (target === undefined) return false;
