@@ -124,6 +124,7 @@ export class MemcacheConnection {
     // net.connect(path) is how memjs' Server reaches a unix socket: it passes (port, host) on.
     const server = new memjs.Server(address.host, address.socketPath ?? address.port, undefined, undefined, options) as {
       write(blob: Buffer): void;
+      _socket?: { unref(): void };
     };
     // memjs writes every request with its own socket write (one syscall each). Requests issued in
     // the same turn of the event loop are joined into one write: pipelining in one packet.
@@ -136,6 +137,9 @@ export class MemcacheConnection {
           const batch = queued;
           queued = [];
           writeOne(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
+          // An idle pooled connection must not keep the process alive; a pending request's own
+          // deadline timer does that while it waits.
+          server._socket?.unref();
         });
       }
     };
