@@ -75,6 +75,9 @@ export function unpackSessionValue(value: Uint8Array, flags: number): Uint8Array
   return new Uint8Array(value);
 }
 
+/** Rings are built once per server list and hash settings, not per request. */
+const selectors = new Map<string, PeclSelector>();
+
 /** mmc_prepare_key: bytes <= 0x20 become '_', at most 250 bytes. */
 function prepareKey(id: string): string {
   let k = '';
@@ -106,7 +109,14 @@ class MemcacheSessionHandler implements SaveHandler {
     this.#servers = r.servers;
     const strategy = iniStr(ctx, 'memcache.hash_strategy', 'consistent') === 'standard' ? 'standard' : 'consistent';
     const fn = iniStr(ctx, 'memcache.hash_function', 'crc32') === 'fnv' ? 'fnv' : 'crc32';
-    this.#selector = new PeclSelector(r.servers, strategy, fn);
+    const cacheKey = `${strategy}\n${fn}\n${r.servers.map((x) => `${x.host}:${x.port}*${x.weight}`).join(',')}`;
+    let sel = selectors.get(cacheKey);
+    if (!sel) {
+      if (selectors.size > 64) selectors.clear();
+      sel = new PeclSelector(r.servers, strategy, fn);
+      selectors.set(cacheKey, sel);
+    }
+    this.#selector = sel;
     this.#conns = r.servers.map((s) =>
       connectionFor({ host: s.host, port: s.port, ...(s.socketPath ? { socketPath: s.socketPath } : {}) }, Math.max(1, Math.round(s.timeoutSec * 1000))),
     );

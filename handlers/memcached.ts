@@ -45,6 +45,19 @@ export const memcachedIni: readonly ModuleIniEntry[] = [
     : {}),
 }));
 
+/** Continua are built once per (save_path, distribution), not per request. */
+const selectors = new Map<string, LibmemcachedSelector>();
+function selectorFor(savePath: string, servers: LibmemcachedServer[], distribution: LibmemcachedDistribution): LibmemcachedSelector {
+  const key = `${distribution}\n${savePath}`;
+  let sel = selectors.get(key);
+  if (!sel) {
+    if (selectors.size > 64) selectors.clear();
+    sel = new LibmemcachedSelector(servers, distribution);
+    selectors.set(key, sel);
+  }
+  return sel;
+}
+
 /** libmemcached's retry_timeout: a failed server is skipped for 2 s. */
 const SERVER_RETRY_MS = 2000;
 
@@ -95,7 +108,7 @@ class MemcachedSessionHandler implements SaveHandler {
       distribution = iniStr(ctx, 'memcached.sess_consistent_hash_type', 'ketama') === 'ketama_weighted' ? 'ketama_weighted' : 'ketama';
     }
     this.#servers = servers;
-    this.#selector = new LibmemcachedSelector(servers, distribution);
+    this.#selector = selectorFor(savePath, servers, distribution);
     const connectMs = iniInt(ctx, 'memcached.sess_connect_timeout', 0);
     // libmemcached's defaults: 4 s connect timeout, 5 s poll timeout; one deadline covers both here.
     const timeoutMs = connectMs > 0 ? connectMs : 4000;
