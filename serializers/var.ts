@@ -159,12 +159,12 @@ export class Serializer {
   #activeDeep: Set<PhpArray> | null = null;
   /** How many slots hold each reference box (PHP's refcount), computed on first need. */
   #holders: Map<PhpReference, number> | null = null;
-  readonly #roots: () => Iterable<PhpValue | PhpReference>;
+  readonly #roots: readonly (PhpValue | PhpReference)[] | (() => Iterable<PhpValue | PhpReference>);
   /** Containers being written (php_var_serialize_nested_data frames). */
   readonly #stack: WriteFrame[] = [];
 
   /** `roots` lists every top-level value this context will write (used to count reference holders). */
-  constructor(roots: () => Iterable<PhpValue | PhpReference>, initialSize = 256) {
+  constructor(roots: readonly (PhpValue | PhpReference)[] | (() => Iterable<PhpValue | PhpReference>), initialSize = 256) {
     this.#buf = Buffer.allocUnsafe(initialSize);
     this.#roots = roots;
   }
@@ -220,26 +220,26 @@ export class Serializer {
       return;
     }
     const len = s.length;
-    // Fast path: pure ASCII.
-    let ascii = true;
-    for (let i = 0; i < len; i++) {
-      if (s.charCodeAt(i) > 0x7f) {
-        ascii = false;
-        break;
-      }
+    // Fast path: write as ASCII, falling back if a non-ASCII character turns up.
+    this.#ensure(len + 24);
+    const start = this.#pos;
+    this.#tagInt(0x73, len, 0x3a);
+    const buf = this.#buf;
+    let pos = this.#pos;
+    buf[pos++] = 0x22;
+    let i = 0;
+    for (; i < len; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) break;
+      buf[pos++] = c;
     }
-    if (ascii) {
-      this.#ensure(len + 24);
-      this.#tagInt(0x73, len, 0x3a);
-      const buf = this.#buf;
-      let pos = this.#pos;
-      buf[pos++] = 0x22;
-      for (let i = 0; i < len; i++) buf[pos++] = s.charCodeAt(i);
+    if (i === len) {
       buf[pos++] = 0x22;
       buf[pos++] = 0x3b;
       this.#pos = pos;
       return;
     }
+    this.#pos = start;
     if (!isWellFormed(s)) {
       throw new SerializeError('Cannot serialize a JS string containing a lone UTF-16 surrogate; use PhpBytes for raw bytes');
     }
@@ -313,7 +313,8 @@ export class Serializer {
           visitInner(v);
         }
       };
-      for (const r of this.#roots()) visit(r);
+      const roots = this.#roots;
+      for (const r of typeof roots === 'function' ? roots() : roots) visit(r);
       while (stack.length > 0) {
         const v = stack.pop()!;
         (v instanceof PhpArray ? v : v.properties).forEachSlot((_k, s) => visit(s));
@@ -400,16 +401,22 @@ export class Serializer {
 
   /** Writes a scalar, or the header of a container and pushes its frame. */
   #intern(v: PhpValue | PhpReference, active: PhpArray | null): void {
-    if (v instanceof PhpReference || (typeof v === 'object' && v !== null && isObjectValue(v))) {
-      const already = this.#addVarHash(v);
-      if (already !== 0) {
-        this.writeAscii(v instanceof PhpReference ? `R:${already};` : `r:${already};`);
-        return;
-      }
-      if (v instanceof PhpReference) v = v.value;
-    } else {
+    // Scalars and arrays only take a slot; references and objects go through the identity table.
+    if (typeof v !== 'object' || v === null || v instanceof PhpArray || v instanceof PhpFloat || v instanceof PhpBytes) {
       this.#n += 1;
+      this.#write(v, active);
+      return;
     }
+    const already = this.#addVarHash(v);
+    if (already !== 0) {
+      this.writeAscii(v instanceof PhpReference ? `R:${already};` : `r:${already};`);
+      return;
+    }
+    this.#write(v instanceof PhpReference ? v.value : v, active);
+  }
+
+  /** Writes a value (slot accounting already done). */
+  #write(v: PhpValue | PhpReference, active: PhpArray | null): void {
     switch (typeof v) {
       case 'string':
         this.#writeString(v);
@@ -496,7 +503,7 @@ export class Serializer {
  * string with a lone surrogate, a non-PHP JS object).
  */
 export function serialize(value: PhpValue): Buffer {
-  const s = new Serializer(() => [value]);
+  const s = new Serializer([value]);
   s.writeValue(value);
   return s.result();
 }
@@ -525,6 +532,7 @@ export interface UnserializerSettings {
 }
 
 const FAIL = Symbol('fail');
+const NO_DIAGNOSTICS: CodecDiagnosticSink = () => undefined;
 
 // Class-name characters PHP accepts (zend_is_valid_class_name): [0-9A-Za-z_\\\x80-\xff].
 const CLASS_CHARS = new Uint8Array(256);
@@ -584,7 +592,7 @@ export class Unserializer {
     this.end = data.length;
     this.#maxDepth = settings.maxDepth ?? 4096;
     this.#allowed = settings.allowedClasses ?? null;
-    this.#diag = settings.onDiagnostic ?? (() => undefined);
+    this.#diag = settings.onDiagnostic ?? NO_DIAGNOSTICS;
     const nb = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     this.#nodeBuf = nb;
   }
@@ -601,28 +609,30 @@ export class Unserializer {
   parseInto(container: PhpArray, key: PhpKey): boolean {
     // Containers are filled with an explicit stack, not recursion, so nesting is bounded by
     // max_depth and memory, never by the JS call stack.
-    const stack = this.#stack;
-    const base = stack.length;
+    const base = this.#stack.length;
     const depth = this.#depth;
+    if (this.#value(container, key) && this.#fill(base)) return true;
+    this.#stack.length = base;
+    this.#depth = depth;
+    return false;
+  }
+
+  /** Reads elements of the open containers until the stack is back at `base`. */
+  #fill(base: number): boolean {
+    const stack = this.#stack;
     const b = this.buf;
-    const fail = (): boolean => {
-      stack.length = base;
-      this.#depth = depth;
-      return false;
-    };
-    if (!this.#value(container, key)) return fail();
     while (stack.length > base) {
       const f = stack[stack.length - 1]!;
       if (f.n === 0) {
         this.#depth--;
         stack.pop();
         if (f.obj && f.o !== null) adoptIncompleteName(f.o);
-        if (!this.#finish()) return fail();
+        if (!this.#finish()) return false;
         continue;
       }
       f.n--;
       let k = this.#key();
-      if (k === FAIL) return fail();
+      if (k === FAIL) return false;
       if (f.obj) {
         // Property names are strings: an i: key becomes its decimal string.
         if (typeof k === 'number' || typeof k === 'bigint') k = String(k);
@@ -630,12 +640,12 @@ export class Unserializer {
         k = numericKey(k);
       }
       const before = stack.length;
-      if (!this.#value(f.c, k)) return fail();
+      if (!this.#value(f.c, k)) return false;
       if (stack.length === before && f.n > 0) {
         const prev = b[this.pos - 1];
         if (prev !== 0x3b && prev !== 0x7d) {
           this.pos--;
-          return fail();
+          return false;
         }
       }
     }
