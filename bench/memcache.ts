@@ -11,6 +11,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { SessionEngine } from 'php-session-engine';
+import { memcacheModule } from '../handlers/memcache.ts';
+import { memcachedModule } from '../handlers/memcached.ts';
+import type { SaveHandlerContext } from '../lib/handler.ts';
 import { closeAllConnections } from '../lib/memcache/client.ts';
 import { startMemcached } from '../spec/support/memcached-server.ts';
 
@@ -69,16 +72,42 @@ try {
       return n / ((performance.now() - t0) / 1000);
     };
 
+    // The save handler alone (open, read+lock, write, close; no engine, no serializer): the
+    // ceiling the client and the module set for the engine.
+    const handlerRate = async (): Promise<number> => {
+      const mod = module === 'memcached' ? memcachedModule : memcacheModule;
+      const ctx: SaveHandlerContext = { ini: () => undefined, diagnostic: () => undefined, createId: () => 'x', now: () => Date.now() };
+      const bytes = new TextEncoder().encode('n|i:1;');
+      let n = 0;
+      const t0 = performance.now();
+      const end = t0 + SECONDS * 1000;
+      await Promise.all(
+        ids.map(async (id) => {
+          while (performance.now() < end) {
+            const h = mod.create(ctx);
+            await h.open(savePath, 'PHPSESSID');
+            await h.read(id, 1440);
+            await h.write(id, bytes, 1440);
+            await h.close();
+            n++;
+          }
+        }),
+      );
+      return n / ((performance.now() - t0) / 1000);
+    };
+
     await nodeRate(); // warm-up (JIT, connections)
     const node: number[] = [];
     const phpRates: number[] = [];
+    const handler: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       node.push(await nodeRate());
       phpRates.push(phpRate());
+      handler.push(await handlerRate());
     }
     const line = `${module.padEnd(9)}  engine (100 concurrent ids): ${median(node).toFixed(0).padStart(6)}/s   PHP (1 process): ${median(phpRates)
       .toFixed(0)
-      .padStart(6)}/s   ratio ${(median(node) / median(phpRates)).toFixed(2)}x`;
+      .padStart(6)}/s   ratio ${(median(node) / median(phpRates)).toFixed(2)}x   (save handler alone: ${median(handler).toFixed(0)}/s)`;
     console.log(line);
     results.push(line);
   }
