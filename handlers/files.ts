@@ -31,9 +31,13 @@ const { O_CREAT, O_RDWR, O_NOFOLLOW } = fs.constants;
 
 /**
  * The data file's syscalls, made synchronously as PHP makes them. Measured on this project's
- * machine (bench/files.ts), one thread-pool hop per call cost more than the calls themselves:
- * sync I/O ran ~2x faster sequentially than callback fs, and offloading only ftruncate/close did
- * not pay back either. Lock *waits* never block: they are timers (lib/locks.ts).
+ * machine (bench/files.ts), one thread-pool hop per call cost more than the calls themselves when
+ * nothing else is going on: sync I/O ran ~2x faster sequentially than callback fs. The two slow
+ * ones, ftruncate (ext4 truncation, which can wait for the journal or for writeback of the
+ * previous write) and close (which starts that writeback after a truncate-and-rewrite), go to the
+ * thread pool when other session files are open in this process at the time: the event loop then
+ * serves the other requests while the call waits, instead of stalling all of them. Same calls,
+ * same order, same arguments either way. Lock *waits* never block: they are timers (lib/locks.ts).
  */
 const io = {
   open: (p: string, flags: number, mode: number): number => fs.openSync(p, flags, mode),
@@ -41,11 +45,21 @@ const io = {
   read: (fd: number, buf: Buffer, len: number): number => fs.readSync(fd, buf, 0, len, 0),
   write: (fd: number, data: Uint8Array): number => fs.writeSync(fd, data, 0, data.length, 0),
   ftruncate: (fd: number, len: number): void => fs.ftruncateSync(fd, len),
+  ftruncateAsync: (fd: number, len: number): Promise<void> =>
+    new Promise((resolve, reject) => fs.ftruncate(fd, len, (err) => (err === null ? resolve() : reject(err)))),
   close: (fd: number): void => fs.closeSync(fd),
+  closeAsync: (fd: number): Promise<void> =>
+    new Promise((resolve, reject) => fs.close(fd, (err) => (err === null ? resolve() : reject(err)))),
   stat: (p: string): fs.Stats => fs.statSync(p),
   lutimes: (p: string, a: Date, m: Date): void => fs.lutimesSync(p, a, m),
   unlink: (p: string): void => fs.unlinkSync(p),
 };
+
+/**
+ * Session files this process holds open (and locked) now, over all handlers: when another one is
+ * open, ftruncate and close of a data file are made on the thread pool (see `io`).
+ */
+let openDataFiles = 0;
 
 /** Warning texts, byte-identical to mod_files.c's. */
 export const FILES_MESSAGES = {
@@ -549,6 +563,7 @@ export class FilesSaveHandler implements SaveHandler {
       throw err;
     }
     this.#fd = fd;
+    openDataFiles++;
     return true;
   }
 
@@ -561,8 +576,10 @@ export class FilesSaveHandler implements SaveHandler {
     if (fd !== -1) {
       // Close first: the kernel drops the flock with the last descriptor, then in-process
       // waiters are woken by release().
+      const others = --openDataFiles > 0;
       try {
-        await io.close(fd);
+        if (others) await io.closeAsync(fd);
+        else io.close(fd);
       } catch {
         // Nothing more can be done about a descriptor that will not close.
       }
@@ -577,7 +594,8 @@ export class FilesSaveHandler implements SaveHandler {
     // The PHP we test against (8.2.36) empties the file before every write, whatever the sizes
     // (8.2.32's source only did so when the data shrank); strace shows ftruncate(fd, 0) + pwrite.
     try {
-      await io.ftruncate(fd, 0);
+      if (openDataFiles > 1) await io.ftruncateAsync(fd, 0);
+      else io.ftruncate(fd, 0);
     } catch {
       // PHP ignores the result of ftruncate too.
     }

@@ -52,6 +52,8 @@ export class SessionEngine {
   readonly #gcRandom: () => number;
   readonly #userApi: UserModuleApi | undefined = userModuleApi;
   #startupShown = false;
+  /** What every request gets from the engine (built once: requests are made per HTTP request). */
+  readonly #core: EngineCore;
 
   constructor(options: SessionEngineOptions = {}) {
     this.modules = new Registry(builtinModules);
@@ -76,6 +78,20 @@ export class SessionEngine {
       // PHP applies configuration to any known entry, whatever its changeable mode.
       this.#master.alter(k, v, startup, false);
     }
+
+    this.#core = {
+      masterIni: this.#master,
+      findModule: (n) => this.modules.get(n),
+      findSerializer: (n) => this.serializers.get(n),
+      userApi: this.#userApi,
+      gcRandom: this.#gcRandom,
+      syncModuleIni: (t, h) => this.#syncModuleIni(t, h),
+      takeStartupDiagnostics: () => {
+        if (this.#startupShown) return [];
+        this.#startupShown = true;
+        return [...this.startupDiagnostics];
+      },
+    };
   }
 
   #host(stage: 'startup' | 'runtime', modulesActivated: boolean): IniHost {
@@ -93,11 +109,19 @@ export class SessionEngine {
     };
   }
 
-  /** Adds the ini entries of modules registered since (with their defaults). */
-  #syncModuleIni(table: IniTable, host: IniHost): void {
+  /**
+   * Adds the ini entries of modules registered since (with their defaults). The host is only made
+   * when an entry is missing (per request, usually none is).
+   */
+  #syncModuleIni(table: IniTable, host: IniHost | (() => IniHost)): void {
+    let h: IniHost | undefined;
     for (const m of this.modules.list()) {
-      for (const e of m.ini ?? []) {
-        if (!table.has(e.name)) table.define(moduleIniEntry(e, m.name), host);
+      const entries = m.ini;
+      if (entries === undefined) continue;
+      for (const e of entries) {
+        if (table.has(e.name)) continue;
+        h ??= typeof host === 'function' ? host() : host;
+        table.define(moduleIniEntry(e, m.name), h);
       }
     }
   }
@@ -119,22 +143,9 @@ export class SessionEngine {
     return this.#master.names();
   }
 
-  /** RINIT: a new request with its own copy of the ini values. */
+  /** RINIT: a new request with its own (copy-on-write) copy of the ini values. */
   request(options: RequestOptions = {}): SessionRequest {
-    const core: EngineCore = {
-      masterIni: this.#master,
-      findModule: (n) => this.modules.get(n),
-      findSerializer: (n) => this.serializers.get(n),
-      userApi: this.#userApi,
-      gcRandom: this.#gcRandom,
-      syncModuleIni: (t, h) => this.#syncModuleIni(t, h),
-      takeStartupDiagnostics: () => {
-        if (this.#startupShown) return [];
-        this.#startupShown = true;
-        return [...this.startupDiagnostics];
-      },
-    };
-    return new SessionRequest(core, options);
+    return new SessionRequest(this.#core, options);
   }
 
   /** MSHUTDOWN. Requests must have ended; nothing is held between requests. */

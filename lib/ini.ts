@@ -459,52 +459,65 @@ export function iniString(v: string | number | boolean | bigint | null | undefin
 /**
  * A set of current ini values over an entry table. The engine holds the master table (defaults,
  * engine options, php.ini); each request works on a copy, and ini_restore() returns to the master.
+ *
+ * A copy is copy-on-write: it reads through to the table it was made from until it changes an
+ * entry or a value, so a request that changes nothing costs two empty maps. The table a copy was
+ * made from must not change while the copy is in use (the engine only changes its master at
+ * construction and when a module is registered; module entries are then defined in each request's
+ * own copy by the request itself).
  */
 export class IniTable {
+  /** Entries defined here (for a copy: only those added since it was made). */
   readonly #entries: Map<string, IniEntry>;
+  /** Values set here (for a copy: only those changed since it was made). */
   readonly #values: Map<string, IniValue>;
+  readonly #base: IniTable | undefined;
 
-  constructor(entries: Map<string, IniEntry>, values?: Map<string, IniValue>) {
+  constructor(entries: Map<string, IniEntry>, values?: Map<string, IniValue>, base?: IniTable) {
     this.#entries = entries;
     this.#values = values ?? new Map();
+    this.#base = base;
   }
 
   /** Adds an entry with its default value (not validated, as PHP registers defaults). */
   define(entry: IniEntry, host: IniHost): void {
-    if (this.#entries.has(entry.name) && this.#values.has(entry.name)) return;
+    if (this.has(entry.name) && this.value(entry.name) !== undefined) return;
     this.#entries.set(entry.name, entry);
     const r = this.#modify(entry, entry.default, host);
     this.#values.set(entry.name, { raw: entry.default, parsed: r === false ? entry.default : r.parsed });
   }
 
   has(name: string): boolean {
-    return this.#entries.has(name);
+    return this.#entries.has(name) || (this.#base !== undefined && this.#base.has(name));
   }
 
   entry(name: string): IniEntry | undefined {
-    return this.#entries.get(name);
+    return this.#entries.get(name) ?? this.#base?.entry(name);
   }
 
   names(): string[] {
-    return [...this.#entries.keys()];
+    if (this.#base === undefined) return [...this.#entries.keys()];
+    const out = this.#base.names();
+    for (const k of this.#entries.keys()) if (!this.#base.has(k)) out.push(k);
+    return out;
   }
 
   /** The raw value (ini_get), or undefined for an unknown directive. */
   get(name: string): string | undefined {
-    return this.#values.get(name)?.raw;
+    return this.value(name)?.raw;
   }
 
   parsed<T>(name: string): T {
-    return this.#values.get(name)?.parsed as T;
+    return this.value(name)?.parsed as T;
   }
 
   value(name: string): IniValue | undefined {
-    return this.#values.get(name);
+    return this.#values.get(name) ?? this.#base?.value(name);
   }
 
   #modify(entry: IniEntry, value: string, host: IniHost): { parsed: unknown } | false {
     if (entry.name === 'session.cookie_lifetime') {
-      return onUpdateCookieLifetime(value, host, () => this.#values.get(entry.name)?.parsed ?? 0n);
+      return onUpdateCookieLifetime(value, host, () => this.value(entry.name)?.parsed ?? 0n);
     }
     return entry.onModify === undefined ? { parsed: value } : entry.onModify(value, host);
   }
@@ -514,7 +527,7 @@ export class IniTable {
    * Returns false for an unknown entry, a refused permission or a refused value.
    */
   alter(name: string, value: string, host: IniHost, user = true): boolean {
-    const entry = this.#entries.get(name);
+    const entry = this.entry(name);
     if (entry === undefined) return false;
     if (user && entry.changeable !== 'PHP_INI_ALL') return false;
     const r = this.#modify(entry, value, host);
@@ -528,8 +541,9 @@ export class IniTable {
     this.#values.set(name, v);
   }
 
+  /** A copy-on-write copy (see the class comment). */
   clone(): IniTable {
-    return new IniTable(new Map(this.#entries), new Map(this.#values));
+    return new IniTable(new Map(), new Map(), this);
   }
 }
 

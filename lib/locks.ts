@@ -193,17 +193,19 @@ function timeoutError(opts: LockOptions, started: number): LockTimeoutError {
 /**
  * Runs `attempt` until it returns true, sleeping with capped exponential backoff (with jitter)
  * between tries, until the deadline. The sleep is a timer: no thread is held while waiting.
+ * `triedOnce`: the caller already made the first attempt (and it failed), so start with a sleep.
  */
 async function retryUntil(
   attempt: () => boolean | Promise<boolean>,
   deadline: number,
   opts: LockOptions,
   started: number,
+  triedOnce = false,
 ): Promise<void> {
   let delay = opts.minDelayMs ?? 1;
   const maxDelay = opts.maxDelayMs ?? 25;
-  for (;;) {
-    if (await attempt()) return;
+  for (let first = !triedOnce; ; first = true) {
+    if (first && (await attempt())) return;
     const left = deadline - Date.now();
     if (left <= 0) throw timeoutError(opts, started);
     const jittered = delay / 2 + Math.random() * (delay / 2);
@@ -233,8 +235,8 @@ export async function acquireSessionLock(
   const leaveQueue = await sessionLockQueue.acquire(path, deadline, () => timeoutError(opts, started));
   try {
     if (mode === 'flock') {
-      // Fast path: no contention costs one non-blocking syscall.
-      await retryUntil(() => tryFlockExclusive(fd), deadline, opts, started);
+      // Fast path: no contention costs one non-blocking syscall (and no retry machinery).
+      if (!tryFlockExclusive(fd)) await retryUntil(() => tryFlockExclusive(fd), deadline, opts, started, true);
       // The caller drops the kernel lock by closing fd (never by flock(LOCK_UN) after the close: the
       // number may already belong to another file); release() then hands over to the next waiter.
       return { release: async () => leaveQueue() };

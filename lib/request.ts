@@ -95,7 +95,8 @@ export interface EngineCore {
   findSerializer(name: string): SessionSerializer | undefined;
   readonly userApi: UserModuleApi | undefined;
   gcRandom(): number;
-  syncModuleIni(table: IniTable, host: IniHost): void;
+  /** Defines missing module ini entries in `table`; `host` may be a factory (called only when needed). */
+  syncModuleIni(table: IniTable, host: IniHost | (() => IniHost)): void;
   /** MINIT diagnostics not yet shown; handed to the first request (PHP prints them in its output). */
   takeStartupDiagnostics(): Diagnostic[];
 }
@@ -254,8 +255,12 @@ export class SessionRequest {
   #ended = false;
   #inHandler = 0;
 
-  /** The session functions under their PHP names, as a PHP runtime binds them. */
-  readonly functions: SessionFunctions;
+  #functions: SessionFunctions | undefined;
+
+  /** The session functions under their PHP names, as a PHP runtime binds them (built on first use). */
+  get functions(): SessionFunctions {
+    return (this.#functions ??= this.#buildFunctions());
+  }
 
   constructor(core: EngineCore, opts: RequestOptions = {}) {
     this.#core = core;
@@ -270,7 +275,7 @@ export class SessionRequest {
       this.#headersSent = opts.headersSent === true ? {} : { ...opts.headersSent };
     }
     this.#ini = core.masterIni.clone();
-    core.syncModuleIni(this.#ini, this.#host('startup'));
+    core.syncModuleIni(this.#ini, () => this.#host('startup'));
     for (const d of core.takeStartupDiagnostics()) {
       this.#diagnostics.push(d);
       this.#onDiagnostic?.(d);
@@ -281,7 +286,6 @@ export class SessionRequest {
       this.#ini.parsed<SessionSerializer | undefined>('session.serialize_handler') ??
       core.findSerializer(this.#ini.get('session.serialize_handler') ?? '');
     if (this.#mod === undefined || this.#serializer === undefined) this.#status = PHP_SESSION_DISABLED;
-    this.functions = this.#buildFunctions();
     if (this.#status !== PHP_SESSION_DISABLED && this.#iniBool('session.auto_start')) {
       this.#ready = this.#autoStart();
     }
@@ -1079,6 +1083,13 @@ export class SessionRequest {
     return true;
   }
 
+  /** session_write_close() / session_commit(). */
+  async #writeClose(): Promise<boolean> {
+    if (this.#status !== PHP_SESSION_ACTIVE) return false;
+    await this.#flush(true);
+    return true;
+  }
+
   async #regenerateId(del: boolean): Promise<boolean> {
     if (this.#status !== PHP_SESSION_ACTIVE) {
       this.#report('E_WARNING', MSG.REGENERATE_INACTIVE);
@@ -1304,7 +1315,9 @@ export class SessionRequest {
 
   /** session_start(). @see https://www.php.net/manual/en/function.session-start.php */
   start(options?: PhpArray | Record<string, JsInput>): Promise<boolean> {
-    return options === undefined ? this.functions.session_start() : this.functions.session_start(options);
+    // Without options this is session_start() with no arguments (nothing to check).
+    if (options === undefined) return this.#run('session_start', () => this.#sessionStart(undefined));
+    return this.functions.session_start(options);
   }
 
   /** session_id(): the current id; with an argument, sets it (returns the old one). */
@@ -1324,7 +1337,7 @@ export class SessionRequest {
 
   /** session_write_close() / session_commit(). */
   writeClose(): Promise<boolean> {
-    return this.functions.session_write_close();
+    return this.#run('session_write_close', () => this.#writeClose());
   }
 
   commit(): Promise<boolean> {
@@ -1594,19 +1607,11 @@ export class SessionRequest {
       },
       session_write_close(...args: unknown[]): Promise<boolean> {
         noArgs('session_write_close', args);
-        return self.#run('session_write_close', async () => {
-          if (self.#status !== PHP_SESSION_ACTIVE) return false;
-          await self.#flush(true);
-          return true;
-        });
+        return self.#run('session_write_close', () => self.#writeClose());
       },
       session_commit(...args: unknown[]): Promise<boolean> {
         noArgs('session_commit', args);
-        return self.#run('session_commit', async () => {
-          if (self.#status !== PHP_SESSION_ACTIVE) return false;
-          await self.#flush(true);
-          return true;
-        });
+        return self.#run('session_commit', () => self.#writeClose());
       },
       session_abort(...args: unknown[]): Promise<boolean> {
         noArgs('session_abort', args);
