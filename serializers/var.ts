@@ -1352,6 +1352,8 @@ function jsTypeName(v: unknown): string {
   return typeof v === 'object' ? 'array' : typeof v;
 }
 
+const DEFAULT_SETTINGS: UnserializerSettings = Object.freeze({ allowedClasses: null, maxDepth: 4096 });
+
 /** The outcome of {@link unserializePhp}: PHP's value, or `false` where PHP returns false. */
 export type PhpUnserializeResult = { ok: true; value: PhpValue } | { ok: false; offset: number };
 
@@ -1387,14 +1389,19 @@ export function unserializePhp(data: Uint8Array | string, options?: UnserializeO
  */
 export function unserialize(data: Uint8Array | string, options?: UnserializeOptions): PhpValue {
   const bytes = toBytes(data);
-  const settings = unserializerSettings(options);
+  const settings: UnserializerSettings = options === undefined ? DEFAULT_SETTINGS : unserializerSettings(options);
   const sink = options?.onDiagnostic;
   if (bytes.length === 0) throw new UnserializeError('Empty input', 0, 0);
-  const u = new Unserializer(bytes, {
-    ...settings,
-    onDiagnostic:
-      sink === undefined ? undefined : (level, message, raw) => sink(level, raw ? message : `unserialize(): ${message}`),
-  });
+  const u = new Unserializer(
+    bytes,
+    sink === undefined
+      ? settings
+      : {
+          allowedClasses: settings.allowedClasses ?? null,
+          maxDepth: settings.maxDepth ?? 4096,
+          onDiagnostic: (level, message, raw) => sink(level, raw ? message : `unserialize(): ${message}`),
+        },
+  );
   const holder = new PhpArray();
   if (!u.parseInto(holder, 0)) {
     throw new UnserializeError(MESSAGES.ERROR_AT_OFFSET(u.pos, bytes.length), u.pos, bytes.length);
