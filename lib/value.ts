@@ -383,6 +383,10 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
 
 /** A PHP object: class name and ordered properties keyed by their serialized (mangled) names. */
 export class PhpObject {
+  /**
+   * The class name as written on the wire. A name that is not valid UTF-8 is held as `'\uD800'`
+   * followed by its bytes as Latin-1 characters (see BINARY_NAME_PREFIX in serializers/var.ts).
+   */
   className: string;
   /** Properties keyed exactly as on the wire: `name`, `\0*\0name` (protected), `\0Class\0name` (private). */
   readonly properties: PhpArray;
