@@ -19,31 +19,50 @@ import { iniInt, iniStr, sleep, unixNow } from '../lib/memcache/common.ts';
 import { PeclSelector } from '../lib/memcache/pecl-ring.ts';
 import { parsePeclSavePath, type PeclServerSpec } from '../lib/memcache/save-path.ts';
 
-/** The memcache.* directives the session handler depends on, with pecl memcache 4.0.5's defaults. */
+/** A whole-string integer as strtol reads it (leading blanks allowed, nothing after the digits). */
+function strictInt(v: string): number | null {
+  const m = /^\s*([+-]?\d+)$/.exec(v);
+  return m ? Number.parseInt(m[1]!, 10) : null;
+}
+
+/** pecl memcache's "must be a positive integer" check (`min` 1, or 0 for compress_threshold). */
+function positive(reportedName: string, min: number) {
+  return (v: string): string | undefined => {
+    const n = strictInt(v);
+    return n !== null && n >= min ? undefined : `${reportedName} must be a positive integer ('${v}' given)`;
+  };
+}
+
+function oneOf(name: string, values: readonly string[]) {
+  return (v: string): string | undefined =>
+    values.includes(v.toLowerCase()) ? undefined : `${name} must be in set {${values.join(', ')}} ('${v}' given)`;
+}
+
+/**
+ * The memcache.* directives the session handler depends on, with pecl memcache 4.0.5's defaults
+ * and its refusal texts (checked with ini_set() in PHP; note session_redundancy reports itself as
+ * memcache.redundancy, as PHP does).
+ */
 export const memcacheIni: readonly ModuleIniEntry[] = (
   [
-    ['memcache.allow_failover', '1'],
-    ['memcache.max_failover_attempts', '20'],
-    ['memcache.default_port', '11211'],
-    ['memcache.chunk_size', '32768'],
-    ['memcache.protocol', 'ascii'],
-    ['memcache.hash_strategy', 'consistent'],
-    ['memcache.hash_function', 'crc32'],
-    ['memcache.redundancy', '1'],
-    ['memcache.session_redundancy', '2'],
-    ['memcache.compress_threshold', '20000'],
-    ['memcache.lock_timeout', '15'],
-    ['memcache.session_save_path', ''],
+    ['memcache.allow_failover', '1', undefined],
+    ['memcache.max_failover_attempts', '20', positive('memcache.max_failover_attempts', 1)],
+    ['memcache.default_port', '11211', undefined],
+    ['memcache.chunk_size', '32768', positive('memcache.chunk_size', 1)],
+    ['memcache.protocol', 'ascii', oneOf('memcache.protocol', ['ascii', 'binary'])],
+    ['memcache.hash_strategy', 'consistent', oneOf('memcache.hash_strategy', ['standard', 'consistent'])],
+    ['memcache.hash_function', 'crc32', oneOf('memcache.hash_function', ['crc32', 'fnv'])],
+    ['memcache.redundancy', '1', positive('memcache.redundancy', 1)],
+    ['memcache.session_redundancy', '2', positive('memcache.redundancy', 1)],
+    ['memcache.compress_threshold', '20000', positive('memcache.compress_threshold', 0)],
+    ['memcache.lock_timeout', '15', positive('memcache.lock_timeout', 1)],
+    ['memcache.session_save_path', '', undefined],
   ] as const
-).map(([name, dflt]) => ({
+).map(([name, dflt, validate]) => ({
   name,
   default: dflt,
   changeable: 'PHP_INI_ALL' as const,
-  ...(name === 'memcache.hash_strategy'
-    ? { validate: (v: string) => (v === 'consistent' || v === 'standard' ? undefined : 'memcache.hash_strategy must be in set {standard, consistent}') }
-    : name === 'memcache.hash_function'
-      ? { validate: (v: string) => (v === 'crc32' || v === 'fnv' ? undefined : 'memcache.hash_function must be in set {crc32, fnv}') }
-      : {}),
+  ...(validate ? { validate } : {}),
 }));
 
 const MMC_COMPRESSED = 0x02;
@@ -107,8 +126,8 @@ class MemcacheSessionHandler implements SaveHandler {
       return false;
     }
     this.#servers = r.servers;
-    const strategy = iniStr(ctx, 'memcache.hash_strategy', 'consistent') === 'standard' ? 'standard' : 'consistent';
-    const fn = iniStr(ctx, 'memcache.hash_function', 'crc32') === 'fnv' ? 'fnv' : 'crc32';
+    const strategy = iniStr(ctx, 'memcache.hash_strategy', 'consistent').toLowerCase() === 'standard' ? 'standard' : 'consistent';
+    const fn = iniStr(ctx, 'memcache.hash_function', 'crc32').toLowerCase() === 'fnv' ? 'fnv' : 'crc32';
     const cacheKey = `${strategy}\n${fn}\n${r.servers.map((x) => `${x.host}:${x.port}*${x.weight}`).join(',')}`;
     let sel = selectors.get(cacheKey);
     if (!sel) {

@@ -42,7 +42,16 @@ export const memcachedIni: readonly ModuleIniEntry[] = [
   changeable: 'PHP_INI_ALL' as const,
   ...(name === 'memcached.sess_consistent_hash_type'
     ? { validate: (v: string) => (v === 'ketama' || v === 'ketama_weighted' ? undefined : 'memcached.sess_consistent_hash_type must be ketama or ketama_weighted') }
-    : {}),
+    : name === 'memcached.sess_prefix'
+      ? {
+          validate: (v: string) =>
+            v.length > 250
+              ? 'memcached.sess_prefix too long (max: 250)'
+              : /[\x00-\x20\x7f]/.test(v)
+                ? 'memcached.sess_prefix cannot contain whitespace or control characters'
+                : undefined,
+        }
+      : {}),
 }));
 
 /** Continua are built once per (save_path, distribution), not per request. */
