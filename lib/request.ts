@@ -623,12 +623,15 @@ export class SessionRequest {
     return this.#bound && this.#sessionVar instanceof PhpArray ? this.#sessionVar : undefined;
   }
 
+  #serCtx: SerializerContext | undefined;
+
+  /** The serializer's context (made once per request; its depth follows unserialize_max_depth). */
   #serializerContext(): SerializerContext {
     const depth = this.#ini.parsed<unknown>('unserialize_max_depth');
-    return {
-      diagnostic: (l, m) => this.#report(l, m),
-      maxDepth: typeof depth === 'bigint' ? Number(depth) : 4096,
-    };
+    const maxDepth = typeof depth === 'bigint' ? Number(depth) : 4096;
+    const c = this.#serCtx;
+    if (c !== undefined && c.maxDepth === maxDepth) return c;
+    return (this.#serCtx = { diagnostic: (l, m) => this.#report(l, m), maxDepth });
   }
 
   /** php_session_encode: the encoded session, or null (with PHP's warning where PHP warns). */

@@ -54,7 +54,10 @@ export function isValidSessionId(id: string): boolean {
   return s.length > 0 && s.length <= MAX_SID_LENGTH && /^[A-Za-z0-9,-]+$/.test(s);
 }
 
+const DANGEROUS = /[\r\n\t <>'"\\]/;
+
 /** Characters that make the engine drop an id before use (they could break HTML or headers). */
 export function hasDangerousChars(id: string): boolean {
-  return /[\r\n\t <>'"\\]/.test(id.split('\0')[0] ?? '');
+  const nul = id.indexOf('\0');
+  return DANGEROUS.test(nul < 0 ? id : id.slice(0, nul));
 }
