@@ -57,6 +57,7 @@ export const memcacheIni: readonly ModuleIniEntry[] = (
     ['memcache.compress_threshold', '20000', positive('memcache.compress_threshold', 0)],
     ['memcache.lock_timeout', '15', positive('memcache.lock_timeout', 1)],
     ['memcache.session_save_path', '', undefined],
+    ['memcache.session_prefix_static_key', '', (v: string) => (v.includes('.') ? 'memcache.session_prefix_static_key cannot have dot inside (.)' : undefined)],
   ] as const
 ).map(([name, dflt, validate]) => ({
   name,
@@ -97,10 +98,10 @@ export function unpackSessionValue(value: Uint8Array, flags: number): Uint8Array
 /** Rings are built once per server list and hash settings, not per request. */
 const selectors = new Map<string, PeclSelector>();
 
-/** mmc_prepare_key: bytes <= 0x20 become '_', at most 250 bytes. */
-function prepareKey(id: string): string {
+/** mmc_prepare_key_ex: prefix + id, bytes <= 0x20 become '_', at most 250 bytes. */
+function prepareKey(id: string, prefix: string): string {
   let k = '';
-  for (const ch of id) k += ch.charCodeAt(0) <= 0x20 ? '_' : ch;
+  for (const ch of prefix + id) k += ch.charCodeAt(0) <= 0x20 ? '_' : ch;
   return k.length > MAX_KEY_LEN ? k.slice(0, MAX_KEY_LEN) : k;
 }
 
@@ -179,7 +180,7 @@ class MemcacheSessionHandler implements SaveHandler {
 
   async read(id: string): Promise<Uint8Array | false> {
     const ctx = this.#ctx;
-    const key = prepareKey(id);
+    const key = prepareKey(id, iniStr(this.#ctx, 'memcache.session_prefix_static_key', ''));
     const lockKey = `${key}.lock`;
     const lockTimeout = iniInt(ctx, 'memcache.lock_timeout', 15);
     const redundancy = iniInt(ctx, 'memcache.session_redundancy', 2);
@@ -233,7 +234,7 @@ class MemcacheSessionHandler implements SaveHandler {
 
   async write(id: string, data: Uint8Array, maxLifetime: number): Promise<boolean> {
     const ctx = this.#ctx;
-    const key = prepareKey(id);
+    const key = prepareKey(id, iniStr(this.#ctx, 'memcache.session_prefix_static_key', ''));
     const exp = unixNow(ctx) + maxLifetime;
     const lockTimeout = iniInt(ctx, 'memcache.lock_timeout', 15);
     const packed = packSessionValue(data, iniInt(ctx, 'memcache.compress_threshold', 20000));
@@ -250,7 +251,7 @@ class MemcacheSessionHandler implements SaveHandler {
   }
 
   async destroy(id: string): Promise<boolean> {
-    const key = prepareKey(id);
+    const key = prepareKey(id, iniStr(this.#ctx, 'memcache.session_prefix_static_key', ''));
     const results = await Promise.all(
       this.#targets(key).map(async (idx) => {
         const [d, l] = await Promise.all([this.#try(idx, (c) => c.delete(key)), this.#try(idx, (c) => c.delete(`${key}.lock`))]);

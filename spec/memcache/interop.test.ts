@@ -166,6 +166,24 @@ describeWith(['memcached', 'php', 'php-ext:memcached', 'php-ext:memcache'], 'mem
     });
   }
 
+  it('memcache: memcache.session_prefix_static_key prefixes data and lock keys as PHP does', async () => {
+    const ini = { 'memcache.session_prefix_static_key': 'pfx1' };
+    const fromPhp = testSessionId();
+    const fromEngine = testSessionId();
+    await phpWrite('memcache', 'php', fromPhp, payload, ini);
+    await engineWrite('memcache', 'php', fromEngine, payload, ini);
+    const keys = (await dumpKeys(server.port)).map((k) => k.key);
+    expect(keys).toContain(`pfx1${fromPhp}`);
+    expect(keys).toContain(`pfx1${fromPhp}.lock`);
+    expect(keys).toContain(`pfx1${fromEngine}`);
+    expect(keys).toContain(`pfx1${fromEngine}.lock`);
+    const req = engine('memcache', 'php', ini).request({ cookies: { PHPSESSID: fromPhp } });
+    expect(await req.start()).toBe(true);
+    expect(serialize(req.sessionValue ?? null).toString('latin1')).toBe(payload.toString('latin1'));
+    await req.writeClose();
+    await req.end();
+  });
+
   it('memcached: a new session reserves its id like PHP (empty item + lock, no expiry in CLI)', async () => {
     const before = new Set((await dumpKeys(server.port)).map((k) => k.key));
     const running = php(`session_start(); usleep(1500000);`, {
