@@ -71,6 +71,11 @@ const MMC_TYPE_LONG = 0x0300;
 /** Flags that make a stored value something other than a plain string. */
 const NON_STRING = 0x0f01;
 const MAX_KEY_LEN = 250;
+const LOCK_RELEASED = new TextEncoder().encode('0');
+/** The ASCII protocol's SERVER_ERROR lines pecl memcache reports, by binary status. */
+const SERVER_ERRORS: Record<number, string> = {
+  0x03: 'SERVER_ERROR object too large for cache',
+};
 
 /** pecl memcache's value packing: zlib (flag 2) when large enough and saving at least 20%. */
 export function packSessionValue(data: Uint8Array, threshold: number): { bytes: Uint8Array; flags: number } {
@@ -242,9 +247,16 @@ class MemcacheSessionHandler implements SaveHandler {
       this.#targets(key).map(async (idx) => {
         const [d, l] = await Promise.all([
           this.#try(idx, (c) => c.set(key, packed.bytes, packed.flags, exp)),
-          this.#try(idx, (c) => c.set(`${key}.lock`, new TextEncoder().encode('0'), MMC_TYPE_LONG, lockTimeout)),
+          this.#try(idx, (c) => c.set(`${key}.lock`, LOCK_RELEASED, MMC_TYPE_LONG, lockTimeout)),
         ]);
-        return d === true && l === true;
+        for (const status of [d, l]) {
+          const text = status === undefined ? undefined : SERVER_ERRORS[status];
+          if (text) {
+            const srv = this.#servers[idx]!;
+            this.#ctx.diagnostic('E_NOTICE', `Server ${srv.host} (tcp ${srv.port}, udp ${srv.udpPort}) failed with: ${text} (${status})`);
+          }
+        }
+        return d === 0 && l === 0;
       }),
     );
     return results.some(Boolean);

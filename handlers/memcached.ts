@@ -255,8 +255,10 @@ class MemcachedSessionHandler implements SaveHandler {
     }
     do {
       const r = await this.#on(id, (c) => c.set(this.#prefix + id, data, 0, exp));
-      if (r.ok && r.value) return true;
-      ctx.diagnostic('E_WARNING', `error saving session to memcached: ${r.ok ? 'ITEM TOO BIG' : r.failure.message}`);
+      if (r.ok && r.value === 0) return true;
+      // A value the server refuses (too large) leaves libmemcached's last error at "SUCCESS": PHP
+      // prints exactly that.
+      ctx.diagnostic('E_WARNING', `error saving session to memcached: ${r.ok ? 'SUCCESS' : r.failure.message}`);
     } while (--retries > 0);
     return false;
   }

@@ -186,10 +186,10 @@ export class MemcacheConnection {
     return b;
   }
 
-  /** set: true when stored; false when the server refused (too large, out of memory). */
-  async set(key: string, value: Uint8Array, flags: number, exptime: number): Promise<boolean> {
+  /** set: the binary status, 0 when stored (3 = too large, 0x82 = out of memory). */
+  async set(key: string, value: Uint8Array, flags: number, exptime: number): Promise<number> {
     const r = await this.#send(OP_SET, key, this.#storeExtras(flags, exptime), Buffer.from(value.buffer, value.byteOffset, value.byteLength));
-    return r.header.status === STATUS_OK;
+    return r.header.status;
   }
 
   /** add: true when stored, false when the key exists (or the server did not store it). */

@@ -3,6 +3,7 @@
  * Bad or unusual session.save_path values: session_start()'s result and every warning, compared
  * with PHP running the same path.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { closeAllConnections } from '../../lib/memcache/client.ts';
 import { startMemcached, startMemcachedSocket, type MemcachedProcess } from '../support/memcached-server.ts';
@@ -97,4 +98,20 @@ describeWith(['memcached', 'php', 'php-ext:memcached', 'php-ext:memcache'], 'mem
       await sock.stop();
     }
   });
+
+  for (const module of ['memcached', 'memcache'] as const) {
+    it(`${module}: a session too large for the server gives PHP's warnings on write`, async () => {
+      const path = module === 'memcached' ? server.address : `tcp://${server.address}`;
+      const r = await php(
+        `session_id('bigprobe1'); session_start(); $_SESSION['x'] = bin2hex(random_bytes(1500000)); var_dump(session_write_close());`,
+        { 'session.save_handler': module, 'session.save_path': path },
+      );
+      const req = engineFor({ 'session.save_handler': module, 'session.save_path': path }).request({ cookies: { PHPSESSID: 'bigprobe1' } });
+      expect(await req.start()).toBe(true);
+      req.session.set('x', randomBytes(1500000).toString('hex'));
+      expect(`bool(${await req.writeClose()})`).toBe(r.stdout.toString().trim());
+      await req.end();
+      expect(req.diagnostics.map((d) => `${LEVEL[d.level]}: ${d.message}`)).toEqual(warnings(r.stderr));
+    });
+  }
 });
