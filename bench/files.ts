@@ -12,7 +12,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SessionEngine } from 'php-session-engine';
 
@@ -70,6 +70,9 @@ async function nodeRate(loops: number): Promise<number> {
   return n / ((performance.now() - t0) / 1000);
 }
 
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const loadBefore = load();
+
 try {
   for (let i = 0; i < 200; i++) await cycle(ids[i % IDS]!); // warm-up
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -92,6 +95,7 @@ try {
   console.log(`rounds: seq php [${seq.php.map(r)}] node [${seq.node.map(r)}]; 100 ids php [${conc.php.map(r)}] node [${conc.node.map(r)}]`);
   // Sanity: no increment was lost (every cycle above added one to some counter).
   const total = Number(php(`$t = 0; foreach (${JSON.stringify(ids)} as $id) { session_id($id); session_start(); $t += $_SESSION['n']; session_write_close(); } echo $t;`));
+  console.log(`load average before ${loadBefore}, after ${load()} (2 cores; the machine may be shared)`);
   console.log(`counters total ${total.toLocaleString('en-US')} (all cycles of both sides)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
