@@ -18,6 +18,8 @@
  * objects; `get()` reads through them and `set()` writes through them, as PHP does.
  */
 
+import { arrayInternals } from '../serializers/internal.ts';
+
 /** Largest and smallest PHP int (64-bit builds). */
 export const PHP_INT_MAX = 9223372036854775807n;
 export const PHP_INT_MIN = -9223372036854775808n;
@@ -160,19 +162,45 @@ function mapKey(key: PhpKey): MapKey {
   return key;
 }
 
+type Slot = PhpValue | PhpReference;
+
+/** Marks a deleted slot (PHP's IS_UNDEF bucket); never a PHP value. */
+const HOLE = Object.freeze({ hole: true }) as unknown as Slot;
+
+/** Hashed arrays up to this many slots are searched linearly; larger ones build a Map index. */
+const LINEAR_MAX = 16;
+
 /**
  * A PHP array: an ordered map with int and string keys. Insertion order is kept; setting an
  * existing key keeps its position. Keys are normalised as PHP does (`"5"` → `5`) unless set with
  * {@link PhpArray.setExact}. Plain data only: `__proto__` and `constructor` are ordinary keys.
  */
 export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
-  // Slots keyed by their map key; the key itself is the map key except for binary string keys,
-  // whose PhpBytes objects are kept aside (only allocated when such keys exist).
-  #map = new Map<MapKey, PhpValue | PhpReference>();
+  // Storage, as PHP's own HashTable: slots in insertion order in #vals (deleted ones are HOLE),
+  // their keys in #keys, or #keys === null while the array is a packed list (key of slot i is i).
+  // The key → position index is only built when a large hashed array is searched by key.
+  // Binary string keys are stored under their internal map key; their PhpBytes are kept aside.
+  #vals: Slot[] = [];
+  #keys: MapKey[] | null = null;
+  #index: Map<MapKey, number> | null = null;
+  #holes = 0;
+  /** Live iterations (compaction waits for them to finish). */
+  #iterating = 0;
   #bytesKeys: Map<string, PhpBytes> | null = null;
   #nextIndex = 0;
 
-  #keyOf(mk: MapKey): PhpKey {
+  static {
+    arrayInternals.vals = (a) => a.#vals;
+    arrayInternals.keys = (a) => a.#keys;
+    arrayInternals.keyAt = (a, i) => a.#keyAt(i);
+    arrayInternals.hasBytesKeys = (a) => a.#bytesKeys !== null;
+    (arrayInternals as { HOLE: unknown }).HOLE = HOLE;
+  }
+
+  #keyAt(i: number): PhpKey {
+    const keys = this.#keys;
+    if (keys === null) return i;
+    const mk = keys[i]!;
     if (this.#bytesKeys !== null && typeof mk === 'string') return this.#bytesKeys.get(mk) ?? mk;
     return mk;
   }
@@ -184,6 +212,110 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
       return mk;
     }
     return key;
+  }
+
+  /** Position of map key mk, or -1. */
+  #find(mk: MapKey): number {
+    const keys = this.#keys;
+    const vals = this.#vals;
+    if (keys === null) {
+      return typeof mk === 'number' && mk >= 0 && mk < vals.length && Math.floor(mk) === mk ? mk : -1;
+    }
+    const index = this.#index;
+    if (index !== null) {
+      const pos = index.get(mk);
+      return pos === undefined ? -1 : pos;
+    }
+    const n = keys.length;
+    if (n <= LINEAR_MAX) {
+      for (let i = 0; i < n; i++) if (keys[i] === mk && vals[i] !== HOLE) return i;
+      return -1;
+    }
+    return this.#buildIndex().get(mk) ?? -1;
+  }
+
+  #buildIndex(): Map<MapKey, number> {
+    const keys = this.#keys!;
+    const vals = this.#vals;
+    const index = new Map<MapKey, number>();
+    for (let i = 0; i < keys.length; i++) if (vals[i] !== HOLE) index.set(keys[i]!, i);
+    this.#index = index;
+    return index;
+  }
+
+  /** Turns a packed list into the hashed form. */
+  #unpack(): MapKey[] {
+    const n = this.#vals.length;
+    const keys = new Array<MapKey>(n);
+    for (let i = 0; i < n; i++) keys[i] = i;
+    this.#keys = keys;
+    return keys;
+  }
+
+  /** Appends a new slot (the key is known to be absent) and advances nextIndex. */
+  #append(mk: MapKey, value: Slot): void {
+    const vals = this.#vals;
+    let keys = this.#keys;
+    if (keys === null) {
+      if (mk === vals.length) {
+        vals.push(value);
+        if (mk >= this.#nextIndex) this.#nextIndex = mk + 1;
+        return;
+      }
+      keys = this.#unpack();
+    }
+    const pos = vals.length;
+    keys.push(mk);
+    vals.push(value);
+    if (this.#index !== null) this.#index.set(mk, pos);
+    if (typeof mk === 'number') {
+      if (mk >= this.#nextIndex) this.#nextIndex = mk + 1;
+    } else if (typeof mk === 'bigint' && mk >= BigInt(this.#nextIndex)) {
+      this.#nextIndex = mk === PHP_INT_MAX ? Number.MAX_SAFE_INTEGER : Number(mk) + 1;
+    }
+  }
+
+  /** Removes the slot at pos. */
+  #remove(pos: number): void {
+    const vals = this.#vals;
+    if (this.#keys === null) {
+      if (pos === vals.length - 1) {
+        vals.pop();
+        return;
+      }
+      this.#unpack();
+    }
+    const keys = this.#keys!;
+    if (this.#index !== null) this.#index.delete(keys[pos]!);
+    if (this.#bytesKeys !== null && typeof keys[pos] === 'string') this.#bytesKeys.delete(keys[pos] as string);
+    vals[pos] = HOLE;
+    this.#holes++;
+    if (pos === vals.length - 1) {
+      // Trailing holes can simply go.
+      while (vals.length > 0 && vals[vals.length - 1] === HOLE && this.#iterating === 0) {
+        vals.pop();
+        keys.pop();
+        this.#holes--;
+      }
+    }
+    if (this.#holes > 8 && this.#holes * 2 > vals.length && this.#iterating === 0) this.#compact();
+  }
+
+  #compact(): void {
+    const vals = this.#vals;
+    const keys = this.#keys!;
+    const nv: Slot[] = [];
+    const nk: MapKey[] = [];
+    for (let i = 0; i < vals.length; i++) {
+      if (vals[i] !== HOLE) {
+        nv.push(vals[i]!);
+        nk.push(keys[i]!);
+      }
+    }
+    this.#vals = nv;
+    this.#keys = nk;
+    this.#holes = 0;
+    this.#index = null;
   }
 
   /** Builds an array from a JS array, Map, plain object or iterable of pairs (recursively). */
@@ -208,7 +340,7 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
 
   /** Number of elements (PHP count()). */
   get size(): number {
-    return this.#map.size;
+    return this.#vals.length - this.#holes;
   }
 
   /** The key the next push() will use (PHP's nNextFreeElement). */
@@ -217,7 +349,7 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
   }
 
   has(key: PhpKey): boolean {
-    return this.#map.has(mapKey(normalizeKey(key)));
+    return this.#find(mapKey(normalizeKey(key))) >= 0;
   }
 
   /** The value at key (read through references), or undefined when absent. */
@@ -227,13 +359,16 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
 
   /** Like get() but without key normalisation (for string keys such as "5" kept by session decoding). */
   getExact(key: PhpKey): PhpValue | undefined {
-    const v = this.#map.get(mapKey(key));
+    const pos = this.#find(mapKey(key));
+    if (pos < 0) return undefined;
+    const v = this.#vals[pos]!;
     return v instanceof PhpReference ? v.value : v;
   }
 
   /** The stored slot: a value or the PhpReference box shared with other slots. */
   getSlot(key: PhpKey): PhpValue | PhpReference | undefined {
-    return this.#map.get(mapKey(key));
+    const pos = this.#find(mapKey(key));
+    return pos < 0 ? undefined : this.#vals[pos];
   }
 
   /** Sets key to value (normalising the key). Writing to a reference slot writes through it. */
@@ -249,29 +384,25 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
       key = normalizeKey(key);
     }
     const mk = this.#mapKey(key);
-    const existing = this.#map.get(mk);
-    if (existing !== undefined) {
+    const pos = this.#find(mk);
+    if (pos >= 0) {
+      const existing = this.#vals[pos]!;
       if (existing instanceof PhpReference && !(value instanceof PhpReference)) {
         existing.value = value;
       } else {
-        this.#map.set(mk, value);
+        this.#vals[pos] = value;
       }
       return this;
     }
-    this.#map.set(mk, value);
-    if (typeof key === 'number' && key >= this.#nextIndex) {
-      this.#nextIndex = key + 1;
-    } else if (typeof key === 'bigint' && key >= BigInt(this.#nextIndex)) {
-      this.#nextIndex = key === PHP_INT_MAX ? Number.MAX_SAFE_INTEGER : Number(key) + 1;
-    }
+    this.#append(mk, value);
     return this;
   }
 
   /** Replaces the slot itself (breaking a reference) rather than writing through it. */
   setSlot(key: PhpKey, value: PhpValue | PhpReference): this {
     const k = normalizeKey(key);
-    const mk = mapKey(k);
-    if (this.#map.has(mk)) this.#map.set(mk, value);
+    const pos = this.#find(mapKey(k));
+    if (pos >= 0) this.#vals[pos] = value;
     else this.setExact(k, value);
     return this;
   }
@@ -283,38 +414,49 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
    */
   replaceExact(key: PhpKey, value: PhpValue | PhpReference): this {
     let mk: MapKey;
-    if (typeof key === 'string' || typeof key === 'bigint') {
-      mk = key;
-    } else if (typeof key === 'number') {
+    if (typeof key === 'number') {
+      const vals = this.#vals;
+      // Appending to a packed list (the common case while decoding lists).
+      if (this.#keys === null && key === vals.length) {
+        vals.push(value);
+        if (key >= this.#nextIndex) this.#nextIndex = key + 1;
+        return this;
+      }
       if (!Number.isSafeInteger(key)) key = normalizeKey(key) as number; // throws for a non-integer
+      mk = key === 0 ? 0 : key;
+      // An int key at or past nextIndex cannot be present.
+      if (mk >= this.#nextIndex) {
+        this.#append(mk, value);
+        return this;
+      }
+    } else if (typeof key === 'string' || typeof key === 'bigint') {
       mk = key;
     } else {
       mk = this.#mapKey(key);
     }
-    const map = this.#map;
-    const size = map.size;
-    // Map.set keeps an existing key's position, which is exactly PHP's in-place update.
-    map.set(mk, value);
-    if (map.size !== size) {
-      if (typeof key === 'number') {
-        if (key >= this.#nextIndex) this.#nextIndex = key + 1;
-      } else if (typeof key === 'bigint' && key >= BigInt(this.#nextIndex)) {
-        this.#nextIndex = key === PHP_INT_MAX ? Number.MAX_SAFE_INTEGER : Number(key) + 1;
-      }
-    }
+    const pos = this.#find(mk);
+    if (pos >= 0) this.#vals[pos] = value;
+    else this.#append(mk, value);
     return this;
   }
 
   /** The raw slots in order as `[key, slot]` pairs (boxes not unwrapped). For codecs. */
   rawEntries(): IterableIterator<[PhpKey, PhpValue | PhpReference]> {
-    if (this.#bytesKeys === null) return this.#map.entries();
     return this.slots();
   }
 
   /** Calls fn for every slot in order, with raw slots (PhpReference boxes not unwrapped). Faster than slots(). */
   forEachSlot(fn: (key: PhpKey, value: PhpValue | PhpReference) => void): void {
-    if (this.#bytesKeys === null) this.#map.forEach((v, k) => fn(k, v));
-    else this.#map.forEach((v, k) => fn(this.#keyOf(k), v));
+    this.#iterating++;
+    try {
+      const vals = this.#vals;
+      for (let i = 0; i < vals.length; i++) {
+        const v = vals[i]!;
+        if (v !== HOLE) fn(this.#keyAt(i), v);
+      }
+    } finally {
+      this.#iterating--;
+    }
   }
 
   /** Appends with the next integer key (PHP `$a[] = v`); returns the key used. */
@@ -325,39 +467,65 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
   }
 
   delete(key: PhpKey): boolean {
-    return this.#map.delete(mapKey(normalizeKey(key)));
+    return this.deleteExact(normalizeKey(key));
   }
 
   /** Deletes without key normalisation. */
   deleteExact(key: PhpKey): boolean {
-    return this.#map.delete(mapKey(key));
+    const pos = this.#find(mapKey(key));
+    if (pos < 0) return false;
+    this.#remove(pos);
+    return true;
   }
 
   clear(): void {
-    this.#map.clear();
+    if (this.#iterating === 0) {
+      this.#vals = [];
+    } else {
+      // Let running iterations see the array as empty.
+      for (let i = 0; i < this.#vals.length; i++) this.#vals[i] = HOLE;
+      this.#vals = [];
+    }
+    this.#keys = null;
+    this.#index = null;
+    this.#holes = 0;
     this.#bytesKeys = null;
     this.#nextIndex = 0;
   }
 
+  /** Walks the live slots in order; the storage may change meanwhile (as a Map iterator allows). */
+  *#walk(): Generator<number, void, undefined> {
+    this.#iterating++;
+    try {
+      for (let i = 0; i < this.#vals.length; i++) {
+        if (this.#vals[i] !== HOLE) yield i;
+      }
+    } finally {
+      this.#iterating--;
+    }
+  }
+
   *keys(): IterableIterator<PhpKey> {
-    for (const k of this.#map.keys()) yield this.#keyOf(k);
+    for (const i of this.#walk()) yield this.#keyAt(i);
   }
 
   *values(): IterableIterator<PhpValue> {
-    for (const v of this.#map.values()) {
+    for (const i of this.#walk()) {
+      const v = this.#vals[i]!;
       yield v instanceof PhpReference ? v.value : v;
     }
   }
 
   *entries(): IterableIterator<[PhpKey, PhpValue]> {
-    for (const [k, v] of this.#map) {
-      yield [this.#keyOf(k), v instanceof PhpReference ? v.value : v];
+    for (const i of this.#walk()) {
+      const v = this.#vals[i]!;
+      yield [this.#keyAt(i), v instanceof PhpReference ? v.value : v];
     }
   }
 
   /** Entries with their raw slots (PhpReference boxes not unwrapped): what serialize() walks. */
   *slots(): IterableIterator<[PhpKey, PhpValue | PhpReference]> {
-    for (const [k, v] of this.#map) yield [this.#keyOf(k), v];
+    for (const i of this.#walk()) yield [this.#keyAt(i), this.#vals[i]!];
   }
 
   [Symbol.iterator](): IterableIterator<[PhpKey, PhpValue]> {
@@ -367,7 +535,22 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
   /** A shallow copy (PHP array assignment copies; references stay shared, as in PHP). */
   clone(): PhpArray {
     const out = new PhpArray();
-    for (const [k, v] of this.#map) out.setExact(this.#keyOf(k), v);
+    if (this.#holes === 0) {
+      out.#vals = this.#vals.slice();
+      out.#keys = this.#keys === null ? null : this.#keys.slice();
+    } else {
+      const vals: Slot[] = [];
+      const keys: MapKey[] = [];
+      for (let i = 0; i < this.#vals.length; i++) {
+        if (this.#vals[i] !== HOLE) {
+          vals.push(this.#vals[i]!);
+          keys.push(this.#keys![i]!);
+        }
+      }
+      out.#vals = vals;
+      out.#keys = keys;
+    }
+    if (this.#bytesKeys !== null) out.#bytesKeys = new Map(this.#bytesKeys);
     out.#nextIndex = this.#nextIndex;
     return out;
   }

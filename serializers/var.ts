@@ -32,6 +32,7 @@ import {
   type PhpKey,
   type PhpValue,
 } from '../lib/value.ts';
+import { arrayInternals } from './internal.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Messages (texts byte-identical to PHP 8.2's)
@@ -120,6 +121,25 @@ function nameValue(name: string): string | PhpBytes {
   return name.startsWith(BINARY_NAME_PREFIX) ? new PhpBytes(nameBytes(name)) : name;
 }
 
+/** Strings at least this long are written by one native UTF-8 encode rather than a JS loop. */
+const NATIVE_WRITE_MIN = 24;
+
+type WriteBuffer = Buffer & { utf8Write?: (s: string, offset: number) => number };
+const HAS_UTF8_WRITE = typeof (Buffer.alloc(0) as WriteBuffer).utf8Write === 'function';
+/** Buffer's native UTF-8 encode of s at offset (the caller has made room); returns the bytes written. */
+function utf8Write(buf: Buffer, s: string, offset: number): number {
+  return HAS_UTF8_WRITE ? (buf as WriteBuffer).utf8Write!(s, offset) : buf.write(s, offset, 'utf8');
+}
+
+function decimalDigits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
 const LONE_SURROGATE = /\p{Cs}/u;
 /** True when a JS string has no lone UTF-16 surrogate (so it has an exact UTF-8 form). */
 export function isWellFormed(s: string): boolean {
@@ -136,12 +156,21 @@ const SHALLOW = 32;
 
 interface WriteFrame {
   struc: PhpArray | PhpObject;
-  iter: Iterator<[PhpKey, PhpValue | PhpReference]> | null;
+  /** The slots being written (see serializers/internal.ts), the next position and the end. */
+  arr: PhpArray;
+  vals: readonly (PhpValue | PhpReference)[];
+  /** null: packed list, or keys that need converting (binary keys) are read through keyAt(). */
+  keys: readonly (number | bigint | string)[] | null;
+  bytesKeys: boolean;
+  i: number;
   /** An incomplete-class object whose `__PHP_Incomplete_Class_Name` has not been skipped yet. */
   incomplete: boolean;
   /** The array to drop from the recursion-protection set when this frame closes. */
   active: PhpArray | null;
 }
+
+const HOLE = arrayInternals.HOLE;
+const NO_SLOTS: readonly (PhpValue | PhpReference)[] = [];
 
 /**
  * One PHP serialize context (php_serialize_data_t): a growing output buffer plus the slot counter
@@ -220,6 +249,10 @@ export class Serializer {
       return;
     }
     const len = s.length;
+    if (len >= NATIVE_WRITE_MIN) {
+      this.#writeLongString(s, len);
+      return;
+    }
     // Fast path: write as ASCII, falling back if a non-ASCII character turns up.
     this.#ensure(len + 24);
     const start = this.#pos;
@@ -249,6 +282,36 @@ export class Serializer {
     this.#pos += this.#buf.write(s, this.#pos, 'utf8');
     this.#buf[this.#pos++] = 0x22;
     this.#buf[this.#pos++] = 0x3b;
+  }
+
+  /**
+   * A longer string: one native UTF-8 write straight after a header that assumes it is ASCII
+   * (byte length = s.length); when it was not, the header is redone for the real byte length.
+   */
+  #writeLongString(s: string, len: number): void {
+    this.#ensure(len * 3 + 48);
+    const buf = this.#buf;
+    const start = this.#pos;
+    this.#tagInt(0x73, len, 0x3a);
+    let body = this.#pos + 1;
+    buf[this.#pos] = 0x22;
+    const written = utf8Write(buf, s, body);
+    if (written !== len) {
+      this.#pos = start;
+      if (!isWellFormed(s)) {
+        throw new SerializeError('Cannot serialize a JS string containing a lone UTF-16 surrogate; use PhpBytes for raw bytes');
+      }
+      // s:<digits of written>:" — at least as long as the header written above.
+      const newBody = start + 4 + decimalDigits(written);
+      if (newBody !== body) buf.copyWithin(newBody, body, body + written);
+      this.#tagInt(0x73, written, 0x3a);
+      buf[this.#pos] = 0x22;
+      body = newBody;
+    }
+    let pos = body + written;
+    buf[pos++] = 0x22;
+    buf[pos++] = 0x3b;
+    this.#pos = pos;
   }
 
   /**
@@ -362,15 +425,18 @@ export class Serializer {
     const stack = this.#stack;
     while (stack.length > base) {
       const f = stack[stack.length - 1]!;
-      const next = f.iter === null ? undefined : f.iter.next();
-      if (next === undefined || next.done === true) {
+      const vals = f.vals;
+      let i = f.i;
+      while (i < vals.length && vals[i] === HOLE) i++;
+      if (i >= vals.length) {
         this.writeByte(0x7d);
         if (f.active !== null && stack.length > SHALLOW) this.#activeDeep!.delete(f.active);
         stack.pop();
         continue;
       }
-      const k = next.value[0];
-      let d = next.value[1];
+      f.i = i + 1;
+      let d = vals[i] as PhpValue | PhpReference;
+      const k: PhpKey = f.keys === null ? (f.bytesKeys ? arrayInternals.keyAt(f.arr, i) : i) : f.keys[i]!;
       if (f.incomplete && k === MAGIC_MEMBER) {
         f.incomplete = false;
         continue;
@@ -449,7 +515,7 @@ export class Serializer {
       this.#ensure(25);
       this.#tagInt(0x61, v.size, 0x3a);
       this.#buf[this.#pos++] = 0x7b;
-      this.#stack.push({ struc: v, iter: v.size === 0 ? null : v.rawEntries(), incomplete: false, active });
+      this.#pushFrame(v, v, false, active);
     } else if (v instanceof PhpFloat) {
       this.writeAscii(`d:${formatFloat(v.value)};`);
     } else if (v instanceof PhpBytes) {
@@ -470,7 +536,7 @@ export class Serializer {
       if (incomplete && count > 0) count--;
       this.#writeClassName('O', name);
       this.writeAscii(`${count}:{`);
-      this.#stack.push({ struc: v, iter: count === 0 ? null : v.properties.rawEntries(), incomplete, active: null });
+      this.#pushFrame(v, v.properties, incomplete, null, count === 0);
     } else if (v instanceof PhpSerializable) {
       this.#writeClassName('C', v.className);
       const data = typeof v.data === 'string' ? utf8Encoder.encode(v.data) : v.data.bytes;
@@ -487,6 +553,20 @@ export class Serializer {
         `Cannot serialize ${Object.prototype.toString.call(v)}: not a PHP value (use toPhp() for plain JS data)`,
       );
     }
+  }
+
+  #pushFrame(struc: PhpArray | PhpObject, arr: PhpArray, incomplete: boolean, active: PhpArray | null, empty = false): void {
+    const bytesKeys = arrayInternals.hasBytesKeys(arr);
+    this.#stack.push({
+      struc,
+      arr,
+      vals: empty ? NO_SLOTS : arrayInternals.vals(arr),
+      keys: bytesKeys ? null : arrayInternals.keys(arr),
+      bytesKeys,
+      i: 0,
+      incomplete,
+      active,
+    });
   }
 
   #writeClassName(tag: 'O' | 'C', name: string): void {
