@@ -14,6 +14,21 @@ import { which } from '../support/tools.ts';
 import { PHP_EXTENSIONS } from './support.ts';
 import { describeWith } from '../support/tools.ts';
 import { engineFor, php, savePathFor, type ModuleName } from './support.ts';
+import { runPhp } from '../support/tools.ts';
+
+/** php -n with the extensions, display_errors on stderr, any exit code. */
+async function runPhpLoose(code: string, iniValues: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
+  const r = await runPhp(code, { extensions: PHP_EXTENSIONS, ini: { display_errors: 'stderr', error_reporting: '-1', ...iniValues } });
+  return { stdout: r.stdout.toString(), stderr: r.stderr };
+}
+
+function phpWarningTexts(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .map((l) => /^(?:Warning|Notice|Deprecated):\s+(.*) in Command line code on line \d+$/.exec(l.trim()))
+    .filter((m) => m !== null)
+    .map((m) => m[1]!);
+}
 
 const N = 1000;
 let servers: MemcachedProcess[] = [];
@@ -132,6 +147,39 @@ describeWith(['memcached', 'php', 'php-ext:memcached', 'php-ext:memcache'], 'mem
       expect(locks).toEqual(lockIds.map((id) => `${sel.select(`lock.${id}`)} memc.sess.key.lock.${id}`).sort());
     } finally {
       for (const h of holders) h.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('memcached: with one server down, warnings and results match PHP for ids on each side of the outage', async () => {
+    const sel = new LibmemcachedSelector(
+      servers.map((s) => ({ host: '127.0.0.1', port: s.port, weight: 1 })),
+      'ketama',
+    );
+    // Ids whose lock / data keys fall on the dead server (index 1) or not, in each combination found.
+    const picked = new Map<string, string>();
+    for (let i = 0; i < 500 && picked.size < 4; i++) {
+      const id = `outage${i}abcdefghijklmnop`;
+      const kind = `${sel.select(`lock.${id}`) === 1 ? 'lockdead' : 'lockup'}-${sel.select(id) === 1 ? 'datadead' : 'dataup'}`;
+      if (!picked.has(kind)) picked.set(kind, id);
+    }
+    expect(picked.size).toBe(4);
+    const dead = servers[1]!;
+    await dead.stop();
+    try {
+      for (const id of picked.values()) {
+        const code = `session_id('${id}'); var_dump(session_start()); $_SESSION['x'] = 1; var_dump(session_write_close());`;
+        const r = await runPhpLoose(code, ini('memcached'));
+        const req = engineFor(ini('memcached')).request({ cookies: { PHPSESSID: id } });
+        const started = await req.start();
+        if (started) req.session.set('x', 1);
+        const closed = await req.writeClose();
+        await req.end();
+        expect(`bool(${started}) bool(${closed})`, id).toBe(r.stdout.replace(/\s+/g, ' ').trim());
+        const norm = (t: string): string => t.replace(/\(0x[0-9a-f]+\)/g, '(0x…)');
+        expect(req.diagnostics.map((d) => norm(d.message)), id).toEqual(phpWarningTexts(r.stderr).map(norm));
+      }
+    } finally {
+      servers[1] = await startMemcached(dead.port);
     }
   }, 60_000);
 
