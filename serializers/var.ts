@@ -624,6 +624,10 @@ for (let c = 0; c < 256; c++) {
 }
 
 const TWO64 = 1n << 64n;
+/** Exact powers of ten (10^k is a double exactly for k <= 22). */
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+const REF_LOWER = Buffer.from('r:');
+const REF_UPPER = Buffer.from('R:');
 
 type FastBuffer = Buffer & { latin1Slice?: (s: number, e: number) => string; utf8Slice?: (s: number, e: number) => string };
 const HAS_SLICES = typeof (Buffer.alloc(0) as FastBuffer).latin1Slice === 'function';
@@ -657,6 +661,9 @@ export class Unserializer {
   readonly end: number;
   /** The slot table: container and key of every value parsed so far, interleaved. */
   readonly #slots: (PhpArray | PhpKey)[] = [];
+  /** Slots used so far; their locations are only recorded when the input can refer back (has `r:`/`R:`). */
+  #slotN = 0;
+  readonly #track: boolean;
   #depth = 0;
   readonly #maxDepth: number;
   readonly #allowed: ReadonlySet<string> | null;
@@ -675,11 +682,12 @@ export class Unserializer {
     this.#diag = settings.onDiagnostic ?? NO_DIAGNOSTICS;
     const nb = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     this.#nodeBuf = nb;
+    this.#track = nb.indexOf(REF_LOWER, start) >= 0 || nb.indexOf(REF_UPPER, start) >= 0;
   }
 
   /** Number of slots used so far. */
   get slotCount(): number {
-    return this.#slots.length >> 1;
+    return this.#slotN;
   }
 
   /**
@@ -748,6 +756,15 @@ export class Unserializer {
     return this.#whole.substring(s, e);
   }
 
+  /** A string value: like #str, without the short-string cache (values repeat far less than keys). */
+  #valueStr(s: number, e: number): string | PhpBytes {
+    const b = this.buf;
+    let i = s;
+    while (i < e && b[i]! < 0x80) i++;
+    if (i === e) return this.#text(s, e);
+    return this.#str(s, e);
+  }
+
   /** Bytes → string (valid UTF-8) or PhpBytes. */
   #str(s: number, e: number): string | PhpBytes {
     const b = this.buf;
@@ -773,18 +790,17 @@ export class Unserializer {
         return str;
       }
     }
-    let ascii = true;
-    for (let i = s; i < e; i++) {
-      if (b[i]! > 0x7f) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) return this.#text(s, e);
+    let i = s;
+    while (i < e && b[i]! < 0x80) i++;
+    if (i === e) return this.#text(s, e);
+    // Decoding replaces invalid sequences with U+FFFD; only then is a validity check needed.
+    const str = utf8Slice(this.#nodeBuf, s, e);
+    if (str.indexOf('\uFFFD') === -1) return str;
     const view = this.#nodeBuf.subarray(s, e);
-    if (isUtf8(view)) return utf8Slice(this.#nodeBuf, s, e);
+    if (isUtf8(view)) return str;
     return new PhpBytes(Uint8Array.prototype.slice.call(view));
   }
+
 
   /** Scans `uiv` (one or more digits) at p; returns the index after it, or -1. */
   #scanDigits(p: number): number {
@@ -947,7 +963,7 @@ export class Unserializer {
       case 0x73: // s:
       case 0x53: {
         // S:
-        const v = this.#stringToken(p, b[p] === 0x53);
+        const v = this.#stringToken(p, b[p] === 0x53, true);
         return v === FAIL ? FAIL : v;
       }
       case 0x4e:
@@ -993,7 +1009,7 @@ export class Unserializer {
   }
 
   /** `s:`/`S:` token at p → the string, or FAIL with pos set as PHP sets it. */
-  #stringToken(p: number, escaped: boolean): string | PhpBytes | typeof FAIL {
+  #stringToken(p: number, escaped: boolean, key: boolean): string | PhpBytes | typeof FAIL {
     const b = this.buf;
     if (b[p + 1] !== 0x3a) return FAIL;
     // s: uiv :" — the length digits are read inline (this is the hottest path).
@@ -1015,7 +1031,7 @@ export class Unserializer {
     }
     let value: string | PhpBytes;
     if (!escaped) {
-      value = this.#str(cur, cur + len);
+      value = key ? this.#str(cur, cur + len) : this.#valueStr(cur, cur + len);
       cur += len;
     } else {
       // S: n decoded bytes, each raw or `\` + two hex digits.
@@ -1058,7 +1074,8 @@ export class Unserializer {
     if (p >= this.end) return false;
     const t = b[p];
     if (t !== 0x52) {
-      this.#slots.push(c, k);
+      this.#slotN++;
+      if (this.#track) this.#slots.push(c, k);
     }
     switch (t) {
       case 0x4e: // N;
@@ -1101,6 +1118,39 @@ export class Unserializer {
         return true;
       }
       case 0x64: {
+        // d: fast path for plain decimals of at most 15 digits: m / 10^k is then correctly
+        // rounded (both exact doubles, one IEEE division), the same double as strtod gives.
+        if (b[p + 1] === 0x3a) {
+          let q = p + 2;
+          let neg = false;
+          if (b[q] === 0x2d) {
+            neg = true;
+            q++;
+          }
+          let m = 0;
+          let digits = 0;
+          let frac = -1;
+          let d = b[q];
+          for (;;) {
+            if (d !== undefined && d >= 0x30 && d <= 0x39) {
+              m = m * 10 + (d - 0x30);
+              digits++;
+              if (frac >= 0) frac++;
+            } else if (d === 0x2e && frac < 0) {
+              frac = 0;
+            } else {
+              break;
+            }
+            d = b[++q];
+          }
+          if (d === 0x3b && digits > 0 && digits <= 15) {
+            const a = frac > 0 ? m / POW10[frac]! : m;
+            const v = neg ? -a : a;
+            this.pos = q + 1;
+            c.replaceExact(k, Number.isInteger(v) ? new PhpFloat(v) : v);
+            return true;
+          }
+        }
         const r = this.#scanDouble(p);
         if (r === null) return false;
         this.pos = r[0];
@@ -1110,7 +1160,7 @@ export class Unserializer {
       }
       case 0x73:
       case 0x53: {
-        const v = this.#stringToken(p, t === 0x53);
+        const v = this.#stringToken(p, t === 0x53, false);
         if (v === FAIL) return false;
         c.replaceExact(k, v);
         return true;
