@@ -423,37 +423,62 @@ export class Serializer {
   /** Writes the elements of open containers until the stack is back at `base`. */
   #drain(base: number): void {
     const stack = this.#stack;
-    while (stack.length > base) {
+    outer: while (stack.length > base) {
       const f = stack[stack.length - 1]!;
       const vals = f.vals;
+      const keys = f.keys;
+      const n = vals.length;
       let i = f.i;
-      while (i < vals.length && vals[i] === HOLE) i++;
-      if (i >= vals.length) {
-        this.writeByte(0x7d);
-        if (f.active !== null && stack.length > SHALLOW) this.#activeDeep!.delete(f.active);
-        stack.pop();
-        continue;
-      }
-      f.i = i + 1;
-      let d = vals[i] as PhpValue | PhpReference;
-      const k: PhpKey = f.keys === null ? (f.bytesKeys ? arrayInternals.keyAt(f.arr, i) : i) : f.keys[i]!;
-      if (f.incomplete && k === MAGIC_MEMBER) {
-        f.incomplete = false;
-        continue;
-      }
-      this.#writeKey(k);
-      if (d instanceof PhpReference && this.#holderCount(d) === 1) d = d.value;
-      if (d instanceof PhpArray) {
-        if (d === f.struc || this.#isActive(d)) {
-          this.#n += 1; // php_add_var_hash(struc) on the container: counts a slot
-          this.writeAscii('N;');
-        } else {
-          if (stack.length >= SHALLOW) (this.#activeDeep ??= new Set()).add(d);
-          this.#intern(d, d);
+      // Elements are written in this inner loop until one opens a container.
+      while (i < n) {
+        let d = vals[i] as PhpValue | PhpReference;
+        if (d === HOLE) {
+          i++;
+          continue;
         }
-      } else {
-        this.#intern(d, null);
+        const k: PhpKey = keys === null ? (f.bytesKeys ? arrayInternals.keyAt(f.arr, i) : i) : keys[i]!;
+        i++;
+        if (f.incomplete && k === MAGIC_MEMBER) {
+          f.incomplete = false;
+          continue;
+        }
+        if (typeof k === 'number') {
+          this.#ensure(24);
+          this.#tagInt(0x69, k, 0x3b);
+        } else {
+          this.#writeKey(k);
+        }
+        // Plain scalars: one slot each, written here.
+        if (typeof d === 'string') {
+          this.#n += 1;
+          this.#writeString(d);
+          continue;
+        }
+        if (typeof d === 'number' && Number.isSafeInteger(d)) {
+          this.#n += 1;
+          this.#ensure(24);
+          this.#tagInt(0x69, d, 0x3b);
+          continue;
+        }
+        if (d instanceof PhpReference && this.#holderCount(d) === 1) d = d.value;
+        f.i = i;
+        if (d instanceof PhpArray) {
+          if (d === f.struc || this.#isActive(d)) {
+            this.#n += 1; // php_add_var_hash(struc) on the container: counts a slot
+            this.writeAscii('N;');
+          } else {
+            if (stack.length >= SHALLOW) (this.#activeDeep ??= new Set()).add(d);
+            this.#intern(d, d);
+          }
+        } else {
+          this.#intern(d, null);
+        }
+        if (stack[stack.length - 1] !== f) continue outer;
       }
+      f.i = i;
+      this.writeByte(0x7d);
+      if (f.active !== null && stack.length > SHALLOW) this.#activeDeep!.delete(f.active);
+      stack.pop();
     }
   }
 
