@@ -3,7 +3,12 @@
  * `php-serialize` and PHP's own C implementation (timed inside `php -n`), on the same payloads:
  * one ~150 KB realistic session array and a set of 500 small sessions.
  *
- *   node --conditions=php-session-engine-source --import tsx bench/serializers.ts
+ *   node --conditions=php-session-engine-source --import tsx bench/serializers.ts   (the TS sources, via tsx)
+ *   npm run build && node --import tsx bench/serializers.ts                         (dist/, the shipped JS)
+ *
+ * The first line of output says which of the two was measured. All three implementations get the
+ * same payloads: Buffers for this library and PHP, the same bytes decoded to JS strings for
+ * php-serialize (which only takes strings; that decoding is done once, outside the timing).
  *
  * Each measurement runs for about BENCH_MS milliseconds of CPU time (default 1500) after a
  * warm-up; results are operations per CPU-second and the ratios the README quotes.
@@ -164,6 +169,8 @@ echo json_encode([
   rmSync(dir, { recursive: true, force: true });
 }
 
+const built = import.meta.resolve('php-session-engine').includes('/dist/');
+console.log(`library: ${built ? 'dist/ (tsc build, as shipped)' : 'TypeScript sources via tsx'}`);
 console.log(`payloads: big session ${(big.length / 1024).toFixed(1)} KB; ${smalls.length} small sessions, ${(smallBytes / 1024).toFixed(1)} KB total`);
 console.log(`node ${process.version}; ${BENCH_MS} ms per measurement; operations per CPU-second (higher is better)\n`);
 const rows = Object.keys(results['ours']!);

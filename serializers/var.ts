@@ -707,7 +707,9 @@ export class Unserializer {
     this.#diag = settings.onDiagnostic ?? NO_DIAGNOSTICS;
     const nb = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     this.#nodeBuf = nb;
-    this.#track = nb.indexOf(REF_LOWER, start) >= 0 || nb.indexOf(REF_UPPER, start) >= 0;
+    // Small inputs record every slot (cheaper than searching them); larger ones only when they
+    // contain the bytes of a back reference at all.
+    this.#track = nb.length - start < 4096 || nb.indexOf(REF_LOWER, start) >= 0 || nb.indexOf(REF_UPPER, start) >= 0;
   }
 
   /** Number of slots used so far. */
@@ -978,7 +980,20 @@ export class Unserializer {
     if (p >= this.end) return FAIL;
     switch (b[p]) {
       case 0x69: {
-        // i:
+        // i: — plain short decimals inline (list indexes), the general rules otherwise
+        if (b[p + 1] === 0x3a) {
+          let q = p + 2;
+          let d = b[q];
+          let v = 0;
+          while (d !== undefined && d >= 0x30 && d <= 0x39 && q - p < 17) {
+            v = v * 10 + (d - 0x30);
+            d = b[++q];
+          }
+          if (d === 0x3b && q > p + 2) {
+            this.pos = q + 1;
+            return v;
+          }
+        }
         const e = this.#scanInt(p);
         if (e < 0) return FAIL;
         const v = this.#iv(p + 2);
