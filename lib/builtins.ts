@@ -12,8 +12,6 @@ import { builtinSerializers as serializers } from '../serializers/index.ts';
 import { memcachedModule } from '../handlers/memcached.ts';
 import { memcacheModule } from '../handlers/memcache.ts';
 
-// One line per module as they land: memcached → handlers/memcached.ts `memcachedModule`,
-// memcache → handlers/memcache.ts `memcacheModule`.
 export const builtinModules: SaveHandlerModule[] = [filesModule, userModule, memcachedModule, memcacheModule];
 
 export const builtinSerializers: readonly SessionSerializer[] = serializers;
