@@ -797,21 +797,19 @@ export class Unserializer {
     const b = this.buf;
     const len = e - s;
     if (len <= SHORT_STRING) {
-      // Short ASCII strings (keys, small values) repeat a lot: reuse them from a small cache.
-      let h = len;
-      let i = s;
-      for (; i < e; i++) {
-        const c = b[i]!;
-        if (c > 0x7f) break;
-        h = (h * 31 + c) & CACHE_MASK;
+      if (len === 0) return '';
+      // Short ASCII keys repeat a lot: reuse them from a small cache, found by a hash of the
+      // length and three of the bytes (a hit is confirmed byte by byte, which also proves ASCII).
+      const h = (((len * 31 + b[s]!) * 31 + b[s + (len >> 1)]!) * 31 + b[e - 1]!) & CACHE_MASK;
+      const cached = STRING_CACHE[h]!;
+      if (cached.length === len) {
+        let j = 0;
+        while (j < len && cached.charCodeAt(j) === b[s + j]) j++;
+        if (j === len) return cached;
       }
+      let i = s;
+      while (i < e && b[i]! < 0x80) i++;
       if (i === e) {
-        const cached = STRING_CACHE[h]!;
-        if (cached.length === len) {
-          let j = 0;
-          while (j < len && cached.charCodeAt(j) === b[s + j]) j++;
-          if (j === len) return cached;
-        }
         const str = this.#text(s, e);
         STRING_CACHE[h] = str;
         return str;
