@@ -315,6 +315,53 @@ export class Serializer {
   }
 
   /**
+   * Writes `d:<v>;` for a non-integral number. Values with at most four decimals below 1e11 are
+   * written from their digits directly: if round(|v|·10^k) / 10^k === |v| for the smallest such k,
+   * that k-decimal number is the shortest decimal that reads back as v (any two decimals of at most
+   * k places differ by at least 10^-k, more than the spacing of doubles below 1e11), which is what
+   * formatFloat() writes. Everything else goes through formatFloat().
+   */
+  #writeDouble(v: number): void {
+    const a = v < 0 ? -v : v;
+    if (a >= 1e-4 && a < 1e11) {
+      let p = 10;
+      for (let k = 1; k <= 4; k++, p *= 10) {
+        const m = Math.round(a * p);
+        if (m / p !== a) continue;
+        const ip = Math.floor(a);
+        let frac = m - ip * p;
+        if (frac <= 0 || frac >= p) break;
+        let fd = k;
+        while (frac % 10 === 0) {
+          frac /= 10;
+          fd--;
+        }
+        this.#ensure(40);
+        const buf = this.#buf;
+        this.#tagInt(0x64, v < 0 ? -ip : ip, 0x2e);
+        if (v < 0 && ip === 0) {
+          // -0.x: #tagInt wrote "d:0." — insert the sign.
+          const pos = this.#pos;
+          buf[pos - 2] = 0x2d;
+          buf[pos - 1] = 0x30;
+          buf[pos] = 0x2e;
+          this.#pos = pos + 1;
+        }
+        let pos = this.#pos + fd;
+        this.#pos = pos + 1;
+        buf[pos] = 0x3b;
+        for (let i = 0; i < fd; i++) {
+          const q = Math.floor(frac / 10);
+          buf[--pos] = 0x30 + (frac - q * 10);
+          frac = q;
+        }
+        return;
+      }
+    }
+    this.writeAscii(`d:${formatFloat(v)};`);
+  }
+
+  /**
    * Writes `<tag>:<n><end>` for a safe integer n (digits written directly, no string built).
    * The caller has ensured room for 24 bytes.
    */
@@ -517,7 +564,7 @@ export class Serializer {
           this.#ensure(24);
           this.#tagInt(0x69, v, 0x3b);
         } else {
-          this.writeAscii(`d:${formatFloat(v)};`);
+          this.#writeDouble(v);
         }
         return;
       case 'boolean':
