@@ -19,7 +19,7 @@ import fg from 'fast-glob';
 import type { SaveHandler, SaveHandlerContext, SaveHandlerModule, ModuleIniEntry } from '../lib/handler.ts';
 import { LockTimeoutError } from '../lib/errors.ts';
 import { fmt, MSG } from '../lib/messages.ts';
-import { acquireSessionLock, FILES_LOCK_MODES, type FilesLockMode, type HeldLock } from '../lib/locks.ts';
+import { acquireSessionLockFast, FILES_LOCK_MODES, type FilesLockMode, type HeldLock } from '../lib/locks.ts';
 
 /** PHP's MAXPATHLEN on Linux. */
 const MAXPATHLEN = 4096;
@@ -335,6 +335,11 @@ function lockModeOf(v: string | undefined): FilesLockMode {
   return (FILES_LOCK_MODES as readonly string[]).includes(s) ? (s as FilesLockMode) : 'flock';
 }
 
+let lastLockMode: { raw: string | undefined; mode: FilesLockMode } = { raw: 'flock', mode: 'flock' };
+let lastLockTimeout: { raw: string | undefined; ms: number } = { raw: '0', ms: 0 };
+/** The last non-empty save_path parsed (the configured one, nearly always) and its parse. */
+let lastSavePath: { raw: string; parsed: FilesSavePath | { error: string } } | undefined;
+
 /** Options of {@link createFilesModule} that cannot be expressed as ini values. */
 export interface FilesModuleOptions {
   /** Called during GC with progress counts. */
@@ -362,13 +367,32 @@ export class FilesSaveHandler implements SaveHandler {
   }
 
   /** Port of PS_OPEN_FUNC(files): parses the save path; nothing on disk is touched yet. */
-  async open(savePath: string): Promise<boolean> {
-    const parsed = parseFilesSavePath(savePath, this.#ctx.ini('sys_temp_dir'));
+  open(savePath: string): boolean | Promise<boolean> {
+    let parsed: FilesSavePath | { error: string };
+    if (savePath !== '' && lastSavePath?.raw === savePath) {
+      parsed = lastSavePath.parsed;
+    } else {
+      // An empty path depends on sys_temp_dir and TMPDIR: parsed every time.
+      parsed = parseFilesSavePath(savePath, this.#ctx.ini('sys_temp_dir'));
+      if (savePath !== '') lastSavePath = { raw: savePath, parsed };
+    }
     if ('error' in parsed) {
       this.#ctx.diagnostic('E_WARNING', parsed.error, true);
       return false;
     }
-    if (this.#opened) await this.#closeFile();
+    if (this.#opened) {
+      let closing: void | Promise<void>;
+      try {
+        closing = this.#closeFile();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      if (closing !== undefined) return closing.then(() => this.#useSavePath(savePath, parsed));
+    }
+    return this.#useSavePath(savePath, parsed);
+  }
+
+  #useSavePath(savePath: string, parsed: FilesSavePath): boolean {
     this.#opened = true;
     this.#savePath = savePath;
     this.#lastKey = null;
@@ -379,29 +403,52 @@ export class FilesSaveHandler implements SaveHandler {
   }
 
   /** Port of PS_CLOSE_FUNC(files): releases the lock and the descriptor. */
-  async close(): Promise<boolean> {
-    await this.#closeFile();
+  close(): boolean | Promise<boolean> {
+    let closing: void | Promise<void>;
+    try {
+      closing = this.#closeFile();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (closing !== undefined) return closing.then(() => this.#closed());
+    return this.#closed();
+  }
+
+  #closed(): boolean {
     this.#lastKey = null;
     this.#opened = false;
     return true;
   }
 
   /** Port of PS_READ_FUNC(files): opens (creating it) and locks the file, then reads it whole. */
-  async read(id: string): Promise<Uint8Array | false> {
+  read(id: string): Uint8Array | false | Promise<Uint8Array | false> {
+    let opened: boolean | Promise<boolean>;
     try {
-      if (!(await this.#openFile(id))) return false;
+      opened = this.#openFile(id);
     } catch (err) {
-      if (err instanceof LockTimeoutError) {
-        // The engine stays silent when a handler throws; a lock timeout is still PHP's read
-        // failure, so its warning is given here, then the typed error goes up to the caller.
-        this.#ctx.diagnostic('E_WARNING', fmt(MSG.READ_FAILED, this.name, this.#savePath));
-      }
-      throw err;
+      return Promise.reject(err);
     }
+    if (opened === true) return this.#readOpen();
+    if (opened === false) return false;
+    return opened.then(
+      (ok) => (ok ? this.#readOpen() : false),
+      (err: unknown) => {
+        if (err instanceof LockTimeoutError) {
+          // The engine stays silent when a handler throws; a lock timeout is still PHP's read
+          // failure, so its warning is given here, then the typed error goes up to the caller.
+          this.#ctx.diagnostic('E_WARNING', fmt(MSG.READ_FAILED, this.name, this.#savePath));
+        }
+        throw err;
+      },
+    );
+  }
+
+  /** The rest of PS_READ_FUNC(files), once the file is open and locked. */
+  #readOpen(): Uint8Array | false {
     const fd = this.#fd;
     let size: number;
     try {
-      size = (await io.fstat(fd)).size;
+      size = io.fstat(fd).size;
     } catch {
       return false;
     }
@@ -409,7 +456,7 @@ export class FilesSaveHandler implements SaveHandler {
     const buf = Buffer.allocUnsafe(size);
     let n: number;
     try {
-      n = await io.read(fd, buf, size);
+      n = io.read(fd, buf, size);
     } catch (err) {
       this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.readFailed(errnoOf(err)));
       return false;
@@ -422,8 +469,12 @@ export class FilesSaveHandler implements SaveHandler {
   }
 
   /** Port of PS_WRITE_FUNC(files). */
-  async write(id: string, data: Uint8Array): Promise<boolean> {
-    return this.#writeFile(id, data);
+  write(id: string, data: Uint8Array): boolean | Promise<boolean> {
+    try {
+      return this.#writeFile(id, data);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Port of PS_UPDATE_TIMESTAMP_FUNC(files): touch the file; write it when that fails. */
@@ -522,17 +573,25 @@ export class FilesSaveHandler implements SaveHandler {
     return path.slice(0, path.indexOf('\0'));
   }
 
-  /** Port of ps_files_open(): (re)opens and locks the file for `id` unless it is already open. */
-  async #openFile(id: string): Promise<boolean> {
+  /**
+   * Port of ps_files_open(): (re)opens and locks the file for `id` unless it is already open.
+   * A plain boolean when nothing had to wait (the usual case), else a promise.
+   */
+  #openFile(id: string): boolean | Promise<boolean> {
     if (this.#fd >= 0 && this.#lastKey === id) return true;
     this.#lastKey = null;
-    await this.#closeFile();
+    const closing = this.#closeFile();
+    if (closing !== undefined) return closing.then(() => this.#openFresh(id));
+    return this.#openFresh(id);
+  }
+
+  #openFresh(id: string): boolean | Promise<boolean> {
     const path = this.#pathFor(id, true);
     if (path === null) return false;
     this.#lastKey = id;
     let fd: number;
     try {
-      fd = await io.open(path, O_CREAT | O_RDWR | O_NOFOLLOW, this.#fileMode);
+      fd = io.open(path, O_CREAT | O_RDWR | O_NOFOLLOW, this.#fileMode);
     } catch (err) {
       this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.openFailed(path, errnoOf(err)));
       return false;
@@ -540,35 +599,66 @@ export class FilesSaveHandler implements SaveHandler {
     // Refuse files owned by another user (another web application's sessions), unless root.
     let owner: number;
     try {
-      owner = (await io.fstat(fd)).uid;
+      owner = io.fstat(fd).uid;
     } catch {
       owner = -1;
     }
-    const uid = process.getuid?.() ?? 0;
-    const euid = process.geteuid?.() ?? 0;
-    if (owner === -1 || (owner !== 0 && owner !== uid && owner !== euid && uid !== 0)) {
-      await io.close(fd);
+    if (owner === -1 || (owner !== 0 && notOurs(owner))) {
+      io.close(fd);
       this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.NOT_YOUR_UID);
       return false;
     }
+    let lock: HeldLock | Promise<HeldLock>;
     try {
-      const timeout = Number(this.#ctx.ini('session_engine.files_lock_timeout') ?? '0');
-      this.#lock = await acquireSessionLock(lockModeOf(this.#ctx.ini('session_engine.files_lock')), path, fd, {
-        id,
-        timeoutMs: Number.isFinite(timeout) ? timeout : 0,
-      });
+      lock = acquireSessionLockFast(this.#lockMode(), path, fd, { id, timeoutMs: this.#lockTimeout() });
     } catch (err) {
-      await io.close(fd);
-      this.#lastKey = null;
+      this.#lockFailed(fd);
       throw err;
     }
+    if (!(lock instanceof Promise)) return this.#locked(fd, lock);
+    return lock.then(
+      (held) => this.#locked(fd, held),
+      (err: unknown) => {
+        this.#lockFailed(fd);
+        throw err;
+      },
+    );
+  }
+
+  #locked(fd: number, lock: HeldLock): true {
+    this.#lock = lock;
     this.#fd = fd;
     openDataFiles++;
     return true;
   }
 
-  /** Port of ps_files_close(): drops the lock, then the descriptor. */
-  async #closeFile(): Promise<void> {
+  #lockFailed(fd: number): void {
+    io.close(fd);
+    this.#lastKey = null;
+  }
+
+  /** session_engine.files_lock (the last raw value's parse is kept: it rarely changes). */
+  #lockMode(): FilesLockMode {
+    const raw = this.#ctx.ini('session_engine.files_lock');
+    if (raw !== lastLockMode.raw) lastLockMode = { raw, mode: lockModeOf(raw) };
+    return lastLockMode.mode;
+  }
+
+  /** session_engine.files_lock_timeout in ms (0 = wait forever), the last raw value's parse kept. */
+  #lockTimeout(): number {
+    const raw = this.#ctx.ini('session_engine.files_lock_timeout');
+    if (raw !== lastLockTimeout.raw) {
+      const timeout = Number(raw ?? '0');
+      lastLockTimeout = { raw, ms: Number.isFinite(timeout) ? timeout : 0 };
+    }
+    return lastLockTimeout.ms;
+  }
+
+  /**
+   * Port of ps_files_close(): drops the lock, then the descriptor. Undefined when done at once,
+   * a promise when the close went to the thread pool or the lock release waits.
+   */
+  #closeFile(): void | Promise<void> {
     const lock = this.#lock;
     const fd = this.#fd;
     this.#lock = null;
@@ -576,32 +666,47 @@ export class FilesSaveHandler implements SaveHandler {
     if (fd !== -1) {
       // Close first: the kernel drops the flock with the last descriptor, then in-process
       // waiters are woken by release().
-      const others = --openDataFiles > 0;
+      if (--openDataFiles > 0) return closeThenRelease(fd, lock);
       try {
-        if (others) await io.closeAsync(fd);
-        else io.close(fd);
+        io.close(fd);
       } catch {
         // Nothing more can be done about a descriptor that will not close.
       }
     }
-    if (lock !== null) await lock.release();
+    if (lock !== null) return lock.release();
   }
 
   /** Port of ps_files_write(). */
-  async #writeFile(id: string, data: Uint8Array): Promise<boolean> {
-    if (!(await this.#openFile(id))) return false;
+  #writeFile(id: string, data: Uint8Array): boolean | Promise<boolean> {
+    const opened = this.#openFile(id);
+    if (opened === true) return this.#writeOpen(data);
+    if (opened === false) return false;
+    return opened.then((ok) => (ok ? this.#writeOpen(data) : false));
+  }
+
+  #writeOpen(data: Uint8Array): boolean | Promise<boolean> {
     const fd = this.#fd;
     // The PHP we test against (8.2.36) empties the file before every write, whatever the sizes
     // (8.2.32's source only did so when the data shrank); strace shows ftruncate(fd, 0) + pwrite.
+    if (openDataFiles > 1) {
+      return io.ftruncateAsync(fd, 0).then(
+        () => this.#pwrite(fd, data),
+        // PHP ignores the result of ftruncate too.
+        () => this.#pwrite(fd, data),
+      );
+    }
     try {
-      if (openDataFiles > 1) await io.ftruncateAsync(fd, 0);
-      else io.ftruncate(fd, 0);
+      io.ftruncate(fd, 0);
     } catch {
       // PHP ignores the result of ftruncate too.
     }
+    return this.#pwrite(fd, data);
+  }
+
+  #pwrite(fd: number, data: Uint8Array): boolean {
     let n: number;
     try {
-      n = await io.write(fd, data);
+      n = io.write(fd, data);
     } catch (err) {
       this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.writeFailed(errnoOf(err)));
       return false;
@@ -612,6 +717,22 @@ export class FilesSaveHandler implements SaveHandler {
     }
     return true;
   }
+}
+
+/** ps_files_close() when other session files are open: close on the thread pool, then release. */
+async function closeThenRelease(fd: number, lock: HeldLock | null): Promise<void> {
+  try {
+    await io.closeAsync(fd);
+  } catch {
+    // Nothing more can be done about a descriptor that will not close.
+  }
+  if (lock !== null) await lock.release();
+}
+
+/** The owner check's uid part, evaluated in PHP's order (geteuid only when needed). */
+function notOurs(owner: number): boolean {
+  const uid = process.getuid?.() ?? 0;
+  return owner !== uid && owner !== (process.geteuid?.() ?? 0) && uid !== 0;
 }
 
 function validateLockMode(v: string): string | undefined {

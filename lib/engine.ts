@@ -52,6 +52,8 @@ export class SessionEngine {
   readonly #gcRandom: () => number;
   readonly #userApi: UserModuleApi | undefined = userModuleApi;
   #startupShown = false;
+  /** modules.size when the master table last had every module's entries added. */
+  #masterSynced = -1;
   /** What every request gets from the engine (built once: requests are made per HTTP request). */
   readonly #core: EngineCore;
 
@@ -67,6 +69,7 @@ export class SessionEngine {
     this.#master = new IniTable(new Map());
     for (const e of sessionEntryMap().values()) this.#master.define(e, defaults);
     this.#syncModuleIni(this.#master, defaults);
+    this.#masterSynced = this.modules.size;
 
     const values = new Map<string, string>();
     if (options.iniFile !== undefined) {
@@ -85,7 +88,11 @@ export class SessionEngine {
       findSerializer: (n) => this.serializers.get(n),
       userApi: this.#userApi,
       gcRandom: this.#gcRandom,
-      syncModuleIni: (t, h) => this.#syncModuleIni(t, h),
+      syncModuleIni: (t, h) => {
+        // A copy of the master table lacks nothing while no module was registered since the
+        // master was synced (the registry only grows).
+        if (this.modules.size !== this.#masterSynced) this.#syncModuleIni(t, h);
+      },
       takeStartupDiagnostics: () => {
         if (this.#startupShown) return [];
         this.#startupShown = true;
@@ -130,6 +137,7 @@ export class SessionEngine {
   registerModule(module: SaveHandlerModule): boolean {
     if (!this.modules.register(module)) return false;
     this.#syncModuleIni(this.#master, this.#host('startup', false));
+    this.#masterSynced = this.modules.size;
     return true;
   }
 

@@ -33,7 +33,7 @@ export const FILES_LOCK_MODES: readonly FilesLockMode[] = ['flock', 'lockfile', 
 
 /** A held lock. `release()` never throws and may be called more than once. */
 export interface HeldLock {
-  release(): Promise<void>;
+  release(): void | Promise<void>;
 }
 
 export interface LockOptions {
@@ -133,6 +133,13 @@ export class KeyedQueue {
     return q === undefined ? 0 : q.length;
   }
 
+  /** The release function when `key` is free now (taking it), else null; never waits. */
+  tryAcquire(key: string): (() => void) | null {
+    if (this.#queues.has(key)) return null;
+    this.#queues.set(key, []);
+    return this.#releaser(key);
+  }
+
   /**
    * Resolves with a release function once `key` is ours. Rejects with `onTimeout()` when
    * `deadline` (ms since epoch, Infinity for none) passes first; the waiter is then dequeued.
@@ -229,17 +236,62 @@ export async function acquireSessionLock(
   fd: number,
   opts: LockOptions,
 ): Promise<HeldLock> {
-  if (mode === 'none') return { release: async () => {} };
+  return acquireSessionLockFast(mode, path, fd, opts);
+}
+
+const NO_LOCK: HeldLock = { release: () => {} };
+
+/**
+ * {@link acquireSessionLock} that returns the lock itself (no promise) when it is taken at once:
+ * mode `none`, or `flock` with nobody in this process queued on `path` and the non-blocking flock
+ * succeeding. Otherwise (waiting, lockfile mode, an error) a promise. Never throws synchronously.
+ */
+export function acquireSessionLockFast(
+  mode: FilesLockMode,
+  path: string,
+  fd: number,
+  opts: LockOptions,
+): HeldLock | Promise<HeldLock> {
+  if (mode === 'none') return NO_LOCK;
+  if (mode === 'flock') {
+    const leaveQueue = sessionLockQueue.tryAcquire(path);
+    if (leaveQueue !== null) {
+      let taken: boolean;
+      try {
+        taken = tryFlockExclusive(fd);
+      } catch (err) {
+        leaveQueue();
+        return Promise.reject(err);
+      }
+      // The caller drops the kernel lock by closing fd (never by flock(LOCK_UN) after the close: the
+      // number may already belong to another file); release() then hands over to the next waiter.
+      if (taken) return { release: leaveQueue };
+      return waitForFlock(fd, leaveQueue, opts, Date.now());
+    }
+  }
+  return acquireQueued(mode, path, fd, opts);
+}
+
+/** The queue slot is ours but another process holds the flock: retry until it is free. */
+async function waitForFlock(fd: number, leaveQueue: () => void, opts: LockOptions, started: number): Promise<HeldLock> {
+  try {
+    await retryUntil(() => tryFlockExclusive(fd), deadlineOf(opts, started), opts, started, true);
+  } catch (err) {
+    leaveQueue();
+    throw err;
+  }
+  return { release: leaveQueue };
+}
+
+async function acquireQueued(mode: FilesLockMode, path: string, fd: number, opts: LockOptions): Promise<HeldLock> {
   const started = Date.now();
   const deadline = deadlineOf(opts, started);
   const leaveQueue = await sessionLockQueue.acquire(path, deadline, () => timeoutError(opts, started));
   try {
     if (mode === 'flock') {
-      // Fast path: no contention costs one non-blocking syscall (and no retry machinery).
+      // One non-blocking syscall when free, the retry machinery only while another process holds it.
       if (!tryFlockExclusive(fd)) await retryUntil(() => tryFlockExclusive(fd), deadline, opts, started, true);
-      // The caller drops the kernel lock by closing fd (never by flock(LOCK_UN) after the close: the
-      // number may already belong to another file); release() then hands over to the next waiter.
-      return { release: async () => leaveQueue() };
+      return { release: leaveQueue };
     }
     let unlock: (() => Promise<void>) | undefined;
     await retryUntil(

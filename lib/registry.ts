@@ -32,6 +32,11 @@ export class Registry<T extends { readonly name: string }> {
     return this.#entries.has(name.toLowerCase());
   }
 
+  /** Number of entries (entries are never removed, so an unchanged size means unchanged entries). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
   /** Entries in registration order. */
   list(): T[] {
     return [...this.#entries.values()];

@@ -106,6 +106,17 @@ type ShutdownFn = () => unknown;
 const te = new TextEncoder();
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** What `await` would treat as a promise (an object or function with a callable `then`). */
+function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
+  return (
+    ((typeof v === 'object' && v !== null) || typeof v === 'function') &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
+}
+
+/** The settled "startup done" of a request without auto_start. */
+const READY: Promise<void> = Promise.resolve();
+
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
 }
@@ -291,7 +302,7 @@ export class SessionRequest {
     }
   }
 
-  #ready: Promise<void> = Promise.resolve();
+  #ready: Promise<void> = READY;
 
   /** RINIT's auto_start: php_session_start() outside any function ("PHP Request Startup: "). */
   async #autoStart(): Promise<void> {
@@ -511,11 +522,29 @@ export class SessionRequest {
     return mod.create(ctx);
   }
 
-  /** Calls into the module; a throw becomes PHP's pending exception and the call fails. */
-  async #call<T>(fn: () => T | Promise<T>, failed: T): Promise<T> {
+  /**
+   * Calls into the module; a throw becomes PHP's pending exception and the call fails. A module
+   * method that answers with a plain value (not a thenable) gets a plain value back, without a
+   * promise; a thenable is awaited (the result is then a native Promise).
+   */
+  #call<T>(fn: () => T | PromiseLike<T>, failed: T): T | Promise<T> {
     this.#inHandler++;
+    let r: T | PromiseLike<T>;
     try {
-      return await fn();
+      r = fn();
+    } catch (e) {
+      this.#inHandler--;
+      if (this.#pending === undefined) this.#pending = { error: e };
+      return failed;
+    }
+    if (isThenable(r)) return this.#callAsync(r, failed);
+    this.#inHandler--;
+    return r;
+  }
+
+  async #callAsync<T>(p: PromiseLike<T>, failed: T): Promise<T> {
+    try {
+      return await p;
     } catch (e) {
       if (this.#pending === undefined) this.#pending = { error: e };
       return failed;
@@ -533,7 +562,38 @@ export class SessionRequest {
   }
 
   /** Runs a PHP function body with its name as the diagnostics prefix; rethrows a pending exception. */
-  async #run<T>(fn: string, body: () => Promise<T>): Promise<T> {
+  #run<T>(fn: string, body: () => T | Promise<T>): Promise<T> {
+    if (this.#ready !== READY) return this.#runAfterReady(fn, body);
+    const outer = this.#fn;
+    this.#fn = fn;
+    let r: T | Promise<T>;
+    try {
+      r = body();
+    } catch (e) {
+      this.#fn = outer;
+      return Promise.reject(e);
+    }
+    if (r instanceof Promise) return this.#finishRun(r, outer);
+    this.#fn = outer;
+    const p = this.#pending;
+    if (p !== undefined) {
+      this.#pending = undefined;
+      return Promise.reject(p.error);
+    }
+    return Promise.resolve(r);
+  }
+
+  async #finishRun<T>(body: Promise<T>, outer: string | undefined): Promise<T> {
+    try {
+      const r = await body;
+      this.#throwPending();
+      return r;
+    } finally {
+      this.#fn = outer;
+    }
+  }
+
+  async #runAfterReady<T>(fn: string, body: () => T | Promise<T>): Promise<T> {
     await this.#ready;
     const outer = this.#fn;
     this.#fn = fn;
@@ -654,7 +714,7 @@ export class SessionRequest {
   }
 
   /** php_session_decode. */
-  async #decode(data: Uint8Array): Promise<boolean> {
+  #decode(data: Uint8Array): boolean | Promise<boolean> {
     if (this.#serializer === undefined) {
       this.#report('E_WARNING', MSG.DECODE_UNKNOWN_SERIALIZER);
       return false;
@@ -676,19 +736,27 @@ export class SessionRequest {
     } catch (e) {
       if (!(e instanceof SessionError) || e.code !== 'ERR_UNSERIALIZE') thrown = { error: e };
     }
-    if (!ok) {
-      await this.#destroy();
-      this.#trackInit();
-      this.#report('E_WARNING', MSG.DECODE_FAILED);
-      if (thrown !== undefined && this.#pending === undefined) this.#pending = thrown;
-    }
-    return ok;
+    if (!ok) return this.#decodeFailed(thrown);
+    return true;
   }
 
-  async #closeHandler(): Promise<void> {
+  async #decodeFailed(thrown: { error: unknown } | undefined): Promise<false> {
+    await this.#destroy();
+    this.#trackInit();
+    this.#report('E_WARNING', MSG.DECODE_FAILED);
+    if (thrown !== undefined && this.#pending === undefined) this.#pending = thrown;
+    return false;
+  }
+
+  #closeHandler(): void | Promise<void> {
     const h = this.#handler;
     if (h !== null && this.#isOpen()) {
-      await this.#call(() => h.close(), false);
+      const r = this.#call(() => h.close(), false);
+      if (r instanceof Promise) {
+        return r.then(() => {
+          this.#handlerOpen = false;
+        });
+      }
     }
     this.#handlerOpen = false;
   }
@@ -707,12 +775,16 @@ export class SessionRequest {
     return true;
   }
 
-  async #open(): Promise<boolean> {
+  #open(): boolean | Promise<boolean> {
     // PHP keeps one module-data slot: opening again while open (session_reset) re-opens the same
     // storage, and the module releases what it held (mod_files closes its file in open).
     const h = this.#handler !== null && this.#isOpen() ? this.#handler : this.#instantiate();
     this.#handler = h;
-    const ok = await this.#call(() => h.open(this.#savePath, this.#name), false);
+    const r = this.#call(() => h.open(this.#savePath, this.#name), false);
+    return r instanceof Promise ? r.then((ok) => this.#opened(ok)) : this.#opened(r);
+  }
+
+  #opened(ok: boolean): boolean {
     // The user module counts as open once open() was called, whatever it returned.
     this.#handlerOpen = ok === true || this.#isUserMod();
     return ok === true;
@@ -738,7 +810,9 @@ export class SessionRequest {
       this.#report('E_WARNING', MSG.NO_STORAGE_MODULE);
       return false;
     }
-    if (!(await this.#open())) {
+    let opened = this.#open();
+    if (opened instanceof Promise) opened = await opened;
+    if (!opened) {
       await this.#abort();
       if (this.#pending === undefined) {
         this.#report('E_WARNING', fmt(MSG.INIT_STORAGE_FAILED, this.#modName(), this.#savePath));
@@ -771,7 +845,8 @@ export class SessionRequest {
     this.#trackInit();
     const h = this.#handler!;
     const id = this.#id;
-    const data = await this.#call(() => h.read(id, this.#maxLifetime), false as const);
+    let data = this.#call(() => h.read(id, this.#maxLifetime), false as const);
+    if (data instanceof Promise) data = await data;
     if (data === false) {
       await this.#abort();
       if (this.#pending === undefined) {
@@ -780,15 +855,17 @@ export class SessionRequest {
       return false;
     }
     // GC must run after the read.
-    await this.#gc(false);
+    const gc = this.#gc(false);
+    if (gc instanceof Promise) await gc;
     this.#snapshot = null;
     if (this.#iniBool('session.lazy_write')) this.#snapshot = data.slice();
-    await this.#decode(data);
+    const decoded = this.#decode(data);
+    if (decoded instanceof Promise) await decoded;
     return true;
   }
 
   /** php_session_gc: the probability draw at start, or an immediate run (session_gc). */
-  async #gc(immediate: boolean): Promise<number> {
+  #gc(immediate: boolean): number | Promise<number> {
     if (!this.#isOpen() || this.#handler === null) return -1;
     const h = this.#handler;
     const run = async (): Promise<number> => {
@@ -799,14 +876,14 @@ export class SessionRequest {
     const divisor = Number(this.#iniLong('session.gc_divisor'));
     const probability = this.#iniLong('session.gc_probability');
     const nrand = Math.trunc(Math.fround(divisor) * this.#core.gcRandom());
-    if (probability > 0n && BigInt(nrand) < probability) await run();
+    if (probability > 0n && BigInt(nrand) < probability) return run().then(() => -1);
     return -1;
   }
 
   /** php_session_save_current_state. */
-  async #saveState(write: boolean): Promise<void> {
+  #saveState(write: boolean): void | Promise<void> {
     if (write && this.#boundArray() !== undefined) {
-      let ok = false;
+      let r: boolean | Promise<boolean> = false;
       let op: 'write' | 'update_timestamp' = 'write';
       const h = this.#handler;
       if (this.#isOpen() && h !== null) {
@@ -820,38 +897,62 @@ export class SessionRequest {
             bytesEqual(val, this.#snapshot)
           ) {
             op = 'update_timestamp';
-            ok = (await this.#call(() => h.updateTimestamp!(id, val, this.#maxLifetime), false)) === true;
+            r = this.#call(() => h.updateTimestamp!(id, val, this.#maxLifetime), false);
           } else {
-            ok = (await this.#call(() => h.write(id, val, this.#maxLifetime), false)) === true;
+            r = this.#call(() => h.write(id, val, this.#maxLifetime), false);
           }
         } else {
-          ok = (await this.#call(() => h.write(id, new Uint8Array(0), this.#maxLifetime), false)) === true;
+          r = this.#call(() => h.write(id, new Uint8Array(0), this.#maxLifetime), false);
         }
       }
-      if (!ok && this.#pending === undefined) {
-        const user = this.#isOpen() && this.#isUserMod() && h !== null && 'callbackLabel' in h;
-        if (!user) {
-          this.#report('E_WARNING', fmt(MSG.WRITE_FAILED, this.#modName(), this.#savePath));
-        } else {
-          this.#report('E_WARNING', fmt(MSG.WRITE_FAILED_USER, this.#savePath, (h as UserHandlerLike).callbackLabel(op)));
-        }
+      if (r instanceof Promise) return r.then((ok) => this.#saved(ok === true, op, h));
+      return this.#saved(r === true, op, h);
+    }
+    return this.#closeAfterSave();
+  }
+
+  /** The rest of php_session_save_current_state once the write (or touch) answered. */
+  #saved(ok: boolean, op: 'write' | 'update_timestamp', h: SaveHandler | null): void | Promise<void> {
+    if (!ok && this.#pending === undefined) {
+      const user = this.#isOpen() && this.#isUserMod() && h !== null && 'callbackLabel' in h;
+      if (!user) {
+        this.#report('E_WARNING', fmt(MSG.WRITE_FAILED, this.#modName(), this.#savePath));
+      } else {
+        this.#report('E_WARNING', fmt(MSG.WRITE_FAILED_USER, this.#savePath, (h as UserHandlerLike).callbackLabel(op)));
       }
     }
-    if (this.#isOpen()) await this.#closeHandler();
+    return this.#closeAfterSave();
+  }
+
+  #closeAfterSave(): void | Promise<void> {
+    if (this.#isOpen()) return this.#closeHandler();
   }
 
   /** php_session_flush. */
-  async #flush(write: boolean): Promise<boolean> {
+  #flush(write: boolean): boolean | Promise<boolean> {
     if (this.#status !== PHP_SESSION_ACTIVE) return false;
-    await this.#saveState(write);
+    const saving = this.#saveState(write);
+    if (saving !== undefined) {
+      return saving.then(() => {
+        this.#status = PHP_SESSION_NONE;
+        return true;
+      });
+    }
     this.#status = PHP_SESSION_NONE;
     return true;
   }
 
   /** php_rshutdown_session_globals. */
-  async #releaseGlobals(): Promise<void> {
+  #releaseGlobals(): void | Promise<void> {
     this.#bound = false;
-    if (this.#isOpen()) await this.#closeHandler();
+    if (this.#isOpen()) {
+      const closing = this.#closeHandler();
+      if (closing !== undefined) return closing.then(() => this.#clearGlobals());
+    }
+    this.#clearGlobals();
+  }
+
+  #clearGlobals(): void {
     this.#id = null;
     this.#snapshot = null;
     this.#status = PHP_SESSION_NONE;
@@ -928,17 +1029,22 @@ export class SessionRequest {
   }
 
   /** php_session_cache_limiter: 0 sent or nothing to send, -1 not applicable, -2 headers already sent. */
-  async #cacheLimiter(): Promise<number> {
+  #cacheLimiter(): number | Promise<number> {
     const limiter = this.#iniStr('session.cache_limiter');
     if (limiter === '') return 0;
     if (this.#status !== PHP_SESSION_ACTIVE) return -1;
-    if (this.#headersSent !== false) {
-      const at = this.#headersSent;
-      await this.#abort();
-      if (at.file !== undefined) this.#report('E_WARNING', fmt(MSG.CACHE_LIMITER_SENT_AT, at.file, at.line ?? 0));
-      else this.#report('E_WARNING', MSG.CACHE_LIMITER_SENT);
-      return -2;
-    }
+    if (this.#headersSent !== false) return this.#cacheLimiterTooLate(this.#headersSent);
+    return this.#sendCacheLimiter(limiter);
+  }
+
+  async #cacheLimiterTooLate(at: { file?: string; line?: number }): Promise<number> {
+    await this.#abort();
+    if (at.file !== undefined) this.#report('E_WARNING', fmt(MSG.CACHE_LIMITER_SENT_AT, at.file, at.line ?? 0));
+    else this.#report('E_WARNING', MSG.CACHE_LIMITER_SENT);
+    return -2;
+  }
+
+  #sendCacheLimiter(limiter: string): number {
     let mtime: number | undefined;
     if (this.#scriptPath !== undefined) {
       try {
@@ -1034,7 +1140,14 @@ export class SessionRequest {
       }
     }
     if (this.#id !== null && hasDangerousChars(this.#id)) this.#id = null;
-    if (!(await this.#initialize()) || (await this.#cacheLimiter()) === -2) {
+    if (!(await this.#initialize())) {
+      this.#status = PHP_SESSION_NONE;
+      this.#id = null;
+      return false;
+    }
+    let limited = this.#cacheLimiter();
+    if (limited instanceof Promise) limited = await limited;
+    if (limited === -2) {
       this.#status = PHP_SESSION_NONE;
       this.#id = null;
       return false;
@@ -1087,10 +1200,10 @@ export class SessionRequest {
   }
 
   /** session_write_close() / session_commit(). */
-  async #writeClose(): Promise<boolean> {
+  #writeClose(): boolean | Promise<boolean> {
     if (this.#status !== PHP_SESSION_ACTIVE) return false;
-    await this.#flush(true);
-    return true;
+    const flushing = this.#flush(true);
+    return flushing instanceof Promise ? flushing.then(() => true) : true;
   }
 
   async #regenerateId(del: boolean): Promise<boolean> {
@@ -1454,7 +1567,7 @@ export class SessionRequest {
   async end(): Promise<void> {
     if (this.#ended) return;
     this.#ended = true;
-    await this.#ready;
+    if (this.#ready !== READY) await this.#ready;
     // Shutdown functions may register more; run until the list is exhausted. An exception stops
     // the remaining ones (PHP's fatal "Uncaught ..."), but the session is still saved below.
     let failure: { error: unknown } | undefined;
@@ -1469,7 +1582,8 @@ export class SessionRequest {
     this.#fn = undefined;
     try {
       if (this.#status === PHP_SESSION_ACTIVE) await this.#flush(true);
-      await this.#releaseGlobals();
+      const releasing = this.#releaseGlobals();
+      if (releasing !== undefined) await releasing;
       this.#userSpec = undefined;
     } finally {
       this.#fn = outer;
