@@ -802,66 +802,92 @@ export class SessionRequest {
     return (await this.#call(() => h.validateSid!(id), false)) === true;
   }
 
-  /** php_session_initialize. */
-  async #initialize(): Promise<boolean> {
+  /**
+   * php_session_initialize. Steps that answer at once are chained without promises; the first
+   * one that returns a promise continues the rest after it.
+   */
+  #initialize(): boolean | Promise<boolean> {
     this.#status = PHP_SESSION_ACTIVE;
     if (this.#mod === undefined) {
       this.#status = PHP_SESSION_DISABLED;
       this.#report('E_WARNING', MSG.NO_STORAGE_MODULE);
       return false;
     }
-    let opened = this.#open();
-    if (opened instanceof Promise) opened = await opened;
-    if (!opened) {
+    const opened = this.#open();
+    if (opened instanceof Promise) return opened.then((ok) => this.#initOpened(ok));
+    return this.#initOpened(opened);
+  }
+
+  #initOpened(opened: boolean): boolean | Promise<boolean> {
+    if (!opened) return this.#initOpenFailed();
+    const useCookies = this.#iniBool('session.use_cookies');
+    if (this.#id === null || this.#id === '' || this.#id.startsWith('\0')) return this.#initNewId(useCookies);
+    if (this.#iniBool('session.use_strict_mode') && this.#handler!.validateSid !== undefined) {
+      return this.#initStrict(this.#id, useCookies);
+    }
+    return this.#initRead();
+  }
+
+  async #initOpenFailed(): Promise<false> {
+    await this.#abort();
+    if (this.#pending === undefined) {
+      this.#report('E_WARNING', fmt(MSG.INIT_STORAGE_FAILED, this.#modName(), this.#savePath));
+    }
+    return false;
+  }
+
+  async #initNewId(useCookies: boolean): Promise<boolean> {
+    this.#id = await this.#createSid();
+    if (this.#id === null) {
       await this.#abort();
       if (this.#pending === undefined) {
-        this.#report('E_WARNING', fmt(MSG.INIT_STORAGE_FAILED, this.#modName(), this.#savePath));
+        this.#pending = { error: new PhpError(fmt(MSG.CREATE_ID_FAILED, this.#modName(), this.#savePath)) };
       }
       return false;
     }
-    const useCookies = this.#iniBool('session.use_cookies');
-    if (this.#id === null || this.#id === '' || this.#id.startsWith('\0')) {
-      this.#id = await this.#createSid();
-      if (this.#id === null) {
-        await this.#abort();
-        if (this.#pending === undefined) {
-          this.#pending = { error: new PhpError(fmt(MSG.CREATE_ID_FAILED, this.#modName(), this.#savePath)) };
-        }
-        return false;
-      }
-      if (useCookies) this.#sendCookie = true;
-    } else if (
-      this.#iniBool('session.use_strict_mode') &&
-      this.#handler!.validateSid !== undefined &&
-      !(await this.#validateSid(this.#id))
-    ) {
+    if (useCookies) this.#sendCookie = true;
+    return this.#initRead();
+  }
+
+  async #initStrict(id: string, useCookies: boolean): Promise<boolean> {
+    if (!(await this.#validateSid(id))) {
       this.#id = (await this.#createSid()) ?? this.#defaultId();
       if (useCookies) this.#sendCookie = true;
     }
-    if (!this.#resetId()) {
-      await this.#abort();
-      return false;
-    }
+    return this.#initRead();
+  }
+
+  #initRead(): boolean | Promise<boolean> {
+    if (!this.#resetId()) return this.#abort().then(() => false);
     this.#trackInit();
     const h = this.#handler!;
-    const id = this.#id;
-    let data = this.#call(() => h.read(id, this.#maxLifetime), false as const);
-    if (data instanceof Promise) data = await data;
-    if (data === false) {
-      await this.#abort();
-      if (this.#pending === undefined) {
-        this.#report('E_WARNING', fmt(MSG.READ_FAILED, this.#modName(), this.#savePath));
-      }
-      return false;
-    }
+    const id = this.#id!;
+    const data = this.#call(() => h.read(id, this.#maxLifetime), false as const);
+    if (data instanceof Promise) return data.then((d) => this.#initReadDone(d));
+    return this.#initReadDone(data);
+  }
+
+  #initReadDone(data: Uint8Array | false): boolean | Promise<boolean> {
+    if (data === false) return this.#initReadFailed();
     // GC must run after the read.
     const gc = this.#gc(false);
-    if (gc instanceof Promise) await gc;
+    if (gc instanceof Promise) return gc.then(() => this.#initDecode(data));
+    return this.#initDecode(data);
+  }
+
+  async #initReadFailed(): Promise<false> {
+    await this.#abort();
+    if (this.#pending === undefined) {
+      this.#report('E_WARNING', fmt(MSG.READ_FAILED, this.#modName(), this.#savePath));
+    }
+    return false;
+  }
+
+  #initDecode(data: Uint8Array): true | Promise<true> {
     this.#snapshot = null;
     if (this.#iniBool('session.lazy_write')) this.#snapshot = data.slice();
     const decoded = this.#decode(data);
-    if (decoded instanceof Promise) await decoded;
-    return true;
+    return decoded instanceof Promise ? decoded.then(() => true) : true;
   }
 
   /** php_session_gc: the probability draw at start, or an immediate run (session_gc). */
@@ -1081,7 +1107,7 @@ export class SessionRequest {
   }
 
   /** php_session_start. */
-  async #phpSessionStart(): Promise<boolean> {
+  #phpSessionStart(): boolean | Promise<boolean> {
     switch (this.#status) {
       case PHP_SESSION_ACTIVE:
         this.#report('E_NOTICE', MSG.ALREADY_STARTED, true);
@@ -1140,13 +1166,23 @@ export class SessionRequest {
       }
     }
     if (this.#id !== null && hasDangerousChars(this.#id)) this.#id = null;
-    if (!(await this.#initialize())) {
+    const initialized = this.#initialize();
+    if (initialized instanceof Promise) return initialized.then((ok) => this.#startInitialized(ok));
+    return this.#startInitialized(initialized);
+  }
+
+  #startInitialized(ok: boolean): boolean | Promise<boolean> {
+    if (!ok) {
       this.#status = PHP_SESSION_NONE;
       this.#id = null;
       return false;
     }
-    let limited = this.#cacheLimiter();
-    if (limited instanceof Promise) limited = await limited;
+    const limited = this.#cacheLimiter();
+    if (limited instanceof Promise) return limited.then((l) => this.#startLimited(l));
+    return this.#startLimited(limited);
+  }
+
+  #startLimited(limited: number): boolean {
     if (limited === -2) {
       this.#status = PHP_SESSION_NONE;
       this.#id = null;
@@ -1158,7 +1194,7 @@ export class SessionRequest {
   // -------------------------------------------------------------------------------------------
   // PHP functions (implementation; argument checking lives in the `functions` object)
 
-  async #sessionStart(options: PhpArray | undefined): Promise<boolean> {
+  #sessionStart(options: PhpArray | undefined): boolean | Promise<boolean> {
     if (this.#status === PHP_SESSION_ACTIVE) {
       this.#report('E_NOTICE', MSG.START_ACTIVE);
       return true;
@@ -1190,12 +1226,20 @@ export class SessionRequest {
         }
       }
     }
-    await this.#phpSessionStart();
+    const started = this.#phpSessionStart();
+    if (started instanceof Promise) return started.then(() => this.#sessionStarted(readAndClose));
+    return this.#sessionStarted(readAndClose);
+  }
+
+  #sessionStarted(readAndClose: number): boolean | Promise<boolean> {
     if (this.#currentStatus() !== PHP_SESSION_ACTIVE) {
       this.#boundArray()?.clear();
       return false;
     }
-    if (readAndClose !== 0) await this.#flush(false);
+    if (readAndClose !== 0) {
+      const flushing = this.#flush(false);
+      if (flushing instanceof Promise) return flushing.then(() => true);
+    }
     return true;
   }
 
@@ -1564,9 +1608,42 @@ export class SessionRequest {
    * RSHUTDOWN: runs the registered shutdown functions, then writes and closes an active session and
    * releases the request's state. Rethrows an exception a save handler threw on the way.
    */
-  async end(): Promise<void> {
-    if (this.#ended) return;
+  end(): Promise<void> {
+    if (this.#ended) return Promise.resolve();
     this.#ended = true;
+    if (this.#ready === READY && this.#shutdownFns.length === 0 && this.#status !== PHP_SESSION_ACTIVE) {
+      // Nothing to run or save: release the request's state without a promise chain.
+      const outer = this.#fn;
+      this.#fn = undefined;
+      let releasing: void | Promise<void>;
+      try {
+        releasing = this.#releaseGlobals();
+      } catch (e) {
+        this.#fn = outer;
+        return Promise.reject(e);
+      }
+      if (releasing !== undefined) return this.#endAfterRelease(releasing, outer);
+      this.#userSpec = undefined;
+      this.#fn = outer;
+      const p = this.#pending;
+      if (p === undefined) return Promise.resolve();
+      this.#pending = undefined;
+      return Promise.reject(p.error);
+    }
+    return this.#endRequest();
+  }
+
+  async #endAfterRelease(releasing: Promise<void>, outer: string | undefined): Promise<void> {
+    try {
+      await releasing;
+      this.#userSpec = undefined;
+    } finally {
+      this.#fn = outer;
+    }
+    this.#throwPending();
+  }
+
+  async #endRequest(): Promise<void> {
     if (this.#ready !== READY) await this.#ready;
     // Shutdown functions may register more; run until the list is exhausted. An exception stops
     // the remaining ones (PHP's fatal "Uncaught ..."), but the session is still saved below.
