@@ -11,7 +11,7 @@
  */
 import type { DecodeResult, SerializerContext, SessionSerializer } from '../lib/serializer.ts';
 import type { PhpArray } from '../lib/value.ts';
-import { keyBytes, keyFromBytes, PendingVars, sessionSerializer, sessionUnserializer, SKIPPING_NUMERIC_KEY } from './session-common.ts';
+import { decodeNamedValues, keyBytes, sessionSerializer, SKIPPING_NUMERIC_KEY } from './session-common.ts';
 
 const DELIMITER = 0x7c; // '|'
 
@@ -41,30 +41,10 @@ export const php: SessionSerializer = {
   },
 
   decode(data: Uint8Array, current: PhpArray, ctx: SerializerContext): DecodeResult {
-    const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const end = buf.length;
-    const u = sessionUnserializer(buf, ctx);
-    const pending = new PendingVars(current);
-    let p = 0;
-    let ok = true;
-    while (p < end) {
+    return decodeNamedValues(data, current, ctx, (buf, p) => {
       const q = buf.indexOf(DELIMITER, p);
-      if (q < 0) {
-        ok = false;
-        break;
-      }
-      const name = keyFromBytes(buf, p, q);
-      const holder = pending.holder();
-      u.pos = q + 1;
-      if (!u.parseInto(holder, 0)) {
-        ok = false;
-        break;
-      }
-      pending.store(name, holder);
-      p = u.pos;
-    }
-    pending.finish();
-    return ok ? { ok: true, session: current } : { ok: false };
+      return q < 0 ? null : [p, q, q + 1];
+    });
   },
 };
 

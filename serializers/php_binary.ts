@@ -10,7 +10,7 @@
  */
 import type { DecodeResult, SerializerContext, SessionSerializer } from '../lib/serializer.ts';
 import type { PhpArray } from '../lib/value.ts';
-import { keyBytes, keyFromBytes, PendingVars, sessionSerializer, sessionUnserializer, SKIPPING_NUMERIC_KEY } from './session-common.ts';
+import { decodeNamedValues, keyBytes, sessionSerializer, SKIPPING_NUMERIC_KEY } from './session-common.ts';
 
 /** Longest name php_binary can store (PS_BIN_MAX). */
 export const PS_BIN_MAX = 127;
@@ -36,30 +36,10 @@ export const php_binary: SessionSerializer = {
   },
 
   decode(data: Uint8Array, current: PhpArray, ctx: SerializerContext): DecodeResult {
-    const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const end = buf.length;
-    const u = sessionUnserializer(buf, ctx);
-    const pending = new PendingVars(current);
-    let p = 0;
-    let ok = true;
-    while (p < end) {
-      const namelen = buf[p]! & 0x7f;
-      if (p + namelen >= end) {
-        ok = false;
-        break;
-      }
-      const name = keyFromBytes(buf, p + 1, p + 1 + namelen);
-      const holder = pending.holder();
-      u.pos = p + 1 + namelen;
-      if (!u.parseInto(holder, 0)) {
-        ok = false;
-        break;
-      }
-      pending.store(name, holder);
-      p = u.pos;
-    }
-    pending.finish();
-    return ok ? { ok: true, session: current } : { ok: false };
+    return decodeNamedValues(data, current, ctx, (buf, p, end) => {
+      const n = buf[p]! & 0x7f;
+      return p + n >= end ? null : [p + 1, p + 1 + n, p + 1 + n];
+    });
   },
 };
 

@@ -6,7 +6,7 @@
  * the end, so `R:` between top-level values behaves exactly as in PHP).
  */
 import { isUtf8 } from 'node:buffer';
-import type { SerializerContext } from '../lib/serializer.ts';
+import type { DecodeResult, SerializerContext } from '../lib/serializer.ts';
 import { PhpArray, PhpBytes, type PhpKey, type PhpReference, type PhpValue } from '../lib/value.ts';
 import { Serializer, Unserializer } from './var.ts';
 
@@ -68,4 +68,46 @@ export class PendingVars {
       if (v !== undefined) this.session.replaceExact(this.#names[i]!, v);
     }
   }
+}
+
+/**
+ * Where the next name lies: `[nameStart, nameEnd, valueStart]`, or null when the data at `p` is
+ * malformed (which fails the whole decode).
+ */
+export type NameLocator = (buf: Buffer, p: number, end: number) => readonly [number, number, number] | null;
+
+/**
+ * The decode loop `php` and `php_binary` share: locate a name, parse one value after it, store it
+ * as an exact string key; values decoded before a failure stay, as in PHP.
+ */
+export function decodeNamedValues(
+  data: Uint8Array,
+  current: PhpArray,
+  ctx: SerializerContext,
+  locate: NameLocator,
+): DecodeResult {
+  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const end = buf.length;
+  const u = sessionUnserializer(buf, ctx);
+  const pending = new PendingVars(current);
+  let p = 0;
+  let ok = true;
+  while (p < end) {
+    const at = locate(buf, p, end);
+    if (at === null) {
+      ok = false;
+      break;
+    }
+    const name = keyFromBytes(buf, at[0], at[1]);
+    const holder = pending.holder();
+    u.pos = at[2];
+    if (!u.parseInto(holder, 0)) {
+      ok = false;
+      break;
+    }
+    pending.store(name, holder);
+    p = u.pos;
+  }
+  pending.finish();
+  return ok ? { ok: true, session: current } : { ok: false };
 }
