@@ -901,6 +901,8 @@ export class Unserializer {
    */
   /** Index after the digits read by the last #iv() call. */
   #ivEnd = 0;
+  /** Start of the name the last {@link #quotedName} call accepted. */
+  #nameStart = 0;
 
   #iv(p: number): number | bigint {
     const b = this.buf;
@@ -1324,27 +1326,39 @@ export class Unserializer {
     return true;
   }
 
-  #object(c: PhpArray, k: PhpKey, p: number, custom: boolean): boolean {
+  /**
+   * The `X:<len>:"<name>"` head shared by `O:`/`C:` and `E:` at p, followed by `term`: returns the
+   * index of the closing quote (the name starts at {@link #nameStart}), or -1 with `pos` where PHP
+   * reports the error.
+   */
+  #quotedName(p: number, term: number): number {
     const b = this.buf;
     const e = this.#head(p, 0x3a, 0x22);
-    if (e < 0) return false;
+    if (e < 0) return -1;
     const len = this.#uiv(p + 2, e);
-    let cur = e + 2;
-    const maxlen = this.end - cur;
-    if (maxlen < len || len === 0) {
+    const start = e + 2;
+    if (this.end - start < len || len === 0) {
       this.pos = p + 2;
-      return false;
+      return -1;
     }
-    const nameStart = cur;
-    cur += len;
+    const cur = start + len;
     if (cur >= this.end || b[cur] !== 0x22) {
       this.pos = cur;
-      return false;
+      return -1;
     }
-    if (cur + 1 >= this.end || b[cur + 1] !== 0x3a) {
+    if (cur + 1 >= this.end || b[cur + 1] !== term) {
       this.pos = cur + 1;
-      return false;
+      return -1;
     }
+    this.#nameStart = start;
+    return cur;
+  }
+
+  #object(c: PhpArray, k: PhpKey, p: number, custom: boolean): boolean {
+    const b = this.buf;
+    const cur = this.#quotedName(p, 0x3a);
+    if (cur < 0) return false;
+    const nameStart = this.#nameStart;
     if (b[nameStart] === 0 || b[nameStart] === 0x5c) return false;
     if (!this.#validClassName(nameStart, cur)) return false;
     const name = this.#name(nameStart, cur);
@@ -1413,25 +1427,9 @@ export class Unserializer {
 
   #enum(c: PhpArray, k: PhpKey, p: number): boolean {
     const b = this.buf;
-    const e = this.#head(p, 0x3a, 0x22);
-    if (e < 0) return false;
-    const len = this.#uiv(p + 2, e);
-    let cur = e + 2;
-    const maxlen = this.end - cur;
-    if (maxlen < len || len === 0) {
-      this.pos = p + 2;
-      return false;
-    }
-    const s = cur;
-    cur += len;
-    if (cur >= this.end || b[cur] !== 0x22) {
-      this.pos = cur;
-      return false;
-    }
-    if (cur + 1 >= this.end || b[cur + 1] !== 0x3b) {
-      this.pos = cur + 1;
-      return false;
-    }
+    const cur = this.#quotedName(p, 0x3b);
+    if (cur < 0) return false;
+    const s = this.#nameStart;
     let colon = -1;
     for (let i = s; i < cur; i++) {
       if (b[i] === 0x3a) {
