@@ -21,7 +21,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Diagnostic } from '../lib/errors.ts';
 import { PhpArgumentCountError, PhpError, PhpTypeError, SessionError } from '../lib/errors.ts';
 import type { MaybePromise, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
-import { PhpArray, PhpBytes, PhpEnum, PhpFloat, PhpObject, PhpSerializable } from '../lib/value.ts';
+import { PhpArray, PhpBytes, PhpFloat, PhpObject, phpTypeName, type PhpValue } from '../lib/value.ts';
 
 /** Session data as a user handler sees it: text when it is valid UTF-8, raw bytes otherwise. */
 export type SessionData = string | PhpBytes;
@@ -274,26 +274,14 @@ function className(obj: object): string {
  * `int`, `float`, `string`, `array`, or the class name of an object.
  */
 export function jsTypeName(v: unknown): string {
-  if (v === null || v === undefined) return 'null';
-  switch (typeof v) {
-    case 'boolean':
-      return 'bool';
-    case 'number':
-      return Number.isInteger(v) ? 'int' : 'float';
-    case 'bigint':
-      return 'int';
-    case 'string':
-      return 'string';
-    case 'function':
-      return 'Closure';
-    default:
-      break;
-  }
-  if (v instanceof PhpFloat) return 'float';
-  if (v instanceof PhpBytes || v instanceof Uint8Array) return 'string';
-  if (v instanceof PhpArray || Array.isArray(v)) return 'array';
-  if (v instanceof PhpSerializable || v instanceof PhpEnum) return v.className;
-  return className(v as object);
+  // What the value model names (numbers by its int/float rule, PhpObject by its class) comes from
+  // phpTypeName; only JS-only shapes are named here.
+  if (v === undefined) return 'null';
+  if (typeof v === 'function') return 'Closure';
+  if (v instanceof Uint8Array) return 'string';
+  if (Array.isArray(v)) return 'array';
+  const name = phpTypeName(v as PhpValue);
+  return name === 'mixed' ? className(v as object) : name;
 }
 
 /** The engine side of the seam: what the user module needs beyond any module's context. */
