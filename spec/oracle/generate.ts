@@ -10,7 +10,7 @@
  * round trip) and session_encode() with each serializer of an array session built from it.
  */
 import { runPhp } from '../support/tools.ts';
-import { ORACLE_INI } from './php-oracle.ts';
+import { ORACLE_INI, PHP_NO_STORAGE_HANDLER } from './php-oracle.ts';
 
 /** Classes the generated values use; the same text is the prelude for re-reading them in PHP. */
 export const GEN_PRELUDE = String.raw`
@@ -126,16 +126,8 @@ function rvalue($depth, &$pool) {
   if ($k < 8 && count($pool) > 0) return $pool[r(0, count($pool) - 1)];
   return robject($depth, $pool);
 }
-class GenMem implements SessionHandlerInterface {
-  public function open($p, $n): bool { return true; }
-  public function close(): bool { return true; }
-  public function read($id): string|false { return ''; }
-  public function write($id, $d): bool { return true; }
-  public function destroy($id): bool { return true; }
-  public function gc($l): int|false { return 0; }
-}
 set_error_handler(function () { return true; });
-session_set_save_handler(new GenMem(), false);
+${PHP_NO_STORAGE_HANDLER}
 $args = json_decode(stream_get_contents(STDIN), true);
 mt_srand($args['seed'], MT_RAND_MT19937);
 $out = [];

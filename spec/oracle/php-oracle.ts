@@ -44,11 +44,11 @@ export interface OracleResult {
   diagnostics: OracleDiagnostic[];
 }
 
-const DRIVER = String.raw`
-$levels = [E_WARNING => 'E_WARNING', E_NOTICE => 'E_NOTICE', E_DEPRECATED => 'E_DEPRECATED', E_USER_WARNING => 'E_USER_WARNING'];
-$diags = [];
-set_error_handler(function ($no, $str) use (&$diags, $levels) { $diags[] = [$levels[$no] ?? (string)$no, $str]; return true; });
-class OracleMemHandler implements SessionHandlerInterface {
+/**
+ * PHP code that installs a save handler storing nothing, so session_encode()/session_decode() can
+ * run in `php -n` without touching the disk.
+ */
+export const PHP_NO_STORAGE_HANDLER = String.raw`class OracleMemHandler implements SessionHandlerInterface {
   public function open($p, $n): bool { return true; }
   public function close(): bool { return true; }
   public function read($id): string|false { return ''; }
@@ -56,7 +56,13 @@ class OracleMemHandler implements SessionHandlerInterface {
   public function destroy($id): bool { return true; }
   public function gc($l): int|false { return 0; }
 }
-session_set_save_handler(new OracleMemHandler(), false);
+session_set_save_handler(new OracleMemHandler(), false);`;
+
+const DRIVER = String.raw`
+$levels = [E_WARNING => 'E_WARNING', E_NOTICE => 'E_NOTICE', E_DEPRECATED => 'E_DEPRECATED', E_USER_WARNING => 'E_USER_WARNING'];
+$diags = [];
+set_error_handler(function ($no, $str) use (&$diags, $levels) { $diags[] = [$levels[$no] ?? (string)$no, $str]; return true; });
+${PHP_NO_STORAGE_HANDLER}
 $req = json_decode(stream_get_contents(STDIN), true);
 if (isset($req['prelude'])) eval($req['prelude']);
 $out = [];
