@@ -25,6 +25,14 @@ export interface Scenario {
   js: (req: SessionRequest, R: unknown[], engine: SessionEngine) => Promise<void>;
 }
 
+/**
+ * PHP's default GC (1 in 100 starts) would make a scenario's transcript random: both sides run
+ * with session.gc_probability = 0 unless the scenario sets it.
+ */
+function scenarioIni(s: Scenario): Record<string, string> {
+  return { 'session.gc_probability': '0', ...(s.ini ?? {}) };
+}
+
 function plain(v: unknown): unknown {
   if (v instanceof PhpArray) return toJs(v as PhpValue);
   if (typeof v === 'bigint') return Number(v);
@@ -54,7 +62,7 @@ export async function runJs(s: Scenario): Promise<PhpOutcome> {
   const dir = mkdtempSync(join(tmpdir(), 'eng-js-'));
   try {
     const engine = new SessionEngine({
-      ini: { 'session.save_path': dir, ...(s.ini ?? {}) },
+      ini: { 'session.save_path': dir, ...scenarioIni(s) },
     });
     const req = engine.request({
       cookies: s.cookies ?? {},
@@ -92,7 +100,7 @@ function cookieHeader(c: Record<string, string> | undefined): string | undefined
 export async function expectSameAsPhp(s: Scenario): Promise<{ php: PhpOutcome; js: PhpOutcome }> {
   const query = s.query === undefined ? undefined : new URLSearchParams(s.query).toString();
   const cookie = cookieHeader(s.cookies);
-  const php = await phpScenario(s.php, s.ini ?? {}, {
+  const php = await phpScenario(s.php, scenarioIni(s), {
     ...(cookie !== undefined ? { cookie } : {}),
     ...(query !== undefined ? { query } : {}),
   });
