@@ -714,6 +714,8 @@ function utf8Slice(b: Buffer, s: number, e: number): string {
 // Strings this short are copied by V8's substring (no slice of the input is kept alive), so
 // they are safe to keep in the module-wide cache.
 const SHORT_STRING = 12;
+/** Bytes decoded at a time by Unserializer#text (below V8's 128 KB large-object threshold). */
+const TEXT_WINDOW = 64 * 1024;
 const CACHE_MASK = 4095;
 /** Recently decoded short ASCII strings, by a hash of their bytes. */
 const STRING_CACHE: string[] = new Array<string>(CACHE_MASK + 1).fill('\uD800');
@@ -818,16 +820,26 @@ export class Unserializer {
     this.#diag('E_WARNING', message, raw);
   }
 
-  #whole: string | null = null;
+  /** A Latin-1 decode of the input bytes [#winStart, #winStart + #win.length). */
+  #win = '';
+  #winStart = 0;
 
   /**
-   * ASCII bytes [s, e) as a string: a substring of the whole input decoded once as Latin-1,
-   * which is several times faster than one native decode per string. (V8 may keep longer
-   * substrings as slices of that input string; they live as long as the decoded values.)
+   * ASCII bytes [s, e) as a string: a substring of a window of the input decoded once as
+   * Latin-1, which is several times faster than one native decode per string. Windows stay
+   * below V8's large-object size (a 140 KB string would be allocated in large-object space,
+   * an order of magnitude slower than a few 64 KB ones). V8 may keep longer substrings as
+   * slices of their window; a window lives as long as the values cut from it.
    */
   #text(s: number, e: number): string {
-    if (this.#whole === null) this.#whole = latin1Slice(this.#nodeBuf, 0, this.end);
-    return this.#whole.substring(s, e);
+    let off = s - this.#winStart;
+    if (off < 0 || e - this.#winStart > this.#win.length) {
+      if (e - s > TEXT_WINDOW >> 2) return latin1Slice(this.#nodeBuf, s, e);
+      this.#win = latin1Slice(this.#nodeBuf, s, Math.min(this.end, s + TEXT_WINDOW));
+      this.#winStart = s;
+      off = 0;
+    }
+    return this.#win.substring(off, off + (e - s));
   }
 
   /** A string value: like #str, without the short-string cache (values repeat far less than keys). */

@@ -2,6 +2,7 @@
  * The JS-facing contract of the codec: typed errors, the PHP-faithful variant, option validation
  * (messages compared with PHP), values PHP's format cannot hold, and prototype-pollution safety.
  */
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   PhpArray,
@@ -22,6 +23,29 @@ import { describeWith } from '../support/tools.ts';
 import { phpOracle, type OracleResult } from '../oracle/php-oracle.ts';
 
 describe('codec API', () => {
+  it('large inputs: strings on both sides of the decoder\'s 64 KB text windows come back exactly', () => {
+    // ASCII, UTF-8 and binary strings of lengths 0..40,000, enough of them that the payload spans
+    // several windows and strings straddle window edges; the decoded list must equal the input.
+    const piece = fc.oneof(
+      fc.string({ unit: 'grapheme-ascii', maxLength: 40 }),
+      fc.string({ unit: 'grapheme', maxLength: 30 }),
+      fc.integer({ min: 16_000, max: 40_000 }).map((n) => 'x'.repeat(n)),
+      fc.uint8Array({ maxLength: 20 }).map((b) => new PhpBytes(b)),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 200, maxLength: 3000 }), (items) => {
+        const arr = PhpArray.from(items as PhpValue[]);
+        const bytes = serialize(arr);
+        const back = unserialize(bytes) as PhpArray;
+        expect(back.size).toBe(items.length);
+        // Valid UTF-8 bytes decode to a string, so values are compared by their encoding.
+        items.forEach((v, i) => expect(serialize(back.get(i)!).equals(serialize(v as PhpValue))).toBe(true));
+        expect(serialize(back).equals(bytes)).toBe(true);
+      }),
+      { numRuns: 25, seed: 4242 },
+    );
+  });
+
   it('malformed input throws UnserializeError carrying the byte offset and length', () => {
     try {
       unserialize('a:1:{i:0;R:2;}');
