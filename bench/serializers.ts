@@ -1,26 +1,52 @@
 /**
  * bench/serializers: unserialize() and serialize() speed of this library against the npm package
  * `php-serialize` and PHP's own C implementation (timed inside `php -n`), on the same payloads:
- * one ~150 KB realistic session array and a set of 500 small sessions.
+ * one ~140 KB realistic session array and a set of 500 small sessions. A fourth column, "V8 JSON",
+ * times JSON.parse()/JSON.stringify() (V8's native C++ codec) on the same data converted once to
+ * JSON: it is a reference for what V8's own native code achieves on this data, not a competitor
+ * (JSON is a different, smaller format; its byte sizes are printed next to the PHP payload sizes).
  *
+ *   npm run bench:serializers                                                       (dist/, the shipped JS)
  *   node --conditions=php-session-engine-source --import tsx bench/serializers.ts   (the TS sources, via tsx)
- *   npm run build && node --import tsx bench/serializers.ts                         (dist/, the shipped JS)
+ *   BENCH_ROUNDS=9 BENCH_MS=600 npm run bench:serializers                          (more, longer rounds)
  *
- * The first line of output says which of the two was measured. All three implementations get the
- * same payloads: Buffers for this library and PHP, the same bytes decoded to JS strings for
+ * The first line of output says which build of the library was measured. All implementations get
+ * the same payloads: Buffers for this library and PHP, the same bytes decoded to JS strings for
  * php-serialize (which only takes strings; that decoding is done once, outside the timing).
  *
- * Each measurement runs for about BENCH_MS milliseconds of CPU time (default 1500) after a
- * warm-up; results are operations per CPU-second and the ratios the README quotes.
+ * The host's CPU speed varies from second to second, so the measurements are interleaved: there
+ * are BENCH_ROUNDS rounds (default 5), and in each round every implementation measures every
+ * operation for BENCH_MS milliseconds of CPU time (default 400), after a 200 ms warm-up in the
+ * first round only. PHP runs as one long-lived child process that loads the payloads once and runs
+ * one round of its four measurements per line it reads on stdin, answering with one JSON line;
+ * Node waits for that answer without doing anything, and PHP waits while Node measures, so the two
+ * never compete for CPU. The order of the implementations rotates from round to round.
+ *
+ * Each cell of the table is the best (highest) rate of the rounds: interference from the host only
+ * ever slows a run down, so the fastest round is the closest to the undisturbed speed. Rates are
+ * operations per CPU-second (process.cpuUsage() in Node, getrusage() in PHP). The second table
+ * shows how stable the ratios are: each round's ratio is computed from that same round's
+ * measurements, and the min–max over the rounds is printed.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import * as phpSerialize from 'php-serialize';
-import { PhpArray, PhpFloat, PhpObject, serialize, unserialize, type PhpValue } from 'php-session-engine';
+import { PhpArray, PhpFloat, PhpObject, serialize, toJs, unserialize, type PhpValue } from 'php-session-engine';
 
-const BENCH_MS = Number(process.env['BENCH_MS'] ?? 1500);
+const ROUNDS = positiveInt('BENCH_ROUNDS', 5);
+const BENCH_MS = positiveInt('BENCH_MS', 400);
+const WARMUP_MS = 200;
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
 
 // A deterministic PRNG so every run benches the same payloads.
 let state = 0x2545f491;
@@ -91,8 +117,9 @@ function cpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
-function bench(fn: () => void): number {
-  const warm = cpuSeconds() + 0.2;
+/** Runs fn for warmMs of CPU time unmeasured, then for BENCH_MS measured; returns calls per CPU-second. */
+function measure(fn: () => void, warmMs: number): number {
+  const warm = cpuSeconds() + warmMs / 1000;
   while (cpuSeconds() < warm) fn();
   let n = 0;
   const start = cpuSeconds();
@@ -117,67 +144,169 @@ const smallValues = smalls.map((b) => unserialize(b));
 
 // Sanity: every implementation reads the payloads the same way.
 if (!serialize(bigValue).equals(big)) throw new Error('round trip mismatch');
-
-const results: Record<string, Record<string, number>> = { ours: {}, 'php-serialize': {}, php: {} };
-results['ours']!['unserialize big'] = bench(() => unserialize(big));
-results['ours']!['serialize big'] = bench(() => serialize(bigValue));
-results['ours']!['unserialize small×500'] = bench(() => {
-  for (const s of smalls) unserialize(s);
-});
-results['ours']!['serialize small×500'] = bench(() => {
-  for (const v of smallValues) serialize(v);
-});
-results['php-serialize']!['unserialize big'] = bench(() => phpSerialize.unserialize(bigStr, {}, psOpts));
-results['php-serialize']!['serialize big'] = bench(() => phpSerialize.serialize(bigPlain));
-results['php-serialize']!['unserialize small×500'] = bench(() => {
-  for (const s of smallStrs) phpSerialize.unserialize(s, {}, psOpts);
-});
-results['php-serialize']!['serialize small×500'] = bench(() => {
-  for (const v of smallPlain) phpSerialize.serialize(v);
+smallValues.forEach((v, i) => {
+  if (!serialize(v).equals(smalls[i]!)) throw new Error(`round trip mismatch (small session ${i})`);
 });
 
-// PHP's C implementation, timed inside php -n on the same bytes.
-const dir = mkdtempSync(join(tmpdir(), 'bench-ser-'));
-try {
-  writeFileSync(join(dir, 'big.bin'), big);
-  writeFileSync(join(dir, 'small.json'), JSON.stringify(smalls.map((b) => b.toString('base64'))));
-  const code = String.raw`
-$ms = (int) $argv[2];
+// The V8 JSON reference: the decoded values converted once with toJs() and stringified once,
+// outside the timing. JSON.stringify is timed on JSON.parse()'s output, which holds the same data
+// as ordinary objects: toJs() builds null-prototype objects, which Node 20's V8 (11.3) stringifies
+// on its slow path (about half the speed), and the reference should show V8 at its best.
+function toJson(v: PhpValue): string {
+  return JSON.stringify(toJs(v), (_k, x: unknown) => {
+    if (x instanceof Uint8Array) throw new Error('payload holds raw bytes, which JSON cannot carry');
+    return x;
+  });
+}
+const bigJson = toJson(bigValue);
+const smallJsons = smallValues.map(toJson);
+const bigJs: unknown = JSON.parse(bigJson);
+const smallJs: unknown[] = smallJsons.map((s) => JSON.parse(s) as unknown);
+if (JSON.stringify(bigJs) !== bigJson || smallJs.some((v, i) => JSON.stringify(v) !== smallJsons[i])) {
+  throw new Error('JSON round trip mismatch');
+}
+const jsonBytes = (s: string): number => Buffer.byteLength(s, 'utf8');
+const smallJsonBytes = smallJsons.reduce((a, s) => a + jsonBytes(s), 0);
+
+const OPS = ['unserialize big', 'serialize big', 'unserialize small×500', 'serialize small×500'] as const;
+type Op = (typeof OPS)[number];
+type Rates = Record<Op, number>;
+const IMPLS = ['ours', 'php-serialize', 'PHP (C)', 'V8 JSON'] as const;
+type Impl = (typeof IMPLS)[number];
+
+const nodeOps: Record<Exclude<Impl, 'PHP (C)'>, Record<Op, () => void>> = {
+  ours: {
+    'unserialize big': () => unserialize(big),
+    'serialize big': () => serialize(bigValue),
+    'unserialize small×500': () => {
+      for (const s of smalls) unserialize(s);
+    },
+    'serialize small×500': () => {
+      for (const v of smallValues) serialize(v);
+    },
+  },
+  'php-serialize': {
+    'unserialize big': () => phpSerialize.unserialize(bigStr, {}, psOpts),
+    'serialize big': () => phpSerialize.serialize(bigPlain),
+    'unserialize small×500': () => {
+      for (const s of smallStrs) phpSerialize.unserialize(s, {}, psOpts);
+    },
+    'serialize small×500': () => {
+      for (const v of smallPlain) phpSerialize.serialize(v);
+    },
+  },
+  'V8 JSON': {
+    'unserialize big': () => JSON.parse(bigJson),
+    'serialize big': () => JSON.stringify(bigJs),
+    'unserialize small×500': () => {
+      for (const s of smallJsons) JSON.parse(s);
+    },
+    'serialize small×500': () => {
+      for (const v of smallJs) JSON.stringify(v);
+    },
+  },
+};
+
+// PHP's C implementation, in one php -n process for the whole run. It loads the payloads, checks
+// its own round trip, prints "ready", then answers each "<warm-up ms> <ms>" line with one round.
+const PHP_CODE = String.raw`
 $big = file_get_contents($argv[1] . '/big.bin');
 $smalls = array_map('base64_decode', json_decode(file_get_contents($argv[1] . '/small.json'), true));
 $bigV = unserialize($big);
 $smallV = array_map('unserialize', $smalls);
 if (serialize($bigV) !== $big) { fwrite(STDERR, "php round trip mismatch\n"); exit(1); }
+foreach ($smallV as $i => $v) { if (serialize($v) !== $smalls[$i]) { fwrite(STDERR, "php round trip mismatch (small session $i)\n"); exit(1); } }
 function cpu() { $r = getrusage(); return $r['ru_utime.tv_sec'] + $r['ru_utime.tv_usec'] / 1e6 + $r['ru_stime.tv_sec'] + $r['ru_stime.tv_usec'] / 1e6; }
-function bench($f, $ms) {
-  $w = cpu() + 0.2; while (cpu() < $w) $f();
+function bench($f, $warmMs, $ms) {
+  $w = cpu() + $warmMs / 1000; while (cpu() < $w) $f();
   $n = 0; $s = cpu(); $e = $s + $ms / 1000; $now = $s;
   while ($now < $e) { $f(); $n++; $now = cpu(); }
   return $n / ($now - $s);
 }
-echo json_encode([
-  'unserialize big' => bench(function () use ($big) { unserialize($big); }, $ms),
-  'serialize big' => bench(function () use ($bigV) { serialize($bigV); }, $ms),
-  'unserialize small×500' => bench(function () use ($smalls) { foreach ($smalls as $s) unserialize($s); }, $ms),
-  'serialize small×500' => bench(function () use ($smallV) { foreach ($smallV as $v) serialize($v); }, $ms),
-], JSON_UNESCAPED_UNICODE);
+echo "ready\n";
+while (($line = fgets(STDIN)) !== false) {
+  [$warmMs, $ms] = array_map('intval', explode(' ', trim($line)));
+  echo json_encode([
+    'unserialize big' => bench(function () use ($big) { unserialize($big); }, $warmMs, $ms),
+    'serialize big' => bench(function () use ($bigV) { serialize($bigV); }, $warmMs, $ms),
+    'unserialize small×500' => bench(function () use ($smalls) { foreach ($smalls as $s) unserialize($s); }, $warmMs, $ms),
+    'serialize small×500' => bench(function () use ($smallV) { foreach ($smallV as $v) serialize($v); }, $warmMs, $ms),
+  ], JSON_UNESCAPED_UNICODE), "\n";
+}
 `;
-  const r = spawnSync('php', ['-n', '-d', 'memory_limit=512M', '-r', code, '--', dir, String(BENCH_MS)], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`php failed: ${r.stderr}`);
-  results['php'] = JSON.parse(r.stdout) as Record<string, number>;
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-ser-'));
+const rounds: Record<Impl, Rates>[] = [];
+try {
+  writeFileSync(join(dir, 'big.bin'), big);
+  writeFileSync(join(dir, 'small.json'), JSON.stringify(smalls.map((b) => b.toString('base64'))));
+  const php = spawn('php', ['-n', '-d', 'memory_limit=512M', '-r', PHP_CODE, '--', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  php.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  // Settles when php is gone: its exit code, or the error if it could not be started.
+  const exited = new Promise<number | null | Error>((resolve) => {
+    php.on('error', resolve);
+    php.on('close', resolve);
+  });
+  // The line iterator ends when php's stdout closes, so a php that dies cannot leave us waiting.
+  const lines = createInterface({ input: php.stdout })[Symbol.asyncIterator]();
+  const readLine = async (): Promise<string> => {
+    const next = await lines.next();
+    if (next.done) throw new Error(`php exited early (${String(await exited)}): ${stderr}`);
+    return next.value;
+  };
+  try {
+    // Wait until PHP has loaded its payloads before Node starts measuring anything.
+    const ready = await readLine();
+    if (ready !== 'ready') throw new Error(`unexpected line from php: ${ready}`);
+    for (let r = 0; r < ROUNDS; r++) {
+      const warmMs = r === 0 ? WARMUP_MS : 0;
+      const round = {} as Record<Impl, Rates>;
+      // Rotate the order so that no implementation always runs first, or right after another.
+      const order = IMPLS.map((_, i) => IMPLS[(i + r) % IMPLS.length]!);
+      for (const impl of order) {
+        if (impl === 'PHP (C)') {
+          php.stdin.write(`${warmMs} ${BENCH_MS}\n`);
+          round[impl] = JSON.parse(await readLine()) as Rates;
+        } else {
+          const rates = {} as Rates;
+          for (const op of OPS) rates[op] = measure(nodeOps[impl][op], warmMs);
+          round[impl] = rates;
+        }
+      }
+      rounds.push(round);
+      process.stderr.write(`round ${r + 1}/${ROUNDS} done\n`);
+    }
+    php.stdin.end();
+    const code = await exited;
+    if (code !== 0) throw new Error(`php failed (${String(code)}): ${stderr}`);
+  } finally {
+    if (php.exitCode === null) php.kill();
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
 
+const best = (impl: Impl, op: Op): number => Math.max(...rounds.map((r) => r[impl][op]));
+const spread = (op: Op, a: Impl, b: Impl): string => {
+  const ratios = rounds.map((r) => r[a][op] / r[b][op]);
+  return `${Math.min(...ratios).toFixed(2)}x–${Math.max(...ratios).toFixed(2)}x`;
+};
+const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`;
+
 const built = import.meta.resolve('php-session-engine').includes('/dist/');
 console.log(`library: ${built ? 'dist/ (tsc build, as shipped)' : 'TypeScript sources via tsx'}`);
-console.log(`payloads: big session ${(big.length / 1024).toFixed(1)} KB; ${smalls.length} small sessions, ${(smallBytes / 1024).toFixed(1)} KB total`);
-console.log(`node ${process.version}; ${BENCH_MS} ms per measurement; operations per CPU-second (higher is better)\n`);
-const rows = Object.keys(results['ours']!);
-console.log(['operation', 'ours', 'php-serialize', 'PHP (C)', 'ours/php-serialize', 'ours/PHP'].join(' | '));
-for (const op of rows) {
-  const o = results['ours']![op]!;
-  const p = results['php-serialize']![op]!;
-  const c = results['php']![op]!;
-  console.log([op, o.toFixed(1), p.toFixed(1), c.toFixed(1), `${(o / p).toFixed(2)}x`, `${(o / c).toFixed(2)}x`].join(' | '));
+console.log(`payloads: big session ${kb(big.length)}; ${smalls.length} small sessions, ${kb(smallBytes)} total`);
+console.log(`  as JSON (V8 JSON column): big session ${kb(jsonBytes(bigJson))}; ${smallJsons.length} small sessions, ${kb(smallJsonBytes)} total`);
+console.log(`node ${process.version}; ${ROUNDS} interleaved rounds of ${BENCH_MS} ms CPU time per measurement (${WARMUP_MS} ms warm-up in round 1)`);
+console.log(`each cell is the best of the ${ROUNDS} rounds, in operations per CPU-second (higher is better)`);
+console.log('V8 JSON = JSON.parse (unserialize rows) / JSON.stringify (serialize rows) on the same data as JSON:');
+console.log('  a reference for what V8\'s native C++ code achieves on this data, not a competitor (different, smaller format)\n');
+console.log(['operation', ...IMPLS, 'ours/php-serialize', 'ours/PHP', 'V8 JSON/PHP'].join(' | '));
+for (const op of OPS) {
+  const [o, p, c, j] = IMPLS.map((impl) => best(impl, op)) as [number, number, number, number];
+  console.log([op, o.toFixed(1), p.toFixed(1), c.toFixed(1), j.toFixed(1), `${(o / p).toFixed(2)}x`, `${(o / c).toFixed(2)}x`, `${(j / c).toFixed(2)}x`].join(' | '));
 }
+console.log(`\nratio spread over the ${ROUNDS} rounds (min–max; each round's ratio from that round's own measurements)`);
+console.log(['operation', 'ours/php-serialize', 'ours/PHP'].join(' | '));
+for (const op of OPS) console.log([op, spread(op, 'ours', 'php-serialize'), spread(op, 'ours', 'PHP (C)')].join(' | '));
