@@ -308,12 +308,6 @@ export interface UserHandlerContext extends SaveHandlerContext {
 
 /** The `user` module's per-session instance, with what the engine needs for PHP's messages. */
 export interface UserSaveHandler extends SaveHandler {
-  /**
-   * The handler named in "Failed to write session data using user defined save handler.
-   * (session.save_path: %s, handler: %s)": `MySession::write`, `MySession::updateTimestamp`, or
-   * for the callable form `write` / `update_timestamp`.
-   */
-  callbackLabel(op: 'write' | 'update_timestamp'): string;
   /** PHP's mod_user_implemented: open was called and close has not been since. */
   readonly opened: boolean;
   /** PHP's in_save_handler: a user callback is running (session_create_id then uses the built-in generator). */
@@ -383,12 +377,6 @@ class UserHandler implements UserSaveHandler {
 
   get inSaveHandler(): boolean {
     return this.#st.inSaveHandler;
-  }
-
-  callbackLabel(op: 'write' | 'update_timestamp'): string {
-    const cls = this.#spec.className;
-    if (cls === undefined) return op;
-    return `${cls}::${op === 'write' ? 'write' : 'updateTimestamp'}`;
   }
 
   async open(savePath: string, sessionName: string): Promise<boolean> {

@@ -83,7 +83,6 @@ export interface UserContextLike extends SaveHandlerContext {
   setPendingException?(error: unknown): void;
 }
 export interface UserHandlerLike extends SaveHandler {
-  callbackLabel(op: 'write' | 'update_timestamp'): string;
   readonly opened?: boolean;
   readonly inSaveHandler?: boolean;
 }
@@ -259,6 +258,12 @@ export class SessionRequest {
   #fn: string | undefined;
   #settingUserHandler = false;
   #userSpec: UserSpecLike | undefined;
+  /**
+   * PHP's mod_user_class_name: the class of the handler object given to session_set_save_handler,
+   * which names a failed write (`Class::write`). Callables clear it, and so does
+   * php_rshutdown_session_globals (session_destroy): later failures are named `write`.
+   */
+  #userClassName: string | undefined;
   #pending: { error: unknown } | undefined;
   #sid: string | undefined;
   #transSid = false;
@@ -940,11 +945,13 @@ export class SessionRequest {
   /** The rest of php_session_save_current_state once the write (or touch) answered. */
   #saved(ok: boolean, op: 'write' | 'update_timestamp', h: SaveHandler | null): void | Promise<void> {
     if (!ok && this.#pending === undefined) {
-      const user = this.#isOpen() && this.#isUserMod() && h !== null && 'callbackLabel' in h;
+      const user = this.#isOpen() && this.#isUserMod() && h !== null && this.#userSpec !== undefined;
       if (!user) {
         this.#report('E_WARNING', fmt(MSG.WRITE_FAILED, this.#modName(), this.#savePath));
       } else {
-        this.#report('E_WARNING', fmt(MSG.WRITE_FAILED_USER, this.#savePath, (h as UserHandlerLike).callbackLabel(op)));
+        const cls = this.#userClassName;
+        const label = cls === undefined ? op : `${cls}::${op === 'write' ? 'write' : 'updateTimestamp'}`;
+        this.#report('E_WARNING', fmt(MSG.WRITE_FAILED_USER, this.#savePath, label));
       }
     }
     return this.#closeAfterSave();
@@ -979,6 +986,7 @@ export class SessionRequest {
   }
 
   #clearGlobals(): void {
+    this.#userClassName = undefined;
     this.#id = null;
     this.#snapshot = null;
     this.#status = PHP_SESSION_NONE;
@@ -1452,6 +1460,7 @@ export class SessionRequest {
     }
     const objectForm = args.length <= 2;
     this.#userSpec = spec;
+    this.#userClassName = spec.className;
     this.#shutdownFns = this.#shutdownFns.filter((s) => s.name !== 'session_shutdown');
     if (objectForm && spec.registerShutdown) {
       this.#shutdownFns.push({

@@ -109,6 +109,33 @@ const scenarios: Record<string, Scenario> = {
       R.push(req.setSaveHandler([h, 'open'], [h, 'close'], [h, 'read'], [h, 'write'], [h, 'destroy']));
     },
   },
+  'object handler: a failed write is named Class::write, and plain write after session_destroy until the handler is set again': {
+    php: `${PHP_CLASS} $h = new H(true); session_set_save_handler($h); session_start(); $_SESSION["a"] = 1; session_write_close();
+      session_start(); session_write_close();
+      session_start(); $R[] = session_destroy(); session_start(); $_SESSION["b"] = 2; session_write_close();
+      session_start(); session_write_close();
+      $R[] = session_set_save_handler($h); session_start(); $_SESSION["c"] = 3; session_write_close();`,
+    js: async (req, R) => {
+      const h = new H(R, true);
+      req.setSaveHandler(h);
+      await req.start();
+      req.session.set('a', 1);
+      await req.writeClose();
+      await req.start();
+      await req.writeClose();
+      await req.start();
+      R.push(await req.destroy());
+      await req.start();
+      req.session.set('b', 2);
+      await req.writeClose();
+      await req.start();
+      await req.writeClose();
+      R.push(req.setSaveHandler(h));
+      await req.start();
+      req.session.set('c', 3);
+      await req.writeClose();
+    },
+  },
   'set_save_handler while active, regenerate with a user handler': {
     php: `${PHP_CLASS} $h = new H; session_set_save_handler($h); session_start(); $R[] = session_set_save_handler($h); $R[] = session_regenerate_id(true); $R[] = session_create_id() !== session_id(); session_write_close();`,
     js: async (req, R) => {

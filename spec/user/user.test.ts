@@ -421,22 +421,6 @@ describe('user handler: TypeScript data shapes and labels', () => {
     }
   });
 
-  it('callbackLabel: Class::write / Class::updateTimestamp, or write / update_timestamp for callables', () => {
-    class MySession {
-      open(): boolean { return true; }
-      close(): boolean { return true; }
-      read(): string { return ''; }
-      write(): boolean { return true; }
-      destroy(): boolean { return true; }
-      gc(): number { return 0; }
-    }
-    const o = createUserSaveHandler(parseSaveHandlerArgs([new MySession()]), fake().ctx);
-    expect([o.callbackLabel('write'), o.callbackLabel('update_timestamp')]).toEqual(['MySession::write', 'MySession::updateTimestamp']);
-    const f = (): boolean => true;
-    const c = createUserSaveHandler(parseSaveHandlerArgs([f, f, f, f, f, f]), fake().ctx);
-    expect([c.callbackLabel('write'), c.callbackLabel('update_timestamp')]).toEqual(['write', 'update_timestamp']);
-  });
-
   it('updateTimestamp falls back to write; optional createSid/validateSid exist only when supplied', async () => {
     const calls: string[] = [];
     const h = handlerReturning('', 0, calls) as Record<string, unknown>;
