@@ -38,7 +38,8 @@ export function phpStr(s: string | Uint8Array): string {
  */
 export async function php(savePath: string, code: string, ini: Record<string, string> = {}): Promise<string> {
   const res = await runPhp(`ini_set('session.save_path', ${phpStr(savePath)});\n${code}`, {
-    ini: { display_errors: '1', 'session.use_cookies': '0', 'session.cache_limiter': '', ...ini },
+    // Start-time GC off (PHP's default would collect at 1 in 100 starts and make counts random).
+    ini: { display_errors: '1', 'session.use_cookies': '0', 'session.cache_limiter': '', 'session.gc_probability': '0', ...ini },
   });
   if (res.code !== 0) throw new Error(`php exited ${res.code}: ${res.stderr}\n${res.stdout.toString()}`);
   return res.stdout.toString('latin1');
