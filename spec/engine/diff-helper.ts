@@ -11,7 +11,7 @@ import { expect } from 'vitest';
 import { SessionEngine } from '../../lib/engine.ts';
 import type { SessionRequest } from '../../lib/request.ts';
 import { PhpArray, toJs, type PhpValue } from '../../lib/value.ts';
-import { phpScenario, type PhpOutcome } from './php-oracle.ts';
+import { phpScenario, SHUTDOWN_PASSES, type PhpOutcome } from './php-oracle.ts';
 
 export interface Scenario {
   ini?: Record<string, string>;
@@ -23,6 +23,15 @@ export interface Scenario {
   php: string;
   /** The same steps against the engine; push values to R. */
   js: (req: SessionRequest, R: unknown[], engine: SessionEngine) => Promise<void>;
+  /**
+   * Record the shutdown-function phase too (PHP's register_shutdown_function, the engine's
+   * registerShutdownFunction and end()): both sides take the transcript from a shutdown function
+   * that goes to the back of the list {@link SHUTDOWN_PASSES} times. Off: the transcript is taken
+   * right after the body.
+   */
+  shutdown?: boolean;
+  /** The phpt files of PHP 8.2's ext/session/tests whose subject the scenario exercises. */
+  covers?: string[];
 }
 
 /**
@@ -77,13 +86,33 @@ export async function runJs(s: Scenario): Promise<PhpOutcome> {
       const err = e as Error;
       thrown = [err.name, err.message];
     }
-    const out: PhpOutcome = {
-      results: R.map(plain),
-      diagnostics: [...req.diagnostics],
-      headers: req.headers.map(([n, v]) => [n, v]),
+    const snapshot = (): PhpOutcome => {
+      const out: PhpOutcome = {
+        results: R.map(plain),
+        diagnostics: [...req.diagnostics],
+        headers: req.headers.map(([n, v]) => [n, v]),
+      };
+      if (thrown !== undefined) out.thrown = thrown;
+      return out;
     };
-    if (thrown !== undefined) out.thrown = thrown;
-    await req.end();
+    if (s.shutdown !== true) {
+      const out = snapshot();
+      await req.end();
+      return out;
+    }
+    let out: PhpOutcome | undefined;
+    const recorder = (pass: number) => (): void => {
+      if (pass > 1) req.registerShutdownFunction(recorder(pass - 1));
+      else out = snapshot();
+    };
+    req.registerShutdownFunction(recorder(SHUTDOWN_PASSES));
+    let endError: unknown;
+    try {
+      await req.end();
+    } catch (e) {
+      endError = e;
+    }
+    if (out === undefined) throw new Error(`the shutdown functions stopped before the recorder ran: ${String(endError)}`);
     return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -101,6 +130,7 @@ export async function expectSameAsPhp(s: Scenario): Promise<{ php: PhpOutcome; j
   const query = s.query === undefined ? undefined : new URLSearchParams(s.query).toString();
   const cookie = cookieHeader(s.cookies);
   const php = await phpScenario(s.php, scenarioIni(s), {
+    ...(s.shutdown === true ? { shutdown: true } : {}),
     ...(cookie !== undefined ? { cookie } : {}),
     ...(query !== undefined ? { query } : {}),
   });

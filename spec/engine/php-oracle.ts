@@ -31,7 +31,18 @@ export interface ScenarioInput {
   cookie?: string;
   /** Raw query string. */
   query?: string;
+  /**
+   * Also record the shutdown-function phase: the transcript is taken by a shutdown function
+   * registered after the body, which re-registers itself {@link SHUTDOWN_PASSES} - 1 times so that
+   * it runs after the shutdown functions the body's own ones append (session_set_save_handler's
+   * `session_shutdown` appends `session_write_close`). RSHUTDOWN (the module's own final write) is
+   * still not recorded.
+   */
+  shutdown?: boolean;
 }
+
+/** How many times the shutdown-phase recorder goes to the back of the shutdown-function list. */
+export const SHUTDOWN_PASSES = 3;
 
 function runCgi(script: string, ini: Record<string, string>, input: ScenarioInput): Promise<{ stdout: Buffer; stderr: string }> {
   const bin = which('php-cgi');
@@ -68,21 +79,33 @@ export async function phpScenario(
 ): Promise<PhpOutcome> {
   const dir = mkdtempSync(join(tmpdir(), 'eng-oracle-'));
   try {
+    const emit = `function __oracle_emit() {
+  global $R, $E, $T;
+  $H = headers_list();
+  while (ob_get_level() > 0) ob_end_clean();
+  echo "\\n@@JSON@@", json_encode(['r' => $R, 'e' => $E, 'h' => $H, 't' => $T], JSON_PARTIAL_OUTPUT_ON_ERROR), "@@END@@";
+}
+function __oracle_shutdown($pass) {
+  if ($pass > 1) { register_shutdown_function('__oracle_shutdown', $pass - 1); return; }
+  __oracle_emit();
+}
+`;
     const code = `<?php
 $DIR = ${JSON.stringify(dir)};
 $R = []; $E = []; $T = null;
+${emit}
 set_error_handler(function ($n, $s) use (&$E) { $E[] = [$n, $s]; return true; });
 ob_start();
 try { ${body} } catch (\\Throwable $t) { $T = [get_class($t), $t->getMessage()]; }
-$H = headers_list();
-ob_end_clean();
-echo "\\n@@JSON@@", json_encode(['r' => $R, 'e' => $E, 'h' => $H, 't' => $T], JSON_PARTIAL_OUTPUT_ON_ERROR);
+${input.shutdown === true ? `register_shutdown_function('__oracle_shutdown', ${SHUTDOWN_PASSES});` : '__oracle_emit();'}
 `;
     const script = join(dir, 'scenario.php');
     writeFileSync(script, code);
     const res = await runCgi(script, { 'session.save_path': dir, display_errors: '0', log_errors: '0', html_errors: '0', ...ini }, input);
     const all = res.stdout.toString('utf8');
-    const text = all.slice(all.indexOf('@@JSON@@') + 8);
+    const start = all.indexOf('@@JSON@@') + 8;
+    const end = all.indexOf('@@END@@', start);
+    const text = all.slice(start, end < 0 ? undefined : end);
     let parsed: { r: unknown[]; e: Array<[number, string]>; h: string[]; t: [string, string] | null };
     try {
       parsed = JSON.parse(text) as typeof parsed;
