@@ -1461,12 +1461,18 @@ export class SessionRequest {
     const objectForm = args.length <= 2;
     this.#userSpec = spec;
     this.#userClassName = spec.className;
-    this.#shutdownFns = this.#shutdownFns.filter((s) => s.name !== 'session_shutdown');
+    // PHP keeps its shutdown functions in a hash table: registering `session_shutdown` again
+    // updates the entry where it is, so it keeps its place before shutdown functions registered
+    // since; the callable form (and `false`) removes it. While end() runs the list, a removed entry
+    // leaves a hole (as a hash table's deleted bucket does), so no later function is skipped.
+    const at = this.#shutdownFns.findIndex((s) => s.name === 'session_shutdown');
     if (objectForm && spec.registerShutdown) {
-      this.#shutdownFns.push({
-        name: 'session_shutdown',
-        fn: () => this.functions.session_register_shutdown(),
-      });
+      const entry = { name: 'session_shutdown', fn: () => this.functions.session_register_shutdown() };
+      if (at >= 0) this.#shutdownFns[at] = entry;
+      else this.#shutdownFns.push(entry);
+    } else if (at >= 0) {
+      if (this.#ended) this.#shutdownFns[at] = { fn: () => undefined };
+      else this.#shutdownFns.splice(at, 1);
     }
     if (!this.#isUserMod()) {
       this.#settingUserHandler = true;

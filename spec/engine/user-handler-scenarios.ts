@@ -439,6 +439,55 @@ export const scenarios: Record<string, Scenario> = {
       R.push('done');
     },
   },
+  'registering the handler again keeps the session shutdown function in its place': {
+    shutdown: true,
+    php: `${PHP_CLASS} $h = new H;
+      session_set_save_handler($h);
+      register_shutdown_function(function () {
+        global $R; $R[] = 'user shutdown function';
+        register_shutdown_function(function () { global $R; $R[] = 'registered during shutdown: status ' . session_status(); });
+      });
+      $R[] = session_set_save_handler($h);
+      session_start(); $_SESSION['a'] = 1; $R[] = 'done';`,
+    js: async (req, R) => {
+      const h = new H(R);
+      req.setSaveHandler(h);
+      req.registerShutdownFunction(() => {
+        R.push('user shutdown function');
+        req.registerShutdownFunction(() => {
+          R.push(`registered during shutdown: status ${req.status()}`);
+        });
+      });
+      R.push(req.setSaveHandler(h));
+      await req.start();
+      req.session.set('a', 1);
+      R.push('done');
+    },
+  },
+  'a shutdown function registering callables removes the session shutdown function: the next one still runs': {
+    shutdown: true,
+    php: `${PHP_CLASS} $h = new H;
+      session_set_save_handler($h);
+      register_shutdown_function(function () use ($h) {
+        global $R; $R[] = session_set_save_handler([$h, 'open'], [$h, 'close'], [$h, 'read'], [$h, 'write'], [$h, 'destroy'], [$h, 'gc']);
+      });
+      register_shutdown_function(function () { global $R; $R[] = 'next shutdown function'; });
+      session_start(); $_SESSION['a'] = 1; session_write_close(); $R[] = 'done';`,
+    js: async (req, R) => {
+      const h = new H(R);
+      req.setSaveHandler(h);
+      req.registerShutdownFunction(() => {
+        R.push(req.setSaveHandler([h, 'open'], [h, 'close'], [h, 'read'], [h, 'write'], [h, 'destroy'], [h, 'gc']));
+      });
+      req.registerShutdownFunction(() => {
+        R.push('next shutdown function');
+      });
+      await req.start();
+      req.session.set('a', 1);
+      await req.writeClose();
+      R.push('done');
+    },
+  },
   'SessionHandler::open() called without arguments': {
     covers: ['session_set_save_handler_class_012.phpt'],
     php: `class MySession extends SessionHandler {
