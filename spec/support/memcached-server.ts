@@ -44,15 +44,34 @@ async function waitForPort(port: number, ms: number): Promise<void> {
   }
 }
 
-/** Starts one memcached (`-U 0`, 32 MB) on a free port; `port` to restart on a known one. */
+/** The pid the memcached on `port` reports (`stats`), or -1. */
+async function serverPid(port: number): Promise<number> {
+  const m = /STAT pid (\d+)/.exec((await textCommand(port, 'stats')).toString('latin1'));
+  return m ? Number(m[1]) : -1;
+}
+
+/**
+ * Starts one memcached (`-U 0`, 32 MB) on a free port; `port` to restart on a known one.
+ * A free port can be taken by another test process between the probe and memcached's bind; then
+ * our memcached exits and the port answers with someone else's server. So the server on the port
+ * must report our child's pid, else another port is tried.
+ */
 export async function startMemcached(port?: number): Promise<MemcachedProcess> {
   const bin = which('memcached');
   if (!bin) throw new Error('memcached not found');
-  const p = port ?? (await freePort());
-  const args = ['-l', '127.0.0.1', '-p', String(p), '-U', '0', '-m', '32', '-t', '1'];
-  if (process.getuid?.() === 0) args.push('-u', 'nobody');
-  const child = spawn(bin, args, { stdio: 'ignore' });
-  await waitForPort(p, 5000);
+  for (let attempt = 1; ; attempt++) {
+    const p = port ?? (await freePort());
+    const args = ['-l', '127.0.0.1', '-p', String(p), '-U', '0', '-m', '32', '-t', '1'];
+    if (process.getuid?.() === 0) args.push('-u', 'nobody');
+    const child = spawn(bin, args, { stdio: 'ignore' });
+    await waitForPort(p, 5000);
+    if ((await serverPid(p)) === child.pid) return memcachedProcess(p, child);
+    child.kill('SIGKILL');
+    if (port !== undefined || attempt === 5) throw new Error(`port ${p} is served by another memcached than the one started`);
+  }
+}
+
+function memcachedProcess(p: number, child: ChildProcess): MemcachedProcess {
   let stopped = false;
   return {
     port: p,
