@@ -53,8 +53,8 @@ async function serverPid(port: number): Promise<number> {
 /**
  * Starts one memcached (`-U 0`, 32 MB) on a free port; `port` to restart on a known one.
  * A free port can be taken by another test process between the probe and memcached's bind; then
- * our memcached exits and the port answers with someone else's server. So the server on the port
- * must report our child's pid, else another port is tried.
+ * our memcached exits, and the port may answer with someone else's server. So the server on the
+ * port must report our child's pid, else another port is tried.
  */
 export async function startMemcached(port?: number): Promise<MemcachedProcess> {
   const bin = which('memcached');
@@ -64,10 +64,18 @@ export async function startMemcached(port?: number): Promise<MemcachedProcess> {
     const args = ['-l', '127.0.0.1', '-p', String(p), '-U', '0', '-m', '32', '-t', '1'];
     if (process.getuid?.() === 0) args.push('-u', 'nobody');
     const child = spawn(bin, args, { stdio: 'ignore' });
-    await waitForPort(p, 5000);
-    if ((await serverPid(p)) === child.pid) return memcachedProcess(p, child);
+    const exited = new Promise<'exited'>((resolve) => child.once('exit', () => resolve('exited')));
+    // Our memcached exits at once when the port is taken (by a server or by some client socket's
+    // local port); otherwise the port answers, possibly with someone else's server.
+    const port$ = waitForPort(p, 5000).then(
+      () => 'up' as const,
+      () => 'down' as const,
+    );
+    if ((await Promise.race([port$, exited])) === 'up' && (await serverPid(p)) === child.pid) {
+      return memcachedProcess(p, child);
+    }
     child.kill('SIGKILL');
-    if (port !== undefined || attempt === 5) throw new Error(`port ${p} is served by another memcached than the one started`);
+    if (port !== undefined || attempt === 5) throw new Error(`memcached could not start on port ${p} (taken, or served by another memcached)`);
   }
 }
 
