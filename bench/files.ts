@@ -8,10 +8,16 @@
  * The machine may be shared, so the two sides run in alternating short rounds and the medians
  * are compared (a load spike then hits both sides alike).
  *
+ * A third, sequential-only measurement is a floor reference, not a competitor: the same system calls
+ * a cycle makes (PHP's and ours: open, fstat, flock, fstat, pread, ftruncate, pwrite, close) issued
+ * straight through node:fs and fs-ext on one session file, with no engine, no parsing and no
+ * encoding. It shows what Node itself can reach on this file system, whatever a library does.
+ *
  * Run: node --conditions=php-session-engine-source --import tsx bench/files.ts [seconds-per-round] [rounds]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import fs, { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SessionEngine } from 'php-session-engine';
@@ -54,6 +60,33 @@ async function cycle(id: string): Promise<void> {
   await req.end();
 }
 
+const fsExt = createRequire(import.meta.url)('fs-ext') as { flockSync(fd: number, flags: 'exnb'): void };
+const floorFile = join(dir, `sess_${ids[0]!.replace('bench', 'floor')}`);
+const floorPayload = fs.readFileSync(join(dir, `sess_${ids[0]}`));
+const floorBuf = Buffer.alloc(64 * 1024);
+
+/** The floor reference: PHP's system calls for one cycle through node:fs, nothing else; cycles per second. */
+function floorRate(): number {
+  const { O_RDWR, O_CREAT, O_NOFOLLOW } = fs.constants;
+  let n = 0;
+  const t0 = performance.now();
+  const end = t0 + SECONDS * 1000;
+  do {
+    for (let k = 0; k < 50; k++) {
+      const fd = fs.openSync(floorFile, O_RDWR | O_CREAT | O_NOFOLLOW, 0o600);
+      fs.fstatSync(fd);
+      fsExt.flockSync(fd, 'exnb');
+      const st = fs.fstatSync(fd);
+      fs.readSync(fd, floorBuf, 0, st.size, 0);
+      fs.ftruncateSync(fd, 0);
+      fs.writeSync(fd, floorPayload, 0, floorPayload.length, 0);
+      fs.closeSync(fd);
+      n++;
+    }
+  } while (performance.now() < end);
+  return n / ((performance.now() - t0) / 1000);
+}
+
 /** `loops` concurrent request loops over ids[0..loops); returns cycles per second. */
 async function nodeRate(loops: number): Promise<number> {
   let n = 0;
@@ -76,11 +109,12 @@ const loadBefore = load();
 try {
   for (let i = 0; i < 200; i++) await cycle(ids[i % IDS]!); // warm-up
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const seq = { php: [] as number[], node: [] as number[] };
+  const seq = { php: [] as number[], node: [] as number[], floor: [] as number[] };
   const conc = { php: [] as number[], node: [] as number[] };
   for (let round = 0; round < ROUNDS; round++) {
     seq.php.push(phpRate(1));
     seq.node.push(await nodeRate(1));
+    seq.floor.push(floorRate());
     conc.php.push(phpRate(IDS));
     conc.node.push(await nodeRate(IDS));
   }
@@ -91,8 +125,12 @@ try {
   const nodeConc = median(conc.node);
   console.log(`files handler, ${ROUNDS} alternating rounds of ${SECONDS}s, medians; payload: user + 10-item cart + counter`);
   console.log(`sequential, 1 id:  php ${r(phpSeq)}/s   node ${r(nodeSeq)}/s   ratio ${(nodeSeq / phpSeq).toFixed(2)}x`);
+  const floorSeq = median(seq.floor);
+  console.log(
+    `  floor reference: the same syscalls via node:fs, no engine  ${r(floorSeq)}/s = ${(floorSeq / phpSeq).toFixed(2)}x php (engine = ${(nodeSeq / floorSeq).toFixed(2)}x of this floor)`,
+  );
   console.log(`100 ids:           php (1 process) ${r(phpMulti)}/s   node (100 concurrent) ${r(nodeConc)}/s   ratio ${(nodeConc / phpMulti).toFixed(2)}x`);
-  console.log(`rounds: seq php [${seq.php.map(r)}] node [${seq.node.map(r)}]; 100 ids php [${conc.php.map(r)}] node [${conc.node.map(r)}]`);
+  console.log(`rounds: seq php [${seq.php.map(r)}] node [${seq.node.map(r)}] floor [${seq.floor.map(r)}]; 100 ids php [${conc.php.map(r)}] node [${conc.node.map(r)}]`);
   // Sanity: no increment was lost (every cycle above added one to some counter).
   const total = Number(php(`$t = 0; foreach (${JSON.stringify(ids)} as $id) { session_id($id); session_start(); $t += $_SESSION['n']; session_write_close(); } echo $t;`));
   console.log(`load average before ${loadBefore}, after ${load()} (2 cores; the machine may be shared)`);

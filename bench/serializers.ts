@@ -5,6 +5,8 @@
  * times JSON.parse()/JSON.stringify() (V8's native C++ codec) on the same data converted once to
  * JSON: it is a reference for what V8's own native code achieves on this data, not a competitor
  * (JSON is a different, smaller format; its byte sizes are printed next to the PHP payload sizes).
+ * A fifth column, "bare JS", is a floor reference (bench/bare-codec.ts): the same format parsed and
+ * written by JS that trusts its input and skips all of PHP's semantics and the value model.
  *
  *   npm run bench:serializers                                                       (dist/, the shipped JS)
  *   node --conditions=php-session-engine-source --import tsx bench/serializers.ts   (the TS sources, via tsx)
@@ -34,6 +36,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as phpSerialize from 'php-serialize';
+import { bareSerialize, bareUnserialize } from './bare-codec.ts';
 import { PhpArray, PhpFloat, PhpObject, serialize, toJs, unserialize, type PhpValue } from 'php-session-engine';
 
 const ROUNDS = positiveInt('BENCH_ROUNDS', 5);
@@ -166,12 +169,20 @@ if (JSON.stringify(bigJs) !== bigJson || smallJs.some((v, i) => JSON.stringify(v
   throw new Error('JSON round trip mismatch');
 }
 const jsonBytes = (s: string): number => Buffer.byteLength(s, 'utf8');
+
+// The bare-codec floor reference (bench/bare-codec.ts): decoded once outside the timing for its
+// serialize rows; its output must have the payloads' lengths (it cannot tell d:3; from i:3;).
+const bigBare = bareUnserialize(big);
+const smallBare = smalls.map((b) => bareUnserialize(b));
+if (bareSerialize(bigBare).length !== big.length || smallBare.some((v, i) => bareSerialize(v).length !== smalls[i]!.length)) {
+  throw new Error('bare codec round trip mismatch');
+}
 const smallJsonBytes = smallJsons.reduce((a, s) => a + jsonBytes(s), 0);
 
 const OPS = ['unserialize big', 'serialize big', 'unserialize small×500', 'serialize small×500'] as const;
 type Op = (typeof OPS)[number];
 type Rates = Record<Op, number>;
-const IMPLS = ['ours', 'php-serialize', 'PHP (C)', 'V8 JSON'] as const;
+const IMPLS = ['ours', 'php-serialize', 'PHP (C)', 'V8 JSON', 'bare JS'] as const;
 type Impl = (typeof IMPLS)[number];
 
 const nodeOps: Record<Exclude<Impl, 'PHP (C)'>, Record<Op, () => void>> = {
@@ -203,6 +214,16 @@ const nodeOps: Record<Exclude<Impl, 'PHP (C)'>, Record<Op, () => void>> = {
     },
     'serialize small×500': () => {
       for (const v of smallJs) JSON.stringify(v);
+    },
+  },
+  'bare JS': {
+    'unserialize big': () => bareUnserialize(big),
+    'serialize big': () => bareSerialize(bigBare),
+    'unserialize small×500': () => {
+      for (const s of smalls) bareUnserialize(s);
+    },
+    'serialize small×500': () => {
+      for (const v of smallBare) bareSerialize(v);
     },
   },
 };
@@ -301,11 +322,14 @@ console.log(`  as JSON (V8 JSON column): big session ${kb(jsonBytes(bigJson))}; 
 console.log(`node ${process.version}; ${ROUNDS} interleaved rounds of ${BENCH_MS} ms CPU time per measurement (${WARMUP_MS} ms warm-up in round 1)`);
 console.log(`each cell is the best of the ${ROUNDS} rounds, in operations per CPU-second (higher is better)`);
 console.log('V8 JSON = JSON.parse (unserialize rows) / JSON.stringify (serialize rows) on the same data as JSON:');
-console.log('  a reference for what V8\'s native C++ code achieves on this data, not a competitor (different, smaller format)\n');
-console.log(['operation', ...IMPLS, 'ours/php-serialize', 'ours/PHP', 'V8 JSON/PHP'].join(' | '));
+console.log('  a reference for what V8\'s native C++ code achieves on this data, not a competitor (different, smaller format)');
+console.log('bare JS = bench/bare-codec.ts: the same wire format with no checks, no PHP semantics and no value model;');
+console.log('  a floor reference for any JS implementation of the format, not a competitor\n');
+console.log(['operation', ...IMPLS, 'ours/php-serialize', 'ours/PHP', 'V8 JSON/PHP', 'bare JS/PHP', 'ours/bare JS'].join(' | '));
 for (const op of OPS) {
-  const [o, p, c, j] = IMPLS.map((impl) => best(impl, op)) as [number, number, number, number];
-  console.log([op, o.toFixed(1), p.toFixed(1), c.toFixed(1), j.toFixed(1), `${(o / p).toFixed(2)}x`, `${(o / c).toFixed(2)}x`, `${(j / c).toFixed(2)}x`].join(' | '));
+  const [o, p, c, j, f] = IMPLS.map((impl) => best(impl, op)) as [number, number, number, number, number];
+  const x = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
+  console.log([op, o.toFixed(1), p.toFixed(1), c.toFixed(1), j.toFixed(1), f.toFixed(1), x(o, p), x(o, c), x(j, c), x(f, c), x(o, f)].join(' | '));
 }
 console.log(`\nratio spread over the ${ROUNDS} rounds (min–max; each round's ratio from that round's own measurements)`);
 console.log(['operation', 'ours/php-serialize', 'ours/PHP'].join(' | '));

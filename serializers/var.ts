@@ -711,14 +711,8 @@ function utf8Slice(b: Buffer, s: number, e: number): string {
   return HAS_SLICES ? (b as FastBuffer).utf8Slice!(s, e) : b.toString('utf8', s, e);
 }
 
-// Strings this short are copied by V8's substring (no slice of the input is kept alive), so
-// they are safe to keep in the module-wide cache.
-const SHORT_STRING = 12;
 /** Bytes decoded at a time by Unserializer#text (below V8's 128 KB large-object threshold). */
 const TEXT_WINDOW = 64 * 1024;
-const CACHE_MASK = 4095;
-/** Recently decoded short ASCII strings, by a hash of their bytes. */
-const STRING_CACHE: string[] = new Array<string>(CACHE_MASK + 1).fill('\uD800');
 
 /**
  * One PHP unserialize context (php_unserialize_data_t): the input buffer, the read position and
@@ -842,38 +836,12 @@ export class Unserializer {
     return this.#win.substring(off, off + (e - s));
   }
 
-  /** A string value: like #str, without the short-string cache (values repeat far less than keys). */
-  #valueStr(s: number, e: number): string | PhpBytes {
-    const b = this.buf;
-    let i = s;
-    while (i < e && b[i]! < 0x80) i++;
-    if (i === e) return this.#text(s, e);
-    return this.#str(s, e);
-  }
-
-  /** Bytes → string (valid UTF-8) or PhpBytes. */
+  /**
+   * Bytes → string (valid UTF-8) or PhpBytes. ASCII text is cut from the Latin-1 window (#text).
+   * (A module-wide cache of short key strings was measured slower than cutting them every time.)
+   */
   #str(s: number, e: number): string | PhpBytes {
     const b = this.buf;
-    const len = e - s;
-    if (len <= SHORT_STRING) {
-      if (len === 0) return '';
-      // Short ASCII keys repeat a lot: reuse them from a small cache, found by a hash of the
-      // length and three of the bytes (a hit is confirmed byte by byte, which also proves ASCII).
-      const h = (((len * 31 + b[s]!) * 31 + b[s + (len >> 1)]!) * 31 + b[e - 1]!) & CACHE_MASK;
-      const cached = STRING_CACHE[h]!;
-      if (cached.length === len) {
-        let j = 0;
-        while (j < len && cached.charCodeAt(j) === b[s + j]) j++;
-        if (j === len) return cached;
-      }
-      let i = s;
-      while (i < e && b[i]! < 0x80) i++;
-      if (i === e) {
-        const str = this.#text(s, e);
-        STRING_CACHE[h] = str;
-        return str;
-      }
-    }
     let i = s;
     while (i < e && b[i]! < 0x80) i++;
     if (i === e) return this.#text(s, e);
@@ -884,7 +852,6 @@ export class Unserializer {
     if (isUtf8(view)) return str;
     return new PhpBytes(Uint8Array.prototype.slice.call(view));
   }
-
 
   /** Scans `uiv` (one or more digits) at p; returns the index after it, or -1. */
   #scanDigits(p: number): number {
@@ -1062,7 +1029,7 @@ export class Unserializer {
       case 0x73: // s:
       case 0x53: {
         // S:
-        const v = this.#stringToken(p, b[p] === 0x53, true);
+        const v = this.#stringToken(p, b[p] === 0x53);
         return v === FAIL ? FAIL : v;
       }
       case 0x4e:
@@ -1108,7 +1075,7 @@ export class Unserializer {
   }
 
   /** `s:`/`S:` token at p → the string, or FAIL with pos set as PHP sets it. */
-  #stringToken(p: number, escaped: boolean, key: boolean): string | PhpBytes | typeof FAIL {
+  #stringToken(p: number, escaped: boolean): string | PhpBytes | typeof FAIL {
     const b = this.buf;
     if (b[p + 1] !== 0x3a) return FAIL;
     // s: uiv :" — the length digits are read inline (this is the hottest path).
@@ -1130,7 +1097,7 @@ export class Unserializer {
     }
     let value: string | PhpBytes;
     if (!escaped) {
-      value = key ? this.#str(cur, cur + len) : this.#valueStr(cur, cur + len);
+      value = this.#str(cur, cur + len);
       cur += len;
     } else {
       // S: n decoded bytes, each raw or `\` + two hex digits.
@@ -1259,7 +1226,7 @@ export class Unserializer {
       }
       case 0x73:
       case 0x53: {
-        const v = this.#stringToken(p, t === 0x53, false);
+        const v = this.#stringToken(p, t === 0x53);
         if (v === FAIL) return false;
         c.replaceExact(k, v);
         return true;
