@@ -789,13 +789,30 @@ export class Unserializer {
         continue;
       }
       f.n--;
-      let k = this.#key();
-      if (k === FAIL) return false;
-      if (f.obj) {
-        // Property names are strings: an i: key becomes its decimal string.
-        if (typeof k === 'number' || typeof k === 'bigint') k = String(k);
-      } else if (typeof k === 'string') {
+      // Fast path: the key and a string value as PHP writes them (s:<len>:"<text>";), each read
+      // in one step; anything else goes through #key / #value, which also report the errors.
+      let k: PhpKey | typeof FAIL | null = b[this.pos] === 0x73 ? this.#plainString(this.pos) : null;
+      if (k === null) {
+        k = this.#key();
+        if (k === FAIL) return false;
+        if (f.obj) {
+          // Property names are strings: an i: key becomes its decimal string.
+          if (typeof k === 'number' || typeof k === 'bigint') k = String(k);
+        } else if (typeof k === 'string') {
+          k = numericKey(k);
+        }
+      } else if (!f.obj) {
         k = numericKey(k);
+      }
+      const t = b[this.pos];
+      if (t === 0x73 || t === 0x69) {
+        const v = t === 0x73 ? this.#plainString(this.pos) : this.#plainInt(this.pos);
+        if (v !== null) {
+          this.#slotN++;
+          if (this.#track) this.#slots.push(f.c, k);
+          f.c.replaceExact(k, v);
+          continue;
+        }
       }
       const before = stack.length;
       if (!this.#value(f.c, k)) return false;
@@ -1072,6 +1089,50 @@ export class Unserializer {
     const e = this.#scanDigits(p + 2);
     if (e < 0 || e >= this.end || b[e] !== 0x3b) return -1;
     return e + 1;
+  }
+
+  /**
+   * A well-formed `s:<len>:"<text>";` at p whose text is valid UTF-8: returns it and moves pos past
+   * it. Returns null, with pos unchanged, for anything else (left to #stringToken and its errors).
+   */
+  #plainString(p: number): string | null {
+    const b = this.buf;
+    if (b[p + 1] !== 0x3a) return null;
+    let e = p + 2;
+    let c = b[e];
+    if (c === undefined || c < 0x30 || c > 0x39) return null;
+    let len = 0;
+    do {
+      len = len * 10 + (c - 0x30);
+      c = b[++e];
+    } while (c !== undefined && c >= 0x30 && c <= 0x39);
+    if (c !== 0x3a || b[e + 1] !== 0x22 || e - p - 2 > 15) return null;
+    const s = e + 2;
+    const end = s + len;
+    if (end + 2 > this.end || b[end] !== 0x22 || b[end + 1] !== 0x3b) return null;
+    const v = this.#str(s, end);
+    if (typeof v !== 'string') return null;
+    this.pos = end + 2;
+    return v;
+  }
+
+  /** A plain `i:<digits>;` at p (optional minus, at most 15 digits): its value, pos moved past it; else null. */
+  #plainInt(p: number): number | null {
+    const b = this.buf;
+    if (b[p + 1] !== 0x3a) return null;
+    let q = p + 2;
+    const neg = b[q] === 0x2d;
+    if (neg) q++;
+    const ds = q;
+    let d = b[q];
+    let v = 0;
+    while (d !== undefined && d >= 0x30 && d <= 0x39 && q - ds < 15) {
+      v = v * 10 + (d - 0x30);
+      d = b[++q];
+    }
+    if (d !== 0x3b || q === ds) return null;
+    this.pos = q + 1;
+    return neg ? (v === 0 ? 0 : -v) : v;
   }
 
   /** `s:`/`S:` token at p → the string, or FAIL with pos set as PHP sets it. */
