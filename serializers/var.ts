@@ -751,8 +751,7 @@ export class Unserializer {
     this.#diag = settings.onDiagnostic ?? NO_DIAGNOSTICS;
     const nb = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     this.#nodeBuf = nb;
-    // Small inputs record every slot (cheaper than searching them); larger ones only when they
-    // contain the bytes of a back reference at all.
+    // Slot locations are recorded only when the input contains the bytes of a back reference.
     if (nb.length - start < 4096) {
       // A short input is decoded as one text window at once (its strings are cut from it anyway),
       // and searched there: V8's string search is cheaper than a byte loop or a native Buffer call.
