@@ -28,7 +28,7 @@
  * ever slows a run down, so the fastest round is the closest to the undisturbed speed. Rates are
  * operations per CPU-second (process.cpuUsage() in Node, getrusage() in PHP). The second table
  * shows how stable the ratios are: each round's ratio is computed from that same round's
- * measurements, and the min–max over the rounds is printed.
+ * measurements, and the median and min–max over the rounds are printed.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -310,8 +310,10 @@ try {
 
 const best = (impl: Impl, op: Op): number => Math.max(...rounds.map((r) => r[impl][op]));
 const spread = (op: Op, a: Impl, b: Impl): string => {
-  const ratios = rounds.map((r) => r[a][op] / r[b][op]);
-  return `${Math.min(...ratios).toFixed(2)}x–${Math.max(...ratios).toFixed(2)}x`;
+  const ratios = rounds.map((r) => r[a][op] / r[b][op]).sort((x, y) => x - y);
+  const mid = ratios.length >> 1;
+  const median = ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+  return `${median.toFixed(2)}x (${ratios[0]!.toFixed(2)}x–${ratios[ratios.length - 1]!.toFixed(2)}x)`;
 };
 const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`;
 
@@ -331,6 +333,6 @@ for (const op of OPS) {
   const x = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
   console.log([op, o.toFixed(1), p.toFixed(1), c.toFixed(1), j.toFixed(1), f.toFixed(1), x(o, p), x(o, c), x(j, c), x(f, c), x(o, f)].join(' | '));
 }
-console.log(`\nratio spread over the ${ROUNDS} rounds (min–max; each round's ratio from that round's own measurements)`);
-console.log(['operation', 'ours/php-serialize', 'ours/PHP'].join(' | '));
-for (const op of OPS) console.log([op, spread(op, 'ours', 'php-serialize'), spread(op, 'ours', 'PHP (C)')].join(' | '));
+console.log(`\nper-round ratios over the ${ROUNDS} rounds: median (min–max); each round's ratio from that round's own measurements`);
+console.log(['operation', 'ours/php-serialize', 'ours/PHP', 'bare JS/PHP'].join(' | '));
+for (const op of OPS) console.log([op, spread(op, 'ours', 'php-serialize'), spread(op, 'ours', 'PHP (C)'), spread(op, 'bare JS', 'PHP (C)')].join(' | '));
