@@ -1100,24 +1100,38 @@ export class Unserializer {
     return e + 1;
   }
 
+  /** The length read by the last {@link #stringHead} call. */
+  #headLen = 0;
+
+  /**
+   * The `s:<len>:"` head of a string token at p (uiv length, read inline: this is the hottest
+   * path): returns the index after the opening quote, with the length in #headLen, or -1.
+   */
+  #stringHead(p: number): number {
+    const b = this.buf;
+    if (b[p + 1] !== 0x3a) return -1;
+    let e = p + 2;
+    let c = b[e];
+    if (c === undefined || c < 0x30 || c > 0x39) return -1;
+    let len = 0;
+    do {
+      len = len * 10 + (c - 0x30);
+      c = b[++e];
+    } while (c !== undefined && c >= 0x30 && c <= 0x39);
+    if (c !== 0x3a || b[e + 1] !== 0x22) return -1;
+    this.#headLen = e - p - 2 > 15 ? this.#uiv(p + 2, e) : len;
+    return e + 2;
+  }
+
   /**
    * A well-formed `s:<len>:"<text>";` at p whose text is valid UTF-8: returns it and moves pos past
    * it. Returns null, with pos unchanged, for anything else (left to #stringToken and its errors).
    */
   #plainString(p: number): string | null {
     const b = this.buf;
-    if (b[p + 1] !== 0x3a) return null;
-    let e = p + 2;
-    let c = b[e];
-    if (c === undefined || c < 0x30 || c > 0x39) return null;
-    let len = 0;
-    do {
-      len = len * 10 + (c - 0x30);
-      c = b[++e];
-    } while (c !== undefined && c >= 0x30 && c <= 0x39);
-    if (c !== 0x3a || b[e + 1] !== 0x22 || e - p - 2 > 15) return null;
-    const s = e + 2;
-    const end = s + len;
+    const s = this.#stringHead(p);
+    if (s < 0) return null;
+    const end = s + this.#headLen;
     if (end + 2 > this.end || b[end] !== 0x22 || b[end + 1] !== 0x3b) return null;
     const v = this.#str(s, end);
     if (typeof v !== 'string') return null;
@@ -1147,19 +1161,9 @@ export class Unserializer {
   /** `s:`/`S:` token at p → the string, or FAIL with pos set as PHP sets it. */
   #stringToken(p: number, escaped: boolean): string | PhpBytes | typeof FAIL {
     const b = this.buf;
-    if (b[p + 1] !== 0x3a) return FAIL;
-    // s: uiv :" — the length digits are read inline (this is the hottest path).
-    let e = p + 2;
-    let c = b[e];
-    if (c === undefined || c < 0x30 || c > 0x39) return FAIL;
-    let len = 0;
-    do {
-      len = len * 10 + (c - 0x30);
-      c = b[++e];
-    } while (c !== undefined && c >= 0x30 && c <= 0x39);
-    if (c !== 0x3a || b[e + 1] !== 0x22) return FAIL;
-    if (e - p - 2 > 15) len = this.#uiv(p + 2, e);
-    let cur = e + 2;
+    let cur = this.#stringHead(p);
+    if (cur < 0) return FAIL;
+    const len = this.#headLen;
     const maxlen = this.end - cur;
     if (maxlen < len) {
       this.pos = p + 2;

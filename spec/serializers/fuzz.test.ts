@@ -11,6 +11,7 @@ import { PhpArray, UnserializeError, builtinSerializers, serialize, unserialize,
 import { describeWith } from '../support/tools.ts';
 import { phpOracle, type OracleResult } from '../oracle/php-oracle.ts';
 import { SESSION_PAYLOADS, VALID } from './cases.ts';
+import { mutate, mutationArbitrary } from './mutate.ts';
 import { latin1, localUnserialize, offsetFromDiagnostics, show } from './helpers.ts';
 
 const SEED = Number(process.env['FC_SEED'] ?? 777);
@@ -21,38 +22,7 @@ const BASES = [
   'a:2:{i:0;O:8:"stdClass":1:{s:4:"self";r:2;}i:1;R:2;}',
 ];
 
-type Mutation = { kind: 'flip' | 'insert' | 'delete' | 'truncate' | 'digits'; at: number; byte: number; count: number };
-const mutation: fc.Arbitrary<Mutation> = fc.record({
-  kind: fc.constantFrom('flip', 'insert', 'delete', 'truncate', 'digits'),
-  at: fc.nat(),
-  byte: fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(...Buffer.from(':;{}"0123456789-+RrNabisdOCE|'))),
-  count: fc.integer({ min: 1, max: 30 }),
-});
-
-function mutate(base: string, muts: readonly Mutation[]): Buffer {
-  let b = latin1(base);
-  for (const m of muts) {
-    const at = b.length === 0 ? 0 : m.at % (b.length + 1);
-    switch (m.kind) {
-      case 'flip':
-        if (b.length > 0) b[at % b.length] = m.byte;
-        break;
-      case 'insert':
-        b = Buffer.concat([b.subarray(0, at), Buffer.from([m.byte]), b.subarray(at)]);
-        break;
-      case 'delete':
-        b = Buffer.concat([b.subarray(0, at), b.subarray(Math.min(b.length, at + m.count))]);
-        break;
-      case 'truncate':
-        b = b.subarray(0, at);
-        break;
-      case 'digits':
-        b = Buffer.concat([b.subarray(0, at), Buffer.from('9'.repeat(m.count)), b.subarray(at)]);
-        break;
-    }
-  }
-  return b;
-}
+const mutation = mutationArbitrary(':;{}"0123456789-+RrNabisdOCE|', 30);
 
 const fuzzInput = fc.tuple(fc.constantFrom(...BASES), fc.array(mutation, { minLength: 1, maxLength: 4 })).map(([b, m]) => mutate(b, m));
 

@@ -10,6 +10,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../support/tools.ts';
 import { phpOracle, type OracleOp, type OracleResult } from '../oracle/php-oracle.ts';
 import { PRELUDE, SESSION_PAYLOADS } from './cases.ts';
+import { mutate, mutationArbitrary } from './mutate.ts';
 import { latin1, localSessionDecode, show } from './helpers.ts';
 
 const SEED = Number(process.env['FC_SEED'] ?? 4711);
@@ -26,38 +27,7 @@ const BASES: readonly string[] = [
   'a:1:{s:1:"a";s:24:"|O:8:"stdClass":0:{}b|i:1";}',
 ];
 
-type Mutation = { kind: 'flip' | 'insert' | 'delete' | 'truncate' | 'digits'; at: number; byte: number; count: number };
-const mutation: fc.Arbitrary<Mutation> = fc.record({
-  kind: fc.constantFrom('flip', 'insert', 'delete', 'truncate', 'digits'),
-  at: fc.nat(),
-  byte: fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(...Buffer.from(':;{}"0123456789-+RrNabisdO|!\x01\x04\x7f\x80'))),
-  count: fc.integer({ min: 1, max: 12 }),
-});
-
-function mutate(base: string, muts: readonly Mutation[]): Buffer {
-  let b = latin1(base);
-  for (const m of muts) {
-    const at = b.length === 0 ? 0 : m.at % (b.length + 1);
-    switch (m.kind) {
-      case 'flip':
-        if (b.length > 0) b[at % b.length] = m.byte;
-        break;
-      case 'insert':
-        b = Buffer.concat([b.subarray(0, at), Buffer.from([m.byte]), b.subarray(at)]);
-        break;
-      case 'delete':
-        b = Buffer.concat([b.subarray(0, at), b.subarray(Math.min(b.length, at + m.count))]);
-        break;
-      case 'truncate':
-        b = b.subarray(0, at);
-        break;
-      case 'digits':
-        b = Buffer.concat([b.subarray(0, at), Buffer.from('9'.repeat(m.count)), b.subarray(at)]);
-        break;
-    }
-  }
-  return b;
-}
+const mutation = mutationArbitrary(':;{}"0123456789-+RrNabisdO|!\x01\x04\x7f\x80', 12);
 
 const inputs: Buffer[] = [
   // Every base under every handler, unmutated (the cross-format cases among them).
