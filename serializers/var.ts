@@ -1230,25 +1230,10 @@ export class Unserializer {
         return true;
       case 0x69: {
         // i: — fast path for plain short decimals, the general rules otherwise
-        if (b[p + 1] === 0x3a) {
-          let q = p + 2;
-          let neg = false;
-          if (b[q] === 0x2d) {
-            neg = true;
-            q++;
-          }
-          const ds = q;
-          let d = b[q];
-          let v = 0;
-          while (d !== undefined && d >= 0x30 && d <= 0x39 && q - ds < 15) {
-            v = v * 10 + (d - 0x30);
-            d = b[++q];
-          }
-          if (d === 0x3b && q > ds) {
-            this.pos = q + 1;
-            c.replaceExact(k, neg ? (v === 0 ? 0 : -v) : v);
-            return true;
-          }
+        const plain = this.#plainInt(p);
+        if (plain !== null) {
+          c.replaceExact(k, plain);
+          return true;
         }
         const e = this.#scanInt(p);
         if (e < 0) return false;
