@@ -173,6 +173,13 @@ const HOLE = arrayInternals.HOLE;
 const NO_SLOTS: readonly (PhpValue | PhpReference)[] = [];
 
 /**
+ * The initial output buffer size: the last result's length plus 1/8, at least 256 bytes and at most
+ * SIZE_HINT_MAX (below Buffer's pool limit, so the first buffer comes from the shared pool).
+ */
+let sizeHint = 256;
+const SIZE_HINT_MAX = 4000;
+
+/**
  * One PHP serialize context (php_serialize_data_t): a growing output buffer plus the slot counter
  * and identity table. Session serializers call {@link Serializer.writeValue} once per top-level
  * value so slot numbers continue across keys, exactly as PHP shares one context per encode.
@@ -193,13 +200,15 @@ export class Serializer {
   readonly #stack: WriteFrame[] = [];
 
   /** `roots` lists every top-level value this context will write (used to count reference holders). */
-  constructor(roots: readonly (PhpValue | PhpReference)[] | (() => Iterable<PhpValue | PhpReference>), initialSize = 256) {
+  constructor(roots: readonly (PhpValue | PhpReference)[] | (() => Iterable<PhpValue | PhpReference>), initialSize = sizeHint) {
     this.#buf = Buffer.allocUnsafe(initialSize);
     this.#roots = roots;
   }
 
   /** The bytes written so far. */
   result(): Buffer {
+    // The next output is likely about as long as this one (the same session written again).
+    sizeHint = this.#pos < 256 ? 256 : this.#pos < SIZE_HINT_MAX ? this.#pos + (this.#pos >> 3) : SIZE_HINT_MAX;
     if (this.#buf.length > 4096 && this.#buf.length > this.#pos * 2) return Buffer.from(this.#buf.subarray(0, this.#pos));
     return this.#buf.subarray(0, this.#pos);
   }
