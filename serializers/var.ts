@@ -710,7 +710,6 @@ const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 const REF_LOWER = Buffer.from('r:');
 const REF_UPPER = Buffer.from('R:');
 
-
 type FastBuffer = Buffer & { latin1Slice?: (s: number, e: number) => string; utf8Slice?: (s: number, e: number) => string };
 const HAS_SLICES = typeof (Buffer.alloc(0) as FastBuffer).latin1Slice === 'function';
 /** Buffer's native Latin-1 decode of [s, e) (toString() without its argument checks). */
@@ -807,8 +806,9 @@ export class Unserializer {
         continue;
       }
       f.n--;
-      // Fast path: the key and a string value as PHP writes them (s:<len>:"<text>";), each read
-      // in one step; anything else goes through #key / #value, which also report the errors.
+      // Fast path: a string key and a string or plain int value as PHP writes them
+      // (s:<len>:"<text>"; and i:<digits>;), each read in one step; anything else goes through
+      // #key / #value, which also report the errors.
       let k: PhpKey | typeof FAIL | null = b[this.pos] === 0x73 ? this.#plainString(this.pos) : null;
       if (k === null) {
         k = this.#key();
