@@ -69,6 +69,15 @@ export function localSessionEncode(handler: string, value: PhpValue): { ok: bool
   return enc === null ? { ok: false, diagnostics } : { ok: true, encoded: Buffer.from(enc), diagnostics };
 }
 
+/**
+ * PHP's session_decode()/session_encode() diagnostics without the two the engine adds on top of the
+ * serializer ("Failed to decode session object...", "Cannot encode non-existent session"): what a
+ * serializer alone must match.
+ */
+export function serializerDiagnostics(diags: readonly OracleDiagnostic[]): OracleDiagnostic[] {
+  return diags.filter((d) => !d.message.includes('Failed to decode session object') && !d.message.includes('Cannot encode non-existent session'));
+}
+
 /** PHP's "Error at offset P of L bytes" notice → P. */
 export function offsetFromDiagnostics(diags: readonly OracleDiagnostic[]): number | undefined {
   for (const d of diags) {

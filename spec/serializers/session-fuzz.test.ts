@@ -11,7 +11,7 @@ import { describeWith } from '../support/tools.ts';
 import { phpOracle, type OracleOp, type OracleResult } from '../oracle/php-oracle.ts';
 import { PRELUDE, SESSION_PAYLOADS } from './cases.ts';
 import { mutate, mutationArbitrary } from './mutate.ts';
-import { latin1, localSessionDecode, show } from './helpers.ts';
+import { latin1, localSessionDecode, serializerDiagnostics, show } from './helpers.ts';
 
 const SEED = Number(process.env['FC_SEED'] ?? 4711);
 const RUNS = 3000;
@@ -64,10 +64,7 @@ describeWith(['php'], `session_decode() on mutated payloads against PHP 8.2 (fas
         const php = results[h * inputs.length + i]!;
         if (knownDivergence(handler, input, php)) return;
         const local = localSessionDecode(handler, input);
-        // The engine (not the serializer) adds "Failed to decode session object..."; compare the rest.
-        const phpDiags = php.diagnostics.filter(
-          (d) => !d.message.includes('Failed to decode session object') && !d.message.includes('Cannot encode non-existent session'),
-        );
+        const phpDiags = serializerDiagnostics(php.diagnostics);
         const same =
           local.ok === php.ok &&
           JSON.stringify(local.diagnostics) === JSON.stringify(phpDiags) &&
