@@ -4,18 +4,17 @@
  * modula and ketama_weighted distributions, server weights, pecl memcache's standard strategy and
  * the fnv hash, `?weight=` in the URL. Also the key hashes against PHP's crc32() and fnv1a32.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeAllConnections } from '../../lib/memcache/client.ts';
+import { describe, expect, it } from 'vitest';
 import { crc32, fnv1a32 } from '../../lib/memcache/hash.ts';
 import { parseLibmemcachedServers, parsePeclSavePath } from '../../lib/memcache/save-path.ts';
-import { dumpKeys, flushAll, startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
+import { dumpKeys, flushAll, type MemcachedProcess } from '../support/memcached-server.ts';
 import { describeWith } from '../support/tools.ts';
-import { engineFor, php, type ModuleName } from './support.ts';
+import { engineFor, php, useMemcachedServers, type ModuleName } from './support.ts';
 
 const N = 300;
 /** Concurrent engine request loops. */
 const LOOPS = 8;
-let servers: MemcachedProcess[] = [];
+const servers: MemcachedProcess[] = [];
 
 async function placement(): Promise<string[]> {
   const out: string[] = [];
@@ -55,13 +54,7 @@ async function compare(module: ModuleName, pathOf: (a: string[]) => string, ini:
 }
 
 describeWith(['memcached', 'php', 'php-ext:memcached', 'php-ext:memcache'], 'memcache modules: server choice compared with PHP', () => {
-  beforeAll(async () => {
-    servers = await Promise.all([startMemcached(), startMemcached(), startMemcached()]);
-  }, 30_000);
-  afterAll(async () => {
-    closeAllConnections();
-    await Promise.all(servers.map((s) => s.stop()));
-  });
+  useMemcachedServers(servers, 3);
 
   describe('memcached', () => {
     it('modula (sess_consistent_hash off)', async () => {

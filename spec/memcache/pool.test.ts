@@ -5,15 +5,14 @@
  * pecl memcache: consistent crc32 ring, session_redundancy 2), and every key lands on the same
  * server(s) whoever wrote it. With one server down, pecl memcache fails over exactly as PHP does.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeAllConnections } from '../../lib/memcache/client.ts';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { LibmemcachedSelector } from '../../lib/memcache/ketama.ts';
 import { dumpKeys, flushAll, startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
 import { which } from '../support/tools.ts';
 import { PHP_EXTENSIONS } from './support.ts';
 import { describeWith } from '../support/tools.ts';
-import { engineFor, php, savePathFor, type ModuleName } from './support.ts';
+import { engineFor, php, savePathFor, useMemcachedServers, type ModuleName } from './support.ts';
 import { runPhp } from '../support/tools.ts';
 
 /** php -n with the extensions, display_errors on stderr, any exit code. */
@@ -31,7 +30,7 @@ function phpWarningTexts(stderr: string): string[] {
 }
 
 const N = 1000;
-let servers: MemcachedProcess[] = [];
+const servers: MemcachedProcess[] = [];
 
 const ids = Array.from({ length: N }, (_, i) => `pool${String(i).padStart(5, '0')}${'abcdefghijklmnopqrstuv'.slice(0, 20)}`);
 
@@ -95,13 +94,7 @@ async function engineAll(module: ModuleName, fn: 'read' | 'write', by = 'engine'
 }
 
 describeWith(['memcached', 'php', 'php-ext:memcached', 'php-ext:memcache'], 'memcache modules: a pool of three servers', () => {
-  beforeAll(async () => {
-    servers = await Promise.all([startMemcached(), startMemcached(), startMemcached()]);
-  }, 30_000);
-  afterAll(async () => {
-    closeAllConnections();
-    await Promise.all(servers.map((s) => s.stop()));
-  });
+  useMemcachedServers(servers, 3);
 
   for (const module of ['memcached', 'memcache'] as const) {
     describe(module, () => {

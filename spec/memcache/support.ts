@@ -3,7 +3,10 @@
  * Running PHP with the memcache extensions (php -n: PHP's built-in defaults plus the extensions;
  * php-memcached needs igbinary and msgpack loaded first), and the engine with the same settings.
  */
+import { afterAll, beforeAll } from 'vitest';
 import { SessionEngine } from '../../lib/engine.ts';
+import { closeAllConnections } from '../../lib/memcache/client.ts';
+import { startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
 import { runPhp, type RunResult } from '../support/tools.ts';
 
 export const PHP_EXTENSIONS = ['igbinary', 'msgpack', 'memcached', 'memcache'];
@@ -33,4 +36,18 @@ export function engineFor(ini: Record<string, string>): SessionEngine {
 /** PHP source for a string literal holding arbitrary bytes (base64-decoded at run time). */
 export function phpBytes(b: Uint8Array | string): string {
   return `base64_decode('${Buffer.from(b).toString('base64')}')`;
+}
+
+/**
+ * Inside a describe block: starts `count` memcached servers into `servers` before its tests, and
+ * afterwards closes every client connection and stops them.
+ */
+export function useMemcachedServers(servers: MemcachedProcess[], count: number): void {
+  beforeAll(async () => {
+    servers.push(...(await Promise.all(Array.from({ length: count }, () => startMemcached()))));
+  }, 30_000);
+  afterAll(async () => {
+    closeAllConnections();
+    await Promise.all(servers.splice(0).map((s) => s.stop()));
+  });
 }
