@@ -52,19 +52,15 @@ try {
       );
 
     const engine = new SessionEngine({ ini: { 'session.save_handler': module, 'session.save_path': savePath, 'session.cache_limiter': '' } });
-    const nodeRate = async (): Promise<number> => {
+    /** Every id runs `cycle` in a loop of its own for SECONDS; returns cycles per second. */
+    const concurrentRate = async (cycle: (id: string) => Promise<void>): Promise<number> => {
       let n = 0;
       const t0 = performance.now();
       const end = t0 + SECONDS * 1000;
       await Promise.all(
         ids.map(async (id) => {
           while (performance.now() < end) {
-            const req = engine.request({ cookies: { PHPSESSID: id } });
-            if (!(await req.start())) throw new Error(`session_start failed: ${JSON.stringify(req.diagnostics)}`);
-            const v = req.session.get('n');
-            req.session.set('n', (typeof v === 'number' ? v : 0) + 1);
-            if (!(await req.writeClose())) throw new Error('write_close failed');
-            await req.end();
+            await cycle(id);
             n++;
           }
         }),
@@ -72,29 +68,29 @@ try {
       return n / ((performance.now() - t0) / 1000);
     };
 
+    const nodeRate = (): Promise<number> =>
+      concurrentRate(async (id) => {
+        const req = engine.request({ cookies: { PHPSESSID: id } });
+        if (!(await req.start())) throw new Error(`session_start failed: ${JSON.stringify(req.diagnostics)}`);
+        const v = req.session.get('n');
+        req.session.set('n', (typeof v === 'number' ? v : 0) + 1);
+        if (!(await req.writeClose())) throw new Error('write_close failed');
+        await req.end();
+      });
+
     // The save handler alone (open, read+lock, write, close; no engine, no serializer): the
     // ceiling the client and the module set for the engine.
-    const handlerRate = async (): Promise<number> => {
-      const mod = module === 'memcached' ? memcachedModule : memcacheModule;
-      const ctx: SaveHandlerContext = { ini: () => undefined, diagnostic: () => undefined, createId: () => 'x', now: () => Date.now() };
-      const bytes = new TextEncoder().encode('n|i:1;');
-      let n = 0;
-      const t0 = performance.now();
-      const end = t0 + SECONDS * 1000;
-      await Promise.all(
-        ids.map(async (id) => {
-          while (performance.now() < end) {
-            const h = mod.create(ctx);
-            await h.open(savePath, 'PHPSESSID');
-            await h.read(id, 1440);
-            await h.write(id, bytes, 1440);
-            await h.close();
-            n++;
-          }
-        }),
-      );
-      return n / ((performance.now() - t0) / 1000);
-    };
+    const mod = module === 'memcached' ? memcachedModule : memcacheModule;
+    const ctx: SaveHandlerContext = { ini: () => undefined, diagnostic: () => undefined, createId: () => 'x', now: () => Date.now() };
+    const bytes = new TextEncoder().encode('n|i:1;');
+    const handlerRate = (): Promise<number> =>
+      concurrentRate(async (id) => {
+        const h = mod.create(ctx);
+        await h.open(savePath, 'PHPSESSID');
+        await h.read(id, 1440);
+        await h.write(id, bytes, 1440);
+        await h.close();
+      });
 
     await nodeRate(); // warm-up (JIT, connections)
     const node: number[] = [];
