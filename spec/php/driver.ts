@@ -173,9 +173,14 @@ export interface CodeInput {
 
 /**
  * Runs PHP `code` (it records values with `$R[] = ...;`) under php-cgi, so real response headers
- * exist. A fresh temp dir is the save path, available to the code as `$DIR`.
+ * exist. A fresh temp dir is the save path, available to the code as `$DIR` (returned as `dir`,
+ * for normalising paths).
  */
-export async function runCodeInPhp(code: string, ini: Record<string, string> = {}, input: CodeInput = {}): Promise<PhpOutcome> {
+export async function runCodeInPhp(
+  code: string,
+  ini: Record<string, string> = {},
+  input: CodeInput = {},
+): Promise<{ outcome: PhpOutcome; dir: string }> {
   return withTempDir('eng-oracle', async (dir) => {
     const file = join(dir, 'scenario.php');
     writeFileSync(file, `<?php\n${code}\n`);
@@ -208,7 +213,7 @@ export async function runCodeInPhp(code: string, ini: Record<string, string> = {
         }),
     };
     if (parsed.t !== null) out.thrown = parsed.t;
-    return out;
+    return { outcome: out, dir };
   });
 }
 

@@ -148,6 +148,19 @@ export function normalizeLog(value: unknown, opts: { dirs: readonly string[]; li
   return walk(JSON.parse(json) as unknown);
 }
 
+/** Where two normalised free-form transcripts first differ (`.path: php=... engine=...`), or ''. */
+export function firstDifference(php: unknown, engine: unknown, path = ''): string {
+  if (JSON.stringify(php) === JSON.stringify(engine)) return '';
+  if (typeof php === 'object' && php !== null && typeof engine === 'object' && engine !== null) {
+    const keys = new Set([...Object.keys(php), ...Object.keys(engine)]);
+    for (const k of keys) {
+      const d = firstDifference((php as Record<string, unknown>)[k], (engine as Record<string, unknown>)[k], `${path}.${k}`);
+      if (d !== '') return d;
+    }
+  }
+  return `${path}: php=${JSON.stringify(php)} engine=${JSON.stringify(engine)}`;
+}
+
 export function normalizeTranscript(t: Transcript, s: Scenario, dir: string, requestTimeMs: number): Transcript {
   const literal = scenarioStrings(s);
   // "(output started at /path/driver.php:175)": the line is the driver's, not the scenario's.

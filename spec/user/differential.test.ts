@@ -9,7 +9,7 @@
 import { afterAll, expect, it } from 'vitest';
 import { runUserScenarioInPhp } from '../php/driver.ts';
 import { loadExpectations, mismatch, recorded, saveSuiteResults, UPDATE, type Expectation, type Outcome } from '../php/expectations.ts';
-import { normalizeLog } from '../php/normalize.ts';
+import { firstDifference, normalizeLog } from '../php/normalize.ts';
 import { describeWith } from '../support/tools.ts';
 import { loadEngine, runScenarioInEngine } from './engine.ts';
 import { scenarios, type UserScenario } from './scenarios.ts';
@@ -18,18 +18,6 @@ import type { Transcript } from './transcript.ts';
 const expectations = loadExpectations();
 const results: Record<string, Expectation> = {};
 const key = (s: UserScenario): string => `user/${s.name}`;
-
-function firstDifference(a: unknown, b: unknown, path = ''): string {
-  if (JSON.stringify(a) === JSON.stringify(b)) return '';
-  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) {
-    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    for (const k of keys) {
-      const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
-      if (d !== '') return d;
-    }
-  }
-  return `${path}: php=${JSON.stringify(a)} engine=${JSON.stringify(b)}`;
-}
 
 /** The transcript with its temp save path and generated ids made comparable. */
 function normalized(t: Transcript, s: UserScenario): unknown {
