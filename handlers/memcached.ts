@@ -29,10 +29,7 @@ import { parseLibmemcachedServers, type LibmemcachedServer } from '../lib/memcac
  */
 export const MAX_EXECUTION_TIME = 'session_engine.max_execution_time';
 
-/**
- * The memcached.sess_* directives with php-memcached 3.2's defaults (all PHP_INI_ALL), and
- * {@link MAX_EXECUTION_TIME}.
- */
+/** The memcached.sess_* directives with php-memcached 3.2's defaults (all PHP_INI_ALL). */
 export const memcachedIni: readonly ModuleIniEntry[] = [
   ['memcached.sess_locking', '1'],
   ['memcached.sess_lock_wait_min', '150'],
@@ -53,14 +50,11 @@ export const memcachedIni: readonly ModuleIniEntry[] = [
   ['memcached.sess_prefix', 'memc.sess.key.'],
   ['memcached.sess_lock_wait', 'not set'],
   ['memcached.sess_lock_max_wait', 'not set'],
-  [MAX_EXECUTION_TIME, '30'],
 ].map(([name, dflt]) => ({
   name: name!,
   default: dflt!,
   changeable: 'PHP_INI_ALL' as const,
-  ...(name === MAX_EXECUTION_TIME
-    ? { validate: (v: string) => (/^\s*[1-9]\d*\s*$/.test(v) ? undefined : `${MAX_EXECUTION_TIME} must be a positive number of seconds; "${v}" given`) }
-    : name === 'memcached.sess_consistent_hash_type'
+  ...(name === 'memcached.sess_consistent_hash_type'
     ? { validate: (v: string) => (v === 'ketama' || v === 'ketama_weighted' ? undefined : 'memcached.sess_consistent_hash_type must be ketama or ketama_weighted') }
     : name === 'memcached.sess_prefix'
       ? {
@@ -376,8 +370,18 @@ class MemcachedSessionHandler implements SaveHandler {
   }
 }
 
+/** The directives this engine adds for the memcached module (see php.ini.sample). */
+export const memcachedEngineIni: readonly ModuleIniEntry[] = [
+  {
+    name: MAX_EXECUTION_TIME,
+    default: '30',
+    changeable: 'PHP_INI_ALL',
+    validate: (v) => (/^\s*[1-9]\d*\s*$/.test(v) ? undefined : `${MAX_EXECUTION_TIME} must be a positive number of seconds; "${v}" given`),
+  },
+];
+
 export const memcachedModule: SaveHandlerModule = {
   name: 'memcached',
-  ini: memcachedIni,
+  ini: [...memcachedIni, ...memcachedEngineIni],
   create: (ctx) => new MemcachedSessionHandler(ctx),
 };
