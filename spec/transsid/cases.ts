@@ -1,0 +1,197 @@
+/**
+ * @module spec/transsid/cases
+ * The trans-sid differential cases: HTML (and output steps) that php-cgi runs through its URL
+ * rewriter (spec/php/driver.php, rewrite mode) and the engine through lib/session/url-rewriter.ts.
+ * Expected output is never written here: PHP produces it on every run.
+ */
+import type { RewriteStep } from '../php/driver.ts';
+
+/** A real page: links, forms, area, frames, relative and absolute URLs, fragments, entities. */
+export const SAMPLE_PAGE = `<!DOCTYPE html>
+<html><head><title>Shop &amp; more</title>
+<link rel="stylesheet" href="/s.css"><script src="/app.js"></script></head>
+<body>
+<h1>Caf\u00e9 \u2014 d\u00e9j\u00e0 vu</h1>
+<a href="index.php">home</a> <a href="/cart.php?item=12&amp;qty=1">cart</a>
+<a href='list.php?page=2#top'>page 2</a> <a href=plain.php>plain</a> <a href="#anchor">anchor</a>
+<a href="http://localhost/abs.php">same host</a> <a href="https://www.example.com/x">other</a>
+<a href="mailto:me@example.com">mail</a> <a href="javascript:void(0)">js</a> <a href="">empty</a>
+<a href="//localhost/proto-relative">pr</a> <a href="http://localhost">bare host</a>
+<A HREF="UPPER.PHP">upper</A> <a class="x" id='y' href = "spaced.php" title=t>spaced</a>
+<a href="?only=query">q</a> <a href="dir/">dir</a> <a href="a.php?x=1&y=2#frag">frag</a>
+<map name="m"><area shape="rect" coords="0,0,1,1" href="area.php" alt="a"></map>
+<frameset><frame src="frame.php"><frame src="http://other.example/f.php"></frameset>
+<iframe src="iframe.php"></iframe> <img src="img.png">
+<form action="post.php" method="post"><input name="q"></form>
+<form method="get"><input type="submit"></form>
+<FORM ACTION="http://localhost/upper.php">x</FORM>
+<form action="https://other.example/pay">pay</form>
+<form>after a foreign action</form>
+<form action=unquoted.php>u</form> <form/>
+<a href="caf\u00e9.php?n=\u00e9">utf8</a>
+<!-- <a href="commented.php"> --> <p>a < b and c > d</p>
+</body></html>
+`;
+
+export interface RewriteCase {
+  name: string;
+  /** The output steps; `html` is a shorthand for session_id + session_start + echo. */
+  steps?: RewriteStep[];
+  html?: string;
+  ini?: Record<string, string>;
+  httpHost?: string;
+  cookie?: string;
+  /** Also feed the output split at every byte (or every char for multi-byte text). */
+  everySplit?: boolean;
+}
+
+/** The ini every case starts from: trans-sid on, no cookies, so PHP rewrites. */
+export const TRANS_SID_INI: Record<string, string> = {
+  'session.use_trans_sid': '1',
+  'session.use_only_cookies': '0',
+  'session.use_cookies': '0',
+};
+
+export const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+export const echo = (s: string): RewriteStep => ({ op: 'echo', args: [b64(s)] });
+export const start = (id = 'abc123'): RewriteStep[] => [{ op: 'session_id', args: [id] }, { op: 'session_start' }];
+
+export const CASES: RewriteCase[] = [
+  { name: 'sample page, default tags, no hosts', html: SAMPLE_PAGE, everySplit: true },
+  { name: 'sample page, trans_sid_hosts lists localhost and www.example.com', html: SAMPLE_PAGE, ini: { 'session.trans_sid_hosts': 'localhost,WWW.Example.com' } },
+  { name: 'sample page, HTTP_HOST with a port', html: SAMPLE_PAGE, httpHost: 'LocalHost:8080' },
+  { name: 'sample page, other HTTP_HOST', html: SAMPLE_PAGE, httpHost: 'other.example' },
+  {
+    name: 'sample page, custom tags (img=src, iframe=SRC, form=action, link=href)',
+    html: SAMPLE_PAGE,
+    ini: { 'session.trans_sid_tags': 'img=src,IFRAME=SRC,form=action,link=href,a=href,a=title,bad,,=x' },
+  },
+  { name: 'sample page, arg_separator.output=&amp;', html: SAMPLE_PAGE, ini: { 'arg_separator.output': '&amp;' } },
+  {
+    name: 'broken markup',
+    html:
+      '<a href="x.php>broken</a> <a href=\'y.php>z</a> <<a href=a.php> <a  href  =  "b.php" > <a href=> <a href="c.php"/>' +
+      '<a/href="d.php"> <a 1href="e.php"> <a -x href="f.php"> <a href="g.php"href="h.php"> < a href="i.php"> <a\thref="j.php"\n>' +
+      '<a href="k.php\'> <a href=\'l.php"\'> <a href= > <a href=\t"m.php"> <a:b href="ns.php"> <svg:a href="n.php"> </a href="o.php">' +
+      '<a data-href="p.php" hreflang="en" href="q.php"> <a HrEf="r.php"> <a href="s.php" <a href="t.php">',
+    everySplit: true,
+  },
+  {
+    name: 'forms: action prefixes, whitelist, stale action',
+    html:
+      '<form a="http://other.example/">1</form><form>2</form><form act="http://localhost/">3</form><form actions="http://other.example/">4</form>' +
+      '<form action="ftp://localhost/">5</form><form action="http://localhost:99999/">6</form><form action="//localhost/p">7</form>' +
+      '<form action="http://LOCALHOST/">8</form><form action="http:///x">9</form><form action="">10</form><form/>11<form >12</form>',
+  },
+  {
+    name: 'forms with trans_sid_hosts',
+    html: '<form action="http://LOCALHOST/">1</form><form action="http://localhost/">2</form><form action="http://a.example/">3</form><form>4</form>',
+    ini: { 'session.trans_sid_hosts': 'a.example,localhost' },
+  },
+  {
+    name: 'URL shapes',
+    html: [
+      'http://u:p@localhost/x',
+      'http://u@localhost:8080/x?y#z',
+      'http://u:@localhost',
+      'HTTPS://localhost:0/x',
+      'http://[::1]/x',
+      'a.com:80',
+      'a.com:80/x',
+      ':80/x',
+      ':',
+      'x:y',
+      'x:/y',
+      'x:/',
+      '/x:8080/y',
+      '//x:99/y?z',
+      'file:///c:/x',
+      '?',
+      '#',
+      'x#',
+      'x?#',
+      'x?a=1&b=2',
+      '/p?q',
+      'p q',
+      'a\tb',
+      'http://localhost:8a/x',
+      'http://localhost:/x',
+      'http://localhost:123456/x',
+      '//[::1]:80/x',
+      'caf\u00e9',
+    ]
+      .map((u) => `<a href="${u}">u</a>`)
+      .join('\n'),
+    ini: { 'session.trans_sid_hosts': 'localhost,x,[::1],a.com' },
+  },
+  {
+    name: 'tags only at the end of the output (held back, passed through)',
+    html: '<a href="a.php">1</a><form>',
+  },
+  { name: 'output ends inside a tag', html: '<a href="a.php">1</a><a href="b.php' },
+  { name: 'output ends with a form then a newline', html: '<form>\n' },
+  {
+    name: 'session name and id that need encoding',
+    steps: [{ op: 'session_name', args: ['S_N-1.x'] }, ...start('a,b-c'), echo('<a href="x.php">x</a><form>f</form>\n')],
+  },
+  {
+    name: 'output_add_rewrite_var without a session (url_rewriter.tags default: forms only)',
+    steps: [
+      { op: 'output_add_rewrite_var', args: ['v', 'a b&c<"\'>'] },
+      { op: 'output_add_rewrite_var', args: ['n&amp;m', '&#x0x1F; &nbsp; &apos;'] },
+      echo('<a href="x.php">x</a><form action="y.php">f</form><form action="http://localhost/">g</form>\n'),
+    ],
+  },
+  {
+    name: 'output_add_rewrite_var with url_rewriter.tags and hosts',
+    steps: [{ op: 'output_add_rewrite_var', args: ['v', '1'] }, echo('<a href="x.php">x</a><a href="http://localhost/">y</a><form action="http://a.example/">f</form>\n')],
+    ini: { 'url_rewriter.tags': 'a=href,form=', 'url_rewriter.hosts': 'a.example' },
+  },
+  {
+    name: 'session and output_add_rewrite_var stacked (output var first)',
+    steps: [{ op: 'output_add_rewrite_var', args: ['v', '1'] }, echo('<a href="0.php">0</a>'), ...start(), echo('<a href="x.php">x</a><form>f</form>\n')],
+    ini: { 'url_rewriter.tags': 'a=href,form=' },
+  },
+  {
+    name: 'session and output_add_rewrite_var stacked (session first), reset',
+    steps: [
+      ...start(),
+      echo('<a href="1.php">1</a>'),
+      { op: 'output_add_rewrite_var', args: ['v', '1'] },
+      { op: 'output_add_rewrite_var', args: ['w', '2'] },
+      echo('<a href="2.php">2</a><form>f</form>'),
+      { op: 'output_reset_rewrite_vars' },
+      echo('<a href="3.php">3</a><form>g</form>\n'),
+    ],
+    ini: { 'url_rewriter.tags': 'a=href,form=' },
+  },
+  {
+    name: 'regenerate_id after output: the whole buffer gets the new id',
+    steps: [...start(), echo('<a href="1.php">1</a>'), { op: 'session_regenerate_id' }, echo('<a href="2.php">2</a>\n')],
+  },
+  {
+    name: 'ob_flush in the middle of a tag',
+    steps: [...start(), echo('<a href="1.php">1</a><a hr'), { op: 'ob_flush' }, echo('ef="2.php">2</a> <a href="3.php">3</a>\n')],
+  },
+  {
+    name: 'Location header is not rewritten',
+    steps: [...start(), { op: 'header', args: ['Location: /next.php'] }, echo('<a href="1.php">1</a>\n')],
+  },
+  {
+    name: 'a session cookie in the request: no trans-sid',
+    html: '<a href="1.php">1</a><form>f</form>\n',
+    ini: { 'session.use_cookies': '1' },
+    cookie: 'PHPSESSID=abc123',
+  },
+  {
+    name: 'cookies on but none sent: trans-sid and a cookie',
+    html: '<a href="1.php">1</a><form>f</form>\n',
+    ini: { 'session.use_cookies': '1' },
+  },
+  { name: 'use_only_cookies: no rewriting', html: '<a href="1.php">1</a><form>f</form>\n', ini: { 'session.use_only_cookies': '1' } },
+  { name: 'tags setting empty', html: '<a href="1.php">1</a><form>f</form>\n', ini: { 'session.trans_sid_tags': '' } },
+  {
+    name: 'SID values',
+    steps: [{ op: 'sid' }, ...start(), { op: 'sid' }, echo('<a href="1.php">1</a>'), { op: 'session_regenerate_id' }, { op: 'sid' }, { op: 'session_write_close' }, { op: 'sid' }, echo('\n')],
+  },
+];
