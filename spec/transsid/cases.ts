@@ -43,6 +43,8 @@ export interface RewriteCase {
   cookie?: string;
   /** Also feed the output split at every byte (or every char for multi-byte text). */
   everySplit?: boolean;
+  /** The php-src ext/session/tests phpt whose subject the case reproduces (spec/conformance/PHPT.md). */
+  phpt?: string[];
 }
 
 /** The ini every case starts from: trans-sid on, no cookies, so PHP rewrites. */
@@ -55,6 +57,20 @@ export const TRANS_SID_INI: Record<string, string> = {
 export const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 export const echo = (s: string): RewriteStep => ({ op: 'echo', args: [b64(s)] });
 export const start = (id = 'abc123'): RewriteStep[] => [{ op: 'session_id', args: [id] }, { op: 'session_start' }];
+
+const ini = (name: string, value: string): RewriteStep => ({ op: 'ini_set', args: [name, value] });
+
+/** Links to every path shape (relative, absolute, query, fragment) on no host, on `host`, with each scheme. */
+function linkMatrix(host: string): string {
+  const paths = ['', '/', '/path', '/path/', '/path/?foo=var', '../', '../path/?foo=var#bar', '/#bar', '/?foo', '/?foo#bar', 'file.php', 'file.php?foo=var#bar', '../file.php?foo'];
+  const prefixes = ['', `http://${host}`, `https://${host}`, `https://${host}:8443`, `//${host}`];
+  const out: string[] = [];
+  for (const pre of prefixes) for (const p of paths) if (pre !== '' || p !== '') out.push(`<a href="${pre}${p}">t</a>`);
+  for (const action of ['script.php', '../script.php', `http://${host}/script.php`, `https://${host}/script.php`, `//${host}/script.php`, `https://${host}/foo/../script.php`]) {
+    out.push(`<form method="post" action="${action}">\n  <input type="text" name="t1"></input>\n</form>`);
+  }
+  return `${out.join('\n')}\n`;
+}
 
 export const CASES: RewriteCase[] = [
   { name: 'sample page, default tags, no hosts', html: SAMPLE_PAGE, everySplit: true },
@@ -193,5 +209,115 @@ export const CASES: RewriteCase[] = [
   {
     name: 'SID values',
     steps: [{ op: 'sid' }, ...start(), { op: 'sid' }, echo('<a href="1.php">1</a>'), { op: 'session_regenerate_id' }, { op: 'sid' }, { op: 'session_write_close' }, { op: 'sid' }, echo('\n')],
+  },
+  // The subjects of php-src's trans-sid phpts (our own scripts, same settings and markup shapes).
+  {
+    name: 'form with an unquoted action and a quoted attribute holding commas',
+    phpt: ['018.phpt'],
+    html: '<form accept-charset="ISO-8859-15, ISO-8859-1" action=url.php>',
+    ini: { 'session.cache_limiter': '' },
+  },
+  {
+    name: 'arg_separator.output=&amp; joins an existing query',
+    phpt: ['020.phpt', 'bug41600.phpt'],
+    html: '<a href="link.php?a=b">',
+    ini: { 'arg_separator.output': '&amp;' },
+  },
+  {
+    name: 'forms and fieldsets while url_rewriter.tags changes between ob_flush calls',
+    phpt: ['021.phpt'],
+    httpHost: 'php.net',
+    ini: { 'url_rewriter.tags': 'a=href,area=href,frame=src,input=src,form=,fieldset=' },
+    steps: [
+      ini('session.trans_sid_hosts', 'php.net'),
+      ...start('test021'),
+      echo('<form action="//bad.net/do.php">\n<fieldset>\n<form action="//php.net/do.php">\n<fieldset>\n'),
+      { op: 'ob_flush' },
+      ini('url_rewriter.tags', 'a=href,area=href,frame=src,input=src,form='),
+      echo('<form action="../do.php">\n<fieldset>\n'),
+      { op: 'ob_flush' },
+      ini('url_rewriter.tags', 'a=href,area=href,frame=src,input=src,form=fakeentry'),
+      echo('<form action="/do.php">\n<fieldset>\n'),
+      { op: 'ob_flush' },
+      ini('url_rewriter.tags', 'a=href,fieldset=,area=href,frame=src,input=src'),
+      echo('<form action="/foo/do.php">\n<fieldset>\n'),
+    ],
+  },
+  {
+    name: 'output_add_rewrite_var, ob_flush, output_reset_rewrite_vars (trans-sid off)',
+    phpt: ['bug26862.phpt'],
+    ini: { 'session.use_trans_sid': '0', 'session.use_cookies': '1', 'url_rewriter.tags': 'a=href,area=href,frame=src,form=' },
+    steps: [
+      { op: 'session_start' },
+      { op: 'output_add_rewrite_var', args: ['var', 'value'] },
+      echo('<a href="file.php">link</a>'),
+      { op: 'ob_flush' },
+      { op: 'output_reset_rewrite_vars' },
+      echo('<a href="file.php">link</a>'),
+    ],
+  },
+  {
+    name: 'attributes separated by CR LF after the rewritten URL',
+    phpt: ['bug36459.phpt'],
+    ini: { 'session.name': 'sid' },
+    html:
+      '<html>\r\n  <body>\r\n    <a href="/b2w/www/ru/adm/pages/?action=prev&rec_id=8&pid=2"\r\n       style="font: normal 11pt Times New Roman">incorrect link</a><br />\r\n' +
+      '    <a href="/b2w/www/ru/adm/pages/?action=prev&rec_id=8&pid=2" style="font: normal 11pt Times New Roman">correct link</a>\r\n  </body>\r\n</html>\r\n',
+    everySplit: true,
+  },
+  {
+    name: 'self-closing links, slashes in unquoted values',
+    phpt: ['bug50308.phpt'],
+    html: ['<a href=""/>', '<a href="" />', '<a href="foo"/>', '<a href="foo" />', '<a href=foo/>', '<a href="/">', '<a href=/>', '<a href=?foo=bar/>', '<a href="?foo=bar"/>', '<a href=./>', '<a href="./">'].join('\n') + '\n',
+  },
+  {
+    name: 'use_only_cookies with use_trans_sid: no rewriter started',
+    phpt: ['bug51338.phpt'],
+    html: '<a href="x.php">x</a>\n',
+    ini: { 'session.use_only_cookies': '1' },
+  },
+  {
+    name: 'a session cookie disables trans-sid for the request',
+    phpt: ['bug71974.phpt'],
+    ini: { 'session.use_cookies': '1' },
+    cookie: 'PHPSESSID=1234567890123456789012345678901234567890',
+    steps: [{ op: 'session_start' }, echo('<a href="some.php">abc</a>\n')],
+  },
+  {
+    name: 'fragments: relative with fragment, host without path with fragment, fragment only',
+    phpt: ['bug74892.phpt'],
+    steps: [
+      ini('session.use_cookies', '0'),
+      ini('session.use_trans_sid', '1'),
+      ini('session.trans_sid_hosts', 'php.net'),
+      ...start('sessionidhere'),
+      echo('<p><a href="index.php">a</a></p>\n<p><a href="index.php#place">b</a></p>\n<p><a href="http://php.net#foo">c</a></p>\n<p><a href="#place">d</a></p>\n'),
+    ],
+  },
+  {
+    name: 'trans_sid_hosts changed at run time',
+    phpt: ['gh13891.phpt'],
+    ini: { 'session.trans_sid_hosts': 'php.net' },
+    steps: [ini('session.trans_sid_hosts', 'php.net'), ...start(), echo('<a href="http://php.net/x">x</a>\n')],
+  },
+  {
+    name: 'output vars and the session id, session restarted with another id',
+    phpt: ['session_basic4.phpt'],
+    ini: { 'session.trans_sid_tags': 'a=href,area=href,frame=src,form=', 'url_rewriter.tags': 'a=href,area=href,frame=src,form=' },
+    steps: [
+      { op: 'output_add_rewrite_var', args: ['testvar1', 'testvalue1'] },
+      ...start('test1'),
+      echo('\n<a href="/">\n<form action="" method="post">\n</form>\n'),
+      { op: 'session_write_close' },
+      { op: 'output_add_rewrite_var', args: ['testvar2', 'testvalue2'] },
+      ...start('test2'),
+      echo('\n<a href="/">\n<form action="" method="post">\n</form>\n'),
+    ],
+  },
+  {
+    name: 'allowed and foreign hosts, every URL shape',
+    phpt: ['session_basic5.phpt'],
+    httpHost: 'php.net',
+    steps: [ini('session.trans_sid_hosts', 'php.net,example.com'), ...start('session-basic5'), echo(linkMatrix('php.net') + linkMatrix('bad.com'))],
   },
 ];

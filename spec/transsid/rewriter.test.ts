@@ -32,20 +32,21 @@ const DEFAULT_TAGS = 'a=href,area=href,frame=src,form=';
  * engine's rewriteOutput does), which equals PHP whenever no variable changes after output.
  */
 function simulate(c: RewriteCase, split: (s: string) => string[] = (s) => [s], stream = false): string {
-  const ini = { ...TRANS_SID_INI, ...(c.ini ?? {}) };
-  const settings: RewriterSettings = {
+  const ini: Record<string, string> = { ...TRANS_SID_INI, ...(c.ini ?? {}) };
+  const settings = (): RewriterSettings => ({
     sessionTags: ini['session.trans_sid_tags'] ?? DEFAULT_TAGS,
     sessionHosts: ini['session.trans_sid_hosts'] ?? '',
     outputTags: ini['url_rewriter.tags'] ?? 'form=',
     outputHosts: ini['url_rewriter.hosts'] ?? '',
     httpHost: c.httpHost ?? 'localhost',
     argSeparator: ini['arg_separator.output'] ?? '&',
-  };
-  const rw = new OutputRewriter(() => settings);
+  });
+  const rw = new OutputRewriter(settings);
   let name = ini['session.name'] ?? 'PHPSESSID';
   let id = '';
   const cookieHasName = c.cookie !== undefined && c.cookie.split(/;\s*/).some((kv) => kv.split('=')[0] === name);
-  const trans = ini['session.use_trans_sid'] === '1' && ini['session.use_only_cookies'] !== '1' && !(ini['session.use_cookies'] === '1' && cookieHasName);
+  const trans = (): boolean =>
+    ini['session.use_trans_sid'] === '1' && ini['session.use_only_cookies'] !== '1' && !(ini['session.use_cookies'] === '1' && cookieHasName);
   // PHP's buffer stack: [scanner, pending binary output], bottom first.
   const stack: [UrlScanner, string][] = [];
   let out = '';
@@ -70,7 +71,7 @@ function simulate(c: RewriteCase, split: (s: string) => string[] = (s) => [s], s
     rw.addVar(kind, n, v);
   };
   const resetId = (): void => {
-    if (!trans) return;
+    if (!trans()) return;
     rw.resetVar('session', name);
     addVar('session', name, id);
   };
@@ -106,6 +107,10 @@ function simulate(c: RewriteCase, split: (s: string) => string[] = (s) => [s], s
         else if (stack.length > 0) flushFrom(stack.length - 1, false);
         break;
       case 'header':
+      case 'session_write_close':
+        break;
+      case 'ini_set':
+        ini[a[0]!] = a[1]!;
         break;
       default:
         throw new Error(`simulate: no ${st.op}`);
