@@ -9,10 +9,16 @@ import { normalizeInt, PhpArray, PhpBytes } from '../../value.ts';
 import { alterIni, iniBool, iniLong, iniStr, report, type RequestContext } from '../context.ts';
 import type { Routine } from '../drive.ts';
 import { invoke } from '../frame.ts';
-import { argc, boolArg, intArg, isPhpArrayLike, strArg, toPhpArray, zvalIsTrue, zvalToString } from './args.ts';
+import { argc, arrayOrLongArg, binaryString, boolArg, strArg, toPhpArray, zendIsTrue, zvalGetString } from './args.ts';
 import { refuseChange } from './guard.ts';
 
 const FN = 'session_set_cookie_params';
+
+/** zval_get_string() of an option value (an object, which PHP would convert or refuse, as JS's String()). */
+function optionString(v: unknown): string {
+  const s = zvalGetString(v);
+  return s === undefined ? String(v) : binaryString(s);
+}
 
 export function session_set_cookie_params(r: RequestContext, args: readonly unknown[]): Promise<boolean> {
   return invoke(r, FN, () => setCookieParams(r, args));
@@ -22,14 +28,12 @@ export function session_set_cookie_params(r: RequestContext, args: readonly unkn
 function* setCookieParams(r: RequestContext, args: readonly unknown[]): Routine<boolean> {
   argc(FN, args, 1, 5);
   const [first, a2, a3, a4, a5] = args;
-  let options: PhpArray | undefined;
-  let lifetimeLong: bigint | undefined;
-  if (isPhpArrayLike(first)) options = toPhpArray(first);
-  else lifetimeLong = intArg(r, FN, 1, 'lifetime_or_options', first, false, 'array|int')!;
+  const lifetimeOrOptions = arrayOrLongArg(r, FN, 1, 'lifetime_or_options', first);
+  const options = typeof lifetimeOrOptions === 'bigint' ? undefined : toPhpArray(lifetimeOrOptions);
   let path = strArg(r, FN, 2, 'path', a2, true);
   let domain = strArg(r, FN, 3, 'domain', a3, true);
-  let secure = boolArg(FN, 4, 'secure', a4, true);
-  let httponly = boolArg(FN, 5, 'httponly', a5, true);
+  let secure = boolArg(r, FN, 4, 'secure', a4, true);
+  let httponly = boolArg(r, FN, 5, 'httponly', a5, true);
   let lifetime: string | null = null;
   let samesite: string | null = null;
 
@@ -53,22 +57,22 @@ function* setCookieParams(r: RequestContext, args: readonly unknown[]): Routine<
       const k = typeof key === 'string' ? key : key.toBinaryString();
       switch (k.toLowerCase()) {
         case 'lifetime':
-          lifetime = zvalToString(value);
+          lifetime = optionString(value);
           break;
         case 'path':
-          path = zvalToString(value);
+          path = optionString(value);
           break;
         case 'domain':
-          domain = zvalToString(value);
+          domain = optionString(value);
           break;
         case 'secure':
-          secure = zvalIsTrue(value);
+          secure = zendIsTrue(value);
           break;
         case 'httponly':
-          httponly = zvalIsTrue(value);
+          httponly = zendIsTrue(value);
           break;
         case 'samesite':
-          samesite = zvalToString(value);
+          samesite = optionString(value);
           break;
         default:
           report(r, 'E_WARNING', fmt(MSG.COOKIE_PARAMS_UNKNOWN_KEY, k));
@@ -78,7 +82,7 @@ function* setCookieParams(r: RequestContext, args: readonly unknown[]): Routine<
     }
     if (found === 0) throw new PhpValueError(`${FN}(): Argument #1 ($lifetime_or_options) ${MSG.COOKIE_PARAMS_NO_KEY}`);
   } else {
-    lifetime = String(lifetimeLong);
+    lifetime = String(lifetimeOrOptions);
   }
   if (lifetime !== null && !alterIni(r, 'session.cookie_lifetime', lifetime)) return false;
   if (path !== null && !alterIni(r, 'session.cookie_path', path)) return false;

@@ -33,7 +33,7 @@ export function session_id(r: RequestContext, args: readonly unknown[]): string 
 
 export function session_regenerate_id(r: RequestContext, args: readonly unknown[]): Promise<boolean> {
   argc('session_regenerate_id', args, 0, 1);
-  const del = boolArg('session_regenerate_id', 1, 'delete_old_session', args[0], false) === true;
+  const del = boolArg(r, 'session_regenerate_id', 1, 'delete_old_session', args[0], false) === true;
   return invoke(r, 'session_regenerate_id', () => regenerateId(r, del));
 }
 

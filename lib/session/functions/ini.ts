@@ -3,12 +3,11 @@
  * ini_get, ini_set, ini_get_all and ini_restore for the directives the engine knows
  * (main/main.c and Zend/zend_ini.c behaviour over the request's ini scope).
  */
-import { PhpTypeError } from '../../errors.ts';
 import type { SessionSerializer } from '../../serializer.ts';
-import { PhpArray, PhpBytes, PhpFloat } from '../../value.ts';
+import { PhpArray } from '../../value.ts';
 import { alterIni, iniHost, report, type RequestContext } from '../context.ts';
 import { invokeSync } from '../frame.ts';
-import { argc, boolArg, strArg, typeName, zvalToString } from './args.ts';
+import { argc, boolArg, scalarStringArg, strArg } from './args.ts';
 
 export function ini_get(r: RequestContext, args: readonly unknown[]): string | false {
   argc('ini_get', args, 1, 1);
@@ -19,23 +18,7 @@ export function ini_get(r: RequestContext, args: readonly unknown[]): string | f
 export function ini_set(r: RequestContext, args: readonly unknown[]): string | false {
   argc('ini_set', args, 2, 2);
   const name = strArg(r, 'ini_set', 1, 'option', args[0], false)!;
-  const raw = args[1];
-  let value: string;
-  if (raw === null || raw === undefined) value = '';
-  else if (
-    typeof raw === 'string' ||
-    typeof raw === 'number' ||
-    typeof raw === 'boolean' ||
-    typeof raw === 'bigint' ||
-    raw instanceof PhpFloat ||
-    raw instanceof PhpBytes
-  ) {
-    value = zvalToString(raw);
-  } else {
-    throw new PhpTypeError(
-      `ini_set(): Argument #2 ($value) must be of type string|int|float|bool|null, ${typeName(raw)} given`,
-    );
-  }
+  const value = scalarStringArg(r, 'ini_set', 2, 'value', args[1]);
   return invokeSync(r, 'ini_set', () => {
     const old = r.ini.get(name);
     if (old === undefined) return false;
@@ -49,7 +32,7 @@ const ACCESS = { PHP_INI_ALL: 7, PHP_INI_PERDIR: 2, PHP_INI_SYSTEM: 4 } as const
 export function ini_get_all(r: RequestContext, args: readonly unknown[]): PhpArray | false {
   argc('ini_get_all', args, 0, 2);
   const ext = strArg(r, 'ini_get_all', 1, 'extension', args[0], true);
-  const details = args.length < 2 ? true : boolArg('ini_get_all', 2, 'details', args[1], false) === true;
+  const details = args.length < 2 ? true : boolArg(r, 'ini_get_all', 2, 'details', args[1], false) === true;
   return invokeSync(r, 'ini_get_all', () => {
     const names = r.ini
       .names()

@@ -9,7 +9,7 @@ import { normalizeInt } from '../../value.ts';
 import { alterIni, iniLong, iniStr, report, type RequestContext } from '../context.ts';
 import { invokeSync } from '../frame.ts';
 import { isOpen, modName } from '../module.ts';
-import { argc, intArg, strArg } from './args.ts';
+import { argc, nullableLongArg, strArg } from './args.ts';
 import { refuseChange } from './guard.ts';
 
 export function session_name(r: RequestContext, args: readonly unknown[]): string | false {
@@ -79,7 +79,7 @@ export function session_cache_limiter(r: RequestContext, args: readonly unknown[
 
 export function session_cache_expire(r: RequestContext, args: readonly unknown[]): number | bigint | false {
   argc('session_cache_expire', args, 0, 1);
-  const v = intArg(r, 'session_cache_expire', 1, 'value', args[0], true);
+  const v = nullableLongArg(r, 'session_cache_expire', 1, 'value', args[0]);
   return invokeSync(r, 'session_cache_expire', () => {
     const cur = normalizeInt(iniLong(r, 'session.cache_expire'));
     if (v !== null) {
