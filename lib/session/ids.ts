@@ -7,7 +7,7 @@
 import { MSG } from '../messages.ts';
 import { createSessionId } from '../session-id.ts';
 import { callModule, iniBool, iniStr, report, type RequestContext } from './context.ts';
-import { wait, type Routine } from './drive.ts';
+import type { Routine } from './drive.ts';
 import { sendCookie } from './headers.ts';
 
 /** php_session_create_id with the current sid_length / sid_bits_per_character. */
@@ -22,14 +22,14 @@ export function defaultId(r: RequestContext): string {
 export function* createSid(r: RequestContext): Routine<string | null> {
   const h = r.ps.handler!;
   if (h.createSid === undefined) return defaultId(r);
-  const id = yield* wait(callModule(r, () => h.createSid!(), null));
+  const id = (yield callModule(r, () => h.createSid!(), null)) as string | false | null;
   return typeof id === 'string' ? id : null;
 }
 
 /** PS(mod)->s_validate_sid: the id exists in storage. */
 export function* validateSid(r: RequestContext, id: string): Routine<boolean> {
   const h = r.ps.handler!;
-  return (yield* wait(callModule(r, () => h.validateSid!(id), false))) === true;
+  return ((yield callModule(r, () => h.validateSid!(id), false)) as boolean) === true;
 }
 
 /** php_session_reset_id: sends the cookie if due, defines SID, arms trans-sid. */

@@ -8,7 +8,7 @@ import { PhpError } from '../errors.ts';
 import { hasDangerousChars } from '../session-id.ts';
 import { fmt, MSG } from '../messages.ts';
 import { callModule, iniBool, iniStr, READY, report, throwPending, type RequestContext } from './context.ts';
-import { wait, type Routine } from './drive.ts';
+import type { Routine } from './drive.ts';
 import { boundArray, decode, encode, trackInit } from './codec.ts';
 import { cacheLimiter } from './headers.ts';
 import { createSid, defaultId, resetId, validateSid } from './ids.ts';
@@ -65,7 +65,7 @@ export function* initialize(r: RequestContext): Routine<boolean> {
   trackInit(r);
   const h = ps.handler!;
   const id = ps.id!;
-  const data = yield* wait(callModule(r, () => h.read(id, maxLifetime(r)), false as const));
+  const data = (yield callModule(r, () => h.read(id, maxLifetime(r)), false as const)) as Uint8Array | false;
   if (data === false) {
     yield* abort(r);
     if (r.pending === undefined) report(r, 'E_WARNING', storageMessage(r, MSG.READ_FAILED));
@@ -165,7 +165,7 @@ export function* saveState(r: RequestContext, write: boolean): Routine<void> {
       const id = ps.id ?? '';
       const val = encode(r);
       if (val === null) {
-        ok = (yield* wait(callModule(r, () => h.write(id, new Uint8Array(0), maxLifetime(r)), false))) === true;
+        ok = ((yield callModule(r, () => h.write(id, new Uint8Array(0), maxLifetime(r)), false)) as boolean) === true;
       } else if (
         iniBool(r, 'session.lazy_write') &&
         ps.snapshot !== null &&
@@ -173,9 +173,9 @@ export function* saveState(r: RequestContext, write: boolean): Routine<void> {
         bytesEqual(val, ps.snapshot)
       ) {
         op = 'update_timestamp';
-        ok = (yield* wait(callModule(r, () => h.updateTimestamp!(id, val, maxLifetime(r)), false))) === true;
+        ok = ((yield callModule(r, () => h.updateTimestamp!(id, val, maxLifetime(r)), false)) as boolean) === true;
       } else {
-        ok = (yield* wait(callModule(r, () => h.write(id, val, maxLifetime(r)), false))) === true;
+        ok = ((yield callModule(r, () => h.write(id, val, maxLifetime(r)), false)) as boolean) === true;
       }
     }
     if (!ok && r.pending === undefined) {

@@ -6,7 +6,7 @@
 import type { SaveHandler, UserHandlerContext, UserSaveHandler } from '../handler.ts';
 import { fmt, MSG } from '../messages.ts';
 import { callModule, iniLong, iniStr, report, type RequestContext } from './context.ts';
-import { wait, type Routine } from './drive.ts';
+import type { Routine } from './drive.ts';
 import { defaultId } from './ids.ts';
 import { sapiNow } from './sapi.ts';
 import { PHP_SESSION_ACTIVE, PHP_SESSION_NONE } from './state.ts';
@@ -74,7 +74,7 @@ export function* open(r: RequestContext): Routine<boolean> {
   // storage, and the module releases what it held (mod_files closes its file in open).
   const h = r.ps.handler !== null && isOpen(r) ? r.ps.handler : instantiate(r);
   r.ps.handler = h;
-  const ok = yield* wait(callModule(r, () => h.open(savePath(r), sessionName(r)), false));
+  const ok = (yield callModule(r, () => h.open(savePath(r), sessionName(r)), false)) as boolean;
   // The user module counts as open once open() was called, whatever it returned.
   r.ps.handlerOpen = ok === true || isUserMod(r);
   return ok === true;
@@ -83,7 +83,7 @@ export function* open(r: RequestContext): Routine<boolean> {
 /** PS(mod)->s_close, when open. */
 export function* close(r: RequestContext): Routine<void> {
   const h = r.ps.handler;
-  if (h !== null && isOpen(r)) yield* wait(callModule(r, () => h.close(), false));
+  if (h !== null && isOpen(r)) yield callModule(r, () => h.close(), false);
   r.ps.handlerOpen = false;
 }
 
@@ -108,7 +108,7 @@ export function* gc(r: RequestContext, immediate: boolean): Routine<number> {
     const nrand = Math.trunc(Math.fround(divisor) * r.engine.gcRandom());
     if (!(probability > 0n && BigInt(nrand) < probability)) return -1;
   }
-  const n = yield* wait(callModule(r, () => h.gc(maxLifetime(r)), -1));
+  const n = (yield callModule(r, () => h.gc(maxLifetime(r)), -1)) as number;
   if (!immediate) return -1;
   return typeof n === 'number' ? n : -1;
 }
@@ -133,7 +133,7 @@ export function* destroy(r: RequestContext): Routine<boolean> {
   const h = r.ps.handler;
   const id = r.ps.id;
   if (id !== null && h !== null) {
-    if ((yield* wait(callModule(r, () => h.destroy(id), false))) !== true) {
+    if (((yield callModule(r, () => h.destroy(id), false)) as boolean) !== true) {
       ok = false;
       if (r.pending === undefined) report(r, 'E_WARNING', MSG.DESTROY_FAILED);
     }

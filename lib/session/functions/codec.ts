@@ -5,6 +5,7 @@
 import { MSG } from '../../messages.ts';
 import { PhpBytes } from '../../value.ts';
 import { throwPending, type RequestContext } from '../context.ts';
+import type { Routine } from '../drive.ts';
 import { invoke, invokeSync } from '../frame.ts';
 import { decode, encode } from '../codec.ts';
 import { argc, strArg } from './args.ts';
@@ -38,8 +39,11 @@ export function session_decode(r: RequestContext, args: readonly unknown[]): Pro
   if (raw instanceof Uint8Array) data = raw;
   else if (raw instanceof PhpBytes) data = raw.bytes;
   else data = te.encode(strArg(r, 'session_decode', 1, 'data', raw, false)!);
-  return invoke(r, 'session_decode', function* () {
-    if (!requireActive(r, MSG.DECODE_INACTIVE)) return false;
-    return yield* decode(r, data);
-  });
+  return invoke(r, 'session_decode', () => sessionDecode(r, data));
+}
+
+/** A module-level generator (a generator closure per call would keep the request alive until a full GC). */
+function* sessionDecode(r: RequestContext, data: Uint8Array): Routine<boolean> {
+  if (!requireActive(r, MSG.DECODE_INACTIVE)) return false;
+  return yield* decode(r, data);
 }

@@ -8,7 +8,7 @@ import type { UserSaveHandler } from '../../handler.ts';
 import { fmt, MSG } from '../../messages.ts';
 import { isValidSessionId } from '../../session-id.ts';
 import { callModule, iniBool, report, type RequestContext } from '../context.ts';
-import { wait, type Routine } from '../drive.ts';
+import type { Routine } from '../drive.ts';
 import { invoke, invokeSync } from '../frame.ts';
 import { encode } from '../codec.ts';
 import { createSid, defaultId, resetId, validateSid } from '../ids.ts';
@@ -47,7 +47,7 @@ function* regenerateId(r: RequestContext, del: boolean): Routine<boolean> {
   const path = savePath(r);
   const mod = modName(r);
   if (del) {
-    if ((yield* wait(callModule(r, () => h.destroy(oldId), false))) !== true) {
+    if (((yield callModule(r, () => h.destroy(oldId), false)) as boolean) !== true) {
       yield* close(r);
       ps.status = PHP_SESSION_NONE;
       if (r.pending === undefined) report(r, 'E_WARNING', fmt(MSG.REGENERATE_DESTROY_FAILED, mod, path));
@@ -55,7 +55,7 @@ function* regenerateId(r: RequestContext, del: boolean): Routine<boolean> {
     }
   } else {
     const data = encode(r) ?? new Uint8Array(0);
-    if ((yield* wait(callModule(r, () => h.write(oldId, data, maxLifetime(r)), false))) !== true) {
+    if (((yield callModule(r, () => h.write(oldId, data, maxLifetime(r)), false)) as boolean) !== true) {
       yield* close(r);
       ps.status = PHP_SESSION_NONE;
       report(r, 'E_WARNING', fmt(MSG.REGENERATE_WRITE_FAILED, mod, path));
@@ -87,7 +87,7 @@ function* regenerateId(r: RequestContext, del: boolean): Routine<boolean> {
   }
   const nh = ps.handler!;
   const readId = newId;
-  if ((yield* wait(callModule(r, () => nh.read(readId, maxLifetime(r)), false as const))) === false) {
+  if (((yield callModule(r, () => nh.read(readId, maxLifetime(r)), false as const)) as Uint8Array | false) === false) {
     yield* close(r);
     return fail(MSG.REGENERATE_READ_FAILED);
   }
