@@ -1,0 +1,113 @@
+/**
+ * @module zend/numeric
+ * PHP's numeric strings and number conversions (Zend/zend_operators.c): is_numeric_string()
+ * (leading and trailing whitespace allowed, no hex, no trailing garbage), ZEND_DOUBLE_FITS_LONG,
+ * zend_dval_to_lval(), zend_is_long_compatible(), zend_is_true() and zval_get_string() for the
+ * scalar types.
+ */
+import { PhpArray, PhpBytes, PhpFloat } from '../value.ts';
+import { doubleToStr } from './float.ts';
+import { ZEND_LONG_MAX, ZEND_LONG_MIN } from './strtol.ts';
+import { isPhpArrayLike, zvalType } from './types.ts';
+
+/** What is_numeric_string() found: an int, a float, or nothing (`null`). */
+export type NumericString = { type: 'int'; value: bigint } | { type: 'float'; value: number } | null;
+
+const WS = '[ \\t\\n\\r\\v\\f]*';
+const NUMERIC_RE = new RegExp(`^${WS}([+-]?)(\\d+(?:\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?${WS}$`);
+
+/**
+ * is_numeric_string(str, len, &lval, &dval, allow_errors = false): an int when the string is an
+ * integer within zend_long (after whitespace, one sign and any leading zeros), a float for a
+ * decimal point, an exponent or an integer out of range, otherwise null.
+ */
+export function isNumericString(s: string): NumericString {
+  const m = NUMERIC_RE.exec(s);
+  if (m === null) return null;
+  const body = m[2]!;
+  if (m[3] === undefined && !body.includes('.')) {
+    const v = BigInt(m[1] === '-' ? `-${body}` : body);
+    if (v >= ZEND_LONG_MIN && v <= ZEND_LONG_MAX) return { type: 'int', value: v };
+  }
+  return { type: 'float', value: Number(`${m[1]}${body}${m[3] ?? ''}`) };
+}
+
+/** ZEND_DOUBLE_FITS_LONG (64-bit): !(d >= 2^63 || d < -2^63). NaN "fits" (callers test it first). */
+export function doubleFitsLong(d: number): boolean {
+  return !(d >= 9223372036854775808 || d < -9223372036854775808);
+}
+
+/** zend_dval_to_lval(): truncation toward zero; 0 for NaN, infinities and out-of-range values. */
+export function dvalToLval(d: number): bigint {
+  if (!Number.isFinite(d) || !doubleFitsLong(d)) return 0n;
+  return BigInt(Math.trunc(d));
+}
+
+/** zend_is_long_compatible(): the double survives the round trip through zend_long. */
+export function isLongCompatible(d: number, l: bigint): boolean {
+  return Number(l) === d;
+}
+
+/** The numeric value of an int or float zval (bigint for int, number for float), else undefined. */
+export function numberOf(v: unknown): bigint | number | undefined {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? BigInt(v) : v;
+  if (v instanceof PhpFloat) return v.value;
+  return undefined;
+}
+
+/** zend_is_true() for the value model (objects are true). */
+export function zendIsTrue(v: unknown): boolean {
+  switch (zvalType(v)) {
+    case 'null':
+      return false;
+    case 'bool':
+      return v as boolean;
+    case 'int':
+      return numberOf(v) !== 0n;
+    case 'float':
+      return numberOf(v) !== 0;
+    case 'string': {
+      const s = phpStringBytes(v as string | PhpBytes | Uint8Array);
+      return !(s.length === 0 || (s.length === 1 && s[0] === '0'));
+    }
+    case 'array':
+      if (v instanceof PhpArray) return v.size > 0;
+      if (Array.isArray(v)) return v.length > 0;
+      if (v instanceof Map) return v.size > 0;
+      return Object.keys(v as object).length > 0;
+    case 'object':
+      return true;
+  }
+}
+
+/** A PHP string value as a binary (Latin-1, one char per byte) JS string, or a UTF-8 JS string as is. */
+function phpStringBytes(v: string | PhpBytes | Uint8Array): string {
+  if (typeof v === 'string') return v;
+  if (v instanceof PhpBytes) return v.toBinaryString();
+  return Buffer.from(v).toString('latin1');
+}
+
+/**
+ * zval_get_string() for null, bool, int, float and strings (floats at `precision`); arrays give
+ * `"Array"` (PHP also warns "Array to string conversion"; the caller reports it). Strings come back
+ * as they are (PhpBytes stays PhpBytes). Objects: undefined (the caller decides).
+ */
+export function zvalGetString(v: unknown, precision?: number): string | PhpBytes | undefined {
+  switch (zvalType(v)) {
+    case 'null':
+      return '';
+    case 'bool':
+      return v ? '1' : '';
+    case 'int':
+      return String(numberOf(v));
+    case 'float':
+      return doubleToStr(numberOf(v) as number, precision);
+    case 'string':
+      return v instanceof Uint8Array ? new PhpBytes(v) : (v as string | PhpBytes);
+    case 'array':
+      return isPhpArrayLike(v) ? 'Array' : undefined;
+    case 'object':
+      return undefined;
+  }
+}
