@@ -9,6 +9,7 @@ import { createSessionId } from '../session-id.ts';
 import { callModule, iniBool, iniStr, report, type RequestContext } from './context.ts';
 import type { Routine } from './drive.ts';
 import { sendCookie } from './headers.ts';
+import { setSessionVar } from './trans-sid.ts';
 
 /** php_session_create_id with the current sid_length / sid_bits_per_character. */
 export function defaultId(r: RequestContext): string {
@@ -49,5 +50,6 @@ export function resetId(r: RequestContext): boolean {
   let trans = iniBool(r, 'session.use_trans_sid') && !iniBool(r, 'session.use_only_cookies');
   if (trans && useCookies && Object.hasOwn(r.sapi.cookies, name)) trans = false;
   ps.transSid = trans;
+  if (trans) setSessionVar(r, name, ps.id);
   return true;
 }

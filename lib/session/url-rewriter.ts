@@ -481,11 +481,14 @@ export class OutputRewriter {
     this.output = new UrlScanner('output', settings);
   }
 
-  /** Adds a variable (JS strings, as PHP's UTF-8 bytes); starts that kind's handler the first time. */
-  addVar(kind: RewriterKind, name: string, value: string): void {
+  /**
+   * Adds a variable (JS strings, taken as their UTF-8 bytes; `binary`: one char per byte already);
+   * starts that kind's handler the first time.
+   */
+  addVar(kind: RewriterKind, name: string, value: string, binary = false): void {
     const s = kind === 'session' ? this.session : this.output;
     if (!s.active) this.#stack.push(s);
-    s.addVar(toBinary(name), toBinary(value));
+    s.addVar(binary ? name : toBinary(name), binary ? value : toBinary(value));
   }
 
   /** Removes one variable (php_url_scanner_reset_var); false when it was not there. */

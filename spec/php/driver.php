@@ -22,8 +22,9 @@
  * - oracle (spec/oracle, php -n CLI): batched codec operations (unserialize, serialize,
  *   session_encode, session_decode) read as JSON from stdin, answered as JSON on stdout.
  * - rewrite (spec/transsid, php-cgi): runs DRIVER_SCENARIO's output steps (echo, session_start,
- *   session_regenerate_id, output_add_rewrite_var, output_reset_rewrite_vars, header, ob_flush, SID,
- *   ...) with nothing buffered by the driver, so the response body is exactly what PHP's URL
+ *   session_regenerate_id, output_add_rewrite_var, output_reset_rewrite_vars, header, ob_flush, SID
+ *   (recorded by `sid`, printed after the last step, so it sends no headers; `echo_sid` prints it
+ *   where it is) ...) with nothing buffered by the driver, so the response body is exactly what PHP's URL
  *   rewriter made of the output. The code mentions $_SERVER, so HTTP_HOST is there for the rewriter
  *   (auto_globals_jit would leave it out otherwise).
  *
@@ -553,11 +554,13 @@ if ($driverMode === 'steps') {
     $_SERVER; // arm the auto-global: the URL rewriter reads HTTP_HOST from it
     set_error_handler(function ($n, $s) { echo '[', driver_level($n), ": $s]"; return true; });
     $scenario = json_decode(file_get_contents(getenv('DRIVER_SCENARIO')), true);
+    $sids = [];
     foreach ($scenario['steps'] as $st) {
         $a = $st['args'] ?? [];
         switch ($st['op']) {
             case 'echo': echo base64_decode($a[0]); break;
-            case 'sid': echo defined('SID') ? '[SID=' . SID . ']' : '[SID undefined]'; break;
+            case 'sid': $sids[] = defined('SID') ? '[SID=' . SID . ']' : '[SID undefined]'; break;
+            case 'echo_sid': echo SID; break;
             case 'ob_flush': ob_flush(); break;
             case 'header': header($a[0]); break;
             case 'ini_set': ini_set($a[0], $a[1]); break;
@@ -573,6 +576,7 @@ if ($driverMode === 'steps') {
             default: throw new RuntimeException('rewrite: unknown op ' . $st['op']);
         }
     }
+    echo implode('', $sids); // SID values are recorded, not printed, so they send no headers
 } else {
     throw new RuntimeException('driver.php: unknown DRIVER_MODE ' . var_export($driverMode, true));
 }

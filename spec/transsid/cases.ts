@@ -45,6 +45,14 @@ export interface RewriteCase {
   everySplit?: boolean;
   /** The php-src ext/session/tests phpt whose subject the case reproduces (spec/conformance/PHPT.md). */
   phpt?: string[];
+  /** The raw query string (GET). */
+  query?: string;
+  /**
+   * A variable changes after output was written: PHP rewrites its whole buffer at the end with the
+   * final variables, so the engine side passes all output through rewriteOutput once at the end
+   * (streaming would rewrite earlier output with the earlier variables).
+   */
+  phpBuffers?: boolean;
 }
 
 /** The ini every case starts from: trans-sid on, no cookies, so PHP rewrites. */
@@ -57,6 +65,14 @@ export const TRANS_SID_INI: Record<string, string> = {
 export const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 export const echo = (s: string): RewriteStep => ({ op: 'echo', args: [b64(s)] });
 export const start = (id = 'abc123'): RewriteStep[] => [{ op: 'session_id', args: [id] }, { op: 'session_start' }];
+
+/** Regenerated ids are random: both sides' are replaced by one token. */
+export const normalizeIds = (s: string): string => s.replace(/(?<![0-9a-z])[0-9a-f]{32}(?![0-9a-z])/g, '<NEWID>');
+
+/** A case's steps (`html` is a shorthand for session_id + session_start + echo). */
+export function caseSteps(c: RewriteCase): RewriteStep[] {
+  return c.steps ?? [...start(), echo(c.html ?? '')];
+}
 
 const ini = (name: string, value: string): RewriteStep => ({ op: 'ini_set', args: [name, value] });
 
@@ -170,6 +186,7 @@ export const CASES: RewriteCase[] = [
   },
   {
     name: 'session and output_add_rewrite_var stacked (session first), reset',
+    phpBuffers: true,
     steps: [
       ...start(),
       echo('<a href="1.php">1</a>'),
@@ -183,6 +200,7 @@ export const CASES: RewriteCase[] = [
   },
   {
     name: 'regenerate_id after output: the whole buffer gets the new id',
+    phpBuffers: true,
     steps: [...start(), echo('<a href="1.php">1</a>'), { op: 'session_regenerate_id' }, echo('<a href="2.php">2</a>\n')],
   },
   {
@@ -207,7 +225,42 @@ export const CASES: RewriteCase[] = [
   { name: 'use_only_cookies: no rewriting', html: '<a href="1.php">1</a><form>f</form>\n', ini: { 'session.use_only_cookies': '1' } },
   { name: 'tags setting empty', html: '<a href="1.php">1</a><form>f</form>\n', ini: { 'session.trans_sid_tags': '' } },
   {
+    name: 'SID: echoed into a link, which the rewriter extends again',
+    phpt: ['015.phpt'],
+    steps: [...start('test015'), echo('<a href="/link?'), { op: 'echo_sid' }, echo('">\n'), { op: 'session_destroy' }],
+  },
+  {
+    name: 'SID: cookie id gives "", then a GET id with cookies off gives name=id',
+    phpt: ['bug72940.phpt'],
+    ini: { 'session.use_cookies': '1' },
+    cookie: 'PHPSESSID=bug72940test',
+    query: 'PHPSESSID=bug72940get',
+    steps: [
+      { op: 'session_start' },
+      { op: 'sid' },
+      { op: 'session_destroy' },
+      ini('session.use_cookies', '0'),
+      { op: 'session_start' },
+      { op: 'sid' },
+      { op: 'session_destroy' },
+      echo('\n'),
+    ],
+  },
+  {
+    name: 'SID: two sessions started and destroyed with explicit ids',
+    phpt: ['013.phpt'],
+    ini: { 'session.use_trans_sid': '0' },
+    steps: [...start('test013'), { op: 'sid' }, { op: 'session_destroy' }, ...start('test013-2'), { op: 'sid' }, { op: 'session_destroy' }, echo('I live\n')],
+  },
+  {
+    name: 'SID: defined after session_regenerate_id',
+    phpt: ['bug74833.phpt'],
+    ini: { 'session.use_trans_sid': '0', 'session.use_cookies': '1', 'session.use_only_cookies': '1' },
+    steps: [{ op: 'sid' }, { op: 'session_start' }, { op: 'session_regenerate_id' }, { op: 'sid' }, echo('\n')],
+  },
+  {
     name: 'SID values',
+    phpBuffers: true,
     steps: [{ op: 'sid' }, ...start(), { op: 'sid' }, echo('<a href="1.php">1</a>'), { op: 'session_regenerate_id' }, { op: 'sid' }, { op: 'session_write_close' }, { op: 'sid' }, echo('\n')],
   },
   // The subjects of php-src's trans-sid phpts (our own scripts, same settings and markup shapes).
@@ -302,6 +355,7 @@ export const CASES: RewriteCase[] = [
   },
   {
     name: 'output vars and the session id, session restarted with another id',
+    phpBuffers: true,
     phpt: ['session_basic4.phpt'],
     ini: { 'session.trans_sid_tags': 'a=href,area=href,frame=src,form=', 'url_rewriter.tags': 'a=href,area=href,frame=src,form=' },
     steps: [
