@@ -155,6 +155,27 @@ describeWith(['php-cgi'], 'URL rewriter vs php-cgi', () => {
     });
   }
 
+  for (const c of MODULE_CASES.filter((k) => k.everySplit === true)) {
+    it(`${c.name}: its UTF-8 bytes split in two at every byte give PHP's bytes`, () => {
+      const expected = Buffer.from(php.get(c.name)!, 'utf8');
+      const bytes = Buffer.from(c.html ?? '', 'utf8');
+      const settings = (): RewriterSettings => ({
+        sessionTags: c.ini?.['session.trans_sid_tags'] ?? DEFAULT_TAGS,
+        sessionHosts: c.ini?.['session.trans_sid_hosts'] ?? '',
+        outputTags: 'form=',
+        outputHosts: '',
+        httpHost: c.httpHost ?? 'localhost',
+        argSeparator: '&',
+      });
+      for (let i = 0; i <= bytes.length; i++) {
+        const rw = new OutputRewriter(settings);
+        rw.addVar('session', c.ini?.['session.name'] ?? 'PHPSESSID', 'abc123');
+        const got = Buffer.concat([rw.write(bytes.subarray(0, i), false) as Buffer, rw.write(bytes.subarray(i), true) as Buffer]);
+        if (!got.equals(expected)) expect({ at: i, got: got.toString('latin1') }).toEqual({ at: i, got: expected.toString('latin1') });
+      }
+    });
+  }
+
   it('the sample page cut at three random points gives the whole output (fast-check)', () => {
     const c = CASES[0]!;
     const expected = php.get(c.name)!;
