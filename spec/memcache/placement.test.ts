@@ -284,6 +284,38 @@ describeWith(['memcached', 'php', 'php-ext:memcache'], 'memcache: a replica that
   });
 });
 
+describe('the memcached probe the placement tests read servers with', () => {
+  it('never passes a partial key listing off as complete when the process stalls while it arrives', async () => {
+    // memcached lists the newest items last: a listing cut short loses the last sessions written,
+    // data and lock keys alike. The old probe resolved with what it had when its 2 s timer fired,
+    // and after a stall that timer fires before the socket is read.
+    const fake = createServer((sock) => {
+      sock.on('error', () => undefined);
+      sock.once('data', () => {
+        sock.write('key=older exp=-1 la=1 cas=1 fetch=no cls=1 size=60\r\n');
+        // After the check phase, Node's next step is its timers: the stall ends there.
+        setTimeout(() => {
+          setImmediate(() => {
+            sock.write('key=newest exp=-1 la=1 cas=2 fetch=no cls=1 size=60\r\nkey=newest.lock exp=-1 la=1 cas=3 fetch=no cls=1 size=60\r\nEND\r\n');
+            const until = Date.now() + 2100;
+            while (Date.now() < until) {
+              /* the event loop is stalled with the rest of the listing in the socket */
+            }
+          });
+        }, 100);
+      });
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', () => resolve()));
+    const a = fake.address();
+    try {
+      const keys = await dumpKeys(typeof a === 'object' && a ? a.port : 0);
+      expect(keys.map((k) => k.key)).toEqual(['older', 'newest', 'newest.lock']);
+    } finally {
+      await new Promise((r) => fake.close(r));
+    }
+  });
+});
+
 describe('save_path parsing', () => {
   it("libmemcached's server list syntax", () => {
     expect(parseLibmemcachedServers('')).toBeNull();
