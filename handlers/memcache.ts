@@ -22,12 +22,10 @@
 import { channel } from 'node:diagnostics_channel';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
-import { connectionFor, type MemcacheConnection } from '../lib/memcache/client.ts';
+import { connectionFor, MemcacheIoError, type MemcacheConnection } from '../lib/memcache/client.ts';
 import { iniInt, iniStr, sleep, unixNow } from '../lib/memcache/common.ts';
 import { PeclSelector } from '../lib/memcache/pecl-ring.ts';
 import { parsePeclSavePath, type PeclServerSpec } from '../lib/memcache/save-path.ts';
-// (A separate line: the import block above is shared with the lock-queue work.)
-import { MemcacheIoError } from '../lib/memcache/client.ts';
 
 /** A whole-string integer as strtol reads it (leading blanks allowed, nothing after the digits). */
 function strictInt(v: string): number | null {
