@@ -130,8 +130,11 @@ function classify(err: unknown): MemcacheIoError {
   const e = err as { code?: string; message?: string } | string | undefined;
   if (typeof e === 'string') return new MemcacheIoError('connect', e);
   const code = e?.code ?? '';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new MemcacheIoError('connect', OS_TEXT[code]!);
   if (OS_TEXT[code]) return new MemcacheIoError('connect', OS_TEXT[code]!);
-  return new MemcacheIoError('connect', e?.message ?? String(err));
+  const msg = e?.message ?? String(err);
+  if (/timed out/i.test(msg)) return new MemcacheIoError('timeout', msg);
+  return new MemcacheIoError('connect', msg);
 }
 
 export interface ConnectionOptions {
