@@ -143,8 +143,6 @@ export interface ConnectionOptions {
    * write or the last byte received, and only decided once the event loop has read the socket.
    */
   timeoutMs: number;
-  /** Called with every new socket (tests inject faults through it; nothing else needs it). */
-  onSocket?: (socket: Socket) => void;
 }
 
 interface Pending {
@@ -197,7 +195,6 @@ class Generation {
       seen.add(s);
       // memjs forgets pending requests when the peer closes without an error.
       s.once('close', () => this.retire(new MemcacheIoError('connect', 'Connection closed by peer')));
-      opts.onSocket?.(s);
     };
   }
 
@@ -329,8 +326,6 @@ export class MemcacheConnection {
   readonly #opts: ConnectionOptions;
   #gen: Generation | null = null;
   #seq = 0;
-  /** Sockets opened so far (1 + the number of broken connections replaced). */
-  generations = 0;
 
   constructor(address: ServerAddress, opts: ConnectionOptions) {
     this.address = address;
@@ -339,7 +334,6 @@ export class MemcacheConnection {
 
   #send(opcode: number, key: string | Buffer, extras: Buffer, value: Buffer | string): Promise<MemjsResponse> {
     if (!this.#gen || this.#gen.retired) {
-      this.generations++;
       this.#gen = new Generation(this.address, this.#opts, (g) => {
         if (this.#gen === g) this.#gen = null;
       });
