@@ -111,3 +111,12 @@ export function zvalGetString(v: unknown, precision?: number): string | PhpBytes
       return undefined;
   }
 }
+
+/**
+ * C atof() for decimal input (what zend_strtod reads): leading isspace() blanks, then the longest
+ * decimal float prefix; 0 when there is none. Hex floats, "inf" and "nan" are not read.
+ */
+export function cAtof(s: string): number {
+  const m = /^[ \t\n\r\v\f]*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)/.exec(s);
+  return m === null ? 0 : Number(m[1]);
+}
