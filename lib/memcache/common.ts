@@ -3,7 +3,7 @@
  * Small pieces both memcache modules share: ini reading, sleeping, expiry arithmetic.
  */
 import type { SaveHandlerContext } from '../handler.ts';
-import { zendAtol, zendIniParseBool } from '../zend/index.ts';
+import { iniScope } from '../ini/scope.ts';
 
 /** memcached treats an exptime above 30 days as an absolute Unix time (REALTIME_MAXDELTA). */
 export const REALTIME_MAXDELTA = 60 * 60 * 24 * 30;
@@ -14,14 +14,12 @@ export function sleep(ms: number): Promise<void> {
 
 /** PHP's ini integer reading (ZEND_ATOL: the leading integer; "On"/"Off" are not integers). */
 export function iniInt(ctx: SaveHandlerContext, name: string, dflt: number): number {
-  const v = ctx.ini(name);
-  return v === undefined ? dflt : Number(zendAtol(v));
+  return Number(iniScope(ctx).atol(name, BigInt(dflt)));
 }
 
 /** PHP's ini boolean (OnUpdateBool: "1", "on", "yes", "true" are true; others by integer value). */
 export function iniBool(ctx: SaveHandlerContext, name: string, dflt: boolean): boolean {
-  const v = ctx.ini(name);
-  return v === undefined ? dflt : zendIniParseBool(v);
+  return iniScope(ctx).bool(name, dflt);
 }
 
 export function iniStr(ctx: SaveHandlerContext, name: string, dflt: string): string {
