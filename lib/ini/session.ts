@@ -45,9 +45,10 @@ function errType(host: IniHost): DiagnosticLevel {
 
 function onUpdateSaveHandler(value: string, host: IniHost): { parsed: unknown } | false {
   if (!guards(host)) return false;
-  const mod = host.findModule(value);
+  // _php_find_ps_module(ZSTR_VAL(new_value)) and the message read the C string (up to a NUL).
+  const mod = host.findModule(cString(value));
   if (host.modulesActivated && mod === undefined) {
-    if (host.stage !== 'deactivate') host.report(errType(host), fmt(MSG.SAVE_HANDLER_NOT_FOUND, value));
+    if (host.stage !== 'deactivate') host.report(errType(host), fmt(MSG.SAVE_HANDLER_NOT_FOUND, cString(value)));
     return false;
   }
   if (!host.settingUserHandler && mod !== undefined && mod.name.toLowerCase() === 'user') {
@@ -60,9 +61,10 @@ function onUpdateSaveHandler(value: string, host: IniHost): { parsed: unknown } 
 
 function onUpdateSerializer(value: string, host: IniHost): { parsed: unknown } | false {
   if (!guards(host)) return false;
-  const ser = host.findSerializer(value);
+  // _php_find_ps_serializer(ZSTR_VAL(new_value)) and the message read the C string (up to a NUL).
+  const ser = host.findSerializer(cString(value));
   if (host.modulesActivated && ser === undefined) {
-    if (host.stage !== 'deactivate') host.report(errType(host), fmt(MSG.SERIALIZER_NOT_FOUND, value));
+    if (host.stage !== 'deactivate') host.report(errType(host), fmt(MSG.SERIALIZER_NOT_FOUND, cString(value)));
     return false;
   }
   return { parsed: ser };
