@@ -18,7 +18,7 @@
  * objects; `get()` reads through them and `set()` writes through them, as PHP does.
  */
 
-import { arrayInternals } from '../serializers/internal.ts';
+import { arrayInternals } from './value-internals.ts';
 
 /** Largest and smallest PHP int (64-bit builds). */
 export const PHP_INT_MAX = 9223372036854775807n;
