@@ -32,7 +32,7 @@ import {
   unserializePhp,
   type PhpValue,
 } from '../../lib/index.ts';
-import { isNumericString, zvalType } from '../../lib/zend/index.ts';
+import { isNumericString, isNumericStringEx, zvalType } from '../../lib/zend/index.ts';
 import { describeWith, runPhp } from '../support/tools.ts';
 
 const SEED = Number(process.env['FC_SEED'] ?? 20261203);
@@ -321,7 +321,7 @@ const KNOWN_FAILURES: KnownFailure[] = [
     fn: 'session_start',
     params: ['options[read_and_close]'],
     why: 'session_start(): read_and_close is not read with zval_get_long() (a float string such as "1e400" is 0 in PHP)',
-    when: isFloatString,
+    when: (v) => typeof v === 'string' && isNumericStringEx(v, true)?.type === 'float',
   },
   // 10. typeName() in lib/request.ts names an integral float beyond 2^53 "int" (PHP: "float").
   {
@@ -337,6 +337,22 @@ const KNOWN_FAILURES: KnownFailure[] = [
     params: ['module'],
     why: 'session_module_name(): the lookup and warning use the whole string, not the C string up to a NUL',
     when: (v) => typeof v === 'string' && v.includes('\0'),
+  },
+];
+
+/**
+ * Deliberate, documented deviations of lib/zend (not bugs to fix): a mismatch they describe is
+ * accepted, checked against both sides' texts, not just the input.
+ */
+const DOCUMENTED_DEVIATIONS: { why: string; accepts: (m: Mismatch) => boolean }[] = [
+  {
+    // zend_ini_parse_quantity formats the byte after a leading "0" with %c: for a non-ASCII
+    // character PHP prints only its first byte (invalid UTF-8), which a JS string cannot hold.
+    why: 'Invalid prefix "0<non-ASCII>": the whole character is printed where PHP prints its first byte',
+    accepts: (m) =>
+      Object.keys(m.php).join() === 'diags' &&
+      /Invalid prefix "0[^\x00-\x7f]/.test(m.php.diags ?? '') &&
+      (m.php.diags ?? '').replace(/Invalid prefix "0[^"]*"/g, '') === (m.engine.diags ?? '').replace(/Invalid prefix "0[^"]*"/g, ''),
   },
 ];
 
@@ -554,7 +570,7 @@ describeWith(['php'], 'coercion of session_* arguments: engine vs php -n', () =>
       const ms = mismatches.get(fn) ?? [];
       const known = KNOWN_FAILURES.filter((k) => k.fn === fn);
       const covered = (m: Mismatch, k: KnownFailure): boolean => (k.params === undefined || k.params.includes(m.param)) && k.when(m.value, m.c);
-      const unexpected = ms.filter((m) => !known.some((k) => covered(m, k)));
+      const unexpected = ms.filter((m) => !known.some((k) => covered(m, k)) && !DOCUMENTED_DEVIATIONS.some((d) => d.accepts(m)));
       const unused = known.filter((k) => !ms.some((m) => covered(m, k))).map((k) => k.why);
       const sample = unexpected.slice(0, 8).map(({ param, input, php, engine }) => ({ param, input, php, engine }));
       expect({ unexpected: unexpected.length, sample, unused }).toEqual({ unexpected: 0, sample: [], unused: [] });
