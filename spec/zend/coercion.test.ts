@@ -32,7 +32,19 @@ import {
   unserializePhp,
   type PhpValue,
 } from '../../lib/index.ts';
-import { isNumericString, isNumericStringEx, zvalType } from '../../lib/zend/index.ts';
+import {
+  isNumericString,
+  isNumericStringEx,
+  zppArray,
+  zppArrayOrLong,
+  zppBool,
+  zppLong,
+  zppScalarString,
+  zppString,
+  zvalType,
+  type ParamInfo,
+  type ZppScope,
+} from '../../lib/zend/index.ts';
 import { describeWith, runPhp } from '../support/tools.ts';
 
 const SEED = Number(process.env['FC_SEED'] ?? 20261203);
@@ -340,6 +352,80 @@ const KNOWN_FAILURES: KnownFailure[] = [
   },
 ];
 
+// ------------------------------------------------------------------------------------------------
+// lib/zend's zpp on the same cases: the argument parsing the session functions will call (the
+// core helper moves lib/request.ts onto it), checked against PHP on its own.
+
+type ZppParser = (scope: ZppScope, p: ParamInfo, v: unknown) => unknown;
+
+interface ZppSpec {
+  parse: ZppParser;
+  info: ParamInfo;
+  /** Where PHP shows the converted value after a successful call, as the driver captured it. */
+  stored?: (o: Outcome) => string;
+}
+
+const ini1 = (o: Outcome): string => o.ini;
+const ZPP_SPECS: Record<string, ZppSpec> = {
+  'session_name:name': { parse: zppString, info: { n: 1, name: 'name', type: '?string' }, stored: ini1 },
+  'session_module_name:module': { parse: zppString, info: { n: 1, name: 'module', type: '?string' } },
+  'session_save_path:path': { parse: zppString, info: { n: 1, name: 'path', type: '?string' }, stored: ini1 },
+  'session_id:id': { parse: zppString, info: { n: 1, name: 'id', type: '?string' }, stored: (o) => `s:${o.sid}` },
+  'session_create_id:prefix': { parse: zppString, info: { n: 1, name: 'prefix', type: 'string' } },
+  'session_regenerate_id:delete_old_session': { parse: zppBool, info: { n: 1, name: 'delete_old_session', type: 'bool' } },
+  'session_decode:data': { parse: zppString, info: { n: 1, name: 'data', type: 'string' } },
+  'session_cache_limiter:value': { parse: zppString, info: { n: 1, name: 'value', type: '?string' }, stored: ini1 },
+  'session_cache_expire:value': { parse: zppLong, info: { n: 1, name: 'value', type: '?int' }, stored: ini1 },
+  'session_set_cookie_params:lifetime_or_options': { parse: zppArrayOrLong, info: { n: 1, name: 'lifetime_or_options', type: 'array|int' } },
+  'session_set_cookie_params:path': { parse: zppString, info: { n: 2, name: 'path', type: '?string' } },
+  'session_set_cookie_params:domain': { parse: zppString, info: { n: 3, name: 'domain', type: '?string' } },
+  'session_set_cookie_params:secure': { parse: zppBool, info: { n: 4, name: 'secure', type: '?bool' } },
+  'session_set_cookie_params:httponly': { parse: zppBool, info: { n: 5, name: 'httponly', type: '?bool' } },
+  'session_start:options': { parse: zppArray, info: { n: 1, name: 'options', type: 'array' } },
+  'ini_get:option': { parse: zppString, info: { n: 1, name: 'option', type: 'string' } },
+  'ini_set:option': { parse: zppString, info: { n: 1, name: 'option', type: 'string' } },
+  'ini_set:value': {
+    parse: zppScalarString,
+    info: { n: 2, name: 'value', type: 'string|int|float|bool|null' },
+    stored: ini1,
+  },
+};
+
+/** The stored form of a converted argument, as the driver prints ini values (`s:<bytes>`). */
+function storedForm(v: unknown): string | undefined {
+  if (typeof v === 'string') return `s:${latin1(v)}`;
+  if (v instanceof PhpBytes) return `s:${v.toBinaryString()}`;
+  if (typeof v === 'bigint') return `s:${v}`;
+  return undefined;
+}
+
+/** What lib/zend's parser gives for one case, compared with what PHP did; undefined when they agree. */
+function zppDisagreement(spec: ZppSpec, fn: string, value: unknown, php: Outcome): string | undefined {
+  const diags: string[] = [];
+  const scope: ZppScope = { fn, report: (l, m) => diags.push(latin1(`${l}: ${m}`)) };
+  let err = '';
+  let converted: unknown;
+  try {
+    converted = spec.parse(scope, spec.info, value);
+  } catch (e) {
+    err = latin1(`${(e as Error).name}: ${(e as Error).message}`);
+  }
+  const parseError = `Argument #${spec.info.n} ($${spec.info.name}) must be of type`;
+  if (err !== '') return php.error === err ? undefined : `zpp threw ${err}; PHP: ${php.error || 'no error'}`;
+  if (php.error.includes(parseError)) return `zpp accepted; PHP threw ${php.error}`;
+  const mine = diags.join('\x02');
+  const phpParse = php.diags.split('\x02').filter((d) => /Passing null to parameter|Implicit conversion from/.test(d)).join('\x02');
+  if (mine !== phpParse) return `zpp diagnostics ${JSON.stringify(mine)}; PHP ${JSON.stringify(phpParse)}`;
+  if (spec.stored !== undefined && php.error === '' && php.ret !== 'b:0;' && php.diags.split('\x02').every((d) => d === '' || phpParse.includes(d))) {
+    const want = spec.stored(php);
+    const got = storedForm(converted);
+    // A NUL byte makes the function body read a C string (or refuse the value silently): that is
+    // the function's business, not argument parsing, so only NUL-free values are compared.
+    if (got !== undefined && !got.includes('\0') && want !== got) return `zpp converted to ${JSON.stringify(got)}; PHP stored ${JSON.stringify(want)}`;
+  }
+  return undefined;
+}
+
 /**
  * Deliberate, documented deviations of lib/zend (not bugs to fix): a mismatch they describe is
  * accepted, checked against both sides' texts, not just the input.
@@ -405,7 +491,7 @@ while (($line = fgets(STDIN)) !== false) {
   } catch (Throwable $e) {
     $err = get_class($e) . ': ' . $e->getMessage();
   }
-  $diags = implode("\n", $errs);
+  $diags = implode("\x02", $errs);
   $ini = [];
   foreach ($capture === '' ? [] : explode(',', $capture) as $n) { $v = ini_get($n); $ini[] = $v === false ? 'false' : 's:' . $v; }
   $status = (string)session_status();
@@ -468,7 +554,7 @@ async function runEngine(cases: Case[], savePath: string): Promise<Outcome[]> {
     const sid = c.fn.startsWith('session_start') ? '' : latin1(String(req.functions.session_id()));
     if (status === 2) await req.functions.session_abort();
     await req.end();
-    out.push({ ret, error, diags: latin1(diags.join('\n')), ini: ini.join('\x01'), status: String(status), sid });
+    out.push({ ret, error, diags: latin1(diags.join('\x02')), ini: ini.join('\x01'), status: String(status), sid });
   }
   return out;
 }
@@ -528,6 +614,8 @@ function diff(c: Case, phpRaw: Outcome, engRaw: Outcome): Mismatch | undefined {
 describeWith(['php'], 'coercion of session_* arguments: engine vs php -n', () => {
   const cases = buildCases();
   const mismatches = new Map<string, Mismatch[]>();
+  const zppDisagreements: { fn: string; param: string; input: string; why: string }[] = [];
+  let zppChecked = 0;
   let dir = '';
 
   beforeAll(async () => {
@@ -538,6 +626,13 @@ describeWith(['php'], 'coercion of session_* arguments: engine vs php -n', () =>
     mkdirSync(save);
     const [php, eng] = await Promise.all([runPhpSide(cases, save), runEngine(cases, save)]);
     cases.forEach((c, i) => {
+      const fnName = c.fn.split('#')[0]!;
+      const spec = ZPP_SPECS[`${fnName}:${c.param.replace(/^value\(.*\)$/, 'value')}`];
+      if (spec !== undefined) {
+        zppChecked++;
+        const why = zppDisagreement(spec, fnName, c.value, php[i]!);
+        if (why !== undefined) zppDisagreements.push({ fn: fnName, param: c.param, input: describeValue(c.value), why });
+      }
       const m = diff(c, php[i]!, eng[i]!);
       if (m === undefined) return;
       const fn = c.fn.split('#')[0]!;
@@ -563,6 +658,11 @@ describeWith(['php'], 'coercion of session_* arguments: engine vs php -n', () =>
       per.set(key, (per.get(key) ?? 0) + 1);
     }
     for (const [key, n] of per) if (!key.endsWith(':(none)')) expect([key, n >= RUNS]).toEqual([key, true]);
+  });
+
+  it('lib/zend zpp parses every argument as PHP does (TypeErrors, deprecations, converted values)', () => {
+    expect(zppChecked).toBeGreaterThan(15 * RUNS);
+    expect({ disagreements: zppDisagreements.length, sample: zppDisagreements.slice(0, 8) }).toEqual({ disagreements: 0, sample: [] });
   });
 
   for (const fn of fns) {
