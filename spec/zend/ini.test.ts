@@ -4,10 +4,12 @@
  *   ini_set('session.sid_length', "40\0x")   → accepted (ZEND_STRTOL stops at the C string's end)
  *   ini_set('session.sid_length', " 41")     → accepted;  "42 " → refused with the range warning
  *   ini_set('session.sid_bits_per_character', "5\0") → accepted
+ *   ini_set('session.serialize_handler', "php_serialize\0x") → "php" (looked up as a C string)
+ *   ini_set('zend.enable_gc', "4294967296"); gc_enabled() → false (atoi() truncates to a C int)
  */
 import { describe, expect, it } from 'vitest';
 import { SessionEngine } from '../../lib/index.ts';
-import { IniScope, IniTable, iniScope, iniString, sessionEntryMap, type IniHost } from '../../lib/ini/index.ts';
+import { IniScope, IniTable, iniScope, iniString, parseIniBool, sessionEntryMap, type IniHost } from '../../lib/ini/index.ts';
 
 function engineRequest() {
   return new SessionEngine().request();
@@ -35,6 +37,17 @@ describe('session ini validators', () => {
       'ini_set(): session.configuration "session.sid_length" must be between 22 and 256',
     ]);
     expect(r.functions.ini_set('session.sid_bits_per_character', '5\0')).toBe('4');
+  });
+
+  it('save_handler / serialize_handler are looked up as C strings (up to a NUL)', () => {
+    const r = engineRequest();
+    expect(r.functions.ini_set('session.serialize_handler', 'php_serialize\0x')).toBe('php');
+    expect(r.functions.ini_set('session.save_handler', 'files\0x')).toBe('files');
+    expect(r.diagnostics).toEqual([]);
+  });
+
+  it('ini booleans read a C int (atoi): "4294967296" is false, "4294967297" true', () => {
+    expect([parseIniBool('4294967296'), parseIniBool('4294967297')]).toEqual([false, true]);
   });
 });
 
