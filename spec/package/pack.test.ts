@@ -281,12 +281,14 @@ describeWith(['git', 'npm'], 'the packed tarball, installed into an empty projec
       }),
     );
     run(process.execPath, [join(app, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], app);
-  });
+    // A full type check (our declarations and @types/node, skipLibCheck off): bounded work, seconds
+    // alone but several times that on a loaded machine.
+  }, 180_000);
 
   it('publint --strict and are-the-types-wrong (ESM-only profile) accept the tarball', () => {
     run(process.execPath, [join(ROOT, 'node_modules/publint/src/cli.js'), 'run', tarball, '--strict'], ROOT);
     run(process.execPath, [join(ROOT, 'node_modules/@arethetypeswrong/cli/dist/index.js'), tarball, '--profile', 'esm-only', '--format', 'table-flipped'], ROOT);
-  });
+  }, 120_000);
 
   it('--ignore-scripts: flock still works (the binding is prebuilt, no install script runs)', () => {
     const p = join(tmp, 'app-ignore-scripts');
