@@ -20,7 +20,7 @@ function skippedGroups(r) {
     for (const t of file.assertionResults ?? []) {
       if (t.status !== 'skipped' && t.status !== 'pending' && t.status !== 'todo') continue;
       // A test skipped for its own reason is its own group; otherwise its suite is.
-      const own = /skip/i.test(t.title);
+      const own = /\[skipped:|\(skip:/i.test(t.title);
       const path = [relative(process.cwd(), file.name), ...(t.ancestorTitles ?? []), ...(own ? [t.title] : [])].join(' > ');
       groups.set(path, (groups.get(path) ?? 0) + 1);
     }
