@@ -9,11 +9,17 @@
  * released by write() setting it to 0 (close() does not release it). When the lock cannot be had
  * within 2 * lock_timeout seconds, read() carries on with an empty session, as PHP does.
  *
+ * Requests of one process for the same session queue in the process (lib/locks.ts): only the head
+ * polls the server, with PHP's whole budget, so the unlocked fallback happens only against other
+ * processes, where PHP's would. A request still queued after 2 * lock_timeout fails its read
+ * (PHP's "Failed to read session data" warning, session_start() false) instead.
+ *
  * With several servers each session is written to memcache.session_redundancy of them, walking
  * the hash ring with `<id>-0`, `<id>-1`, ...; reads walk the same order.
  */
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
+import { serverLockQueue, takeQueueSlot, type QueueSlot } from '../lib/locks.ts';
 import { connectionFor, type MemcacheConnection } from '../lib/memcache/client.ts';
 import { iniInt, iniStr, sleep, unixNow } from '../lib/memcache/common.ts';
 import { PeclSelector } from '../lib/memcache/pecl-ring.ts';
@@ -118,6 +124,10 @@ class MemcacheSessionHandler implements SaveHandler {
   #selector: PeclSelector | null = null;
   /** Servers that failed during this request (pecl marks them failed for retry_interval). */
   readonly #failed = new Set<number>();
+  /** The server list as a queue-key part (`host:port,...`). */
+  #serverList = '';
+  /** This request's place in the in-process queue for its session's lock (lib/locks.ts). */
+  #slot: QueueSlot | null = null;
 
   constructor(ctx: SaveHandlerContext) {
     this.#ctx = ctx;
@@ -132,6 +142,7 @@ class MemcacheSessionHandler implements SaveHandler {
       return false;
     }
     this.#servers = r.servers;
+    this.#serverList = r.servers.map((x) => x.socketPath ?? `${x.host}:${x.port}`).join(',');
     const strategy = iniStr(ctx, 'memcache.hash_strategy', 'consistent').toLowerCase() === 'standard' ? 'standard' : 'consistent';
     const fn = iniStr(ctx, 'memcache.hash_function', 'crc32').toLowerCase() === 'fnv' ? 'fnv' : 'crc32';
     const cacheKey = `${strategy}\n${fn}\n${r.servers.map((x) => `${x.host}:${x.port}*${x.weight}`).join(',')}`;
@@ -179,8 +190,27 @@ class MemcacheSessionHandler implements SaveHandler {
     }
   }
 
+  /**
+   * PS_CLOSE_FUNC(memcache) leaves the server lock alone (write() released it, or it expires);
+   * this request's place in the in-process queue goes to the next request here.
+   */
   close(): boolean {
+    this.#slot?.release();
+    this.#slot = null;
     return true;
+  }
+
+  /**
+   * Waits for the head of this process's queue for `queueKey`, at most PHP's whole lock budget
+   * (2 * lock_timeout); false when that ran out. The head alone polls the server; requests
+   * behind it never do, so they cannot use up their budget against each other. A request that
+   * already holds the place (session_reset reads again) keeps it.
+   */
+  async #enterQueue(queueKey: string, lockTimeout: number): Promise<boolean> {
+    if (this.#slot?.held === true && this.#slot.key === queueKey) return true;
+    this.#slot?.release();
+    this.#slot = await takeQueueSlot(serverLockQueue, queueKey, lockTimeout * 2000);
+    return this.#slot !== null;
   }
 
   async read(id: string): Promise<Uint8Array | false> {
@@ -190,6 +220,21 @@ class MemcacheSessionHandler implements SaveHandler {
     const lockTimeout = iniInt(ctx, 'memcache.lock_timeout', 15);
     const redundancy = iniInt(ctx, 'memcache.session_redundancy', 2);
     const n = this.#servers.length;
+    // A request that waited its whole budget behind others of this process fails loudly (the
+    // engine warns "Failed to read session data"); PHP's silent unlocked read is kept for the head
+    // of the queue, which meets only other processes, as a PHP process would.
+    if (!(await this.#enterQueue(`memcache\n${this.#serverList}\n${lockKey}`, lockTimeout))) return false;
+    // The server lock lives lock_timeout seconds at most (less when incr took it from the record
+    // write() left); so does this request's claim on the queue.
+    try {
+      return await this.#readLocked(key, lockKey, lockTimeout, redundancy, n);
+    } finally {
+      this.#slot?.leaseFor(lockTimeout * 1000);
+    }
+  }
+
+  /** The rest of PS_READ_FUNC(memcache): PHP's lock loop, with the whole budget for the head. */
+  async #readLocked(key: string, lockKey: string, lockTimeout: number, redundancy: number, n: number): Promise<Uint8Array> {
     const skip: number[] = [];
     const state = { last: 0 };
     let backoffUs = 5000;

@@ -1,6 +1,7 @@
 /**
  * @module locks
- * Session lock machinery for the `files` save handler.
+ * Session lock machinery: the `files` save handler's locks, and the in-process queue in front of
+ * the memcache modules' server locks ({@link serverLockQueue}).
  *
  * PHP's mod_files takes `flock(fd, LOCK_EX)` on the session file and blocks the whole process until
  * it gets it. A Node process cannot do that: a blocking flock would pin a libuv thread-pool thread
@@ -187,6 +188,73 @@ export class KeyedQueue {
 
 /** The process-wide queue of session-lock waiters, keyed by session file path. */
 export const sessionLockQueue = new KeyedQueue();
+
+/**
+ * The process-wide queue in front of locks kept on a server (the memcache and memcached modules),
+ * keyed by module, server list and lock key. Only the head of a key's queue asks the server for
+ * the lock, so requests of one process never poll against each other.
+ */
+export const serverLockQueue = new KeyedQueue();
+
+/** A place at the head of a {@link KeyedQueue}, held until released or until its lease runs out. */
+export interface QueueSlot {
+  readonly key: string;
+  /** False once released, by release() or by the lease. */
+  readonly held: boolean;
+  /** Hands the key to the next waiter; idempotent. */
+  release(): void;
+  /**
+   * Releases the slot by itself `ms` from now unless released before (a later call replaces the
+   * earlier lease), so a request that is never closed blocks the key only as long as the lock it
+   * took on the server lives. Beyond a timer's range: no lease.
+   */
+  leaseFor(ms: number): void;
+}
+
+/** setTimeout's largest delay; longer waits count as unlimited. */
+const MAX_TIMER_MS = 0x7fffffff;
+
+/**
+ * Waits up to `waitMs` for the head of `key`'s queue in `queue`. Resolves with the slot, or with
+ * null when the wait ran out first (nothing is held then). `waitMs` beyond a timer's range means
+ * no limit.
+ */
+export async function takeQueueSlot(queue: KeyedQueue, key: string, waitMs: number): Promise<QueueSlot | null> {
+  let leave = queue.tryAcquire(key);
+  if (leave === null) {
+    const deadline = waitMs <= MAX_TIMER_MS ? Date.now() + Math.max(0, waitMs) : Infinity;
+    try {
+      leave = await queue.acquire(key, deadline, () => null);
+    } catch {
+      return null;
+    }
+  }
+  const release = leave;
+  let held = true;
+  let timer: NodeJS.Timeout | undefined;
+  const slot: QueueSlot = {
+    key,
+    get held() {
+      return held;
+    },
+    release() {
+      if (!held) return;
+      held = false;
+      if (timer !== undefined) clearTimeout(timer);
+      release();
+    },
+    leaseFor(ms: number) {
+      if (!held) return;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      if (ms > MAX_TIMER_MS) return;
+      // The timer must not keep the process alive: it only matters while other requests run.
+      timer = setTimeout(() => slot.release(), Math.max(0, ms));
+      timer.unref();
+    },
+  };
+  return slot;
+}
 
 function timeoutError(opts: LockOptions, started: number): LockTimeoutError {
   const waited = Date.now() - started;
