@@ -6,6 +6,7 @@
  * returns false: `loud`); `lost` is anything else (no warning and the data not stored, or a read
  * that came back wrong and was written over the real session).
  */
+import { inflateSync } from 'node:zlib';
 import type { SessionEngine } from '../../lib/engine.ts';
 import { getItem, textCommand } from '../support/memcached-server.ts';
 
@@ -25,7 +26,9 @@ export async function seed(port: number, module: ModuleName, id: string, n: numb
 export async function storedN(port: number, module: ModuleName, id: string): Promise<number | null> {
   const item = await getItem(port, dataKey(module, id));
   if (item === null) return null;
-  const m = /n\|i:(\d+);/.exec(item.value.toString('latin1'));
+  // pecl memcache stores sessions from memcache.compress_threshold bytes zlib-compressed (flag 2).
+  const value = module === 'memcache' && (item.flags & 2) !== 0 ? inflateSync(item.value) : item.value;
+  const m = /n\|i:(\d+);/.exec(value.toString('latin1'));
   return m ? Number(m[1]) : null;
 }
 
