@@ -6,7 +6,7 @@
  * was armed, over all connections:
  *
  * - `cut`: forward `at` more bytes, then `hang` (swallow the rest and keep the connection open, so
- *   the client's timeout has to act), `close` (FIN) or `reset` (RST);
+ *   the client's timeout has to act), `close` (FIN) or `reset` (RST, see below);
  * - `garbage`: insert `bytes` at offset `at`, then carry on relaying;
  * - `delay`: from the next reply byte on, hold the replies for `ms`, then deliver them in order;
  * - `reset-request`: reset the connection that sends the next request, before it reaches the server.
@@ -47,6 +47,8 @@ export class TcpProxy {
   bytesDown = 0;
   /** Connections accepted since start. */
   connections = 0;
+  /** Reply bytes swallowed by `hang` cuts. */
+  swallowed = 0;
 
   private constructor(server: Server, port: number, targetHost: string, targetPort: number) {
     this.#server = server;
@@ -140,7 +142,10 @@ export class TcpProxy {
 
   /** One chunk of replies from the server, through the armed fault. */
   #down(relay: Relay, chunk: Buffer): void {
-    if (relay.hung) return;
+    if (relay.hung) {
+      this.swallowed += chunk.length;
+      return;
+    }
     if (relay.held !== null) {
       relay.held.push(chunk);
       return;
@@ -179,18 +184,20 @@ export class TcpProxy {
     switch (fault.then) {
       case 'hang':
         relay.hung = true;
+        this.swallowed += chunk.length - before.length;
         return;
       case 'close':
         relay.upstream.destroy();
         relay.client.end();
         return;
       case 'reset':
-        // Let the bytes before the cut go out first, then reset.
+        // RST (SO_LINGER 0): bytes still in the send buffer may be dropped, so the client gets at
+        // most the bytes before the cut. Node 20 sends a FIN instead when the reset follows the
+        // socket's last read closely (seen on Linux 6.x), so the client may see an end instead of
+        // ECONNRESET; either way nothing after the cut arrives.
         relay.hung = true;
-        relay.client.write(Buffer.alloc(0), () => {
-          relay.client.resetAndDestroy();
-          relay.upstream.destroy();
-        });
+        relay.client.resetAndDestroy();
+        relay.upstream.destroy();
         return;
     }
   }
