@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { textCommand, type MemcachedProcess } from '../support/memcached-server.ts';
 import { describeWith, which } from '../support/tools.ts';
-import { engineFor, php, PHP_EXTENSIONS, savePathFor, useMemcachedServers, type ModuleName } from './support.ts';
+import { engineFor, php, PHP_EXTENSIONS, savePathFor, spawnPhp, useMemcachedServers, type ModuleName } from './support.ts';
 import type { SessionEngine } from '../../lib/engine.ts';
 
 /** The server's counters (`stats`). */
@@ -155,6 +155,39 @@ describeWith(['memcached', 'php', 'php-ext:memcached', 'php-ext:memcache'], 'mem
     expect(await holder.writeClose()).toBe(true);
     await holder.end();
     expect(await phpCounter(ini, id)).toBe(8);
+  }, 60_000);
+
+  it('memcache: against a lock held elsewhere, the head of the queue reads unlocked after 2*lock_timeout as PHP does, and the request queued behind it fails loudly', async () => {
+    const server = servers[0]!;
+    const ini = iniFor('memcache', server.address, { 'memcache.lock_timeout': '1' });
+    const id = `fallback${process.pid}`;
+    const engine = engineFor(ini);
+    // The lock record write() leaves lives lock_timeout; incr takes the lock without changing that,
+    // so seed with the holder's 10 s too.
+    await seed(engineFor({ ...ini, 'memcache.lock_timeout': '10' }), id, 5);
+    // A PHP process whose lock lives 10 s holds the session.
+    const holder = spawnPhp(`session_id('${id}'); session_start(); echo "locked\\n"; flush(); sleep(60);`, { ...ini, 'memcache.lock_timeout': '10' });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.child.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && resolve());
+        void holder.done.then((r) => reject(new Error(`holder exited: ${r.stderr}`)));
+      });
+      // What a PHP process with lock_timeout=1 does meanwhile: session_start() true, empty session.
+      const p = await php(`session_id('${id}'); var_dump(session_start(), $_SESSION); session_abort();`, ini);
+      const head = engine.request({ cookies: { PHPSESSID: id } });
+      const queued = engine.request({ cookies: { PHPSESSID: id } });
+      const [headStarted, queuedStarted] = await Promise.all([head.start(), queued.start()]);
+      expect(p.stdout.toString().replace(/\s+/g, ' ').trim()).toBe('bool(true) array(0) { }');
+      expect([headStarted, head.session.size, head.diagnostics]).toEqual([true, 0, []]);
+      expect(queuedStarted).toBe(false);
+      expect(queued.diagnostics.map((d) => d.message)).toEqual([`session_start(): Failed to read session data: memcache (path: tcp://${server.address})`]);
+      await head.abort();
+      await head.end();
+      await queued.end();
+    } finally {
+      holder.kill();
+      await holder.done;
+    }
   }, 60_000);
 
   for (const module of ['memcache', 'memcached'] as const) {
