@@ -17,6 +17,7 @@ import { MemcacheConnection, MemcacheIoError } from '../../lib/memcache/client.t
 import { startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
 import { describeWith } from '../support/tools.ts';
 import { startFakeMemcached, type Deliver, type FakeMemcached } from './fake-server.ts';
+import { engineFor } from './support.ts';
 
 const OP_GET = 0x00;
 const OP_SET = 0x01;
@@ -270,6 +271,48 @@ describeWith(['memcached'], 'memcache client: a real memcached, a large reply, a
       await proxy.close();
     }
   });
+
+  it('end to end (memcached module): a session whose reply is cut fails loudly, the sessions after it on that server work', async () => {
+    let forwarded = 0;
+    let armed = false;
+    let cut = false;
+    const proxy = await startProxy(server.port, (chunk, toClient) => {
+      if (!armed || cut) return false;
+      forwarded += chunk.length;
+      if (forwarded < 200 * 1024) return false;
+      cut = true;
+      toClient.write(chunk.subarray(0, 777), () => toClient.destroy());
+      return true;
+    });
+    const ini = { 'session.save_handler': 'memcached', 'session.save_path': `127.0.0.1:${proxy.port}`, 'session.serialize_handler': 'php_serialize' };
+    try {
+      const engine = engineFor(ini);
+      const first = engine.request({ cookies: { PHPSESSID: 'cutsessionbig1' } });
+      expect(await first.start()).toBe(true);
+      first.session.set('blob', 'x'.repeat(800 * 1024));
+      expect(await first.writeClose()).toBe(true);
+      await first.end();
+      expect(first.diagnostics).toEqual([]);
+
+      armed = true;
+      const cutReq = engine.request({ cookies: { PHPSESSID: 'cutsessionbig1' } });
+      expect(await cutReq.start()).toBe(false);
+      await cutReq.end();
+      expect(cut).toBe(true);
+      expect(cutReq.diagnostics.length).toBeGreaterThan(0);
+
+      for (let i = 0; i < 5; i++) {
+        const req = engine.request({ cookies: { PHPSESSID: `aftercut${i}abcdef` } });
+        expect(await req.start(), `session ${i} after the cut`).toBe(true);
+        req.session.set('i', i);
+        expect(await req.writeClose()).toBe(true);
+        await req.end();
+        expect(req.diagnostics, `session ${i} after the cut`).toEqual([]);
+      }
+    } finally {
+      await proxy.close();
+    }
+  }, 30_000);
 
   it('a large reply cut in the middle fails, and the next request on the connection gets the whole value', async () => {
     let forwarded = 0;
