@@ -95,6 +95,14 @@ function classify(e: unknown, connecting: boolean): RedisIoError {
   return new RedisIoError(connecting ? 'connect' : 'lost', code, { cause: e });
 }
 
+/**
+ * ioredis ends a socket and destroys it only `disconnectTimeout` (2 s) later if no 'close' came,
+ * on a ref'd timer; a socket that had already failed never emits 'close' again, so closing such a
+ * client would hold the process for 2 s. Nothing is pending when we disconnect: destroy at once.
+ * (A runtime option of ioredis' connectors, not in its RedisOptions type.)
+ */
+const FAST_DISCONNECT = { disconnectTimeout: 0 } as object;
+
 /** The socket ioredis connected (net.Socket or tls.TLSSocket). */
 interface Refable {
   ref(): void;
@@ -129,6 +137,7 @@ export class RedisConnection {
       maintNotifications: 'disabled',
       connectTimeout: Math.min(ep.connectTimeoutMs, 2 ** 31 - 1),
       db: ep.database >= 0 ? ep.database : 0,
+      ...FAST_DISCONNECT,
     };
     if (ep.scheme === 'unix') o.path = ep.path!;
     else {
@@ -279,6 +288,7 @@ export class RedisClusterConnection {
       disableClientInfo: true,
       protocol: 2,
       enableReadyCheck: false,
+      ...FAST_DISCONNECT,
       ...(s.pass !== undefined ? { password: s.pass } : {}),
       ...(s.user !== undefined ? { username: s.user } : {}),
       ...(s.tls ? { tls: {} } : {}),
