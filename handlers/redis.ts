@@ -109,6 +109,14 @@ class RedisSessionHandler implements SaveHandler {
   #members: PoolMember[] = [];
   #totalWeight = 0;
   readonly #lock: LockStatus = { isLocked: false, sessionKey: null, lockKey: null, secret: null, member: null, expiring: false, leaveQueue: null };
+  /**
+   * RedisSock status per server for this request, as phpredis keeps it: connected on first use;
+   * a connection that breaks afterwards raises RedisException("Connection lost") and the server
+   * is failed for the rest of the request.
+   */
+  readonly #state = new Map<PoolMember, 'ready' | 'failed'>();
+  /** The RedisException phpredis would have set during the current call (thrown when it returns). */
+  #exception: RedisException | null = null;
 
   constructor(ctx: SaveHandlerContext) {
     this.#ctx = ctx;
@@ -131,8 +139,12 @@ class RedisSessionHandler implements SaveHandler {
     let i = 0;
     for (const m of this.#members) {
       if (pos >= i && pos < i + m.weight) {
+        const state = this.#state.get(m);
+        if (state === 'ready') return m;
+        if (state === 'failed') return null;
         try {
           await this.#conn(m).open();
+          this.#state.set(m, 'ready');
           return m;
         } catch (e) {
           const w = e instanceof RedisIoError ? lookupWarning(m.endpoint.host, e) : null;
@@ -162,7 +174,13 @@ class RedisSessionHandler implements SaveHandler {
         // redis_error_throw: plain ERR and a few known codes are returned; others throw.
         const msg = e.detail;
         const quiet = (msg.startsWith('ERR') && !msg.startsWith('ERR AUTH')) || /^(NOSCRIPT|NOQUORUM|NOGOODSLAVE|WRONGTYPE|BUSYGROUP|NOGROUP)/.test(msg);
-        if (!quiet) throw new RedisException(msg);
+        if (!quiet) this.#exception ??= new RedisException(msg);
+      } else if (this.#state.get(m) !== 'failed') {
+        // redis_check_eof / redis_sock_gets on a connection that was up: the reconnect failed.
+        this.#state.set(m, 'failed');
+        const ep = m.endpoint;
+        const host = ep.scheme === 'unix' ? ep.path! : `${ep.scheme}://${m.label}`;
+        this.#exception ??= new RedisException(e.kind === 'timeout' ? `read error on connection to ${host}:${ep.port}` : 'Connection lost');
       }
       return { failed: e };
     }
@@ -257,7 +275,11 @@ class RedisSessionHandler implements SaveHandler {
     this.#leaveQueue();
   }
 
-  async close(): Promise<boolean> {
+  close(): Promise<boolean> {
+    return this.#throwing(() => this.#close());
+  }
+
+  async #close(): Promise<boolean> {
     const lock = this.#lock;
     try {
       // phpredis picks the release server by the prefixed key (with several servers, often not the
@@ -271,7 +293,11 @@ class RedisSessionHandler implements SaveHandler {
     return true;
   }
 
-  async read(id: string): Promise<Uint8Array | false> {
+  read(id: string): Promise<Uint8Array | false> {
+    return this.#throwing(() => this.#read(id));
+  }
+
+  async #read(id: string): Promise<Uint8Array | false> {
     if (id.length === 0) return false;
     const m = await this.#sock(id);
     if (m === null) return false;
@@ -284,7 +310,11 @@ class RedisSessionHandler implements SaveHandler {
     return Buffer.isBuffer(r.reply) ? new Uint8Array(r.reply) : new Uint8Array(0);
   }
 
-  async write(id: string, data: Uint8Array, _maxLifetime: number): Promise<boolean> {
+  write(id: string, data: Uint8Array, _maxLifetime: number): Promise<boolean> {
+    return this.#throwing(() => this.#write(id, data));
+  }
+
+  async #write(id: string, data: Uint8Array): Promise<boolean> {
     if (id.length === 0) return false;
     const m = await this.#sock(id);
     if (m === null) return false;
@@ -294,7 +324,11 @@ class RedisSessionHandler implements SaveHandler {
     return 'reply' in r && isOk(r.reply);
   }
 
-  async destroy(id: string): Promise<boolean> {
+  destroy(id: string): Promise<boolean> {
+    return this.#throwing(() => this.#destroy(id));
+  }
+
+  async #destroy(id: string): Promise<boolean> {
     const m = await this.#sock(id);
     if (m === null) return false;
     if (this.#lock.isLocked) await this.#release(this.#lock.member ?? m);
@@ -303,12 +337,27 @@ class RedisSessionHandler implements SaveHandler {
     return 'reply' in r && (r.reply === 0 || r.reply === 1);
   }
 
+  /** Runs one handler call; a RedisException phpredis would have raised is thrown when it ends. */
+  async #throwing<T>(body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } finally {
+      const e = this.#exception;
+      this.#exception = null;
+      if (e !== null) throw e;
+    }
+  }
+
   gc(): number {
     // PHP's handler returns SUCCESS without a count: session_gc() then returns false.
     return -1;
   }
 
-  async createSid(): Promise<string | null> {
+  createSid(): Promise<string | null> {
+    return this.#throwing(() => this.#createSid());
+  }
+
+  async #createSid(): Promise<string | null> {
     const ctx = this.#ctx;
     for (let retries = 3; retries-- > 0; ) {
       const sid = ctx.createId();
@@ -325,7 +374,11 @@ class RedisSessionHandler implements SaveHandler {
     return null;
   }
 
-  async validateSid(id: string): Promise<boolean> {
+  validateSid(id: string): Promise<boolean> {
+    return this.#throwing(() => this.#validateSid(id));
+  }
+
+  async #validateSid(id: string): Promise<boolean> {
     if (id.length === 0) return false;
     const m = await this.#sock(id);
     if (m === null) return false;
@@ -333,7 +386,11 @@ class RedisSessionHandler implements SaveHandler {
     return 'reply' in r && r.reply === 1;
   }
 
-  async updateTimestamp(id: string, _data: Uint8Array, _maxLifetime: number): Promise<boolean> {
+  updateTimestamp(id: string, _data: Uint8Array, _maxLifetime: number): Promise<boolean> {
+    return this.#throwing(() => this.#updateTimestamp(id));
+  }
+
+  async #updateTimestamp(id: string): Promise<boolean> {
     if (id.length === 0) return false;
     const m = await this.#sock(id);
     if (m === null) return false;

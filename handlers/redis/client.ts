@@ -159,7 +159,11 @@ export class RedisConnection {
     c?.disconnect();
     const client = new Redis(this.#options());
     // Errors surface through the command that needs the connection; the event must not crash.
-    client.on('error', () => {});
+    // The socket's own error (ENOTFOUND, ECONNREFUSED...) is what connect() failing means.
+    let socketError: unknown;
+    client.on('error', (e: unknown) => {
+      socketError ??= e;
+    });
     this.#client = client;
     const p = client.connect().then(
       () => {
@@ -168,8 +172,10 @@ export class RedisConnection {
       },
       (e: unknown) => {
         this.#connecting = null;
-        client.disconnect();
-        throw classify(e, true);
+        if (this.#client === client) this.#client = null;
+        if (client.status !== 'end') client.disconnect();
+        const cause = (socketError as { code?: string } | undefined)?.code !== undefined ? socketError : e;
+        throw classify(cause, true);
       },
     );
     this.#connecting = p;
