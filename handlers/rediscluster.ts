@@ -30,12 +30,19 @@ export class RedisClusterException extends PhpException {
 
 /** PHP's default_socket_timeout, used when the path sets no timeout. */
 const DEFAULT_SOCKET_TIMEOUT_SEC = 60;
+/**
+ * With no `timeout`, phpredis retries an unreachable slot until the cluster reports CLUSTERDOWN,
+ * without limit (a busy loop forever when it never does); here the wait ends after 10 s.
+ */
+const UNBOUNDED_WAIT_CAP_MS = 10_000;
 
 class RedisClusterSessionHandler implements SaveHandler {
   readonly name = 'rediscluster';
   readonly #ctx: SaveHandlerContext;
   #conn: RedisClusterConnection | null = null;
   #prefix = '';
+  /** How long a command may look for a reachable node (phpredis' `timeout`; here never unbounded). */
+  #waitMs = UNBOUNDED_WAIT_CAP_MS;
 
   constructor(ctx: SaveHandlerContext) {
     this.#ctx = ctx;
@@ -65,15 +72,28 @@ class RedisClusterSessionHandler implements SaveHandler {
     }
     this.#conn = conn;
     this.#prefix = p.prefix;
+    this.#waitMs = p.timeoutSec > 0 ? p.timeoutSec * 1000 : UNBOUNDED_WAIT_CAP_MS;
     return true;
   }
 
+  /**
+   * cluster_send_command: a reply, or an error reply phpredis only records (the call fails
+   * quietly). Like phpredis, a node that cannot be reached is retried (the client refreshes the
+   * slot map and follows MOVED/ASK) until the cluster answers, says CLUSTERDOWN, or `timeout`
+   * passes; those end in PHP's RedisClusterException.
+   */
   async #cmd(command: string, ...args: (string | Buffer | number)[]): Promise<{ reply: RedisReply } | { failed: RedisIoError }> {
-    try {
-      return { reply: await this.#conn!.call(command, ...args) };
-    } catch (e) {
-      if (!(e instanceof RedisIoError)) throw e;
-      return { failed: e };
+    const deadline = Date.now() + this.#waitMs;
+    for (;;) {
+      try {
+        return { reply: await this.#conn!.call(command, ...args) };
+      } catch (e) {
+        if (!(e instanceof RedisIoError)) throw e;
+        if (/CLUSTERDOWN/.test(e.detail)) throw new RedisClusterException('The Redis Cluster is down (CLUSTERDOWN)', { cause: e });
+        if (e.kind === 'reply' && !/Too many Cluster redirections|Connection is closed/.test(e.detail)) return { failed: e };
+        if (Date.now() >= deadline) throw new RedisClusterException('Timed out attempting to find data in the correct node!', { cause: e });
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
   }
 

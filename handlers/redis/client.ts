@@ -304,11 +304,12 @@ export class RedisClusterConnection {
       enableOfflineQueue: true,
       enableReadyCheck: true,
       scaleReads: s.scaleReads,
-      maxRedirections: 5,
-      // A dead master: keep trying to refresh the slot map for a short while (a replica may be
-      // promoted), then fail the command, as phpredis fails after its own redirection budget.
+      maxRedirections: 16,
+      // A dead master: refresh the slot map and retry for a while (a replica may be promoted);
+      // the session handler decides how long to keep trying. CLUSTERDOWN is reported at once,
+      // as phpredis does.
       retryDelayOnFailover: 100,
-      retryDelayOnClusterDown: 100,
+      retryDelayOnClusterDown: 0,
       retryDelayOnTryAgain: 100,
       clusterRetryStrategy: (times) => (times > 3 ? null : 100 * times),
       slotsRefreshTimeout: Math.min(Math.max(1000, s.connectTimeoutMs), 10_000),
