@@ -17,7 +17,7 @@
  * write is then refused. The secret is unique per request (PHP uses `hostname|pid`). Same-id
  * requests of this process queue in-process first, so only one of them polls Redis.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
 import { sessionLockQueue } from '../lib/locks.ts';
@@ -89,6 +89,21 @@ function lookupWarning(host: string, e: RedisIoError): string | null {
   if (e.detail === 'EAI_AGAIN') return `php_network_getaddresses: getaddrinfo for ${host} failed: Temporary failure in name resolution`;
   return null;
 }
+
+type CmdResult = { reply: RedisReply } | { failed: RedisIoError };
+
+/** A Lua script and its SHA1, run with EVALSHA and, if the server lacks it, EVAL. */
+interface Script {
+  lua: string;
+  sha: string;
+}
+
+const script = (lua: string): Script => ({ lua, sha: createHash('sha1').update(lua).digest('hex') });
+
+/** SETEX KEYS[1] ARGV[1] ARGV[2] only while KEYS[2] (the lock) holds ARGV[3]; nil otherwise. */
+const CHECKED_SETEX = script(
+  'if redis.call("get",KEYS[2]) == ARGV[3] then return redis.call("setex",KEYS[1],ARGV[1],ARGV[2]) else return false end',
+);
 
 interface LockStatus {
   isLocked: boolean;
@@ -165,7 +180,7 @@ class RedisSessionHandler implements SaveHandler {
    * redis_sock_read after a command: the reply, or null where phpredis' reader returns NULL (an
    * error reply or a broken connection). Errors phpredis throws for become a RedisException.
    */
-  async #cmd(m: PoolMember, command: string, ...args: (string | Buffer | number)[]): Promise<{ reply: RedisReply } | { failed: RedisIoError }> {
+  async #cmd(m: PoolMember, command: string, ...args: (string | Buffer | number)[]): Promise<CmdResult> {
     try {
       return { reply: await this.#conn(m).call(command, ...args) };
     } catch (e) {
@@ -186,11 +201,23 @@ class RedisSessionHandler implements SaveHandler {
     }
   }
 
-  /** lock_acquire. */
-  async #acquire(m: PoolMember): Promise<boolean> {
+  /** EVALSHA, then EVAL when the server does not have the script yet. */
+  async #script(m: PoolMember, sc: Script, keys: string[], args: (string | Buffer | number)[]): Promise<CmdResult> {
+    const r = await this.#cmd(m, 'EVALSHA', sc.sha, keys.length, ...keys, ...args);
+    if ('failed' in r && r.failed.kind === 'reply' && r.failed.detail.startsWith('NOSCRIPT')) return this.#cmd(m, 'EVAL', sc.lua, keys.length, ...keys, ...args);
+    return r;
+  }
+
+  /**
+   * lock_acquire. With `prefetch`, each SET NX is followed on the same connection by a GET of that
+   * key (Redis answers in order, so the GET runs after the SET): the GET of the attempt that won
+   * the lock is the read PHP makes next, one round trip sooner. Returns whether the lock is held
+   * (or not needed) and, when it was taken here, that prefetched reply.
+   */
+  async #acquire(m: PoolMember, prefetch?: string): Promise<{ locked: boolean; data?: CmdResult }> {
     const ctx = this.#ctx;
     const lock = this.#lock;
-    if (lock.isLocked || iniLong(ctx, 'redis.session.locking_enabled') === 0) return true;
+    if (lock.isLocked || iniLong(ctx, 'redis.session.locking_enabled') === 0) return { locked: true };
     let waitUs = iniCInt(ctx, 'redis.session.lock_wait_time');
     if (waitUs === 0) waitUs = 2000;
     let retries = iniCInt(ctx, 'redis.session.lock_retries');
@@ -206,7 +233,7 @@ class RedisSessionHandler implements SaveHandler {
     const args: (string | number)[] = [lock.lockKey, lock.secret, 'NX'];
     if (expiry > 0) args.push('PX', Math.imul(expiry, 1000));
     const attempts = retries === -1 ? Infinity : retries + 1;
-    if (attempts <= 0) return false;
+    if (attempts <= 0) return { locked: false };
 
     // Same-id requests of this process wait here, so only the queue's head polls Redis. A waiter
     // has PHP's whole budget (retries × lock_wait_time) and only the attempts it has left.
@@ -217,23 +244,23 @@ class RedisSessionHandler implements SaveHandler {
     try {
       leave = await sessionLockQueue.acquire(qkey, started + budgetMs, () => new Error('lock wait'));
     } catch {
-      return false;
+      return { locked: false };
     }
     const waitedAttempts = Math.floor(((Date.now() - started) * 1000) / waitUs);
     const left = Math.max(1, attempts - waitedAttempts);
     for (let i = 0; i < left; i++) {
-      const r = await this.#cmd(m, 'SET', ...args);
+      const [r, data] = await Promise.all([this.#cmd(m, 'SET', ...args), prefetch === undefined ? undefined : this.#cmd(m, 'GET', prefetch)]);
       if ('reply' in r && isOk(r.reply)) {
         lock.isLocked = true;
         lock.leaveQueue = leave;
-        return true;
+        return data === undefined ? { locked: true } : { locked: true, data };
       }
       // A network problem ends the loop at once; a lock held by someone else is retried.
       if ('failed' in r && r.failed.kind !== 'reply') break;
       if (i + 1 < left) await sleepUs(waitUs);
     }
     leave();
-    return false;
+    return { locked: false };
   }
 
   /** write_allowed. */
@@ -301,11 +328,13 @@ class RedisSessionHandler implements SaveHandler {
     if (id.length === 0) return false;
     const m = await this.#sock(id);
     if (m === null) return false;
-    this.#lock.sessionKey = m.prefix + id;
-    if (!(await this.#acquire(m))) {
+    const key = m.prefix + id;
+    this.#lock.sessionKey = key;
+    const lock = await this.#acquire(m, key);
+    if (!lock.locked) {
       this.#ctx.diagnostic('E_NOTICE', 'Acquire of session lock was not successful');
     }
-    const r = await this.#cmd(m, 'GET', this.#lock.sessionKey);
+    const r = lock.data ?? (await this.#cmd(m, 'GET', key));
     if ('failed' in r) return false;
     return Buffer.isBuffer(r.reply) ? new Uint8Array(r.reply) : new Uint8Array(0);
   }
@@ -319,8 +348,27 @@ class RedisSessionHandler implements SaveHandler {
     const m = await this.#sock(id);
     if (m === null) return false;
     const ttl = sessionTtl(this.#ctx);
+    const value = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const lock = this.#lock;
+    if (iniLong(this.#ctx, 'redis.session.locking_enabled') !== 0 && lock.isLocked && lock.expiring && lock.member === m) {
+      // write_allowed and SETEX in one step: a script that writes only while the lock holds our
+      // secret (phpredis sends GET, compares, then SETEX: two round trips, and not atomic).
+      const r = await this.#script(m, CHECKED_SETEX, [m.prefix + id, lock.lockKey!], [ttl, value, lock.secret!]);
+      if ('reply' in r && r.reply === null) {
+        lock.isLocked = false;
+        this.#ctx.diagnostic('E_WARNING', 'Failed to refresh session lock');
+        this.#leaveQueue();
+        return false;
+      }
+      if ('failed' in r && r.failed.kind !== 'reply') {
+        lock.isLocked = false;
+        this.#ctx.diagnostic('E_WARNING', 'Failed to refresh session lock');
+        return false;
+      }
+      return 'reply' in r && isOk(r.reply);
+    }
     if (!(await this.#writeAllowed(m))) return false;
-    const r = await this.#cmd(m, 'SETEX', m.prefix + id, ttl, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    const r = await this.#cmd(m, 'SETEX', m.prefix + id, ttl, value);
     return 'reply' in r && isOk(r.reply);
   }
 
@@ -367,7 +415,7 @@ class RedisSessionHandler implements SaveHandler {
         return ctx.createId();
       }
       this.#lock.sessionKey = m.prefix + sid;
-      if (await this.#acquire(m)) return sid;
+      if ((await this.#acquire(m)).locked) return sid;
       this.#lock.sessionKey = null;
     }
     ctx.diagnostic('E_NOTICE', 'Acquiring session lock failed while creating session_id');

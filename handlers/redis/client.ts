@@ -103,6 +103,17 @@ function classify(e: unknown, connecting: boolean): RedisIoError {
  */
 const FAST_DISCONNECT = { disconnectTimeout: 0 } as object;
 
+/**
+ * Sends `command` through ioredis' generated `<command>Buffer` method. Not `callBuffer()`: with
+ * enableAutoPipelining, ioredis 6.1 sends `callBuffer('GET', 'k')` as the command `k` (the name is
+ * dropped on the auto-pipeline path; spec/redis/client.test.ts checks the workaround).
+ */
+function bufferCommand(client: Redis | Cluster, command: string, args: Args): Promise<RedisReply> {
+  const fn = (client as unknown as Record<string, unknown>)[`${command.toLowerCase()}Buffer`];
+  if (typeof fn !== 'function') return Promise.reject(new RedisIoError('reply', `ERR unknown command '${command}'`));
+  return (fn as (...a: Args) => Promise<RedisReply>).apply(client, args);
+}
+
 /** The socket ioredis connected (net.Socket or tls.TLSSocket). */
 interface Refable {
   ref(): void;
@@ -137,6 +148,8 @@ export class RedisConnection {
       maintNotifications: 'disabled',
       connectTimeout: Math.min(ep.connectTimeoutMs, 2 ** 31 - 1),
       db: ep.database >= 0 ? ep.database : 0,
+      // Commands of one event-loop turn (many requests' commands) go out in one socket write.
+      enableAutoPipelining: true,
       ...FAST_DISCONNECT,
     };
     if (ep.scheme === 'unix') o.path = ep.path!;
@@ -217,7 +230,7 @@ export class RedisConnection {
       }
       this.#stream()?.ref();
       try {
-        return (await withDeadline(client.callBuffer(command, ...args) as Promise<RedisReply>, this.endpoint.readTimeoutMs)) as RedisReply;
+        return (await withDeadline(bufferCommand(client, command, args), this.endpoint.readTimeoutMs)) as RedisReply;
       } catch (e) {
         const err = classify(e, false);
         // A timed-out or broken connection is dropped: its late replies must never answer a
@@ -340,7 +353,7 @@ export class RedisClusterConnection {
       throw classify(e, true);
     }
     try {
-      return (await withDeadline(cluster.callBuffer(command, ...args) as Promise<RedisReply>, this.spec.readTimeoutMs)) as RedisReply;
+      return (await withDeadline(bufferCommand(cluster, command, args), this.spec.readTimeoutMs)) as RedisReply;
     } catch (e) {
       throw classify(e, false);
     }
