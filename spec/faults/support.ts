@@ -9,25 +9,43 @@
 import { inflateSync } from 'node:zlib';
 import type { SessionEngine } from '../../lib/engine.ts';
 import { getItem, textCommand } from '../support/memcached-server.ts';
+import { redisCommand } from '../support/redis-server.ts';
 
-export type ModuleName = 'memcached' | 'memcache';
+export type ModuleName = 'memcached' | 'memcache' | 'redis';
 
-/** The memcached key of a session's data for each module (default prefixes). */
-export const dataKey = (module: ModuleName, id: string): string => (module === 'memcached' ? `memc.sess.key.${id}` : id);
+/** The key of a session's data for each module (default prefixes). */
+export const dataKey = (module: ModuleName, id: string): string =>
+  module === 'memcached' ? `memc.sess.key.${id}` : module === 'redis' ? `PHPREDIS_SESSION:${id}` : id;
 
-/** Stores `n|i:<n>;` as the session's data on the server, as PHP would have left it. */
-export async function seed(port: number, module: ModuleName, id: string, n: number): Promise<void> {
-  const v = `n|i:${n};`;
-  const r = await textCommand(port, `set ${dataKey(module, id)} 0 0 ${v.length}\r\n${v}`, /(STORED|ERROR)\r\n$/);
+/** Stores `value` as the session's data on the server (memcached or redis), as PHP would. */
+export async function seedRaw(port: number, module: ModuleName, id: string, value: string): Promise<void> {
+  if (module === 'redis') {
+    const r = await redisCommand(port, 'SET', dataKey(module, id), value);
+    if (String(r) !== 'OK') throw new Error(`seed failed: ${String(r)}`);
+    return;
+  }
+  const r = await textCommand(port, `set ${dataKey(module, id)} 0 0 ${Buffer.byteLength(value)}\r\n${value}`, /(STORED|ERROR)\r\n$/);
   if (!r.toString().includes('STORED')) throw new Error(`seed failed: ${r.toString()}`);
+}
+
+/** Stores `n|i:<n>;` as the session's data. */
+export async function seed(port: number, module: ModuleName, id: string, n: number): Promise<void> {
+  await seedRaw(port, module, id, `n|i:${n};`);
 }
 
 /** The counter the server holds for the session (null: no item or no counter). */
 export async function storedN(port: number, module: ModuleName, id: string): Promise<number | null> {
-  const item = await getItem(port, dataKey(module, id));
-  if (item === null) return null;
-  // pecl memcache stores sessions from memcache.compress_threshold bytes zlib-compressed (flag 2).
-  const value = module === 'memcache' && (item.flags & 2) !== 0 ? inflateSync(item.value) : item.value;
+  let value: Buffer;
+  if (module === 'redis') {
+    const r = await redisCommand(port, 'GET', dataKey(module, id));
+    if (r === null) return null;
+    value = Buffer.isBuffer(r) ? r : Buffer.from(String(r), 'latin1');
+  } else {
+    const item = await getItem(port, dataKey(module, id));
+    if (item === null) return null;
+    // pecl memcache stores sessions from memcache.compress_threshold bytes zlib-compressed (flag 2).
+    value = module === 'memcache' && (item.flags & 2) !== 0 ? inflateSync(item.value) : item.value;
+  }
   const m = /n\|i:(\d+);/.exec(value.toString('latin1'));
   return m ? Number(m[1]) : null;
 }
@@ -46,6 +64,8 @@ export async function increment(engine: SessionEngine, id: string): Promise<Atte
   let started = false;
   let closed = false;
   let read: number | undefined;
+  // A typed error (phpredis' RedisException, as PHP throws it) is a loud failure too.
+  const thrown: string[] = [];
   try {
     started = await req.start();
     if (started) {
@@ -54,11 +74,16 @@ export async function increment(engine: SessionEngine, id: string): Promise<Atte
       req.session.set('n', (read ?? 0) + 1);
       closed = await req.writeClose();
     }
-  } finally {
+  } catch (e) {
+    thrown.push(`${(e as Error).name}: ${(e as Error).message}`);
+  }
+  try {
     await req.end();
+  } catch (e) {
+    thrown.push(`${(e as Error).name}: ${(e as Error).message}`);
   }
   const warnings = req.diagnostics.filter((d) => d.level === 'E_WARNING' || d.level === 'E_NOTICE').map((d) => d.message);
-  return { started, closed, read, warnings };
+  return { started, closed, read, warnings: [...warnings, ...thrown] };
 }
 
 export type Outcome = 'ok' | 'loud' | 'lost';

@@ -1,7 +1,8 @@
 /**
- * @module spec/faults/memcache-proxy
- * Network faults between the engine and a real memcached, through spec/support/tcp-proxy.ts, end
- * to end through the memcached and memcache session modules: replies cut at byte offsets across a
+ * @module spec/faults/proxy
+ * Network faults between the engine and a real server, through spec/support/tcp-proxy.ts, end to
+ * end through the memcached and memcache session modules (real memcached) and the redis module
+ * (real redis-server, locking on): replies cut at byte offsets across a
  * whole session request (then the connection hangs, is closed, or is reset), garbage where a reply
  * header is due, late replies, a request reset before it reaches the server. Every faulted request must
  * either succeed with its data stored or fail loudly (false + PHP's warning), never return true
@@ -10,8 +11,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionEngine } from '../../lib/engine.ts';
+import { closeRedisConnections } from '../../handlers/redis.ts';
 import { closeAllConnections } from '../../lib/memcache/client.ts';
 import { startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
+import { startRedis, type RedisProcess } from '../support/redis-server.ts';
 import { TcpProxy, type ProxyFault } from '../support/tcp-proxy.ts';
 import { describeWith } from '../support/tools.ts';
 import { classify, increment, seed, storedN, tally, type ModuleName, type Outcome } from './support.ts';
@@ -19,7 +22,16 @@ import { classify, increment, seed, storedN, tally, type ModuleName, type Outcom
 /** Short client timeouts: a hung reply costs this much per request. */
 function engineFor(module: ModuleName, address: string): SessionEngine {
   const ini: Record<string, string> =
-    module === 'memcached'
+    module === 'redis'
+      ? {
+          'session.save_handler': 'redis',
+          'session.save_path': `tcp://${address}?timeout=0.3&read_timeout=0.3`,
+          'redis.session.locking_enabled': '1',
+          'redis.session.lock_expire': '2',
+          'redis.session.lock_retries': '3',
+          'redis.session.lock_wait_time': '20000',
+        }
+      : module === 'memcached'
       ? {
           'session.save_handler': 'memcached',
           'session.save_path': address,
@@ -33,22 +45,25 @@ function engineFor(module: ModuleName, address: string): SessionEngine {
   return new SessionEngine({ ini: { 'session.cache_limiter': '', ...ini } });
 }
 
-describeWith(['memcached'], 'memcache modules: faults between client and server (TCP proxy)', () => {
-  let server: MemcachedProcess;
+describeWith(['memcached', 'redis-server'], 'memcache and redis modules: faults between client and server (TCP proxy)', () => {
+  let memcached: MemcachedProcess;
+  let redis: RedisProcess;
   const proxies = new Map<ModuleName, TcpProxy>();
   beforeAll(async () => {
-    server = await startMemcached();
-    for (const m of ['memcached', 'memcache'] as const) proxies.set(m, await TcpProxy.start(server.port));
+    [memcached, redis] = await Promise.all([startMemcached(), startRedis()]);
+    for (const m of ['memcached', 'memcache', 'redis'] as const) proxies.set(m, await TcpProxy.start(m === 'redis' ? redis.port : memcached.port));
   }, 30_000);
   afterAll(async () => {
     closeAllConnections();
+    closeRedisConnections();
     for (const p of proxies.values()) await p.close();
-    await server?.stop();
+    await Promise.all([memcached?.stop(), redis?.stop()]);
   });
 
-  describe.concurrent.each(['memcached', 'memcache'] as const)('%s', (module) => {
+  describe.concurrent.each(['memcached', 'memcache', 'redis'] as const)('%s', (module) => {
     it('every faulted request succeeds with its data stored or fails loudly; the next clean one succeeds', async () => {
       const proxy = proxies.get(module)!;
+      const server = module === 'redis' ? redis : memcached;
       const engine = engineFor(module, proxy.address);
       let seq = 0;
       const run = async (fault: ProxyFault | null): Promise<{ outcome: Outcome; detail: string }> => {
@@ -71,10 +86,11 @@ describeWith(['memcached'], 'memcache modules: faults between client and server 
       const faults: ProxyFault[] = [
         ...offsets.flatMap((at) => [{ kind: 'cut', at, then: 'close' } as const, { kind: 'cut', at, then: 'reset' } as const]),
         ...[12, 24, Math.floor(total / 2)].map((at) => ({ kind: 'cut', at, then: 'hang' }) as const),
-        // Garbage where a reply header is due or inside one. (Inside a value it cannot be told
-        // from data: the binary protocol has no checksum; the session then fails to decode and
-        // is destroyed with PHP's warning, as PHP does with any undecodable session.)
-        ...[0, 12, 24].map((at) => ({ kind: 'garbage', at, bytes: Buffer.alloc(24, 0x55) }) as const),
+        // Garbage where a reply header is due or inside one (memcached's binary header is 24
+        // bytes; redis' first reply, to SET NX, is "+OK\r\n"). Inside a value it cannot be told
+        // from data: neither protocol has a checksum; the session then fails to decode and is
+        // destroyed with PHP's warning, as PHP does with any undecodable session.
+        ...(module === 'redis' ? [0, 1, 5] : [0, 12, 24]).map((at) => ({ kind: 'garbage', at, bytes: Buffer.alloc(24, 0x55) }) as const),
         { kind: 'delay', ms: 50 },
         { kind: 'delay', ms: 700 },
         { kind: 'reset-request' },
