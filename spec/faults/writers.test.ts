@@ -1,7 +1,7 @@
 /**
  * @module spec/faults/writers
  * K Node requests in one process and K PHP processes increment one session counter, for every
- * module (files, memcached, memcache). Each side counts the increments it was told succeeded (no
+ * module (files, memcached, memcache, redis with its locking on). Each side counts the increments it was told succeeded (no
  * warning; session_write_close() alone says nothing, it returns true in PHP 8.2 even when the
  * write failed). The counter must end exactly at the sum: a failure may happen (a lock not
  * obtained in time), but only loudly, never as a success whose write was lost.
@@ -12,8 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionEngine } from '../../lib/engine.ts';
 import { closeAllConnections } from '../../lib/memcache/client.ts';
 import { tempDir } from '../files/support.ts';
+import { closeRedisConnections } from '../../handlers/redis.ts';
 import { PHP_EXTENSIONS } from '../memcache/support.ts';
+import { PHP_EXTENSIONS as REDIS_EXTENSIONS } from '../redis/support.ts';
 import { startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
+import { startRedis, type RedisProcess } from '../support/redis-server.ts';
 import { describeWith, which } from '../support/tools.ts';
 import { increment, storedN } from './support.ts';
 
@@ -21,7 +24,7 @@ const K_NODE = 24;
 const K_PHP = 4;
 const M = 5;
 
-type Module = 'files' | 'memcached' | 'memcache';
+type Module = 'files' | 'memcached' | 'memcache' | 'redis';
 
 /** The same settings on both sides: quick lock retries, a lock budget no request comes near. */
 function iniFor(module: Module, savePath: string): Record<string, string> {
@@ -38,13 +41,22 @@ function iniFor(module: Module, savePath: string): Record<string, string> {
       };
     case 'memcache':
       return { 'session.save_handler': 'memcache', 'session.save_path': `tcp://${savePath}`, 'memcache.lock_timeout': '1' };
+    case 'redis':
+      // phpredis locks only when asked; 1,000 tries 5 ms apart.
+      return {
+        'session.save_handler': 'redis',
+        'session.save_path': `tcp://${savePath}`,
+        'redis.session.locking_enabled': '1',
+        'redis.session.lock_retries': '1000',
+        'redis.session.lock_wait_time': '5000',
+      };
   }
 }
 
 /** A PHP process making M attempts; prints "OK <acknowledged increments>". */
 function phpWriter(module: Module, id: string, ini: Record<string, string>): Promise<{ ok: number; stderr: string }> {
   const args = ['-n'];
-  if (module !== 'files') for (const e of PHP_EXTENSIONS) args.push('-d', `extension=${e}`);
+  if (module !== 'files') for (const e of module === 'redis' ? REDIS_EXTENSIONS : PHP_EXTENSIONS) args.push('-d', `extension=${e}`);
   const all: Record<string, string> = { display_errors: 'stderr', 'session.gc_probability': '0', 'session.cache_limiter': '', ...ini };
   // The files save path may hold ';': set from the script.
   const savePath = all['session.save_path']!;
@@ -71,21 +83,24 @@ function phpWriter(module: Module, id: string, ini: Record<string, string>): Pro
   });
 }
 
-describeWith(['php', 'memcached', 'php-ext:memcached', 'php-ext:memcache'], `${K_NODE} Node requests and ${K_PHP} PHP processes on one session, ${M} increments each`, () => {
-  let server: MemcachedProcess;
+describeWith(['php', 'memcached', 'redis-server', 'php-ext:memcached', 'php-ext:memcache', 'php-ext:redis'], `${K_NODE} Node requests and ${K_PHP} PHP processes on one session, ${M} increments each`, () => {
+  let memcached: MemcachedProcess;
+  let redis: RedisProcess;
   const tmp = tempDir('writers');
   beforeAll(async () => {
-    server = await startMemcached();
+    [memcached, redis] = await Promise.all([startMemcached(), startRedis()]);
   }, 30_000);
   afterAll(async () => {
     closeAllConnections();
-    await server?.stop();
+    closeRedisConnections();
+    await Promise.all([memcached?.stop(), redis?.stop()]);
     tmp.remove();
   });
 
-  describe.each(['files', 'memcached', 'memcache'] as const)('%s', (module) => {
+  describe.each(['files', 'memcached', 'memcache', 'redis'] as const)('%s', (module) => {
     it('the counter equals the increments each side was told succeeded; every failure is loud', async () => {
       const id = `writers${module}${process.pid}`;
+      const server = module === 'redis' ? redis : memcached;
       const ini = iniFor(module, module === 'files' ? tmp.dir : server.address);
       const engine = new SessionEngine({ ini: { 'session.cache_limiter': '', ...ini } });
       let nodeOk = 0;
