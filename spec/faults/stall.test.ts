@@ -1,7 +1,7 @@
 /**
  * @module spec/faults/stall
  * An event-loop stall (a 1.2 s busy loop, as a long synchronous decode or a GC pause would make)
- * in the middle of memcache traffic: eight requests on 300 KB sessions are in flight, replies are
+ * in the middle of memcache and redis traffic: eight requests on 300 KB sessions are in flight, replies are
  * arriving, and the loop is blocked for longer than the client timeout (1 s). Nothing may be lost:
  * each request succeeds with its data stored on every replica, or fails loudly; and the requests
  * after the stall all succeed (no connection is left broken by it). Outcomes are counted; there
@@ -9,18 +9,31 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionEngine } from '../../lib/engine.ts';
+import { closeRedisConnections } from '../../handlers/redis.ts';
 import { closeAllConnections } from '../../lib/memcache/client.ts';
-import { startMemcached, textCommand, type MemcachedProcess } from '../support/memcached-server.ts';
+import { startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
+import { startRedis, type RedisProcess } from '../support/redis-server.ts';
 import { describeWith } from '../support/tools.ts';
-import { dataKey, stall, storedN, tally, type ModuleName, type Outcome } from './support.ts';
+import { seedRaw, stall, storedN, tally, type ModuleName, type Outcome } from './support.ts';
 
 const K = 8;
 const PAD = 300_000;
 const STALL_MS = 1200;
 
-function engineFor(module: ModuleName, servers: MemcachedProcess[]): SessionEngine {
+interface Server {
+  port: number;
+  address: string;
+}
+
+function engineFor(module: ModuleName, servers: Server[], redis: Server): SessionEngine {
   const ini: Record<string, string> =
-    module === 'memcached'
+    module === 'redis'
+      ? {
+          'session.save_handler': 'redis',
+          'session.save_path': `tcp://${redis.address}?timeout=1&read_timeout=1`,
+          'redis.session.locking_enabled': '1',
+        }
+      : module === 'memcached'
       ? { 'session.save_handler': 'memcached', 'session.save_path': servers[0]!.address, 'memcached.sess_connect_timeout': '1000' }
       : {
           'session.save_handler': 'memcache',
@@ -31,31 +44,31 @@ function engineFor(module: ModuleName, servers: MemcachedProcess[]): SessionEngi
   return new SessionEngine({ ini: { 'session.cache_limiter': '', ...ini } });
 }
 
-/** Where the module keeps the session: one server for memcached, both (replicas) for memcache. */
-const replicasOf = (module: ModuleName, servers: MemcachedProcess[]): MemcachedProcess[] => (module === 'memcached' ? [servers[0]!] : servers);
+/** Where the module keeps the session: one server, or both (replicas) for memcache. */
+const replicasOf = (module: ModuleName, servers: Server[], redis: Server): Server[] =>
+  module === 'redis' ? [redis] : module === 'memcached' ? [servers[0]!] : servers;
 
-async function seedBig(servers: MemcachedProcess[], module: ModuleName, id: string): Promise<void> {
-  const v = `n|i:5;pad|s:${PAD}:"${'x'.repeat(PAD)}";`;
-  for (const s of servers) {
-    const r = await textCommand(s.port, `set ${dataKey(module, id)} 0 0 ${v.length}\r\n${v}`, /(STORED|ERROR)\r\n$/);
-    if (!r.toString().includes('STORED')) throw new Error('seed failed');
-  }
+async function seedBig(servers: Server[], module: ModuleName, id: string): Promise<void> {
+  for (const s of servers) await seedRaw(s.port, module, id, `n|i:5;pad|s:${PAD}:"${'x'.repeat(PAD)}";`);
 }
 
-describeWith(['memcached'], 'memcache modules: a 1.2 s event-loop stall in the middle of traffic', () => {
+describeWith(['memcached', 'redis-server'], 'memcache and redis modules: a 1.2 s event-loop stall in the middle of traffic', () => {
   const servers: MemcachedProcess[] = [];
+  let redis: RedisProcess;
   beforeAll(async () => {
     servers.push(await startMemcached(), await startMemcached());
+    redis = await startRedis();
   }, 30_000);
   afterAll(async () => {
     closeAllConnections();
-    await Promise.all(servers.map((s) => s.stop()));
+    closeRedisConnections();
+    await Promise.all([...servers.map((s) => s.stop()), redis?.stop()]);
   });
 
-  describe.each(['memcached', 'memcache'] as const)('%s', (module) => {
+  describe.each(['memcached', 'memcache', 'redis'] as const)('%s', (module) => {
     it(`${K} requests on ${PAD / 1000} KB sessions, a ${STALL_MS} ms stall once the first has read: none lost, all later requests succeed`, async () => {
-      const engine = engineFor(module, servers);
-      const replicas = replicasOf(module, servers);
+      const engine = engineFor(module, servers, redis);
+      const replicas = replicasOf(module, servers, redis);
       const round = async (tag: string, withStall: boolean): Promise<{ outcomes: Outcome[]; details: string[] }> => {
         const ids = Array.from({ length: K }, (_, i) => `stall${module}${tag}${i}`);
         for (const id of ids) await seedBig(replicas, module, id);
