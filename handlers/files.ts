@@ -12,8 +12,10 @@
  * with lutimes (never through a symlink), and lock waits never block a thread (see lib/locks.ts).
  *
  * Library directives (php.ini): `session_engine.files_lock` (flock|lockfile|none),
- * `session_engine.files_lock_timeout` (ms, 0 = wait forever), `session_engine.files_gc_hashed`.
+ * `session_engine.files_lock_timeout` (ms, 0 = wait forever), `session_engine.files_gc_hashed`,
+ * `session_engine.files_journal` (0|1, see {@link FilesSaveHandler} and README "Guarantees").
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import fg from 'fast-glob';
 import type { SaveHandler, SaveHandlerContext, SaveHandlerModule, ModuleIniEntry } from '../lib/handler.ts';
@@ -26,7 +28,7 @@ import { cStrtol, errnoOf, phpSessionValidKey, zendIniParseBool, type Errno } fr
 const MAXPATHLEN = 4096;
 const FILE_PREFIX = 'sess_';
 
-const { O_CREAT, O_RDWR, O_NOFOLLOW } = fs.constants;
+const { O_CREAT, O_RDWR, O_NOFOLLOW, O_RDONLY, O_WRONLY, O_TRUNC } = fs.constants;
 
 /**
  * The data file's syscalls, made synchronously as PHP makes them. Measured on this project's
@@ -187,7 +189,10 @@ export async function collectGarbage(basedir: string, maxLifetime: number, opts:
   let deleted = 0;
   const visit = (path: string, name: string): void => {
     scanned++;
-    if (!name.startsWith(FILE_PREFIX)) return;
+    if (!name.startsWith(FILE_PREFIX)) {
+      if (name.startsWith(`.${FILE_PREFIX}`) && name.endsWith(JOURNAL_SUFFIX)) removeStaleJournal(path, nowSec, maxLifetime);
+      return;
+    }
     if (Buffer.byteLength(path) >= MAXPATHLEN) return;
     let st: fs.Stats | undefined;
     try {
@@ -249,6 +254,105 @@ export async function collectGarbage(basedir: string, maxLifetime: number, opts:
   return deleted;
 }
 
+/**
+ * The write journal of `session_engine.files_journal = 1`: `.sess_<id>.journal` next to the
+ * session file (a dot name: PHP's GC and ours match `sess_*` only). One header line
+ * `PSE-JOURNAL-1 <dev> <ino> <birth time ns> <length> <sha256 hex>` naming the session file (the
+ * birth time tells a recreated file that got the same inode number), then the session bytes. Only the holder of the session's lock writes, reads or removes it.
+ */
+const JOURNAL_SUFFIX = '.journal';
+const JOURNAL_MAGIC = 'PSE-JOURNAL-1';
+
+/** `<dir>/.sess_<id>.journal` for `<dir>/sess_<id>`. */
+export function journalPathFor(sessionPath: string): string {
+  const slash = sessionPath.lastIndexOf('/');
+  return `${sessionPath.slice(0, slash + 1)}.${sessionPath.slice(slash + 1)}${JOURNAL_SUFFIX}`;
+}
+
+/** A parsed, checksum-verified journal. */
+interface Journal {
+  /** `<dev> <ino> <birth time ns>` of the session file the journal belongs to. */
+  file: string;
+  data: Buffer;
+}
+
+/** Identity of an open file: device, inode and birth time (0 where the filesystem has none). */
+function fileIdentity(st: fs.BigIntStats): string {
+  return `${st.dev} ${st.ino} ${st.birthtimeNs}`;
+}
+
+function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** The journal's bytes for `data` about to be written over the file open at `fd`. */
+function journalBytes(fd: number, data: Uint8Array): Buffer {
+  const st = fs.fstatSync(fd, { bigint: true });
+  const header = Buffer.from(`${JOURNAL_MAGIC} ${fileIdentity(st)} ${data.length} ${sha256(data)}\n`, 'latin1');
+  return Buffer.concat([header, data]);
+}
+
+/** Parses and verifies journal bytes; null when torn or not a journal (a crash while writing it). */
+function parseJournal(bytes: Buffer): Journal | null {
+  const nl = bytes.indexOf(0x0a);
+  if (nl < 0 || nl > 200) return null;
+  const m = /^PSE-JOURNAL-1 (\d+ \d+ \d+) (\d+) ([0-9a-f]{64})$/.exec(bytes.toString('latin1', 0, nl));
+  if (m === null) return null;
+  const data = bytes.subarray(nl + 1);
+  if (data.length !== Number(m[2]) || sha256(data) !== m[3]) return null;
+  return { file: m[1]!, data };
+}
+
+/** Reads a journal without following a symlink; null when there is none. */
+function readJournal(path: string): Buffer | null {
+  let jfd: number;
+  try {
+    jfd = fs.openSync(path, O_RDONLY | O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    // A symlink or something else that is not ours: not a journal.
+    return Buffer.alloc(0);
+  }
+  try {
+    const st = fs.fstatSync(jfd);
+    if (!st.isFile()) return Buffer.alloc(0);
+    const buf = Buffer.allocUnsafe(st.size);
+    let off = 0;
+    while (off < st.size) {
+      const n = fs.readSync(jfd, buf, off, st.size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.subarray(0, off);
+  } finally {
+    fs.closeSync(jfd);
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    fs.unlinkSync(path);
+  } catch {
+    // Already gone, or not removable: a journal that does not match is ignored anyway.
+  }
+}
+
+/** GC of journals left by a crash whose session was never read again by a journaling request. */
+function removeStaleJournal(path: string, nowSec: number, maxLifetime: number): void {
+  try {
+    const st = fs.lstatSync(path);
+    if (st.isFile() && nowSec - Math.floor(st.mtimeMs / 1000) > maxLifetime) fs.unlinkSync(path);
+  } catch {
+    // Gone meanwhile.
+  }
+}
+
+/** Writes all of `data` at offset 0 (a short write is retried for the rest, as for any file). */
+function writeAll(fd: number, data: Uint8Array): void {
+  let off = 0;
+  while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off, off);
+}
+
 function iniBool(v: string | undefined): boolean {
   return v !== undefined && zendIniParseBool(v);
 }
@@ -267,6 +371,8 @@ let lastSavePath: { raw: string; parsed: FilesSavePath | { error: string } } | u
 export interface FilesModuleOptions {
   /** Called during GC with progress counts. */
   onGcProgress?: (p: FilesGcProgress) => void;
+  /** Called when a read completed a write that a crashed writer left in its journal. */
+  onJournalRecovered?: (info: { path: string; bytes: number }) => void;
 }
 
 /** One open `files` storage (PHP's ps_files struct plus the held lock). */
@@ -283,6 +389,8 @@ export class FilesSaveHandler implements SaveHandler {
   #lock: HeldLock | null = null;
   /** The raw save_path given to open(), for the read-failure warning on a lock timeout. */
   #savePath = '';
+  /** Path of the open data file (for its journal). */
+  #path = '';
 
   constructor(ctx: SaveHandlerContext, options: FilesModuleOptions = {}) {
     this.#ctx = ctx;
@@ -369,6 +477,7 @@ export class FilesSaveHandler implements SaveHandler {
   /** The rest of PS_READ_FUNC(files), once the file is open and locked. */
   #readOpen(): Uint8Array | false {
     const fd = this.#fd;
+    if (iniBool(this.#ctx.ini('session_engine.files_journal')) && !this.#recover(fd)) return false;
     let size: number;
     try {
       size = io.fstat(fd).size;
@@ -389,6 +498,45 @@ export class FilesSaveHandler implements SaveHandler {
       return false;
     }
     return new Uint8Array(buf.buffer, buf.byteOffset, size);
+  }
+
+  /**
+   * Journal recovery, with the session locked and open at `fd`: a journal left by a writer that
+   * died is completed when the file is still in a state that writer's truncate-then-write can
+   * leave (same inode, content a strict prefix of the journal's data, empty included), and dropped
+   * otherwise (the write finished, or someone wrote or recreated the file since). False, after
+   * PHP's write-failure warning, only when a needed repair could not be written.
+   */
+  #recover(fd: number): boolean {
+    const jpath = journalPathFor(this.#path);
+    let raw: Buffer | null;
+    try {
+      raw = readJournal(jpath);
+    } catch {
+      raw = Buffer.alloc(0);
+    }
+    if (raw === null) return true;
+    const journal = parseJournal(raw);
+    if (journal !== null) {
+      const st = fs.fstatSync(fd, { bigint: true });
+      const size = Number(st.size);
+      if (fileIdentity(st) === journal.file && size < journal.data.length) {
+        const current = Buffer.allocUnsafe(size);
+        const n = size === 0 ? 0 : fs.readSync(fd, current, 0, size, 0);
+        if (n === size && journal.data.subarray(0, size).equals(current)) {
+          try {
+            io.ftruncate(fd, 0);
+            writeAll(fd, journal.data);
+          } catch (err) {
+            this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.writeFailed(errnoOf(err)));
+            return false;
+          }
+          this.#options.onJournalRecovered?.({ path: this.#path, bytes: journal.data.length });
+        }
+      }
+    }
+    unlinkQuietly(jpath);
+    return true;
   }
 
   /** Port of PS_WRITE_FUNC(files). */
@@ -428,6 +576,7 @@ export class FilesSaveHandler implements SaveHandler {
         // A regenerated id may never have been written; only a file that is still there is a failure.
         if (fs.existsSync(path)) return false;
       }
+      if (iniBool(this.#ctx.ini('session_engine.files_journal'))) unlinkQuietly(journalPathFor(path));
     }
     return true;
   }
@@ -512,6 +661,7 @@ export class FilesSaveHandler implements SaveHandler {
     const path = this.#pathFor(id, true);
     if (path === null) return false;
     this.#lastKey = id;
+    this.#path = path;
     let fd: number;
     try {
       fd = io.open(path, O_CREAT | O_RDWR | O_NOFOLLOW, this.#fileMode);
@@ -608,6 +758,34 @@ export class FilesSaveHandler implements SaveHandler {
   }
 
   #writeOpen(data: Uint8Array): boolean | Promise<boolean> {
+    if (!iniBool(this.#ctx.ini('session_engine.files_journal'))) return this.#truncateWrite(data);
+    // Journal first (complete and checksummed before the session file is touched), then PHP's
+    // truncate-and-write on the session file, then the journal goes. A crash in between leaves a
+    // journal the next journaling reader completes or drops (#recover).
+    const jpath = journalPathFor(this.#path);
+    try {
+      const bytes = journalBytes(this.#fd, data);
+      const jfd = fs.openSync(jpath, O_CREAT | O_TRUNC | O_WRONLY | O_NOFOLLOW, this.#fileMode);
+      try {
+        writeAll(jfd, bytes);
+      } finally {
+        fs.closeSync(jfd);
+      }
+    } catch (err) {
+      // The session file is untouched: the write fails loudly, the old data stays.
+      this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.writeFailed(errnoOf(err)));
+      return false;
+    }
+    const done = (ok: boolean): boolean => {
+      // A failed write keeps its journal: the next journaling reader completes it.
+      if (ok) unlinkQuietly(jpath);
+      return ok;
+    };
+    const written = this.#truncateWrite(data);
+    return typeof written === 'boolean' ? done(written) : written.then(done);
+  }
+
+  #truncateWrite(data: Uint8Array): boolean | Promise<boolean> {
     const fd = this.#fd;
     // The PHP we test against (8.2.36) empties the file before every write, whatever the sizes
     // (8.2.32's source only did so when the data shrank); strace shows ftruncate(fd, 0) + pwrite.
@@ -673,6 +851,7 @@ export const FILES_INI: readonly ModuleIniEntry[] = [
   { name: 'session_engine.files_lock', default: 'flock', changeable: 'PHP_INI_ALL', validate: validateLockMode },
   { name: 'session_engine.files_lock_timeout', default: '0', changeable: 'PHP_INI_ALL', validate: validateLockTimeout },
   { name: 'session_engine.files_gc_hashed', default: '0', changeable: 'PHP_INI_ALL' },
+  { name: 'session_engine.files_journal', default: '0', changeable: 'PHP_INI_ALL' },
 ];
 
 /** Builds a `files` module; use it to pass a GC progress callback. */

@@ -212,6 +212,7 @@ export const KNOWN_LAYER_VIOLATIONS: Record<string, string> = {
   'handlers/files.ts -> lib/locks.ts': ISSUE_11_LOCKS,
   'handlers/memcache.ts -> lib/locks.ts': ISSUE_11_LOCKS,
   'handlers/memcached.ts -> lib/locks.ts': ISSUE_11_LOCKS,
+  'handlers/redis.ts -> lib/locks.ts': ISSUE_11_LOCKS,
   'handlers/memcache.ts -> lib/memcache/client.ts': ISSUE_11_MEMCACHE,
   'handlers/memcache.ts -> lib/memcache/common.ts': ISSUE_11_MEMCACHE,
   'handlers/memcache.ts -> lib/memcache/pecl-ring.ts': ISSUE_11_MEMCACHE,
