@@ -248,6 +248,49 @@ export class Serializer {
     this.#pos += bytes.length;
   }
 
+  /**
+   * Appends the raw bytes of a string value (no `s:` framing): the UTF-8 of a JS string (as
+   * Buffer.from(s, 'utf8') encodes it) or the bytes of a PhpBytes. Returns the number of bytes written.
+   */
+  writeRaw(s: string | PhpBytes): number {
+    if (typeof s !== 'string') {
+      this.writeBytes(s.bytes);
+      return s.bytes.length;
+    }
+    const len = s.length;
+    this.#ensure(len * 3);
+    const buf = this.#buf;
+    const start = this.#pos;
+    if (len < NATIVE_WRITE_MIN) {
+      let pos = start;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        buf[pos++] = c;
+      }
+      if (i === len) {
+        this.#pos = pos;
+        return len;
+      }
+    }
+    const n = utf8Write(buf, s, start);
+    this.#pos = start + n;
+    return n;
+  }
+
+  /** Overwrites the byte at `offset` (already written). */
+  setByte(offset: number, b: number): void {
+    if (offset < 0 || offset >= this.#pos) throw new RangeError(`offset ${offset} is outside the ${this.#pos} bytes written`);
+    this.#buf[offset] = b;
+  }
+
+  /** Drops everything written after the first `length` bytes. */
+  truncate(length: number): void {
+    if (length < 0 || length > this.#pos) throw new RangeError(`cannot truncate ${this.#pos} bytes to ${length}`);
+    this.#pos = length;
+  }
+
   /** Writes `s:<len>:"<bytes>";` for a JS string (UTF-8) or PhpBytes. */
   #writeString(s: string | PhpBytes): void {
     if (typeof s !== 'string') {
@@ -775,6 +818,42 @@ export class Unserializer {
   /** Number of slots used so far. */
   get slotCount(): number {
     return this.#slotN;
+  }
+
+  /**
+   * False when no value can refer back to an earlier slot (the input holds no `r:`/`R:` bytes):
+   * a parsed value's location is then never used again.
+   */
+  get hasBackReferences(): boolean {
+    return this.#track;
+  }
+
+  /**
+   * Parses one value at `pos` and returns it; undefined on malformed input, with `pos` where PHP's
+   * parser stopped. For input without back references only ({@link hasBackReferences} false): the
+   * value's location is not kept, so nothing can refer to it. Plain `i:` and `s:` values are read
+   * in one step, anything else through a scratch slot.
+   */
+  parseValue(): PhpValue | undefined {
+    const p = this.pos;
+    const t = this.buf[p];
+    if (t === 0x69 || t === 0x73) {
+      const v = t === 0x69 ? this.#plainInt(p) : this.#plainString(p);
+      if (v !== null) {
+        this.#slotN++;
+        return v;
+      }
+    }
+    const scratch = (this.#scratch ??= new PhpArray());
+    if (!this.parseInto(scratch, 0)) return undefined;
+    return scratch.getSlot(0) as PhpValue;
+  }
+
+  #scratch: PhpArray | null = null;
+
+  /** The input bytes [s, e) as a PHP string value: a JS string when they are valid UTF-8, else PhpBytes. */
+  string(s: number, e: number): string | PhpBytes {
+    return this.#str(s, e);
   }
 
   /**
