@@ -12,7 +12,9 @@
  * two payloads must be identical before anything is timed.
  *
  * Times are wall-clock (process.hrtime in Node, hrtime() in PHP), since the point is how long one
- * call holds the event loop; each side's garbage collection during the call counts. One `php -n`
+ * call holds the event loop; each side's garbage collection during the call counts. Process CPU
+ * time is printed next to it (process.cpuUsage(), all threads, in Node; getrusage() in PHP): on a
+ * loaded host it says more about the work done than wall time does. One `php -n`
  * process with an active session (files handler in a temp dir, never written) lives for the whole
  * run and measures one case per line it reads on stdin; Node waits meanwhile, and PHP waits while
  * Node measures. There are BENCH_ROUNDS rounds (default 5); in each, every size × handler is
@@ -73,6 +75,8 @@ ini_set('session.save_path', $argv[1]);
 ini_set('session.use_cookies', '0');
 ini_set('session.use_only_cookies', '0');
 ini_set('session.cache_limiter', '');
+/** Process CPU time in ms (getrusage: user + system). */
+function cpu() { $r = getrusage(); return ($r['ru_utime.tv_sec'] + $r['ru_stime.tv_sec']) * 1e3 + ($r['ru_utime.tv_usec'] + $r['ru_stime.tv_usec']) / 1e3; }
 function session_of($n) { $s = []; for ($i = 0; $i < $n; $i++) $s[sprintf('k%06d', $i)] = $i; return $s; }
 $sessions = [];
 $payloads = [];
@@ -85,25 +89,35 @@ while (($line = fgets(STDIN)) !== false) {
   session_id('benchscale');
   if (!session_start()) { fwrite(STDERR, "session_start failed\n"); exit(1); }
   $_SESSION = $sessions[$n];
-  $enc = 0; $dec = 0;
+  $enc = 0; $dec = 0; $encCpu = 0; $decCpu = 0;
   for ($c = 0; $c < $calls; $c++) {
-    $t = hrtime(true); $data = session_encode(); $enc += hrtime(true) - $t;
+    $u = cpu(); $t = hrtime(true); $data = session_encode(); $enc += hrtime(true) - $t; $encCpu += cpu() - $u;
   }
   for ($c = 0; $c < $calls; $c++) {
     $_SESSION = [];
-    $t = hrtime(true); $ok = session_decode($data); $dec += hrtime(true) - $t;
+    $u = cpu(); $t = hrtime(true); $ok = session_decode($data); $dec += hrtime(true) - $t; $decCpu += cpu() - $u;
     if (!$ok || count($_SESSION) !== $n) { fwrite(STDERR, "session_decode failed\n"); exit(1); }
   }
   $_SESSION = [];
   session_abort();
-  fwrite(STDOUT, json_encode(['decode' => $dec / $calls / 1e6, 'encode' => $enc / $calls / 1e6, 'bytes' => strlen($data), 'sha1' => sha1($data)]) . "\n");
+  fwrite(STDOUT, json_encode(['decode' => $dec / $calls / 1e6, 'encode' => $enc / $calls / 1e6, 'decodeCpu' => $decCpu / $calls, 'encodeCpu' => $encCpu / $calls,
+    'bytes' => strlen($data), 'sha1' => sha1($data)]) . "\n");
 }
 `;
 
 interface Times {
-  /** ms per call */
+  /** ms per call, wall time */
   decode: number;
   encode: number;
+  /** ms per call, process CPU time */
+  decodeCpu: number;
+  encodeCpu: number;
+}
+
+/** Process CPU time in ms (user + system, all threads: V8's GC helpers included). */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 const payloads = new Map<string, Buffer>();
@@ -123,6 +137,7 @@ function measureNode(handler: string, n: number, calls: number): Times {
   const ser = SERIALIZERS[handler]!;
   const data = payload(handler, n);
   let decoded: PhpArray | null = null;
+  let u = cpuMs();
   let t = process.hrtime.bigint();
   for (let c = 0; c < calls; c++) {
     const r = ser.decode(data, new PhpArray(), ctx);
@@ -130,13 +145,16 @@ function measureNode(handler: string, n: number, calls: number): Times {
     decoded = r.session;
   }
   const decode = Number(process.hrtime.bigint() - t) / 1e6 / calls;
+  const decodeCpu = (cpuMs() - u) / calls;
   if (decoded!.size !== n) throw new Error(`${handler}: decoded ${decoded!.size} keys, expected ${n}`);
   let out: Uint8Array | null = null;
+  u = cpuMs();
   t = process.hrtime.bigint();
   for (let c = 0; c < calls; c++) out = ser.encode(decoded!, ctx);
   const encode = Number(process.hrtime.bigint() - t) / 1e6 / calls;
+  const encodeCpu = (cpuMs() - u) / calls;
   if (out === null || !Buffer.from(out).equals(data)) throw new Error(`${handler}: re-encoded session differs from the payload`);
-  return { decode, encode };
+  return { decode, encode, decodeCpu, encodeCpu };
 }
 
 const cases: [string, number][] = [];
@@ -224,34 +242,47 @@ console.log(
   `machine: ${cpuList.length} cores (${cpuList[0]?.model ?? '?'}), shared; load average ${loadBefore.map((x) => x.toFixed(1)).join(' ')} at start, ` +
     `${loadavg().map((x) => x.toFixed(1)).join(' ')} at end; ${((Date.now() - started) / 1000).toFixed(0)} s`,
 );
-console.log(`${ROUNDS} interleaved rounds; µs per key, best round (wall time, GC included); ratio = engine/PHP, best rounds (median of per-round ratios)\n`);
-console.log(['handler', 'keys', 'payload', 'decode engine', 'decode PHP', 'decode ratio', 'encode engine', 'encode PHP', 'encode ratio'].join(' | '));
-for (const [h, n] of cases) {
-  const id = `${h} ${n}`;
-  const e = node[id]!;
-  const p = phpT[id]!;
-  const cols: string[] = [h, n.toLocaleString('en'), mb(payload(h, n).length)];
-  for (const op of ['decode', 'encode'] as const) {
-    const en = min(e.map((t) => t[op]));
-    const ph = min(p.map((t) => t[op]));
-    const perRound = median(e.map((t, i) => t[op] / p[i]![op]));
-    cols.push(us(en, n), us(ph, n), `${(en / ph).toFixed(2)}× (${perRound.toFixed(2)}×)`);
+console.log(`${ROUNDS} interleaved rounds; µs per key, best round; ratio = engine/PHP of the best rounds (median of the per-round ratios)`);
+console.log('wall = hrtime around the call (what the event loop waits, GC included); CPU = process CPU time (Node: all threads, GC helpers included)\n');
+
+type Op = 'decode' | 'encode' | 'decodeCpu' | 'encodeCpu';
+const best = (t: Times[], op: Op): number => min(t.map((x) => x[op]));
+const ratio = (e: Times[], p: Times[], op: Op): string =>
+  `${(best(e, op) / best(p, op)).toFixed(2)}× (${median(e.map((t, i) => t[op] / p[i]![op])).toFixed(2)}×)`;
+for (const op of ['decode', 'encode'] as const) {
+  const cpuOp = op === 'decode' ? 'decodeCpu' : 'encodeCpu';
+  console.log(`${op}:`);
+  console.log(['handler', 'keys', 'payload', 'engine wall', 'PHP wall', 'ratio wall', 'engine CPU', 'PHP CPU', 'ratio CPU'].join(' | '));
+  for (const [h, n] of cases) {
+    const id = `${h} ${n}`;
+    const e = node[id]!;
+    const p = phpT[id]!;
+    console.log(
+      [h, n.toLocaleString('en'), mb(payload(h, n).length), us(best(e, op), n), us(best(p, op), n), ratio(e, p, op),
+        us(best(e, cpuOp), n), us(best(p, cpuOp), n), ratio(e, p, cpuOp)].join(' | '),
+    );
   }
-  console.log(cols.join(' | '));
+  console.log('');
 }
 const largest = SIZES[SIZES.length - 1]!;
 const smallest = SIZES[0]!;
 if (largest !== smallest) {
-  console.log(`\nper-key time at ${largest.toLocaleString('en')} keys ÷ at ${smallest.toLocaleString('en')} keys (1.00 = flat):`);
+  console.log(`per-key time at ${largest.toLocaleString('en')} keys ÷ at ${smallest.toLocaleString('en')} keys, best rounds, wall / CPU (1.00 = flat):`);
+  const growth = (t: Record<string, Times[]>, h: string, op: Op): string =>
+    (best(t[`${h} ${largest}`]!, op) / largest / (best(t[`${h} ${smallest}`]!, op) / smallest)).toFixed(2);
   for (const h of HANDLERS) {
-    const f = (t: Record<string, Times[]>, op: 'decode' | 'encode'): string =>
-      ((min(t[`${h} ${largest}`]!.map((x) => x[op])) / largest) / (min(t[`${h} ${smallest}`]!.map((x) => x[op])) / smallest)).toFixed(2);
-    console.log(`  ${h}: decode engine ${f(node, 'decode')}, PHP ${f(phpT, 'decode')}; encode engine ${f(node, 'encode')}, PHP ${f(phpT, 'encode')}`);
+    console.log(
+      `  ${h}: decode engine ${growth(node, h, 'decode')} / ${growth(node, h, 'decodeCpu')}, PHP ${growth(phpT, h, 'decode')} / ${growth(phpT, h, 'decodeCpu')}; ` +
+        `encode engine ${growth(node, h, 'encode')} / ${growth(node, h, 'encodeCpu')}, PHP ${growth(phpT, h, 'encode')} / ${growth(phpT, h, 'encodeCpu')}`,
+    );
   }
-  console.log(`\nat ${largest.toLocaleString('en')} keys, ms per call (best round): engine / PHP`);
+  console.log(`\nat ${largest.toLocaleString('en')} keys, ms per call (best round), engine / PHP, wall (CPU):`);
   for (const h of HANDLERS) {
     const id = `${h} ${largest}`;
-    const b = (t: Times[], op: 'decode' | 'encode'): string => min(t.map((x) => x[op])).toFixed(0);
-    console.log(`  ${h}: decode ${b(node[id]!, 'decode')} / ${b(phpT[id]!, 'decode')} ms; encode ${b(node[id]!, 'encode')} / ${b(phpT[id]!, 'encode')} ms`);
+    const b = (op: 'decode' | 'encode'): string => {
+      const c = op === 'decode' ? 'decodeCpu' : 'encodeCpu';
+      return `${best(node[id]!, op).toFixed(0)} / ${best(phpT[id]!, op).toFixed(0)} ms (${best(node[id]!, c).toFixed(0)} / ${best(phpT[id]!, c).toFixed(0)} ms)`;
+    };
+    console.log(`  ${h}: decode ${b('decode')}; encode ${b('encode')}`);
   }
 }
