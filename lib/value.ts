@@ -18,7 +18,7 @@
  * objects; `get()` reads through them and `set()` writes through them, as PHP does.
  */
 
-import { arrayInternals } from '../serializers/internal.ts';
+import { arrayInternals } from './array-internals.ts';
 import { KeyIndex } from './key-index.ts';
 
 /** Largest and smallest PHP int (64-bit builds). */

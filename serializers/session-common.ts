@@ -7,7 +7,8 @@
  */
 import type { DecodeResult, SerializerContext } from '../lib/serializer.ts';
 import { PhpArray, PhpBytes, type PhpKey, type PhpReference, type PhpValue } from '../lib/value.ts';
-import { Serializer, Unserializer } from './var.ts';
+import { Serializer } from './serialize.ts';
+import { Unserializer } from './unserialize.ts';
 
 /** PHP's `Skipping numeric key N` warning text. */
 export const SKIPPING_NUMERIC_KEY = (key: number | bigint): string => `Skipping numeric key ${key}`;
