@@ -8,8 +8,9 @@
  * each lookup in a large Map reads three or four unrelated cache lines; at a million keys a
  * lookup costs about five times what it costs at ten thousand, which made decoding a session of
  * 1M keys ~13× slower than PHP (bench/session-scale.ts). Here a probe reads one 8-byte pair from
- * an Int32Array and compares the key itself only when the 32-bit hashes agree, so the cost per
- * key stays flat as the array grows.
+ * an Int32Array and compares the key itself only when the 32-bit hashes agree: one cache line per
+ * lookup, as in PHP, so a large array costs what PHP's costs (both slow down ~3× per key from 1k
+ * to 1M keys, once the table no longer fits in the cache).
  *
  * Keys are compared with `===` (numbers, bigints, strings: the map keys of lib/value.ts). String
  * hashes are seeded per process. Whatever the input, an operation that has to probe more than
