@@ -20,11 +20,10 @@ import type { SaveHandler, SaveHandlerContext, SaveHandlerModule, ModuleIniEntry
 import { LockTimeoutError } from '../lib/errors.ts';
 import { fmt, MSG } from '../lib/messages.ts';
 import { acquireSessionLockFast, FILES_LOCK_MODES, type FilesLockMode, type HeldLock } from '../lib/locks.ts';
+import { cStrtol, errnoOf, phpSessionValidKey, zendIniParseBool, type Errno } from '../lib/zend/index.ts';
 
 /** PHP's MAXPATHLEN on Linux. */
 const MAXPATHLEN = 4096;
-/** PHP's PS_MAX_SID_LENGTH. */
-const MAX_SID_LENGTH = 256;
 const FILE_PREFIX = 'sess_';
 
 const { O_CREAT, O_RDWR, O_NOFOLLOW } = fs.constants;
@@ -78,84 +77,12 @@ export const FILES_MESSAGES = {
   dirnameTooLong: (dir: string) => `ps_files_cleanup_dir: dirname(${dir}) is too long`,
 } as const;
 
-/** glibc's strerror() texts for the errnos file operations can meet (PHP prints these). */
-const STRERROR: Record<string, readonly [number, string]> = {
-  EPERM: [1, 'Operation not permitted'],
-  ENOENT: [2, 'No such file or directory'],
-  EINTR: [4, 'Interrupted system call'],
-  EIO: [5, 'Input/output error'],
-  ENXIO: [6, 'No such device or address'],
-  EBADF: [9, 'Bad file descriptor'],
-  EAGAIN: [11, 'Resource temporarily unavailable'],
-  ENOMEM: [12, 'Cannot allocate memory'],
-  EACCES: [13, 'Permission denied'],
-  EBUSY: [16, 'Device or resource busy'],
-  EEXIST: [17, 'File exists'],
-  EXDEV: [18, 'Invalid cross-device link'],
-  ENODEV: [19, 'No such device'],
-  ENOTDIR: [20, 'Not a directory'],
-  EISDIR: [21, 'Is a directory'],
-  EINVAL: [22, 'Invalid argument'],
-  ENFILE: [23, 'Too many open files in system'],
-  EMFILE: [24, 'Too many open files'],
-  ETXTBSY: [26, 'Text file busy'],
-  EFBIG: [27, 'File too large'],
-  ENOSPC: [28, 'No space left on device'],
-  ESPIPE: [29, 'Illegal seek'],
-  EROFS: [30, 'Read-only file system'],
-  EMLINK: [31, 'Too many links'],
-  ENAMETOOLONG: [36, 'File name too long'],
-  ENOLCK: [37, 'No locks available'],
-  ELOOP: [40, 'Too many levels of symbolic links'],
-  EOVERFLOW: [75, 'Value too large for defined data type'],
-  EOPNOTSUPP: [95, 'Operation not supported'],
-  ESTALE: [116, 'Stale file handle'],
-  EDQUOT: [122, 'Disk quota exceeded'],
-};
-
-interface Errno {
-  errno: number;
-  text: string;
-}
-
-/** errno and strerror() text of a Node fs error, as PHP would print them. */
-function errnoOf(err: unknown): Errno {
-  const e = err as NodeJS.ErrnoException;
-  const known = e.code === undefined ? undefined : STRERROR[e.code];
-  if (known !== undefined) return { errno: known[0], text: known[1] };
-  const n = typeof e.errno === 'number' ? Math.abs(e.errno) : 0;
-  return { errno: n, text: e.code ?? String(e.message) };
-}
-
 /** Result of parsing `session.save_path` (PS_OPEN_FUNC(files)). */
 export interface FilesSavePath {
   /** Directory levels; Infinity stands for PHP's wrapped negative depth (every path build fails). */
   dirDepth: number;
   fileMode: number;
   basedir: string;
-}
-
-const SPACE = new Set([' ', '\t', '\n', '\v', '\f', '\r']);
-
-/** C strtol(): leading space, sign, digits in `base`; no digits → 0; overflow → 'ERANGE'. */
-function strtol(s: string, base: 8 | 10): bigint | 'ERANGE' {
-  let i = 0;
-  while (i < s.length && SPACE.has(s[i]!)) i++;
-  let neg = false;
-  if (s[i] === '+' || s[i] === '-') {
-    neg = s[i] === '-';
-    i++;
-  }
-  let v = 0n;
-  const b = BigInt(base);
-  for (; i < s.length; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d >= base) break;
-    v = v * b + BigInt(d);
-  }
-  if (neg) v = -v;
-  if (v > 0x7fffffffffffffffn || v < -0x8000000000000000n) return 'ERANGE';
-  return v;
 }
 
 /** The temporary directory PHP uses for an empty save_path (php_get_temporary_directory). */
@@ -187,14 +114,14 @@ export function parseFilesSavePath(savePath: string, sysTempDir?: string): Files
   let dirDepth = 0;
   let fileMode = 0o600;
   if (parts.length > 1) {
-    const d = strtol(parts[0]!, 10);
-    if (d === 'ERANGE') return { error: FILES_MESSAGES.FIRST_PARAM_INVALID };
+    const { value: d, erange: dErange } = cStrtol(parts[0]!, 10);
+    if (dErange) return { error: FILES_MESSAGES.FIRST_PARAM_INVALID };
     // PHP casts to size_t: a negative depth becomes huge, so no path can ever be built.
     dirDepth = d < 0n ? Infinity : d > BigInt(MAXPATHLEN) ? Infinity : Number(d);
   }
   if (parts.length > 2) {
-    const m = strtol(parts[1]!, 8);
-    if (m === 'ERANGE') return { error: FILES_MESSAGES.SECOND_PARAM_INVALID };
+    const { value: m, erange: mErange } = cStrtol(parts[1]!, 8);
+    if (mErange) return { error: FILES_MESSAGES.SECOND_PARAM_INVALID };
     const asInt = BigInt.asIntN(32, m); // PHP stores it in an int
     if (asInt < 0n || asInt > 0o7777n) return { error: FILES_MESSAGES.SECOND_PARAM_INVALID };
     fileMode = Number(asInt);
@@ -202,10 +129,8 @@ export function parseFilesSavePath(savePath: string, sysTempDir?: string): Files
   return { dirDepth, fileMode, basedir: parts[parts.length - 1]! };
 }
 
-/** php_session_valid_key(): 1…256 characters from `[A-Za-z0-9,-]`. */
-export function isValidSessionKey(id: string): boolean {
-  return id.length >= 1 && id.length <= MAX_SID_LENGTH && /^[A-Za-z0-9,-]+$/.test(id);
-}
+/** php_session_valid_key() (one implementation, in lib/zend). */
+export const isValidSessionKey = phpSessionValidKey;
 
 /**
  * `<basedir>/<id[0]>/…/<id[N-1]>/sess_<id>`, or null when PHP's ps_files_path_create would fail
@@ -325,9 +250,7 @@ export async function collectGarbage(basedir: string, maxLifetime: number, opts:
 }
 
 function iniBool(v: string | undefined): boolean {
-  if (v === undefined) return false;
-  const s = v.trim().toLowerCase();
-  return s === '1' || s === 'on' || s === 'yes' || s === 'true' || (/^[+-]?\d+/.test(s) && parseInt(s, 10) !== 0);
+  return v !== undefined && zendIniParseBool(v);
 }
 
 function lockModeOf(v: string | undefined): FilesLockMode {
@@ -563,7 +486,7 @@ export class FilesSaveHandler implements SaveHandler {
     // the NUL), sizes the path with the whole id, and open(2) sees the path up to the NUL: the
     // file is sess_abc.
     const nul = id.indexOf('\0');
-    if (!isValidSessionKey(nul < 0 ? id : id.slice(0, nul))) {
+    if (!phpSessionValidKey(id)) {
       if (warn) this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.ILLEGAL_ID);
       return null;
     }

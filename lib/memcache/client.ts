@@ -12,6 +12,7 @@
  * server selection is the caller's (see ketama.ts, pecl-ring.ts), never memjs'.
  */
 import { createRequire } from 'node:module';
+import { errorText } from '../zend/index.ts';
 
 /** The parts of memjs (CommonJS, untyped here) this wrapper uses. */
 interface MemjsModule {
@@ -76,24 +77,17 @@ interface MemjsClientLike {
   servers: { error(err: unknown): void }[];
 }
 
-const OS_TEXT: Record<string, string> = {
-  ECONNREFUSED: 'Connection refused',
-  ECONNRESET: 'Connection reset by peer',
-  EHOSTUNREACH: 'No route to host',
-  ENETUNREACH: 'Network is unreachable',
-  ENOENT: 'No such file or directory',
-  EPIPE: 'Broken pipe',
-  ENOTFOUND: 'Name or service not known',
-  EAI_AGAIN: 'Temporary failure in name resolution',
-};
+
+/** The connection failures reported with their strerror()/gai_strerror() text. */
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOENT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
 function classify(err: unknown): MemcacheIoError {
   if (err instanceof MemcacheIoError) return err;
   const e = err as { code?: string; message?: string } | string | undefined;
   if (typeof e === 'string') return new MemcacheIoError('connect', e);
   const code = e?.code ?? '';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new MemcacheIoError('connect', OS_TEXT[code]!);
-  if (OS_TEXT[code]) return new MemcacheIoError('connect', OS_TEXT[code]!);
+  const text = CONNECT_CODES.has(code) ? errorText(code) : undefined;
+  if (text !== undefined) return new MemcacheIoError('connect', text);
   const msg = e?.message ?? String(err);
   if (/timed out/i.test(msg)) return new MemcacheIoError('timeout', msg);
   return new MemcacheIoError('connect', msg);

@@ -93,6 +93,11 @@ export function runPhp(
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
     child.on('close', (c) => resolve({ stdout: Buffer.concat(out), stderr: err, code: c }));
+    // A script that does not read stdin may exit before the write lands: EPIPE then is no error
+    // (the exit code and output tell what happened); anything else still rejects.
+    child.stdin.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') reject(e);
+    });
     child.stdin.end(opts.stdin ?? '');
   });
 }
