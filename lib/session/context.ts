@@ -8,7 +8,7 @@
 import type { Diagnostic, DiagnosticLevel } from '../errors.ts';
 import type { SaveHandlerModule, UserModuleApi } from '../handler.ts';
 import type { SerializerContext, SessionSerializer } from '../serializer.ts';
-import type { IniHost, IniStage, IniTable } from '../ini.ts';
+import type { IniHost, IniStage, IniTable } from '../ini/index.ts';
 import { emitDiagnostic, type Sapi } from './sapi.ts';
 import { PHP_SESSION_ACTIVE, type SessionState } from './state.ts';
 import { isThenable } from './drive.ts';

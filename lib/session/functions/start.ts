@@ -4,7 +4,7 @@
  * php_session_start.
  */
 import { PhpTypeError } from '../../errors.ts';
-import { iniString } from '../../ini.ts';
+import { iniString } from '../../ini/index.ts';
 import { fmt, MSG } from '../../messages.ts';
 import { PhpArray, PhpBytes } from '../../value.ts';
 import { alterIni, iniBool, report, type RequestContext } from '../context.ts';
