@@ -16,6 +16,7 @@ import {
   abort,
   close,
   gc,
+  gcDue,
   isOpen,
   isUserMod,
   maxLifetime,
@@ -72,7 +73,7 @@ export function* initialize(r: RequestContext): Routine<boolean> {
     return false;
   }
   // GC must be done after read.
-  yield* gc(r, false);
+  if (gcDue(r)) yield* gc(r);
   ps.snapshot = iniBool(r, 'session.lazy_write') ? data.slice() : null;
   yield* decode(r, data);
   return true;
