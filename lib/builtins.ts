@@ -11,16 +11,19 @@ import { userModule, userModuleApi as userApi } from '../handlers/user.ts';
 import { builtinSerializers as serializers } from '../serializers/index.ts';
 import { memcachedModule } from '../handlers/memcached.ts';
 import { memcacheModule } from '../handlers/memcache.ts';
+import { closeRedisConnections, redisModule } from '../handlers/redis.ts';
+import { redisClusterModule } from '../handlers/rediscluster.ts';
 import { closeAllConnections } from './memcache/client.ts';
 
-export const builtinModules: SaveHandlerModule[] = [filesModule, userModule, memcachedModule, memcacheModule];
+export const builtinModules: SaveHandlerModule[] = [filesModule, userModule, memcachedModule, memcacheModule, redisModule, redisClusterModule];
 
 export const builtinSerializers: readonly SessionSerializer[] = serializers;
 
 /** The `user` module's functions the engine calls for session_set_save_handler(). */
 export const userModuleApi: UserModuleApi = userApi;
 
-/** Releases what the built-in modules hold process-wide (memcached connections); MSHUTDOWN. */
+/** Releases what the built-in modules hold process-wide (memcached and redis connections); MSHUTDOWN. */
 export function releaseBuiltinResources(): void {
   closeAllConnections();
+  closeRedisConnections();
 }

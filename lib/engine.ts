@@ -9,7 +9,7 @@ import type { Diagnostic, DiagnosticLevel } from './errors.ts';
 import type { SaveHandlerModule, UserModuleApi } from './handler.ts';
 import type { SessionSerializer } from './serializer.ts';
 import { Registry } from './registry.ts';
-import { IniTable, iniString, moduleIniEntry, parseIniText, sessionEntryMap, type IniHost } from './ini.ts';
+import { IniTable, iniString, moduleIniEntry, parseIniText, sessionEntryMap, type IniHost } from './ini/index.ts';
 import { CombinedLcg } from './lcg.ts';
 import { builtinModules, builtinSerializers, releaseBuiltinResources, userModuleApi } from './builtins.ts';
 import { SessionRequest } from './request.ts';

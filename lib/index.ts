@@ -34,7 +34,6 @@ export {
   PhpSerializable,
   normalizeInt,
   normalizeKey,
-  phpTypeName,
   toJs,
   toPhp,
   type JsInput,
@@ -42,6 +41,7 @@ export {
   type PhpValue,
   type Visibility,
 } from './value.ts';
+export { zendZvalTypeName as phpTypeName } from './zend/types.ts';
 
 // Errors and diagnostics.
 export {

@@ -8,10 +8,11 @@
 import type { Diagnostic, DiagnosticLevel } from '../errors.ts';
 import type { SaveHandlerModule, UserModuleApi } from '../handler.ts';
 import type { SerializerContext, SessionSerializer } from '../serializer.ts';
-import type { IniHost, IniStage, IniTable } from '../ini.ts';
+import type { IniHost, IniStage, IniTable } from '../ini/index.ts';
 import { emitDiagnostic, type Sapi } from './sapi.ts';
 import { PHP_SESSION_ACTIVE, type SessionState } from './state.ts';
 import { isThenable } from './drive.ts';
+import { createSessionId } from '../session-id.ts';
 
 /** What a request needs from its engine (MINIT state). */
 export interface EngineCore {
@@ -156,4 +157,12 @@ async function settleModuleCall<T>(r: RequestContext, p: PromiseLike<T>, failed:
   } finally {
     r.ps.inHandler--;
   }
+}
+
+/** php_session_create_id with the current sid_length / sid_bits_per_character. */
+export function defaultId(r: RequestContext): string {
+  return createSessionId(
+    r.ini.parsed<number>('session.sid_length') ?? 32,
+    r.ini.parsed<number>('session.sid_bits_per_character') ?? 4,
+  );
 }

@@ -5,19 +5,10 @@
  * lib/session-id.ts (shared with modules).
  */
 import { MSG } from '../messages.ts';
-import { createSessionId } from '../session-id.ts';
-import { callModule, iniBool, iniStr, report, type RequestContext } from './context.ts';
+import { callModule, defaultId, iniBool, iniStr, report, type RequestContext } from './context.ts';
 import type { Routine } from './drive.ts';
 import { sendCookie } from './headers.ts';
 import { setSessionVar } from './trans-sid.ts';
-
-/** php_session_create_id with the current sid_length / sid_bits_per_character. */
-export function defaultId(r: RequestContext): string {
-  return createSessionId(
-    r.ini.parsed<number>('session.sid_length') ?? 32,
-    r.ini.parsed<number>('session.sid_bits_per_character') ?? 4,
-  );
-}
 
 /** PS(mod)->s_create_sid (the built-in generator when the module has none); null on failure. */
 export function* createSid(r: RequestContext): Routine<string | null> {

@@ -7,15 +7,16 @@
 import { PhpError } from '../errors.ts';
 import { hasDangerousChars } from '../session-id.ts';
 import { fmt, MSG } from '../messages.ts';
-import { callModule, iniBool, iniStr, READY, report, throwPending, type RequestContext } from './context.ts';
+import { callModule, defaultId, iniBool, iniStr, READY, report, throwPending, type RequestContext } from './context.ts';
 import type { Routine } from './drive.ts';
 import { boundArray, decode, encode, trackInit } from './codec.ts';
 import { cacheLimiter } from './headers.ts';
-import { createSid, defaultId, resetId, validateSid } from './ids.ts';
+import { createSid, resetId, validateSid } from './ids.ts';
 import {
   abort,
   close,
   gc,
+  gcDue,
   isOpen,
   isUserMod,
   maxLifetime,
@@ -72,7 +73,7 @@ export function* initialize(r: RequestContext): Routine<boolean> {
     return false;
   }
   // GC must be done after read.
-  yield* gc(r, false);
+  if (gcDue(r)) yield* gc(r);
   ps.snapshot = iniBool(r, 'session.lazy_write') ? data.slice() : null;
   yield* decode(r, data);
   return true;

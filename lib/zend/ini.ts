@@ -17,10 +17,10 @@ export function zendIniParseBool(s: string): boolean {
   return cAtoi(s) !== 0;
 }
 
-/** smart_str_append_escaped(): printable ASCII kept, `\\`, `\n` … and `\xNN` for the rest (bytes of UTF-8). */
-export function escapeForMessage(s: string): string {
+/** smart_str_append_escaped() over bytes: printable ASCII kept, `\\`, `\n` … and `\xNN` (upper-case hex) for the rest. */
+export function escapeBytesForMessage(bytes: Uint8Array): string {
   let out = '';
-  for (const b of Buffer.from(s, 'utf8')) {
+  for (const b of bytes) {
     if (b >= 32 && b <= 126 && b !== 92) out += String.fromCharCode(b);
     else if (b === 10) out += '\\n';
     else if (b === 13) out += '\\r';
@@ -29,9 +29,14 @@ export function escapeForMessage(s: string): string {
     else if (b === 11) out += '\\v';
     else if (b === 92) out += '\\\\';
     else if (b === 27) out += '\\e';
-    else out += '\\x' + b.toString(16).padStart(2, '0');
+    else out += '\\x' + b.toString(16).toUpperCase().padStart(2, '0');
   }
   return out;
+}
+
+/** smart_str_append_escaped() of a string's UTF-8 bytes. */
+export function escapeForMessage(s: string): string {
+  return escapeBytesForMessage(Buffer.from(s, 'utf8'));
 }
 
 /** zend_ini_parse_quantity()'s result: the value and, for a doubtful input, the text PHP warns with. */
@@ -72,6 +77,9 @@ export function zendIniParseQuantity(value: string): Quantity {
     else if (c === 'o' || c === 'O') base = 8;
     else if (c === 'b' || c === 'B') base = 2;
     else {
+      // PHP formats the byte with %c: a NUL ends the message there. (A non-ASCII character is
+      // printed whole here; PHP prints only its first byte, which a JS string cannot hold alone.)
+      if (c === '\0') return { value: 0n, error: 'Invalid prefix "0' };
       return { value: 0n, error: `Invalid prefix "0${c}", interpreting as "0" for backwards compatibility` };
     }
     if (skipPrefix) {
@@ -108,7 +116,10 @@ export function zendIniParseQuantity(value: string): Quantity {
         }
       : { value: toZendLong(v) };
   if (digitsEnd === strEnd) return finish(retval);
-  const last = value[strEnd - 1]!;
+  // PHP looks at the last byte: for a non-ASCII last character that is the end of its UTF-8 form.
+  const lastChar = value[strEnd - 1]!;
+  const lastBytes = Buffer.from(value.slice(strEnd - 1 - (/[\udc00-\udfff]/.test(lastChar) ? 1 : 0), strEnd), 'utf8');
+  const last = lastChar.charCodeAt(0) < 0x80 ? lastChar : '';
   let factor: bigint;
   if (last === 'g' || last === 'G') factor = 1n << 30n;
   else if (last === 'm' || last === 'M') factor = 1n << 20n;
@@ -116,7 +127,7 @@ export function zendIniParseQuantity(value: string): Quantity {
   else {
     return {
       value: toZendLong(retval),
-      error: `Invalid quantity "${esc()}": unknown multiplier "${escapeForMessage(last)}", interpreting as "${escapeForMessage(value.slice(0, digitsEnd))}" for backwards compatibility`,
+      error: `Invalid quantity "${esc()}": unknown multiplier "${escapeBytesForMessage(lastBytes.subarray(lastBytes.length - 1))}", interpreting as "${escapeForMessage(value.slice(0, digitsEnd))}" for backwards compatibility`,
     };
   }
   const s = toZendLong(retval);

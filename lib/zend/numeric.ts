@@ -14,22 +14,35 @@ import { isPhpArrayLike, zvalType } from './types.ts';
 export type NumericString = { type: 'int'; value: bigint } | { type: 'float'; value: number } | null;
 
 const WS = '[ \\t\\n\\r\\v\\f]*';
-const NUMERIC_RE = new RegExp(`^${WS}([+-]?)(\\d+(?:\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?${WS}$`);
+const NUMERIC_PREFIX_RE = new RegExp(`^${WS}([+-]?)(\\d+(?:\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?`);
+const TRAILING_WS_RE = new RegExp(`^${WS}$`);
+
+/**
+ * _is_numeric_string_ex(): like {@link isNumericString}; with `allowErrors` a string that only
+ * starts with a number (`"12abc"`) counts too, with `trailing` set.
+ */
+export function isNumericStringEx(s: string, allowErrors: boolean): (NonNullable<NumericString> & { trailing: boolean }) | null {
+  const m = NUMERIC_PREFIX_RE.exec(s);
+  if (m === null) return null;
+  const trailing = !TRAILING_WS_RE.test(s.slice(m[0].length));
+  if (trailing && !allowErrors) return null;
+  const body = m[2]!;
+  if (m[3] === undefined && !body.includes('.')) {
+    const v = BigInt(m[1] === '-' ? `-${body}` : body);
+    if (v >= ZEND_LONG_MIN && v <= ZEND_LONG_MAX) return { type: 'int', value: v, trailing };
+  }
+  return { type: 'float', value: Number(`${m[1]}${body}${m[3] ?? ''}`), trailing };
+}
 
 /**
  * is_numeric_string(str, len, &lval, &dval, allow_errors = false): an int when the string is an
  * integer within zend_long (after whitespace, one sign and any leading zeros), a float for a
- * decimal point, an exponent or an integer out of range, otherwise null.
+ * decimal point, an exponent or an integer out of range, otherwise null. Trailing whitespace is
+ * allowed; anything else after the number is not.
  */
 export function isNumericString(s: string): NumericString {
-  const m = NUMERIC_RE.exec(s);
-  if (m === null) return null;
-  const body = m[2]!;
-  if (m[3] === undefined && !body.includes('.')) {
-    const v = BigInt(m[1] === '-' ? `-${body}` : body);
-    if (v >= ZEND_LONG_MIN && v <= ZEND_LONG_MAX) return { type: 'int', value: v };
-  }
-  return { type: 'float', value: Number(`${m[1]}${body}${m[3] ?? ''}`) };
+  const r = isNumericStringEx(s, false);
+  return r === null ? null : r.type === 'int' ? { type: 'int', value: r.value } : { type: 'float', value: r.value };
 }
 
 /** ZEND_DOUBLE_FITS_LONG (64-bit): !(d >= 2^63 || d < -2^63). NaN "fits" (callers test it first). */
@@ -37,9 +50,20 @@ export function doubleFitsLong(d: number): boolean {
   return !(d >= 9223372036854775808 || d < -9223372036854775808);
 }
 
-/** zend_dval_to_lval(): truncation toward zero; 0 for NaN, infinities and out-of-range values. */
+/**
+ * zend_dval_to_lval() (64-bit): truncation toward zero; 0 for NaN and infinities; a value outside
+ * zend_long wraps modulo 2^64 (zend_dval_to_lval_slow).
+ */
 export function dvalToLval(d: number): bigint {
-  if (!Number.isFinite(d) || !doubleFitsLong(d)) return 0n;
+  if (!Number.isFinite(d)) return 0n;
+  if (!doubleFitsLong(d)) return BigInt.asIntN(64, BigInt(d));
+  return BigInt(Math.trunc(d));
+}
+
+/** zend_dval_to_lval_cap(): like {@link dvalToLval} but saturating at ZEND_LONG_MIN/MAX (string → int). */
+export function dvalToLvalCap(d: number): bigint {
+  if (!Number.isFinite(d)) return 0n;
+  if (!doubleFitsLong(d)) return d > 0 ? ZEND_LONG_MAX : ZEND_LONG_MIN;
   return BigInt(Math.trunc(d));
 }
 
@@ -81,6 +105,33 @@ export function zendIsTrue(v: unknown): boolean {
   }
 }
 
+/**
+ * zval_get_long() (non-strict, no diagnostics): null/false → 0, true → 1, floats by
+ * zend_dval_to_lval, strings by their leading number (is_numeric_string with allow_errors;
+ * float strings saturate, "1e400" → 0), arrays → 0 or 1 by emptiness, objects → 1.
+ */
+export function zvalGetLong(v: unknown): bigint {
+  switch (zvalType(v)) {
+    case 'null':
+      return 0n;
+    case 'bool':
+      return v ? 1n : 0n;
+    case 'int':
+      return numberOf(v) as bigint;
+    case 'float':
+      return dvalToLval(numberOf(v) as number);
+    case 'string': {
+      const r = isNumericStringEx(phpStringBytes(v as string | PhpBytes | Uint8Array), true);
+      if (r === null) return 0n;
+      return r.type === 'int' ? r.value : dvalToLvalCap(r.value);
+    }
+    case 'array':
+      return zendIsTrue(v) ? 1n : 0n;
+    case 'object':
+      return 1n;
+  }
+}
+
 /** A PHP string value as a binary (Latin-1, one char per byte) JS string, or a UTF-8 JS string as is. */
 function phpStringBytes(v: string | PhpBytes | Uint8Array): string {
   if (typeof v === 'string') return v;
@@ -110,4 +161,13 @@ export function zvalGetString(v: unknown, precision?: number): string | PhpBytes
     case 'object':
       return undefined;
   }
+}
+
+/**
+ * C atof() for decimal input (what zend_strtod reads): leading isspace() blanks, then the longest
+ * decimal float prefix; 0 when there is none. Hex floats, "inf" and "nan" are not read.
+ */
+export function cAtof(s: string): number {
+  const m = /^[ \t\n\r\v\f]*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)/.exec(s);
+  return m === null ? 0 : Number(m[1]);
 }

@@ -7,9 +7,11 @@
  * The one mapping, used by every argument check and message in the library:
  * `null`/`undefined` → null; `boolean` → bool; a `number` that is a safe integer, or a `bigint` →
  * int; any other `number` and {@link PhpFloat} → float; `string`, {@link PhpBytes} and `Uint8Array`
- * → string; {@link PhpArray}, JS arrays, Maps and plain objects → array; {@link PhpObject} (and the
- * other object classes of the value model) → object of that class; any other JS object → object of
- * its constructor's name (`stdClass` for none); a function → `Closure`.
+ * → string; {@link PhpArray}, JS arrays, Maps and plain objects (prototype Object or null) without
+ * function-valued properties → array; {@link PhpObject} (and the other object classes of the value
+ * model) → object of that class; any other JS object (a class instance, or a plain object carrying
+ * methods, as a save handler does) → object of its constructor's name (`stdClass` for a plain
+ * object); a function → `Closure`.
  *
  * PHP 8.2 has no zend_zval_value_name() (8.3 added it and prints `true given`); 8.2's TypeErrors
  * use zend_zval_type_name(), so `bool given`.
@@ -24,7 +26,9 @@ export function isPhpArrayLike(v: unknown): v is PhpArray | readonly unknown[] |
   if (v instanceof PhpArray || Array.isArray(v) || v instanceof Map) return true;
   if (typeof v !== 'object' || v === null) return false;
   const proto = Object.getPrototypeOf(v) as object | null;
-  return proto === null || proto === Object.prototype;
+  if (proto !== null && proto !== Object.prototype) return false;
+  for (const k in v) if (typeof (v as Record<string, unknown>)[k] === 'function') return false;
+  return true;
 }
 
 /** Z_TYPE_P() of a value under the mapping above. */
@@ -83,4 +87,12 @@ export function zendLegacyTypeName(v: unknown): string {
     case 'object':
       return 'object';
   }
+}
+
+/** The values of an array-like argument, in order (ZEND_HASH_FOREACH_VAL). */
+export function phpArrayValues(v: PhpArray | readonly unknown[] | ReadonlyMap<unknown, unknown> | Readonly<Record<string, unknown>>): Iterable<unknown> {
+  if (v instanceof PhpArray) return [...v].map(([, x]) => x);
+  if (Array.isArray(v)) return v as readonly unknown[];
+  if (v instanceof Map) return v.values();
+  return Object.values(v);
 }

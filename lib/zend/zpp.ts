@@ -200,11 +200,13 @@ export function zppArrayOrLong(scope: ZppScope, p: ParamInfo, v: unknown): Array
 }
 
 /**
- * A `string|int|float|bool|null` parameter read as a string (ini_set()'s `$value`): arrays and
- * objects are refused, everything else goes through zval_get_string() (null → "", no deprecation).
+ * A `string|int|float|bool|null` parameter taken as a zval and read as a string (ini_set()'s
+ * `$value`): arrays and objects are refused with zend_argument_type_error()'s text, which names
+ * no given type (`ini_set(): Argument #2 ($value) must be of type string|int|float|bool|null`);
+ * everything else goes through zval_get_string() (null → "", no deprecation).
  */
 export function zppScalarString(scope: ZppScope, p: ParamInfo, v: unknown): string | PhpBytes {
   const t = zvalType(v);
-  if (t === 'array' || t === 'object') throw zppTypeError(scope.fn, p, v);
+  if (t === 'array' || t === 'object') throw zppArgumentTypeError(scope.fn, p, `must be of type ${p.type}`);
   return zvalGetString(v)!;
 }

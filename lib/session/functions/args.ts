@@ -6,6 +6,8 @@
  */
 import {
   zendZvalTypeName,
+  zppArgumentTypeError,
+  zvalType,
   zppArgCount,
   zppArrayOrLong,
   zppBool,
@@ -18,7 +20,7 @@ import {
 import { PhpArray, PhpBytes, type JsInput } from '../../value.ts';
 import { report, type RequestContext } from '../context.ts';
 
-export { isPhpArrayLike, zendIsTrue, zvalGetString } from '../../zend/index.ts';
+export { isPhpArrayLike, zendClassName, zendIsTrue, zvalGetLong, zvalGetString, zvalType } from '../../zend/index.ts';
 
 /** The zpp scope of `fn` on this request: zend's texts are complete, so they go out unprefixed. */
 function scope(r: RequestContext, fn: string): ZppScope {
@@ -35,18 +37,6 @@ export function toPhpArray(v: ArrayArg): PhpArray {
 /** A PHP string as the session code keeps it (PhpBytes as its binary string). */
 export function binaryString(s: string | PhpBytes): string {
   return typeof s === 'string' ? s : s.toBinaryString();
-}
-
-/** zval_get_long() for the read_and_close option (string, int, bool). */
-export function zvalToLong(v: unknown): number {
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'number') return Math.trunc(v);
-  if (typeof v === 'bigint') return v === 0n ? 0 : 1;
-  if (typeof v === 'string') {
-    const m = /^[ \t\n\r\v\f]*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?/.exec(v);
-    return m === null ? 0 : Math.trunc(Number(m[0].trim())) || 0;
-  }
-  return 0;
 }
 
 /** ZEND_PARSE_PARAMETERS' count check. */
@@ -75,7 +65,14 @@ export function nullableLongArg(r: RequestContext, fn: string, n: number, pname:
   return zppLong(scope(r, fn), { n, name: pname, type: '?int' }, v);
 }
 
-/** A `string|int|float|bool|null` parameter read as a string (ini_set()'s `$value`). */
+/**
+ * A `string|int|float|bool|null` parameter read as a string (ini_set()'s `$value`). PHP 8.2
+ * refuses an array or object with zend_argument_type_error(), whose text has no ", X given".
+ */
 export function scalarStringArg(r: RequestContext, fn: string, n: number, pname: string, v: unknown): string {
+  const t = zvalType(v);
+  if (t === 'array' || t === 'object') {
+    throw zppArgumentTypeError(fn, { n, name: pname }, 'must be of type string|int|float|bool|null');
+  }
   return binaryString(zppScalarString(scope(r, fn), { n, name: pname, type: 'string|int|float|bool|null' }, v));
 }

@@ -3,21 +3,34 @@
  * PHP_FUNCTION(session_set_cookie_params) (both signatures) and
  * PHP_FUNCTION(session_get_cookie_params).
  */
-import { PhpValueError } from '../../errors.ts';
+import { PhpError, PhpValueError } from '../../errors.ts';
 import { fmt, MSG } from '../../messages.ts';
 import { normalizeInt, PhpArray, PhpBytes } from '../../value.ts';
 import { alterIni, iniBool, iniLong, iniStr, report, type RequestContext } from '../context.ts';
 import type { Routine } from '../drive.ts';
 import { invoke } from '../frame.ts';
-import { argc, arrayOrLongArg, binaryString, boolArg, strArg, toPhpArray, zendIsTrue, zvalGetString } from './args.ts';
+import {
+  argc,
+  arrayOrLongArg,
+  binaryString,
+  boolArg,
+  strArg,
+  toPhpArray,
+  zendClassName,
+  zendIsTrue,
+  zvalGetString,
+  zvalType,
+} from './args.ts';
 import { refuseChange } from './guard.ts';
 
 const FN = 'session_set_cookie_params';
 
-/** zval_get_string() of an option value (an object, which PHP would convert or refuse, as JS's String()). */
-function optionString(v: unknown): string {
+/** zval_get_string() of an option value: an array warns and is "Array"; an object is PHP's Error. */
+function optionString(r: RequestContext, v: unknown): string {
   const s = zvalGetString(v);
-  return s === undefined ? String(v) : binaryString(s);
+  if (s === undefined) throw new PhpError(`Object of class ${zendClassName(v as object)} could not be converted to string`);
+  if (zvalType(v) === 'array') report(r, 'E_WARNING', 'Array to string conversion', true);
+  return binaryString(s);
 }
 
 export function session_set_cookie_params(r: RequestContext, args: readonly unknown[]): Promise<boolean> {
@@ -57,13 +70,13 @@ function* setCookieParams(r: RequestContext, args: readonly unknown[]): Routine<
       const k = typeof key === 'string' ? key : key.toBinaryString();
       switch (k.toLowerCase()) {
         case 'lifetime':
-          lifetime = optionString(value);
+          lifetime = optionString(r, value);
           break;
         case 'path':
-          path = optionString(value);
+          path = optionString(r, value);
           break;
         case 'domain':
-          domain = optionString(value);
+          domain = optionString(r, value);
           break;
         case 'secure':
           secure = zendIsTrue(value);
@@ -72,7 +85,7 @@ function* setCookieParams(r: RequestContext, args: readonly unknown[]): Routine<
           httponly = zendIsTrue(value);
           break;
         case 'samesite':
-          samesite = optionString(value);
+          samesite = optionString(r, value);
           break;
         default:
           report(r, 'E_WARNING', fmt(MSG.COOKIE_PARAMS_UNKNOWN_KEY, k));

@@ -33,8 +33,10 @@ export function session_module_name(r: RequestContext, args: readonly unknown[])
       if (name.toLowerCase() === 'user') {
         throw new PhpValueError(`session_module_name(): Argument #1 ($module) ${MSG.MODULE_USER}`);
       }
-      if (r.engine.findModule(name) === undefined) {
-        report(r, 'E_WARNING', fmt(MSG.MODULE_NOT_FOUND, name));
+      // PHP looks the module up, and names it in the warning, as a C string (up to a NUL).
+      const cName = name.split('\0')[0]!;
+      if (r.engine.findModule(cName) === undefined) {
+        report(r, 'E_WARNING', fmt(MSG.MODULE_NOT_FOUND, cName));
         return false;
       }
       const h = r.ps.handler;

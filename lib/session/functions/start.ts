@@ -4,7 +4,7 @@
  * php_session_start.
  */
 import { PhpTypeError } from '../../errors.ts';
-import { iniString } from '../../ini.ts';
+import { iniString } from '../../ini/index.ts';
 import { fmt, MSG } from '../../messages.ts';
 import { PhpArray, PhpBytes } from '../../value.ts';
 import { alterIni, iniBool, report, type RequestContext } from '../context.ts';
@@ -13,7 +13,7 @@ import { invoke } from '../frame.ts';
 import { boundArray } from '../codec.ts';
 import { flush, start } from '../lifecycle.ts';
 import { PHP_SESSION_ACTIVE } from '../state.ts';
-import { argc, isPhpArrayLike, toPhpArray, typeName, zvalToLong } from './args.ts';
+import { argc, isPhpArrayLike, toPhpArray, typeName, zvalGetLong } from './args.ts';
 import { refuseChange } from './guard.ts';
 
 /** Re-reads the status after a routine changed it (TypeScript would keep the earlier narrowing). */
@@ -41,7 +41,7 @@ export function* sessionStart(r: RequestContext, options: PhpArray | undefined):
     return true;
   }
   if (refuseChange(r, undefined, iniBool(r, 'session.use_cookies') ? MSG.START_HEADERS : undefined)) return false;
-  let readAndClose = 0;
+  let readAndClose = 0n;
   if (options !== undefined) {
     for (const [key, value] of options) {
       if (typeof key !== 'string' && !(key instanceof PhpBytes)) continue;
@@ -54,7 +54,7 @@ export function* sessionStart(r: RequestContext, options: PhpArray | undefined):
         value instanceof PhpBytes
       ) {
         if (k === 'read_and_close') {
-          readAndClose = zvalToLong(value instanceof PhpBytes ? value.toBinaryString() : value);
+          readAndClose = zvalGetLong(value);
         } else {
           const str = value instanceof PhpBytes ? value.toBinaryString() : iniString(value);
           if (!alterIni(r, `session.${k}`, str)) report(r, 'E_WARNING', fmt(MSG.START_OPTION_FAILED, k));
@@ -69,6 +69,6 @@ export function* sessionStart(r: RequestContext, options: PhpArray | undefined):
     boundArray(r)?.clear();
     return false;
   }
-  if (readAndClose !== 0) yield* flush(r, false);
+  if (readAndClose !== 0n) yield* flush(r, false);
   return true;
 }

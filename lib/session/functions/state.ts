@@ -76,7 +76,7 @@ export function session_gc(r: RequestContext, args: readonly unknown[]): Promise
 
 function* sessionGc(r: RequestContext): Routine<number | false> {
   if (!requireActive(r, MSG.GC_INACTIVE)) return false;
-  const n = yield* gc(r, true);
+  const n = yield* gc(r);
   return n < 0 ? false : n;
 }
 
