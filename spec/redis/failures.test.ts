@@ -58,6 +58,31 @@ describeWith(TOOLS, 'redis module: failures compared with PHP', () => {
     });
   }
 
+  it('auth: right password, wrong password, none (NOAUTH): the same results, warnings and RedisException as PHP', async () => {
+    const server = await startRedis({ password: 's3cret' });
+    try {
+      for (const q of ['?auth=s3cret', '?auth[]=default&auth[]=s3cret', '?auth=wrong', '']) {
+        const ini = { 'session.save_handler': 'redis', 'session.save_path': `tcp://${server.address}${q}` };
+        const sid = testSessionId();
+        const r = await php(`session_id('${sid}'); try { ${SCRIPT} } catch (Throwable $e) { echo get_class($e), ': ', $e->getMessage(), "\\n"; }`, ini);
+        const req = engineFor(ini).request({ cookies: { PHPSESSID: sid } });
+        const out: string[] = [];
+        try {
+          out.push(`bool(${await req.start()})`);
+          req.session.set('a', 1);
+          out.push(`bool(${await req.writeClose()})`);
+        } catch (e) {
+          out.push(`${(e as Error).name}: ${(e as Error).message}`);
+        }
+        await req.end().catch(() => undefined);
+        expect({ q, out, diagnostics: req.diagnostics }).toEqual({ q, out: r.stdout.toString().trim().split('\n'), diagnostics: phpDiagnostics(r.stderr) });
+      }
+    } finally {
+      closeRedisConnections();
+      await server.stop();
+    }
+  });
+
   it('with locking on and the server down: the same results and warnings as PHP', async () => {
     const ini = { 'session.save_handler': 'redis', 'session.save_path': 'tcp://127.0.0.1:1', 'redis.session.locking_enabled': '1' };
     const { php: p, engine: e } = await both(ini, id);
