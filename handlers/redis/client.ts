@@ -106,7 +106,8 @@ const FAST_DISCONNECT = { disconnectTimeout: 0 } as object;
 /**
  * Sends `command` through ioredis' generated `<command>Buffer` method. Not `callBuffer()`: with
  * enableAutoPipelining, ioredis 6.1 sends `callBuffer('GET', 'k')` as the command `k` (the name is
- * dropped on the auto-pipeline path; spec/redis/client.test.ts checks the workaround).
+ * dropped on the auto-pipeline path). Auto-pipelining is off here, but the generated methods work
+ * either way (spec/redis/client.test.ts pins the bug).
  */
 function bufferCommand(client: Redis | Cluster, command: string, args: Args): Promise<RedisReply> {
   const fn = (client as unknown as Record<string, unknown>)[`${command.toLowerCase()}Buffer`];
