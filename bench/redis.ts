@@ -85,6 +85,7 @@ try {
     };
 
     await rate(IDS); // warm-up (JIT, connections)
+    await rate(1);
     const seq: { rate: number; cpu: number }[] = [];
     const conc: { rate: number; cpu: number }[] = [];
     const phpRates: { rate: number; cpu: number }[] = [];

@@ -105,6 +105,21 @@ const CHECKED_SETEX = script(
   'if redis.call("get",KEYS[2]) == ARGV[3] then return redis.call("setex",KEYS[1],ARGV[1],ARGV[2]) else return false end',
 );
 
+/**
+ * Parsed save paths, kept per path (not per request) like the memcache modules' server rings;
+ * the endpoint objects then identify their shared connection without re-keying it each call.
+ */
+const parsedPaths = new Map<string, ReturnType<typeof parseRedisSavePath>>();
+function parsedPath(savePath: string): ReturnType<typeof parseRedisSavePath> {
+  let r = parsedPaths.get(savePath);
+  if (r === undefined) {
+    if (parsedPaths.size > 64) parsedPaths.clear();
+    r = parseRedisSavePath(savePath);
+    parsedPaths.set(savePath, r);
+  }
+  return r;
+}
+
 interface LockStatus {
   isLocked: boolean;
   sessionKey: string | null;
@@ -138,7 +153,7 @@ class RedisSessionHandler implements SaveHandler {
   }
 
   open(savePath: string): boolean {
-    const r = parseRedisSavePath(savePath);
+    const r = parsedPath(savePath);
     for (const w of r.warnings) this.#ctx.diagnostic('E_WARNING', w);
     if (!r.ok) return false;
     this.#members = r.members;
@@ -239,7 +254,7 @@ class RedisSessionHandler implements SaveHandler {
     // has PHP's whole budget (retries × lock_wait_time) and only the attempts it has left.
     const started = Date.now();
     const budgetMs = retries === -1 ? Infinity : (retries * waitUs) / 1000;
-    const qkey = `redis\n${JSON.stringify(m.endpoint)}\n${lock.lockKey}`;
+    const qkey = `redis\n${m.label}:${m.endpoint.port}/${m.endpoint.database}\n${lock.lockKey}`;
     let leave: () => void;
     try {
       leave = await sessionLockQueue.acquire(qkey, started + budgetMs, () => new Error('lock wait'));

@@ -282,8 +282,15 @@ export class RedisConnection {
 
 const connections = new Map<string, RedisConnection>();
 
+const endpointKeys = new WeakMap<RedisEndpoint, string>();
+
 function endpointKey(ep: RedisEndpoint): string {
-  return JSON.stringify([ep.scheme, ep.host, ep.port, ep.path ?? '', ep.database, ep.user ?? null, ep.pass ?? null, ep.connectTimeoutMs, ep.readTimeoutMs]);
+  let k = endpointKeys.get(ep);
+  if (k === undefined) {
+    k = JSON.stringify([ep.scheme, ep.host, ep.port, ep.path ?? '', ep.database, ep.user ?? null, ep.pass ?? null, ep.connectTimeoutMs, ep.readTimeoutMs]);
+    endpointKeys.set(ep, k);
+  }
+  return k;
 }
 
 /** The process-wide connection for an endpoint (created on first use, connected lazily). */

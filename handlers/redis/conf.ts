@@ -12,6 +12,8 @@ const LONG_MIN = -9223372036854775808n;
 
 /** C strtol(s, NULL, 0), saturating at the 64-bit limits as glibc does. */
 export function strtolBase0(s: string): bigint {
+  // The common case, a plain decimal without a leading zero, needs no BigInt parsing.
+  if (/^[1-9]\d{0,14}$/.test(s) || s === '0') return BigInt(Number(s));
   const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)/.exec(s);
   if (m === null) return 0n;
   const digits = m[2]!;
@@ -26,7 +28,9 @@ export function strtolBase0(s: string): bigint {
 /** INI_INT(name) as a zend_long (a JS number; exact up to 2^53). */
 export function iniLong(ctx: SaveHandlerContext, name: string): number {
   const v = ctx.ini(name);
-  return v === undefined ? 0 : Number(strtolBase0(v));
+  if (v === undefined) return 0;
+  if (v === '0' || /^[1-9]\d{0,14}$/.test(v)) return Number(v);
+  return Number(strtolBase0(v));
 }
 
 /** INI_INT(name) stored into a C `int` (truncated to 32 bits). */
