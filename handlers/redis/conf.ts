@@ -5,7 +5,7 @@
  * array (zval_get_long / zval_get_double / a bool that only "1", "true" and "yes" turn on).
  */
 import type { SaveHandlerContext } from '../../lib/handler.ts';
-import type { QueryArray, QueryValue } from './php-url.ts';
+import type { QueryValue } from './php-url.ts';
 
 const LONG_MAX = 9223372036854775807n;
 const LONG_MIN = -9223372036854775808n;
@@ -99,9 +99,4 @@ export function confAuth(v: QueryValue): { user?: string; pass: string } | { war
   }
   const pass = pick('pass', 0);
   return pass === undefined ? null : { pass };
-}
-
-/** One entry of a parse_str array, if present. */
-export function confGet(ht: QueryArray, key: string): QueryValue | undefined {
-  return ht.get(key);
 }
