@@ -9,20 +9,35 @@
  * released by write() setting it to 0 (close() does not release it). When the lock cannot be had
  * within 2 * lock_timeout seconds, read() carries on with an empty session, as PHP does.
  *
+ * Requests of one process for the same session queue in the process (lib/locks.ts): only the head
+ * polls the server, with PHP's whole budget, so the unlocked fallback happens only against other
+ * processes, where PHP's would. A request still queued after 2 * lock_timeout fails its read
+ * (PHP's "Failed to read session data" warning, session_start() false) instead.
+ *
  * With several servers each session is written to memcache.session_redundancy of them, walking
  * the hash ring with `<id>-0`, `<id>-1`, ...; reads walk the same order.
+ *
+ * A server that fails is left out for the rest of the request, and the write succeeds when one
+ * server stored the session: pecl memcache's write returns SUCCESS with no warning when one of
+ * its session_redundancy servers fails (checked with PHP against a server that resets or hangs on
+ * the write), and so does this handler. Because PHP says nothing, each server failure and each
+ * write that reached fewer servers than intended is published on the diagnostics channel
+ * {@link MEMCACHE_CHANNEL} instead (subscribe with node:diagnostics_channel).
  */
+import { channel } from 'node:diagnostics_channel';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
-import { connectionFor, type MemcacheConnection } from '../lib/memcache/client.ts';
+import { serverLockQueue, takeQueueSlot, type QueueSlot } from '../lib/locks.ts';
+import { connectionFor, MemcacheIoError, type MemcacheConnection } from '../lib/memcache/client.ts';
 import { iniInt, iniStr, sleep, unixNow } from '../lib/memcache/common.ts';
 import { PeclSelector } from '../lib/memcache/pecl-ring.ts';
+import { cStrtol } from '../lib/zend/index.ts';
 import { parsePeclSavePath, type PeclServerSpec } from '../lib/memcache/save-path.ts';
 
 /** A whole-string integer as strtol reads it (leading blanks allowed, nothing after the digits). */
 function strictInt(v: string): number | null {
-  const m = /^\s*([+-]?\d+)$/.exec(v);
-  return m ? Number.parseInt(m[1]!, 10) : null;
+  const r = cStrtol(v, 10);
+  return r.end > 0 && r.end === v.length ? Number(r.value) : null;
 }
 
 /** pecl memcache's "must be a positive integer" check (`min` 1, or 0 for compress_threshold). */
@@ -100,6 +115,36 @@ export function unpackSessionValue(value: Uint8Array, flags: number): Uint8Array
   return new Uint8Array(value);
 }
 
+/** Name of the node:diagnostics_channel on which this handler reports what PHP keeps silent. */
+export const MEMCACHE_CHANNEL = 'php-session-engine:memcache';
+const reports = channel(MEMCACHE_CHANNEL);
+
+/** A server failed during a request; pecl memcache leaves it out for the rest of the request. */
+export interface MemcacheServerFailure {
+  type: 'server-failure';
+  /** `host:port` or the unix socket path. */
+  server: string;
+  error: MemcacheIoError;
+}
+
+/**
+ * write() stored the session on fewer servers than it walked for (session_redundancy, at most
+ * the number of servers): the `failed` ones failed now or earlier in the request. `written` is
+ * what write() returned (true when any server stored it, as in PHP).
+ */
+export interface MemcacheReplicaLost {
+  type: 'replica-lost';
+  key: string;
+  /** Servers the session should be on. */
+  wanted: number;
+  stored: string[];
+  failed: string[];
+  written: boolean;
+}
+
+/** What {@link MEMCACHE_CHANNEL} carries. */
+export type MemcacheReport = MemcacheServerFailure | MemcacheReplicaLost;
+
 /** Rings are built once per server list and hash settings, not per request. */
 const selectors = new Map<string, PeclSelector>();
 
@@ -118,6 +163,10 @@ class MemcacheSessionHandler implements SaveHandler {
   #selector: PeclSelector | null = null;
   /** Servers that failed during this request (pecl marks them failed for retry_interval). */
   readonly #failed = new Set<number>();
+  /** The server list as a queue-key part (`host:port,...`). */
+  #serverList = '';
+  /** This request's place in the in-process queue for its session's lock (lib/locks.ts). */
+  #slot: QueueSlot | null = null;
 
   constructor(ctx: SaveHandlerContext) {
     this.#ctx = ctx;
@@ -132,6 +181,7 @@ class MemcacheSessionHandler implements SaveHandler {
       return false;
     }
     this.#servers = r.servers;
+    this.#serverList = r.servers.map((x) => x.socketPath ?? `${x.host}:${x.port}`).join(',');
     const strategy = iniStr(ctx, 'memcache.hash_strategy', 'consistent').toLowerCase() === 'standard' ? 'standard' : 'consistent';
     const fn = iniStr(ctx, 'memcache.hash_function', 'crc32').toLowerCase() === 'fnv' ? 'fnv' : 'crc32';
     const cacheKey = `${strategy}\n${fn}\n${r.servers.map((x) => `${x.host}:${x.port}*${x.weight}`).join(',')}`;
@@ -169,18 +219,46 @@ class MemcacheSessionHandler implements SaveHandler {
     return s;
   }
 
+  #serverName(idx: number): string {
+    const s = this.#servers[idx]!;
+    return s.socketPath ?? `${s.host}:${s.port}`;
+  }
+
   /** Runs an op; a transport failure marks the server failed for the rest of the request. */
   async #try<T>(idx: number, op: (c: MemcacheConnection) => Promise<T>): Promise<T | undefined> {
     try {
       return await op(this.#conns[idx]!);
-    } catch {
+    } catch (e) {
       this.#failed.add(idx);
+      if (reports.hasSubscribers) {
+        const error = e instanceof MemcacheIoError ? e : new MemcacheIoError('connect', String(e));
+        reports.publish({ type: 'server-failure', server: this.#serverName(idx), error } satisfies MemcacheServerFailure);
+      }
       return undefined;
     }
   }
 
+  /**
+   * PS_CLOSE_FUNC(memcache) leaves the server lock alone (write() released it, or it expires);
+   * this request's place in the in-process queue goes to the next request here.
+   */
   close(): boolean {
+    this.#slot?.release();
+    this.#slot = null;
     return true;
+  }
+
+  /**
+   * Waits for the head of this process's queue for `queueKey`, at most PHP's whole lock budget
+   * (2 * lock_timeout); false when that ran out. The head alone polls the server; requests
+   * behind it never do, so they cannot use up their budget against each other. A request that
+   * already holds the place (session_reset reads again) keeps it.
+   */
+  async #enterQueue(queueKey: string, lockTimeout: number): Promise<boolean> {
+    if (this.#slot?.held === true && this.#slot.key === queueKey) return true;
+    this.#slot?.release();
+    this.#slot = await takeQueueSlot(serverLockQueue, queueKey, lockTimeout * 2000);
+    return this.#slot !== null;
   }
 
   async read(id: string): Promise<Uint8Array | false> {
@@ -190,6 +268,21 @@ class MemcacheSessionHandler implements SaveHandler {
     const lockTimeout = iniInt(ctx, 'memcache.lock_timeout', 15);
     const redundancy = iniInt(ctx, 'memcache.session_redundancy', 2);
     const n = this.#servers.length;
+    // A request that waited its whole budget behind others of this process fails loudly (the
+    // engine warns "Failed to read session data"); PHP's silent unlocked read is kept for the head
+    // of the queue, which meets only other processes, as a PHP process would.
+    if (!(await this.#enterQueue(`memcache\n${this.#serverList}\n${lockKey}`, lockTimeout))) return false;
+    // The server lock lives lock_timeout seconds at most (less when incr took it from the record
+    // write() left); so does this request's claim on the queue.
+    try {
+      return await this.#readLocked(key, lockKey, lockTimeout, redundancy, n);
+    } finally {
+      this.#slot?.leaseFor(lockTimeout * 1000);
+    }
+  }
+
+  /** The rest of PS_READ_FUNC(memcache): PHP's lock loop, with the whole budget for the head. */
+  async #readLocked(key: string, lockKey: string, lockTimeout: number, redundancy: number, n: number): Promise<Uint8Array> {
     const skip: number[] = [];
     const state = { last: 0 };
     let backoffUs = 5000;
@@ -224,6 +317,11 @@ class MemcacheSessionHandler implements SaveHandler {
 
   /** The servers a write/destroy goes to: up to session_redundancy, walking the ring. */
   #targets(key: string): number[] {
+    return this.#walk(key).targets;
+  }
+
+  /** The ring walk of write/destroy: `wanted` positions, of which `targets` are servers not failed. */
+  #walk(key: string): { targets: number[]; wanted: number } {
     const redundancy = iniInt(this.#ctx, 'memcache.session_redundancy', 2);
     const n = this.#servers.length;
     const skip: number[] = [];
@@ -234,7 +332,7 @@ class MemcacheSessionHandler implements SaveHandler {
       skip.push(idx);
       if (idx >= 0 && !this.#failed.has(idx)) out.push(idx);
     } while (skip.length < redundancy && skip.length < n);
-    return out;
+    return { targets: out, wanted: skip.length };
   }
 
   async write(id: string, data: Uint8Array, maxLifetime: number): Promise<boolean> {
@@ -243,8 +341,9 @@ class MemcacheSessionHandler implements SaveHandler {
     const exp = unixNow(ctx) + maxLifetime;
     const lockTimeout = iniInt(ctx, 'memcache.lock_timeout', 15);
     const packed = packSessionValue(data, iniInt(ctx, 'memcache.compress_threshold', 20000));
+    const walk = this.#walk(key);
     const results = await Promise.all(
-      this.#targets(key).map(async (idx) => {
+      walk.targets.map(async (idx) => {
         const [d, l] = await Promise.all([
           this.#try(idx, (c) => c.set(key, packed.bytes, packed.flags, exp)),
           this.#try(idx, (c) => c.set(`${key}.lock`, LOCK_RELEASED, MMC_TYPE_LONG, lockTimeout)),
@@ -259,7 +358,20 @@ class MemcacheSessionHandler implements SaveHandler {
         return d === 0 && l === 0;
       }),
     );
-    return results.some(Boolean);
+    const written = results.some(Boolean);
+    const stored = walk.targets.filter((_, i) => results[i]);
+    if (stored.length < walk.wanted && reports.hasSubscribers) {
+      const failed = [...new Set([...walk.targets.filter((_, i) => !results[i]), ...this.#failed])];
+      reports.publish({
+        type: 'replica-lost',
+        key,
+        wanted: walk.wanted,
+        stored: stored.map((i) => this.#serverName(i)),
+        failed: failed.map((i) => this.#serverName(i)),
+        written,
+      } satisfies MemcacheReplicaLost);
+    }
+    return written;
   }
 
   async destroy(id: string): Promise<boolean> {

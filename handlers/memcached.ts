@@ -7,13 +7,27 @@
  * under `<sess_prefix>lock.<id>` = "1" (flags 0). Server choice hashes the key WITHOUT the prefix
  * (libmemcached's namespace is not hashed), so an id's data and lock may live on different servers.
  * Expiry: gc_maxlifetime, made absolute when above 30 days; the lock expires after
- * sess_lock_expire, else max_execution_time, else never.
+ * sess_lock_expire, else max_execution_time (session_engine.max_execution_time here, default 30
+ * as under php-cgi/php-fpm, so a lock always expires).
+ *
+ * Requests of one process for the same session queue in the process (lib/locks.ts): only the head
+ * polls the server with `add`, the others wait for it, at most as long as PHP's retries would.
  */
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
+import { serverLockQueue, takeQueueSlot, type QueueSlot } from '../lib/locks.ts';
 import { connectionFor, MemcacheIoError, type Item, type MemcacheConnection } from '../lib/memcache/client.ts';
 import { REALTIME_MAXDELTA, iniBool, iniInt, iniStr, sleep, unixNow } from '../lib/memcache/common.ts';
 import { LibmemcachedSelector, type LibmemcachedDistribution } from '../lib/memcache/ketama.ts';
 import { parseLibmemcachedServers, type LibmemcachedServer } from '../lib/memcache/save-path.ts';
+
+/**
+ * This engine's stand-in for PHP's max_execution_time, which php-memcached's lock expiry falls back
+ * to when memcached.sess_lock_expire is 0. The engine limits no running time, so without it every
+ * lock would be stored for ever (as under PHP's CLI, where max_execution_time is 0) and a process
+ * killed while holding one would leave its session locked for good. Default: 30, what php-cgi and
+ * php-fpm report with no php.ini; only positive values are accepted, so every lock expires.
+ */
+export const MAX_EXECUTION_TIME = 'session_engine.max_execution_time';
 
 /** The memcached.sess_* directives with php-memcached 3.2's defaults (all PHP_INI_ALL). */
 export const memcachedIni: readonly ModuleIniEntry[] = [
@@ -53,6 +67,23 @@ export const memcachedIni: readonly ModuleIniEntry[] = [
         }
       : {}),
 }));
+
+/**
+ * How long, in ms, php-memcached sleeps in all when every lock attempt fails: `retries` waits,
+ * the first `waitMin`, each next one doubled up to `waitMax`.
+ */
+export function lockWaitBudget(waitMin: number, waitMax: number, retries: number): number {
+  let total = 0;
+  let wait = waitMin;
+  for (let r = retries; r > 0; r--) {
+    total += Math.max(0, wait);
+    const next = Math.min(waitMax, wait * 2);
+    // Once the wait stops changing, the rest is a product (retries may be in the millions).
+    if (next === wait) return total + (r - 1) * Math.max(0, wait);
+    wait = next;
+  }
+  return total;
+}
 
 /** Continua are built once per (save_path, distribution), not per request. */
 const selectors = new Map<string, LibmemcachedSelector>();
@@ -96,6 +127,10 @@ class MemcachedSessionHandler implements SaveHandler {
   #selector: LibmemcachedSelector | null = null;
   #prefix = '';
   #lockKey: string | null = null;
+  /** The server list as a queue-key part. */
+  #serverList = '';
+  /** This request's place in the in-process queue for its session's lock (lib/locks.ts). */
+  #slot: QueueSlot | null = null;
   /** Per "memcached_st" (one per request, like PHP's non-persistent handle): server index -> failed until. */
   readonly #failedUntil = new Map<number, number>();
 
@@ -119,6 +154,7 @@ class MemcachedSessionHandler implements SaveHandler {
       distribution = iniStr(ctx, 'memcached.sess_consistent_hash_type', 'ketama') === 'ketama_weighted' ? 'ketama_weighted' : 'ketama';
     }
     this.#servers = servers;
+    this.#serverList = servers.map((x) => x.socketPath ?? `${x.host}:${x.port}`).join(',');
     this.#selector = selectorFor(savePath, servers, distribution);
     const connectMs = iniInt(ctx, 'memcached.sess_connect_timeout', 0);
     // libmemcached's defaults: 4 s connect timeout, 5 s poll timeout; one deadline covers both here.
@@ -160,12 +196,19 @@ class MemcachedSessionHandler implements SaveHandler {
     return expiration <= REALTIME_MAXDELTA ? expiration : unixNow(this.#ctx) + expiration;
   }
 
-  #lockExpiration(): number {
+  /**
+   * Seconds a lock lives: sess_lock_expire, else max_execution_time as php-memcached does, here
+   * {@link MAX_EXECUTION_TIME} (never 0, so no lock outlives its holder for ever).
+   */
+  #lockSeconds(): number {
     const ctx = this.#ctx;
     const lockExpire = iniInt(ctx, 'memcached.sess_lock_expire', 0);
-    if (lockExpire > 0) return this.#adjust(lockExpire);
-    const met = iniInt(ctx, 'max_execution_time', 0);
-    return met > 0 ? this.#adjust(met) : 0;
+    if (lockExpire > 0) return lockExpire;
+    return Math.max(1, iniInt(ctx, MAX_EXECUTION_TIME, 30));
+  }
+
+  #lockExpiration(): number {
+    return this.#adjust(this.#lockSeconds());
   }
 
   #sessionExpiration(maxLifetime: number): number {
@@ -177,15 +220,22 @@ class MemcachedSessionHandler implements SaveHandler {
    * the same connection by the data `get` (memcached answers in order, so the get runs after the
    * add): the get of the attempt that won the lock is the read PHP would make next, one round trip
    * sooner. Returns whether the lock is held and, if so, that prefetched read.
+   *
+   * Requests of this process for the same lock first queue here (lib/locks.ts); only the head
+   * sends `add`s, with PHP's whole retry schedule. A request still queued when that schedule's
+   * total wait has passed fails as a PHP process whose retries all failed does.
    */
   async #lock(id: string): Promise<{ locked: boolean; data?: GetResult }> {
     const ctx = this.#ctx;
     const key = `lock.${id}`;
-    const sameServer = this.#selector!.select(key) === this.#selector!.select(id);
-    const exp = this.#lockExpiration();
     let wait = iniInt(ctx, 'memcached.sess_lock_wait_min', 150);
     const waitMax = iniInt(ctx, 'memcached.sess_lock_wait_max', 150);
     let retries = iniInt(ctx, 'memcached.sess_lock_retries', 5);
+    if (!(await this.#enterQueue(`memcached\n${this.#serverList}\n${this.#prefix}${key}`, lockWaitBudget(wait, waitMax, retries)))) {
+      return { locked: false };
+    }
+    const sameServer = this.#selector!.select(key) === this.#selector!.select(id);
+    const exp = this.#lockExpiration();
     let locked = false;
     let data: GetResult | undefined;
     do {
@@ -206,7 +256,28 @@ class MemcachedSessionHandler implements SaveHandler {
         ctx.diagnostic('E_WARNING', `Failed to write session lock: ${r.failure.code}`);
       }
     } while (!locked && retries-- > 0);
+    if (locked) {
+      // The server drops the lock after this long; the next request here need not wait longer.
+      this.#slot?.leaseFor(this.#lockSeconds() * 1000);
+    } else {
+      this.#leaveQueue();
+    }
     return data === undefined ? { locked } : { locked, data };
+  }
+
+  /** Waits (at most `waitMs`) for the head of this process's queue for `queueKey`. */
+  async #enterQueue(queueKey: string, waitMs: number): Promise<boolean> {
+    // session_reset() reads again while this request holds the lock: it keeps its place and meets
+    // its own lock on the server, as PHP does.
+    if (this.#slot?.held === true && this.#slot.key === queueKey) return true;
+    this.#leaveQueue();
+    this.#slot = await takeQueueSlot(serverLockQueue, queueKey, waitMs);
+    return this.#slot !== null;
+  }
+
+  #leaveQueue(): void {
+    this.#slot?.release();
+    this.#slot = null;
   }
 
   #getData(id: string): Promise<GetResult> {
@@ -215,9 +286,12 @@ class MemcachedSessionHandler implements SaveHandler {
 
   async #unlock(): Promise<void> {
     const key = this.#lockKey;
-    if (key === null) return;
     this.#lockKey = null;
-    await this.#on(key, (c) => c.delete(this.#prefix + key));
+    try {
+      if (key !== null) await this.#on(key, (c) => c.delete(this.#prefix + key));
+    } finally {
+      this.#leaveQueue();
+    }
   }
 
   async close(): Promise<boolean> {
@@ -296,8 +370,18 @@ class MemcachedSessionHandler implements SaveHandler {
   }
 }
 
+/** The directives this engine adds for the memcached module (see php.ini.sample). */
+export const memcachedEngineIni: readonly ModuleIniEntry[] = [
+  {
+    name: MAX_EXECUTION_TIME,
+    default: '30',
+    changeable: 'PHP_INI_ALL',
+    validate: (v) => (/^\s*[1-9]\d*\s*$/.test(v) ? undefined : `${MAX_EXECUTION_TIME} must be a positive number of seconds; "${v}" given`),
+  },
+];
+
 export const memcachedModule: SaveHandlerModule = {
   name: 'memcached',
-  ini: memcachedIni,
+  ini: [...memcachedIni, ...memcachedEngineIni],
   create: (ctx) => new MemcachedSessionHandler(ctx),
 };

@@ -22,6 +22,7 @@ import { hostname } from 'node:os';
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
 import { sessionLockQueue } from '../lib/locks.ts';
 import { PhpException } from '../lib/errors.ts';
+import { MAX_EXECUTION_TIME } from './memcached.ts';
 import { redisConnection, RedisIoError, type RedisConnection, type RedisReply } from './redis/client.ts';
 import { iniCInt, iniLong } from './redis/conf.ts';
 import { parseRedisSavePath, type PoolMember } from './redis/save-path.ts';
@@ -39,7 +40,7 @@ export const redisIni: readonly ModuleIniEntry[] = [
 const LOCK_RELEASE_LUA = 'if redis.call("get",KEYS[1]) == ARGV[1] then return redis.call("del",KEYS[1]) else return 0 end';
 const LOCK_RELEASE_SHA = 'b70c2384248f88e6b75b9f89241a180f856ad852';
 const INT_MAX = 2147483647;
-/** php-fpm's max_execution_time: the lock TTL when neither lock_expire nor max_execution_time is set. */
+/** php-fpm's max_execution_time: the lock TTL when lock_expire is 0 and session_engine.max_execution_time is unknown. */
 export const DEFAULT_LOCK_EXPIRE_SEC = 30;
 
 /** A RedisException, as phpredis throws it for a broken connection or a fatal server error. */
@@ -238,9 +239,9 @@ class RedisSessionHandler implements SaveHandler {
     let retries = iniCInt(ctx, 'redis.session.lock_retries');
     if (retries === 0) retries = 10;
     let expiry = iniCInt(ctx, 'redis.session.lock_expire');
-    if (expiry === 0) expiry = iniCInt(ctx, 'max_execution_time');
-    // The engine has no max_execution_time: a lock never outlives php-fpm's default of it.
-    if (expiry === 0) expiry = DEFAULT_LOCK_EXPIRE_SEC;
+    // max_execution_time, as phpredis reads it: the engine's stand-in (30 s by default, never 0),
+    // so no lock outlives a killed holder for ever.
+    if (expiry === 0) expiry = iniCInt(ctx, MAX_EXECUTION_TIME) || DEFAULT_LOCK_EXPIRE_SEC;
     lock.lockKey = `${lock.sessionKey!}_LOCK`;
     lock.secret = newSecret();
     lock.member = m;

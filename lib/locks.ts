@@ -1,6 +1,7 @@
 /**
  * @module locks
- * Session lock machinery for the `files` save handler.
+ * Session lock machinery: the `files` save handler's locks, and the in-process queue in front of
+ * the memcache modules' server locks ({@link serverLockQueue}).
  *
  * PHP's mod_files takes `flock(fd, LOCK_EX)` on the session file and blocks the whole process until
  * it gets it. A Node process cannot do that: a blocking flock would pin a libuv thread-pool thread
@@ -15,8 +16,8 @@
  *   do we by default.
  *
  * Three modes, chosen by `session_engine.files_lock`:
- * - `flock`: a real flock(2) on the session file through the `fs-ext` native binding, so PHP and
- *   Node processes exclude each other on the same file;
+ * - `flock`: a real flock(2) on the session file through a native binding ({@link FLOCK_PACKAGES}),
+ *   so PHP and Node processes exclude each other on the same file;
  * - `lockfile`: a lock directory next to the session file, made with proper-lockfile (mkdir is
  *   atomic on NFS, where flock may be emulated or missing); only processes using this mode see it;
  * - `none`: no locking at all (last writer wins).
@@ -52,30 +53,49 @@ interface FsExt {
 }
 
 let fsExt: FsExt | null | undefined;
-let fsExtError: unknown;
+let fsExtErrors: unknown[] = [];
 
-/** The fs-ext binding, loaded on first use; null when it cannot be loaded (not built). */
+/**
+ * The packages that provide flock(2), in the order tried: fs-ext-extra-prebuilt ships compiled
+ * binaries inside its npm tarball (Node 20-25, Linux/macOS/Windows, x64/arm64, glibc), so it loads
+ * without a compiler and without install scripts; fs-ext (the original) is compiled by node-gyp
+ * at install time and serves platforms without a prebuilt binary (musl, other CPUs).
+ */
+export const FLOCK_PACKAGES = ['fs-ext-extra-prebuilt', 'fs-ext'] as const;
+
+/** The flock binding, loaded on first use; null when none of {@link FLOCK_PACKAGES} loads. */
 export function flockBinding(): FsExt | null {
   if (fsExt === undefined) {
-    try {
-      fsExt = createRequire(import.meta.url)('fs-ext') as FsExt;
-    } catch (err) {
-      fsExt = null;
-      fsExtError = err;
+    const require = createRequire(import.meta.url);
+    fsExt = null;
+    fsExtErrors = [];
+    for (const name of FLOCK_PACKAGES) {
+      try {
+        fsExt = require(name) as FsExt;
+        break;
+      } catch (err) {
+        fsExtErrors.push(err);
+      }
     }
   }
   return fsExt;
 }
 
+/** Why flock is unavailable and how to fix it (the text of the error thrown when it is needed). */
+export const FLOCK_UNAVAILABLE =
+  'session_engine.files_lock=flock needs a flock(2) binding, and none could be loaded: ' +
+  'fs-ext-extra-prebuilt (an optional dependency with prebuilt binaries for Node 20-25 on ' +
+  'Linux/macOS/Windows x64/arm64 glibc) is missing or has no binary for this platform, and fs-ext ' +
+  'is not installed or not compiled. Fix: `npm install fs-ext-extra-prebuilt` (do not omit optional ' +
+  'dependencies); elsewhere (Alpine/musl, other CPUs) allow its install script to compile it ' +
+  '(`npm install-scripts approve fs-ext-extra-prebuilt`, then reinstall it; ' +
+  'needs python3, make and a C++ compiler). Or set session_engine.files_lock=lockfile ' +
+  '(a lock directory that PHP does not see) or none';
+
 function requireFlock(): FsExt {
   const b = flockBinding();
   if (b === null) {
-    throw new SessionError(
-      'session_engine.files_lock=flock needs the fs-ext native binding, which could not be loaded ' +
-        '(was its install script allowed to build it?); use session_engine.files_lock=lockfile or none instead',
-      'ERR_HANDLER',
-      { cause: fsExtError },
-    );
+    throw new SessionError(FLOCK_UNAVAILABLE, 'ERR_HANDLER', { cause: new AggregateError(fsExtErrors, 'loading the flock bindings failed') });
   }
   return b;
 }
@@ -187,6 +207,73 @@ export class KeyedQueue {
 
 /** The process-wide queue of session-lock waiters, keyed by session file path. */
 export const sessionLockQueue = new KeyedQueue();
+
+/**
+ * The process-wide queue in front of locks kept on a server (the memcache and memcached modules),
+ * keyed by module, server list and lock key. Only the head of a key's queue asks the server for
+ * the lock, so requests of one process never poll against each other.
+ */
+export const serverLockQueue = new KeyedQueue();
+
+/** A place at the head of a {@link KeyedQueue}, held until released or until its lease runs out. */
+export interface QueueSlot {
+  readonly key: string;
+  /** False once released, by release() or by the lease. */
+  readonly held: boolean;
+  /** Hands the key to the next waiter; idempotent. */
+  release(): void;
+  /**
+   * Releases the slot by itself `ms` from now unless released before (a later call replaces the
+   * earlier lease), so a request that is never closed blocks the key only as long as the lock it
+   * took on the server lives. Beyond a timer's range: no lease.
+   */
+  leaseFor(ms: number): void;
+}
+
+/** setTimeout's largest delay; longer waits count as unlimited. */
+const MAX_TIMER_MS = 0x7fffffff;
+
+/**
+ * Waits up to `waitMs` for the head of `key`'s queue in `queue`. Resolves with the slot, or with
+ * null when the wait ran out first (nothing is held then). `waitMs` beyond a timer's range means
+ * no limit.
+ */
+export async function takeQueueSlot(queue: KeyedQueue, key: string, waitMs: number): Promise<QueueSlot | null> {
+  let leave = queue.tryAcquire(key);
+  if (leave === null) {
+    const deadline = waitMs <= MAX_TIMER_MS ? Date.now() + Math.max(0, waitMs) : Infinity;
+    try {
+      leave = await queue.acquire(key, deadline, () => null);
+    } catch {
+      return null;
+    }
+  }
+  const release = leave;
+  let held = true;
+  let timer: NodeJS.Timeout | undefined;
+  const slot: QueueSlot = {
+    key,
+    get held() {
+      return held;
+    },
+    release() {
+      if (!held) return;
+      held = false;
+      if (timer !== undefined) clearTimeout(timer);
+      release();
+    },
+    leaseFor(ms: number) {
+      if (!held) return;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      if (ms > MAX_TIMER_MS) return;
+      // The timer must not keep the process alive: it only matters while other requests run.
+      timer = setTimeout(() => slot.release(), Math.max(0, ms));
+      timer.unref();
+    },
+  };
+  return slot;
+}
 
 function timeoutError(opts: LockOptions, started: number): LockTimeoutError {
   const waited = Date.now() - started;

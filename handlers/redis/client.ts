@@ -57,19 +57,31 @@ export type RedisReply = Buffer | string | number | null | RedisReply[];
 
 type Args = (string | Buffer | number)[];
 
-/** Runs `p`, failing with a `timeout` RedisIoError after `ms` unless the reply is already in. */
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+/**
+ * Runs `p`, failing with a `timeout` RedisIoError once nothing has arrived on the connection for
+ * `ms` (phpredis' read_timeout bounds each wait for bytes, not the whole reply: a large reply that
+ * keeps arriving never times out). `lastData()` is when the socket last received bytes. When the
+ * timer fires it first lets one turn of socket I/O run, so an event loop stalled past the deadline
+ * does not time out a reply that is already in the socket.
+ */
+function withDeadline<T>(p: Promise<T>, ms: number, lastData: () => number = () => 0): Promise<T> {
   if (!(ms > 0) || !Number.isFinite(ms)) return p;
   return new Promise<T>((resolve, reject) => {
     let done = false;
-    const timer = setTimeout(() => {
-      // Timers run before the poll phase: let pending socket reads land before deciding.
-      setImmediate(() => {
-        if (done) return;
-        done = true;
-        reject(new RedisIoError('timeout', `no reply within ${ms} ms`));
-      });
-    }, ms);
+    let timer: NodeJS.Timeout;
+    const arm = (delay: number): void => {
+      timer = setTimeout(() => {
+        // Timers run before the poll phase: let pending socket reads land before deciding.
+        setImmediate(() => {
+          if (done) return;
+          const idle = Date.now() - lastData();
+          if (idle < ms) return arm(ms - idle);
+          done = true;
+          reject(new RedisIoError('timeout', `no reply within ${ms} ms`));
+        });
+      }, delay);
+    };
+    arm(ms);
     p.then(
       (v) => {
         if (done) return;
@@ -154,6 +166,8 @@ export class RedisConnection {
   #connecting: Promise<Redis> | null = null;
   #inFlight = 0;
   #closed = false;
+  /** When the current socket last received bytes (ms since epoch). */
+  #lastData = 0;
 
   constructor(endpoint: RedisEndpoint) {
     this.endpoint = endpoint;
@@ -207,6 +221,9 @@ export class RedisConnection {
       () => {
         this.#connecting = null;
         coalesceWrites(client);
+        (client as unknown as { stream?: NodeJS.EventEmitter }).stream?.on('data', () => {
+          this.#lastData = Date.now();
+        });
         return client;
       },
       (e: unknown) => {
@@ -256,7 +273,7 @@ export class RedisConnection {
       }
       this.#stream()?.ref();
       try {
-        return (await withDeadline(bufferCommand(client, command, args), this.endpoint.readTimeoutMs)) as RedisReply;
+        return (await withDeadline(bufferCommand(client, command, args), this.endpoint.readTimeoutMs, () => this.#lastData)) as RedisReply;
       } catch (e) {
         const err = classify(e, false);
         // A timed-out or broken connection is dropped: its late replies must never answer a

@@ -1,33 +1,80 @@
 /**
  * @module memcache/client
- * One memcached server, spoken to through memjs (binary protocol, pipelined over one socket).
+ * One memcached server, spoken to in the binary protocol, pipelined over one socket.
  *
- * memjs gives the connection, framing, request/response matching and timeouts; its high-level
- * helpers always write flags 0, cannot incr without creating, and log to the console, so this
- * wrapper builds each request with memjs' own `makeRequestBuffer` and sends it with
- * `Client.perform`, then reads the binary status itself. That is the only protocol code here:
- * the 24-byte request header and the extras layout of get/set/add/incr/delete/touch.
+ * memjs provides the socket (its `Server`: connect, keep-alive, unix sockets), the request frames
+ * (`Utils.makeRequestBuffer`) and the frame parser (`Utils.parseMessage`). Its high-level calls
+ * always write flags 0, cannot incr without creating, and log to the console, so the get/set/add/
+ * incr/delete/touch extras are built here and the binary status is read here.
+ *
+ * What memjs 1.3.2 gets wrong, and how this wrapper handles it:
+ * - After a timeout or socket error, `Server.error()` drops the socket but keeps the half-received
+ *   bytes of the cut reply in `responseBuffer`; the next socket's replies are then parsed after
+ *   them, out of frame, and every later request to that server times out (or is answered with
+ *   bytes of another reply). Its own request timeout only `end()`s the old socket, which keeps
+ *   delivering the late reply into the same buffer. Here a connection is a *generation*: one
+ *   memjs `Server` with one socket and one reply buffer. Any failure (timeout, socket error, peer
+ *   close with requests pending, a reply that is not the next expected frame) retires the whole
+ *   generation: its socket is destroyed, every request in flight on it is rejected with a typed
+ *   {@link MemcacheIoError}, and the next request opens a new generation. A broken connection is
+ *   never reused.
+ * - memjs matches replies by opaque and silently drops any it cannot match; here replies must
+ *   arrive in request order (memcached answers non-quiet requests in order) with magic 0x81, the
+ *   request's opcode and opaque, else the generation is retired.
+ * - memjs times out on timers, and Node runs expired timers before it reads sockets: after the
+ *   event loop was busy for longer than the timeout, a reply that arrived meanwhile is declared
+ *   late. Here a request times out on the reply: only after the server sent nothing for the
+ *   timeout while the loop was free to read it (the silence clock in `Generation`).
  *
  * Connections are shared per address within the process (like PHP's persistent connections);
- * server selection is the caller's (see ketama.ts, pecl-ring.ts), never memjs'.
+ * server selection is the caller's (see ketama.ts, pecl-ring.ts).
  */
 import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { errorText } from '../zend/index.ts';
 
 /** The parts of memjs (CommonJS, untyped here) this wrapper uses. */
+interface MemjsServer {
+  _socket?: Socket;
+  responseBuffer: Buffer;
+  sock(sasl: boolean, go: (s: Socket) => void): void;
+  error(err: unknown): void;
+  responseHandler(data: Buffer): void;
+}
+interface MemjsHeader {
+  magic: number;
+  opcode: number;
+  keyLength: number;
+  extrasLength: number;
+  status: number;
+  totalBodyLength: number;
+  opaque: number;
+}
+interface MemjsResponse {
+  header: MemjsHeader;
+  extras: Buffer;
+  val: Buffer;
+}
 interface MemjsModule {
-  Server: new (host: string, port: number | string, user?: string, pass?: string, options?: object) => unknown;
-  Client: new (servers: unknown[], options?: object) => unknown;
-  Utils: { makeRequestBuffer(opcode: number, key: string | Buffer, extras: Buffer, value: Buffer | string, opaque: number): Buffer };
+  Server: new (host: string, port: number | string, user?: string, pass?: string, options?: object) => MemjsServer;
+  Utils: {
+    makeRequestBuffer(opcode: number, key: string | Buffer, extras: Buffer, value: Buffer | string, opaque: number): Buffer;
+    parseMessage(buf: Buffer): MemjsResponse | false;
+  };
 }
 const memjs = createRequire(import.meta.url)('memjs') as MemjsModule;
 
 /** A failure talking to a server, with the kind libmemcached/pecl memcache would see. */
 export class MemcacheIoError extends Error {
-  /** `connect`: refused, unreachable, unknown host; `timeout`; `server`: an unexpected status. */
-  readonly kind: 'connect' | 'timeout' | 'server';
+  /**
+   * `connect`: refused, reset, closed, unreachable, unknown host; `timeout`: no reply in time;
+   * `server`: an unexpected status; `protocol`: bytes that are not the reply expected next.
+   */
+  readonly kind: 'connect' | 'timeout' | 'server' | 'protocol';
   /** The OS error text ("Connection refused") when there is one. */
   readonly detail: string;
-  constructor(kind: 'connect' | 'timeout' | 'server', detail: string) {
+  constructor(kind: 'connect' | 'timeout' | 'server' | 'protocol', detail: string) {
     super(`${kind}: ${detail}`);
     this.kind = kind;
     this.detail = detail;
@@ -62,112 +109,231 @@ const STATUS_NOT_FOUND = 0x01;
 const STATUS_EXISTS = 0x02;
 const STATUS_NOT_STORED = 0x05;
 
-interface MemjsResponse {
-  header: { status: number; opaque: number };
-  extras: Buffer;
-  val: Buffer;
-}
+const RESPONSE_MAGIC = 0x81;
+/** memcached's own item size cap is 1 MB by default (-I up to 1 GB); a larger length is garbage. */
+const MAX_BODY = 1024 * 1024 * 1024 + 1024;
 
-interface MemjsClientLike {
-  perform(key: string, request: Buffer, seq: number, cb: (err: unknown, res: MemjsResponse | null) => void, retries?: number): void;
-  incrSeq(): void;
-  seq: number;
-  close(): void;
-  servers: { error(err: unknown): void }[];
-}
 
-const OS_TEXT: Record<string, string> = {
-  ECONNREFUSED: 'Connection refused',
-  ECONNRESET: 'Connection reset by peer',
-  EHOSTUNREACH: 'No route to host',
-  ENETUNREACH: 'Network is unreachable',
-  ENOENT: 'No such file or directory',
-  EPIPE: 'Broken pipe',
-  ENOTFOUND: 'Name or service not known',
-  EAI_AGAIN: 'Temporary failure in name resolution',
-};
+/** The connection failures reported with their strerror()/gai_strerror() text. */
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOENT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+const TIMED_OUT = 'socket timed out waiting on response.';
 
 function classify(err: unknown): MemcacheIoError {
   if (err instanceof MemcacheIoError) return err;
   const e = err as { code?: string; message?: string } | string | undefined;
   if (typeof e === 'string') return new MemcacheIoError('connect', e);
   const code = e?.code ?? '';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new MemcacheIoError('connect', OS_TEXT[code]!);
-  if (OS_TEXT[code]) return new MemcacheIoError('connect', OS_TEXT[code]!);
+  const text = CONNECT_CODES.has(code) ? errorText(code) : undefined;
+  if (text !== undefined) return new MemcacheIoError('connect', text);
   const msg = e?.message ?? String(err);
   if (/timed out/i.test(msg)) return new MemcacheIoError('timeout', msg);
   return new MemcacheIoError('connect', msg);
 }
 
 export interface ConnectionOptions {
-  /** Per-request deadline in ms (the socket timeout). */
+  /**
+   * How long the server may stay silent (ms) while a request waits: counted from the request's
+   * write or the last byte received, and only decided once the event loop has read the socket.
+   */
   timeoutMs: number;
+}
+
+interface Pending {
+  opcode: number;
+  opaque: number;
+  /** When the request was handed to the socket; undefined while it waits for the batch write. */
+  sentAt: number | undefined;
+  resolve(r: MemjsResponse): void;
+  reject(e: MemcacheIoError): void;
+}
+
+/** Silence is measured in ticks of timeout / TICKS_PER_TIMEOUT; a late tick counts as one tick. */
+const TICKS_PER_TIMEOUT = 4;
+
+/**
+ * One socket's life: a memjs Server, the requests written to it in order, and their deadline.
+ * Retired at the first failure; never used again after that.
+ */
+class Generation {
+  readonly #server: MemjsServer;
+  readonly #timeoutMs: number;
+  readonly #onRetire: (g: Generation) => void;
+  readonly #pending: Pending[] = [];
+  #queued: Buffer[] = [];
+  #retired: MemcacheIoError | null = null;
+  /** Bytes received so far (progress, for the silence clock). */
+  #bytesIn = 0;
+  /** How long the server has been silent while requests waited, counting only time the loop was free. */
+  #silentMs = 0;
+  #lastTick = 0;
+  #ticker: NodeJS.Timeout | null = null;
+
+  constructor(address: ServerAddress, opts: ConnectionOptions, onRetire: (g: Generation) => void) {
+    this.#timeoutMs = opts.timeoutMs;
+    this.#onRetire = onRetire;
+    // memjs' own timers are switched off (a day); deadlines are kept here.
+    const options = { timeout: 86_400, conntimeout: 86_400, keepAlive: true, logger: { log: () => undefined } };
+    // net.connect(path) is how memjs' Server reaches a unix socket: it passes (port, host) on.
+    const server = new memjs.Server(address.host, address.socketPath ?? address.port, undefined, undefined, options);
+    this.#server = server;
+    const memjsError = server.error.bind(server);
+    server.error = (err: unknown): void => {
+      memjsError(err);
+      this.retire(classify(err));
+    };
+    server.responseHandler = (data: Buffer): void => this.#onData(data);
+    const seen = new WeakSet<Socket>();
+    this.#watch = (s: Socket): void => {
+      if (seen.has(s)) return;
+      seen.add(s);
+      // memjs forgets pending requests when the peer closes without an error.
+      s.once('close', () => this.retire(new MemcacheIoError('connect', 'Connection closed by peer')));
+    };
+  }
+
+  readonly #watch: (s: Socket) => void;
+
+  get retired(): boolean {
+    return this.#retired !== null;
+  }
+
+  /** Queues one request; requests of one event-loop turn go out in one socket write. */
+  send(opcode: number, opaque: number, frame: Buffer): Promise<MemjsResponse> {
+    if (this.#retired) return Promise.reject(this.#retired);
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ opcode, opaque, sentAt: undefined, resolve, reject });
+      this.#queued.push(frame);
+      if (this.#queued.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#queued;
+    this.#queued = [];
+    if (this.#retired || batch.length === 0) return;
+    const now = performance.now();
+    for (const p of this.#pending) p.sentAt ??= now;
+    const blob = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
+    this.#server.sock(false, (s) => {
+      if (this.#retired) return;
+      s.write(blob);
+    });
+    const s = this.#server._socket;
+    if (s) {
+      this.#watch(s);
+      // An idle pooled connection must not keep the process alive; the deadline timer does that
+      // while a request waits.
+      s.unref();
+    }
+    this.#arm();
+  }
+
+  /** memjs' responseHandler, replaced: frames are checked against the request expected next. */
+  #onData(data: Buffer): void {
+    if (this.#retired) return;
+    this.#bytesIn += data.length;
+    const server = this.#server;
+    let buf = server.responseBuffer.length === 0 ? data : Buffer.concat([server.responseBuffer, data]);
+    for (;;) {
+      if (buf.length > 0 && buf[0] !== RESPONSE_MAGIC) return this.retire(new MemcacheIoError('protocol', `invalid reply magic 0x${buf[0]!.toString(16)}`));
+      if (buf.length >= 24) {
+        const total = buf.readUInt32BE(8);
+        if (total > MAX_BODY || total < buf.readUInt16BE(2) + buf[4]!) return this.retire(new MemcacheIoError('protocol', 'invalid reply length'));
+      }
+      const r = memjs.Utils.parseMessage(buf);
+      if (!r) break;
+      buf = buf.subarray(24 + r.header.totalBodyLength);
+      const head = this.#pending.shift();
+      if (!head || r.header.opaque !== head.opaque || r.header.opcode !== head.opcode) {
+        if (head) this.#pending.unshift(head);
+        return this.retire(new MemcacheIoError('protocol', 'reply out of order'));
+      }
+      head.resolve({ header: r.header, extras: Buffer.from(r.extras), val: Buffer.from(r.val) });
+    }
+    // Keep only the unparsed tail (a view of a fresh buffer, never of memjs' old one).
+    server.responseBuffer = buf.length === 0 ? Buffer.alloc(0) : Buffer.from(buf);
+    if (this.#pending.length === 0) this.#disarm();
+  }
+
+  /**
+   * The silence clock. A request times out when its server sent nothing for timeoutMs while the
+   * event loop was free to read the reply, not after timeoutMs on a timer: Node runs expired
+   * timers before it reads sockets, so after the loop was busy (a long synchronous decode, GC,
+   * CPU starvation) a plain timer fires although the reply is waiting in the socket. So silence is
+   * counted in ticks of timeoutMs/4 while requests are in flight; a tick that fires late credits
+   * only its planned length (the stall itself is not counted), any byte received resets the
+   * count, and when the count reaches timeoutMs the decision waits for setImmediate, i.e. until
+   * the poll phase has read every readable socket. A stall therefore costs at most one tick of
+   * the budget, and a dead or hung server still times out after about timeoutMs of free loop time.
+   */
+  #arm(): void {
+    if (this.#ticker || this.#pending.length === 0 || this.#pending[0]!.sentAt === undefined) return;
+    this.#silentMs = 0;
+    this.#lastTick = performance.now();
+    const tickMs = Math.max(1, this.#timeoutMs / TICKS_PER_TIMEOUT);
+    let bytesAtTick = this.#bytesIn;
+    this.#ticker = setInterval(() => {
+      const now = performance.now();
+      if (this.#bytesIn !== bytesAtTick) this.#silentMs = 0;
+      else this.#silentMs += Math.min(now - this.#lastTick, tickMs);
+      this.#lastTick = now;
+      bytesAtTick = this.#bytesIn;
+      if (this.#silentMs + 0.5 < this.#timeoutMs) return;
+      setImmediate(() => {
+        if (this.#retired || this.#pending.length === 0) return;
+        if (this.#bytesIn !== bytesAtTick) {
+          this.#silentMs = 0;
+          bytesAtTick = this.#bytesIn;
+          return;
+        }
+        this.retire(new MemcacheIoError('timeout', TIMED_OUT));
+      });
+    }, tickMs);
+  }
+
+  #disarm(): void {
+    if (this.#ticker) clearInterval(this.#ticker);
+    this.#ticker = null;
+  }
+
+  /** Ends this generation: the socket is destroyed and every request on it fails with `err`. */
+  retire(err: MemcacheIoError): void {
+    if (this.#retired) return;
+    this.#retired = err;
+    this.#disarm();
+    this.#queued = [];
+    const s = this.#server._socket;
+    this.#server.responseBuffer = Buffer.alloc(0);
+    if (s) {
+      delete this.#server._socket;
+      s.destroy();
+    }
+    this.#onRetire(this);
+    for (const p of this.#pending.splice(0)) p.reject(err);
+  }
 }
 
 /** One server. Every method rejects with {@link MemcacheIoError} on a transport failure. */
 export class MemcacheConnection {
   readonly address: ServerAddress;
-  readonly #client: MemjsClientLike;
-  readonly #timeoutMs: number;
+  readonly #opts: ConnectionOptions;
+  #gen: Generation | null = null;
+  #seq = 0;
 
   constructor(address: ServerAddress, opts: ConnectionOptions) {
     this.address = address;
-    this.#timeoutMs = opts.timeoutMs;
-    const options = {
-      retries: 1,
-      timeout: opts.timeoutMs / 1000,
-      conntimeout: opts.timeoutMs / 1000,
-      failover: false,
-      logger: { log: () => undefined },
-      keepAlive: true,
-    };
-    // net.connect(path) is how memjs' Server reaches a unix socket: it passes (port, host) on.
-    const server = new memjs.Server(address.host, address.socketPath ?? address.port, undefined, undefined, options) as {
-      write(blob: Buffer): void;
-      _socket?: { unref(): void };
-    };
-    // memjs writes every request with its own socket write (one syscall each). Requests issued in
-    // the same turn of the event loop are joined into one write: pipelining in one packet.
-    const writeOne = server.write.bind(server);
-    let queued: Buffer[] = [];
-    server.write = (blob: Buffer): void => {
-      queued.push(blob);
-      if (queued.length === 1) {
-        setImmediate(() => {
-          const batch = queued;
-          queued = [];
-          writeOne(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
-          // An idle pooled connection must not keep the process alive; a pending request's own
-          // deadline timer does that while it waits.
-          server._socket?.unref();
-        });
-      }
-    };
-    this.#client = new memjs.Client([server], options) as unknown as MemjsClientLike;
+    this.#opts = opts;
   }
 
   #send(opcode: number, key: string | Buffer, extras: Buffer, value: Buffer | string): Promise<MemjsResponse> {
-    const c = this.#client;
-    c.incrSeq();
-    const seq = c.seq;
-    const req = memjs.Utils.makeRequestBuffer(opcode, key, extras, value, seq);
-    return new Promise((resolve, reject) => {
-      let done = false;
-      // memjs drops pending callbacks when a peer closes cleanly; this deadline guarantees an answer.
-      const timer = setTimeout(() => {
-        if (done) return;
-        done = true;
-        c.servers[0]?.error(new Error('socket timed out waiting on response.'));
-        reject(new MemcacheIoError('timeout', 'socket timed out waiting on response.'));
-      }, this.#timeoutMs + 50);
-      c.perform(typeof key === 'string' ? key : key.toString('latin1'), req, seq, (err, res) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        if (err || !res) reject(classify(err));
-        else resolve(res);
-      }, 1);
-    });
+    if (!this.#gen || this.#gen.retired) {
+      this.#gen = new Generation(this.address, this.#opts, (g) => {
+        if (this.#gen === g) this.#gen = null;
+      });
+    }
+    this.#seq = (this.#seq + 1) >>> 0;
+    return this.#gen.send(opcode, this.#seq, memjs.Utils.makeRequestBuffer(opcode, key, extras, value, this.#seq));
   }
 
   /** The item, or null when the key does not exist. */
@@ -176,7 +342,7 @@ export class MemcacheConnection {
     if (r.header.status === STATUS_NOT_FOUND) return null;
     if (r.header.status !== STATUS_OK) throw new MemcacheIoError('server', `status ${r.header.status}`);
     const flags = r.extras.length >= 4 ? r.extras.readUInt32BE(0) : 0;
-    return { value: Buffer.from(r.val), flags };
+    return { value: r.val, flags };
   }
 
   #storeExtras(flags: number, exptime: number): Buffer {
@@ -226,8 +392,10 @@ export class MemcacheConnection {
     return r.header.status === STATUS_OK;
   }
 
+  /** Closes the socket; requests still in flight fail; a later request opens a new one. */
   close(): void {
-    this.#client.close();
+    this.#gen?.retire(new MemcacheIoError('connect', 'Connection closed'));
+    this.#gen = null;
   }
 }
 

@@ -1,15 +1,14 @@
 /**
  * @module spec/conformance/engine
  * Runs a scenario against the library's SessionEngine and produces the same transcript shape as
- * driver.php does in php-cgi.
+ * spec/php/driver.php's steps mode does in php-cgi.
  */
 import { PhpArray } from 'php-session-engine';
 import type { Diag, Enc, Scenario, StepRecord, Transcript } from './scenario.ts';
 import { expandDir, prepareSaveDir, readSaveDir, removeRoot } from './savedir.ts';
 import { decodeValue, encodeValue } from './values.ts';
-import { fileURLToPath } from 'node:url';
+import { DRIVER } from '../php/driver.ts';
 
-const DRIVER = fileURLToPath(new URL('./driver.php', import.meta.url));
 
 /** The engine API this runner is written against (lib/engine.ts, exported by lib/index.ts). */
 interface EngineRequest {

@@ -4,15 +4,17 @@
  *
  *   node --conditions=php-session-engine-source --import tsx spec/conformance/report.ts [options] [name-or-prefix...]
  *
- * With no names it runs every scenario expected to fail (expectations.json) and prints each
+ * With no names it runs every scenario expected to fail (spec/php/expectations.json) and prints each
  * normalised diff (`-` PHP, `+` engine). Options:
  *   --all        every scenario, printing only the failing ones
  *   --php        print PHP's normalised transcript only (no engine run): for writing scenarios
  *   --summary    one line per failing scenario (its first difference), grouped by that line
  */
-import { runScenarioInPhp } from './php.ts';
-import { normalizeTranscript, transcriptLines } from './normalize.ts';
-import { compareWithEngine, limiter, loadExpectations } from './run.ts';
+import { runStepsInPhp } from '../php/driver.ts';
+import { loadExpectations } from '../php/expectations.ts';
+import { normalizeTranscript, transcriptLines } from '../php/normalize.ts';
+import { limiter } from '../php/runner.ts';
+import { compareWithEngine } from './run.ts';
 import { loadScenarios } from './scenario.ts';
 
 const argv = process.argv.slice(2);
@@ -31,7 +33,7 @@ let failing = 0;
 await Promise.all(
   chosen.map((s) =>
     limit(async () => {
-      const php = await runScenarioInPhp(s);
+      const php = await runStepsInPhp(s);
       if (flags.has('--php')) {
         const lines = transcriptLines(normalizeTranscript(php.transcript, s, php.dir, php.requestTimeMs));
         console.log(`=== ${s.name}\n${lines.join('\n')}\n`);

@@ -1,58 +1,20 @@
 /**
  * @module spec/conformance/run
- * One scenario, both sides: real php-cgi first (its request time becomes the engine's `now`), then
- * the engine; both transcripts normalised and compared line by line.
+ * One scenario, both sides: real php-cgi first (spec/php/driver.ts; its request time becomes the
+ * engine's `now`), then the engine; both transcripts normalised (spec/php/normalize.ts) and
+ * compared line by line.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runStepsInPhp, type PhpRun } from '../php/driver.ts';
+import type { Outcome } from '../php/expectations.ts';
+import { diffLines, normalizeTranscript, transcriptLines } from '../php/normalize.ts';
 import { runScenarioInEngine } from './engine.ts';
-import { diffLines, normalizeTranscript, transcriptLines } from './normalize.ts';
-import { runScenarioInPhp, type PhpRun } from './php.ts';
 import type { Scenario } from './scenario.ts';
 
-export type Expectation = { status: 'pass' } | { status: 'fail'; reason: string } | { status: 'skip'; reason: string };
-
-export const EXPECTATIONS_FILE = join(fileURLToPath(new URL('.', import.meta.url)), 'expectations.json');
-
-export function loadExpectations(): Record<string, Expectation> {
-  if (!existsSync(EXPECTATIONS_FILE)) return {};
-  return JSON.parse(readFileSync(EXPECTATIONS_FILE, 'utf8')) as Record<string, Expectation>;
-}
-
-export function saveExpectations(e: Record<string, Expectation>): void {
-  const sorted: Record<string, Expectation> = {};
-  for (const k of Object.keys(e).sort()) sorted[k] = e[k] as Expectation;
-  writeFileSync(EXPECTATIONS_FILE, `${JSON.stringify(sorted, null, 2)}\n`);
-}
-
-export interface Outcome {
-  status: 'pass' | 'fail';
-  /** One line: why it failed (the first difference, or the engine's crash). */
-  reason?: string;
+export interface Comparison extends Outcome {
   phpLines: string[];
   engineLines?: string[];
+  /** The normalised diff (`-` PHP, `+` engine). */
   diff?: string;
-}
-
-/** Runs a function over items with at most `limit` in flight (php-cgi processes are not free). */
-export function limiter(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const queue: (() => void)[] = [];
-  return <T>(fn: () => Promise<T>): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const start = (): void => {
-        active++;
-        fn()
-          .then(resolve, reject)
-          .finally(() => {
-            active--;
-            queue.shift()?.();
-          });
-      };
-      if (active < limit) start();
-      else queue.push(start);
-    });
 }
 
 /** An engine run that takes longer than this (a lock wait that never ends...) is a failure. */
@@ -66,7 +28,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-export async function compareWithEngine(s: Scenario, php: PhpRun): Promise<Outcome> {
+export async function compareWithEngine(s: Scenario, php: PhpRun): Promise<Comparison> {
   const phpLines = transcriptLines(normalizeTranscript(php.transcript, s, php.dir, php.requestTimeMs));
   let engineLines: string[];
   try {
@@ -80,9 +42,16 @@ export async function compareWithEngine(s: Scenario, php: PhpRun): Promise<Outco
   const diff = diffLines(phpLines, engineLines);
   const first = diff.split('\n').find((l) => l.startsWith('- ') || l.startsWith('+ ')) ?? '';
   const reason = `${first.startsWith('- ') ? 'PHP has' : 'engine has'}: ${first.slice(2)}`;
-  return { status: 'fail', reason: reason.length > 300 ? `${reason.slice(0, 297)}...` : reason, phpLines, engineLines, diff };
+  return {
+    status: 'fail',
+    reason: reason.length > 300 ? `${reason.slice(0, 297)}...` : reason,
+    details: diff,
+    phpLines,
+    engineLines,
+    diff,
+  };
 }
 
-export async function runBoth(s: Scenario): Promise<Outcome> {
-  return compareWithEngine(s, await runScenarioInPhp(s));
+export async function runBoth(s: Scenario): Promise<Comparison> {
+  return compareWithEngine(s, await runStepsInPhp(s));
 }

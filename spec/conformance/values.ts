@@ -1,7 +1,7 @@
 /**
  * @module spec/conformance/values
  * The typed JSON encoding of PHP values used by scenarios and transcripts (the same encoding as
- * driver.php's conformance_encode/conformance_decode), to and from the library's value model.
+ * spec/php/driver.php's conformance_encode/conformance_decode), to and from the library's value model.
  *
  *   null, true/false, "utf-8 string", 123 (int)       as themselves
  *   {"int": "9223372036854775807"}                    an int outside JSON's safe range

@@ -1,17 +1,25 @@
 /**
  * @module spec/engine/diff-helper
- * Differential scenarios: the same steps as PHP code (run by php-cgi) and as engine calls; the
- * recorded values, diagnostics and header lines must be equal after normalising random ids and
- * clock-dependent dates.
+ * Differential scenarios: the same steps as PHP code (run by php-cgi through spec/php/driver.php's
+ * code mode) and as engine calls; the recorded values, diagnostics and header lines must be equal
+ * after spec/php/normalize.ts (random ids and clock-dependent dates). Outcomes are checked against
+ * spec/php/expectations.json (`engine/<name>`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { SessionEngine } from '../../lib/engine.ts';
 import type { SessionRequest } from '../../lib/request.ts';
 import { PhpArray, toJs, type PhpValue } from '../../lib/value.ts';
-import { phpScenario, SHUTDOWN_PASSES, type PhpOutcome } from './php-oracle.ts';
+import { runCodeInPhp, type PhpOutcome } from '../php/driver.ts';
+import { loadExpectations, mismatch, recorded, saveSuiteResults, UPDATE, type Expectation, type Outcome } from '../php/expectations.ts';
+import { firstDifference, normalizeLog } from '../php/normalize.ts';
+import { cookieHeader } from '../php/runner.ts';
+import { describeWith } from '../support/tools.ts';
+
+/** How many times the shutdown-phase recorder goes to the back of the shutdown-function list. */
+export const SHUTDOWN_PASSES = 3;
 
 export interface Scenario {
   ini?: Record<string, string>;
@@ -48,27 +56,8 @@ function plain(v: unknown): unknown {
   return v;
 }
 
-const DATE = /[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT/g;
-
-/** Replaces each distinct random id by <ID1>, <ID2>... (in order of appearance) and dates by <DATE>. */
-export function normalise(o: unknown): unknown {
-  const ids = new Map<string, string>();
-  const json = JSON.stringify(o)
-    .replace(/"(?:[^"\\]|\\.)*"/g, (str) =>
-      str.replace(/(?<![0-9a-zA-Z,%-])[0-9a-zA-Z,%-]{22,256}(?![0-9a-zA-Z,%-])/g, (m) => {
-        if (!/\d/.test(m) || !/[a-z]/.test(m)) return m; // words, not ids
-        if (!ids.has(m)) ids.set(m, `<ID${ids.size + 1}>`);
-        return ids.get(m)!;
-      }),
-    )
-    .replace(DATE, '<DATE>')
-    .replace(/ \(output started at [^)]*\)/g, '')
-    .replace(/\/tmp\/eng-(oracle|js)-[A-Za-z0-9]+/g, '<DIR>');
-  return JSON.parse(json);
-}
-
-export async function runJs(s: Scenario): Promise<PhpOutcome> {
-  const dir = mkdtempSync(join(tmpdir(), 'eng-js-'));
+export async function runJs(s: Scenario): Promise<{ outcome: PhpOutcome; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'pse-eng-js-'));
   try {
     const engine = new SessionEngine({
       ini: { 'session.save_path': dir, ...scenarioIni(s) },
@@ -98,7 +87,7 @@ export async function runJs(s: Scenario): Promise<PhpOutcome> {
     if (s.shutdown !== true) {
       const out = snapshot();
       await req.end();
-      return out;
+      return { outcome: out, dir };
     }
     let out: PhpOutcome | undefined;
     const recorder = (pass: number) => (): void => {
@@ -113,28 +102,55 @@ export async function runJs(s: Scenario): Promise<PhpOutcome> {
       endError = e;
     }
     if (out === undefined) throw new Error(`the shutdown functions stopped before the recorder ran: ${String(endError)}`);
-    return out;
+    return { outcome: out, dir };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function cookieHeader(c: Record<string, string> | undefined): string | undefined {
-  if (c === undefined) return undefined;
-  return Object.entries(c)
-    .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
-    .join('; ');
-}
-
-export async function expectSameAsPhp(s: Scenario): Promise<{ php: PhpOutcome; js: PhpOutcome }> {
+/** Both sides of a scenario, normalised. */
+export async function runBoth(s: Scenario): Promise<{ php: unknown; js: unknown }> {
   const query = s.query === undefined ? undefined : new URLSearchParams(s.query).toString();
-  const cookie = cookieHeader(s.cookies);
-  const php = await phpScenario(s.php, scenarioIni(s), {
-    ...(s.shutdown === true ? { shutdown: true } : {}),
-    ...(cookie !== undefined ? { cookie } : {}),
+  const php = await runCodeInPhp(s.php, scenarioIni(s), {
+    ...(s.shutdown === true ? { shutdownPasses: SHUTDOWN_PASSES } : {}),
+    ...(s.cookies !== undefined ? { cookie: cookieHeader(s.cookies) } : {}),
     ...(query !== undefined ? { query } : {}),
   });
   const js = await runJs(s);
-  expect(normalise(js)).toEqual(normalise(php));
-  return { php, js };
+  // What the scenario supplies (code, cookies, query) is data: ids in it are never placeholders.
+  const literals = [s.php, s.js.toString(), JSON.stringify(s.cookies ?? {}), JSON.stringify(s.query ?? {})];
+  return {
+    php: normalizeLog(php.outcome, { dirs: [php.dir], literals }),
+    js: normalizeLog(js.outcome, { dirs: [js.dir], literals }),
+  };
+}
+
+/** Defines one test per scenario, checked against spec/php/expectations.json as `engine/<name>`. */
+export function engineDifferential(title: string, scenarios: Readonly<Record<string, Scenario>>): void {
+  const expectations = loadExpectations();
+  const results: Record<string, Expectation> = {};
+  const key = (name: string): string => `engine/${name}`;
+  describeWith(['php-cgi'], title, () => {
+    afterAll(async () => {
+      if (UPDATE) await saveSuiteResults(Object.keys(scenarios).map(key), results);
+    });
+    for (const [name, s] of Object.entries(scenarios)) {
+      const exp = expectations[key(name)];
+      if (exp?.status === 'skip') {
+        it.skip(`${name} (skip: ${exp.reason})`, () => undefined);
+        continue;
+      }
+      it(name, async () => {
+        const { php, js } = await runBoth(s);
+        const diff = firstDifference(php, js);
+        const outcome: Outcome = diff === '' ? { status: 'pass' } : { status: 'fail', reason: diff };
+        results[key(name)] = recorded(exp, outcome);
+        if (UPDATE) return;
+        // Expected to pass: vitest's own diff of the two sides says most.
+        if (exp === undefined || exp.status === 'pass') expect(js).toEqual(php);
+        const why = mismatch(key(name), exp, outcome);
+        if (why !== undefined) expect.fail(why);
+      });
+    }
+  });
 }

@@ -1,16 +1,9 @@
 /**
  * The engine driving the user module (session_set_save_handler) compared with php-cgi; the
- * scenarios are in user-handler-scenarios.ts.
+ * scenarios are in user-handler-scenarios.ts (expectations: spec/php/expectations.json,
+ * `engine/<name>`).
  */
-import { it } from 'vitest';
-import { describeWith } from '../support/tools.ts';
-import { expectSameAsPhp } from './diff-helper.ts';
+import { engineDifferential } from './diff-helper.ts';
 import { scenarios } from './user-handler-scenarios.ts';
 
-describeWith(['php-cgi'], 'engine + user module vs php-cgi', () => {
-  for (const [name, s] of Object.entries(scenarios)) {
-    it(name, async () => {
-      await expectSameAsPhp(s);
-    });
-  }
-});
+engineDifferential('engine + user module vs php-cgi', scenarios);

@@ -3,7 +3,7 @@
  * The memcached.sess_* and memcache.* directives: defaults as `php -n` with the extensions reports
  * them, and ini_set() refusals (return value, warning text, value kept) compared with PHP.
  */
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { memcacheIni } from '../../handlers/memcache.ts';
 import { memcachedIni } from '../../handlers/memcached.ts';
 import { describeWith } from '../support/tools.ts';
@@ -62,5 +62,29 @@ describeWith(['php', 'php-ext:memcached', 'php-ext:memcache'], 'memcache modules
     }
     expect(ours).toEqual(phpLines);
     expect(warnings).toEqual(phpWarnings);
+  });
+});
+
+describe('session_engine.max_execution_time (the memcached lock expiry when sess_lock_expire is 0)', () => {
+  it('defaults to 30 and takes positive seconds only, so every lock expires', async () => {
+    const engine = engineFor({});
+    expect(engine.iniGet('session_engine.max_execution_time')).toBe('30');
+    const results: unknown[] = [];
+    const warnings: string[] = [];
+    for (const v of ['0', '-5', 'x', '', '7']) {
+      const req = engine.request({});
+      results.push([req.iniSet('session_engine.max_execution_time', v), req.iniGet('session_engine.max_execution_time')]);
+      warnings.push(...req.diagnostics.map((d) => d.message));
+      await req.end();
+    }
+    expect(results).toEqual([[false, '30'], [false, '30'], [false, '30'], [false, '30'], ['30', '7']]);
+    expect(warnings).toEqual(
+      ['0', '-5', 'x', ''].map((v) => `ini_set(): session_engine.max_execution_time must be a positive number of seconds; "${v}" given`),
+    );
+    const atStartup = engineFor({ 'session_engine.max_execution_time': '0' });
+    expect(atStartup.iniGet('session_engine.max_execution_time')).toBe('30');
+    expect(atStartup.startupDiagnostics.map((d) => d.message)).toEqual([
+      'PHP Startup: session_engine.max_execution_time must be a positive number of seconds; "0" given',
+    ]);
   });
 });

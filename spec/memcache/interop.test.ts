@@ -11,7 +11,7 @@ import { serialize, unserialize } from '../../serializers/var.ts';
 import { testSessionId } from '../handlers/suite.ts';
 import { dumpKeys, getItem, startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
 import { describeWith } from '../support/tools.ts';
-import { engineFor, php, phpBytes, savePathFor, type ModuleName } from './support.ts';
+import { engineFor, php, phpBytes, savePathFor, spawnPhp, type ModuleName } from './support.ts';
 
 let server: MemcachedProcess;
 /** serialize() of the test $_SESSION, as PHP makes it. */
@@ -51,6 +51,26 @@ async function phpRead(module: ModuleName, ser: string, id: string): Promise<Buf
   return r.stdout;
 }
 
+const unixNow = (): number => Math.floor(Date.now() / 1000);
+
+/** An absolute expiry set `seconds` ahead by an item stored between Unix times `from` and `to`. */
+function expectExpiry(exp: number, seconds: number, from: number, to: number): void {
+  // memcached's clock ticks in whole seconds and may lag the wall clock by up to one.
+  expect(exp - seconds).toBeGreaterThanOrEqual(from - 1);
+  expect(exp - seconds).toBeLessThanOrEqual(to);
+}
+
+/** Polls the server until `count` keys match (a PHP process is taking them); at most 20 s. */
+async function keysAppearing(count: number, match: (k: { key: string }) => boolean): Promise<{ key: string; exp: number }[]> {
+  const until = Date.now() + 20_000;
+  for (;;) {
+    const keys = (await dumpKeys(server.port)).filter(match);
+    if (keys.length >= count) return keys;
+    if (Date.now() > until) throw new Error(`only ${keys.length} of ${count} keys appeared`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 function engine(module: ModuleName, ser: string, extraIni: Record<string, string> = {}) {
   return engineFor({
     'session.save_handler': module,
@@ -79,7 +99,7 @@ async function engineWrite(module: ModuleName, ser: string, id: string, value: B
   expect(req.diagnostics).toEqual([]);
 }
 
-describeWith(['memcached', 'php', 'php-ext:memcached', 'php-ext:memcache'], 'memcache modules: live round trips with PHP', () => {
+describeWith(['memcached', 'php', 'php-cgi', 'php-ext:memcached', 'php-ext:memcache'], 'memcache modules: live round trips with PHP', () => {
   beforeAll(async () => {
     server = await startMemcached();
     payload = (await php(`echo serialize(${PAYLOAD_PHP});`, {})).stdout;
@@ -184,31 +204,52 @@ describeWith(['memcached', 'php', 'php-ext:memcached', 'php-ext:memcache'], 'mem
     await req.end();
   });
 
-  it('memcached: a new session reserves its id like PHP (empty item + lock, no expiry in CLI)', async () => {
+  it('memcached: a new session reserves its id like PHP under php-cgi (empty item + lock, expiring after max_execution_time = 30)', async () => {
+    // php-memcached stores both with the lock expiry: sess_lock_expire, else max_execution_time,
+    // which is 30 under php-cgi/php-fpm (0 under the CLI: never). The engine's stand-in for it,
+    // session_engine.max_execution_time, defaults to 30.
     const before = new Set((await dumpKeys(server.port)).map((k) => k.key));
-    const running = php(`session_start(); usleep(1500000);`, {
+    const phpFrom = unixNow();
+    const running = spawnPhp(`session_start(); usleep(1500000);`, {
       'session.save_handler': 'memcached',
       'session.save_path': server.address,
-    });
-    await new Promise((r) => setTimeout(r, 700));
-    const phpKeys = (await dumpKeys(server.port)).filter((k) => !before.has(k.key));
-    await running;
+    }, { cgi: true });
+    const phpKeys = await keysAppearing(2, (k) => !before.has(k.key));
+    const phpTo = unixNow();
+    expect((await running.done).code).toBe(0);
     const phpData = phpKeys.find((k) => !k.key.startsWith('memc.sess.key.lock.'))!;
     const phpLock = phpKeys.find((k) => k.key.startsWith('memc.sess.key.lock.'))!;
     expect(phpData.key.slice('memc.sess.key.'.length)).toBe(phpLock.key.slice('memc.sess.key.lock.'.length));
-    expect((await getItem(server.port, phpData.key))?.value.length ?? 0).toBeGreaterThanOrEqual(0);
 
+    const ourFrom = unixNow();
     const req = engine('memcached', 'php').request({});
     expect(await req.start()).toBe(true);
     const id = req.id() as string;
     const keys = await dumpKeys(server.port);
+    const ourTo = unixNow();
     const ours = keys.find((k) => k.key === `memc.sess.key.${id}`)!;
     const ourLock = keys.find((k) => k.key === `memc.sess.key.lock.${id}`)!;
-    expect(ours.exp).toBe(phpData.exp);
-    expect(ourLock.exp).toBe(phpLock.exp);
+    // Absolute expiry = the server's clock (whole seconds, up to a second behind) + 30.
+    for (const exp of [phpData.exp, phpLock.exp]) expectExpiry(exp, 30, phpFrom, phpTo);
+    for (const exp of [ours.exp, ourLock.exp]) expectExpiry(exp, 30, ourFrom, ourTo);
     expect(await getItem(server.port, `memc.sess.key.${id}`)).toMatchObject({ flags: 0, value: Buffer.alloc(0) });
     await req.writeClose();
     await req.end();
     expect(await getItem(server.port, `memc.sess.key.lock.${id}`)).toBeNull();
+  });
+
+  it('memcached: sess_lock_expire wins over max_execution_time, as in PHP', async () => {
+    const ini = { 'session.save_handler': 'memcached', 'session.save_path': server.address, 'memcached.sess_lock_expire': '7' };
+    const id = testSessionId();
+    const from = unixNow();
+    const running = spawnPhp(`session_id('${id}p'); session_start(); usleep(1500000);`, ini, { cgi: true });
+    const req = engineFor(ini).request({ cookies: { PHPSESSID: `${id}e` } });
+    expect(await req.start()).toBe(true);
+    const locks = await keysAppearing(2, (k) => k.key === `memc.sess.key.lock.${id}p` || k.key === `memc.sess.key.lock.${id}e`);
+    const to = unixNow();
+    await req.writeClose();
+    await req.end();
+    expect((await running.done).code).toBe(0);
+    for (const l of locks) expectExpiry(l.exp, 7, from, to);
   });
 });

@@ -3,13 +3,23 @@
  * Server choice beyond the defaults, compared with PHP on three live servers: php-memcached's
  * modula and ketama_weighted distributions, server weights, pecl memcache's standard strategy and
  * the fnv hash, `?weight=` in the URL. Also the key hashes against PHP's crc32() and fnv1a32.
+ *
+ * A request may legitimately fail on a loaded machine (a server silent for the whole timeout), and
+ * then failover moves a session, in PHP as here. Such a session is never silent: the engine warns
+ * (memcached), or reports on the memcache diagnostics channel (pecl memcache, where PHP itself says
+ * nothing). Those sessions must still be stored somewhere; every other one must sit exactly where
+ * PHP put it. The test assumes nothing about how long a request takes.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { connect, createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { MEMCACHE_CHANNEL, type MemcacheReport } from '../../handlers/memcache.ts';
 import { crc32, fnv1a32 } from '../../lib/memcache/hash.ts';
 import { parseLibmemcachedServers, parsePeclSavePath } from '../../lib/memcache/save-path.ts';
-import { dumpKeys, flushAll, type MemcachedProcess } from '../support/memcached-server.ts';
+import { dumpKeys, flushAll, getItem, type MemcachedProcess } from '../support/memcached-server.ts';
 import { describeWith } from '../support/tools.ts';
-import { engineFor, php, useMemcachedServers, type ModuleName } from './support.ts';
+import { engineFor, php, PHP_EXTENSIONS, useMemcachedServers, type ModuleName } from './support.ts';
+import { runPhp } from '../support/tools.ts';
 
 const N = 300;
 /** Concurrent engine request loops. */
@@ -33,23 +43,54 @@ async function compare(module: ModuleName, pathOf: (a: string[]) => string, ini:
   const fromPhp = await placement();
   for (const s of servers) await flushAll(s.port);
   const engine = engineFor({ 'session.save_handler': module, 'session.save_path': path, ...ini });
-  // A few request loops at a time: this is about placement, and hundreds of requests at once on a
-  // loaded machine can exceed the extensions' 1 s timeouts, after which failover (PHP's too)
-  // legitimately moves a key to another server.
+  /** Sessions whose requests met a server failure: how it was made known, and whether the session must still be stored. */
+  const failed = new Map<string, { why: string; stored: boolean }>();
+  let current = new Set<string>();
+  const onReport = (m: unknown): void => {
+    // A report comes from inside a request; any session in flight may be the one concerned.
+    for (const id of current) if (!failed.has(id)) failed.set(id, { why: (m as MemcacheReport).type, stored: true });
+  };
+  subscribe(MEMCACHE_CHANNEL, onReport);
   let next = 0;
-  await Promise.all(
-    Array.from({ length: LOOPS }, async () => {
-      for (let i = next++; i < N; i = next++) {
-        const req = engine.request({ cookies: { PHPSESSID: `place${String(i).padStart(5, '0')}xyz` } });
-        expect(await req.start()).toBe(true);
-        req.session.set('i', i);
-        expect(await req.writeClose()).toBe(true);
-        await req.end();
-        expect(req.diagnostics).toEqual([]);
-      }
-    }),
-  );
-  expect(await placement()).toEqual(fromPhp);
+  try {
+    await Promise.all(
+      Array.from({ length: LOOPS }, async () => {
+        for (let i = next++; i < N; i = next++) {
+          const id = `place${String(i).padStart(5, '0')}xyz`;
+          current.add(id);
+          const req = engine.request({ cookies: { PHPSESSID: id } });
+          const started = await req.start();
+          req.session.set('i', i);
+          await req.writeClose();
+          await req.end();
+          current.delete(id);
+          if (!started || req.diagnostics.length > 0) {
+            const why = req.diagnostics.map((d) => d.message).join('; ') || 'session_start() failed';
+            failed.set(id, { why, stored: started && !why.includes('Failed to write') });
+          }
+        }
+      }),
+    );
+  } finally {
+    unsubscribe(MEMCACHE_CHANNEL, onReport);
+    current = new Set();
+  }
+  const sessionOf = (line: string): string => /place\d{5}xyz/.exec(line)?.[0] ?? line;
+  const ofSession = (lines: string[], id: string): string[] => lines.filter((l) => sessionOf(l) === id);
+  const mine = await placement();
+  const ids = Array.from({ length: N }, (_, i) => `place${String(i).padStart(5, '0')}xyz`);
+  for (const id of ids) {
+    const f = failed.get(id);
+    if (f) {
+      // A loud failure: the session is still stored somewhere, unless the start or write failed.
+      if (f.stored) expect(ofSession(mine, id).some((l) => !l.includes('lock')), `${id}: ${f.why}`).toBe(true);
+    } else {
+      expect(ofSession(mine, id), id).toEqual(ofSession(fromPhp, id));
+    }
+  }
+  // Nothing stored that PHP did not store, for the sessions that went without failure.
+  const quiet = (l: string): boolean => !failed.has(sessionOf(l));
+  expect(mine.filter(quiet)).toEqual(fromPhp.filter(quiet));
   return fromPhp;
 }
 
@@ -97,6 +138,181 @@ describeWith(['memcached', 'php', 'php-ext:memcached', 'php-ext:memcache'], 'mem
       // PHP's hash() reads unsigned bytes; pecl memcache sign-extends, so they differ above 0x7f.
       if (!/[\u0080-\u00ff]/.test(s)) expect(fnv1a32(enc(s))).toBe(f);
     });
+  });
+});
+
+/** A chunk from a client that carries a set: ASCII `set ` or a binary frame with opcode 0x01. */
+function carriesSet(chunk: Buffer): boolean {
+  return chunk.toString('latin1').startsWith('set ') || (chunk[0] === 0x80 && chunk[1] === 0x01);
+}
+
+/**
+ * A TCP proxy in front of one memcached. Once `armed`, the first client chunk carrying a set is
+ * handled by `onSet` ('reset': the connection is reset instead of forwarding it; 'stall': it is
+ * forwarded, and when the server's reply comes back it is passed on and the event loop is then
+ * blocked for 1.2 s, so the reply waits unread in the client's socket).
+ */
+async function faultyProxy(target: number): Promise<{ address: string; arm(how: 'reset' | 'stall'): void; fired(): boolean; close(): Promise<void> }> {
+  let armed: 'reset' | 'stall' | null = null;
+  let fired = false;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(target, '127.0.0.1');
+    let stallNextReply = false;
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.on('data', (d: Buffer) => {
+      if (armed && carriesSet(d)) {
+        const how = armed;
+        armed = null;
+        fired = true;
+        if (how === 'reset') {
+          client.resetAndDestroy();
+          return;
+        }
+        stallNextReply = true;
+      }
+      upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => {
+      client.write(d);
+      if (stallNextReply) {
+        stallNextReply = false;
+        const until = Date.now() + 1200;
+        while (Date.now() < until) {
+          /* the event loop is stalled with the reply in the client's socket */
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const a = server.address();
+  return {
+    address: `127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`,
+    arm: (how) => {
+      armed = how;
+      fired = false;
+    },
+    fired: () => fired,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describeWith(['memcached', 'php', 'php-ext:memcache'], 'memcache: a replica that fails during the write', () => {
+  const two: MemcachedProcess[] = [];
+  useMemcachedServers(two, 2);
+  const ini = (proxy: string): Record<string, string> => ({
+    'session.save_handler': 'memcache',
+    'session.save_path': `tcp://${proxy}, tcp://${two[1]!.address}`,
+  });
+
+  it('a 1.2 s event-loop stall while the replies wait in the socket loses no replica (timeout 1 s)', async () => {
+    const proxy = await faultyProxy(two[0]!.port);
+    const reports: unknown[] = [];
+    const onReport = (m: unknown): void => void reports.push(m);
+    subscribe(MEMCACHE_CHANNEL, onReport);
+    try {
+      for (const s of two) await flushAll(s.port);
+      const engine = engineFor(ini(proxy.address));
+      const req = engine.request({ cookies: { PHPSESSID: 'stalledwrite1' } });
+      expect(await req.start()).toBe(true);
+      req.session.set('x', 1);
+      proxy.arm('stall');
+      expect(await req.writeClose()).toBe(true);
+      await req.end();
+      expect(proxy.fired()).toBe(true);
+      expect(req.diagnostics).toEqual([]);
+      // Both replicas hold the session (with session_redundancy 2 on two servers, each does).
+      for (const s of two) expect((await getItem(s.port, 'stalledwrite1'))?.value.toString(), s.address).toBe('x|i:1;');
+      expect(reports).toEqual([]);
+    } finally {
+      unsubscribe(MEMCACHE_CHANNEL, onReport);
+      await proxy.close();
+    }
+  });
+
+  it('a replica reset during the write: true and no warning, as in PHP; the loss is reported on the diagnostics channel', async () => {
+    const proxy = await faultyProxy(two[0]!.port);
+    const reports: unknown[] = [];
+    const onReport = (m: unknown): void => void reports.push(m);
+    try {
+      // PHP: the proxied server resets the connection when the write's set arrives.
+      for (const s of two) await flushAll(s.port);
+      proxy.arm('reset');
+      const r = await runPhp(`session_id('resetwrite1'); var_dump(session_start()); $_SESSION['x'] = 1; var_dump(session_write_close());`, {
+        extensions: PHP_EXTENSIONS,
+        ini: { display_errors: 'stderr', error_reporting: '-1', ...ini(proxy.address) },
+      });
+      expect(proxy.fired()).toBe(true);
+      expect(r.stdout.toString().replace(/\s+/g, ' ').trim()).toBe('bool(true) bool(true)');
+      expect(r.stderr).toBe('');
+      const phpStored = [await getItem(two[0]!.port, 'resetwrite1'), await getItem(two[1]!.port, 'resetwrite1')].map((i) => i?.value.toString() ?? null);
+      expect(phpStored).toEqual([null, 'x|i:1;']);
+
+      // The engine, same fault.
+      for (const s of two) await flushAll(s.port);
+      subscribe(MEMCACHE_CHANNEL, onReport);
+      const req = engineFor(ini(proxy.address)).request({ cookies: { PHPSESSID: 'resetwrite1' } });
+      expect(await req.start()).toBe(true);
+      req.session.set('x', 1);
+      proxy.arm('reset');
+      expect(await req.writeClose()).toBe(true);
+      await req.end();
+      expect(proxy.fired()).toBe(true);
+      expect(req.diagnostics).toEqual([]);
+      const stored = [await getItem(two[0]!.port, 'resetwrite1'), await getItem(two[1]!.port, 'resetwrite1')].map((i) => i?.value.toString() ?? null);
+      expect(stored).toEqual(phpStored);
+      expect(reports).toEqual([
+        { type: 'server-failure', server: proxy.address, error: expect.objectContaining({ name: 'MemcacheIoError', kind: 'connect' }) },
+        { type: 'server-failure', server: proxy.address, error: expect.objectContaining({ name: 'MemcacheIoError', kind: 'connect' }) },
+        { type: 'replica-lost', key: 'resetwrite1', wanted: 2, stored: [two[1]!.address], failed: [proxy.address], written: true },
+      ]);
+    } finally {
+      unsubscribe(MEMCACHE_CHANNEL, onReport);
+      await proxy.close();
+    }
+  });
+});
+
+describe('the memcached probe the placement tests read servers with', () => {
+  it('never passes a partial key listing off as complete when the process stalls while it arrives', async () => {
+    // memcached lists the newest items last: a listing cut short loses the last sessions written,
+    // data and lock keys alike. The old probe resolved with what it had when its 2 s timer fired,
+    // and after a stall that timer fires before the socket is read.
+    const fake = createServer((sock) => {
+      sock.on('error', () => undefined);
+      sock.once('data', () => {
+        sock.write('key=older exp=-1 la=1 cas=1 fetch=no cls=1 size=60\r\n');
+        // After the check phase, Node's next step is its timers: the stall ends there.
+        setTimeout(() => {
+          setImmediate(() => {
+            sock.write('key=newest exp=-1 la=1 cas=2 fetch=no cls=1 size=60\r\nkey=newest.lock exp=-1 la=1 cas=3 fetch=no cls=1 size=60\r\nEND\r\n');
+            const until = Date.now() + 2100;
+            while (Date.now() < until) {
+              /* the event loop is stalled with the rest of the listing in the socket */
+            }
+          });
+        }, 100);
+      });
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', () => resolve()));
+    const a = fake.address();
+    try {
+      const keys = await dumpKeys(typeof a === 'object' && a ? a.port : 0);
+      expect(keys.map((k) => k.key)).toEqual(['older', 'newest', 'newest.lock']);
+    } finally {
+      await new Promise((r) => fake.close(r));
+    }
   });
 });
 

@@ -3,11 +3,15 @@
  * Running PHP with the memcache extensions (php -n: PHP's built-in defaults plus the extensions;
  * php-memcached needs igbinary and msgpack loaded first), and the engine with the same settings.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { SessionEngine } from '../../lib/engine.ts';
 import { closeAllConnections } from '../../lib/memcache/client.ts';
 import { startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
-import { runPhp, type RunResult } from '../support/tools.ts';
+import { runPhp, which, type RunResult } from '../support/tools.ts';
 
 export const PHP_EXTENSIONS = ['igbinary', 'msgpack', 'memcached', 'memcache'];
 
@@ -50,4 +54,45 @@ export function useMemcachedServers(servers: MemcachedProcess[], count: number):
     closeAllConnections();
     await Promise.all(servers.splice(0).map((s) => s.stop()));
   });
+}
+
+export interface PhpChild {
+  child: ChildProcess;
+  /** Resolves when the process has exited (code null when killed). */
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  kill(): void;
+}
+
+/**
+ * Starts PHP on `code` (no `<?php`) in the background with the memcache extensions and `ini`:
+ * `php -n -r` (the CLI: max_execution_time 0), or with `cgi` php-cgi -n on a temp script (the
+ * SAPI of php-fpm's defaults: max_execution_time 30).
+ */
+export function spawnPhp(code: string, ini: Record<string, string>, opts: { cgi?: boolean } = {}): PhpChild {
+  const args = ['-n', ...PHP_EXTENSIONS.flatMap((e) => ['-d', `extension=${e}`])];
+  for (const [k, v] of Object.entries({ display_errors: 'stderr', error_reporting: '-1', ...ini })) args.push('-d', `${k}=${v}`);
+  let dir: string | undefined;
+  if (opts.cgi === true) {
+    dir = mkdtempSync(join(tmpdir(), 'pse-cgi-'));
+    const file = join(dir, 'script.php');
+    writeFileSync(file, `<?php ${code}`);
+    // Not -q: php-cgi then counts the headers as sent, and session_start() refuses to run.
+    args.push(file);
+  } else {
+    args.push('-r', code);
+  }
+  const bin = which(opts.cgi === true ? 'php-cgi' : 'php');
+  if (bin === null) throw new Error(`${opts.cgi === true ? 'php-cgi' : 'php'} not found`);
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (c) => {
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+      resolve({ code: c, stdout, stderr });
+    }),
+  );
+  return { child, done, kill: () => child.kill('SIGKILL') };
 }

@@ -1,8 +1,8 @@
 /**
  * @module spec/oracle/php-oracle
  * The PHP oracle: runs real `php -n` to serialize, unserialize, session_encode and session_decode,
- * many operations batched into ONE PHP process (a JSON request on stdin, a JSON answer on stdout,
- * binary data base64-encoded both ways).
+ * many operations batched into ONE PHP process (spec/php/driver.php's oracle mode: a JSON request on
+ * stdin, a JSON answer on stdout, binary data base64-encoded both ways).
  *
  * Usable by any test:
  *
@@ -13,6 +13,7 @@
  * (`unserialize(): Error at offset 0 of 3 bytes`, `session_decode(): ...`).
  * `prelude` is PHP code run first (class/enum declarations the data refers to).
  */
+import { runOracleInPhp } from '../php/driver.ts';
 import { runPhp } from '../support/tools.ts';
 
 export interface OracleDiagnostic {
@@ -58,68 +59,6 @@ export const PHP_NO_STORAGE_HANDLER = String.raw`class OracleMemHandler implemen
 }
 session_set_save_handler(new OracleMemHandler(), false);`;
 
-const DRIVER = String.raw`
-$levels = [E_WARNING => 'E_WARNING', E_NOTICE => 'E_NOTICE', E_DEPRECATED => 'E_DEPRECATED', E_USER_WARNING => 'E_USER_WARNING'];
-$diags = [];
-set_error_handler(function ($no, $str) use (&$diags, $levels) { $diags[] = [$levels[$no] ?? (string)$no, $str]; return true; });
-${PHP_NO_STORAGE_HANDLER}
-$req = json_decode(stream_get_contents(STDIN), true);
-if (isset($req['prelude'])) eval($req['prelude']);
-$out = [];
-function oracle_start($handler) {
-  if (session_status() === PHP_SESSION_ACTIVE) session_abort();
-  ini_set('session.serialize_handler', $handler);
-  session_id('oracle0123456789abcdef');
-  session_start();
-}
-foreach ($req['ops'] as $op) {
-  $diags = [];
-  $r = ['ok' => false];
-  try {
-    switch ($op['op']) {
-      case 'unserialize':
-        $data = base64_decode($op['data']);
-        $v = isset($op['options']) ? unserialize($data, $op['options']) : unserialize($data);
-        $failed = false;
-        foreach ($diags as $d) if (str_starts_with($d[1], 'unserialize(): Error at offset')) $failed = true;
-        $r['ok'] = !($v === false && ($failed || $data === ''));
-        if ($r['ok']) $r['reserialized'] = base64_encode(serialize($v));
-        break;
-      case 'serialize':
-        $v = eval('return ' . $op['expr'] . ';');
-        $r['ok'] = true;
-        $r['reserialized'] = base64_encode(serialize($v));
-        break;
-      case 'session_encode':
-        oracle_start($op['handler']);
-        $_SESSION = unserialize(base64_decode($op['value']));
-        $e = session_encode();
-        $r['ok'] = $e !== false;
-        if ($e !== false) $r['encoded'] = base64_encode($e);
-        session_abort();
-        break;
-      case 'session_decode':
-        oracle_start($op['handler']);
-        $r['ok'] = session_decode(base64_decode($op['data']));
-        if (session_status() !== PHP_SESSION_ACTIVE) oracle_start($op['handler']) ;
-        else {
-          $r['session'] = base64_encode(serialize($_SESSION));
-          $e = @session_encode();
-          if ($e !== false) $r['encoded'] = base64_encode($e);
-        }
-        session_abort();
-        break;
-    }
-  } catch (Throwable $t) {
-    $r['exception'] = get_class($t) . ': ' . $t->getMessage();
-    if (session_status() === PHP_SESSION_ACTIVE) session_abort();
-  }
-  $r['diagnostics'] = $diags;
-  $out[] = $r;
-}
-fwrite(STDOUT, json_encode($out, JSON_THROW_ON_ERROR | JSON_INVALID_UTF8_SUBSTITUTE));
-`;
-
 function b64(d: Uint8Array | string): string {
   return (typeof d === 'string' ? Buffer.from(d, 'latin1') : Buffer.from(d.buffer, d.byteOffset, d.byteLength)).toString('base64');
 }
@@ -144,7 +83,8 @@ export async function phpOracle(
   opts: { prelude?: string; ini?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<OracleResult[]> {
   const req = {
-    prelude: opts.prelude,
+    // The no-storage handler first, then the caller's declarations (spec/php/driver.php evals it).
+    prelude: `${PHP_NO_STORAGE_HANDLER}\n${opts.prelude ?? ''}`,
     ops: ops.map((o) => {
       switch (o.op) {
         case 'unserialize':
@@ -158,15 +98,7 @@ export async function phpOracle(
       }
     }),
   };
-  const res = await runPhp(DRIVER, {
-    ini: { ...ORACLE_INI, ...(opts.ini ?? {}) },
-    stdin: JSON.stringify(req),
-    timeoutMs: opts.timeoutMs ?? 120_000,
-  });
-  if (res.code !== 0) {
-    throw new Error(`php oracle failed (exit ${res.code}): ${res.stderr.slice(0, 2000)}`);
-  }
-  const raw = JSON.parse(res.stdout.toString('utf8')) as {
+  const raw = (await runOracleInPhp(req, { ini: { ...ORACLE_INI, ...(opts.ini ?? {}) }, timeoutMs: opts.timeoutMs ?? 120_000 })) as {
     ok: boolean;
     reserialized?: string;
     encoded?: string;

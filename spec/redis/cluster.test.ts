@@ -7,15 +7,12 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { closeRedisConnections } from '../../handlers/redis.ts';
-import { redisClusterModule } from '../../handlers/rediscluster.ts';
-import { testSaveHandler } from '../handlers/suite.ts';
 import { redisCommand, startRedisCluster, type RedisCluster } from '../support/redis-server.ts';
 import { describeWith } from '../support/tools.ts';
 import { engineFor, php, phpDiagnostics, TOOLS } from './support.ts';
 
 const N = 1000;
 let cluster: RedisCluster;
-let n = 0;
 
 function ini(extra: Record<string, string> = {}, c: RedisCluster = cluster): Record<string, string> {
   return { 'session.save_handler': 'rediscluster', 'session.save_path': c.seeds, ...extra };
@@ -38,21 +35,6 @@ describeWith(TOOLS, 'rediscluster module', () => {
   afterAll(async () => {
     closeRedisConnections();
     await cluster?.stop();
-  });
-
-  testSaveHandler({
-    name: 'rediscluster',
-    setup: () => ({ module: redisClusterModule, savePath: `${cluster.seeds}&prefix=t${process.pid}.${++n}:` }),
-    skip: [
-      {
-        reason: 'phpredis leaves expiry to Redis (SETEX): gc() reports no count (session_gc() returns false in PHP too)',
-        tests: ['gc returns a count', 'gc removes sessions older than maxlifetime and keeps fresh ones'],
-      },
-      {
-        reason: "phpredis 5.3.7's rediscluster handler has no locking",
-        tests: ['locks: a second request on the same id waits for close'],
-      },
-    ],
   });
 
   it(`${N} sessions PHP→engine and ${N} engine→PHP; the same keys, bytes and TTLs`, async () => {

@@ -46,7 +46,9 @@ async function waitForPort(port: number, ms: number): Promise<void> {
 
 /** The pid the memcached on `port` reports (`stats`), or -1. */
 async function serverPid(port: number): Promise<number> {
-  const m = /STAT pid (\d+)/.exec((await textCommand(port, 'stats')).toString('latin1'));
+  // Someone else's service on the port may never answer like memcached.
+  const reply = await textCommand(port, 'stats', undefined, 2000).catch(() => Buffer.alloc(0));
+  const m = /STAT pid (\d+)/.exec(reply.toString('latin1'));
   return m ? Number(m[1]) : -1;
 }
 
@@ -134,15 +136,24 @@ export async function startMemcachedSocket(path: string): Promise<Omit<Memcached
   };
 }
 
-/** Sends text-protocol commands and returns the raw reply once `done` matches (or after 2 s). */
-export function textCommand(port: number, command: string, done: RegExp = /(END|OK|DELETED|NOT_FOUND|ERROR)\r\n$/): Promise<Buffer> {
+/**
+ * Sends text-protocol commands and returns the raw reply once `done` matches. Rejects when the
+ * reply is not complete after `deadlineMs`: never a partial reply passed off as complete. The
+ * deadline is decided after setImmediate, so that a reply which arrived while this process was
+ * busy is read first (Node runs expired timers before it reads sockets).
+ */
+export function textCommand(port: number, command: string, done: RegExp = /(END|OK|DELETED|NOT_FOUND|ERROR)\r\n$/, deadlineMs = 10_000): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const s = connect(port, '127.0.0.1', () => s.write(command.endsWith('\r\n') ? command : `${command}\r\n`));
     const timer = setTimeout(() => {
-      s.destroy();
-      resolve(Buffer.concat(chunks));
-    }, 2000);
+      setImmediate(() => {
+        if (s.destroyed) return;
+        s.destroy();
+        const got = Buffer.concat(chunks);
+        reject(new Error(`memcached on port ${port}: no complete reply to "${command.split('\r\n')[0]}" in ${deadlineMs} ms (${got.length} bytes: ${JSON.stringify(got.subarray(-60).toString('latin1'))})`));
+      });
+    }, deadlineMs);
     s.on('data', (d: Buffer) => {
       chunks.push(d);
       if (done.test(Buffer.concat(chunks).toString('latin1'))) {
@@ -180,9 +191,18 @@ export interface DumpedKey {
   exp: number;
 }
 
-/** Every key on the server, with its absolute expiry (`lru_crawler metadump all`). */
+/**
+ * Every key on the server, with its absolute expiry (`lru_crawler metadump all`). The listing is
+ * complete or this rejects; while the LRU crawler is busy ("BUSY ..."), it asks again.
+ */
 export async function dumpKeys(port: number): Promise<DumpedKey[]> {
-  const raw = (await textCommand(port, 'lru_crawler metadump all', /END\r\n$/)).toString('latin1');
+  let raw = '';
+  for (let attempt = 0; ; attempt++) {
+    raw = (await textCommand(port, 'lru_crawler metadump all', /(END|BUSY[^\r\n]*)\r\n$/)).toString('latin1');
+    if (!raw.startsWith('BUSY')) break;
+    if (attempt === 100) throw new Error(`memcached on port ${port}: LRU crawler busy: ${raw.trim()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const out: DumpedKey[] = [];
   for (const line of raw.split(/\r?\n/)) {
     const m = /^key=(\S+) exp=(-?\d+)/.exec(line);

@@ -4,8 +4,9 @@
  * when they are missing: locally a test group is skipped with a loud message; under CI=true a
  * missing tool is a failure, never a silent skip.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { describe } from 'vitest';
+import { runPhpCli, type RunResult } from '../php/runner.ts';
 
 export const IN_CI = process.env['CI'] === 'true' || process.env['CI'] === '1';
 
@@ -58,41 +59,21 @@ export function describeWith(
     return;
   }
   console.warn(`\n*** ${msg}; SKIPPED locally. Install it (see .ci/run) to run these tests. ***\n`);
-  describe.skip(name, fn);
+  // The reason goes into the suite's name, so every reporter line and the summary that
+  // spec/support/run-tests.mjs prints say why these tests did not run.
+  describe.skip(`${name} [SKIPPED: missing ${missing.join(', ')}; see .ci/run]`, fn);
 }
 
-export interface RunResult {
-  stdout: Buffer;
-  stderr: string;
-  code: number | null;
-}
+export type { RunResult } from '../php/runner.ts';
 
 /**
- * Runs a PHP script with `php -n` (PHP's built-in defaults) plus the given ini settings and
- * extensions, feeding `stdin`. Resolves with raw stdout bytes.
+ * Runs PHP code with `php -n` (PHP's built-in defaults) plus the given ini settings and
+ * extensions, feeding `stdin`. Resolves with raw stdout bytes. Kept here for the many callers;
+ * it is spec/php/runner.ts's runPhpCli.
  */
 export function runPhp(
   code: string,
   opts: { ini?: Record<string, string>; extensions?: string[]; stdin?: Uint8Array | string; timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<RunResult> {
-  const bin = which('php');
-  if (bin === null) return Promise.reject(new Error('php not found'));
-  const args = ['-n'];
-  for (const ext of opts.extensions ?? []) args.push('-d', `extension=${ext}`);
-  for (const [k, v] of Object.entries(opts.ini ?? {})) args.push('-d', `${k}=${v}`);
-  args.push('-r', code);
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...(opts.env ?? {}) },
-      timeout: opts.timeoutMs ?? 60_000,
-    });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (c) => resolve({ stdout: Buffer.concat(out), stderr: err, code: c }));
-    child.stdin.end(opts.stdin ?? '');
-  });
+  return runPhpCli({ code }, opts);
 }

@@ -1,7 +1,7 @@
 /**
  * @module spec/user/engine
  * Runs a user-handler scenario in the library's SessionEngine, with the recording handler written
- * in TypeScript, and returns the same transcript shape as driver.php in php-cgi.
+ * in TypeScript, and returns the same transcript shape as spec/php/driver.php (user-handler mode) in php-cgi.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

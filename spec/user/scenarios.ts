@@ -2,7 +2,7 @@
  * @module spec/user/scenarios
  * Differential scenarios for the user save handler. Each scenario describes a recording handler
  * (which form, which optional methods, how each callback behaves) and one or more requests of
- * session calls. spec/user/driver.php runs it in php-cgi, spec/user/engine.ts in the engine, and
+ * session calls. spec/php/driver.php (user-handler mode) runs it in php-cgi, spec/user/engine.ts in the engine, and
  * the two transcripts must match.
  */
 
