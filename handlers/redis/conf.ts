@@ -5,7 +5,7 @@
  * array (zval_get_long / zval_get_double / a bool that only "1", "true" and "yes" turn on).
  */
 import type { SaveHandlerContext } from '../../lib/handler.ts';
-import type { QueryValue } from './php-url.ts';
+import type { QueryValue } from '../../lib/zend/url.ts';
 
 const LONG_MAX = 9223372036854775807n;
 const LONG_MIN = -9223372036854775808n;

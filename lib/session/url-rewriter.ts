@@ -27,7 +27,7 @@
  * bytes and keeps its state across chunks: a tag split over two chunks is rewritten as if whole.
  */
 import { htmlSpecialCharsNoDouble } from './html-escape.ts';
-import { phpUrlParse } from './url-parse.ts';
+import { phpUrlParse } from '../zend/url.ts';
 
 /** The ini values the rewriter reads (raw strings, read again on every call). */
 export interface RewriterSettings {
@@ -419,7 +419,7 @@ export class UrlScanner {
       out += '@';
     }
     if (parts.host !== undefined) out += parts.host;
-    if (parts.port !== 0) out += `:${parts.port}`;
+    if ((parts.port ?? 0) !== 0) out += `:${parts.port}`;
     if (parts.path !== undefined) out += parts.path;
     out += '?';
     out += parts.query !== undefined ? parts.query + this.#cfg.argSeparator + this.urlApp : this.urlApp;
