@@ -7,7 +7,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from '../php/runner.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { which } from './tools.ts';
@@ -20,19 +21,6 @@ export interface RedisProcess {
   dir: string;
   /** SIGKILL, then removes the temp dir. */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export type Reply = Buffer | string | number | null | Error | Reply[];
