@@ -9,7 +9,7 @@
  * released by write() setting it to 0 (close() does not release it). When the lock cannot be had
  * within 2 * lock_timeout seconds, read() carries on with an empty session, as PHP does.
  *
- * Requests of one process for the same session queue in the process (lib/locks.ts): only the head
+ * Requests of one process for the same session queue in the process (handlers/shared/lock-queue.ts): only the head
  * polls the server, with PHP's whole budget, so the unlocked fallback happens only against other
  * processes, where PHP's would. A request still queued after 2 * lock_timeout fails its read
  * (PHP's "Failed to read session data" warning, session_start() false) instead.
@@ -27,12 +27,12 @@
 import { channel } from 'node:diagnostics_channel';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
-import { serverLockQueue, takeQueueSlot, type QueueSlot } from '../lib/locks.ts';
-import { connectionFor, MemcacheIoError, type MemcacheConnection } from '../lib/memcache/client.ts';
-import { iniInt, iniStr, sleep, unixNow } from '../lib/memcache/common.ts';
-import { PeclSelector } from '../lib/memcache/pecl-ring.ts';
+import { serverLockQueue, takeQueueSlot, type QueueSlot } from './shared/lock-queue.ts';
+import { connectionFor, MemcacheIoError, type MemcacheConnection } from './shared/memcache/client.ts';
+import { iniInt, iniStr, sleep, unixNow } from './shared/memcache/common.ts';
+import { PeclSelector } from './shared/memcache/pecl-ring.ts';
 import { cStrtol } from '../lib/zend/index.ts';
-import { parsePeclSavePath, type PeclServerSpec } from '../lib/memcache/save-path.ts';
+import { parsePeclSavePath, type PeclServerSpec } from './shared/memcache/save-path.ts';
 
 /** A whole-string integer as strtol reads it (leading blanks allowed, nothing after the digits). */
 function strictInt(v: string): number | null {
@@ -165,7 +165,7 @@ class MemcacheSessionHandler implements SaveHandler {
   readonly #failed = new Set<number>();
   /** The server list as a queue-key part (`host:port,...`). */
   #serverList = '';
-  /** This request's place in the in-process queue for its session's lock (lib/locks.ts). */
+  /** This request's place in the in-process queue for its session's lock (handlers/shared/lock-queue.ts). */
   #slot: QueueSlot | null = null;
 
   constructor(ctx: SaveHandlerContext) {

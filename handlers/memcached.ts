@@ -10,15 +10,15 @@
  * sess_lock_expire, else max_execution_time (session_engine.max_execution_time here, default 30
  * as under php-cgi/php-fpm, so a lock always expires).
  *
- * Requests of one process for the same session queue in the process (lib/locks.ts): only the head
+ * Requests of one process for the same session queue in the process (handlers/shared/lock-queue.ts): only the head
  * polls the server with `add`, the others wait for it, at most as long as PHP's retries would.
  */
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
-import { serverLockQueue, takeQueueSlot, type QueueSlot } from '../lib/locks.ts';
-import { connectionFor, MemcacheIoError, type Item, type MemcacheConnection } from '../lib/memcache/client.ts';
-import { REALTIME_MAXDELTA, iniBool, iniInt, iniStr, sleep, unixNow } from '../lib/memcache/common.ts';
-import { LibmemcachedSelector, type LibmemcachedDistribution } from '../lib/memcache/ketama.ts';
-import { parseLibmemcachedServers, type LibmemcachedServer } from '../lib/memcache/save-path.ts';
+import { serverLockQueue, takeQueueSlot, type QueueSlot } from './shared/lock-queue.ts';
+import { connectionFor, MemcacheIoError, type Item, type MemcacheConnection } from './shared/memcache/client.ts';
+import { REALTIME_MAXDELTA, iniBool, iniInt, iniStr, sleep, unixNow } from './shared/memcache/common.ts';
+import { LibmemcachedSelector, type LibmemcachedDistribution } from './shared/memcache/ketama.ts';
+import { parseLibmemcachedServers, type LibmemcachedServer } from './shared/memcache/save-path.ts';
 
 /**
  * This engine's stand-in for PHP's max_execution_time, which php-memcached's lock expiry falls back
@@ -129,7 +129,7 @@ class MemcachedSessionHandler implements SaveHandler {
   #lockKey: string | null = null;
   /** The server list as a queue-key part. */
   #serverList = '';
-  /** This request's place in the in-process queue for its session's lock (lib/locks.ts). */
+  /** This request's place in the in-process queue for its session's lock (handlers/shared/lock-queue.ts). */
   #slot: QueueSlot | null = null;
   /** Per "memcached_st" (one per request, like PHP's non-persistent handle): server index -> failed until. */
   readonly #failedUntil = new Map<number, number>();
@@ -221,7 +221,7 @@ class MemcachedSessionHandler implements SaveHandler {
    * add): the get of the attempt that won the lock is the read PHP would make next, one round trip
    * sooner. Returns whether the lock is held and, if so, that prefetched read.
    *
-   * Requests of this process for the same lock first queue here (lib/locks.ts); only the head
+   * Requests of this process for the same lock first queue here (handlers/shared/lock-queue.ts); only the head
    * sends `add`s, with PHP's whole retry schedule. A request still queued when that schedule's
    * total wait has passed fails as a PHP process whose retries all failed does.
    */

@@ -14,4 +14,4 @@ export * from '../serializers/index.ts';
 export { SessionEngine, type SessionEngineOptions } from './engine.ts';
 export * from './request.ts';
 export { SessionHandler, type SessionHandlerInterface, type SessionIdInterface, type SessionUpdateTimestampHandlerInterface, type SessionData, type SessionReadResult } from '../handlers/user.ts';
-export { closeAllConnections as closeMemcacheConnections } from './memcache/client.ts';
+export { closeAllConnections as closeMemcacheConnections } from '../handlers/shared/memcache/client.ts';

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { filesModule } from '../../handlers/files.ts';
 import { LockTimeoutError } from '../../lib/errors.ts';
-import { sessionLockQueue } from '../../lib/locks.ts';
+import { sessionLockQueue } from '../../handlers/shared/lock-queue.ts';
 import { makeTestContext, testSessionId } from '../handlers/suite.ts';
 import { describeWith, which } from '../support/tools.ts';
 import { handlerRequest, php, phpStr, tempDir } from './support.ts';

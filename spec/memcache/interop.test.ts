@@ -6,7 +6,7 @@
  */
 import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeAllConnections } from '../../lib/memcache/client.ts';
+import { closeAllConnections } from '../../handlers/shared/memcache/client.ts';
 import { serialize, unserialize } from '../../serializers/var.ts';
 import { testSessionId } from '../handlers/suite.ts';
 import { dumpKeys, getItem, startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';

@@ -1,9 +1,9 @@
 /**
- * @module memcache/common
+ * @module handlers/shared/memcache/common
  * Small pieces both memcache modules share: ini reading, sleeping, expiry arithmetic.
  */
-import type { SaveHandlerContext } from '../handler.ts';
-import { iniScope } from '../ini/scope.ts';
+import type { SaveHandlerContext } from '../../../lib/handler.ts';
+import { iniScope } from '../../../lib/ini/scope.ts';
 
 /** memcached treats an exptime above 30 days as an absolute Unix time (REALTIME_MAXDELTA). */
 export const REALTIME_MAXDELTA = 60 * 60 * 24 * 30;
