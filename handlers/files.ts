@@ -19,7 +19,8 @@ import * as fs from 'node:fs';
 import type { SaveHandler, SaveHandlerContext, SaveHandlerModule, ModuleIniEntry } from '../lib/handler.ts';
 import { LockTimeoutError } from '../lib/errors.ts';
 import { fmt, MSG } from '../lib/messages.ts';
-import { errnoOf, phpSessionValidKey, zendIniParseBool } from '../lib/zend/index.ts';
+import { iniScope, type IniScope } from '../lib/ini/scope.ts';
+import { errnoOf, phpSessionValidKey } from '../lib/zend/index.ts';
 import { collectGarbage, type FilesGcOptions, type FilesGcProgress } from './files/gc.ts';
 import { fileIdentity, journalBytes, journalPathFor, parseJournal, readJournal, unlinkQuietly, writeAll } from './files/journal.ts';
 import { acquireSessionLockFast, FILES_LOCK_MODES, type FilesLockMode, type HeldLock } from './files/locks.ts';
@@ -63,10 +64,6 @@ const io = {
  */
 let openDataFiles = 0;
 
-function iniBool(v: string | undefined): boolean {
-  return v !== undefined && zendIniParseBool(v);
-}
-
 function lockModeOf(v: string | undefined): FilesLockMode {
   const s = (v ?? 'flock').trim().toLowerCase();
   return (FILES_LOCK_MODES as readonly string[]).includes(s) ? (s as FilesLockMode) : 'flock';
@@ -89,6 +86,8 @@ export interface FilesModuleOptions {
 export class FilesSaveHandler implements SaveHandler {
   readonly name = 'files';
   readonly #ctx: SaveHandlerContext;
+  /** The request's ini values, read with PHP's rules (OnUpdateBool, atol). */
+  readonly #ini: IniScope;
   readonly #options: FilesModuleOptions;
   #opened = false;
   #fd = -1;
@@ -104,6 +103,7 @@ export class FilesSaveHandler implements SaveHandler {
 
   constructor(ctx: SaveHandlerContext, options: FilesModuleOptions = {}) {
     this.#ctx = ctx;
+    this.#ini = iniScope(ctx);
     this.#options = options;
   }
 
@@ -114,7 +114,7 @@ export class FilesSaveHandler implements SaveHandler {
       parsed = lastSavePath.parsed;
     } else {
       // An empty path depends on sys_temp_dir and TMPDIR: parsed every time.
-      parsed = parseFilesSavePath(savePath, this.#ctx.ini('sys_temp_dir'));
+      parsed = parseFilesSavePath(savePath, this.#ini.string('sys_temp_dir'));
       if (savePath !== '') lastSavePath = { raw: savePath, parsed };
     }
     if ('error' in parsed) {
@@ -187,7 +187,7 @@ export class FilesSaveHandler implements SaveHandler {
   /** The rest of PS_READ_FUNC(files), once the file is open and locked. */
   #readOpen(): Uint8Array | false {
     const fd = this.#fd;
-    if (iniBool(this.#ctx.ini('session_engine.files_journal')) && !this.#recover(fd)) return false;
+    if (this.#ini.bool('session_engine.files_journal', false) && !this.#recover(fd)) return false;
     let size: number;
     try {
       size = io.fstat(fd).size;
@@ -286,7 +286,7 @@ export class FilesSaveHandler implements SaveHandler {
         // A regenerated id may never have been written; only a file that is still there is a failure.
         if (fs.existsSync(path)) return false;
       }
-      if (iniBool(this.#ctx.ini('session_engine.files_journal'))) unlinkQuietly(journalPathFor(path));
+      if (this.#ini.bool('session_engine.files_journal', false)) unlinkQuietly(journalPathFor(path));
     }
     return true;
   }
@@ -297,7 +297,7 @@ export class FilesSaveHandler implements SaveHandler {
    */
   async gc(maxLifetime: number): Promise<number> {
     const hashed = this.#dirDepth !== 0;
-    if (hashed && (!iniBool(this.#ctx.ini('session_engine.files_gc_hashed')) || !Number.isFinite(this.#dirDepth))) {
+    if (hashed && (!this.#ini.bool('session_engine.files_gc_hashed', false) || !Number.isFinite(this.#dirDepth))) {
       return -1;
     }
     const gcOpts: FilesGcOptions = {
@@ -422,18 +422,15 @@ export class FilesSaveHandler implements SaveHandler {
 
   /** session_engine.files_lock (the last raw value's parse is kept: it rarely changes). */
   #lockMode(): FilesLockMode {
-    const raw = this.#ctx.ini('session_engine.files_lock');
+    const raw = this.#ini.string('session_engine.files_lock');
     if (raw !== lastLockMode.raw) lastLockMode = { raw, mode: lockModeOf(raw) };
     return lastLockMode.mode;
   }
 
   /** session_engine.files_lock_timeout in ms (0 = wait forever), the last raw value's parse kept. */
   #lockTimeout(): number {
-    const raw = this.#ctx.ini('session_engine.files_lock_timeout');
-    if (raw !== lastLockTimeout.raw) {
-      const timeout = Number(raw ?? '0');
-      lastLockTimeout = { raw, ms: Number.isFinite(timeout) ? timeout : 0 };
-    }
+    const raw = this.#ini.string('session_engine.files_lock_timeout');
+    if (raw !== lastLockTimeout.raw) lastLockTimeout = { raw, ms: Number(this.#ini.atol('session_engine.files_lock_timeout', 0n)) };
     return lastLockTimeout.ms;
   }
 
@@ -468,7 +465,7 @@ export class FilesSaveHandler implements SaveHandler {
   }
 
   #writeOpen(data: Uint8Array): boolean | Promise<boolean> {
-    if (!iniBool(this.#ctx.ini('session_engine.files_journal'))) return this.#truncateWrite(data);
+    if (!this.#ini.bool('session_engine.files_journal', false)) return this.#truncateWrite(data);
     // Journal first (complete and checksummed before the session file is touched), then PHP's
     // truncate-and-write on the session file, then the journal goes. A crash in between leaves a
     // journal the next journaling reader completes or drops (#recover).
