@@ -20,7 +20,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
-import { sessionLockQueue } from '../lib/locks.ts';
+import { sessionLockQueue } from './shared/lock-queue.ts';
 import { PhpException } from '../lib/errors.ts';
 import { MAX_EXECUTION_TIME } from './memcached.ts';
 import { redisConnection, RedisIoError, type RedisConnection, type RedisReply } from './redis/client.ts';

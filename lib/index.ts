@@ -93,4 +93,4 @@ export {
   type SessionReadResult,
   type SessionUpdateTimestampHandlerInterface,
 } from '../handlers/user.ts';
-export { closeAllConnections as closeMemcacheConnections } from './memcache/client.ts';
+export { closeAllConnections as closeMemcacheConnections } from '../handlers/shared/memcache/client.ts';

@@ -36,8 +36,8 @@ export interface Place {
 
 /**
  * The target shape of issue #11. Files of lib/ that no rule names are session core (level 2,
- * peer "session"): today's lib/cookie.ts, lib/session-id.ts, lib/lcg.ts, and lib/locks.ts and
- * lib/memcache/** too, which only the handlers use (hence the known sideways edges below).
+ * peer "session"): today's lib/cookie.ts, lib/session-id.ts, lib/lcg.ts. Code only the save
+ * handlers use lives under handlers/ (handlers/files/, handlers/shared/).
  */
 export function placeOf(file: string): Place | undefined {
   if (/^lib\/zend\//.test(file) || ['lib/value.ts', 'lib/array-internals.ts', 'lib/key-index.ts', 'lib/errors.ts', 'lib/messages.ts'].includes(file)) return { level: 0 };
@@ -203,24 +203,8 @@ export function isInternal(text: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Today's known breaks. Each entry names what removes it; delete it when that lands.
 
-const ISSUE_11_LOCKS = 'issue #11: lib/locks.ts moves under handlers/ (used only by the save-handler modules)';
-const ISSUE_11_MEMCACHE = 'issue #11: lib/memcache/** moves to a shared memcache folder under handlers/ (used only by the memcache modules)';
-
 /** Import edges that break the layering today: `from -> to` → what removes it. */
 export const KNOWN_LAYER_VIOLATIONS: Record<string, string> = {
-  // handlers (level-2 peer) import session-core files that only they use.
-  'handlers/files.ts -> lib/locks.ts': ISSUE_11_LOCKS,
-  'handlers/memcache.ts -> lib/locks.ts': ISSUE_11_LOCKS,
-  'handlers/memcached.ts -> lib/locks.ts': ISSUE_11_LOCKS,
-  'handlers/redis.ts -> lib/locks.ts': ISSUE_11_LOCKS,
-  'handlers/memcache.ts -> lib/memcache/client.ts': ISSUE_11_MEMCACHE,
-  'handlers/memcache.ts -> lib/memcache/common.ts': ISSUE_11_MEMCACHE,
-  'handlers/memcache.ts -> lib/memcache/pecl-ring.ts': ISSUE_11_MEMCACHE,
-  'handlers/memcache.ts -> lib/memcache/save-path.ts': ISSUE_11_MEMCACHE,
-  'handlers/memcached.ts -> lib/memcache/client.ts': ISSUE_11_MEMCACHE,
-  'handlers/memcached.ts -> lib/memcache/common.ts': ISSUE_11_MEMCACHE,
-  'handlers/memcached.ts -> lib/memcache/ketama.ts': ISSUE_11_MEMCACHE,
-  'handlers/memcached.ts -> lib/memcache/save-path.ts': ISSUE_11_MEMCACHE,
 };
 
 /** Import cycles today (files joined by `, `) → what removes them. */
@@ -230,7 +214,6 @@ export const KNOWN_CYCLES: Record<string, string> = {
 /** Files over MAX_LINES without a `Long file:` reason today → what removes them. */
 export const KNOWN_OVERSIZED: Record<string, string> = {
   'lib/value.ts': 'issue #11, branch zend: PHP runtime rules move to lib/zend/**',
-  'handlers/files.ts': 'issue #11: handlers/files/ (locks, GC and save-path code in their own files)',
   'handlers/user.ts': 'issue #11, branch core: the one user-handler seam (argument parsing and the callback port split)',
 };
 
