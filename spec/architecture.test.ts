@@ -214,7 +214,6 @@ export const KNOWN_CYCLES: Record<string, string> = {
 /** Files over MAX_LINES without a `Long file:` reason today → what removes them. */
 export const KNOWN_OVERSIZED: Record<string, string> = {
   'lib/value.ts': 'issue #11, branch zend: PHP runtime rules move to lib/zend/**',
-  'handlers/user.ts': 'issue #11, branch core: the one user-handler seam (argument parsing and the callback port split)',
 };
 
 /** Internal modules reachable through package.json "exports" today → what removes them. */
