@@ -15,3 +15,4 @@ export { SessionEngine, type SessionEngineOptions } from './engine.ts';
 export * from './request.ts';
 export { SessionHandler, type SessionHandlerInterface, type SessionIdInterface, type SessionUpdateTimestampHandlerInterface, type SessionData, type SessionReadResult } from '../handlers/user.ts';
 export { closeAllConnections as closeMemcacheConnections } from './memcache/client.ts';
+export * from '../msession/index.ts';

@@ -1,0 +1,108 @@
+/**
+ * @module msession/stores/files
+ * Enumeration for `session.save_handler = files`: the save path's tree as PHP lays it out
+ * (`N;DIR`: N levels of one-character directories), streamed with `opendir` (one directory handle
+ * per level open at a time, so memory stays flat whatever the count). Only regular files named
+ * `sess_<id>` with a valid id in the directory its id hashes to are sessions; symlinks (to files or
+ * directories) are never followed, and nothing outside the save path is opened.
+ */
+import { constants, promises as fsp } from 'node:fs';
+import type { SaveHandlerContext } from '../../lib/handler.ts';
+import { isValidSessionKey, parseFilesSavePath, sessionFilePath } from '../../handlers/files.ts';
+import { MsessionError, checkAborted } from '../errors.ts';
+import type { ScanOptions, SessionStore } from './types.ts';
+
+const PREFIX = 'sess_';
+
+export function filesStore(savePath: string, ctx: SaveHandlerContext): SessionStore {
+  const parsed = parseFilesSavePath(savePath, ctx.ini('sys_temp_dir'));
+  if ('error' in parsed) throw new MsessionError('ERR_MSESSION_OPEN', `msession: session.save_path "${savePath}": ${parsed.error}`);
+  if (!Number.isFinite(parsed.dirDepth)) throw new MsessionError('ERR_MSESSION_OPEN', `msession: session.save_path "${savePath}": invalid directory depth`);
+  const { basedir, dirDepth } = parsed;
+  const maxLifetime = (): number => Number(ctx.ini('session.gc_maxlifetime') ?? '1440') || 0;
+  const pathOf = (id: string): string => {
+    const p = isValidSessionKey(id) ? sessionFilePath(basedir, dirDepth, id) : null;
+    if (p === null) throw new MsessionError('ERR_MSESSION_BAD_ID', `msession: the files module rejects session id "${id}"`, { id });
+    return p;
+  };
+  const lstatFile = async (id: string) => {
+    try {
+      const st = await fsp.lstat(pathOf(id));
+      return st.isFile() ? st : null;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  };
+
+  async function* walk(dir: string, level: number, hashed: string, opts: ScanOptions): AsyncGenerator<string> {
+    let handle;
+    try {
+      handle = await fsp.opendir(dir, { bufferSize: 256 });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // A hashed subdirectory that is not there holds no session (PHP creates none either).
+      if (level > 0 && (code === 'ENOENT' || code === 'ENOTDIR')) return;
+      throw new MsessionError('ERR_MSESSION_SCAN', `msession: cannot read session directory ${dir}: ${code ?? String(e)}`, { cause: e });
+    }
+    try {
+      for await (const ent of handle) {
+        checkAborted(opts.signal);
+        if (level < dirDepth) {
+          // Dirent types come from readdir (no stat): a symlink is never a directory here.
+          if (ent.isDirectory() && ent.name.length === 1) yield* walk(`${dir}/${ent.name}`, level + 1, hashed + ent.name, opts);
+          continue;
+        }
+        if (!ent.isFile() || !ent.name.startsWith(PREFIX)) continue;
+        const id = ent.name.slice(PREFIX.length);
+        if (!isValidSessionKey(id) || id.length <= dirDepth || !id.startsWith(hashed)) continue;
+        yield id;
+      }
+    } finally {
+      // for-await closes the handle on completion; a break/throw mid-way needs it too.
+      await handle.close().catch(() => undefined);
+    }
+  }
+
+  return {
+    module: 'files',
+    ids: (opts = {}) => walk(basedir, 0, '', opts),
+    async peek(id) {
+      let fh;
+      try {
+        fh = await fsp.open(pathOf(id), constants.O_RDONLY | constants.O_NOFOLLOW);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ELOOP') return null;
+        throw new MsessionError('ERR_MSESSION_READ', `msession: cannot read session ${id}: ${code ?? String(e)}`, { id, cause: e });
+      }
+      try {
+        const st = await fh.stat();
+        if (!st.isFile()) return null;
+        return new Uint8Array(await fh.readFile());
+      } finally {
+        await fh.close();
+      }
+    },
+    async ttl(id) {
+      const st = await lstatFile(id);
+      if (st === null) return null;
+      // PHP's gc removes a file once mtime + gc_maxlifetime < now.
+      return Math.max(0, Math.floor(st.mtimeMs / 1000) + maxLifetime() - Math.floor(ctx.now() / 1000));
+    },
+    async setTtl(id, seconds) {
+      const p = pathOf(id);
+      if ((await lstatFile(id)) === null) return false;
+      const mtime = Math.floor(ctx.now() / 1000) - maxLifetime() + seconds;
+      const st = await fsp.lstat(p);
+      // utimes follows symlinks; the lstat above refused them, and ids are checked, so p is ours.
+      await fsp.utimes(p, st.atime, mtime);
+      return true;
+    },
+    async size(id) {
+      const st = await lstatFile(id);
+      return st === null ? null : st.size;
+    },
+    async close() {},
+  };
+}
