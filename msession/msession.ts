@@ -12,10 +12,10 @@ import type { Diagnostic } from '../lib/errors.ts';
 import type { SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
 import type { SerializerContext, SessionSerializer } from '../lib/serializer.ts';
 import type { SessionEngine } from '../lib/engine.ts';
-import { PhpArray, PhpBytes, PhpFloat, toPhp, type JsInput, type PhpValue } from '../lib/value.ts';
+import { PhpArray, PhpFloat, toPhp, type JsInput, type PhpValue } from '../lib/value.ts';
 import { SID_ALPHABET, binToReadable, isValidSessionId } from '../lib/session-id.ts';
-import { serialize } from '../serializers/var.ts';
 import { MsessionError, checkAborted } from './errors.ts';
+import { comparable, incValue } from './values.ts';
 import { storeFor, type SessionStore } from './stores/index.ts';
 
 export interface MsessionOptions {
@@ -513,37 +513,6 @@ export class Msession {
 
 function asCorrupt(id: string, e: unknown): MsessionError {
   return e instanceof MsessionError ? e : new MsessionError('ERR_MSESSION_CORRUPT', `msession: session ${id}: ${(e as Error).message}`, { id, cause: e });
-}
-
-/** PHP's string form of a scalar, else serialize() bytes, as one comparable string. */
-function comparable(v: PhpValue): string {
-  if (v === null) return 's:';
-  if (typeof v === 'boolean') return v ? 's:1' : 's:';
-  if (typeof v === 'number' && Number.isInteger(v)) return `s:${v}`;
-  if (typeof v === 'bigint') return `s:${v}`;
-  if (typeof v === 'string') return `s:${v}`;
-  if (v instanceof PhpBytes) return `b:${v.toBinaryString()}`;
-  return `z:${Buffer.from(serialize(v)).toString('latin1')}`;
-}
-
-const INT64_MAX = 9223372036854775807n;
-const INT64_MIN = -9223372036854775808n;
-
-/** msession_inc's arithmetic with PHP's int rules (int64, overflowing to float). */
-function incValue(id: string, name: string, cur: PhpValue | undefined, by: number | bigint): number | bigint | PhpFloat {
-  let base: number | bigint | PhpFloat;
-  if (cur === undefined || cur === null) base = 0;
-  else if (typeof cur === 'number' || typeof cur === 'bigint' || cur instanceof PhpFloat) base = cur;
-  else if (typeof cur === 'string' && /^\s*-?\d+\s*$/.test(cur)) base = BigInt(cur.trim());
-  else throw new MsessionError('ERR_MSESSION_VALUE', `msession: ${name} of session ${id} is not a number`, { id });
-  const isFloat = base instanceof PhpFloat || (typeof base === 'number' && !Number.isInteger(base)) || (typeof by === 'number' && !Number.isInteger(by));
-  if (isFloat) {
-    const f = Number(base instanceof PhpFloat ? base.valueOf() : base) + Number(by);
-    return Number.isInteger(f) ? new PhpFloat(f) : f;
-  }
-  const r = BigInt(base as number | bigint) + BigInt(by);
-  if (r > INT64_MAX || r < INT64_MIN) return new PhpFloat(Number(r));
-  return Number.isSafeInteger(Number(r)) ? Number(r) : r;
 }
 
 export interface MsessionFunctions {
