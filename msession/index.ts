@@ -8,7 +8,7 @@ import { Msession, type MsessionOptions } from './msession.ts';
 
 export { Msession, PROGRESS_EVERY, type MsessionOptions, type MsessionFunctions, type MsessionPlugin, type ScanEntry, type ScanOptions, type ScanProgress } from './msession.ts';
 export { MsessionError, type MsessionErrorCode } from './errors.ts';
-export type { EnumerableModule, SessionStore, StoreFactory } from './stores/index.ts';
+export type { EnumerableModule, LockInfo, SessionStore, StoreFactory } from './stores/index.ts';
 
 declare module '../lib/engine.ts' {
   interface SessionEngine {

@@ -16,7 +16,7 @@ import { PhpArray, PhpFloat, toPhp, type JsInput, type PhpValue } from '../lib/v
 import { SID_ALPHABET, binToReadable, isValidSessionId } from '../lib/session-id.ts';
 import { MsessionError, checkAborted } from './errors.ts';
 import { comparable, incValue } from './values.ts';
-import { storeFor, type SessionStore } from './stores/index.ts';
+import { storeFor, type LockInfo, type SessionStore } from './stores/index.ts';
 
 export interface MsessionOptions {
   /** ini values for msession's calls only (like `-d`), over the engine's configuration. */
@@ -370,6 +370,14 @@ export class Msession {
     this.#held.delete(id);
     await this.#release(held.handler, id, this.encode(id, held.session));
     return true;
+  }
+
+  /** Who holds PHP's lock on session `id` (store-specific detail: pids for files, expiry for memcache(d)). */
+  async lockInfo(id: string): Promise<LockInfo> {
+    this.#checkId(id);
+    const store = this.store();
+    if (store.lockInfo === undefined) throw new MsessionError('ERR_MSESSION_CANNOT_ENUMERATE', `msession: the ${store.module} store cannot tell who holds a lock`, { id });
+    return store.lockInfo(id);
   }
 
   /** Sessions this Msession holds locked: id → since (ms). */

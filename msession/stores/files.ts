@@ -10,7 +10,35 @@ import { constants, promises as fsp } from 'node:fs';
 import type { SaveHandlerContext } from '../../lib/handler.ts';
 import { isValidSessionKey, parseFilesSavePath, sessionFilePath } from '../../handlers/files.ts';
 import { MsessionError, checkAborted } from '../errors.ts';
-import type { ScanOptions, SessionStore } from './types.ts';
+import type { LockInfo, ScanOptions, SessionStore } from './types.ts';
+
+/** glibc's gnu_dev_major / gnu_dev_minor: the numbers /proc/locks prints (in hex). */
+function devParts(dev: number): [number, number] {
+  const d = BigInt(dev);
+  const major = Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn));
+  const minor = Number((d & 0xffn) | ((d >> 12n) & ~0xffn));
+  return [major, minor];
+}
+
+/** The flock(2) holders and waiters of a file, read from Linux's /proc/locks. */
+export async function flockHolders(dev: number, ino: number): Promise<LockInfo> {
+  let text: string;
+  try {
+    text = await fsp.readFile('/proc/locks', 'latin1');
+  } catch (e) {
+    throw new MsessionError('ERR_MSESSION_CANNOT_ENUMERATE', `msession: cannot read /proc/locks to see who holds a flock (${(e as NodeJS.ErrnoException).code ?? String(e)}; Linux only)`);
+  }
+  const [major, minor] = devParts(dev);
+  const pids: number[] = [];
+  let waiting = 0;
+  for (const line of text.split('\n')) {
+    const m = /^\d+:\s+(->\s+)?FLOCK\s+\S+\s+\S+\s+(\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/.exec(line);
+    if (m === null || Number(m[5]) !== ino || parseInt(m[3]!, 16) !== major || parseInt(m[4]!, 16) !== minor) continue;
+    if (m[1] !== undefined) waiting++;
+    else pids.push(Number(m[2]));
+  }
+  return { locked: pids.length > 0, pids, waiting };
+}
 
 const PREFIX = 'sess_';
 
@@ -98,6 +126,11 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext): SessionSt
       // utimes follows symlinks; the lstat above refused them, and ids are checked, so p is ours.
       await fsp.utimes(p, st.atime, mtime);
       return true;
+    },
+    async lockInfo(id) {
+      const st = await lstatFile(id);
+      if (st === null) return { locked: false, pids: [], waiting: 0 };
+      return flockHolders(st.dev, st.ino);
     },
     async size(id) {
       const st = await lstatFile(id);

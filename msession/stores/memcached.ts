@@ -32,6 +32,12 @@ interface Layout {
   key(id: string): string;
   /** The id a listed key holds, or null when the key is not session data. */
   idOf(key: string): string | null;
+  /** Key of a session's lock item. */
+  lockKey(id: string): string;
+  /** Whether a stored lock value means "held" (pecl memcache stores 0 once released). */
+  lockHeld(value: Buffer): boolean;
+  /** Seconds a lock lives when taken. */
+  lockSeconds(): number;
   /** Value bytes from the stored bytes and flags (pecl memcache compresses). */
   unpack(value: Uint8Array, flags: number): Uint8Array | null;
 }
@@ -222,6 +228,16 @@ function layoutStore(layout: Layout, ctx: SaveHandlerContext): SessionStore {
       }
       return found;
     },
+    async lockInfo(id) {
+      checkId(id);
+      for (const c of conns) {
+        const got = await c.get(layout.lockKey(id));
+        if (got === null || !layout.lockHeld(got.value)) continue;
+        const expiresIn = got.ttl < 0 ? Infinity : got.ttl;
+        return { locked: true, expiresIn, heldFor: Number.isFinite(expiresIn) ? Math.max(0, layout.lockSeconds() - expiresIn) : 0 };
+      }
+      return { locked: false };
+    },
     async size(id) {
       const got = await find(id);
       return got === null ? null : got.value.length;
@@ -258,6 +274,9 @@ export function memcachedStore(savePath: string, ctx: SaveHandlerContext): Sessi
       module: 'memcached',
       servers: servers.map((s) => ({ host: s.host, port: s.port, ...(s.socketPath !== undefined ? { socketPath: s.socketPath } : {}) })),
       key: (id) => prefix + id,
+      lockKey: (id) => `${prefix}lock.${id}`,
+      lockHeld: () => true,
+      lockSeconds: () => Number(ctx.ini('memcached.sess_lock_expire') ?? '0') || Number(ctx.ini('session_engine.max_execution_time') ?? '30') || 30,
       idOf: (key) => {
         if (!key.startsWith(prefix)) return null;
         const id = key.slice(prefix.length);
@@ -280,6 +299,9 @@ export function memcacheStore(savePath: string, ctx: SaveHandlerContext): Sessio
       module: 'memcache',
       servers: parsed.servers.map((s) => ({ host: s.host, port: s.port, ...(s.socketPath !== undefined ? { socketPath: s.socketPath } : {}) })),
       key: (id) => prefix + id,
+      lockKey: (id) => `${prefix}${id}.lock`,
+      lockHeld: (v) => v.toString('latin1').trim() !== '0',
+      lockSeconds: () => Number(ctx.ini('memcache.lock_timeout') ?? '15') || 15,
       idOf: (key) => {
         if (!key.startsWith(prefix)) return null;
         const id = key.slice(prefix.length);

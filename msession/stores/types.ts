@@ -21,9 +21,24 @@ export interface SessionStore {
   ttl(id: string): Promise<number | null>;
   /** Sets the remaining lifetime; false when the session does not exist. */
   setTtl(id: string, seconds: number): Promise<boolean>;
+  /** Who holds PHP's lock on the session, as far as the store can tell. */
+  lockInfo?(id: string): Promise<LockInfo>;
   /** Bytes of the stored session (for stats), null when gone. */
   size?(id: string): Promise<number | null>;
   close(): Promise<void>;
+}
+
+/** The state of a session's lock. */
+export interface LockInfo {
+  locked: boolean;
+  /** files (flock): the processes holding the lock, from /proc/locks (Linux). */
+  pids?: number[];
+  /** files: processes waiting for it. */
+  waiting?: number;
+  /** memcache(d): seconds until the server drops the lock item. */
+  expiresIn?: number;
+  /** memcache(d): seconds since the lock was taken (its lifetime minus what is left). */
+  heldFor?: number;
 }
 
 /** Builds the store for a save path, with the engine's ini (through the module's context). */
