@@ -218,6 +218,7 @@ export class Msession {
       await this.#apply(held.handler, id, change, []);
       if (change.write !== undefined) held.session = change.write;
       if (change.destroy === true) held.session = new PhpArray();
+      await this.#touch(id, change);
       return change.result;
     }
     if (opts.create !== true) await this.#mustExist(id);
@@ -231,6 +232,7 @@ export class Msession {
       throw e;
     }
     await this.#release(handler, id, change.write === undefined && change.destroy !== true ? data : null);
+    await this.#touch(id, change);
     return change.result;
   }
 
@@ -245,9 +247,15 @@ export class Msession {
         throw new MsessionError('ERR_MSESSION_WRITE', `msession: writing session ${id} failed`, { id, diagnostics: diags });
       }
     }
-    if (change.touch !== undefined) {
-      if (!(await this.store().setTtl(id, change.touch))) throw new MsessionError('ERR_MSESSION_WRITE', `msession: session ${id} does not exist`, { id });
-    }
+  }
+
+  /**
+   * Sets the lifetime after the write (pecl memcache releases its lock by writing the session,
+   * which sets the item's expiry again, so the touch must come after the release there).
+   */
+  async #touch(id: string, change: Change<unknown>): Promise<void> {
+    if (change.touch === undefined) return;
+    if (!(await this.store().setTtl(id, change.touch))) throw new MsessionError('ERR_MSESSION_WRITE', `msession: session ${id} does not exist`, { id });
   }
 
   // --- one session ---------------------------------------------------------------------------

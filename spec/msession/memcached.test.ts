@@ -9,3 +9,4 @@ import { MEMCACHE_EXTENSIONS, useMemcacheBackend } from './support.ts';
 
 const tools = ['php', 'memcached', ...MEMCACHE_EXTENSIONS.map((e) => `php-ext:${e}`)];
 describeWith(tools, 'msession ⇄ PHP 8.2: memcached', () => msessionSuite(useMemcacheBackend('memcached')));
+describeWith(tools, 'msession ⇄ PHP 8.2: memcache (pecl)', () => msessionSuite(useMemcacheBackend('memcache')));

@@ -141,12 +141,15 @@ export async function phpWrites(b: Backend, sessions: Record<string, unknown>): 
   );
 }
 
-/** PHP reads sessions and returns their $_SESSION as JSON (missing sessions come back as []). */
+/**
+ * PHP reads sessions and returns their $_SESSION as JSON (missing sessions come back as []).
+ * session_write_close(), not read_and_close: pecl memcache releases its lock only on write.
+ */
 export async function phpReads(b: Backend, ids: string[]): Promise<Record<string, unknown>> {
   const list = Buffer.from(JSON.stringify(ids)).toString('base64');
   const out = await php(
     b,
-    `$out = []; foreach (json_decode(base64_decode('${list}'), true) as $id) { session_id($id); session_start(['read_and_close' => true]); $out[$id] = $_SESSION; session_write_close(); }
+    `$out = []; foreach (json_decode(base64_decode('${list}'), true) as $id) { session_id($id); session_start(); $out[$id] = $_SESSION; session_write_close(); }
      echo json_encode($out);`,
   );
   return JSON.parse(out) as Record<string, unknown>;
