@@ -2,12 +2,12 @@
  * @module msession/stores/memcached
  * Enumeration for `session.save_handler = memcached` (php-memcached) and `memcache` (pecl):
  * memcached keeps no index, so the only listing the servers allow is the LRU crawler's
- * `lru_crawler metadump all` (memcached >= 1.4.31 with the crawler enabled; the default since 1.5).
- * Its limits (README, "msession"): a listing is a walk over the LRU while it changes, so items
- * written during the walk may be missed and items deleted during it may still be listed (reads
- * then find them gone and skip them); only one metadump runs per server at a time (BUSY: retried);
- * keys are listed from every server of the save path, replicas included (ids are de-duplicated
- * per scan only across consecutive servers, not globally: constant memory wins).
+ * the LRU crawler's metadump (`hash`, else `all`; see {@link metadump}). Limits (README,
+ * "msession"): the listing is a walk while the store changes, so items written during it may be
+ * missed and items deleted during it may still be listed (reads then find them gone and skip
+ * them); one dump runs per server at a time (BUSY: retried); every server of the save path is
+ * listed, so with replicas an id comes once per server holding it (no de-duplication: constant
+ * memory wins).
  * Reads for scans use the meta protocol (`mg <key> v t`), without PHP's lock.
  */
 import { createConnection, type Socket } from 'node:net';
