@@ -1,8 +1,7 @@
 /**
  * @module msession/stores/memcached
  * Enumeration for `session.save_handler = memcached` (php-memcached) and `memcache` (pecl):
- * memcached keeps no index, so the only listing the servers allow is the LRU crawler's
- * the LRU crawler's metadump (`hash`, else `all`; see {@link metadump}). Limits (README,
+ * memcached keeps no index, so the only listing the servers allow is the LRU crawler's metadump (`hash`, else `all`; see {@link metadump}). Limits (README,
  * "msession"): the listing is a walk while the store changes, so items written during it may be
  * missed and items deleted during it may still be listed (reads then find them gone and skip
  * them); one dump runs per server at a time (BUSY: retried); every server of the save path is
@@ -129,7 +128,7 @@ class MetaConnection {
 
 /**
  * Streams the keys of one server, URL-decoded: `lru_crawler metadump hash` (a walk of the hash
- * table, memcached >= 1.6.10), else `lru_crawler metadump all` (a walk of the LRUs: items the
+ * table; servers without it answer BADCLASS), else `lru_crawler metadump all` (a walk of the LRUs: items the
  * LRU maintainer moves between sub-LRUs during the walk, e.g. just-written or just-read ones, can
  * be missed; seen on 1.6.18, hence `hash` first).
  */
