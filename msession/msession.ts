@@ -463,7 +463,8 @@ export class Msession {
       try {
         data = await store.peek(id);
       } catch (e) {
-        if (e instanceof MsessionError && e.code !== 'ERR_MSESSION_CORRUPT') throw e;
+        // A store that fails (down, stalled) or an abort ends the scan; one unreadable session does not.
+        if (e instanceof MsessionError && (e.code === 'ERR_MSESSION_SCAN' || e.code === 'ERR_MSESSION_ABORTED')) throw e;
         yield { id, ok: false, error: asCorrupt(id, e) };
         continue;
       }

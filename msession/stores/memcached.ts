@@ -18,6 +18,9 @@ import { unpackSessionValue } from '../../handlers/memcache.ts';
 import { MsessionError, checkAborted } from '../errors.ts';
 import type { ScanOptions, SessionStore } from './types.ts';
 
+/** How long a server may stay silent while a reply is due. */
+const IDLE_TIMEOUT_MS = 10_000;
+
 interface Server {
   host: string;
   port: number;
@@ -76,6 +79,9 @@ class MetaConnection {
     });
     s.on('error', (e) => this.#fail(new MsessionError('ERR_MSESSION_SCAN', `msession: memcached ${serverName(this.#server)}: ${e.message}`, { cause: e })));
     s.on('close', () => this.#fail(new MsessionError('ERR_MSESSION_SCAN', `msession: memcached ${serverName(this.#server)}: connection closed`)));
+    s.setTimeout(IDLE_TIMEOUT_MS, () => {
+      if (this.#waiting.length > 0) this.#fail(new MsessionError('ERR_MSESSION_SCAN', `msession: memcached ${serverName(this.#server)}: no reply for ${IDLE_TIMEOUT_MS} ms`));
+    });
     this.#socket = s;
     return s;
   }
@@ -140,6 +146,11 @@ async function* metadump(server: Server, opts: ScanOptions): AsyncGenerator<stri
     let failure: Error | null = null;
     socket.on('error', (e) => {
       failure = e;
+    });
+    // A server that stops answering mid-dump ends the scan with an error, not a hang.
+    socket.setTimeout(IDLE_TIMEOUT_MS, () => {
+      failure = new Error(`no data for ${IDLE_TIMEOUT_MS} ms`);
+      socket.destroy();
     });
     socket.write(`lru_crawler metadump ${mode}\r\n`);
     const lines = createInterface({ input: socket, crlfDelay: Infinity });

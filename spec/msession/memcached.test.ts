@@ -35,3 +35,23 @@ describeWith(tools, 'msession memcached store: listings stay complete', () => {
     }
   });
 });
+
+describeWith(tools, 'msession memcached store: a server that goes down mid-scan', () => {
+  const b = useMemcacheBackend('memcached');
+  it('ends the scan with ERR_MSESSION_SCAN', async () => {
+    const ids = Array.from({ length: 4 }, () => testSessionId());
+    await phpWrites(b, Object.fromEntries(ids.map((id) => [id, { user: 1 }])));
+    const ms = b.engine().msession();
+    const seen: string[] = [];
+    await expect(
+      (async () => {
+        for await (const id of ms.find('user', 1)) {
+          seen.push(id);
+          if (seen.length === 1) await b.server().stop();
+        }
+      })(),
+    ).rejects.toMatchObject({ code: 'ERR_MSESSION_SCAN' });
+    expect(seen.length).toBe(1);
+    await ms.disconnect();
+  });
+});
