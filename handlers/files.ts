@@ -9,24 +9,28 @@
  *
  * Differences, all on the safe side: the id is checked against PHP's character set before *every*
  * path is built (PHP skips the check in destroy/validate/update_timestamp), timestamps are updated
- * with lutimes (never through a symlink), and lock waits never block a thread (see lib/locks.ts).
+ * with lutimes (never through a symlink), and lock waits never block a thread (see handlers/files/locks.ts).
  *
  * Library directives (php.ini): `session_engine.files_lock` (flock|lockfile|none),
- * `session_engine.files_lock_timeout` (ms, 0 = wait forever), `session_engine.files_gc_hashed`.
+ * `session_engine.files_lock_timeout` (ms, 0 = wait forever), `session_engine.files_gc_hashed`,
+ * `session_engine.files_journal` (0|1, see {@link FilesSaveHandler} and README "Guarantees").
  */
 import * as fs from 'node:fs';
-import fg from 'fast-glob';
 import type { SaveHandler, SaveHandlerContext, SaveHandlerModule, ModuleIniEntry } from '../lib/handler.ts';
 import { LockTimeoutError } from '../lib/errors.ts';
 import { fmt, MSG } from '../lib/messages.ts';
-import { acquireSessionLockFast, FILES_LOCK_MODES, type FilesLockMode, type HeldLock } from '../lib/locks.ts';
-import { cStrtol, errnoOf, phpSessionValidKey, zendIniParseBool, type Errno } from '../lib/zend/index.ts';
+import { iniScope, type IniScope } from '../lib/ini/scope.ts';
+import { errnoOf, phpSessionValidKey } from '../lib/zend/index.ts';
+import { collectGarbage, type FilesGcOptions, type FilesGcProgress } from './files/gc.ts';
+import { fileIdentity, journalBytes, journalPathFor, parseJournal, readJournal, unlinkQuietly, writeAll } from './files/journal.ts';
+import { acquireSessionLockFast, FILES_LOCK_MODES, type FilesLockMode, type HeldLock } from './files/locks.ts';
+import { FILES_MESSAGES, parseFilesSavePath, sessionFilePath, type FilesSavePath } from './files/save-path.ts';
 
-/** PHP's MAXPATHLEN on Linux. */
-const MAXPATHLEN = 4096;
-const FILE_PREFIX = 'sess_';
+export { collectGarbage, GC_PROGRESS_EVERY, type FilesGcOptions, type FilesGcProgress } from './files/gc.ts';
+export { journalPathFor } from './files/journal.ts';
+export { FILES_MESSAGES, isValidSessionKey, parseFilesSavePath, phpTempDir, sessionFilePath, type FilesSavePath } from './files/save-path.ts';
 
-const { O_CREAT, O_RDWR, O_NOFOLLOW } = fs.constants;
+const { O_CREAT, O_RDWR, O_NOFOLLOW, O_WRONLY, O_TRUNC } = fs.constants;
 
 /**
  * The data file's syscalls, made synchronously as PHP makes them. Measured on this project's
@@ -36,7 +40,7 @@ const { O_CREAT, O_RDWR, O_NOFOLLOW } = fs.constants;
  * previous write) and close (which starts that writeback after a truncate-and-rewrite), go to the
  * thread pool when other session files are open in this process at the time: the event loop then
  * serves the other requests while the call waits, instead of stalling all of them. Same calls,
- * same order, same arguments either way. Lock *waits* never block: they are timers (lib/locks.ts).
+ * same order, same arguments either way. Lock *waits* never block: they are timers (handlers/files/locks.ts).
  */
 const io = {
   open: (p: string, flags: number, mode: number): number => fs.openSync(p, flags, mode),
@@ -60,199 +64,6 @@ const io = {
  */
 let openDataFiles = 0;
 
-/** Warning texts, byte-identical to mod_files.c's. */
-export const FILES_MESSAGES = {
-  FIRST_PARAM_INVALID: 'The first parameter in session.save_path is invalid',
-  SECOND_PARAM_INVALID: 'The second parameter in session.save_path is invalid',
-  ILLEGAL_ID:
-    'Session ID is too long or contains illegal characters. Only the A-Z, a-z, 0-9, "-", and "," characters are allowed',
-  PATH_CREATE_FAILED: `Failed to create session data file path. Too short session ID, invalid save_path or path length exceeds ${MAXPATHLEN} characters`,
-  NOT_YOUR_UID: 'Session data file is not created by your uid',
-  SHORT_READ: 'Read returned less bytes than requested',
-  SHORT_WRITE: 'Write wrote less bytes than requested',
-  openFailed: (path: string, e: Errno) => `open(${path}, O_RDWR) failed: ${e.text} (${e.errno})`,
-  readFailed: (e: Errno) => `Read failed: ${e.text} (${e.errno})`,
-  writeFailed: (e: Errno) => `Write failed: ${e.text} (${e.errno})`,
-  opendirFailed: (dir: string, e: Errno) => `ps_files_cleanup_dir: opendir(${dir}) failed: ${e.text} (${e.errno})`,
-  dirnameTooLong: (dir: string) => `ps_files_cleanup_dir: dirname(${dir}) is too long`,
-} as const;
-
-/** Result of parsing `session.save_path` (PS_OPEN_FUNC(files)). */
-export interface FilesSavePath {
-  /** Directory levels; Infinity stands for PHP's wrapped negative depth (every path build fails). */
-  dirDepth: number;
-  fileMode: number;
-  basedir: string;
-}
-
-/** The temporary directory PHP uses for an empty save_path (php_get_temporary_directory). */
-export function phpTempDir(sysTempDir: string | undefined): string {
-  if (sysTempDir !== undefined && sysTempDir.length >= 1) {
-    if (sysTempDir.length >= 2 && sysTempDir.endsWith('/')) return sysTempDir.slice(0, -1);
-    if (!sysTempDir.endsWith('/')) return sysTempDir;
-  }
-  const env = process.env['TMPDIR'];
-  if (env !== undefined && env !== '') return env.endsWith('/') ? env.slice(0, -1) : env;
-  return '/tmp';
-}
-
-/**
- * Parses a files save_path as PHP does: `DIR`, `N;DIR` or `N;MODE;DIR` (the directory keeps any
- * further `;`). Returns the warning text PHP gives for an invalid N or MODE.
- */
-export function parseFilesSavePath(savePath: string, sysTempDir?: string): FilesSavePath | { error: string } {
-  const raw = savePath === '' ? phpTempDir(sysTempDir) : savePath;
-  const parts: string[] = [];
-  let rest = raw;
-  let semi = rest.indexOf(';');
-  while (semi >= 0 && parts.length < 2) {
-    parts.push(rest.slice(0, semi));
-    rest = rest.slice(semi + 1);
-    semi = parts.length < 2 ? rest.indexOf(';') : -1;
-  }
-  parts.push(rest);
-  let dirDepth = 0;
-  let fileMode = 0o600;
-  if (parts.length > 1) {
-    const { value: d, erange: dErange } = cStrtol(parts[0]!, 10);
-    if (dErange) return { error: FILES_MESSAGES.FIRST_PARAM_INVALID };
-    // PHP casts to size_t: a negative depth becomes huge, so no path can ever be built.
-    dirDepth = d < 0n ? Infinity : d > BigInt(MAXPATHLEN) ? Infinity : Number(d);
-  }
-  if (parts.length > 2) {
-    const { value: m, erange: mErange } = cStrtol(parts[1]!, 8);
-    if (mErange) return { error: FILES_MESSAGES.SECOND_PARAM_INVALID };
-    const asInt = BigInt.asIntN(32, m); // PHP stores it in an int
-    if (asInt < 0n || asInt > 0o7777n) return { error: FILES_MESSAGES.SECOND_PARAM_INVALID };
-    fileMode = Number(asInt);
-  }
-  return { dirDepth, fileMode, basedir: parts[parts.length - 1]! };
-}
-
-/** php_session_valid_key() (one implementation, in lib/zend). */
-export const isValidSessionKey = phpSessionValidKey;
-
-/**
- * `<basedir>/<id[0]>/…/<id[N-1]>/sess_<id>`, or null when PHP's ps_files_path_create would fail
- * (id not longer than the depth, or the path would not fit MAXPATHLEN).
- */
-export function sessionFilePath(basedir: string, dirDepth: number, id: string): string | null {
-  if (id.length <= dirDepth) return null;
-  const need = Buffer.byteLength(basedir) + 2 * dirDepth + Buffer.byteLength(id) + 5 + FILE_PREFIX.length + 1;
-  if (need > MAXPATHLEN) return null;
-  let p = `${basedir}/`;
-  for (let i = 0; i < dirDepth; i++) p += `${id[i]}/`;
-  return p + FILE_PREFIX + id;
-}
-
-/** Progress of a GC pass, reported every {@link GC_PROGRESS_EVERY} entries and at the end. */
-export interface FilesGcProgress {
-  /** Directory entries looked at so far. */
-  scanned: number;
-  /** Session files deleted (counted as PHP counts them) so far. */
-  deleted: number;
-  /** True on the last report. */
-  done: boolean;
-}
-
-export const GC_PROGRESS_EVERY = 10_000;
-
-export interface FilesGcOptions {
-  /** Levels of hashed subdirectories to walk (0 = PHP's flat directory). */
-  dirDepth?: number;
-  /** Current time in ms (PHP uses the wall clock). */
-  now?: number;
-  onProgress?: (p: FilesGcProgress) => void;
-  /** Receives PHP's notices (opendir failure). */
-  notice?: (message: string) => void;
-}
-
-/** Entries handled between yields to the event loop. */
-const GC_BATCH = 512;
-
-/**
- * Deletes `sess_*` entries under `basedir` whose mtime is more than `maxLifetime` seconds old, as
- * ps_files_cleanup_dir() does: the count includes entries whose unlink failed. Streams the
- * directory listing (memory stays flat however many files there are) and yields to the event loop
- * every few hundred entries. Returns -1 when the directory cannot be opened.
- */
-export async function collectGarbage(basedir: string, maxLifetime: number, opts: FilesGcOptions = {}): Promise<number> {
-  const depth = opts.dirDepth ?? 0;
-  if (Buffer.byteLength(basedir) >= MAXPATHLEN) {
-    opts.notice?.(FILES_MESSAGES.dirnameTooLong(basedir));
-    return -1;
-  }
-  const nowSec = Math.floor((opts.now ?? Date.now()) / 1000);
-  let scanned = 0;
-  let deleted = 0;
-  const visit = (path: string, name: string): void => {
-    scanned++;
-    if (!name.startsWith(FILE_PREFIX)) return;
-    if (Buffer.byteLength(path) >= MAXPATHLEN) return;
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.statSync(path, { throwIfNoEntry: false });
-    } catch {
-      st = undefined;
-    }
-    if (st === undefined) return;
-    if (nowSec - Math.floor(st.mtimeMs / 1000) > maxLifetime) {
-      try {
-        fs.unlinkSync(path);
-      } catch {
-        // PHP counts the entry even when unlink fails.
-      }
-      deleted++;
-    }
-  };
-  const tick = async (): Promise<void> => {
-    if (scanned % GC_BATCH === 0) await new Promise<void>((r) => setImmediate(r));
-    if (scanned % GC_PROGRESS_EVERY === 0) opts.onProgress?.({ scanned, deleted, done: false });
-  };
-
-  if (depth === 0) {
-    let dir: fs.Dir;
-    try {
-      dir = await fs.promises.opendir(basedir, { bufferSize: 256 });
-    } catch (err) {
-      opts.notice?.(FILES_MESSAGES.opendirFailed(basedir, errnoOf(err)));
-      return -1;
-    }
-    for await (const entry of dir) {
-      visit(`${basedir}/${entry.name}`, entry.name);
-      await tick();
-    }
-  } else {
-    try {
-      fs.accessSync(basedir);
-    } catch (err) {
-      opts.notice?.(FILES_MESSAGES.opendirFailed(basedir, errnoOf(err)));
-      return -1;
-    }
-    // One single-character directory per level, as the path builder makes them.
-    const pattern = `${'[0-9A-Za-z,-]/'.repeat(depth)}${FILE_PREFIX}*`;
-    const stream = fg.stream(pattern, {
-      cwd: basedir,
-      onlyFiles: false,
-      followSymbolicLinks: false,
-      dot: false,
-      deep: depth + 1,
-      suppressErrors: true,
-    });
-    for await (const rel of stream) {
-      const relPath = String(rel);
-      visit(`${basedir}/${relPath}`, relPath.slice(relPath.lastIndexOf('/') + 1));
-      await tick();
-    }
-  }
-  opts.onProgress?.({ scanned, deleted, done: true });
-  return deleted;
-}
-
-function iniBool(v: string | undefined): boolean {
-  return v !== undefined && zendIniParseBool(v);
-}
-
 function lockModeOf(v: string | undefined): FilesLockMode {
   const s = (v ?? 'flock').trim().toLowerCase();
   return (FILES_LOCK_MODES as readonly string[]).includes(s) ? (s as FilesLockMode) : 'flock';
@@ -267,12 +78,16 @@ let lastSavePath: { raw: string; parsed: FilesSavePath | { error: string } } | u
 export interface FilesModuleOptions {
   /** Called during GC with progress counts. */
   onGcProgress?: (p: FilesGcProgress) => void;
+  /** Called when a read completed a write that a crashed writer left in its journal. */
+  onJournalRecovered?: (info: { path: string; bytes: number }) => void;
 }
 
 /** One open `files` storage (PHP's ps_files struct plus the held lock). */
 export class FilesSaveHandler implements SaveHandler {
   readonly name = 'files';
   readonly #ctx: SaveHandlerContext;
+  /** The request's ini values, read with PHP's rules (OnUpdateBool, atol). */
+  readonly #ini: IniScope;
   readonly #options: FilesModuleOptions;
   #opened = false;
   #fd = -1;
@@ -283,9 +98,12 @@ export class FilesSaveHandler implements SaveHandler {
   #lock: HeldLock | null = null;
   /** The raw save_path given to open(), for the read-failure warning on a lock timeout. */
   #savePath = '';
+  /** Path of the open data file (for its journal). */
+  #path = '';
 
   constructor(ctx: SaveHandlerContext, options: FilesModuleOptions = {}) {
     this.#ctx = ctx;
+    this.#ini = iniScope(ctx);
     this.#options = options;
   }
 
@@ -296,7 +114,7 @@ export class FilesSaveHandler implements SaveHandler {
       parsed = lastSavePath.parsed;
     } else {
       // An empty path depends on sys_temp_dir and TMPDIR: parsed every time.
-      parsed = parseFilesSavePath(savePath, this.#ctx.ini('sys_temp_dir'));
+      parsed = parseFilesSavePath(savePath, this.#ini.string('sys_temp_dir'));
       if (savePath !== '') lastSavePath = { raw: savePath, parsed };
     }
     if ('error' in parsed) {
@@ -369,6 +187,7 @@ export class FilesSaveHandler implements SaveHandler {
   /** The rest of PS_READ_FUNC(files), once the file is open and locked. */
   #readOpen(): Uint8Array | false {
     const fd = this.#fd;
+    if (this.#ini.bool('session_engine.files_journal', false) && !this.#recover(fd)) return false;
     let size: number;
     try {
       size = io.fstat(fd).size;
@@ -389,6 +208,45 @@ export class FilesSaveHandler implements SaveHandler {
       return false;
     }
     return new Uint8Array(buf.buffer, buf.byteOffset, size);
+  }
+
+  /**
+   * Journal recovery, with the session locked and open at `fd`: a journal left by a writer that
+   * died is completed when the file is still in a state that writer's truncate-then-write can
+   * leave (same inode, content a strict prefix of the journal's data, empty included), and dropped
+   * otherwise (the write finished, or someone wrote or recreated the file since). False, after
+   * PHP's write-failure warning, only when a needed repair could not be written.
+   */
+  #recover(fd: number): boolean {
+    const jpath = journalPathFor(this.#path);
+    let raw: Buffer | null;
+    try {
+      raw = readJournal(jpath);
+    } catch {
+      raw = Buffer.alloc(0);
+    }
+    if (raw === null) return true;
+    const journal = parseJournal(raw);
+    if (journal !== null) {
+      const st = fs.fstatSync(fd, { bigint: true });
+      const size = Number(st.size);
+      if (fileIdentity(st) === journal.file && size < journal.data.length) {
+        const current = Buffer.allocUnsafe(size);
+        const n = size === 0 ? 0 : fs.readSync(fd, current, 0, size, 0);
+        if (n === size && journal.data.subarray(0, size).equals(current)) {
+          try {
+            io.ftruncate(fd, 0);
+            writeAll(fd, journal.data);
+          } catch (err) {
+            this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.writeFailed(errnoOf(err)));
+            return false;
+          }
+          this.#options.onJournalRecovered?.({ path: this.#path, bytes: journal.data.length });
+        }
+      }
+    }
+    unlinkQuietly(jpath);
+    return true;
   }
 
   /** Port of PS_WRITE_FUNC(files). */
@@ -428,6 +286,7 @@ export class FilesSaveHandler implements SaveHandler {
         // A regenerated id may never have been written; only a file that is still there is a failure.
         if (fs.existsSync(path)) return false;
       }
+      if (this.#ini.bool('session_engine.files_journal', false)) unlinkQuietly(journalPathFor(path));
     }
     return true;
   }
@@ -438,7 +297,7 @@ export class FilesSaveHandler implements SaveHandler {
    */
   async gc(maxLifetime: number): Promise<number> {
     const hashed = this.#dirDepth !== 0;
-    if (hashed && (!iniBool(this.#ctx.ini('session_engine.files_gc_hashed')) || !Number.isFinite(this.#dirDepth))) {
+    if (hashed && (!this.#ini.bool('session_engine.files_gc_hashed', false) || !Number.isFinite(this.#dirDepth))) {
       return -1;
     }
     const gcOpts: FilesGcOptions = {
@@ -512,6 +371,7 @@ export class FilesSaveHandler implements SaveHandler {
     const path = this.#pathFor(id, true);
     if (path === null) return false;
     this.#lastKey = id;
+    this.#path = path;
     let fd: number;
     try {
       fd = io.open(path, O_CREAT | O_RDWR | O_NOFOLLOW, this.#fileMode);
@@ -562,18 +422,15 @@ export class FilesSaveHandler implements SaveHandler {
 
   /** session_engine.files_lock (the last raw value's parse is kept: it rarely changes). */
   #lockMode(): FilesLockMode {
-    const raw = this.#ctx.ini('session_engine.files_lock');
+    const raw = this.#ini.string('session_engine.files_lock');
     if (raw !== lastLockMode.raw) lastLockMode = { raw, mode: lockModeOf(raw) };
     return lastLockMode.mode;
   }
 
   /** session_engine.files_lock_timeout in ms (0 = wait forever), the last raw value's parse kept. */
   #lockTimeout(): number {
-    const raw = this.#ctx.ini('session_engine.files_lock_timeout');
-    if (raw !== lastLockTimeout.raw) {
-      const timeout = Number(raw ?? '0');
-      lastLockTimeout = { raw, ms: Number.isFinite(timeout) ? timeout : 0 };
-    }
+    const raw = this.#ini.string('session_engine.files_lock_timeout');
+    if (raw !== lastLockTimeout.raw) lastLockTimeout = { raw, ms: Number(this.#ini.atol('session_engine.files_lock_timeout', 0n)) };
     return lastLockTimeout.ms;
   }
 
@@ -608,6 +465,34 @@ export class FilesSaveHandler implements SaveHandler {
   }
 
   #writeOpen(data: Uint8Array): boolean | Promise<boolean> {
+    if (!this.#ini.bool('session_engine.files_journal', false)) return this.#truncateWrite(data);
+    // Journal first (complete and checksummed before the session file is touched), then PHP's
+    // truncate-and-write on the session file, then the journal goes. A crash in between leaves a
+    // journal the next journaling reader completes or drops (#recover).
+    const jpath = journalPathFor(this.#path);
+    try {
+      const bytes = journalBytes(this.#fd, data);
+      const jfd = fs.openSync(jpath, O_CREAT | O_TRUNC | O_WRONLY | O_NOFOLLOW, this.#fileMode);
+      try {
+        writeAll(jfd, bytes);
+      } finally {
+        fs.closeSync(jfd);
+      }
+    } catch (err) {
+      // The session file is untouched: the write fails loudly, the old data stays.
+      this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.writeFailed(errnoOf(err)));
+      return false;
+    }
+    const done = (ok: boolean): boolean => {
+      // A failed write keeps its journal: the next journaling reader completes it.
+      if (ok) unlinkQuietly(jpath);
+      return ok;
+    };
+    const written = this.#truncateWrite(data);
+    return typeof written === 'boolean' ? done(written) : written.then(done);
+  }
+
+  #truncateWrite(data: Uint8Array): boolean | Promise<boolean> {
     const fd = this.#fd;
     // The PHP we test against (8.2.36) empties the file before every write, whatever the sizes
     // (8.2.32's source only did so when the data shrank); strace shows ftruncate(fd, 0) + pwrite.
@@ -673,6 +558,7 @@ export const FILES_INI: readonly ModuleIniEntry[] = [
   { name: 'session_engine.files_lock', default: 'flock', changeable: 'PHP_INI_ALL', validate: validateLockMode },
   { name: 'session_engine.files_lock_timeout', default: '0', changeable: 'PHP_INI_ALL', validate: validateLockTimeout },
   { name: 'session_engine.files_gc_hashed', default: '0', changeable: 'PHP_INI_ALL' },
+  { name: 'session_engine.files_journal', default: '0', changeable: 'PHP_INI_ALL' },
 ];
 
 /** Builds a `files` module; use it to pass a GC progress callback. */

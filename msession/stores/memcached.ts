@@ -12,7 +12,7 @@
 import { createConnection, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { SaveHandlerContext } from '../../lib/handler.ts';
-import { parseLibmemcachedServers, parsePeclSavePath } from '../../lib/memcache/save-path.ts';
+import { parseLibmemcachedServers, parsePeclSavePath } from '../../handlers/shared/memcache/save-path.ts';
 import { isValidSessionKey } from '../../handlers/files.ts';
 import { unpackSessionValue } from '../../handlers/memcache.ts';
 import { MsessionError, checkAborted } from '../errors.ts';

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll } from 'vitest';
 import { SessionEngine } from '../../lib/index.ts';
-import { closeAllConnections } from '../../lib/memcache/client.ts';
+import { closeAllConnections } from '../../handlers/shared/memcache/client.ts';
 import { makeHashedTree, tempDir } from '../files/support.ts';
 import { startMemcached, textCommand, type MemcachedProcess } from '../support/memcached-server.ts';
 import { phpArgs } from '../php/runner.ts';
