@@ -37,6 +37,8 @@ const ROOT_EXPORTS = [
   'PhpObject',
   'PhpReference',
   'PhpSerializable',
+  'Msession',
+  'MsessionError',
   'PhpTypeError',
   'PhpValueError',
   'Registry',
