@@ -22,7 +22,7 @@ import type { SaveHandler, SaveHandlerContext, SaveHandlerModule, ModuleIniEntry
 import { LockTimeoutError } from '../lib/errors.ts';
 import { fmt, MSG } from '../lib/messages.ts';
 import { acquireSessionLockFast, FILES_LOCK_MODES, type FilesLockMode, type HeldLock } from '../lib/locks.ts';
-import { cStrtol, errnoOf, phpSessionValidKey, zendIniParseBool, type Errno } from '../lib/zend/index.ts';
+import { checkOpenBasedir, cStrtol, errnoOf, phpSessionValidKey, zendIniParseBool, type Errno } from '../lib/zend/index.ts';
 
 /** PHP's MAXPATHLEN on Linux. */
 const MAXPATHLEN = 4096;
@@ -399,6 +399,13 @@ export class FilesSaveHandler implements SaveHandler {
 
   /** Port of PS_OPEN_FUNC(files): parses the save path; nothing on disk is touched yet. */
   open(savePath: string): boolean | Promise<boolean> {
+    // An empty save_path means the temporary directory, which open_basedir must allow (a given
+    // save_path was checked when it was set at run time, and not at all when set at startup).
+    if (savePath === '') {
+      const openBasedir = this.#ctx.ini('open_basedir') ?? '';
+      const tmp = phpTempDir(this.#ctx.ini('sys_temp_dir'));
+      if (!checkOpenBasedir(tmp, openBasedir, (m) => this.#ctx.diagnostic('E_WARNING', m))) return false;
+    }
     let parsed: FilesSavePath | { error: string };
     if (savePath !== '' && lastSavePath?.raw === savePath) {
       parsed = lastSavePath.parsed;
