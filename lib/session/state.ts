@@ -6,6 +6,7 @@
 import type { SaveHandler, SaveHandlerModule, UserHandlerSpec } from '../handler.ts';
 import type { SessionSerializer } from '../serializer.ts';
 import type { PhpValue } from '../value.ts';
+import type { UploadProgress } from './upload-progress.ts';
 
 /** session_status() values. */
 export const PHP_SESSION_DISABLED = 0;
@@ -62,6 +63,8 @@ export interface SessionState {
   transSid: boolean;
   /** PS(in_save_handler) as a depth: a module call is running. */
   inHandler: number;
+  /** PS(rfc1867_progress): the upload being tracked (session/upload-progress). */
+  uploadProgress: UploadProgress | undefined;
 }
 
 /** php_rinit_session_globals for a new request. */
@@ -85,5 +88,6 @@ export function newSessionState(): SessionState {
     sid: undefined,
     transSid: false,
     inHandler: 0,
+    uploadProgress: undefined,
   };
 }
