@@ -80,6 +80,20 @@ function cancelRequested(r: RequestContext, key: string): boolean {
   return rec instanceof PhpArray && rec.get('cancel_upload') === true;
 }
 
+/**
+ * After php_session_initialize() the session is marked active whatever the outcome. When it
+ * failed (an id with illegal characters, say), the PHP 8.2 we check against (Debian 8.2.36)
+ * writes nothing and gives no write warning (php-src 8.2.32's rfc1867_sid_invalid.phpt still
+ * expected "Failed to write session data"): there is no $_SESSION to write.
+ */
+function startForProgress(r: RequestContext, initialized: boolean): void {
+  if (!initialized) {
+    r.ps.bound = false;
+    r.ps.sessionVar = undefined;
+  }
+  r.ps.status = PHP_SESSION_ACTIVE;
+}
+
 /** php_session_rfc1867_update: writes the record when due (or when forced). */
 function* update(r: RequestContext, p: UploadProgress, force: boolean): Routine<void> {
   const data = p.data!;
@@ -94,8 +108,7 @@ function* update(r: RequestContext, p: UploadProgress, force: boolean): Routine<
     }
     p.nextUpdate = processed + p.updateStep;
   }
-  yield* initialize(r);
-  r.ps.status = PHP_SESSION_ACTIVE;
+  startForProgress(r, yield* initialize(r));
   const sess = boundArray(r);
   if (sess !== undefined) {
     if (cancelRequested(r, p.key!)) p.cancelUpload = true;
@@ -106,8 +119,7 @@ function* update(r: RequestContext, p: UploadProgress, force: boolean): Routine<
 
 /** php_session_rfc1867_cleanup: removes the record from the stored session. */
 function* cleanup(r: RequestContext, p: UploadProgress): Routine<void> {
-  yield* initialize(r);
-  r.ps.status = PHP_SESSION_ACTIVE;
+  startForProgress(r, yield* initialize(r));
   boundArray(r)?.delete(p.key!);
   yield* flush(r, true);
 }
