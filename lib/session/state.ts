@@ -5,8 +5,7 @@
  */
 import type { SaveHandler, SaveHandlerModule, UserHandlerSpec } from '../handler.ts';
 import type { SessionSerializer } from '../serializer.ts';
-import type { PhpValue } from '../value.ts';
-import type { UploadProgress } from './upload-progress.ts';
+import type { PhpArray, PhpValue } from '../value.ts';
 
 /** session_status() values. */
 export const PHP_SESSION_DISABLED = 0;
@@ -65,6 +64,22 @@ export interface SessionState {
   inHandler: number;
   /** PS(rfc1867_progress): the upload being tracked (session/upload-progress). */
   uploadProgress: UploadProgress | undefined;
+}
+
+/** php_session_rfc1867_progress (see session/upload-progress). */
+export interface UploadProgress {
+  sid: string | undefined;
+  key: string | undefined;
+  updateStep: number;
+  nextUpdate: number;
+  nextUpdateTime: number;
+  cancelUpload: boolean;
+  applyTransSid: boolean;
+  contentLength: number;
+  /** The record (start_time, content_length, bytes_processed, done, files). */
+  data: PhpArray | undefined;
+  files: PhpArray;
+  current: PhpArray | undefined;
 }
 
 /** php_rinit_session_globals for a new request. */

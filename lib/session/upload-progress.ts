@@ -18,7 +18,7 @@ import { boundArray } from './codec.ts';
 import { flush, initialize } from './lifecycle.ts';
 import { releaseGlobals } from './module.ts';
 import { sapiNow } from './sapi.ts';
-import { PHP_SESSION_ACTIVE } from './state.ts';
+import { PHP_SESSION_ACTIVE, type UploadProgress } from './state.ts';
 
 /** The multipart parser's events (main/rfc1867.h, MULTIPART_EVENT_*), with PHP's event data. */
 export type MultipartEvent =
@@ -34,22 +34,6 @@ export type MultipartEvent =
   | { type: 'file_end'; tempFilename: string | null; cancelUpload: number; postBytesProcessed: number }
   /** MULTIPART_EVENT_END: the whole body was read. */
   | { type: 'end'; postBytesProcessed: number };
-
-/** php_session_rfc1867_progress. */
-export interface UploadProgress {
-  sid: string | undefined;
-  key: string | undefined;
-  updateStep: number;
-  nextUpdate: number;
-  nextUpdateTime: number;
-  cancelUpload: boolean;
-  applyTransSid: boolean;
-  contentLength: number;
-  /** The record (start_time, content_length, bytes_processed, done, files). */
-  data: PhpArray | undefined;
-  files: PhpArray;
-  current: PhpArray | undefined;
-}
 
 /** Deep copy of the record's arrays (PHP shares them by refcount, then separates on write). */
 function copy(a: PhpArray): PhpArray {
