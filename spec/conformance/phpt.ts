@@ -34,7 +34,6 @@ export const NOT_COVERED: Record<string, string> = {
   bug61728: PHPCODE,
   gh12504: PHPCODE,
   gh13680: PHPCODE,
-  gh13856: 'not yet: open_basedir is modelled (the open_basedir_* scenarios: run-time save_path checks, the empty save_path at open), but SessionHandler::open under open_basedir (the subject here) has no user-harness scenario yet',
   session_set_save_handler_class_006: DESTRUCT,
   session_set_save_handler_class_008: DESTRUCT,
   session_set_save_handler_class_011: DESTRUCT,
