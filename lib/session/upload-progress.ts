@@ -140,7 +140,8 @@ export function* rfc1867Callback(r: RequestContext, event: MultipartEvent): Rout
         p.sid = event.value;
       } else if (name === iniStr(r, 'session.upload_progress.name')) {
         p.key = iniStr(r, 'session.upload_progress.prefix') + event.value;
-        p.applyTransSid = iniBool(r, 'session.use_trans_sid');
+        // APPLY_TRANS_SID
+        p.applyTransSid = iniBool(r, 'session.use_trans_sid') && !iniBool(r, 'session.use_only_cookies');
         earlyFindSid(r, p);
       }
       break;
@@ -163,6 +164,7 @@ export function* rfc1867Callback(r: RequestContext, event: MultipartEvent): Rout
         // php_rinit_session(0): fresh session globals for the progress writes
         yield* releaseGlobals(r);
         r.ps.sessionVar = undefined;
+        r.ps.defineSid = true;
         r.ps.id = p.sid;
         if (p.applyTransSid) {
           // PS(use_trans_sid) = 1, PS(use_only_cookies) = 0: the storage changes, ini_get() does not
