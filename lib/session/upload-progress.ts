@@ -11,6 +11,7 @@
  * value) and with a session id (cookie, query, or a form field named like the session) count, as
  * in PHP: the progress field must come before the files in the form.
  */
+import { SessionError } from '../errors.ts';
 import { PhpArray } from '../value.ts';
 import { iniBool, iniStr, type RequestContext } from './context.ts';
 import type { Routine } from './drive.ts';
@@ -113,8 +114,14 @@ function* cleanup(r: RequestContext, p: UploadProgress): Routine<void> {
  * (PHP's FAILURE: the parser drops the current file and reports UPLOAD_ERR_EXTENSION for it).
  */
 export function* rfc1867Callback(r: RequestContext, event: MultipartEvent): Routine<boolean> {
+  checkEvent(event);
   if (!iniBool(r, 'session.upload_progress.enabled')) return true;
   let p = r.ps.uploadProgress;
+  // PHP's parser cannot send these out of order; an embedder can: refused rather than guessed
+  if (p === undefined && event.type !== 'start') throw badEvent(`"${event.type}" before "start"`);
+  if ((event.type === 'file_data' || event.type === 'file_end') && p!.sid !== undefined && p!.key !== undefined && p!.current === undefined) {
+    throw badEvent(`"${event.type}" before "file_start"`);
+  }
   switch (event.type) {
     case 'start':
       p = {
@@ -217,6 +224,42 @@ export function* rfc1867Callback(r: RequestContext, event: MultipartEvent): Rout
       return true;
   }
   return !(p?.cancelUpload ?? false);
+}
+
+function badEvent(what: string): SessionError {
+  return new SessionError(`uploadProgress(): ${what}`, 'ERR_UPLOAD_EVENT');
+}
+
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** Checks an event's shape (the embedder's input): a typed error for anything PHP's parser could not send. */
+function checkEvent(e: MultipartEvent): void {
+  if (typeof e !== 'object' || e === null) throw badEvent('an event must be an object');
+  const ev = e as unknown as Record<string, unknown>;
+  const counts = (...names: string[]): void => {
+    for (const n of names) if (!isCount(ev[n])) throw badEvent(`"${String(ev['type'])}" needs ${n} as a non-negative integer`);
+  };
+  const strings = (...names: string[]): void => {
+    for (const n of names) if (typeof ev[n] !== 'string') throw badEvent(`"${String(ev['type'])}" needs ${n} as a string`);
+  };
+  switch (ev['type']) {
+    case 'start':
+      return counts('contentLength');
+    case 'formdata':
+      return strings('name', 'value');
+    case 'file_start':
+      strings('name', 'filename');
+      return counts('postBytesProcessed');
+    case 'file_data':
+      return counts('offset', 'length', 'postBytesProcessed');
+    case 'file_end':
+      if (ev['tempFilename'] !== null && typeof ev['tempFilename'] !== 'string') throw badEvent('"file_end" needs tempFilename as a string or null');
+      return counts('cancelUpload', 'postBytesProcessed');
+    case 'end':
+      return counts('postBytesProcessed');
+    default:
+      throw badEvent(`unknown event type ${JSON.stringify(ev['type'])}`);
+  }
 }
 
 /** The C string PHP compares (a name is cut at its first NUL). */
