@@ -33,7 +33,7 @@ const INI = {
 async function poll(): Promise<unknown> {
   const res = await runPhpCgi({
     script,
-    ini: { ...INI, display_errors: '1', html_errors: '0', error_reporting: '-1' },
+    ini: { ...INI, 'session.upload_progress.freq': '0', display_errors: '1', html_errors: '0', error_reporting: '-1' },
     cookie: `PHPSESSID=${SID}`,
     timeoutMs: 30_000,
   });
@@ -85,5 +85,32 @@ describeWith(['php-cgi'], 'upload progress polled by PHP while Node receives', (
     await after.start();
     expect(after.session.toJS()).toEqual({ user: 'alice' });
     await after.abort();
+  });
+
+  it('freq in bytes: a write only once bytes_processed reaches the last write plus freq', async () => {
+    // freq 500: file_start (300 >= 0) writes and sets the next point to 800; 600 is skipped (PHP
+    // still sees 300); 900 writes (next 1400); file_end at 950 is skipped; cleanup=0 here, so the
+    // end writes done = true whatever the step.
+    const SID2 = 'pollsid20123456789abcdefghij';
+    writeFileSync(script, `<?php session_id('${SID2}'); session_start(); echo json_encode($_SESSION['upload_progress_poll'] ?? null); session_write_close();\n`);
+    const engine = new SessionEngine({ ini: { ...INI, 'session.upload_progress.freq': '500', 'session.upload_progress.cleanup': '0' } });
+    const req = engine.request({ cookies: { PHPSESSID: SID2 } });
+    const seen: unknown[] = [];
+    const events: MultipartEvent[] = [
+      { type: 'start', contentLength: 1000 },
+      { type: 'formdata', name: 'PHP_SESSION_UPLOAD_PROGRESS', value: 'poll' },
+      { type: 'file_start', name: 'upfile', filename: 'big.bin', postBytesProcessed: 300 },
+      { type: 'file_data', offset: 0, length: 200, postBytesProcessed: 600 },
+      { type: 'file_data', offset: 200, length: 400, postBytesProcessed: 900 },
+      { type: 'file_end', tempFilename: '/tmp/phpUpload2', cancelUpload: 0, postBytesProcessed: 950 },
+      { type: 'end', postBytesProcessed: 1000 },
+    ];
+    for (const e of events) {
+      await req.uploadProgress(e);
+      const rec = (await poll()) as { bytes_processed: number; done: boolean } | null;
+      seen.push(rec === null ? null : [rec.bytes_processed, rec.done]);
+    }
+    await req.end();
+    expect(seen).toEqual([null, null, [300, false], [300, false], [900, false], [900, false], [1000, true]]);
   });
 });
