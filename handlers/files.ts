@@ -20,11 +20,11 @@ import type { SaveHandler, SaveHandlerContext, SaveHandlerModule, ModuleIniEntry
 import { LockTimeoutError } from '../lib/errors.ts';
 import { fmt, MSG } from '../lib/messages.ts';
 import { iniScope, type IniScope } from '../lib/ini/scope.ts';
-import { errnoOf, phpSessionValidKey } from '../lib/zend/index.ts';
+import { checkOpenBasedir, errnoOf, phpSessionValidKey } from '../lib/zend/index.ts';
 import { collectGarbage, type FilesGcOptions, type FilesGcProgress } from './files/gc.ts';
 import { fileIdentity, journalBytes, journalPathFor, parseJournal, readJournal, unlinkQuietly, writeAll } from './files/journal.ts';
 import { acquireSessionLockFast, FILES_LOCK_MODES, type FilesLockMode, type HeldLock } from './files/locks.ts';
-import { FILES_MESSAGES, parseFilesSavePath, sessionFilePath, type FilesSavePath } from './files/save-path.ts';
+import { FILES_MESSAGES, parseFilesSavePath, phpTempDir, sessionFilePath, type FilesSavePath } from './files/save-path.ts';
 
 export { collectGarbage, GC_PROGRESS_EVERY, type FilesGcOptions, type FilesGcProgress } from './files/gc.ts';
 export { journalPathFor } from './files/journal.ts';
@@ -109,6 +109,13 @@ export class FilesSaveHandler implements SaveHandler {
 
   /** Port of PS_OPEN_FUNC(files): parses the save path; nothing on disk is touched yet. */
   open(savePath: string): boolean | Promise<boolean> {
+    // An empty save_path means the temporary directory, which open_basedir must allow (a given
+    // save_path was checked when it was set at run time, and not at all when set at startup).
+    if (savePath === '') {
+      const openBasedir = this.#ctx.ini('open_basedir') ?? '';
+      const tmp = phpTempDir(this.#ctx.ini('sys_temp_dir'));
+      if (!checkOpenBasedir(tmp, openBasedir, (m) => this.#ctx.diagnostic('E_WARNING', m))) return false;
+    }
     let parsed: FilesSavePath | { error: string };
     if (savePath !== '' && lastSavePath?.raw === savePath) {
       parsed = lastSavePath.parsed;

@@ -28,6 +28,7 @@ export type SessionErrorCode =
   | 'ERR_SERIALIZE'
   | 'ERR_LOCK_TIMEOUT'
   | 'ERR_INVALID_SESSION_ID'
+  | 'ERR_UPLOAD_EVENT'
   | 'ERR_HANDLER';
 
 /** Base of every error this library throws. */

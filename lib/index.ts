@@ -16,6 +16,7 @@ export {
   type OutputStart,
   type RequestOptions,
   type RequestVar,
+  type MultipartEvent,
   type SessionFunctions,
   type SessionStatus,
 } from './request.ts';

@@ -18,6 +18,7 @@ import { addHeader, emitDiagnostic, newSapi, sapiNow, type OutputStart, type Req
 import { newSessionState, PHP_SESSION_DISABLED, type SessionStatus } from './session/state.ts';
 import { bindFunctions, type SessionFunctions } from './session/functions/index.ts';
 import { rewriteOutput } from './session/trans-sid.ts';
+import { rfc1867Callback, type MultipartEvent } from './session/upload-progress.ts';
 import { sessionStart } from './session/functions/start.ts';
 import { session_write_close } from './session/functions/state.ts';
 
@@ -25,6 +26,7 @@ export { bytesToPhpString } from './session/functions/codec.ts';
 export type { SessionFunctions } from './session/functions/index.ts';
 export type { EngineCore } from './session/context.ts';
 export type { OutputStart, RequestOptions, RequestVar } from './session/sapi.ts';
+export type { MultipartEvent } from './session/upload-progress.ts';
 export {
   PHP_SESSION_ACTIVE,
   PHP_SESSION_DISABLED,
@@ -200,6 +202,19 @@ export class SessionRequest {
   rewriteOutput(chunk: Uint8Array, opts?: { final?: boolean }): Buffer;
   rewriteOutput(chunk: string | Uint8Array, opts: { final?: boolean } = {}): string | Buffer {
     return rewriteOutput(this.#r, chunk, opts.final === true);
+  }
+
+  /**
+   * Upload progress (session.upload_progress.*): feed the multipart parser's events of this
+   * request's body, in order, before the script runs — `start` (Content-Length), each `formdata`
+   * field, `file_start` / `file_data` / `file_end` per file, and `end`. The session keeps
+   * `$_SESSION[prefix . name]` in the store as PHP's rfc1867 hook does. Resolves false when the
+   * upload is to be cancelled (another request set `cancel_upload` in the record): drop the current
+   * file and report UPLOAD_ERR_EXTENSION (8) for it in its `file_end`, as PHP's parser does.
+   */
+  uploadProgress(event: MultipartEvent): Promise<boolean> {
+    const r = this.#r;
+    return invoke(r, 'PHP Request Startup', () => rfc1867Callback(r, event));
   }
 
   /** output_add_rewrite_var(). */

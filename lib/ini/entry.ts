@@ -33,6 +33,8 @@ export interface IniHost {
   report(level: DiagnosticLevel, message: string, raw?: boolean): void;
   findModule(name: string): SaveHandlerModule | undefined;
   findSerializer(name: string): SessionSerializer | undefined;
+  /** The current open_basedir (OnUpdateSaveDir and OnUpdateBaseDir check against it); absent: none. */
+  openBasedir?(): string;
   /** Called when session.save_handler was accepted (PHP moves PS(mod) to PS(default_mod)). */
   saveHandlerChanged?(module: SaveHandlerModule | undefined): void;
 }

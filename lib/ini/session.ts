@@ -7,6 +7,7 @@
 import type { DiagnosticLevel } from '../errors.ts';
 import { fmt, MSG } from '../messages.ts';
 import { cAtof, cStrtol, cString, isNumericString, toCInt, zendAtol, zendIniParseBool, zendIniParseQuantity, ZEND_LONG_MAX } from '../zend/index.ts';
+import { checkOpenBasedir, openBasedirMayChange } from '../zend/open-basedir.ts';
 import type { IniEntry, IniHost } from './entry.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -72,7 +73,19 @@ function onUpdateSerializer(value: string, host: IniHost): { parsed: unknown } |
 
 function onUpdateSaveDir(value: string, host: IniHost): { parsed: unknown } | false {
   if (!guards(host)) return false;
-  if (host.stage === 'runtime' && value.includes('\0')) return false;
+  if (host.stage === 'runtime') {
+    if (value.includes('\0')) return false;
+    // The directory part is checked: after the first ';', or after the second when there are two.
+    let p = value;
+    const semi = value.indexOf(';');
+    if (semi >= 0) {
+      p = value.slice(semi + 1);
+      const semi2 = p.indexOf(';');
+      if (semi2 >= 0) p = p.slice(semi2 + 1);
+    }
+    const openBasedir = host.openBasedir?.() ?? '';
+    if (openBasedir !== '' && p !== '' && !checkOpenBasedir(p, openBasedir, (m) => host.report('E_WARNING', m))) return false;
+  }
   return { parsed: cString(value) };
 }
 
@@ -191,6 +204,16 @@ export const SESSION_INI: readonly IniEntry[] = [
   { name: 'url_rewriter.hosts', default: '', type: 'string', changeable: 'PHP_INI_ALL', onModify: plainString, extension: 'standard' },
   // main/main.c: OnUpdateStringUnempty (an empty value is refused without a warning)
   { name: 'arg_separator.output', default: '&', type: 'string', changeable: 'PHP_INI_ALL', onModify: (v) => (v === '' ? false : { parsed: v }), extension: 'core' },
+  // main/main.c: OnUpdateBaseDir (any value at startup; at run time only a narrower one, silently)
+  {
+    name: 'open_basedir',
+    default: '',
+    type: 'string',
+    changeable: 'PHP_INI_ALL',
+    extension: 'core',
+    onModify: (v, host) =>
+      host.stage !== 'runtime' || openBasedirMayChange(host.openBasedir?.() ?? '', cString(v)) ? { parsed: cString(v) } : false,
+  },
   // main/main.c: the files module's fallback directory
   { name: 'sys_temp_dir', default: '', type: 'string', changeable: 'PHP_INI_SYSTEM', onModify: plainString, extension: 'core' },
   // ext/standard/var.c: the serializers' depth limit

@@ -106,6 +106,7 @@ export function iniHost(r: RequestContext, stage: IniStage = 'runtime'): IniHost
     report: (l, m, raw) => report(r, l, m, raw),
     findModule: (n) => r.engine.findModule(n),
     findSerializer: (n) => r.engine.findSerializer(n),
+    openBasedir: () => iniStr(r, 'open_basedir'),
     saveHandlerChanged: (m) => {
       r.ps.defaultMod = r.ps.mod;
       r.ps.mod = m;

@@ -5,7 +5,7 @@
  */
 import type { SaveHandler, SaveHandlerModule, UserHandlerSpec } from '../handler.ts';
 import type { SessionSerializer } from '../serializer.ts';
-import type { PhpValue } from '../value.ts';
+import type { PhpArray, PhpValue } from '../value.ts';
 
 /** session_status() values. */
 export const PHP_SESSION_DISABLED = 0;
@@ -62,6 +62,24 @@ export interface SessionState {
   transSid: boolean;
   /** PS(in_save_handler) as a depth: a module call is running. */
   inHandler: number;
+  /** PS(rfc1867_progress): the upload being tracked (session/upload-progress). */
+  uploadProgress: UploadProgress | undefined;
+}
+
+/** php_session_rfc1867_progress (see session/upload-progress). */
+export interface UploadProgress {
+  sid: string | undefined;
+  key: string | undefined;
+  updateStep: number;
+  nextUpdate: number;
+  nextUpdateTime: number;
+  cancelUpload: boolean;
+  applyTransSid: boolean;
+  contentLength: number;
+  /** The record (start_time, content_length, bytes_processed, done, files). */
+  data: PhpArray | undefined;
+  files: PhpArray;
+  current: PhpArray | undefined;
 }
 
 /** php_rinit_session_globals for a new request. */
@@ -85,5 +103,6 @@ export function newSessionState(): SessionState {
     sid: undefined,
     transSid: false,
     inHandler: 0,
+    uploadProgress: undefined,
   };
 }

@@ -13,6 +13,7 @@
  * - zpp: zend_parse_parameters' weak-mode argument checks and their error/deprecation texts
  * - strerror: errno texts
  * - session-key: php_session_valid_key()
+ * - open-basedir: php_check_open_basedir(), OnUpdateBaseDir's run-time rule
  */
 export * from './types.ts';
 export * from './float.ts';
@@ -22,3 +23,4 @@ export * from './ini.ts';
 export * from './zpp.ts';
 export * from './strerror.ts';
 export * from './session-key.ts';
+export * from './open-basedir.ts';

@@ -7,7 +7,7 @@ import { PhpArray } from 'php-session-engine';
 import type { Diag, Enc, Scenario, StepRecord, Transcript } from './scenario.ts';
 import { expandDir, prepareSaveDir, readSaveDir, removeRoot } from './savedir.ts';
 import { decodeValue, encodeValue } from './values.ts';
-import { DRIVER } from '../php/driver.ts';
+import { DRIVER, widenOpenBasedir } from '../php/driver.ts';
 
 
 /** The engine API this runner is written against (lib/engine.ts, exported by lib/index.ts). */
@@ -126,6 +126,7 @@ export async function runScenarioInEngine(s: Scenario, nowMs: number): Promise<E
   try {
     const ini: Record<string, string> = { 'session.save_path': '{dir}', ...(s.ini ?? {}) };
     for (const k of Object.keys(ini)) ini[k] = expandDir(ini[k] as string, dir);
+    widenOpenBasedir(ini, dir);
     const engine = new Engine({ ini });
     // scriptPath: the very file php-cgi ran, so Last-Modified (its mtime) can match.
     const reqOpts: Parameters<EngineLike['request']>[0] = { now: nowMs, scriptPath: DRIVER };

@@ -15,13 +15,13 @@ import { fileURLToPath } from 'node:url';
 import { scenarios as diffScenarios } from '../engine/php-diff-scenarios.ts';
 import { scenarios as engineScenarios } from '../engine/user-handler-scenarios.ts';
 import { CASES as transSidCases } from '../transsid/cases.ts';
+import { CASES as uploadCases } from '../upload/cases.ts';
 import { scenarios as userScenarios } from '../user/scenarios.ts';
 import { loadScenarios } from './scenario.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 export const PHPT_MD = join(HERE, 'PHPT.md');
 
-const UPLOAD = 'not yet: upload progress (session.upload_progress records fed by the request body parser, issue #15) is not ported yet';
 const DESTRUCT = 'not applicable: the subject is the order of PHP object destructors and shutdown functions around the session\'s shutdown write';
 const PHPCODE = 'not applicable: the subject is PHP-language behaviour (autoloaders, compile errors, output-buffer callbacks, die() in callbacks)';
 
@@ -32,10 +32,8 @@ export const NOT_COVERED: Record<string, string> = {
   bug60634_error_3: PHPCODE,
   bug60634_error_4: PHPCODE,
   bug61728: PHPCODE,
-  bug79221: UPLOAD,
   gh12504: PHPCODE,
   gh13680: PHPCODE,
-  gh13856: 'not yet: needs open_basedir, which the engine does not model',
   session_set_save_handler_class_006: DESTRUCT,
   session_set_save_handler_class_008: DESTRUCT,
   session_set_save_handler_class_011: DESTRUCT,
@@ -44,12 +42,6 @@ export const NOT_COVERED: Record<string, string> = {
     '`implements SessionHandlerInterface` is refused); TypeScript interfaces are structural, so the engine accepts any ' +
     'object that has the six methods and refuses only one lacking a method (with PHP\'s TypeError text)',
 };
-for (const n of ['rfc1867', 'rfc1867_cleanup', 'rfc1867_disabled', 'rfc1867_disabled_2', 'rfc1867_inter',
-  'rfc1867_no_name', 'rfc1867_sid_cookie',
-  'rfc1867_sid_get', 'rfc1867_sid_get_2', 'rfc1867_sid_invalid', 'rfc1867_sid_only_cookie',
-  'rfc1867_sid_only_cookie_2', 'rfc1867_sid_post']) {
-  NOT_COVERED[n] ??= UPLOAD;
-}
 
 /**
  * Every scenario's `covers`: the conformance scenarios, then spec/user's as `user/<name>`, then the
@@ -62,6 +54,7 @@ export function allCovers(): Array<{ name: string; covers: string[] }> {
     ...Object.entries(engineScenarios).map(([name, s]) => ({ name: `engine/${name}`, covers: s.covers ?? [] })),
     ...Object.entries(diffScenarios).map(([name, s]) => ({ name: `engine/${name}`, covers: s.covers ?? [] })),
     ...transSidCases.map((c) => ({ name: `transsid/${c.name}`, covers: c.phpt ?? [] })),
+    ...uploadCases.map((c) => ({ name: `upload/${c.name}`, covers: c.covers })),
   ];
 }
 
@@ -102,6 +95,8 @@ export function renderPhptMd(): string {
     'user-save-handler scenarios in spec/user/scenarios.ts; `engine/...` names are free-form differential',
     'scenarios in spec/engine/user-handler-scenarios.ts and php-diff-scenarios.ts; `transsid/...` names are',
     'output-rewriting cases in spec/transsid/cases.ts (engine vs php-cgi in spec/transsid/integration.test.ts);',
+    '`upload/...` names are upload-progress cases in spec/upload/cases.ts (real multipart bodies to php-cgi, the',
+    'same parser events to the engine, in spec/upload/upload-progress.test.ts);',
     'the others are in spec/conformance/scenarios.',
     '',
     `${rows.length} phpt files: **${count('covered')} covered**, ${count('not applicable')} not applicable, ${count('not yet')} not yet.`,

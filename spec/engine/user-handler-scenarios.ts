@@ -685,4 +685,17 @@ export const scenarios: Record<string, Scenario> = {
       R.push(await req.start(), req.status());
     },
   },
+  'open_basedir: SessionHandler::open refuses the temporary directory': {
+    // gh13856.phpt's subject. open_basedir is set at run time (php-cgi must still be able to run
+    // the driver, which lies outside it) and before save_path is emptied, so the empty path is
+    // checked at open, inside the parent handler.
+    covers: ['gh13856.phpt'],
+    ini: { 'sys_temp_dir': '/var/tmp', 'session.save_handler': 'files' },
+    php: `$R[] = ini_set('open_basedir', '/nonexistent-basedir'); $R[] = ini_set('session.save_path', '');
+      $R[] = session_set_save_handler(new \\SessionHandler(), true); $R[] = session_start(); $R[] = session_status();`,
+    js: async (req, R) => {
+      R.push(req.iniSet('open_basedir', '/nonexistent-basedir'), req.iniSet('session.save_path', ''));
+      R.push(req.setSaveHandler(new SessionHandler(), true), await req.start(), req.status());
+    },
+  },
 };

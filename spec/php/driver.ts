@@ -12,7 +12,7 @@
  * - {@link runRewriteInPhp}: output steps through PHP's URL rewriter (spec/transsid) in php-cgi.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diag, Scenario, StepRecord, Transcript } from '../conformance/scenario.ts';
 import { expandDir, prepareSaveDir, readSaveDir, removeRoot } from '../conformance/savedir.ts';
@@ -56,6 +56,16 @@ export function parseDisplayedErrors(text: string): Diag[] {
  * written) and returns the driver's transcript, the response header lines, the warnings printed
  * after the transcript (request shutdown) and the files left in the save directory.
  */
+/**
+ * A scenario's open_basedir also gets the harness's own places (php-cgi refuses to run a script
+ * outside it, and the driver reads its scenario file next to the save dir): `:{dir}/..` and the
+ * driver's directory are appended, on both sides alike, so the warnings stay comparable.
+ */
+export function widenOpenBasedir(ini: Record<string, string>, dir: string): void {
+  const v = ini['open_basedir'];
+  if (v !== undefined && v !== '') ini['open_basedir'] = `${v}:${dir}/..:${dirname(DRIVER)}`;
+}
+
 export async function runStepsInPhp(s: Scenario): Promise<PhpRun> {
   const { root, dir } = prepareSaveDir(s, 'php');
   try {
@@ -69,6 +79,7 @@ export async function runStepsInPhp(s: Scenario): Promise<PhpRun> {
       error_reporting: '-1',
     };
     for (const [k, v] of Object.entries({ 'session.save_path': '{dir}', ...(s.ini ?? {}) })) ini[k] = expandDir(v, dir);
+    widenOpenBasedir(ini, dir);
     const cookies = s.request?.cookies ?? {};
     const res = await runPhpCgi({
       script: DRIVER,

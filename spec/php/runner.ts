@@ -85,6 +85,8 @@ export interface CgiRequest extends PhpOptions {
   query?: string;
   /** A form body (application/x-www-form-urlencoded, POST), raw. */
   body?: string;
+  /** The body's Content-Type when it is not a url-encoded form (e.g. `multipart/form-data; boundary=...`). */
+  contentType?: string;
 }
 
 export interface CgiResponse {
@@ -139,7 +141,7 @@ export async function runPhpCgi(req: CgiRequest): Promise<CgiResponse> {
   if (req.body !== undefined) {
     stdin = req.body;
     env['REQUEST_METHOD'] = 'POST';
-    env['CONTENT_TYPE'] = 'application/x-www-form-urlencoded';
+    env['CONTENT_TYPE'] = req.contentType ?? 'application/x-www-form-urlencoded';
     env['CONTENT_LENGTH'] = String(Buffer.byteLength(req.body));
   }
   const res = await spawnCollect(bin, [...phpArgs(req), req.script], env, { ...req, stdin });
