@@ -1,0 +1,76 @@
+/**
+ * @module php-session-engine/hono
+ * Hono middleware (on @hono/node-server, or any runtime with a Request) sharing PHP's sessions:
+ * `c.get('session')` is the $_SESSION view, `c.get('phpSession')` the request's context. The session
+ * ends after the handler (written, lock released) and PHP's header lines are added to the response;
+ * a failed start or write is thrown to Hono's error handling (app.onError) as a PhpSessionError
+ * carrying PHP's diagnostics. The request also ends when the client aborts or after the hold limit.
+ *
+ * @example
+ * app.use(phpSession({ iniFile: '/etc/php/8.2/fpm/php.ini' }));
+ * app.get('/', (c) => c.json({ user: c.get('session').user_id ?? null }));
+ */
+import type { MiddlewareHandler } from 'hono';
+import { parseCookies } from './http.ts';
+import { PhpSessions, type PhpSessionContext, type PhpSessionOptions, type SessionView } from './session.ts';
+
+export { PhpSessionError, PhpSessionContext, type PhpSessionOptions, type SessionView, type SessionMethods } from './session.ts';
+export { PhpFloat } from 'php-session-engine';
+
+/** The context variables this middleware sets (`new Hono<PhpSessionEnv>()`). */
+export interface PhpSessionEnv {
+  Variables: {
+    session: SessionView;
+    phpSession: PhpSessionContext;
+  };
+}
+
+/** Hono middleware. */
+export function phpSession(options: PhpSessionOptions = {}): MiddlewareHandler<PhpSessionEnv> & { sessions: PhpSessions } {
+  const sessions = new PhpSessions(options, parseCookies);
+  const mw: MiddlewareHandler<PhpSessionEnv> = async (c, next) => {
+    const raw = c.req.raw;
+    const ctx = sessions.context(
+      { cookie: raw.headers.get('cookie') ?? undefined, url: c.req.url, referer: raw.headers.get('referer') ?? undefined },
+      c,
+    );
+    c.set('phpSession', ctx);
+    c.set('session', ctx.session);
+    // Client gone: @hono/node-server aborts the Request's signal.
+    const onAbort = (): void => void ctx.end().catch(() => undefined);
+    raw.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await ctx.begin();
+      await next();
+    } finally {
+      raw.signal.removeEventListener('abort', onAbort);
+      let failure: unknown;
+      try {
+        await ctx.end();
+      } catch (err) {
+        failure = err;
+      }
+      const lines = ctx.takeHeaders();
+      if (lines.length > 0) {
+        // The response's headers may be immutable (a fetch() Response): copy it when they are.
+        let res = c.res;
+        try {
+          for (const [name, value] of lines) addLine(res.headers, name, value);
+        } catch {
+          res = new Response(res.body, res);
+          for (const [name, value] of lines) addLine(res.headers, name, value);
+          c.res = res;
+        }
+      }
+      if (failure !== undefined) throw failure;
+    }
+  };
+  return Object.assign(mw, { sessions });
+}
+
+function addLine(headers: Headers, name: string, value: string): void {
+  if (name.toLowerCase() === 'set-cookie') headers.append(name, value);
+  else if (!headers.has(name)) headers.set(name, value);
+}
+
+export default phpSession;
