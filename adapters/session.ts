@@ -114,7 +114,7 @@ export class PhpSessions {
     });
     const ro = this.options.readOnly;
     const readOnly = typeof ro === 'function' ? ro(frameworkRequest) : ro === true;
-    return new PhpSessionContext(request, { readOnly, autoStart: this.options.autoStart, holdLimitMs: this.holdLimitMs });
+    return new PhpSessionContext(request, { readOnly, autoStart: this.options.autoStart, holdLimitMs: this.holdLimitMs, onDiagnostic });
   }
 }
 
@@ -141,6 +141,7 @@ interface ContextOptions {
   readOnly: boolean;
   autoStart: boolean | undefined;
   holdLimitMs: number;
+  onDiagnostic: ((d: Diagnostic) => void) | undefined;
 }
 
 /**
@@ -223,6 +224,7 @@ export class PhpSessionContext {
     if (this.#closed) return;
     const d: Diagnostic = { level: 'E_WARNING', message: `${HOLD_LIMIT_MESSAGE} (${this.#opts.holdLimitMs / 1000} s): written and released` };
     this.request.diagnostics.push(d);
+    this.#opts.onDiagnostic?.(d);
     try {
       await this.end();
     } catch {
@@ -378,7 +380,8 @@ export interface SessionMethods {
  * `req.session`: $_SESSION with property access (`req.session.user_id`) and get/set/has/delete.
  * `T` types the property access (e.g. `SessionView<{ user_id?: number }>`).
  */
-export type SessionShape = Record<string, PhpValue | undefined>;
+/** The default shape: any key; values read back as PHP values, written as plain JS or PHP values. */
+export type SessionShape = Record<string, JsInput>;
 
 /** `req.session`. */
 export type SessionView<T extends object = SessionShape> = SessionMethods & { [K in keyof T]: T[K] } & Record<string, unknown>;
