@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import express from 'express';
+import express4 from 'express4';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
 import { createPhpSession, type PhpSessionOptions } from 'php-session-engine/http';
@@ -113,4 +114,11 @@ export async function startHono(options: PhpSessionOptions, port = 0): Promise<R
   };
 }
 
-export const starters = { http: startHttp, express: startExpress, fastify: startFastify, hono: startHono } as const;
+export const starters = {
+  http: startHttp,
+  express: startExpress,
+  fastify: startFastify,
+  hono: startHono,
+  /** The same Express app on Express 4 (devDependency alias express4 → express@4). */
+  express4: (options: PhpSessionOptions, port = 0) => startExpress(options, port, express4 as unknown as () => express.Express),
+} as const;
