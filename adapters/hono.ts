@@ -10,6 +10,7 @@
  * app.use(phpSession({ iniFile: '/etc/php/8.2/fpm/php.ini' }));
  * app.get('/', (c) => c.json({ user: c.get('session').user_id ?? null }));
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import { parseCookies } from './http.ts';
 import { PhpSessions, type PhpSessionContext, type PhpSessionOptions, type SessionView } from './session.ts';
@@ -29,21 +30,27 @@ export interface PhpSessionEnv {
 export function phpSession(options: PhpSessionOptions = {}): MiddlewareHandler<PhpSessionEnv> & { sessions: PhpSessions } {
   const sessions = new PhpSessions(options, parseCookies);
   const mw: MiddlewareHandler<PhpSessionEnv> = async (c, next) => {
-    const raw = c.req.raw;
-    const ctx = sessions.context(
-      { cookie: raw.headers.get('cookie') ?? undefined, url: c.req.url, referer: raw.headers.get('referer') ?? undefined },
-      c,
-    );
+    // On @hono/node-server the IncomingMessage is at hand: reading it directly spares building the
+    // full Request (its headers and AbortSignal) on every request.
+    const node = (c.env as { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined) ?? {};
+    const incoming = node.incoming;
+    const input =
+      incoming !== undefined
+        ? { cookie: incoming.headers.cookie, url: incoming.url, referer: incoming.headers.referer }
+        : { cookie: c.req.header('cookie'), url: c.req.url, referer: c.req.header('referer') };
+    const ctx = sessions.context(input, c);
     c.set('phpSession', ctx);
     c.set('session', ctx.session);
-    // Client gone: @hono/node-server aborts the Request's signal.
+    // Client gone: the response's socket closes (node-server), or the Request's signal aborts.
     const onAbort = (): void => void ctx.end().catch(() => undefined);
-    raw.signal.addEventListener('abort', onAbort, { once: true });
+    const signal = node.outgoing === undefined ? c.req.raw.signal : undefined;
+    if (node.outgoing !== undefined) node.outgoing.once('close', onAbort);
+    else signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await ctx.begin();
       await next();
     } finally {
-      raw.signal.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       let failure: unknown;
       try {
         await ctx.end();
