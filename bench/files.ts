@@ -10,7 +10,7 @@
  *
  * A third, sequential-only measurement is a floor reference, not a competitor: the same system calls
  * a cycle makes (PHP's and ours: open, fstat, flock, fstat, pread, ftruncate, pwrite, close) issued
- * straight through node:fs and fs-ext on one session file, with no engine, no parsing and no
+ * straight through node:fs and the flock binding (fs-ext-extra-prebuilt) on one session file, with no engine, no parsing and no
  * encoding. It shows what Node itself can reach on this file system, whatever a library does.
  *
  * Run: node --conditions=php-session-engine-source --import tsx bench/files.ts [seconds-per-round] [rounds]
@@ -60,7 +60,7 @@ async function cycle(id: string): Promise<void> {
   await req.end();
 }
 
-const fsExt = createRequire(import.meta.url)('fs-ext') as { flockSync(fd: number, flags: 'exnb'): void };
+const fsExt = createRequire(import.meta.url)('fs-ext-extra-prebuilt') as { flockSync(fd: number, flags: 'exnb'): void };
 const floorFile = join(dir, `sess_${ids[0]!.replace('bench', 'floor')}`);
 const floorPayload = fs.readFileSync(join(dir, `sess_${ids[0]}`));
 const floorBuf = Buffer.alloc(64 * 1024);

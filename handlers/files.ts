@@ -12,22 +12,23 @@
  * with lutimes (never through a symlink), and lock waits never block a thread (see lib/locks.ts).
  *
  * Library directives (php.ini): `session_engine.files_lock` (flock|lockfile|none),
- * `session_engine.files_lock_timeout` (ms, 0 = wait forever), `session_engine.files_gc_hashed`.
+ * `session_engine.files_lock_timeout` (ms, 0 = wait forever), `session_engine.files_gc_hashed`,
+ * `session_engine.files_journal` (0|1, see {@link FilesSaveHandler} and README "Guarantees").
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import fg from 'fast-glob';
 import type { SaveHandler, SaveHandlerContext, SaveHandlerModule, ModuleIniEntry } from '../lib/handler.ts';
 import { LockTimeoutError } from '../lib/errors.ts';
 import { fmt, MSG } from '../lib/messages.ts';
 import { acquireSessionLockFast, FILES_LOCK_MODES, type FilesLockMode, type HeldLock } from '../lib/locks.ts';
+import { cStrtol, errnoOf, phpSessionValidKey, zendIniParseBool, type Errno } from '../lib/zend/index.ts';
 
 /** PHP's MAXPATHLEN on Linux. */
 const MAXPATHLEN = 4096;
-/** PHP's PS_MAX_SID_LENGTH. */
-const MAX_SID_LENGTH = 256;
 const FILE_PREFIX = 'sess_';
 
-const { O_CREAT, O_RDWR, O_NOFOLLOW } = fs.constants;
+const { O_CREAT, O_RDWR, O_NOFOLLOW, O_RDONLY, O_WRONLY, O_TRUNC } = fs.constants;
 
 /**
  * The data file's syscalls, made synchronously as PHP makes them. Measured on this project's
@@ -78,84 +79,12 @@ export const FILES_MESSAGES = {
   dirnameTooLong: (dir: string) => `ps_files_cleanup_dir: dirname(${dir}) is too long`,
 } as const;
 
-/** glibc's strerror() texts for the errnos file operations can meet (PHP prints these). */
-const STRERROR: Record<string, readonly [number, string]> = {
-  EPERM: [1, 'Operation not permitted'],
-  ENOENT: [2, 'No such file or directory'],
-  EINTR: [4, 'Interrupted system call'],
-  EIO: [5, 'Input/output error'],
-  ENXIO: [6, 'No such device or address'],
-  EBADF: [9, 'Bad file descriptor'],
-  EAGAIN: [11, 'Resource temporarily unavailable'],
-  ENOMEM: [12, 'Cannot allocate memory'],
-  EACCES: [13, 'Permission denied'],
-  EBUSY: [16, 'Device or resource busy'],
-  EEXIST: [17, 'File exists'],
-  EXDEV: [18, 'Invalid cross-device link'],
-  ENODEV: [19, 'No such device'],
-  ENOTDIR: [20, 'Not a directory'],
-  EISDIR: [21, 'Is a directory'],
-  EINVAL: [22, 'Invalid argument'],
-  ENFILE: [23, 'Too many open files in system'],
-  EMFILE: [24, 'Too many open files'],
-  ETXTBSY: [26, 'Text file busy'],
-  EFBIG: [27, 'File too large'],
-  ENOSPC: [28, 'No space left on device'],
-  ESPIPE: [29, 'Illegal seek'],
-  EROFS: [30, 'Read-only file system'],
-  EMLINK: [31, 'Too many links'],
-  ENAMETOOLONG: [36, 'File name too long'],
-  ENOLCK: [37, 'No locks available'],
-  ELOOP: [40, 'Too many levels of symbolic links'],
-  EOVERFLOW: [75, 'Value too large for defined data type'],
-  EOPNOTSUPP: [95, 'Operation not supported'],
-  ESTALE: [116, 'Stale file handle'],
-  EDQUOT: [122, 'Disk quota exceeded'],
-};
-
-interface Errno {
-  errno: number;
-  text: string;
-}
-
-/** errno and strerror() text of a Node fs error, as PHP would print them. */
-function errnoOf(err: unknown): Errno {
-  const e = err as NodeJS.ErrnoException;
-  const known = e.code === undefined ? undefined : STRERROR[e.code];
-  if (known !== undefined) return { errno: known[0], text: known[1] };
-  const n = typeof e.errno === 'number' ? Math.abs(e.errno) : 0;
-  return { errno: n, text: e.code ?? String(e.message) };
-}
-
 /** Result of parsing `session.save_path` (PS_OPEN_FUNC(files)). */
 export interface FilesSavePath {
   /** Directory levels; Infinity stands for PHP's wrapped negative depth (every path build fails). */
   dirDepth: number;
   fileMode: number;
   basedir: string;
-}
-
-const SPACE = new Set([' ', '\t', '\n', '\v', '\f', '\r']);
-
-/** C strtol(): leading space, sign, digits in `base`; no digits → 0; overflow → 'ERANGE'. */
-function strtol(s: string, base: 8 | 10): bigint | 'ERANGE' {
-  let i = 0;
-  while (i < s.length && SPACE.has(s[i]!)) i++;
-  let neg = false;
-  if (s[i] === '+' || s[i] === '-') {
-    neg = s[i] === '-';
-    i++;
-  }
-  let v = 0n;
-  const b = BigInt(base);
-  for (; i < s.length; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d >= base) break;
-    v = v * b + BigInt(d);
-  }
-  if (neg) v = -v;
-  if (v > 0x7fffffffffffffffn || v < -0x8000000000000000n) return 'ERANGE';
-  return v;
 }
 
 /** The temporary directory PHP uses for an empty save_path (php_get_temporary_directory). */
@@ -187,14 +116,14 @@ export function parseFilesSavePath(savePath: string, sysTempDir?: string): Files
   let dirDepth = 0;
   let fileMode = 0o600;
   if (parts.length > 1) {
-    const d = strtol(parts[0]!, 10);
-    if (d === 'ERANGE') return { error: FILES_MESSAGES.FIRST_PARAM_INVALID };
+    const { value: d, erange: dErange } = cStrtol(parts[0]!, 10);
+    if (dErange) return { error: FILES_MESSAGES.FIRST_PARAM_INVALID };
     // PHP casts to size_t: a negative depth becomes huge, so no path can ever be built.
     dirDepth = d < 0n ? Infinity : d > BigInt(MAXPATHLEN) ? Infinity : Number(d);
   }
   if (parts.length > 2) {
-    const m = strtol(parts[1]!, 8);
-    if (m === 'ERANGE') return { error: FILES_MESSAGES.SECOND_PARAM_INVALID };
+    const { value: m, erange: mErange } = cStrtol(parts[1]!, 8);
+    if (mErange) return { error: FILES_MESSAGES.SECOND_PARAM_INVALID };
     const asInt = BigInt.asIntN(32, m); // PHP stores it in an int
     if (asInt < 0n || asInt > 0o7777n) return { error: FILES_MESSAGES.SECOND_PARAM_INVALID };
     fileMode = Number(asInt);
@@ -202,10 +131,8 @@ export function parseFilesSavePath(savePath: string, sysTempDir?: string): Files
   return { dirDepth, fileMode, basedir: parts[parts.length - 1]! };
 }
 
-/** php_session_valid_key(): 1…256 characters from `[A-Za-z0-9,-]`. */
-export function isValidSessionKey(id: string): boolean {
-  return id.length >= 1 && id.length <= MAX_SID_LENGTH && /^[A-Za-z0-9,-]+$/.test(id);
-}
+/** php_session_valid_key() (one implementation, in lib/zend). */
+export const isValidSessionKey = phpSessionValidKey;
 
 /**
  * `<basedir>/<id[0]>/…/<id[N-1]>/sess_<id>`, or null when PHP's ps_files_path_create would fail
@@ -262,7 +189,10 @@ export async function collectGarbage(basedir: string, maxLifetime: number, opts:
   let deleted = 0;
   const visit = (path: string, name: string): void => {
     scanned++;
-    if (!name.startsWith(FILE_PREFIX)) return;
+    if (!name.startsWith(FILE_PREFIX)) {
+      if (name.startsWith(`.${FILE_PREFIX}`) && name.endsWith(JOURNAL_SUFFIX)) removeStaleJournal(path, nowSec, maxLifetime);
+      return;
+    }
     if (Buffer.byteLength(path) >= MAXPATHLEN) return;
     let st: fs.Stats | undefined;
     try {
@@ -324,10 +254,107 @@ export async function collectGarbage(basedir: string, maxLifetime: number, opts:
   return deleted;
 }
 
+/**
+ * The write journal of `session_engine.files_journal = 1`: `.sess_<id>.journal` next to the
+ * session file (a dot name: PHP's GC and ours match `sess_*` only). One header line
+ * `PSE-JOURNAL-1 <dev> <ino> <birth time ns> <length> <sha256 hex>` naming the session file (the
+ * birth time tells a recreated file that got the same inode number), then the session bytes. Only the holder of the session's lock writes, reads or removes it.
+ */
+const JOURNAL_SUFFIX = '.journal';
+const JOURNAL_MAGIC = 'PSE-JOURNAL-1';
+
+/** `<dir>/.sess_<id>.journal` for `<dir>/sess_<id>`. */
+export function journalPathFor(sessionPath: string): string {
+  const slash = sessionPath.lastIndexOf('/');
+  return `${sessionPath.slice(0, slash + 1)}.${sessionPath.slice(slash + 1)}${JOURNAL_SUFFIX}`;
+}
+
+/** A parsed, checksum-verified journal. */
+interface Journal {
+  /** `<dev> <ino> <birth time ns>` of the session file the journal belongs to. */
+  file: string;
+  data: Buffer;
+}
+
+/** Identity of an open file: device, inode and birth time (0 where the filesystem has none). */
+function fileIdentity(st: fs.BigIntStats): string {
+  return `${st.dev} ${st.ino} ${st.birthtimeNs}`;
+}
+
+function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** The journal's bytes for `data` about to be written over the file open at `fd`. */
+function journalBytes(fd: number, data: Uint8Array): Buffer {
+  const st = fs.fstatSync(fd, { bigint: true });
+  const header = Buffer.from(`${JOURNAL_MAGIC} ${fileIdentity(st)} ${data.length} ${sha256(data)}\n`, 'latin1');
+  return Buffer.concat([header, data]);
+}
+
+/** Parses and verifies journal bytes; null when torn or not a journal (a crash while writing it). */
+function parseJournal(bytes: Buffer): Journal | null {
+  const nl = bytes.indexOf(0x0a);
+  if (nl < 0 || nl > 200) return null;
+  const m = /^PSE-JOURNAL-1 (\d+ \d+ \d+) (\d+) ([0-9a-f]{64})$/.exec(bytes.toString('latin1', 0, nl));
+  if (m === null) return null;
+  const data = bytes.subarray(nl + 1);
+  if (data.length !== Number(m[2]) || sha256(data) !== m[3]) return null;
+  return { file: m[1]!, data };
+}
+
+/** Reads a journal without following a symlink; null when there is none. */
+function readJournal(path: string): Buffer | null {
+  let jfd: number;
+  try {
+    jfd = fs.openSync(path, O_RDONLY | O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    // A symlink or something else that is not ours: not a journal.
+    return Buffer.alloc(0);
+  }
+  try {
+    const st = fs.fstatSync(jfd);
+    if (!st.isFile()) return Buffer.alloc(0);
+    const buf = Buffer.allocUnsafe(st.size);
+    let off = 0;
+    while (off < st.size) {
+      const n = fs.readSync(jfd, buf, off, st.size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.subarray(0, off);
+  } finally {
+    fs.closeSync(jfd);
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    fs.unlinkSync(path);
+  } catch {
+    // Already gone, or not removable: a journal that does not match is ignored anyway.
+  }
+}
+
+/** GC of journals left by a crash whose session was never read again by a journaling request. */
+function removeStaleJournal(path: string, nowSec: number, maxLifetime: number): void {
+  try {
+    const st = fs.lstatSync(path);
+    if (st.isFile() && nowSec - Math.floor(st.mtimeMs / 1000) > maxLifetime) fs.unlinkSync(path);
+  } catch {
+    // Gone meanwhile.
+  }
+}
+
+/** Writes all of `data` at offset 0 (a short write is retried for the rest, as for any file). */
+function writeAll(fd: number, data: Uint8Array): void {
+  let off = 0;
+  while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off, off);
+}
+
 function iniBool(v: string | undefined): boolean {
-  if (v === undefined) return false;
-  const s = v.trim().toLowerCase();
-  return s === '1' || s === 'on' || s === 'yes' || s === 'true' || (/^[+-]?\d+/.test(s) && parseInt(s, 10) !== 0);
+  return v !== undefined && zendIniParseBool(v);
 }
 
 function lockModeOf(v: string | undefined): FilesLockMode {
@@ -344,6 +371,8 @@ let lastSavePath: { raw: string; parsed: FilesSavePath | { error: string } } | u
 export interface FilesModuleOptions {
   /** Called during GC with progress counts. */
   onGcProgress?: (p: FilesGcProgress) => void;
+  /** Called when a read completed a write that a crashed writer left in its journal. */
+  onJournalRecovered?: (info: { path: string; bytes: number }) => void;
 }
 
 /** One open `files` storage (PHP's ps_files struct plus the held lock). */
@@ -360,6 +389,8 @@ export class FilesSaveHandler implements SaveHandler {
   #lock: HeldLock | null = null;
   /** The raw save_path given to open(), for the read-failure warning on a lock timeout. */
   #savePath = '';
+  /** Path of the open data file (for its journal). */
+  #path = '';
 
   constructor(ctx: SaveHandlerContext, options: FilesModuleOptions = {}) {
     this.#ctx = ctx;
@@ -446,6 +477,7 @@ export class FilesSaveHandler implements SaveHandler {
   /** The rest of PS_READ_FUNC(files), once the file is open and locked. */
   #readOpen(): Uint8Array | false {
     const fd = this.#fd;
+    if (iniBool(this.#ctx.ini('session_engine.files_journal')) && !this.#recover(fd)) return false;
     let size: number;
     try {
       size = io.fstat(fd).size;
@@ -466,6 +498,45 @@ export class FilesSaveHandler implements SaveHandler {
       return false;
     }
     return new Uint8Array(buf.buffer, buf.byteOffset, size);
+  }
+
+  /**
+   * Journal recovery, with the session locked and open at `fd`: a journal left by a writer that
+   * died is completed when the file is still in a state that writer's truncate-then-write can
+   * leave (same inode, content a strict prefix of the journal's data, empty included), and dropped
+   * otherwise (the write finished, or someone wrote or recreated the file since). False, after
+   * PHP's write-failure warning, only when a needed repair could not be written.
+   */
+  #recover(fd: number): boolean {
+    const jpath = journalPathFor(this.#path);
+    let raw: Buffer | null;
+    try {
+      raw = readJournal(jpath);
+    } catch {
+      raw = Buffer.alloc(0);
+    }
+    if (raw === null) return true;
+    const journal = parseJournal(raw);
+    if (journal !== null) {
+      const st = fs.fstatSync(fd, { bigint: true });
+      const size = Number(st.size);
+      if (fileIdentity(st) === journal.file && size < journal.data.length) {
+        const current = Buffer.allocUnsafe(size);
+        const n = size === 0 ? 0 : fs.readSync(fd, current, 0, size, 0);
+        if (n === size && journal.data.subarray(0, size).equals(current)) {
+          try {
+            io.ftruncate(fd, 0);
+            writeAll(fd, journal.data);
+          } catch (err) {
+            this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.writeFailed(errnoOf(err)));
+            return false;
+          }
+          this.#options.onJournalRecovered?.({ path: this.#path, bytes: journal.data.length });
+        }
+      }
+    }
+    unlinkQuietly(jpath);
+    return true;
   }
 
   /** Port of PS_WRITE_FUNC(files). */
@@ -505,6 +576,7 @@ export class FilesSaveHandler implements SaveHandler {
         // A regenerated id may never have been written; only a file that is still there is a failure.
         if (fs.existsSync(path)) return false;
       }
+      if (iniBool(this.#ctx.ini('session_engine.files_journal'))) unlinkQuietly(journalPathFor(path));
     }
     return true;
   }
@@ -563,7 +635,7 @@ export class FilesSaveHandler implements SaveHandler {
     // the NUL), sizes the path with the whole id, and open(2) sees the path up to the NUL: the
     // file is sess_abc.
     const nul = id.indexOf('\0');
-    if (!isValidSessionKey(nul < 0 ? id : id.slice(0, nul))) {
+    if (!phpSessionValidKey(id)) {
       if (warn) this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.ILLEGAL_ID);
       return null;
     }
@@ -589,6 +661,7 @@ export class FilesSaveHandler implements SaveHandler {
     const path = this.#pathFor(id, true);
     if (path === null) return false;
     this.#lastKey = id;
+    this.#path = path;
     let fd: number;
     try {
       fd = io.open(path, O_CREAT | O_RDWR | O_NOFOLLOW, this.#fileMode);
@@ -685,6 +758,34 @@ export class FilesSaveHandler implements SaveHandler {
   }
 
   #writeOpen(data: Uint8Array): boolean | Promise<boolean> {
+    if (!iniBool(this.#ctx.ini('session_engine.files_journal'))) return this.#truncateWrite(data);
+    // Journal first (complete and checksummed before the session file is touched), then PHP's
+    // truncate-and-write on the session file, then the journal goes. A crash in between leaves a
+    // journal the next journaling reader completes or drops (#recover).
+    const jpath = journalPathFor(this.#path);
+    try {
+      const bytes = journalBytes(this.#fd, data);
+      const jfd = fs.openSync(jpath, O_CREAT | O_TRUNC | O_WRONLY | O_NOFOLLOW, this.#fileMode);
+      try {
+        writeAll(jfd, bytes);
+      } finally {
+        fs.closeSync(jfd);
+      }
+    } catch (err) {
+      // The session file is untouched: the write fails loudly, the old data stays.
+      this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.writeFailed(errnoOf(err)));
+      return false;
+    }
+    const done = (ok: boolean): boolean => {
+      // A failed write keeps its journal: the next journaling reader completes it.
+      if (ok) unlinkQuietly(jpath);
+      return ok;
+    };
+    const written = this.#truncateWrite(data);
+    return typeof written === 'boolean' ? done(written) : written.then(done);
+  }
+
+  #truncateWrite(data: Uint8Array): boolean | Promise<boolean> {
     const fd = this.#fd;
     // The PHP we test against (8.2.36) empties the file before every write, whatever the sizes
     // (8.2.32's source only did so when the data shrank); strace shows ftruncate(fd, 0) + pwrite.
@@ -750,6 +851,7 @@ export const FILES_INI: readonly ModuleIniEntry[] = [
   { name: 'session_engine.files_lock', default: 'flock', changeable: 'PHP_INI_ALL', validate: validateLockMode },
   { name: 'session_engine.files_lock_timeout', default: '0', changeable: 'PHP_INI_ALL', validate: validateLockTimeout },
   { name: 'session_engine.files_gc_hashed', default: '0', changeable: 'PHP_INI_ALL' },
+  { name: 'session_engine.files_journal', default: '0', changeable: 'PHP_INI_ALL' },
 ];
 
 /** Builds a `files` module; use it to pass a GC progress callback. */

@@ -31,12 +31,13 @@ import { serverLockQueue, takeQueueSlot, type QueueSlot } from '../lib/locks.ts'
 import { connectionFor, MemcacheIoError, type MemcacheConnection } from '../lib/memcache/client.ts';
 import { iniInt, iniStr, sleep, unixNow } from '../lib/memcache/common.ts';
 import { PeclSelector } from '../lib/memcache/pecl-ring.ts';
+import { cStrtol } from '../lib/zend/index.ts';
 import { parsePeclSavePath, type PeclServerSpec } from '../lib/memcache/save-path.ts';
 
 /** A whole-string integer as strtol reads it (leading blanks allowed, nothing after the digits). */
 function strictInt(v: string): number | null {
-  const m = /^\s*([+-]?\d+)$/.exec(v);
-  return m ? Number.parseInt(m[1]!, 10) : null;
+  const r = cStrtol(v, 10);
+  return r.end > 0 && r.end === v.length ? Number(r.value) : null;
 }
 
 /** pecl memcache's "must be a positive integer" check (`min` 1, or 0 for compress_threshold). */

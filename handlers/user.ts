@@ -21,7 +21,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Diagnostic } from '../lib/errors.ts';
 import { PhpArgumentCountError, PhpError, PhpTypeError, SessionError } from '../lib/errors.ts';
 import type { MaybePromise, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
-import { PhpArray, PhpBytes, PhpFloat, PhpObject, phpTypeName, type PhpValue } from '../lib/value.ts';
+import { PhpArray, PhpBytes, PhpFloat, PhpObject } from '../lib/value.ts';
+import { doubleToStr, zendClassName, zendIsTrue, zendZvalTypeName, zvalType } from '../lib/zend/index.ts';
 
 /** Session data as a user handler sees it: text when it is valid UTF-8, raw bytes otherwise. */
 export type SessionData = string | PhpBytes;
@@ -185,19 +186,10 @@ function parseObjectForm(handler: unknown, shutdownArg: unknown): UserHandlerSpe
   return { className: className(handler as object), object: handler as object, registerShutdown, argumentDiagnostics, slots };
 }
 
-/** PHP's non-strict coercion of an argument to bool; undefined when PHP refuses the type. */
+/** PHP's non-strict coercion of an argument to bool (zend_parse_arg_bool_weak); undefined when PHP refuses the type. */
 function toPhpBool(v: unknown): boolean | undefined {
-  if (v === null) return false;
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'number') return v !== 0;
-  if (typeof v === 'bigint') return v !== 0n;
-  if (v instanceof PhpFloat) return v.value !== 0;
-  if (typeof v === 'string') return v !== '' && v !== '0';
-  if (v instanceof PhpBytes) {
-    const s = v.toBinaryString();
-    return s !== '' && s !== '0';
-  }
-  return undefined;
+  const t = zvalType(v);
+  return t === 'array' || t === 'object' ? undefined : zendIsTrue(v);
 }
 
 /** Methods of an object, keyed by lower-cased name (PHP's method lookup is case-insensitive). */
@@ -231,8 +223,8 @@ function callableName(v: unknown): string {
   if (v === true) return '1';
   if (typeof v === 'string') return v;
   if (typeof v === 'bigint') return String(v);
-  if (typeof v === 'number') return Number.isSafeInteger(v) ? String(v) : floatString(v);
-  if (v instanceof PhpFloat) return floatString(v.value);
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? String(v) : doubleToStr(v);
+  if (v instanceof PhpFloat) return doubleToStr(v.value);
   if (v instanceof PhpBytes) return v.toBinaryString();
   if (Array.isArray(v)) {
     if (v.length === 2 && typeof v[1] === 'string') {
@@ -246,43 +238,14 @@ function callableName(v: unknown): string {
   return '';
 }
 
-/** A float as PHP converts it to a string: precision 14, %G style (`1.0E+25`, `1.23456789E-9`, `-0`). */
-function floatString(f: number): string {
-  if (Number.isNaN(f)) return 'NAN';
-  if (!Number.isFinite(f)) return f > 0 ? 'INF' : '-INF';
-  if (f === 0) return Object.is(f, -0) ? '-0' : '0';
-  const [mant, e] = f.toExponential(13).split('e') as [string, string];
-  const exp = Number(e);
-  const trim = (t: string): string => (t.includes('.') ? t.replace(/0+$/, '').replace(/\.$/, '') : t);
-  if (exp < -4 || exp >= 14) {
-    const m = trim(mant);
-    return `${m.includes('.') ? m : `${m}.0`}E${exp < 0 ? '-' : '+'}${Math.abs(exp)}`;
-  }
-  return trim(f.toFixed(Math.max(0, 13 - exp)));
-}
-
 /** The PHP class name of a TypeScript object: its constructor's name (`stdClass` for plain objects). */
-function className(obj: object): string {
-  if (obj instanceof PhpObject) return obj.className;
-  const ctor = (obj as { constructor?: unknown }).constructor;
-  if (typeof ctor === 'function' && ctor !== Object && ctor.name !== '') return ctor.name;
-  return 'stdClass';
-}
+const className = zendClassName;
 
 /**
  * PHP's zend_zval_type_name() for any value a TypeScript callback may return: `null`, `bool`,
  * `int`, `float`, `string`, `array`, or the class name of an object.
  */
-export function jsTypeName(v: unknown): string {
-  // What the value model names (numbers by its int/float rule, PhpObject by its class) comes from
-  // phpTypeName; only JS-only shapes are named here.
-  if (v === undefined) return 'null';
-  if (typeof v === 'function') return 'Closure';
-  if (v instanceof Uint8Array) return 'string';
-  if (Array.isArray(v)) return 'array';
-  const name = phpTypeName(v as PhpValue);
-  return name === 'mixed' ? className(v as object) : name;
-}
+export const jsTypeName: (v: unknown) => string = zendZvalTypeName;
 
 /** The engine side of the seam: what the user module needs beyond any module's context. */
 export interface UserHandlerContext extends SaveHandlerContext {

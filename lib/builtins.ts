@@ -11,8 +11,10 @@ import { userModule, parseSaveHandlerArgs, createUserSaveHandler } from '../hand
 import { builtinSerializers as serializers } from '../serializers/index.ts';
 import { memcachedModule } from '../handlers/memcached.ts';
 import { memcacheModule } from '../handlers/memcache.ts';
+import { redisModule } from '../handlers/redis.ts';
+import { redisClusterModule } from '../handlers/rediscluster.ts';
 
-export const builtinModules: SaveHandlerModule[] = [filesModule, userModule, memcachedModule, memcacheModule];
+export const builtinModules: SaveHandlerModule[] = [filesModule, userModule, memcachedModule, memcacheModule, redisModule, redisClusterModule];
 
 export const builtinSerializers: readonly SessionSerializer[] = serializers;
 

@@ -3,6 +3,7 @@
  * A faithful TypeScript port of PHP 8.2's session engine (ext/session).
  */
 export * from './value.ts';
+export { zendZvalTypeName as phpTypeName } from './zend/types.ts';
 export * from './errors.ts';
 export type * from './handler.ts';
 export type * from './serializer.ts';

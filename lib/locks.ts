@@ -16,8 +16,8 @@
  *   do we by default.
  *
  * Three modes, chosen by `session_engine.files_lock`:
- * - `flock`: a real flock(2) on the session file through the `fs-ext` native binding, so PHP and
- *   Node processes exclude each other on the same file;
+ * - `flock`: a real flock(2) on the session file through a native binding ({@link FLOCK_PACKAGES}),
+ *   so PHP and Node processes exclude each other on the same file;
  * - `lockfile`: a lock directory next to the session file, made with proper-lockfile (mkdir is
  *   atomic on NFS, where flock may be emulated or missing); only processes using this mode see it;
  * - `none`: no locking at all (last writer wins).
@@ -53,30 +53,49 @@ interface FsExt {
 }
 
 let fsExt: FsExt | null | undefined;
-let fsExtError: unknown;
+let fsExtErrors: unknown[] = [];
 
-/** The fs-ext binding, loaded on first use; null when it cannot be loaded (not built). */
+/**
+ * The packages that provide flock(2), in the order tried: fs-ext-extra-prebuilt ships compiled
+ * binaries inside its npm tarball (Node 20-25, Linux/macOS/Windows, x64/arm64, glibc), so it loads
+ * without a compiler and without install scripts; fs-ext (the original) is compiled by node-gyp
+ * at install time and serves platforms without a prebuilt binary (musl, other CPUs).
+ */
+export const FLOCK_PACKAGES = ['fs-ext-extra-prebuilt', 'fs-ext'] as const;
+
+/** The flock binding, loaded on first use; null when none of {@link FLOCK_PACKAGES} loads. */
 export function flockBinding(): FsExt | null {
   if (fsExt === undefined) {
-    try {
-      fsExt = createRequire(import.meta.url)('fs-ext') as FsExt;
-    } catch (err) {
-      fsExt = null;
-      fsExtError = err;
+    const require = createRequire(import.meta.url);
+    fsExt = null;
+    fsExtErrors = [];
+    for (const name of FLOCK_PACKAGES) {
+      try {
+        fsExt = require(name) as FsExt;
+        break;
+      } catch (err) {
+        fsExtErrors.push(err);
+      }
     }
   }
   return fsExt;
 }
 
+/** Why flock is unavailable and how to fix it (the text of the error thrown when it is needed). */
+export const FLOCK_UNAVAILABLE =
+  'session_engine.files_lock=flock needs a flock(2) binding, and none could be loaded: ' +
+  'fs-ext-extra-prebuilt (an optional dependency with prebuilt binaries for Node 20-25 on ' +
+  'Linux/macOS/Windows x64/arm64 glibc) is missing or has no binary for this platform, and fs-ext ' +
+  'is not installed or not compiled. Fix: `npm install fs-ext-extra-prebuilt` (do not omit optional ' +
+  'dependencies); elsewhere (Alpine/musl, other CPUs) allow its install script to compile it ' +
+  '(`npm install-scripts approve fs-ext-extra-prebuilt`, then reinstall it; ' +
+  'needs python3, make and a C++ compiler). Or set session_engine.files_lock=lockfile ' +
+  '(a lock directory that PHP does not see) or none';
+
 function requireFlock(): FsExt {
   const b = flockBinding();
   if (b === null) {
-    throw new SessionError(
-      'session_engine.files_lock=flock needs the fs-ext native binding, which could not be loaded ' +
-        '(was its install script allowed to build it?); use session_engine.files_lock=lockfile or none instead',
-      'ERR_HANDLER',
-      { cause: fsExtError },
-    );
+    throw new SessionError(FLOCK_UNAVAILABLE, 'ERR_HANDLER', { cause: new AggregateError(fsExtErrors, 'loading the flock bindings failed') });
   }
   return b;
 }

@@ -26,10 +26,10 @@ import {
   PhpBytes,
   PhpFloat,
   PhpObject,
-  phpTypeName,
   type JsInput,
   type PhpValue,
 } from './value.ts';
+import { zendZvalTypeName as phpTypeName } from './zend/types.ts';
 
 /** session_status() values. */
 export const PHP_SESSION_DISABLED = 0;

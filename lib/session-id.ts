@@ -4,6 +4,7 @@
  * php_session_valid_key in session.c).
  */
 import { randomBytes } from 'node:crypto';
+import { phpSessionValidKey } from './zend/index.ts';
 
 /** PHP's id alphabet; 4 bits use the first 16 characters, 5 bits the first 32, 6 bits all 64. */
 export const SID_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ,-';
@@ -49,9 +50,7 @@ export function createSessionId(length: number, bits: number): string {
  * (so "abc\0!" counts as "abc").
  */
 export function isValidSessionId(id: string): boolean {
-  const nul = id.indexOf('\0');
-  const s = nul >= 0 ? id.slice(0, nul) : id;
-  return s.length > 0 && s.length <= MAX_SID_LENGTH && /^[A-Za-z0-9,-]+$/.test(s);
+  return phpSessionValidKey(id);
 }
 
 const DANGEROUS = /[\r\n\t <>'"\\]/;

@@ -17,7 +17,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { DiagnosticLevel, DiagnosticSink } from '../lib/errors.ts';
-import { PhpTypeError, PhpValueError, SerializeError, UnserializeError } from '../lib/errors.ts';
+import { PhpError, PhpTypeError, PhpValueError, SerializeError, UnserializeError } from '../lib/errors.ts';
 import {
   PHP_INT_MAX,
   PHP_INT_MIN,
@@ -28,10 +28,10 @@ import {
   PhpObject,
   PhpReference,
   PhpSerializable,
-  phpTypeName,
   type PhpKey,
   type PhpValue,
 } from '../lib/value.ts';
+import { doubleToShortest, isPhpArrayLike, phpArrayValues, zendZvalTypeName, zvalGetString, zvalType } from '../lib/zend/index.ts';
 import { arrayInternals } from './internal.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -67,33 +67,8 @@ const HT_MAX_SIZE = 0x40000000;
 // Floats: zend_gcvt with serialize_precision = -1
 // ---------------------------------------------------------------------------------------------
 
-/** Formats a double as PHP 8.2 does with serialize_precision = -1 (`0.1`, `1.0E+25`, `-0`, `INF`). */
-export function formatFloat(v: number): string {
-  if (v !== v) return 'NAN';
-  if (v === Infinity) return 'INF';
-  if (v === -Infinity) return '-INF';
-  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
-  // Between 1e-4 and 1e17 PHP and JS both write plain decimals with the same shortest digits.
-  const a = v < 0 ? -v : v;
-  if (a >= 1e-4 && a < 1e17) return String(v);
-  // toExponential() without an argument gives the shortest round-trip digits.
-  const exp = v.toExponential();
-  const neg = v < 0;
-  const ePos = exp.indexOf('e');
-  let mant = exp.slice(neg ? 1 : 0, ePos);
-  const e10 = Number(exp.slice(ePos + 1));
-  const dot = mant.indexOf('.');
-  if (dot !== -1) mant = mant.slice(0, dot) + mant.slice(dot + 1);
-  const decpt = e10 + 1; // value = 0.DIGITS × 10^decpt
-  const sign = neg ? '-' : '';
-  if (decpt < -3 || decpt > 17) {
-    const rest = mant.length > 1 ? mant.slice(1) : '0';
-    return `${sign}${mant[0]}.${rest}E${e10 < 0 ? '-' : '+'}${Math.abs(e10)}`;
-  }
-  if (decpt <= 0) return `${sign}0.${'0'.repeat(-decpt)}${mant}`;
-  if (mant.length <= decpt) return sign + mant + '0'.repeat(decpt - mant.length);
-  return `${sign}${mant.slice(0, decpt)}.${mant.slice(decpt)}`;
-}
+/** Formats a double as PHP 8.2 does with serialize_precision = -1 (`0.1`, `1.0E+25`, `-0`, `INF`); lib/zend's one implementation. */
+export const formatFloat: (v: number) => string = doubleToShortest;
 
 // ---------------------------------------------------------------------------------------------
 // serialize()
@@ -675,10 +650,14 @@ export function serialize(value: PhpValue): Buffer {
 
 /** Options of {@link unserialize}, as PHP's `unserialize($data, $options)`. */
 export interface UnserializeOptions {
-  /** true (default): every class; false: none; a list: those classes (case-insensitive). Others become __PHP_Incomplete_Class. */
-  allowed_classes?: boolean | readonly string[];
-  /** Maximum nesting depth (PHP's default, the unserialize_max_depth ini, is 4096); 0 = unlimited. */
-  max_depth?: number;
+  /**
+   * true (default): every class; false: none; an array (JS array, PhpArray, Map): those classes
+   * (case-insensitive, entries converted to strings as PHP does). Others become
+   * __PHP_Incomplete_Class. Any other type is PHP's TypeError.
+   */
+  allowed_classes?: boolean | readonly unknown[] | PhpArray | ReadonlyMap<unknown, unknown> | null;
+  /** Maximum nesting depth, a PHP int (PHP's default, the unserialize_max_depth ini, is 4096); 0 = unlimited. Any other type is PHP's TypeError. */
+  max_depth?: number | bigint | PhpFloat | string | boolean | null;
   /** Receives PHP's warnings and notices with their exact text (`unserialize(): ` prefix where PHP adds one). */
   onDiagnostic?: DiagnosticSink;
 }
@@ -1573,8 +1552,16 @@ function toBytes(data: Uint8Array | string): Uint8Array {
   return data;
 }
 
-/** Validates PHP's unserialize() options; throws PHP's TypeError/ValueError texts. */
-export function unserializerSettings(options: UnserializeOptions | undefined, fn = 'unserialize'): {
+/**
+ * Validates PHP's unserialize() options (php_unserialize_with_options in ext/standard/var.c);
+ * throws PHP's TypeError/ValueError texts. `allowed_classes` entries are converted to strings as
+ * PHP's convert_to_string() does (an array warns "Array to string conversion" through `onDiagnostic`).
+ */
+export function unserializerSettings(
+  options: UnserializeOptions | undefined,
+  fn = 'unserialize',
+  onDiagnostic?: DiagnosticSink,
+): {
   allowedClasses: Set<string> | null;
   maxDepth: number;
 } {
@@ -1583,33 +1570,33 @@ export function unserializerSettings(options: UnserializeOptions | undefined, fn
   if (options !== undefined) {
     const ac: unknown = options.allowed_classes;
     if (ac !== undefined) {
-      if (ac === false) allowedClasses = new Set();
-      else if (Array.isArray(ac)) allowedClasses = new Set(ac.map((x) => asciiLower(String(x))));
-      else if (ac !== true) {
-        throw new PhpTypeError(
-          `${fn}(): Option "allowed_classes" must be of type array|bool, ${jsTypeName(ac)} given`,
-        );
+      const t = zvalType(ac);
+      if (t !== 'array' && t !== 'bool') {
+        throw new PhpTypeError(`${fn}(): Option "allowed_classes" must be of type array|bool, ${zendZvalTypeName(ac)} given`);
       }
+      if (t === 'array' && isPhpArrayLike(ac)) {
+        allowedClasses = new Set();
+        for (const entry of phpArrayValues(ac)) {
+          const et = zvalType(entry);
+          if (et === 'object') throw new PhpError(`Object of class ${zendZvalTypeName(entry)} could not be converted to string`);
+          if (et === 'array') onDiagnostic?.('E_WARNING', 'Array to string conversion');
+          const s = zvalGetString(entry)!;
+          allowedClasses.add(asciiLower(typeof s === 'string' ? s : BINARY_NAME_PREFIX + s.toBinaryString()));
+        }
+      } else if (ac === false) allowedClasses = new Set();
     }
     const md: unknown = options.max_depth;
     if (md !== undefined) {
-      if (typeof md !== 'number' || !Number.isSafeInteger(md)) {
-        throw new PhpTypeError(`${fn}(): Option "max_depth" must be of type int, ${jsTypeName(md)} given`);
+      if (zvalType(md) !== 'int') {
+        throw new PhpTypeError(`${fn}(): Option "max_depth" must be of type int, ${zendZvalTypeName(md)} given`);
       }
-      if (md < 0) throw new PhpValueError(`${fn}(): Option "max_depth" must be greater than or equal to 0`);
-      maxDepth = md;
+      const depth = BigInt(md as number | bigint);
+      if (depth < 0n) throw new PhpValueError(`${fn}(): Option "max_depth" must be greater than or equal to 0`);
+      // Depths beyond any real nesting behave alike; keep the number exact up to 2^53.
+      maxDepth = depth > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(depth);
     }
   }
   return { allowedClasses, maxDepth };
-}
-
-function jsTypeName(v: unknown): string {
-  if (v === null || v === undefined) return 'null';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
-  if (typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint' || v instanceof PhpArray || v instanceof PhpObject) {
-    return phpTypeName(v as PhpValue);
-  }
-  return typeof v === 'object' ? 'array' : typeof v;
 }
 
 const DEFAULT_SETTINGS: UnserializerSettings = Object.freeze({ allowedClasses: null, maxDepth: 4096 });
@@ -1624,8 +1611,8 @@ export type PhpUnserializeResult = { ok: true; value: PhpValue } | { ok: false; 
  */
 export function unserializePhp(data: Uint8Array | string, options?: UnserializeOptions): PhpUnserializeResult {
   const bytes = toBytes(data);
-  const settings = unserializerSettings(options);
   const sink = options?.onDiagnostic;
+  const settings = unserializerSettings(options, 'unserialize', sink);
   if (bytes.length === 0) return { ok: false, offset: 0 };
   const u = new Unserializer(bytes, {
     ...settings,
@@ -1649,8 +1636,8 @@ export function unserializePhp(data: Uint8Array | string, options?: UnserializeO
  */
 export function unserialize(data: Uint8Array | string, options?: UnserializeOptions): PhpValue {
   const bytes = toBytes(data);
-  const settings: UnserializerSettings = options === undefined ? DEFAULT_SETTINGS : unserializerSettings(options);
   const sink = options?.onDiagnostic;
+  const settings: UnserializerSettings = options === undefined ? DEFAULT_SETTINGS : unserializerSettings(options, 'unserialize', sink);
   if (bytes.length === 0) throw new UnserializeError('Empty input', 0, 0);
   const u = new Unserializer(
     bytes,

@@ -6,10 +6,11 @@
  *   curl -c jar -b jar http://127.0.0.1:8080/add?item=pear      # Node: sees the apple, adds a pear
  *   curl -c jar -b jar http://127.0.0.1:8081/                    # PHP: visits 3, cart apple+pear
  *
- * Env: NODE_PORT (8080), PHP_PORT (8081), SESSION_DIR (a new temp dir). Ctrl-C stops both.
+ * Env: NODE_PORT (8080), PHP_PORT (8081), SESSION_DIR (a new temp dir; created when missing, kept on
+ * exit). Ctrl-C stops both.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -47,9 +48,26 @@ async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
+/**
+ * A session directory given by the user: created when missing (PHP's files module, like ours, opens
+ * files in it but never creates it), refused with a clear message when it is not a directory.
+ */
+function ensureDirectory(dir: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`SESSION_DIR ${dir}: ${(err as Error).message}`, { cause: err });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return;
+  }
+  if (!isDir) throw new Error(`SESSION_DIR ${dir} is not a directory`);
+}
+
 /** Starts both servers; port 0 picks a free port. */
 export async function startSharedSession(opts: { nodePort?: number; phpPort?: number; sessionDir?: string } = {}): Promise<SharedSession> {
   const sessionDir = opts.sessionDir ?? mkdtempSync(join(tmpdir(), 'shared-session-'));
+  if (opts.sessionDir !== undefined) ensureDirectory(opts.sessionDir);
   const server: Server = createSessionServer(sessionDir);
   await new Promise<void>((r) => server.listen(opts.nodePort ?? 8080, '127.0.0.1', r));
   const nodePort = (server.address() as AddressInfo).port;

@@ -32,6 +32,7 @@
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { errorText } from '../zend/index.ts';
 
 /** The parts of memjs (CommonJS, untyped here) this wrapper uses. */
 interface MemjsServer {
@@ -112,16 +113,9 @@ const RESPONSE_MAGIC = 0x81;
 /** memcached's own item size cap is 1 MB by default (-I up to 1 GB); a larger length is garbage. */
 const MAX_BODY = 1024 * 1024 * 1024 + 1024;
 
-const OS_TEXT: Record<string, string> = {
-  ECONNREFUSED: 'Connection refused',
-  ECONNRESET: 'Connection reset by peer',
-  EHOSTUNREACH: 'No route to host',
-  ENETUNREACH: 'Network is unreachable',
-  ENOENT: 'No such file or directory',
-  EPIPE: 'Broken pipe',
-  ENOTFOUND: 'Name or service not known',
-  EAI_AGAIN: 'Temporary failure in name resolution',
-};
+
+/** The connection failures reported with their strerror()/gai_strerror() text. */
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOENT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
 const TIMED_OUT = 'socket timed out waiting on response.';
 
@@ -130,8 +124,8 @@ function classify(err: unknown): MemcacheIoError {
   const e = err as { code?: string; message?: string } | string | undefined;
   if (typeof e === 'string') return new MemcacheIoError('connect', e);
   const code = e?.code ?? '';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new MemcacheIoError('connect', OS_TEXT[code]!);
-  if (OS_TEXT[code]) return new MemcacheIoError('connect', OS_TEXT[code]!);
+  const text = CONNECT_CODES.has(code) ? errorText(code) : undefined;
+  if (text !== undefined) return new MemcacheIoError('connect', text);
   const msg = e?.message ?? String(err);
   if (/timed out/i.test(msg)) return new MemcacheIoError('timeout', msg);
   return new MemcacheIoError('connect', msg);

@@ -3,6 +3,7 @@
  * Small pieces both memcache modules share: ini reading, sleeping, expiry arithmetic.
  */
 import type { SaveHandlerContext } from '../handler.ts';
+import { iniScope } from '../ini/scope.ts';
 
 /** memcached treats an exptime above 30 days as an absolute Unix time (REALTIME_MAXDELTA). */
 export const REALTIME_MAXDELTA = 60 * 60 * 24 * 30;
@@ -11,22 +12,14 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** PHP's ini integer reading (leading integer; "On"/"Off" are not integers). */
+/** PHP's ini integer reading (ZEND_ATOL: the leading integer; "On"/"Off" are not integers). */
 export function iniInt(ctx: SaveHandlerContext, name: string, dflt: number): number {
-  const v = ctx.ini(name);
-  if (v === undefined) return dflt;
-  const m = /^\s*([+-]?\d+)/.exec(v);
-  return m ? Number.parseInt(m[1]!, 10) : 0;
+  return Number(iniScope(ctx).atol(name, BigInt(dflt)));
 }
 
 /** PHP's ini boolean (OnUpdateBool: "1", "on", "yes", "true" are true; others by integer value). */
 export function iniBool(ctx: SaveHandlerContext, name: string, dflt: boolean): boolean {
-  const v = ctx.ini(name);
-  if (v === undefined) return dflt;
-  const s = v.trim().toLowerCase();
-  if (s === 'on' || s === 'yes' || s === 'true') return true;
-  const m = /^\s*([+-]?\d+)/.exec(s);
-  return m ? Number.parseInt(m[1]!, 10) !== 0 : false;
+  return iniScope(ctx).bool(name, dflt);
 }
 
 export function iniStr(ctx: SaveHandlerContext, name: string, dflt: string): string {

@@ -12,20 +12,13 @@
  * (`tcp://host:port?persistent=&weight=&timeout=&retry_interval=&udp_port=`, bare `host:port`,
  * `unix:///path`); an element without a host, or with weight <= 0 or timeout <= 0, fails open.
  */
+import { cAtof, cStrtoul, zendAtol } from '../zend/index.ts';
 
 export interface LibmemcachedServer {
   host: string;
   port: number;
   weight: number;
   socketPath?: string;
-}
-
-/** strtoul(…, 10) on the start of `s`, as C reads it (leading spaces, digits, stops at the rest). */
-function strtoul(s: string): number {
-  const m = /^\s*\+?(\d+)/.exec(s);
-  if (!m) return 0;
-  const n = Number(m[1]);
-  return Number.isFinite(n) ? n : 0;
 }
 
 /** memcached_servers_parse; null when it yields nothing. */
@@ -43,10 +36,10 @@ export function parseLibmemcachedServers(path: string): LibmemcachedServer[] | n
     if (colon !== -1) {
       host = entry.slice(0, colon);
       const rest = entry.slice(colon + 1);
-      port = strtoul(rest) & 0xffff;
+      port = Number(cStrtoul(rest).value & 0xffffn); // in_port_t
       let w = rest.indexOf(' ');
       if (w === -1) w = rest.indexOf(':');
-      if (w !== -1) weight = strtoul(rest.slice(w + 1));
+      if (w !== -1) weight = Number(BigInt.asUintN(32, cStrtoul(rest.slice(w + 1)).value)); // uint32_t
     }
     const srv: LibmemcachedServer = { host, port: port === 0 ? 11211 : port, weight: weight === 0 ? 1 : weight };
     if (host.startsWith('/')) {
@@ -76,16 +69,9 @@ export type PeclPathResult =
   /** `warning` is PHP's text when PHP warns; open fails silently otherwise. */
   | { ok: false; warning?: string };
 
-/** PHP's loose string-to-int (leading integer, else 0). */
+/** PHP's loose string-to-int (ZEND_ATOL: leading integer, else 0). */
 function phpInt(v: string): number {
-  const m = /^\s*([+-]?\d+)/.exec(v);
-  return m ? Number.parseInt(m[1]!, 10) : 0;
-}
-
-/** PHP's loose string-to-float. */
-function phpFloat(v: string): number {
-  const m = /^\s*([+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?)/.exec(v);
-  return m ? Number.parseFloat(m[1]!) : 0;
+  return Number(zendAtol(v));
 }
 
 /** PHP's string-to-bool ("" and "0" are false). */
@@ -191,7 +177,7 @@ export function parsePeclSavePath(path: string, defaultPort = 11211): PeclPathRe
         if (p.has('persistent')) persistent = phpBool(p.get('persistent')!);
         if (p.has('udp_port')) udpPort = phpInt(p.get('udp_port')!);
         if (p.has('weight')) weight = phpInt(p.get('weight')!);
-        if (p.has('timeout')) timeout = phpFloat(p.get('timeout')!);
+        if (p.has('timeout')) timeout = cAtof(p.get('timeout')!);
         if (p.has('retry_interval')) retry = phpInt(p.get('retry_interval')!);
       }
       if (url.scheme === 'file' && url.path) {

@@ -4,6 +4,9 @@
  * server and PHP's built-in server sees one session (visit counter, cart), and concurrent
  * requests on both servers lose no update.
  */
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSharedSession, type SharedSession } from '../../examples/shared-session/start.ts';
 import { describeWith } from '../support/tools.ts';
@@ -70,5 +73,27 @@ describeWith(['php'], 'examples/shared-session', () => {
     const end = await jar.get(`${s.nodeUrl}/`);
     expect(end.visits).toBe(22);
     expect(end.cart.length).toBe(20);
+  });
+
+  it('SESSION_DIR that does not exist yet is created (and left in place), a file there is refused', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'shared-session-dir-'));
+    try {
+      const dir = join(base, 'not', 'yet');
+      const t = await startSharedSession({ nodePort: 0, phpPort: 0, sessionDir: dir });
+      try {
+        const jar = new Jar();
+        const a = await jar.get(`${t.nodeUrl}/add?item=fig`);
+        expect(await jar.get(`${t.phpUrl}/`)).toEqual({ server: 'php', session: a.session, visits: 2, cart: ['fig'] });
+        expect(existsSync(join(dir, `sess_${a.session}`))).toBe(true);
+      } finally {
+        await t.stop();
+      }
+      expect(statSync(dir).isDirectory()).toBe(true);
+      const file = join(base, 'a-file');
+      writeFileSync(file, '');
+      await expect(startSharedSession({ nodePort: 0, phpPort: 0, sessionDir: file })).rejects.toThrow(`SESSION_DIR ${file} is not a directory`);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });

@@ -21,6 +21,9 @@ import { SessionEngine } from '../../lib/engine.ts';
 import { filesModule } from '../../handlers/files.ts';
 import { memcacheModule } from '../../handlers/memcache.ts';
 import { memcachedModule } from '../../handlers/memcached.ts';
+import { redisModule } from '../../handlers/redis.ts';
+import { closeRedisConnections } from '../../handlers/redis/client.ts';
+import { redisClusterModule } from '../../handlers/rediscluster.ts';
 import {
   createUserSaveHandler,
   parseSaveHandlerArgs,
@@ -33,6 +36,7 @@ import {
 import { closeAllConnections } from '../../lib/memcache/client.ts';
 import { makeHashedTree } from '../files/support.ts';
 import { startMemcached } from '../support/memcached-server.ts';
+import { startRedis, startRedisCluster } from '../support/redis-server.ts';
 import { describeWith } from '../support/tools.ts';
 import { testSaveHandler, type HandlerFixture, type SaveHandlerSuiteOptions } from './suite.ts';
 
@@ -270,6 +274,88 @@ const memcacheRow: ModuleRow = {
   skip: [noGc, itemSize],
 };
 
+// ---- redis / rediscluster (phpredis) ------------------------------------------------------
+
+const redisServer: Backend = {
+  tools: ['redis-server'],
+  start: async () => {
+    const server = await startRedis();
+    return {
+      address: server.address,
+      stop: async () => {
+        closeRedisConnections();
+        await server.stop();
+      },
+    };
+  },
+};
+
+/** A 3-master Redis Cluster; the row's `address` is its save_path seed list. */
+const redisClusterServers: Backend = {
+  tools: ['redis-server'],
+  start: async () => {
+    const cluster = await startRedisCluster(3);
+    return {
+      address: cluster.seeds,
+      stop: async () => {
+        closeRedisConnections();
+        await cluster.stop();
+      },
+    };
+  },
+};
+
+const redisNoGc = {
+  reason: 'phpredis leaves expiry to Redis (SETEX): gc() reports no count (session_gc() returns false in PHP too)',
+  tests: ['gc returns a count', 'gc removes sessions older than maxlifetime and keeps fresh ones'],
+};
+const redisExpireOnly = {
+  reason: 'phpredis update_timestamp is EXPIRE: it never creates the key (and reports success)',
+  tests: ['updateTimestamp on a new id stores the data'],
+};
+
+const redisDefaultsRow: ModuleRow = {
+  name: 'redis',
+  label: "phpredis' defaults: no locking",
+  backend: redisServer,
+  // A fresh key prefix per test: sessions of different tests never meet.
+  setup: (address) => ({ module: redisModule, savePath: `tcp://${address!}?prefix=t${process.pid}.${++prefixes}:` }),
+  skip: [
+    redisNoGc,
+    redisExpireOnly,
+    {
+      reason: 'redis.session.locking_enabled is 0 by default, as in phpredis: concurrent requests do not wait',
+      tests: ['locks: a second request on the same id waits for close'],
+    },
+  ],
+};
+
+const redisLockingRow: ModuleRow = {
+  name: 'redis',
+  label: 'redis.session.locking_enabled=1, lock_retries=-1',
+  backend: redisServer,
+  setup: (address) => ({
+    module: redisModule,
+    savePath: `tcp://${address!}?prefix=t${process.pid}.${++prefixes}:`,
+    ini: { 'redis.session.locking_enabled': '1', 'redis.session.lock_retries': '-1', 'redis.session.lock_expire': '10' },
+  }),
+  skip: [redisNoGc, redisExpireOnly],
+};
+
+const redisClusterRow: ModuleRow = {
+  name: 'rediscluster',
+  label: '3 masters',
+  backend: redisClusterServers,
+  setup: (address) => ({ module: redisClusterModule, savePath: `${address!}&prefix=t${process.pid}.${++prefixes}:` }),
+  skip: [
+    redisNoGc,
+    {
+      reason: "phpredis 5.3.7's rediscluster handler has no locking",
+      tests: ['locks: a second request on the same id waits for close'],
+    },
+  ],
+};
+
 // ---- the table -----------------------------------------------------------------------------
 
 const MODULES: ModuleRow[] = [
@@ -281,7 +367,9 @@ const MODULES: ModuleRow[] = [
   userSessionHandlerRow,
   memcachedRow,
   memcacheRow,
-  // redis (issue #13, branch redis): { name: 'redis', backend: redisServer /* spec/support/redis-server.ts */, setup, skip },
+  redisDefaultsRow,
+  redisLockingRow,
+  redisClusterRow,
 ];
 
 for (const row of MODULES) {

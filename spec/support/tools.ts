@@ -59,7 +59,9 @@ export function describeWith(
     return;
   }
   console.warn(`\n*** ${msg}; SKIPPED locally. Install it (see .ci/run) to run these tests. ***\n`);
-  describe.skip(name, fn);
+  // The reason goes into the suite's name, so every reporter line and the summary that
+  // spec/support/run-tests.mjs prints say why these tests did not run.
+  describe.skip(`${name} [SKIPPED: missing ${missing.join(', ')}; see .ci/run]`, fn);
 }
 
 export type { RunResult } from '../php/runner.ts';

@@ -1,0 +1,99 @@
+/**
+ * bench/redis: start + modify + write_close cycles per second against one local redis-server,
+ * for the `redis` module with phpredis' defaults (no locking) and with redis.session.locking_enabled:
+ * this library sequentially (one request at a time over 100 ids) and with 100 concurrent request
+ * loops over 100 ids, against PHP with phpredis (`php -n`, one process, sequential, the same ids
+ * and payload).
+ *
+ * The machine may be shared (2 cores here, shared with other work), so the sides run in
+ * alternating short rounds and the medians are compared. A redis-server is started on a free port
+ * and stopped at the end.
+ *
+ * Run: npm run bench:redis [seconds-per-round] [rounds]
+ */
+import { execFileSync } from 'node:child_process';
+import { SessionEngine } from 'php-session-engine';
+import { closeRedisConnections } from 'php-session-engine/handlers/redis';
+import { startRedis } from '../spec/support/redis-server.ts';
+
+const SECONDS = Number(process.argv[2] ?? 1);
+const ROUNDS = Number(process.argv[3] ?? 5);
+const IDS = 100;
+const ids = Array.from({ length: IDS }, (_, i) => `rdbench${i.toString(16).padStart(25, '0')}`);
+const EXT = ['igbinary', 'redis'].flatMap((e) => ['-d', `extension=${e}`]);
+
+const PAYLOAD_PHP = `$_SESSION['user'] = ['id' => 42, 'name' => 'alice', 'roles' => ['admin', 'editor']];
+$_SESSION['cart'] = []; for ($j = 0; $j < 10; $j++) $_SESSION['cart'][] = ['sku' => "SKU-$j", 'qty' => $j + 1, 'price' => 9.99 + $j];
+$_SESSION['n'] = 0;`;
+
+const server = await startRedis();
+const savePath = `tcp://${server.address}`;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+try {
+  for (const [label, lockIni] of [
+    ['defaults (no locking)', {}],
+    ['locking_enabled=1', { 'redis.session.locking_enabled': '1', 'redis.session.lock_retries': '-1' }],
+  ] as const) {
+    const iniArgs = Object.entries({ 'session.save_handler': 'redis', 'session.save_path': savePath, 'session.use_cookies': '0', 'session.cache_limiter': '', ...lockIni }).flatMap(
+      ([k, v]) => ['-d', `${k}=${v}`],
+    );
+    const php = (code: string): string => execFileSync('php', ['-n', ...EXT, ...iniArgs, '-r', code], { encoding: 'utf8' });
+    php(`foreach (${JSON.stringify(ids)} as $id) { session_id($id); session_start(); ${PAYLOAD_PHP} session_write_close(); }`);
+
+    const phpRate = (): number =>
+      Number(
+        php(`$ids = ${JSON.stringify(ids)}; $n = 0; $t0 = hrtime(true); $end = $t0 + ${SECONDS} * 1e9;
+          do { for ($k = 0; $k < 50; $k++) { session_id($ids[$n % count($ids)]); session_start(); $_SESSION['n']++; session_write_close(); $n++; } } while (hrtime(true) < $end);
+          echo $n / ((hrtime(true) - $t0) / 1e9);`),
+      );
+
+    const engine = new SessionEngine({ ini: { 'session.save_handler': 'redis', 'session.save_path': savePath, 'session.cache_limiter': '', ...lockIni } });
+    const cycle = async (id: string): Promise<void> => {
+      const req = engine.request({ cookies: { PHPSESSID: id } });
+      if (!(await req.start())) throw new Error(`session_start failed: ${JSON.stringify(req.diagnostics)}`);
+      const v = req.session.get('n');
+      req.session.set('n', (typeof v === 'number' ? v : 0) + 1);
+      await req.writeClose();
+      await req.end();
+      if (req.diagnostics.length > 0) throw new Error(JSON.stringify(req.diagnostics));
+    };
+    /** `loops` loops, each over its own ids, for SECONDS; returns cycles per second. */
+    const rate = async (loops: number): Promise<number> => {
+      let n = 0;
+      const t0 = performance.now();
+      const end = t0 + SECONDS * 1000;
+      await Promise.all(
+        Array.from({ length: loops }, async (_, l) => {
+          for (let k = l; performance.now() < end; k += loops) {
+            await cycle(ids[k % IDS]!);
+            n++;
+          }
+        }),
+      );
+      return n / ((performance.now() - t0) / 1000);
+    };
+
+    await rate(IDS); // warm-up (JIT, connections)
+    const seq: number[] = [];
+    const conc: number[] = [];
+    const phpRates: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      seq.push(await rate(1));
+      phpRates.push(phpRate());
+      conc.push(await rate(IDS));
+    }
+    const p = median(phpRates);
+    console.log(
+      `redis, ${label.padEnd(22)} PHP (1 process): ${p.toFixed(0).padStart(6)}/s   engine sequential: ${median(seq).toFixed(0).padStart(6)}/s (${(median(seq) / p).toFixed(2)}x)   ` +
+        `engine 100 concurrent ids: ${median(conc).toFixed(0).padStart(6)}/s (${(median(conc) / p).toFixed(2)}x)`,
+    );
+  }
+} finally {
+  closeRedisConnections();
+  await server.stop();
+}

@@ -1,0 +1,391 @@
+/**
+ * @module handlers/redis/client
+ * Redis connections for the `redis` and `rediscluster` session modules, through ioredis.
+ *
+ * Connections are shared per process, one per (address, database, credentials, timeouts), as
+ * phpredis' persistent connections are per worker; {@link closeRedisConnections} closes them all.
+ * An idle connection does not keep the process alive: its socket is ref'd only while a command is
+ * in flight. A connection that failed or was lost is never reused: the next command on it opens a
+ * fresh socket (ioredis' own reconnect loop is off, as phpredis does not retry in the background).
+ *
+ * Replies are read as Buffers (session data is bytes). A reply wait ends after the read timeout;
+ * the timer that says so lets one turn of socket I/O run first, so an event loop stalled past the
+ * deadline does not report a timeout for a reply that already arrived (issue #10 item 4).
+ */
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
+
+/** Why talking to a server failed, in the terms phpredis reports. */
+export class RedisIoError extends Error {
+  /**
+   * `connect`: the connection could not be opened (refused, unreachable, unknown host, connect
+   * timeout); `lost`: the connection broke while a command was in flight; `timeout`: no reply
+   * within the read timeout; `reply`: the server answered with an error (`-ERR ...`).
+   */
+  readonly kind: 'connect' | 'lost' | 'timeout' | 'reply';
+  /** The OS error code (ECONNREFUSED, ENOTFOUND, ...) or the server's error text. */
+  readonly detail: string;
+  constructor(kind: RedisIoError['kind'], detail: string, options?: { cause?: unknown }) {
+    super(`${kind}: ${detail}`, options);
+    this.kind = kind;
+    this.detail = detail;
+  }
+  override get name(): string {
+    return 'RedisIoError';
+  }
+}
+
+/** Where and how to reach one server (a save_path entry after parsing). */
+export interface RedisEndpoint {
+  /** `tcp`, `tls` or `unix` (phpredis accepts any stream transport name; these are the ones that work). */
+  scheme: string;
+  host: string;
+  port: number;
+  /** Unix socket path when scheme is `unix`. */
+  path?: string;
+  /** SELECT on connect; -1: leave the server's default. */
+  database: number;
+  user?: string;
+  pass?: string;
+  /** Connect timeout (phpredis `timeout`, seconds → ms). */
+  connectTimeoutMs: number;
+  /** Reply timeout (phpredis `read_timeout`; 0 means PHP's default_socket_timeout, 60 s). */
+  readTimeoutMs: number;
+}
+
+/** A reply: bulk strings as Buffers, integers as numbers, status replies as strings, null. */
+export type RedisReply = Buffer | string | number | null | RedisReply[];
+
+type Args = (string | Buffer | number)[];
+
+/** Runs `p`, failing with a `timeout` RedisIoError after `ms` unless the reply is already in. */
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  if (!(ms > 0) || !Number.isFinite(ms)) return p;
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const timer = setTimeout(() => {
+      // Timers run before the poll phase: let pending socket reads land before deciding.
+      setImmediate(() => {
+        if (done) return;
+        done = true;
+        reject(new RedisIoError('timeout', `no reply within ${ms} ms`));
+      });
+    }, ms);
+    p.then(
+      (v) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+function classify(e: unknown, connecting: boolean): RedisIoError {
+  if (e instanceof RedisIoError) return e;
+  const err = e as { name?: string; code?: string; message?: string };
+  if (err?.name === 'ReplyError') return new RedisIoError('reply', String(err.message), { cause: e });
+  const code = err?.code ?? err?.message ?? String(e);
+  return new RedisIoError(connecting ? 'connect' : 'lost', code, { cause: e });
+}
+
+/**
+ * ioredis ends a socket and destroys it only `disconnectTimeout` (2 s) later if no 'close' came,
+ * on a ref'd timer; a socket that had already failed never emits 'close' again, so closing such a
+ * client would hold the process for 2 s. Nothing is pending when we disconnect: destroy at once.
+ * (A runtime option of ioredis' connectors, not in its RedisOptions type.)
+ */
+const FAST_DISCONNECT = { disconnectTimeout: 0 } as object;
+
+/**
+ * Sends `command` through ioredis' generated `<command>Buffer` method. Not `callBuffer()`: with
+ * enableAutoPipelining, ioredis 6.1 sends `callBuffer('GET', 'k')` as the command `k` (the name is
+ * dropped on the auto-pipeline path; spec/redis/client.test.ts checks the workaround).
+ */
+function bufferCommand(client: Redis | Cluster, command: string, args: Args): Promise<RedisReply> {
+  const fn = (client as unknown as Record<string, unknown>)[`${command.toLowerCase()}Buffer`];
+  if (typeof fn !== 'function') return Promise.reject(new RedisIoError('reply', `ERR unknown command '${command}'`));
+  return (fn as (...a: Args) => Promise<RedisReply>).apply(client, args);
+}
+
+/** The socket ioredis connected (net.Socket or tls.TLSSocket). */
+interface Refable {
+  ref(): void;
+  unref(): void;
+}
+
+/** One shared connection to one server. */
+export class RedisConnection {
+  readonly endpoint: RedisEndpoint;
+  #client: Redis | null = null;
+  #connecting: Promise<Redis> | null = null;
+  #inFlight = 0;
+  #closed = false;
+
+  constructor(endpoint: RedisEndpoint) {
+    this.endpoint = endpoint;
+  }
+
+  #options(): RedisOptions & { replyMapping: 'legacy' } {
+    const ep = this.endpoint;
+    const o: RedisOptions & { replyMapping: 'legacy' } = {
+      replyMapping: 'legacy',
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      enableReadyCheck: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      autoResendUnfulfilledCommands: false,
+      autoResubscribe: false,
+      disableClientInfo: true,
+      protocol: 2,
+      maintNotifications: 'disabled',
+      connectTimeout: Math.min(ep.connectTimeoutMs, 2 ** 31 - 1),
+      db: ep.database >= 0 ? ep.database : 0,
+      // Commands of one event-loop turn (many requests' commands) go out in one socket write.
+      enableAutoPipelining: true,
+      ...FAST_DISCONNECT,
+    };
+    if (ep.scheme === 'unix') o.path = ep.path!;
+    else {
+      o.host = ep.host;
+      o.port = ep.port;
+    }
+    if (ep.scheme === 'tls' || ep.scheme === 'ssl') o.tls = { servername: ep.host };
+    if (ep.pass !== undefined) o.password = ep.pass;
+    if (ep.user !== undefined) o.username = ep.user;
+    return o;
+  }
+
+  /** The connected client; opens a new socket when there is none (or the last one ended). */
+  #ready(): Promise<Redis> {
+    const c = this.#client;
+    if (c !== null && c.status === 'ready') return Promise.resolve(c);
+    if (this.#connecting !== null) return this.#connecting;
+    if (this.#closed) return Promise.reject(new RedisIoError('connect', 'connection closed by closeRedisConnections()'));
+    c?.disconnect();
+    const client = new Redis(this.#options());
+    // Errors surface through the command that needs the connection; the event must not crash.
+    // The socket's own error (ENOTFOUND, ECONNREFUSED...) is what connect() failing means.
+    let socketError: unknown;
+    client.on('error', (e: unknown) => {
+      socketError ??= e;
+    });
+    this.#client = client;
+    const p = client.connect().then(
+      () => {
+        this.#connecting = null;
+        return client;
+      },
+      (e: unknown) => {
+        this.#connecting = null;
+        if (this.#client === client) this.#client = null;
+        if (client.status !== 'end') client.disconnect();
+        const cause = (socketError as { code?: string } | undefined)?.code !== undefined ? socketError : e;
+        throw classify(cause, true);
+      },
+    );
+    this.#connecting = p;
+    return p;
+  }
+
+  #stream(): Refable | undefined {
+    return (this.#client as unknown as { stream?: Refable } | null)?.stream;
+  }
+
+  /**
+   * redis_sock_server_open: resolves once connected (at once when already connected, without a
+   * round trip); rejects with a `connect` RedisIoError.
+   */
+  async open(): Promise<void> {
+    this.#inFlight++;
+    try {
+      await this.#ready();
+    } catch (e) {
+      throw classify(e, true);
+    } finally {
+      if (--this.#inFlight === 0) this.#stream()?.unref();
+    }
+  }
+
+  /**
+   * Sends one command and resolves with its reply (bulk strings as Buffers). Rejects with a
+   * RedisIoError: `connect`, `lost`, `timeout`, or `reply` for a `-ERR`-style answer.
+   */
+  async call(command: string, ...args: Args): Promise<RedisReply> {
+    this.#inFlight++;
+    this.#stream()?.ref();
+    try {
+      let client: Redis;
+      try {
+        client = await this.#ready();
+      } catch (e) {
+        throw classify(e, true);
+      }
+      this.#stream()?.ref();
+      try {
+        return (await withDeadline(bufferCommand(client, command, args), this.endpoint.readTimeoutMs)) as RedisReply;
+      } catch (e) {
+        const err = classify(e, false);
+        // A timed-out or broken connection is dropped: its late replies must never answer a
+        // later command, and the next command connects afresh.
+        if (err.kind !== 'reply' && this.#client === client) {
+          this.#client = null;
+          client.disconnect();
+        }
+        throw err;
+      }
+    } finally {
+      if (--this.#inFlight === 0) this.#stream()?.unref();
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    const c = this.#client;
+    this.#client = null;
+    c?.disconnect();
+  }
+}
+
+const connections = new Map<string, RedisConnection>();
+
+function endpointKey(ep: RedisEndpoint): string {
+  return JSON.stringify([ep.scheme, ep.host, ep.port, ep.path ?? '', ep.database, ep.user ?? null, ep.pass ?? null, ep.connectTimeoutMs, ep.readTimeoutMs]);
+}
+
+/** The process-wide connection for an endpoint (created on first use, connected lazily). */
+export function redisConnection(ep: RedisEndpoint): RedisConnection {
+  const key = endpointKey(ep);
+  let c = connections.get(key);
+  if (c === undefined) {
+    c = new RedisConnection(ep);
+    connections.set(key, c);
+  }
+  return c;
+}
+
+/** A Redis Cluster client shared per (seeds, options), as phpredis caches its cluster handles. */
+export interface ClusterSpec {
+  seeds: { host: string; port: number }[];
+  user?: string;
+  pass?: string;
+  connectTimeoutMs: number;
+  readTimeoutMs: number;
+  /** Where reads go: `master`, or `all` (distribute) / `slave` (error). */
+  scaleReads: 'master' | 'slave' | 'all';
+  tls: boolean;
+}
+
+export class RedisClusterConnection {
+  readonly spec: ClusterSpec;
+  #cluster: Cluster | null = null;
+  #connecting: Promise<Cluster> | null = null;
+  #closed = false;
+
+  constructor(spec: ClusterSpec) {
+    this.spec = spec;
+  }
+
+  #ready(): Promise<Cluster> {
+    const c = this.#cluster;
+    if (c !== null && c.status === 'ready') return Promise.resolve(c);
+    if (this.#connecting !== null) return this.#connecting;
+    if (this.#closed) return Promise.reject(new RedisIoError('connect', 'connection closed by closeRedisConnections()'));
+    c?.disconnect();
+    const s = this.spec;
+    const redisOptions: NonNullable<ClusterOptions['redisOptions']> & { replyMapping: 'legacy' } = {
+      replyMapping: 'legacy',
+      connectTimeout: Math.min(s.connectTimeoutMs, 2 ** 31 - 1),
+      maxRetriesPerRequest: 0,
+      disableClientInfo: true,
+      protocol: 2,
+      enableReadyCheck: false,
+      ...FAST_DISCONNECT,
+      ...(s.pass !== undefined ? { password: s.pass } : {}),
+      ...(s.user !== undefined ? { username: s.user } : {}),
+      ...(s.tls ? { tls: {} } : {}),
+    };
+    const cluster = new Cluster(s.seeds as ClusterNode[], {
+      lazyConnect: true,
+      enableOfflineQueue: true,
+      enableReadyCheck: true,
+      scaleReads: s.scaleReads,
+      maxRedirections: 16,
+      // A dead master: refresh the slot map and retry for a while (a replica may be promoted);
+      // the session handler decides how long to keep trying. CLUSTERDOWN is reported at once,
+      // as phpredis does.
+      retryDelayOnFailover: 100,
+      retryDelayOnClusterDown: 0,
+      retryDelayOnTryAgain: 100,
+      clusterRetryStrategy: (times) => (times > 3 ? null : 100 * times),
+      slotsRefreshTimeout: Math.min(Math.max(1000, s.connectTimeoutMs), 10_000),
+      redisOptions,
+    });
+    cluster.on('error', () => {});
+    this.#cluster = cluster;
+    const p = cluster.connect().then(
+      () => {
+        this.#connecting = null;
+        return cluster;
+      },
+      (e: unknown) => {
+        this.#connecting = null;
+        cluster.disconnect();
+        throw classify(e, true);
+      },
+    );
+    this.#connecting = p;
+    return p;
+  }
+
+  async call(command: string, ...args: Args): Promise<RedisReply> {
+    let cluster: Cluster;
+    try {
+      cluster = await this.#ready();
+    } catch (e) {
+      throw classify(e, true);
+    }
+    try {
+      return (await withDeadline(bufferCommand(cluster, command, args), this.spec.readTimeoutMs)) as RedisReply;
+    } catch (e) {
+      throw classify(e, false);
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    const c = this.#cluster;
+    this.#cluster = null;
+    c?.disconnect();
+  }
+}
+
+const clusters = new Map<string, RedisClusterConnection>();
+
+export function redisClusterConnection(spec: ClusterSpec): RedisClusterConnection {
+  const key = JSON.stringify(spec);
+  let c = clusters.get(key);
+  if (c === undefined) {
+    c = new RedisClusterConnection(spec);
+    clusters.set(key, c);
+  }
+  return c;
+}
+
+/**
+ * Closes every Redis connection this process opened for sessions (both modules). Call it at
+ * shutdown (engine.shutdown() does); a later session request opens new connections.
+ */
+export function closeRedisConnections(): void {
+  for (const c of connections.values()) c.close();
+  for (const c of clusters.values()) c.close();
+  connections.clear();
+  clusters.clear();
+}

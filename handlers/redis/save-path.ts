@@ -1,0 +1,194 @@
+/**
+ * @module handlers/redis/save-path
+ * phpredis 5.3.7's two session.save_path syntaxes (redis_session.c, PS_OPEN_FUNC).
+ *
+ * `redis`: elements separated by commas and whitespace, each a URL read by php_url_parse_ex
+ * (`tcp://host:port?...`, `tls://...`, `unix:///path?...` read as `file:///path`, a bare
+ * `host:port`, or a bare `/path`); its query by parse_str(): weight (1), timeout (86400 s),
+ * read_timeout (0), persistent, persistent_id, retry_interval, database (-1: no SELECT), prefix
+ * (`PHPREDIS_SESSION:`), auth (a string, or `auth[]=user&auth[]=pass`). A URL PHP cannot parse
+ * fails open with PHP's warning; no host and no path, weight <= 0 or timeout <= 0 fail silently.
+ * phpredis prepends each server to its list, so the list is kept here in reverse order.
+ *
+ * `rediscluster`: the whole path is one query string: seed[]=host:port (required), timeout,
+ * read_timeout, persistent, failover (`error` or `distribute`, else none), prefix
+ * (`PHPREDIS_CLUSTER_SESSION:`), auth.
+ */
+import { confAuth, confBool, zvalDouble, zvalInt, zvalLong, zvalString } from './conf.ts';
+import { phpParseStr, phpUrlParse, type QueryArray } from './php-url.ts';
+import type { RedisEndpoint } from './client.ts';
+
+export const REDIS_SESSION_PREFIX = 'PHPREDIS_SESSION:';
+export const CLUSTER_SESSION_PREFIX = 'PHPREDIS_CLUSTER_SESSION:';
+
+/** PHP's default_socket_timeout: the read timeout when phpredis sets none. */
+const DEFAULT_SOCKET_TIMEOUT_MS = 60_000;
+
+/** One redis_pool_member. */
+export interface PoolMember {
+  endpoint: RedisEndpoint;
+  weight: number;
+  /** Key prefix of this server (`prefix=`), default PHPREDIS_SESSION:. */
+  prefix: string;
+  /** The address as PHP names it in messages (host of the URL, or the socket path). */
+  label: string;
+}
+
+export type RedisPathResult =
+  | { ok: true; members: PoolMember[]; totalWeight: number; warnings: string[] }
+  | { ok: false; warnings: string[] };
+
+const isSep = (c: string): boolean => c === ',' || c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f';
+
+function secondsToMs(s: number): number {
+  return Math.max(0, Math.round(s * 1000));
+}
+
+/** PS_OPEN_FUNC(redis): the server pool, head first (the last element of the path). */
+export function parseRedisSavePath(savePath: string): RedisPathResult {
+  const warnings: string[] = [];
+  const members: PoolMember[] = [];
+  let total = 0;
+  const n = savePath.length;
+  for (let i = 0, j = 0; i < n; i = j + 1) {
+    while (i < n && isSep(savePath[i]!)) i++;
+    j = i;
+    while (j < n && !isSep(savePath[j]!)) j++;
+    if (i >= j) continue;
+    const elem = savePath.slice(i, j);
+    const url = phpUrlParse(elem.startsWith('unix:') ? `file:${elem.slice(5)}` : elem);
+    if (url === null) {
+      warnings.push(`Failed to parse session.save_path (error at offset ${i}, url was '${elem}')`);
+      return { ok: false, warnings };
+    }
+    let weight = 1;
+    let timeout = 86400;
+    let readTimeout = 0;
+    let db = -1;
+    let prefix: string | undefined;
+    let user: string | undefined;
+    let pass: string | undefined;
+    if (url.query !== undefined) {
+      const ht = phpParseStr(url.fragment !== undefined ? `${url.query}#${url.fragment}` : url.query);
+      const get = (k: string) => ht.get(k);
+      if (get('weight') !== undefined) weight = zvalInt(get('weight')!);
+      if (get('persistent') !== undefined) confBool(get('persistent')!);
+      if (get('database') !== undefined) db = zvalInt(get('database')!);
+      if (get('timeout') !== undefined) timeout = zvalDouble(get('timeout')!);
+      if (get('read_timeout') !== undefined) readTimeout = zvalDouble(get('read_timeout')!);
+      if (get('retry_interval') !== undefined) zvalLong(get('retry_interval')!);
+      if (get('prefix') !== undefined) prefix = zvalString(get('prefix')!);
+      const auth = get('auth');
+      if (auth !== undefined) {
+        const a = confAuth(auth);
+        if (a !== null && 'warning' in a) warnings.push(a.warning);
+        else if (a !== null) {
+          pass = a.pass;
+          user = a.user;
+        }
+      }
+    }
+    if ((url.path === undefined && url.host === undefined) || weight <= 0 || timeout <= 0) {
+      return { ok: false, warnings };
+    }
+    const scheme = (url.scheme ?? 'tcp').toLowerCase();
+    let endpoint: RedisEndpoint;
+    const common = {
+      database: db,
+      connectTimeoutMs: secondsToMs(timeout),
+      readTimeoutMs: readTimeout > 0 ? secondsToMs(readTimeout) : DEFAULT_SOCKET_TIMEOUT_MS,
+      ...(user !== undefined ? { user } : {}),
+      ...(pass !== undefined ? { pass } : {}),
+    };
+    let label: string;
+    if (url.host !== undefined) {
+      // redis_sock_connect: port 0 (none given) means 6379; a host with ':' is an IPv6 address.
+      const host = url.host.startsWith('[') && url.host.endsWith(']') ? url.host.slice(1, -1) : url.host;
+      endpoint = { scheme, host, port: url.port === undefined || url.port === 0 ? 6379 : url.port, ...common };
+      label = url.host;
+    } else {
+      endpoint = { scheme: 'unix', host: url.path!, port: 0, path: url.path!, ...common };
+      label = url.path!;
+    }
+    members.unshift({ endpoint, weight, prefix: prefix ?? REDIS_SESSION_PREFIX, label });
+    total += weight;
+  }
+  if (members.length === 0) return { ok: false, warnings };
+  return { ok: true, members, totalWeight: total, warnings };
+}
+
+export type ClusterFailover = 'none' | 'error' | 'distribute';
+
+export interface ClusterPath {
+  seeds: { host: string; port: number }[];
+  timeoutSec: number;
+  readTimeoutSec: number;
+  failover: ClusterFailover;
+  prefix: string;
+  user?: string;
+  pass?: string;
+  tls: boolean;
+}
+
+export type ClusterPathResult = { ok: true; path: ClusterPath; warnings: string[] } | { ok: false; warnings: string[] };
+
+/** PS_OPEN_FUNC(rediscluster) up to the keyspace mapping. */
+export function parseClusterSavePath(savePath: string): ClusterPathResult {
+  const warnings: string[] = [];
+  const conf: QueryArray = phpParseStr(savePath);
+  const seedArr = conf.get('seed');
+  if (!(seedArr instanceof Map)) return { ok: false, warnings };
+  const timeout = conf.has('timeout') ? zvalDouble(conf.get('timeout')!) : 0;
+  const readTimeout = conf.has('read_timeout') ? zvalDouble(conf.get('read_timeout')!) : 0;
+  if (conf.has('persistent')) confBool(conf.get('persistent')!);
+  if (timeout < 0 || readTimeout < 0) {
+    warnings.push("Can't set negative timeout values in session configuration");
+    return { ok: false, warnings };
+  }
+  const prefix = conf.has('prefix') ? zvalString(conf.get('prefix')!) : CLUSTER_SESSION_PREFIX;
+  let user: string | undefined;
+  let pass: string | undefined;
+  if (conf.has('auth')) {
+    const a = confAuth(conf.get('auth')!);
+    if (a !== null && 'warning' in a) warnings.push(a.warning);
+    else if (a !== null) {
+      pass = a.pass;
+      user = a.user;
+    }
+  }
+  let failover: ClusterFailover = 'none';
+  if (conf.has('failover')) {
+    const f = zvalString(conf.get('failover')!).toLowerCase();
+    if (f === 'error') failover = 'error';
+    else if (f === 'distribute') failover = 'distribute';
+  }
+  // cluster_validate_args / get_valid_seeds.
+  if (timeout > 2147483647 || readTimeout > 2147483647 || seedArr.size === 0) {
+    warnings.push('No valid seeds detected');
+    return { ok: false, warnings };
+  }
+  const valid = new Set<string>();
+  for (const v of seedArr.values()) {
+    if (typeof v !== 'string') {
+      warnings.push('Skipping non-string entry in seeds array');
+      continue;
+    }
+    if (!v.includes(':')) {
+      warnings.push(`Seed '${v}' not in host:port format, ignoring`);
+      continue;
+    }
+    valid.add(v);
+  }
+  if (valid.size === 0) {
+    warnings.push('No valid seeds detected');
+    return { ok: false, warnings };
+  }
+  const seeds = [...valid].map((s) => {
+    const c = s.lastIndexOf(':');
+    return { host: s.slice(0, c), port: Number.parseInt(s.slice(c + 1), 10) || 0 };
+  });
+  const path: ClusterPath = { seeds, timeoutSec: timeout, readTimeoutSec: readTimeout, failover, prefix, tls: false };
+  if (user !== undefined) path.user = user;
+  if (pass !== undefined) path.pass = pass;
+  return { ok: true, path, warnings };
+}

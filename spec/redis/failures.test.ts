@@ -1,0 +1,145 @@
+/**
+ * @module spec/redis/failures
+ * What PHP (phpredis 5.3.7) says when the server is down, unreachable or stopped mid-request,
+ * and for save paths it cannot use: the engine's return values and diagnostics, word for word.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { startRedis, redisCommand, type RedisProcess } from '../support/redis-server.ts';
+import { describeWith } from '../support/tools.ts';
+import { engineFor, php, phpDiagnostics, TOOLS } from './support.ts';
+import { testSessionId } from '../handlers/suite.ts';
+import { closeRedisConnections } from '../../handlers/redis.ts';
+import { spawn } from 'node:child_process';
+import { which } from '../support/tools.ts';
+import { PHP_EXTENSIONS } from './support.ts';
+
+const SCRIPT = `var_dump(session_start()); $_SESSION['a'] = 1; var_dump(session_write_close());`;
+
+/** Runs SCRIPT in PHP and the same steps in the engine; returns both transcripts. */
+async function both(ini: Record<string, string>, id: string) {
+  const r = await php(`session_id('${id}'); ${SCRIPT}`, ini);
+  const req = engineFor(ini).request({ cookies: { PHPSESSID: id } });
+  const results = [await req.start()];
+  if (results[0]) req.session.set('a', 1);
+  results.push(await req.writeClose());
+  await req.end();
+  const phpResults = r.stdout
+    .toString()
+    .trim()
+    .split('\n')
+    .map((l) => l === 'bool(true)');
+  return { php: { results: phpResults, diagnostics: phpDiagnostics(r.stderr) }, engine: { results, diagnostics: req.diagnostics } };
+}
+
+describeWith(TOOLS, 'redis module: failures compared with PHP', () => {
+  const id = testSessionId();
+
+  for (const [name, savePath] of [
+    ['nothing listening on the port', 'tcp://127.0.0.1:1'],
+    ['a bare host:port with nothing listening', '127.0.0.1:1'],
+    ['a unix socket that does not exist', 'unix:///nonexistent/redis.sock'],
+    ['an unknown host', 'tcp://nonexistent.invalid:6379'],
+    ['a port PHP cannot parse', 'tcp://127.0.0.1:99999'],
+    ['a second URL PHP cannot parse', 'tcp://127.0.0.1:1, http://:80'],
+    ['weight=0', 'tcp://127.0.0.1:1?weight=0'],
+    ['timeout=0', 'tcp://127.0.0.1:1?timeout=0'],
+    ['auth with three elements', 'tcp://127.0.0.1:1?auth[]=a&auth[]=b&auth[]=c'],
+    ['an empty path', ''],
+    ['only separators', ' , ,'],
+  ] as const) {
+    it(`${name} (${JSON.stringify(savePath)}): the same results and warnings as PHP`, async () => {
+      const ini = { 'session.save_handler': 'redis', 'session.save_path': savePath };
+      const { php: p, engine: e } = await both(ini, id);
+      expect(e).toEqual(p);
+      expect(p.diagnostics.length).toBeGreaterThan(0);
+    });
+  }
+
+  it('with locking on and the server down: the same results and warnings as PHP', async () => {
+    const ini = { 'session.save_handler': 'redis', 'session.save_path': 'tcp://127.0.0.1:1', 'redis.session.locking_enabled': '1' };
+    const { php: p, engine: e } = await both(ini, id);
+    expect(e).toEqual(p);
+  });
+
+  it('a new session with the server down: create_sid falls back as PHP does', async () => {
+    const ini = { 'session.save_handler': 'redis', 'session.save_path': 'tcp://127.0.0.1:1', 'redis.session.locking_enabled': '1' };
+    const r = await php(SCRIPT, ini);
+    const req = engineFor(ini).request({});
+    const results = [await req.start()];
+    results.push(await req.writeClose());
+    await req.end();
+    expect(results).toEqual(r.stdout.toString().trim().split('\n').map((l) => l === 'bool(true)'));
+    expect(req.diagnostics).toEqual(phpDiagnostics(r.stderr));
+  });
+
+  /** PHP holds a session until `flag` exists; resolves once its session_start() returned. */
+  async function phpHolding(ini: Record<string, string>, sid: string, flag: string) {
+    const args = ['-n'];
+    for (const e of PHP_EXTENSIONS) args.push('-d', `extension=${e}`);
+    for (const [k, v] of Object.entries({ display_errors: 'stderr', error_reporting: '-1', ...ini })) args.push('-d', `${k}=${v}`);
+    args.push('-r', `session_id('${sid}'); var_dump(session_start()); echo "started\\n"; while (!file_exists('${flag}')) usleep(10000); $_SESSION['a'] = 1; var_dump(session_write_close());`);
+    const child = spawn(which('php')!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const started = new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('started')) resolve();
+      }),
+    );
+    const done = new Promise<{ out: string; err: string }>((resolve) => child.on('close', () => resolve({ out, err })));
+    await started;
+    return { done };
+  }
+
+  for (const [label, lockIni] of [
+    ['no locking', {}],
+    ['locking, lock_expire=5', { 'redis.session.locking_enabled': '1', 'redis.session.lock_expire': '5' }],
+  ] as const) {
+    it(`the server stopped between session_start and write (${label}): PHP's results, warnings and RedisException; the stored session unchanged`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pse-redis-flag-'));
+      try {
+        // PHP.
+        let server = await startRedis();
+        const ini = (s: RedisProcess) => ({ 'session.save_handler': 'redis', 'session.save_path': `tcp://${s.address}`, ...lockIni });
+        const sid = testSessionId();
+        await redisCommand(server.port, 'SET', `PHPREDIS_SESSION:${sid}`, 'a|i:0;');
+        const flag = join(dir, 'go');
+        const phpDone = await phpHolding(ini(server), sid, flag);
+        await server.stop();
+        writeFileSync(flag, '');
+        const p = await phpDone.done;
+        const phpResults = p.out
+          .split('\n')
+          .filter((l) => l.startsWith('bool('))
+          .map((l) => l === 'bool(true)');
+        const phpThrew = /Uncaught (\w+): (.*) in /.exec(p.err);
+
+        // The engine, the same steps.
+        server = await startRedis();
+        await redisCommand(server.port, 'SET', `PHPREDIS_SESSION:${sid}`, 'a|i:0;');
+        const req = engineFor(ini(server)).request({ cookies: { PHPSESSID: sid } });
+        const results = [await req.start()];
+        await server.stop();
+        req.session.set('a', 1);
+        let thrown: unknown;
+        try {
+          results.push(await req.writeClose());
+        } catch (e) {
+          thrown = e;
+        }
+        await req.end().catch(() => undefined);
+        expect({ results, diagnostics: req.diagnostics }).toEqual({ results: phpResults, diagnostics: phpDiagnostics(p.err) });
+        expect(phpThrew).not.toBeNull();
+        expect(thrown === undefined ? null : `${(thrown as Error).name}: ${(thrown as Error).message}`).toBe(`${phpThrew![1]}: ${phpThrew![2]}`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+        closeRedisConnections();
+      }
+    }, 60_000);
+  }
+});
