@@ -4,6 +4,8 @@
  * `session_set_save_handler()`, either as an object shaped like PHP's `SessionHandlerInterface`
  * or as 6 to 9 separate callbacks. Port of ext/session/mod_user.c and the argument handling of
  * PHP_FUNCTION(session_set_save_handler), ext/session/session.c (php-src 8.2.32).
+ * (One file of about 600 lines on purpose: the callback table, the per-request state and
+ * SessionHandler share private helpers, as mod_user.c and mod_user_class.c share PS().)
  *
  * Data crossing the boundary (PHP passes strings; TypeScript gets a lossless shape):
  *
@@ -20,9 +22,21 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Diagnostic } from '../lib/errors.ts';
 import { PhpArgumentCountError, PhpError, PhpTypeError, SessionError } from '../lib/errors.ts';
-import type { MaybePromise, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
+import type {
+  MaybePromise,
+  SaveHandler,
+  SaveHandlerContext,
+  SaveHandlerModule,
+  UserCallbackBinding as BoundCallback,
+  UserHandlerContext,
+  UserHandlerSpec,
+  UserModuleApi,
+  UserSaveHandler,
+} from '../lib/handler.ts';
 import { PhpArray, PhpBytes, PhpFloat, PhpObject } from '../lib/value.ts';
 import { doubleToStr, zendClassName, zendIsTrue, zendZvalTypeName, zvalType } from '../lib/zend/index.ts';
+
+export type { UserHandlerContext, UserHandlerSpec, UserSaveHandler } from '../lib/handler.ts';
 
 /** Session data as a user handler sees it: text when it is valid UTF-8, raw bytes otherwise. */
 export type SessionData = string | PhpBytes;
@@ -92,37 +106,6 @@ const METHOD_NAMES: Record<SlotName, string> = {
   validate_sid: 'validateId',
   update_timestamp: 'updateTimestamp',
 };
-
-/** One registered callback: the function and the `this` it is called with. */
-interface BoundCallback {
-  fn: UserCallback;
-  self: unknown;
-}
-
-/**
- * What `session_set_save_handler()` registered. Opaque to the engine apart from the documented
- * fields.
- */
-export interface UserHandlerSpec {
-  /** Object form: the class name used in messages (`MySession::write`); callable form: undefined. */
-  readonly className: string | undefined;
-  /** The handler object (object form), or undefined. */
-  readonly object: object | undefined;
-  /**
-   * Object form: true = register the `session_shutdown` function (PHP writes and closes the
-   * session in the shutdown-function phase); false = remove it. Callable form: always false
-   * (PHP removes the shutdown function).
-   */
-  readonly registerShutdown: boolean;
-  /**
-   * Diagnostics PHP raises while parsing the arguments (e.g. Deprecated "Passing null to parameter
-   * #2 ($close) of type bool is deprecated"). The engine emits them, prefixed by the function name,
-   * before its own state checks.
-   */
-  readonly argumentDiagnostics: readonly Diagnostic[];
-  /** @internal the nine slots; undefined = not supplied. */
-  readonly slots: readonly (BoundCallback | undefined)[];
-}
 
 const ARG_COUNT_MESSAGE = 'Wrong parameter count for session_set_save_handler()';
 
@@ -246,36 +229,6 @@ const className = zendClassName;
  * `int`, `float`, `string`, `array`, or the class name of an object.
  */
 export const jsTypeName: (v: unknown) => string = zendZvalTypeName;
-
-/** The engine side of the seam: what the user module needs beyond any module's context. */
-export interface UserHandlerContext extends SaveHandlerContext {
-  /** The module active before `user` (PHP's default_mod), which {@link SessionHandler} wraps. */
-  defaultModule: SaveHandlerModule | undefined;
-  /** True while the session is active (SessionHandler's methods require it). */
-  sessionActive(): boolean;
-  /**
-   * PHP's pending exception (EG(exception)), if the engine models it: the exception currently
-   * waiting to leave the running session_* function, or undefined. Optional; see
-   * {@link UserHandlerContext.setPendingException}.
-   */
-  pendingException?(): unknown;
-  /**
-   * Records `error` as the pending exception. When both hooks are provided, a callback's
-   * exception (and a TypeError about its return value) is recorded instead of thrown, the
-   * operation reports failure, later callbacks are skipped while it is pending, and the engine
-   * throws it when the session_* function returns, which is PHP's order exactly. Without the hooks
-   * the handler throws at once, after its own state updates.
-   */
-  setPendingException?(error: unknown): void;
-}
-
-/** The `user` module's per-session instance, with what the engine needs for PHP's messages. */
-export interface UserSaveHandler extends SaveHandler {
-  /** PHP's mod_user_implemented: open was called and close has not been since. */
-  readonly opened: boolean;
-  /** PHP's in_save_handler: a user callback is running (session_create_id then uses the built-in generator). */
-  readonly inSaveHandler: boolean;
-}
 
 /** Request-wide state PHP keeps in PS(): shared by every user-handler instance of one request. */
 interface RequestState {
@@ -494,6 +447,9 @@ export function createUserSaveHandler(spec: UserHandlerSpec, ctx: UserHandlerCon
   if (spec.object !== undefined) objectBindings.set(spec.object, st);
   return new UserHandler(spec, st);
 }
+
+/** The user-handler seam the engine calls (wired in lib/builtins.ts). */
+export const userModuleApi: UserModuleApi = { parseSaveHandlerArgs, createUserSaveHandler };
 
 /**
  * The registry entry for `user`. Instances need a registration (a {@link UserHandlerSpec}), so the

@@ -6,13 +6,15 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Diagnostic, DiagnosticLevel } from './errors.ts';
-import type { SaveHandlerModule } from './handler.ts';
+import type { SaveHandlerModule, UserModuleApi } from './handler.ts';
 import type { SessionSerializer } from './serializer.ts';
 import { Registry } from './registry.ts';
-import { IniTable, iniString, moduleIniEntry, parseIniText, sessionEntryMap, type IniHost } from './ini.ts';
+import { IniTable, iniString, moduleIniEntry, parseIniText, sessionEntryMap, type IniHost } from './ini/index.ts';
 import { CombinedLcg } from './lcg.ts';
-import { builtinModules, builtinSerializers, userModuleApi } from './builtins.ts';
-import { SessionRequest, type EngineCore, type RequestOptions, type UserModuleApi } from './request.ts';
+import { builtinModules, builtinSerializers, releaseBuiltinResources, userModuleApi } from './builtins.ts';
+import { SessionRequest } from './request.ts';
+import type { EngineCore } from './session/context.ts';
+import type { RequestOptions } from './session/sapi.ts';
 
 export interface SessionEngineOptions {
   /** ini values applied after the php.ini file (like `php -d`). */
@@ -156,8 +158,24 @@ export class SessionEngine {
     return new SessionRequest(this.#core, options);
   }
 
-  /** MSHUTDOWN. Requests must have ended; nothing is held between requests. */
+  /**
+   * MSHUTDOWN: runs each module's `shutdown()` and releases the process-wide resources of the
+   * built-in modules (the pooled memcached connections), so the process can exit by itself.
+   * Call it once every request of every engine in the process has ended: the connection pool is
+   * shared (a later request opens new connections).
+   */
   async shutdown(): Promise<void> {
-    // Nothing persistent to release: modules keep no process-wide state in this port.
+    const errors: unknown[] = [];
+    for (const m of this.modules.list()) {
+      if (m.shutdown === undefined) continue;
+      try {
+        await m.shutdown();
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    releaseBuiltinResources();
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, 'module shutdown failed');
   }
 }

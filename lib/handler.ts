@@ -3,7 +3,7 @@
  * The save-handler contract: the TypeScript equivalent of PHP's `ps_module` (php_session.h).
  * One file per module in handlers/, each exporting a {@link SaveHandlerModule}.
  */
-import type { DiagnosticLevel } from './errors.ts';
+import type { Diagnostic, DiagnosticLevel } from './errors.ts';
 
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -59,6 +59,8 @@ export interface SaveHandlerModule {
   create(ctx: SaveHandlerContext): SaveHandler;
   /** ini directives this module adds (e.g. memcached.sess_locking), with PHP's defaults. */
   readonly ini?: readonly ModuleIniEntry[];
+  /** MSHUTDOWN: releases what the module holds process-wide (called by `engine.shutdown()`). */
+  shutdown?(): MaybePromise<void>;
 }
 
 /** An ini directive contributed by a module. */
@@ -69,4 +71,80 @@ export interface ModuleIniEntry {
   changeable: 'PHP_INI_ALL' | 'PHP_INI_PERDIR' | 'PHP_INI_SYSTEM';
   /** Returns a warning text to refuse the value, or undefined to accept it. */
   validate?(value: string): string | undefined;
+}
+
+/**
+ * A callback registered through session_set_save_handler(): the function and the `this` it is
+ * called with (one entry of PHP's PS(mod_user_names)).
+ */
+export interface UserCallbackBinding {
+  fn: (...args: never[]) => unknown;
+  self: unknown;
+}
+
+/**
+ * What `session_set_save_handler()` registered: PHP's PS(mod_user_names) and
+ * PS(mod_user_class_name). The engine reads the documented fields; `object` and `slots` belong to
+ * the `user` module.
+ */
+export interface UserHandlerSpec {
+  /** Object form: the class name used in messages (`MySession::write`); callable form: undefined. */
+  readonly className: string | undefined;
+  /** The handler object (object form), or undefined. */
+  readonly object: object | undefined;
+  /**
+   * Object form: true = register the `session_shutdown` function (PHP writes and closes the
+   * session in the shutdown-function phase); false = remove it. Callable form: always false
+   * (PHP removes the shutdown function).
+   */
+  readonly registerShutdown: boolean;
+  /**
+   * Diagnostics PHP raises while parsing the arguments (e.g. Deprecated "Passing null to parameter
+   * #2 ($close) of type bool is deprecated"). The engine emits them, prefixed by the function name,
+   * before its own state checks.
+   */
+  readonly argumentDiagnostics: readonly Diagnostic[];
+  /** The nine slots in PHP's order (open ... update_timestamp); undefined = not supplied. */
+  readonly slots: readonly (UserCallbackBinding | undefined)[];
+}
+
+/** The engine side of the user-handler seam: what the user module needs beyond any module's context. */
+export interface UserHandlerContext extends SaveHandlerContext {
+  /** The module active before `user` (PHP's default_mod), which SessionHandler wraps. */
+  defaultModule: SaveHandlerModule | undefined;
+  /** True while the session is active (SessionHandler's methods require it). */
+  sessionActive(): boolean;
+  /**
+   * PHP's pending exception (EG(exception)), if the engine models it: the exception currently
+   * waiting to leave the running session_* function, or undefined. Optional; see
+   * {@link UserHandlerContext.setPendingException}.
+   */
+  pendingException?(): unknown;
+  /**
+   * Records `error` as the pending exception. When both hooks are provided, a callback's
+   * exception (and a TypeError about its return value) is recorded instead of thrown, the
+   * operation reports failure, later callbacks are skipped while it is pending, and the engine
+   * throws it when the session_* function returns, which is PHP's order exactly. Without the hooks
+   * the handler throws at once, after its own state updates.
+   */
+  setPendingException?(error: unknown): void;
+}
+
+/** The `user` module's per-session instance, with what the engine needs for PHP's messages. */
+export interface UserSaveHandler extends SaveHandler {
+  /** PHP's mod_user_implemented: open was called and close has not been since. */
+  readonly opened: boolean;
+  /** PHP's in_save_handler: a user callback is running (session_create_id then uses the built-in generator). */
+  readonly inSaveHandler: boolean;
+}
+
+/**
+ * The one seam between the engine and the `user` module (mod_user.c plus the argument handling of
+ * PHP_FUNCTION(session_set_save_handler)). handlers/user.ts implements it; lib/builtins.ts wires it.
+ */
+export interface UserModuleApi {
+  /** Validates session_set_save_handler()'s arguments (PHP's TypeError/ArgumentCountError texts). */
+  parseSaveHandlerArgs(args: readonly unknown[], previous?: UserHandlerSpec): UserHandlerSpec;
+  /** The module instance for one registration; request-wide state is keyed by `ctx`. */
+  createUserSaveHandler(spec: UserHandlerSpec, ctx: UserHandlerContext): UserSaveHandler;
 }

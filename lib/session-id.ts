@@ -4,13 +4,13 @@
  * php_session_valid_key in session.c).
  */
 import { randomBytes } from 'node:crypto';
-import { phpSessionValidKey } from './zend/index.ts';
+import { phpSessionValidKey, PS_MAX_SID_LENGTH } from './zend/session-key.ts';
+
+/** PS_MAX_SID_LENGTH. */
+export const MAX_SID_LENGTH = PS_MAX_SID_LENGTH;
 
 /** PHP's id alphabet; 4 bits use the first 16 characters, 5 bits the first 32, 6 bits all 64. */
 export const SID_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ,-';
-
-/** PS_MAX_SID_LENGTH. */
-export const MAX_SID_LENGTH = 256;
 
 /**
  * Packs random bytes into `length` characters, `bits` bits each, least significant bits first.
@@ -45,13 +45,8 @@ export function createSessionId(length: number, bits: number): string {
   return binToReadable(randomBytes(need), length, bits);
 }
 
-/**
- * php_session_valid_key: 1..256 characters from [A-Za-z0-9,-]; the check stops at a NUL byte
- * (so "abc\0!" counts as "abc").
- */
-export function isValidSessionId(id: string): boolean {
-  return phpSessionValidKey(id);
-}
+/** php_session_valid_key (the one copy lives in lib/zend, shared with the save handlers). */
+export const isValidSessionId = phpSessionValidKey;
 
 const DANGEROUS = /[\r\n\t <>'"\\]/;
 

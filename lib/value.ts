@@ -18,7 +18,8 @@
  * objects; `get()` reads through them and `set()` writes through them, as PHP does.
  */
 
-import { arrayInternals } from './value-internals.ts';
+import { arrayInternals } from './array-internals.ts';
+import { KeyIndex } from './key-index.ts';
 
 /** Largest and smallest PHP int (64-bit builds). */
 export const PHP_INT_MAX = 9223372036854775807n;
@@ -182,7 +183,7 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
   // Binary string keys are stored under their internal map key; their PhpBytes are kept aside.
   #vals: Slot[] = [];
   #keys: MapKey[] | null = null;
-  #index: Map<MapKey, number> | null = null;
+  #index: KeyIndex | null = null;
   #holes = 0;
   /** Live iterations (compaction waits for them to finish). */
   #iterating = 0;
@@ -222,23 +223,20 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
       return typeof mk === 'number' && mk >= 0 && mk < vals.length && Math.floor(mk) === mk ? mk : -1;
     }
     const index = this.#index;
-    if (index !== null) {
-      const pos = index.get(mk);
-      return pos === undefined ? -1 : pos;
-    }
+    if (index !== null) return index.get(keys, mk);
     const n = keys.length;
     if (n <= LINEAR_MAX) {
       for (let i = 0; i < n; i++) if (keys[i] === mk && vals[i] !== HOLE) return i;
       return -1;
     }
-    return this.#buildIndex().get(mk) ?? -1;
+    return this.#buildIndex().get(keys, mk);
   }
 
-  #buildIndex(): Map<MapKey, number> {
+  #buildIndex(): KeyIndex {
     const keys = this.#keys!;
     const vals = this.#vals;
-    const index = new Map<MapKey, number>();
-    for (let i = 0; i < keys.length; i++) if (vals[i] !== HOLE) index.set(keys[i]!, i);
+    const index = new KeyIndex(vals.length - this.#holes);
+    for (let i = 0; i < keys.length; i++) if (vals[i] !== HOLE) index.add(keys, keys[i]!, i);
     this.#index = index;
     return index;
   }
@@ -267,7 +265,7 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
     const pos = vals.length;
     keys.push(mk);
     vals.push(value);
-    if (this.#index !== null) this.#index.set(mk, pos);
+    if (this.#index !== null) this.#index.add(keys, mk, pos);
     if (typeof mk === 'number') {
       if (mk >= this.#nextIndex) this.#nextIndex = mk + 1;
     } else if (typeof mk === 'bigint' && mk >= BigInt(this.#nextIndex)) {
@@ -286,7 +284,7 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
       this.#unpack();
     }
     const keys = this.#keys!;
-    if (this.#index !== null) this.#index.delete(keys[pos]!);
+    if (this.#index !== null) this.#index.delete(keys, keys[pos]!, pos);
     if (this.#bytesKeys !== null && typeof keys[pos] === 'string') this.#bytesKeys.delete(keys[pos] as string);
     vals[pos] = HOLE;
     this.#holes++;
@@ -752,4 +750,28 @@ export function toJs(value: PhpValue, seen = new Set<object>()): unknown {
   } finally {
     seen.delete(value);
   }
+}
+
+/** PHP's type name of a value, as gettype()/zend_zval_type_name word it (`int`, `float`, `string`, ...). */
+export function phpTypeName(value: PhpValue | undefined): string {
+  if (value === null || value === undefined) return 'null';
+  switch (typeof value) {
+    case 'boolean':
+      return 'bool';
+    case 'number':
+      return Number.isSafeInteger(value) ? 'int' : 'float';
+    case 'bigint':
+      return 'int';
+    case 'string':
+      return 'string';
+    default:
+      break;
+  }
+  if (value instanceof PhpFloat) return 'float';
+  if (value instanceof PhpBytes) return 'string';
+  if (value instanceof PhpArray) return 'array';
+  if (value instanceof PhpObject || value instanceof PhpSerializable || value instanceof PhpEnum) {
+    return value.className;
+  }
+  return 'mixed';
 }

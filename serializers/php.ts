@@ -11,9 +11,26 @@
  */
 import type { DecodeResult, SerializerContext, SessionSerializer } from '../lib/serializer.ts';
 import type { PhpArray } from '../lib/value.ts';
-import { decodeNamedValues, keyBytes, sessionSerializer, SKIPPING_NUMERIC_KEY } from './session-common.ts';
+import { decodeNamedValues, sessionSerializer, SKIPPING_NUMERIC_KEY, type NamePosition } from './session-common.ts';
 
 const DELIMITER = 0x7c; // '|'
+
+/** Names are short: look for the `|` byte by byte first, then natively (a long name, or no `|` at all). */
+const SHORT_NAME = 32;
+
+function locateName(buf: Buffer, p: number, end: number, at: NamePosition): boolean {
+  let q = p;
+  const stop = Math.min(end, p + SHORT_NAME);
+  while (q < stop && buf[q] !== DELIMITER) q++;
+  if (q === stop) {
+    q = q < end ? buf.indexOf(DELIMITER, q) : -1;
+    if (q < 0) return false;
+  }
+  at.nameStart = p;
+  at.nameEnd = q;
+  at.valueStart = q + 1;
+  return true;
+}
 
 export const php: SessionSerializer = {
   name: 'php',
@@ -27,12 +44,12 @@ export const php: SessionSerializer = {
         ctx.diagnostic('E_WARNING', SKIPPING_NUMERIC_KEY(key));
         return;
       }
-      const kb = keyBytes(key);
-      if (kb.includes(DELIMITER)) {
+      // '|' is ASCII: a JS string holds it exactly when its UTF-8 bytes do.
+      if (typeof key === 'string' ? key.includes('|') : key.bytes.includes(DELIMITER)) {
         aborted = true;
         return;
       }
-      out.writeBytes(kb);
+      out.writeRaw(key);
       out.writeByte(DELIMITER);
       out.writeValue(value);
     });
@@ -41,10 +58,7 @@ export const php: SessionSerializer = {
   },
 
   decode(data: Uint8Array, current: PhpArray, ctx: SerializerContext): DecodeResult {
-    return decodeNamedValues(data, current, ctx, (buf, p) => {
-      const q = buf.indexOf(DELIMITER, p);
-      return q < 0 ? null : [p, q, q + 1];
-    });
+    return decodeNamedValues(data, current, ctx, locateName);
   },
 };
 

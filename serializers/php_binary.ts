@@ -10,7 +10,7 @@
  */
 import type { DecodeResult, SerializerContext, SessionSerializer } from '../lib/serializer.ts';
 import type { PhpArray } from '../lib/value.ts';
-import { decodeNamedValues, keyBytes, sessionSerializer, SKIPPING_NUMERIC_KEY } from './session-common.ts';
+import { decodeNamedValues, sessionSerializer, SKIPPING_NUMERIC_KEY } from './session-common.ts';
 
 /** Longest name php_binary can store (PS_BIN_MAX). */
 export const PS_BIN_MAX = 127;
@@ -25,10 +25,15 @@ export const php_binary: SessionSerializer = {
         ctx.diagnostic('E_WARNING', SKIPPING_NUMERIC_KEY(key));
         return;
       }
-      const kb = keyBytes(key);
-      if (kb.length > PS_BIN_MAX) return;
-      out.writeByte(kb.length);
-      out.writeBytes(kb);
+      // The length byte goes first; the name is written after it and measured there.
+      const at = out.length;
+      out.writeByte(0);
+      const n = out.writeRaw(key);
+      if (n > PS_BIN_MAX) {
+        out.truncate(at);
+        return;
+      }
+      out.setByte(at, n);
       out.writeValue(value);
     });
     if (out.length === 0) return null;
@@ -36,9 +41,12 @@ export const php_binary: SessionSerializer = {
   },
 
   decode(data: Uint8Array, current: PhpArray, ctx: SerializerContext): DecodeResult {
-    return decodeNamedValues(data, current, ctx, (buf, p, end) => {
+    return decodeNamedValues(data, current, ctx, (buf, p, end, at) => {
       const n = buf[p]! & 0x7f;
-      return p + n >= end ? null : [p + 1, p + 1 + n, p + 1 + n];
+      if (p + n >= end) return false;
+      at.nameStart = p + 1;
+      at.nameEnd = at.valueStart = p + 1 + n;
+      return true;
     });
   },
 };

@@ -8,7 +8,7 @@
  */
 import type { DecodeResult, SerializerContext, SessionSerializer } from '../lib/serializer.ts';
 import { PhpArray } from '../lib/value.ts';
-import { Serializer } from './var.ts';
+import { Serializer } from './serialize.ts';
 import { sessionUnserializer } from './session-common.ts';
 
 export const php_serialize: SessionSerializer = {

@@ -1,28 +1,17 @@
 /**
  * @module serializers/session-common
- * Pieces shared by the `php` and `php_binary` session serializers: key bytes, one serialize
- * context across all top-level values, and PHP's two-step store of decoded values (each value is
- * parsed into its own temporary slot, and the session entries are pointed at those slots only at
- * the end, so `R:` between top-level values behaves exactly as in PHP).
+ * Pieces shared by the `php` and `php_binary` session serializers: one serialize context across
+ * all top-level values, and PHP's two-step store of decoded values (each value is parsed into its
+ * own temporary slot, and the session entries are pointed at those slots only at the end, so `R:`
+ * between top-level values behaves exactly as in PHP).
  */
-import { isUtf8 } from 'node:buffer';
 import type { DecodeResult, SerializerContext } from '../lib/serializer.ts';
 import { PhpArray, PhpBytes, type PhpKey, type PhpReference, type PhpValue } from '../lib/value.ts';
-import { Serializer, Unserializer } from './var.ts';
+import { Serializer } from './serialize.ts';
+import { Unserializer } from './unserialize.ts';
 
 /** PHP's `Skipping numeric key N` warning text. */
 export const SKIPPING_NUMERIC_KEY = (key: number | bigint): string => `Skipping numeric key ${key}`;
-
-/** The bytes of a string key. */
-export function keyBytes(key: string | PhpBytes): Uint8Array {
-  return typeof key === 'string' ? Buffer.from(key, 'utf8') : key.bytes;
-}
-
-/** A session key read from raw bytes: a JS string when valid UTF-8, else PhpBytes (never normalised to int). */
-export function keyFromBytes(buf: Buffer, start: number, end: number): string | PhpBytes {
-  const view = buf.subarray(start, end);
-  return isUtf8(view) ? view.toString('utf8') : new PhpBytes(Uint8Array.prototype.slice.call(view));
-}
 
 /** A serialize context whose reference-holder count covers every value of the session. */
 export function sessionSerializer(session: PhpArray): Serializer {
@@ -70,15 +59,27 @@ export class PendingVars {
   }
 }
 
+/** Where the next name lies: the name is [nameStart, nameEnd) and its value starts at valueStart. */
+export interface NamePosition {
+  nameStart: number;
+  nameEnd: number;
+  valueStart: number;
+}
+
 /**
- * Where the next name lies: `[nameStart, nameEnd, valueStart]`, or null when the data at `p` is
- * malformed (which fails the whole decode).
+ * Finds the next name at `p` and fills `at`; false when the data at `p` is malformed (which fails
+ * the whole decode).
  */
-export type NameLocator = (buf: Buffer, p: number, end: number) => readonly [number, number, number] | null;
+export type NameLocator = (buf: Buffer, p: number, end: number, at: NamePosition) => boolean;
 
 /**
  * The decode loop `php` and `php_binary` share: locate a name, parse one value after it, store it
  * as an exact string key; values decoded before a failure stay, as in PHP.
+ *
+ * PHP parses every value into its own temporary slot and stores the slots at the end, which only
+ * matters when a value can refer to an earlier one (`R:`/`r:`). When the input holds no back
+ * reference, each value is stored as soon as it is parsed, with the same result and no temporary
+ * array per name (a session of 1M names would otherwise allocate 1M of them).
  */
 export function decodeNamedValues(
   data: Uint8Array,
@@ -89,25 +90,34 @@ export function decodeNamedValues(
   const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const end = buf.length;
   const u = sessionUnserializer(buf, ctx);
-  const pending = new PendingVars(current);
+  const pending = u.hasBackReferences ? new PendingVars(current) : null;
+  const at: NamePosition = { nameStart: 0, nameEnd: 0, valueStart: 0 };
   let p = 0;
   let ok = true;
   while (p < end) {
-    const at = locate(buf, p, end);
-    if (at === null) {
+    if (!locate(buf, p, end, at)) {
       ok = false;
       break;
     }
-    const name = keyFromBytes(buf, at[0], at[1]);
-    const holder = pending.holder();
-    u.pos = at[2];
-    if (!u.parseInto(holder, 0)) {
-      ok = false;
-      break;
+    const name = u.string(at.nameStart, at.nameEnd);
+    u.pos = at.valueStart;
+    if (pending !== null) {
+      const holder = pending.holder();
+      if (!u.parseInto(holder, 0)) {
+        ok = false;
+        break;
+      }
+      pending.store(name, holder);
+    } else {
+      const v = u.parseValue();
+      if (v === undefined) {
+        ok = false;
+        break;
+      }
+      current.replaceExact(name, v);
     }
-    pending.store(name, holder);
     p = u.pos;
   }
-  pending.finish();
+  pending?.finish();
   return ok ? { ok: true, session: current } : { ok: false };
 }

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PhpArray, PhpBytes, normalizeKey, serialize, unserialize, type PhpKey } from 'php-session-engine';
+import { KeyIndex, MAX_PROBE, type IndexKey } from '../../lib/key-index.ts';
 
 /** fast-check seed: fixed so runs are repeatable (set FC_SEED to explore others); printed on failure. */
 const SEED = Number(process.env['FC_SEED'] ?? 20261122);
@@ -135,4 +136,104 @@ describe('PhpArray storage against a Map model', () => {
     expect(list.push(4)).toBe(3);
     expect([...list.keys()]).toEqual([0, 1, 3]);
   });
+
+  it('large arrays: thousands of keys set, replaced, deleted and re-added agree with the model', () => {
+    // Key spaces large enough that the key index is built, grows, rehashes and carries deletions.
+    const bigKeyArb: fc.Arbitrary<PhpKey> = fc.oneof(
+      fc.integer({ min: -50, max: 3000 }),
+      fc.integer({ min: 0, max: 3000 }).map((i) => `k${i}`),
+      fc.integer({ min: 0, max: 50 }).map((i) => new PhpBytes(new Uint8Array([0xff, i]))),
+      // No positive bigint: push() after one fails (nextIndex is a number; see the report of this change).
+      fc.constantFrom(-(2 ** 40), -9007199254740991, -(2n ** 62n), -(2n ** 63n)),
+    );
+    const bigOpArb: fc.Arbitrary<Op> = fc.oneof(
+      { weight: 6, arbitrary: fc.record({ op: fc.constant('set' as const), k: bigKeyArb, v: fc.integer() }) },
+      { weight: 2, arbitrary: fc.record({ op: fc.constant('replace' as const), k: bigKeyArb, v: fc.integer() }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('push' as const), v: fc.integer() }) },
+      { weight: 4, arbitrary: fc.record({ op: fc.constant('delete' as const), k: bigKeyArb }) },
+    );
+    fc.assert(
+      fc.property(fc.array(bigOpArb, { minLength: 500, maxLength: 4000 }), (ops) => {
+        const a = new PhpArray();
+        const m = new Model();
+        for (const o of ops) {
+          if (o.op === 'set') {
+            a.set(o.k, o.v);
+            m.put(normalizeKey(o.k), o.v);
+          } else if (o.op === 'replace') {
+            a.replaceExact(o.k, o.v);
+            m.put(o.k, o.v);
+          } else if (o.op === 'push') {
+            m.put(a.push(o.v), o.v);
+          } else if (o.op === 'delete') {
+            expect(a.delete(o.k)).toBe(m.map.delete(id(normalizeKey(o.k))));
+          }
+        }
+        check(a, m);
+        for (const k of [-51, 999_999, 'k3001', 'k-1', -(2 ** 41), -(2n ** 61n)]) expect(a.getExact(k)).toBeUndefined();
+      }),
+      { numRuns: 25, seed: SEED },
+    );
+  });
+
+  it('int keys with equal index hashes: the array stays exact (the index falls back to a Map)', () => {
+    // t·(2^32 + 1) folds to the same 32-bit hash for every t: keys crafted to collide.
+    const colliding = Array.from({ length: 3 * MAX_PROBE }, (_, t) => (t + 1) * (2 ** 32 + 1));
+    const a = new PhpArray();
+    for (let i = 0; i < 40; i++) a.set(`pad${i}`, i);
+    colliding.forEach((k, i) => a.set(k, i));
+    colliding.forEach((k, i) => expect(a.get(k)).toBe(i));
+    for (let i = 0; i < colliding.length; i += 3) expect(a.delete(colliding[i]!)).toBe(true);
+    colliding.forEach((k, i) => expect(a.get(k)).toBe(i % 3 === 0 ? undefined : i));
+    expect(a.get('pad7')).toBe(7);
+    expect(a.size).toBe(40 + colliding.length - colliding.length / 3);
+  });
 });
+
+describe('KeyIndex (the key → position index of large arrays)', () => {
+  /** Runs ops against a KeyIndex and a Map; keys[] is the position → key array the index reads. */
+  function exercise(keySpace: IndexKey[], ops: number): KeyIndex {
+    const index = new KeyIndex();
+    const keys: IndexKey[] = [];
+    const model = new Map<IndexKey, number>();
+    let state = 12345;
+    const rnd = (n: number): number => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state % n;
+    };
+    for (let i = 0; i < ops; i++) {
+      const k = keySpace[rnd(keySpace.length)]!;
+      const pos = model.get(k);
+      expect(index.get(keys, k)).toBe(pos ?? -1);
+      if (pos === undefined) {
+        keys.push(k);
+        index.add(keys, k, keys.length - 1);
+        model.set(k, keys.length - 1);
+      } else if (rnd(3) === 0) {
+        index.delete(keys, k, pos);
+        model.delete(k);
+      }
+    }
+    expect(index.size).toBe(model.size);
+    for (const k of keySpace) expect(index.get(keys, k)).toBe(model.get(k) ?? -1);
+    return index;
+  }
+
+  it('ordinary keys stay in the table', () => {
+    const space: IndexKey[] = [
+      ...Array.from({ length: 3000 }, (_, i) => i * 7 - 100),
+      ...Array.from({ length: 3000 }, (_, i) => `key-${i}`),
+      ...Array.from({ length: 50 }, (_, i) => BigInt(i) * 2n ** 60n),
+      '',
+      2 ** 53 - 1,
+      -(2 ** 53 - 1),
+    ];
+    expect(exercise(space, 40_000).usesMap).toBe(false);
+  });
+
+  it('keys crafted to collide switch the index to a Map and it stays exact', () => {
+    const space: IndexKey[] = Array.from({ length: 4 * MAX_PROBE }, (_, t) => (t + 1) * (2 ** 32 + 1));
+    expect(exercise(space, 5000).usesMap).toBe(true);
+  });
+});
+

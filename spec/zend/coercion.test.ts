@@ -23,17 +23,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PhpBytes, PhpFloat } from '../../lib/index.ts';
+import { PhpBytes } from '../../lib/index.ts';
 import {
-  isNumericString,
-  isNumericStringEx,
   zppArray,
   zppArrayOrLong,
   zppBool,
   zppLong,
   zppScalarString,
   zppString,
-  zvalType,
   type ParamInfo,
   type ZppScope,
 } from '../../lib/zend/index.ts';
@@ -42,8 +39,8 @@ import { buildCases, NO_PARAM_FUNCTIONS, PARAMS, RUNS, type Case } from './coerc
 import { describeValue, diff, latin1, runEngine, runPhpSide, type Mismatch, type Outcome } from './coercion-run.ts';
 
 // ------------------------------------------------------------------------------------------------
-// Known deviations (in lib/request.ts, being split by the `core` helper). One entry per bug; the
-// `when` predicate names the inputs it covers. Delete an entry once the test reports it unused.
+// Known deviations. One entry per bug; the `when` predicate names the inputs it covers. Delete an
+// entry once the test reports it unused.
 
 interface KnownFailure {
   fn: string;
@@ -52,122 +49,11 @@ interface KnownFailure {
   when: (value: unknown, c: Case) => boolean;
 }
 
-const isFloatZval = (v: unknown): boolean => v instanceof PhpFloat || (typeof v === 'number' && !Number.isSafeInteger(v));
-const floatOf = (v: unknown): number => (v instanceof PhpFloat ? v.value : (v as number));
-/** A float the engine's typeName() calls "int": a plain integral number beyond 2^53. */
-const bigIntegralNumber = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v);
-const isFloatString = (v: unknown): boolean => typeof v === 'string' && isNumericString(v)?.type === 'float';
-const isArrayValue = (v: unknown): boolean => zvalType(v) === 'array';
-const isObjectValue = (v: unknown): boolean => zvalType(v) === 'object';
-const STRING_PARAMS_OF_COOKIE_OPTIONS = ['options[lifetime]', 'options[path]', 'options[domain]', 'options[samesite]'];
-
 /**
- * Deviations of lib/request.ts, found by this test (the core helper moves the argument parsing to
- * lib/session/functions/ on lib/zend and empties this list).
+ * Known deviations from PHP, one entry per bug (an entry that no longer matches fails). Empty: the
+ * session functions parse their arguments with lib/zend (lib/session/functions/).
  */
-const KNOWN_FAILURES: KnownFailure[] = [
-  // 1. zvalToString()/floatToString() in lib/request.ts print floats with JS's shortest digits
-  //    (precision 17) instead of PHP's precision 14 (0.1 + 0.2 → "0.30000000000000004", PHP "0.3";
-  //    1e25 → "1E+25", PHP "1.0E+25"), and -0.0 as "0" (PHP "-0").
-  ...(
-    [
-      ['session_name', ['name']],
-      ['session_module_name', ['module']],
-      ['session_save_path', ['path']],
-      ['session_id', ['id']],
-      ['session_create_id', ['prefix']],
-      ['session_cache_limiter', ['value']],
-      ['session_set_cookie_params', ['path', 'domain', ...STRING_PARAMS_OF_COOKIE_OPTIONS]],
-      ['ini_set', undefined],
-    ] as const
-  ).map(([fn, params]): KnownFailure => ({
-    fn,
-    ...(params === undefined ? {} : { params }),
-    why: `${fn}: a float argument becomes a string at precision 17, not PHP's precision 14`,
-    when: (v, c) => isFloatZval(v) && (fn !== 'ini_set' || c.param.startsWith('value(')),
-  })),
-  // 2. ini_set()'s own TypeError has no ", <type> given" tail in PHP 8.2.
-  {
-    fn: 'ini_set',
-    why: 'ini_set(): the TypeError for an array/object $value ends with "string|int|float|bool|null", no ", X given"',
-    when: (v, c) => c.param.startsWith('value(') && (isArrayValue(v) || isObjectValue(v)),
-  },
-  // 3. #intArg: "Implicit conversion from float X to int loses precision" is prefixed with the
-  //    function name and X is printed with JS digits ("-8E-323", PHP "-8.0E-323").
-  ...(['session_cache_expire', 'session_set_cookie_params'] as const).map((fn): KnownFailure => ({
-    fn,
-    params: fn === 'session_cache_expire' ? ['value'] : ['lifetime_or_options'],
-    why: `${fn}: the "Implicit conversion from float" deprecation is prefixed with the function name`,
-    when: (v) => isFloatZval(v) && Number.isFinite(floatOf(v)) && !Number.isInteger(floatOf(v)),
-  })),
-  // 4. #intArg/#boolArg: null to a non-nullable int/bool parameter raises no deprecation.
-  {
-    fn: 'session_regenerate_id',
-    params: ['delete_old_session'],
-    why: 'session_regenerate_id(null): no "Passing null to parameter #1 ($delete_old_session) of type bool is deprecated"',
-    when: (v) => v === null,
-  },
-  {
-    fn: 'session_set_cookie_params',
-    params: ['lifetime_or_options'],
-    why: 'session_set_cookie_params(null, ...): no "Passing null to parameter #1 ($lifetime_or_options) of type array|int is deprecated"',
-    when: (v) => v === null,
-  },
-  // 5. #intArg accepts only integer strings: a float numeric string ("1.5", " 1e3", "21.") is a
-  //    TypeError where PHP converts it (with the float-string deprecation when it has a fraction).
-  ...(['session_cache_expire', 'session_set_cookie_params'] as const).map((fn): KnownFailure => ({
-    fn,
-    params: fn === 'session_cache_expire' ? ['value'] : ['lifetime_or_options'],
-    why: `${fn}: a float numeric string to the int parameter throws TypeError instead of converting`,
-    when: isFloatString,
-  })),
-  // 6. #intArg turns an integral float beyond the int range (2^63, 1e20, -4e98) into an
-  //    out-of-range int; PHP throws "must be of type ?int, float given".
-  ...(['session_cache_expire', 'session_set_cookie_params'] as const).map((fn): KnownFailure => ({
-    fn,
-    params: fn === 'session_cache_expire' ? ['value'] : ['lifetime_or_options'],
-    why: `${fn}: an integral float outside the int range is accepted instead of a TypeError`,
-    when: (v) => isFloatZval(v) && Number.isInteger(floatOf(v)) && Math.abs(floatOf(v)) >= 2 ** 63,
-  })),
-  // 7-8. session_set_cookie_params(array): string options use zval_get_string() in PHP: an array
-  //    warns "Array to string conversion", an object throws Error "Object of class X could not be
-  //    converted to string"; the engine stores "Array" silently and "[object Object]".
-  {
-    fn: 'session_set_cookie_params',
-    params: STRING_PARAMS_OF_COOKIE_OPTIONS,
-    why: 'session_set_cookie_params([...]): an array option value gives no "Array to string conversion" warning',
-    when: isArrayValue,
-  },
-  {
-    fn: 'session_set_cookie_params',
-    params: STRING_PARAMS_OF_COOKIE_OPTIONS,
-    why: 'session_set_cookie_params([...]): an object option value is stored as "[object Object]" instead of PHP\'s Error',
-    when: isObjectValue,
-  },
-  // 9. session_start(['read_and_close' => "1e400"]): zval_get_long() gives 0 for an infinite float
-  //    string; the engine reads it as true.
-  {
-    fn: 'session_start',
-    params: ['options[read_and_close]'],
-    why: 'session_start(): read_and_close is not read with zval_get_long() (a float string such as "1e400" is 0 in PHP)',
-    when: (v) => typeof v === 'string' && isNumericStringEx(v, true)?.type === 'float',
-  },
-  // 10. typeName() in lib/request.ts names an integral float beyond 2^53 "int" (PHP: "float").
-  {
-    fn: 'session_start',
-    params: ['options', 'options[read_and_close]', 'options[gc_maxlifetime]', 'options[sid_length]', 'options[use_strict_mode]', 'options[cache_limiter]'],
-    why: 'session_start(): TypeErrors name an integral float beyond 2^53 "int"',
-    when: bigIntegralNumber,
-  },
-  // 11. session_module_name() looks the module up, and words its warning, with the whole string;
-  //    PHP reads the C string (up to the first NUL).
-  {
-    fn: 'session_module_name',
-    params: ['module'],
-    why: 'session_module_name(): the lookup and warning use the whole string, not the C string up to a NUL',
-    when: (v) => typeof v === 'string' && v.includes('\0'),
-  },
-];
+const KNOWN_FAILURES: KnownFailure[] = [];
 
 // ------------------------------------------------------------------------------------------------
 // lib/zend's zpp on the same cases: the argument parsing the session functions will call (the
