@@ -18,6 +18,7 @@ export {
   type RequestVar,
   type SessionFunctions,
   type SessionStatus,
+  HOLD_LIMIT_WARNING,
 } from './request.ts';
 export { Registry, MAX_REGISTRY_ENTRIES } from './registry.ts';
 

@@ -19,9 +19,11 @@ import { newSessionState, PHP_SESSION_DISABLED, type SessionStatus } from './ses
 import { bindFunctions, type SessionFunctions } from './session/functions/index.ts';
 import { sessionStart } from './session/functions/start.ts';
 import { session_write_close } from './session/functions/state.ts';
+import { watchRequest } from './session/watch.ts';
 
 export { bytesToPhpString } from './session/functions/codec.ts';
 export type { SessionFunctions } from './session/functions/index.ts';
+export { HOLD_LIMIT_WARNING } from './session/watch.ts';
 export type { EngineCore } from './session/context.ts';
 export type { OutputStart, RequestOptions, RequestVar } from './session/sapi.ts';
 export {
@@ -66,7 +68,11 @@ export class SessionRequest {
       r.ini.parsed<SessionSerializer | undefined>('session.serialize_handler') ??
       engine.findSerializer(r.ini.get('session.serialize_handler') ?? '');
     if (ps.mod === undefined || ps.serializer === undefined) ps.status = PHP_SESSION_DISABLED;
-    if (ps.status !== PHP_SESSION_DISABLED && iniBool(r, 'session.auto_start')) r.ready = this.#autoStart();
+    if (ps.status !== PHP_SESSION_DISABLED) {
+      // The safety net for sessions left open (session/watch): hold limit, GC and exit warnings.
+      watchRequest(this, r, (o) => (o as SessionRequest).writeClose());
+      if (iniBool(r, 'session.auto_start')) r.ready = this.#autoStart();
+    }
   }
 
   /** RINIT's auto_start: php_session_start() outside any function ("PHP Request Startup: "). */
