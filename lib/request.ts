@@ -19,7 +19,7 @@ import { newSessionState, PHP_SESSION_DISABLED, type SessionStatus } from './ses
 import { bindFunctions, type SessionFunctions } from './session/functions/index.ts';
 import { sessionStart } from './session/functions/start.ts';
 import { session_write_close } from './session/functions/state.ts';
-import { watchRequest } from './session/watch.ts';
+import { RequestWatch } from './session/watch.ts';
 
 export { bytesToPhpString } from './session/functions/codec.ts';
 export type { SessionFunctions } from './session/functions/index.ts';
@@ -68,11 +68,20 @@ export class SessionRequest {
       r.ini.parsed<SessionSerializer | undefined>('session.serialize_handler') ??
       engine.findSerializer(r.ini.get('session.serialize_handler') ?? '');
     if (ps.mod === undefined || ps.serializer === undefined) ps.status = PHP_SESSION_DISABLED;
-    if (ps.status !== PHP_SESSION_DISABLED) {
-      // The safety net for sessions left open (session/watch): hold limit, GC and exit warnings.
-      watchRequest(this, r, (o) => (o as SessionRequest).writeClose());
-      if (iniBool(r, 'session.auto_start')) r.ready = this.#autoStart();
-    }
+    // The safety net for sessions left open (session/watch): hold limit, GC and exit warnings.
+    this.#watch = new RequestWatch(this, r, (o) => (o as SessionRequest).writeClose());
+    if (ps.status !== PHP_SESSION_DISABLED && iniBool(r, 'session.auto_start')) r.ready = this.#autoStart();
+  }
+
+  readonly #watch: RequestWatch;
+
+  /** Runs session_start() under the watch (see session/watch). */
+  #watched(p: Promise<boolean>): Promise<boolean> {
+    this.#watch.started();
+    return p.then((ok) => {
+      this.#watch.noteId();
+      return ok;
+    });
   }
 
   /** RINIT's auto_start: php_session_start() outside any function ("PHP Request Startup: "). */
@@ -80,7 +89,9 @@ export class SessionRequest {
     const r = this.#r;
     r.fn = 'PHP Request Startup';
     try {
+      this.#watch.started();
       await drive(phpSessionStart(r));
+      this.#watch.noteId();
     } finally {
       r.fn = undefined;
     }
@@ -102,7 +113,13 @@ export class SessionRequest {
 
   /** The session functions under their PHP names, as a PHP runtime binds them (built on first use). */
   get functions(): SessionFunctions {
-    return (this.#functions ??= bindFunctions(this.#r));
+    if (this.#functions === undefined) {
+      const f = bindFunctions(this.#r);
+      const start = f.session_start;
+      f.session_start = (...args: unknown[]) => this.#watched(start(...args));
+      this.#functions = f;
+    }
+    return this.#functions;
   }
 
   // Request globals and response -----------------------------------------------------------------
@@ -215,7 +232,7 @@ export class SessionRequest {
   /** session_start(). @see https://www.php.net/manual/en/function.session-start.php */
   start(options?: PhpArray | Record<string, JsInput>): Promise<boolean> {
     // Without options this is session_start() with no arguments (nothing to check).
-    if (options === undefined) return invoke(this.#r, 'session_start', () => sessionStart(this.#r, undefined));
+    if (options === undefined) return this.#watched(invoke(this.#r, 'session_start', () => sessionStart(this.#r, undefined)));
     return this.functions.session_start(options);
   }
 
@@ -352,6 +369,7 @@ export class SessionRequest {
     const r = this.#r;
     if (r.sapi.ended) return Promise.resolve();
     r.sapi.ended = true;
+    this.#watch.ended();
     try {
       const v = drive(rshutdown(r));
       return v instanceof Promise ? v : Promise.resolve();

@@ -64,7 +64,8 @@ describe('engine safety net', () => {
       timeout: 60_000,
     });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/PhpSessionWarning: a SessionRequest was garbage-collected with its session \(id \w+\) still open/);
-    expect(r.stderr).toMatch(/the process exits with session \w+ still open/);
+    expect(r.stderr).toMatch(/PhpSessionWarning: a SessionRequest was garbage-collected after session_start\(\) without end\(\) \(session \w+\)/);
+    expect(r.stderr).toMatch(/the process exits with session \w+ started and never ended/);
+    expect(r.stderr.match(/PhpSessionWarning/g)).toHaveLength(2);
   });
 });
