@@ -13,8 +13,9 @@
  *   without end() is reported (process warning / stderr): its session may have stayed open and
  *   locked until then.
  *
- * Cheap by design: nothing per request until session_start() is called, then one timer, one
- * registry entry and one set entry, dropped by end(); the session state record is not touched.
+ * Cheap by design: nothing per request until session_start() is called, then one registry entry
+ * and one map entry, dropped by end(); one process-wide sweep (every 250 ms, unref'd, only while
+ * some session is open) checks the deadlines; the session state record is not touched.
  */
 import type { RequestContext } from './context.ts';
 import { PHP_SESSION_ACTIVE } from './state.ts';
@@ -27,8 +28,12 @@ interface Token {
   id: string | null;
 }
 
-const open = new Set<Token>();
+/** Requests between session_start() and end(), with their hold deadlines (ms, 0 = none). */
+const open = new Map<Token, RequestWatch>();
 let exitHooked = false;
+/** One sweep timer for the whole process (a timer per request cost ~15% of a request). */
+let sweeper: ReturnType<typeof setInterval> | undefined;
+const SWEEP_MS = 250;
 
 const collected = new FinalizationRegistry<Token>((t) => {
   if (!open.delete(t)) return;
@@ -42,10 +47,20 @@ function hookExit(): void {
   if (exitHooked) return;
   exitHooked = true;
   process.once('exit', () => {
-    for (const t of open) {
+    for (const t of open.keys()) {
       process.stderr.write(`(php-session-engine) PhpSessionWarning: the process exits with session ${t.id ?? '?'} started and never ended (end() was not called): its data is not written\n`);
     }
   });
+}
+
+function sweep(): void {
+  if (open.size === 0) {
+    clearInterval(sweeper);
+    sweeper = undefined;
+    return;
+  }
+  const now = Date.now();
+  for (const w of open.values()) w.check(now);
 }
 
 /** One request's watch: `started()` at each session_start(), `ended()` at end(). */
@@ -54,7 +69,8 @@ export class RequestWatch {
   readonly #owner: WeakRef<object>;
   readonly #close: (owner: object) => Promise<unknown>;
   #token: Token | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #deadline = 0;
+  #limitMs = 0;
 
   constructor(owner: object, r: RequestContext, closeNow: (owner: object) => Promise<unknown>) {
     this.#owner = new WeakRef(owner);
@@ -68,42 +84,47 @@ export class RequestWatch {
       const owner = this.#owner.deref();
       if (owner === undefined) return;
       this.#token = { id: null };
-      open.add(this.#token);
       collected.register(owner, this.#token, this.#token);
       hookExit();
     }
-    if (this.#timer === undefined) this.#arm();
+    if (this.#deadline === 0) this.#arm(Date.now());
+    open.set(this.#token, this);
+    if (sweeper === undefined) {
+      sweeper = setInterval(sweep, SWEEP_MS);
+      sweeper.unref();
+    }
   }
 
   /** end() ran: nothing left to watch. */
   ended(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#deadline = 0;
     const t = this.#token;
     if (t === undefined) return;
     open.delete(t);
     collected.unregister(t);
   }
 
-  #arm(): void {
+  #arm(now: number): void {
     const s = Number(this.#r.ini.get('session_engine.max_execution_time') ?? '0');
-    const ms = Number.isFinite(s) && s > 0 ? s * 1000 : 0;
-    if (ms === 0) return;
-    this.#timer = setTimeout(() => this.#fire(ms), ms);
-    this.#timer.unref();
+    this.#limitMs = Number.isFinite(s) && s > 0 ? s * 1000 : 0;
+    this.#deadline = this.#limitMs === 0 ? 0 : now + this.#limitMs;
   }
 
-  #fire(ms: number): void {
-    this.#timer = undefined;
+  /** Called by the sweep: past the deadline, an active session is written and closed. */
+  check(now: number): void {
+    if (this.#deadline === 0 || now < this.#deadline) return;
     const r = this.#r;
     const owner = this.#owner.deref();
-    if (this.#token !== undefined) this.#token.id = r.ps.id;
-    if (owner === undefined || r.ps.status !== PHP_SESSION_ACTIVE) return;
-    if (r.fn !== undefined || r.ps.inHandler > 0) {
-      this.#arm(); // a session function is running (waiting for the lock): look again later
+    if (owner === undefined || r.ps.status !== PHP_SESSION_ACTIVE) {
+      this.#deadline = 0;
       return;
     }
-    const d = { level: 'E_WARNING' as const, message: `${HOLD_LIMIT_WARNING} (${ms / 1000} s): session written and closed, lock released` };
+    if (r.fn !== undefined || r.ps.inHandler > 0) {
+      this.#arm(now); // a session function is running (waiting for the lock): look again later
+      return;
+    }
+    this.#deadline = 0;
+    const d = { level: 'E_WARNING' as const, message: `${HOLD_LIMIT_WARNING} (${this.#limitMs / 1000} s): session written and closed, lock released` };
     r.sapi.diagnostics.push(d);
     r.sapi.onDiagnostic?.(d);
     this.#close(owner).catch(() => undefined);
