@@ -4,7 +4,7 @@
  * `request.session` is the $_SESSION view, `request.phpSession` the request's context. The session
  * ends in onSend (before the headers go out) and PHP's header lines are added to the reply; a failed
  * start or write goes to Fastify's error handling as a PhpSessionError carrying PHP's diagnostics.
- * The request also ends when the client aborts, on a timeout, or after the hold limit.
+ * The request also ends when the client aborts or on a timeout.
  *
  * @example
  * await app.register(phpSessionPlugin, { iniFile: '/etc/php/8.2/fpm/php.ini' });
@@ -46,7 +46,6 @@ const plugin: FastifyPluginAsync<PhpSessionOptions> = async (app, options) => {
     const ctx = sessions.context({ cookie: request.headers.cookie, url: request.url, body: request.body, referer }, request);
     request.phpSession = ctx;
     request.session = ctx.session;
-    ctx.onHoldLimit = () => addHeaders(ctx, reply);
     reply.raw.once('close', () => void ctx.end().catch(() => undefined));
     await ctx.begin();
   });

@@ -4,7 +4,7 @@
  * `c.get('session')` is the $_SESSION view, `c.get('phpSession')` the request's context. The session
  * ends after the handler (written, lock released) and PHP's header lines are added to the response;
  * a failed start or write is thrown to Hono's error handling (app.onError) as a PhpSessionError
- * carrying PHP's diagnostics. The request also ends when the client aborts or after the hold limit.
+ * carrying PHP's diagnostics. The request also ends when the client aborts.
  *
  * @example
  * app.use(phpSession({ iniFile: '/etc/php/8.2/fpm/php.ini' }));

@@ -3,8 +3,8 @@
  * PHP sessions for plain `node:http` (and the base of the Express adapter): the engine request is
  * built from the IncomingMessage, the session ends (written, lock released) before the response's
  * headers go out, and PHP's header lines (Set-Cookie appended, never overwritten) are applied to the
- * ServerResponse. The request always ends: response finished, client gone, handler threw, or the
- * hold limit (session_engine.max_execution_time) passed.
+ * ServerResponse. The request always ends: response finished, client gone, handler threw; a
+ * session held past session_engine.max_execution_time is closed by the engine itself.
  *
  * @example
  * const sessions = createPhpSession({ iniFile: '/etc/php/8.2/fpm/php.ini' });
@@ -17,7 +17,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseCookie } from 'cookie';
 import { PhpSessionContext, PhpSessions, type PhpSessionOptions, type SessionShape, type SessionView } from './session.ts';
 
-export { PhpSessionContext, PhpSessionError, PhpSessions, HOLD_LIMIT_MESSAGE, startupWarnings, type PhpSessionOptions, type SessionView, type SessionMethods } from './session.ts';
+export { PhpSessionContext, PhpSessionError, PhpSessions, HOLD_LIMIT_WARNING, startupWarnings, type PhpSessionOptions, type SessionView, type SessionMethods } from './session.ts';
 export { PhpFloat } from 'php-session-engine';
 
 /** An IncomingMessage with the session attached. */
@@ -104,14 +104,6 @@ export function attachToResponse(ctx: PhpSessionContext, res: ServerResponse, ho
       });
     }
   });
-  ctx.onHoldLimit = () => {
-    // The session ended on its own: headers (if any left and still possible) go on the response now.
-    if (state === 'open') {
-      applyHeaders(ctx, res);
-      restore();
-      state = 'done';
-    }
-  };
 }
 
 /** Applies PHP's header lines: Set-Cookie appended; others set unless the app set that header itself. */

@@ -1,7 +1,7 @@
 /**
  * @module adapters/session
  * What every adapter shares: the options, the per-request {@link PhpSessionContext} (when to start,
- * the lock hold limit, ending exactly once, the one error channel) and the `req.session` view.
+ * ending exactly once, the one error channel) and the `req.session` view.
  * Level 4: imports only the package's public entry point.
  */
 import {
@@ -68,8 +68,8 @@ export interface RequestInput {
   referer?: string | undefined;
 }
 
-/** The diagnostic the adapters raise when a request held its session past the hold limit. */
-export const HOLD_LIMIT_MESSAGE = 'php-session-engine: session held longer than session_engine.max_execution_time';
+/** The engine's diagnostic when a request held its session past session_engine.max_execution_time. */
+export { HOLD_LIMIT_WARNING } from 'php-session-engine';
 
 /** Cookie header → { name: value }, first occurrence wins as in PHP; values URL-decoded. */
 export type CookieParser = (header: string) => Record<string, string | undefined>;
@@ -87,12 +87,6 @@ export class PhpSessions {
     for (const d of startupWarnings(this.engine)) options.onDiagnostic?.(d) ?? process.emitWarning(d.message, 'PhpSessionWarning');
   }
 
-  /** Seconds a request may hold its session (session_engine.max_execution_time; 0 = no limit). */
-  get holdLimitMs(): number {
-    const s = Number(this.engine.iniGet('session_engine.max_execution_time') ?? '30');
-    return Number.isFinite(s) && s > 0 ? s * 1000 : 0;
-  }
-
   /** Creates the context of one HTTP request (does not start the session yet: see `begin()`). */
   context(input: RequestInput, frameworkRequest: unknown): PhpSessionContext {
     const url = new URL(input.url ?? '/', 'http://localhost');
@@ -104,6 +98,8 @@ export class PhpSessions {
     if (input.body !== null && typeof input.body === 'object' && !Array.isArray(input.body)) {
       for (const [k, v] of Object.entries(input.body as Record<string, unknown>)) if (typeof v === 'string') body[k] = v;
     }
+    // The engine's hold limit (session_engine.max_execution_time) writes and closes a session held
+    // too long and reports it here; later writes through the view are refused.
     const onDiagnostic = this.options.onDiagnostic;
     const request = this.engine.request({
       cookies,
@@ -114,7 +110,7 @@ export class PhpSessions {
     });
     const ro = this.options.readOnly;
     const readOnly = typeof ro === 'function' ? ro(frameworkRequest) : ro === true;
-    return new PhpSessionContext(request, { readOnly, autoStart: this.options.autoStart, holdLimitMs: this.holdLimitMs, onDiagnostic });
+    return new PhpSessionContext(request, { readOnly, autoStart: this.options.autoStart });
   }
 }
 
@@ -140,8 +136,6 @@ export function startupWarnings(engine: SessionEngine): Diagnostic[] {
 interface ContextOptions {
   readOnly: boolean;
   autoStart: boolean | undefined;
-  holdLimitMs: number;
-  onDiagnostic: ((d: Diagnostic) => void) | undefined;
 }
 
 /**
@@ -162,7 +156,6 @@ export class PhpSessionContext {
   #wantStart = false;
   #ending: Promise<void> | undefined;
   #closed = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
   /** Header lines already handed to the response. */
   #headersTaken = 0;
 
@@ -214,27 +207,7 @@ export class PhpSessionContext {
     const pending = this.#pending;
     this.#pending = undefined;
     if (pending !== undefined) for (const [k, v] of pending) this.data().set(k, v);
-    if (!this.readOnly && this.#opts.holdLimitMs > 0) {
-      this.#timer = setTimeout(() => void this.#holdLimit(), this.#opts.holdLimitMs);
-      this.#timer.unref();
-    }
   }
-
-  async #holdLimit(): Promise<void> {
-    if (this.#closed) return;
-    const d: Diagnostic = { level: 'E_WARNING', message: `${HOLD_LIMIT_MESSAGE} (${this.#opts.holdLimitMs / 1000} s): written and released` };
-    this.request.diagnostics.push(d);
-    this.#opts.onDiagnostic?.(d);
-    try {
-      await this.end();
-    } catch {
-      // Reported through the diagnostics; nobody is waiting on this request any more.
-    }
-    this.onHoldLimit?.(d);
-  }
-
-  /** Set by adapters: called when the hold limit ended the session (after it was written). */
-  onHoldLimit: ((d: Diagnostic) => void) | undefined;
 
   /** $_SESSION while started, else the values waiting for the lazy start. */
   data(): PhpArray {
@@ -285,7 +258,6 @@ export class PhpSessionContext {
     this.#starting = undefined;
     this.#wantStart = false;
     this.#pending = new PhpArray();
-    clearTimeout(this.#timer);
     let line = `${name}=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0`;
     const path = params.get('path');
     const domain = params.get('domain');
@@ -306,7 +278,6 @@ export class PhpSessionContext {
     if (!(await this.request.writeClose())) throw new PhpSessionError('session_write_close() failed', this.request.diagnostics.slice(from));
     this.#starting = undefined;
     this.#started = false;
-    clearTimeout(this.#timer);
     await this.start();
   }
 
@@ -324,7 +295,6 @@ export class PhpSessionContext {
   }
 
   async #end(): Promise<void> {
-    clearTimeout(this.#timer);
     const req = this.request;
     let failure: unknown;
     try {

@@ -12,7 +12,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Diagnostic } from 'php-session-engine';
-import { HOLD_LIMIT_MESSAGE } from 'php-session-engine/http';
+import { HOLD_LIMIT_WARNING } from 'php-session-engine/http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunningApp } from '../../examples/adapters/apps.ts';
 import { startApp, startPhp, type AppName, type PhpServer } from '../../examples/adapters/start.ts';
@@ -221,8 +221,8 @@ for (const [storeName, makeStore, tools] of STORES) describeWith(tools, `adapter
       const after = await jar.json(`${php.url}/whoami`);
       expect(after.n).toBe(1);
       // memcached: the lock itself expires after the same 1 s, and PHP may get it just before the
-      // adapter's hold limit fires; wait for that event (it comes, or the test times out).
-      await vi.waitFor(() => expect(diagnostics.some((d) => d.message.startsWith(HOLD_LIMIT_MESSAGE))).toBe(true), { timeout: 30_000, interval: 20 });
+      // engine's hold limit fires; wait for that event (it comes, or the test times out).
+      await vi.waitFor(() => expect(diagnostics.some((d) => d.message.startsWith(HOLD_LIMIT_WARNING))).toBe(true), { timeout: 30_000, interval: 20 });
       ac.abort();
       await hung;
     });
