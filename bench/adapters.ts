@@ -2,7 +2,7 @@
  * bench/adapters: requests per second of each adapter (node:http, Express 5, Fastify 5, Hono on
  * @hono/node-server) against the bare node:http use of the engine, on the same session work: a
  * request with a session cookie, start (files module, flock), one counter incremented, write,
- * close, JSON answer. 64 clients, each on its own session (no lock contention), keep-alive.
+ * close, JSON answer. 16 clients, each on its own session (no lock contention), keep-alive.
  *
  * The machine may be shared, so the targets run in alternating short rounds and the medians are
  * compared. The framework's own cost is in each adapter's number; the "framework only" rows (the
@@ -28,7 +28,7 @@ import { phpSession as honoSession, type PhpSessionEnv } from 'php-session-engin
 
 const SECONDS = Number(process.argv[2] ?? 2);
 const ROUNDS = Number(process.argv[3] ?? 5);
-const CLIENTS = 64;
+const CLIENTS = 16;
 const dir = mkdtempSync(join(tmpdir(), 'pse-bench-adapters-'));
 const ini = { 'session.save_path': dir, 'session.gc_probability': 0 };
 
