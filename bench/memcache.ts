@@ -14,7 +14,7 @@ import { SessionEngine } from 'php-session-engine';
 import { memcacheModule } from '../handlers/memcache.ts';
 import { memcachedModule } from '../handlers/memcached.ts';
 import type { SaveHandlerContext } from '../lib/handler.ts';
-import { closeAllConnections } from '../lib/memcache/client.ts';
+import { closeAllConnections } from '../handlers/shared/memcache/client.ts';
 import { startMemcached } from '../spec/support/memcached-server.ts';
 
 const SECONDS = Number(process.argv[2] ?? 1);

@@ -45,12 +45,16 @@ try {
     const php = (code: string): string => execFileSync('php', ['-n', ...EXT, ...iniArgs, '-r', code], { encoding: 'utf8' });
     php(`foreach (${JSON.stringify(ids)} as $id) { session_id($id); session_start(); ${PAYLOAD_PHP} session_write_close(); }`);
 
-    const phpRate = (): number =>
-      Number(
-        php(`$ids = ${JSON.stringify(ids)}; $n = 0; $t0 = hrtime(true); $end = $t0 + ${SECONDS} * 1e9;
+    /** Cycles per second and CPU µs per cycle (user + system, from getrusage). */
+    const phpRate = (): { rate: number; cpu: number } => {
+      const [rate, cpu] = php(`$ids = ${JSON.stringify(ids)}; $n = 0; $r0 = getrusage(); $t0 = hrtime(true); $end = $t0 + ${SECONDS} * 1e9;
           do { for ($k = 0; $k < 50; $k++) { session_id($ids[$n % count($ids)]); session_start(); $_SESSION['n']++; session_write_close(); $n++; } } while (hrtime(true) < $end);
-          echo $n / ((hrtime(true) - $t0) / 1e9);`),
-      );
+          $r1 = getrusage(); $us = fn($r) => $r['ru_utime.tv_sec'] * 1e6 + $r['ru_utime.tv_usec'] + $r['ru_stime.tv_sec'] * 1e6 + $r['ru_stime.tv_usec'];
+          echo $n / ((hrtime(true) - $t0) / 1e9), ' ', ($us($r1) - $us($r0)) / $n;`)
+        .split(' ')
+        .map(Number);
+      return { rate: rate!, cpu: cpu! };
+    };
 
     const engine = new SessionEngine({ ini: { 'session.save_handler': 'redis', 'session.save_path': savePath, 'session.cache_limiter': '', ...lockIni } });
     const cycle = async (id: string): Promise<void> => {
@@ -62,9 +66,10 @@ try {
       await req.end();
       if (req.diagnostics.length > 0) throw new Error(JSON.stringify(req.diagnostics));
     };
-    /** `loops` loops, each over its own ids, for SECONDS; returns cycles per second. */
-    const rate = async (loops: number): Promise<number> => {
+    /** `loops` loops, each over its own ids, for SECONDS; cycles per second and CPU µs per cycle. */
+    const rate = async (loops: number): Promise<{ rate: number; cpu: number }> => {
       let n = 0;
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       const end = t0 + SECONDS * 1000;
       await Promise.all(
@@ -75,23 +80,27 @@ try {
           }
         }),
       );
-      return n / ((performance.now() - t0) / 1000);
+      const c = process.cpuUsage(c0);
+      return { rate: n / ((performance.now() - t0) / 1000), cpu: (c.user + c.system) / n };
     };
 
     await rate(IDS); // warm-up (JIT, connections)
-    const seq: number[] = [];
-    const conc: number[] = [];
-    const phpRates: number[] = [];
+    await rate(1);
+    const seq: { rate: number; cpu: number }[] = [];
+    const conc: { rate: number; cpu: number }[] = [];
+    const phpRates: { rate: number; cpu: number }[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       seq.push(await rate(1));
       phpRates.push(phpRate());
       conc.push(await rate(IDS));
     }
-    const p = median(phpRates);
-    console.log(
-      `redis, ${label.padEnd(22)} PHP (1 process): ${p.toFixed(0).padStart(6)}/s   engine sequential: ${median(seq).toFixed(0).padStart(6)}/s (${(median(seq) / p).toFixed(2)}x)   ` +
-        `engine 100 concurrent ids: ${median(conc).toFixed(0).padStart(6)}/s (${(median(conc) / p).toFixed(2)}x)`,
-    );
+    const m = (xs: { rate: number; cpu: number }[]) => ({ rate: median(xs.map((x) => x.rate)), cpu: median(xs.map((x) => x.cpu)) });
+    const [p, sq, cc] = [m(phpRates), m(seq), m(conc)];
+    const f = (x: { rate: number; cpu: number }): string => `${x.rate.toFixed(0).padStart(6)}/s ${x.cpu.toFixed(0).padStart(4)} µs CPU/cycle`;
+    console.log(`redis, ${label}`);
+    console.log(`  PHP, 1 process:            ${f(p)}`);
+    console.log(`  engine, sequential:        ${f(sq)}   rate ${(sq.rate / p.rate).toFixed(2)}x PHP, CPU/cycle ${(sq.cpu / p.cpu).toFixed(2)}x PHP`);
+    console.log(`  engine, 100 concurrent ids: ${f(cc)}   rate ${(cc.rate / p.rate).toFixed(2)}x PHP, CPU/cycle ${(cc.cpu / p.cpu).toFixed(2)}x PHP`);
   }
 } finally {
   closeRedisConnections();

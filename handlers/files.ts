@@ -9,26 +9,28 @@
  *
  * Differences, all on the safe side: the id is checked against PHP's character set before *every*
  * path is built (PHP skips the check in destroy/validate/update_timestamp), timestamps are updated
- * with lutimes (never through a symlink), and lock waits never block a thread (see lib/locks.ts).
+ * with lutimes (never through a symlink), and lock waits never block a thread (see handlers/files/locks.ts).
  *
  * Library directives (php.ini): `session_engine.files_lock` (flock|lockfile|none),
  * `session_engine.files_lock_timeout` (ms, 0 = wait forever), `session_engine.files_gc_hashed`,
  * `session_engine.files_journal` (0|1, see {@link FilesSaveHandler} and README "Guarantees").
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import fg from 'fast-glob';
 import type { SaveHandler, SaveHandlerContext, SaveHandlerModule, ModuleIniEntry } from '../lib/handler.ts';
 import { LockTimeoutError } from '../lib/errors.ts';
 import { fmt, MSG } from '../lib/messages.ts';
-import { acquireSessionLockFast, FILES_LOCK_MODES, type FilesLockMode, type HeldLock } from '../lib/locks.ts';
-import { cStrtol, errnoOf, phpSessionValidKey, zendIniParseBool, type Errno } from '../lib/zend/index.ts';
+import { iniScope, type IniScope } from '../lib/ini/scope.ts';
+import { errnoOf, phpSessionValidKey } from '../lib/zend/index.ts';
+import { collectGarbage, type FilesGcOptions, type FilesGcProgress } from './files/gc.ts';
+import { fileIdentity, journalBytes, journalPathFor, parseJournal, readJournal, unlinkQuietly, writeAll } from './files/journal.ts';
+import { acquireSessionLockFast, FILES_LOCK_MODES, type FilesLockMode, type HeldLock } from './files/locks.ts';
+import { FILES_MESSAGES, parseFilesSavePath, sessionFilePath, type FilesSavePath } from './files/save-path.ts';
 
-/** PHP's MAXPATHLEN on Linux. */
-const MAXPATHLEN = 4096;
-const FILE_PREFIX = 'sess_';
+export { collectGarbage, GC_PROGRESS_EVERY, type FilesGcOptions, type FilesGcProgress } from './files/gc.ts';
+export { journalPathFor } from './files/journal.ts';
+export { FILES_MESSAGES, isValidSessionKey, parseFilesSavePath, phpTempDir, sessionFilePath, type FilesSavePath } from './files/save-path.ts';
 
-const { O_CREAT, O_RDWR, O_NOFOLLOW, O_RDONLY, O_WRONLY, O_TRUNC } = fs.constants;
+const { O_CREAT, O_RDWR, O_NOFOLLOW, O_WRONLY, O_TRUNC } = fs.constants;
 
 /**
  * The data file's syscalls, made synchronously as PHP makes them. Measured on this project's
@@ -38,7 +40,7 @@ const { O_CREAT, O_RDWR, O_NOFOLLOW, O_RDONLY, O_WRONLY, O_TRUNC } = fs.constant
  * previous write) and close (which starts that writeback after a truncate-and-rewrite), go to the
  * thread pool when other session files are open in this process at the time: the event loop then
  * serves the other requests while the call waits, instead of stalling all of them. Same calls,
- * same order, same arguments either way. Lock *waits* never block: they are timers (lib/locks.ts).
+ * same order, same arguments either way. Lock *waits* never block: they are timers (handlers/files/locks.ts).
  */
 const io = {
   open: (p: string, flags: number, mode: number): number => fs.openSync(p, flags, mode),
@@ -62,301 +64,6 @@ const io = {
  */
 let openDataFiles = 0;
 
-/** Warning texts, byte-identical to mod_files.c's. */
-export const FILES_MESSAGES = {
-  FIRST_PARAM_INVALID: 'The first parameter in session.save_path is invalid',
-  SECOND_PARAM_INVALID: 'The second parameter in session.save_path is invalid',
-  ILLEGAL_ID:
-    'Session ID is too long or contains illegal characters. Only the A-Z, a-z, 0-9, "-", and "," characters are allowed',
-  PATH_CREATE_FAILED: `Failed to create session data file path. Too short session ID, invalid save_path or path length exceeds ${MAXPATHLEN} characters`,
-  NOT_YOUR_UID: 'Session data file is not created by your uid',
-  SHORT_READ: 'Read returned less bytes than requested',
-  SHORT_WRITE: 'Write wrote less bytes than requested',
-  openFailed: (path: string, e: Errno) => `open(${path}, O_RDWR) failed: ${e.text} (${e.errno})`,
-  readFailed: (e: Errno) => `Read failed: ${e.text} (${e.errno})`,
-  writeFailed: (e: Errno) => `Write failed: ${e.text} (${e.errno})`,
-  opendirFailed: (dir: string, e: Errno) => `ps_files_cleanup_dir: opendir(${dir}) failed: ${e.text} (${e.errno})`,
-  dirnameTooLong: (dir: string) => `ps_files_cleanup_dir: dirname(${dir}) is too long`,
-} as const;
-
-/** Result of parsing `session.save_path` (PS_OPEN_FUNC(files)). */
-export interface FilesSavePath {
-  /** Directory levels; Infinity stands for PHP's wrapped negative depth (every path build fails). */
-  dirDepth: number;
-  fileMode: number;
-  basedir: string;
-}
-
-/** The temporary directory PHP uses for an empty save_path (php_get_temporary_directory). */
-export function phpTempDir(sysTempDir: string | undefined): string {
-  if (sysTempDir !== undefined && sysTempDir.length >= 1) {
-    if (sysTempDir.length >= 2 && sysTempDir.endsWith('/')) return sysTempDir.slice(0, -1);
-    if (!sysTempDir.endsWith('/')) return sysTempDir;
-  }
-  const env = process.env['TMPDIR'];
-  if (env !== undefined && env !== '') return env.endsWith('/') ? env.slice(0, -1) : env;
-  return '/tmp';
-}
-
-/**
- * Parses a files save_path as PHP does: `DIR`, `N;DIR` or `N;MODE;DIR` (the directory keeps any
- * further `;`). Returns the warning text PHP gives for an invalid N or MODE.
- */
-export function parseFilesSavePath(savePath: string, sysTempDir?: string): FilesSavePath | { error: string } {
-  const raw = savePath === '' ? phpTempDir(sysTempDir) : savePath;
-  const parts: string[] = [];
-  let rest = raw;
-  let semi = rest.indexOf(';');
-  while (semi >= 0 && parts.length < 2) {
-    parts.push(rest.slice(0, semi));
-    rest = rest.slice(semi + 1);
-    semi = parts.length < 2 ? rest.indexOf(';') : -1;
-  }
-  parts.push(rest);
-  let dirDepth = 0;
-  let fileMode = 0o600;
-  if (parts.length > 1) {
-    const { value: d, erange: dErange } = cStrtol(parts[0]!, 10);
-    if (dErange) return { error: FILES_MESSAGES.FIRST_PARAM_INVALID };
-    // PHP casts to size_t: a negative depth becomes huge, so no path can ever be built.
-    dirDepth = d < 0n ? Infinity : d > BigInt(MAXPATHLEN) ? Infinity : Number(d);
-  }
-  if (parts.length > 2) {
-    const { value: m, erange: mErange } = cStrtol(parts[1]!, 8);
-    if (mErange) return { error: FILES_MESSAGES.SECOND_PARAM_INVALID };
-    const asInt = BigInt.asIntN(32, m); // PHP stores it in an int
-    if (asInt < 0n || asInt > 0o7777n) return { error: FILES_MESSAGES.SECOND_PARAM_INVALID };
-    fileMode = Number(asInt);
-  }
-  return { dirDepth, fileMode, basedir: parts[parts.length - 1]! };
-}
-
-/** php_session_valid_key() (one implementation, in lib/zend). */
-export const isValidSessionKey = phpSessionValidKey;
-
-/**
- * `<basedir>/<id[0]>/…/<id[N-1]>/sess_<id>`, or null when PHP's ps_files_path_create would fail
- * (id not longer than the depth, or the path would not fit MAXPATHLEN).
- */
-export function sessionFilePath(basedir: string, dirDepth: number, id: string): string | null {
-  if (id.length <= dirDepth) return null;
-  const need = Buffer.byteLength(basedir) + 2 * dirDepth + Buffer.byteLength(id) + 5 + FILE_PREFIX.length + 1;
-  if (need > MAXPATHLEN) return null;
-  let p = `${basedir}/`;
-  for (let i = 0; i < dirDepth; i++) p += `${id[i]}/`;
-  return p + FILE_PREFIX + id;
-}
-
-/** Progress of a GC pass, reported every {@link GC_PROGRESS_EVERY} entries and at the end. */
-export interface FilesGcProgress {
-  /** Directory entries looked at so far. */
-  scanned: number;
-  /** Session files deleted (counted as PHP counts them) so far. */
-  deleted: number;
-  /** True on the last report. */
-  done: boolean;
-}
-
-export const GC_PROGRESS_EVERY = 10_000;
-
-export interface FilesGcOptions {
-  /** Levels of hashed subdirectories to walk (0 = PHP's flat directory). */
-  dirDepth?: number;
-  /** Current time in ms (PHP uses the wall clock). */
-  now?: number;
-  onProgress?: (p: FilesGcProgress) => void;
-  /** Receives PHP's notices (opendir failure). */
-  notice?: (message: string) => void;
-}
-
-/** Entries handled between yields to the event loop. */
-const GC_BATCH = 512;
-
-/**
- * Deletes `sess_*` entries under `basedir` whose mtime is more than `maxLifetime` seconds old, as
- * ps_files_cleanup_dir() does: the count includes entries whose unlink failed. Streams the
- * directory listing (memory stays flat however many files there are) and yields to the event loop
- * every few hundred entries. Returns -1 when the directory cannot be opened.
- */
-export async function collectGarbage(basedir: string, maxLifetime: number, opts: FilesGcOptions = {}): Promise<number> {
-  const depth = opts.dirDepth ?? 0;
-  if (Buffer.byteLength(basedir) >= MAXPATHLEN) {
-    opts.notice?.(FILES_MESSAGES.dirnameTooLong(basedir));
-    return -1;
-  }
-  const nowSec = Math.floor((opts.now ?? Date.now()) / 1000);
-  let scanned = 0;
-  let deleted = 0;
-  const visit = (path: string, name: string): void => {
-    scanned++;
-    if (!name.startsWith(FILE_PREFIX)) {
-      if (name.startsWith(`.${FILE_PREFIX}`) && name.endsWith(JOURNAL_SUFFIX)) removeStaleJournal(path, nowSec, maxLifetime);
-      return;
-    }
-    if (Buffer.byteLength(path) >= MAXPATHLEN) return;
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.statSync(path, { throwIfNoEntry: false });
-    } catch {
-      st = undefined;
-    }
-    if (st === undefined) return;
-    if (nowSec - Math.floor(st.mtimeMs / 1000) > maxLifetime) {
-      try {
-        fs.unlinkSync(path);
-      } catch {
-        // PHP counts the entry even when unlink fails.
-      }
-      deleted++;
-    }
-  };
-  const tick = async (): Promise<void> => {
-    if (scanned % GC_BATCH === 0) await new Promise<void>((r) => setImmediate(r));
-    if (scanned % GC_PROGRESS_EVERY === 0) opts.onProgress?.({ scanned, deleted, done: false });
-  };
-
-  if (depth === 0) {
-    let dir: fs.Dir;
-    try {
-      dir = await fs.promises.opendir(basedir, { bufferSize: 256 });
-    } catch (err) {
-      opts.notice?.(FILES_MESSAGES.opendirFailed(basedir, errnoOf(err)));
-      return -1;
-    }
-    for await (const entry of dir) {
-      visit(`${basedir}/${entry.name}`, entry.name);
-      await tick();
-    }
-  } else {
-    try {
-      fs.accessSync(basedir);
-    } catch (err) {
-      opts.notice?.(FILES_MESSAGES.opendirFailed(basedir, errnoOf(err)));
-      return -1;
-    }
-    // One single-character directory per level, as the path builder makes them.
-    const pattern = `${'[0-9A-Za-z,-]/'.repeat(depth)}${FILE_PREFIX}*`;
-    const stream = fg.stream(pattern, {
-      cwd: basedir,
-      onlyFiles: false,
-      followSymbolicLinks: false,
-      dot: false,
-      deep: depth + 1,
-      suppressErrors: true,
-    });
-    for await (const rel of stream) {
-      const relPath = String(rel);
-      visit(`${basedir}/${relPath}`, relPath.slice(relPath.lastIndexOf('/') + 1));
-      await tick();
-    }
-  }
-  opts.onProgress?.({ scanned, deleted, done: true });
-  return deleted;
-}
-
-/**
- * The write journal of `session_engine.files_journal = 1`: `.sess_<id>.journal` next to the
- * session file (a dot name: PHP's GC and ours match `sess_*` only). One header line
- * `PSE-JOURNAL-1 <dev> <ino> <birth time ns> <length> <sha256 hex>` naming the session file (the
- * birth time tells a recreated file that got the same inode number), then the session bytes. Only the holder of the session's lock writes, reads or removes it.
- */
-const JOURNAL_SUFFIX = '.journal';
-const JOURNAL_MAGIC = 'PSE-JOURNAL-1';
-
-/** `<dir>/.sess_<id>.journal` for `<dir>/sess_<id>`. */
-export function journalPathFor(sessionPath: string): string {
-  const slash = sessionPath.lastIndexOf('/');
-  return `${sessionPath.slice(0, slash + 1)}.${sessionPath.slice(slash + 1)}${JOURNAL_SUFFIX}`;
-}
-
-/** A parsed, checksum-verified journal. */
-interface Journal {
-  /** `<dev> <ino> <birth time ns>` of the session file the journal belongs to. */
-  file: string;
-  data: Buffer;
-}
-
-/** Identity of an open file: device, inode and birth time (0 where the filesystem has none). */
-function fileIdentity(st: fs.BigIntStats): string {
-  return `${st.dev} ${st.ino} ${st.birthtimeNs}`;
-}
-
-function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** The journal's bytes for `data` about to be written over the file open at `fd`. */
-function journalBytes(fd: number, data: Uint8Array): Buffer {
-  const st = fs.fstatSync(fd, { bigint: true });
-  const header = Buffer.from(`${JOURNAL_MAGIC} ${fileIdentity(st)} ${data.length} ${sha256(data)}\n`, 'latin1');
-  return Buffer.concat([header, data]);
-}
-
-/** Parses and verifies journal bytes; null when torn or not a journal (a crash while writing it). */
-function parseJournal(bytes: Buffer): Journal | null {
-  const nl = bytes.indexOf(0x0a);
-  if (nl < 0 || nl > 200) return null;
-  const m = /^PSE-JOURNAL-1 (\d+ \d+ \d+) (\d+) ([0-9a-f]{64})$/.exec(bytes.toString('latin1', 0, nl));
-  if (m === null) return null;
-  const data = bytes.subarray(nl + 1);
-  if (data.length !== Number(m[2]) || sha256(data) !== m[3]) return null;
-  return { file: m[1]!, data };
-}
-
-/** Reads a journal without following a symlink; null when there is none. */
-function readJournal(path: string): Buffer | null {
-  let jfd: number;
-  try {
-    jfd = fs.openSync(path, O_RDONLY | O_NOFOLLOW);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    // A symlink or something else that is not ours: not a journal.
-    return Buffer.alloc(0);
-  }
-  try {
-    const st = fs.fstatSync(jfd);
-    if (!st.isFile()) return Buffer.alloc(0);
-    const buf = Buffer.allocUnsafe(st.size);
-    let off = 0;
-    while (off < st.size) {
-      const n = fs.readSync(jfd, buf, off, st.size - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return buf.subarray(0, off);
-  } finally {
-    fs.closeSync(jfd);
-  }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    fs.unlinkSync(path);
-  } catch {
-    // Already gone, or not removable: a journal that does not match is ignored anyway.
-  }
-}
-
-/** GC of journals left by a crash whose session was never read again by a journaling request. */
-function removeStaleJournal(path: string, nowSec: number, maxLifetime: number): void {
-  try {
-    const st = fs.lstatSync(path);
-    if (st.isFile() && nowSec - Math.floor(st.mtimeMs / 1000) > maxLifetime) fs.unlinkSync(path);
-  } catch {
-    // Gone meanwhile.
-  }
-}
-
-/** Writes all of `data` at offset 0 (a short write is retried for the rest, as for any file). */
-function writeAll(fd: number, data: Uint8Array): void {
-  let off = 0;
-  while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off, off);
-}
-
-function iniBool(v: string | undefined): boolean {
-  return v !== undefined && zendIniParseBool(v);
-}
-
 function lockModeOf(v: string | undefined): FilesLockMode {
   const s = (v ?? 'flock').trim().toLowerCase();
   return (FILES_LOCK_MODES as readonly string[]).includes(s) ? (s as FilesLockMode) : 'flock';
@@ -379,6 +86,8 @@ export interface FilesModuleOptions {
 export class FilesSaveHandler implements SaveHandler {
   readonly name = 'files';
   readonly #ctx: SaveHandlerContext;
+  /** The request's ini values, read with PHP's rules (OnUpdateBool, atol). */
+  readonly #ini: IniScope;
   readonly #options: FilesModuleOptions;
   #opened = false;
   #fd = -1;
@@ -394,6 +103,7 @@ export class FilesSaveHandler implements SaveHandler {
 
   constructor(ctx: SaveHandlerContext, options: FilesModuleOptions = {}) {
     this.#ctx = ctx;
+    this.#ini = iniScope(ctx);
     this.#options = options;
   }
 
@@ -404,7 +114,7 @@ export class FilesSaveHandler implements SaveHandler {
       parsed = lastSavePath.parsed;
     } else {
       // An empty path depends on sys_temp_dir and TMPDIR: parsed every time.
-      parsed = parseFilesSavePath(savePath, this.#ctx.ini('sys_temp_dir'));
+      parsed = parseFilesSavePath(savePath, this.#ini.string('sys_temp_dir'));
       if (savePath !== '') lastSavePath = { raw: savePath, parsed };
     }
     if ('error' in parsed) {
@@ -477,7 +187,7 @@ export class FilesSaveHandler implements SaveHandler {
   /** The rest of PS_READ_FUNC(files), once the file is open and locked. */
   #readOpen(): Uint8Array | false {
     const fd = this.#fd;
-    if (iniBool(this.#ctx.ini('session_engine.files_journal')) && !this.#recover(fd)) return false;
+    if (this.#ini.bool('session_engine.files_journal', false) && !this.#recover(fd)) return false;
     let size: number;
     try {
       size = io.fstat(fd).size;
@@ -576,7 +286,7 @@ export class FilesSaveHandler implements SaveHandler {
         // A regenerated id may never have been written; only a file that is still there is a failure.
         if (fs.existsSync(path)) return false;
       }
-      if (iniBool(this.#ctx.ini('session_engine.files_journal'))) unlinkQuietly(journalPathFor(path));
+      if (this.#ini.bool('session_engine.files_journal', false)) unlinkQuietly(journalPathFor(path));
     }
     return true;
   }
@@ -587,7 +297,7 @@ export class FilesSaveHandler implements SaveHandler {
    */
   async gc(maxLifetime: number): Promise<number> {
     const hashed = this.#dirDepth !== 0;
-    if (hashed && (!iniBool(this.#ctx.ini('session_engine.files_gc_hashed')) || !Number.isFinite(this.#dirDepth))) {
+    if (hashed && (!this.#ini.bool('session_engine.files_gc_hashed', false) || !Number.isFinite(this.#dirDepth))) {
       return -1;
     }
     const gcOpts: FilesGcOptions = {
@@ -712,18 +422,15 @@ export class FilesSaveHandler implements SaveHandler {
 
   /** session_engine.files_lock (the last raw value's parse is kept: it rarely changes). */
   #lockMode(): FilesLockMode {
-    const raw = this.#ctx.ini('session_engine.files_lock');
+    const raw = this.#ini.string('session_engine.files_lock');
     if (raw !== lastLockMode.raw) lastLockMode = { raw, mode: lockModeOf(raw) };
     return lastLockMode.mode;
   }
 
   /** session_engine.files_lock_timeout in ms (0 = wait forever), the last raw value's parse kept. */
   #lockTimeout(): number {
-    const raw = this.#ctx.ini('session_engine.files_lock_timeout');
-    if (raw !== lastLockTimeout.raw) {
-      const timeout = Number(raw ?? '0');
-      lastLockTimeout = { raw, ms: Number.isFinite(timeout) ? timeout : 0 };
-    }
+    const raw = this.#ini.string('session_engine.files_lock_timeout');
+    if (raw !== lastLockTimeout.raw) lastLockTimeout = { raw, ms: Number(this.#ini.atol('session_engine.files_lock_timeout', 0n)) };
     return lastLockTimeout.ms;
   }
 
@@ -758,7 +465,7 @@ export class FilesSaveHandler implements SaveHandler {
   }
 
   #writeOpen(data: Uint8Array): boolean | Promise<boolean> {
-    if (!iniBool(this.#ctx.ini('session_engine.files_journal'))) return this.#truncateWrite(data);
+    if (!this.#ini.bool('session_engine.files_journal', false)) return this.#truncateWrite(data);
     // Journal first (complete and checksummed before the session file is touched), then PHP's
     // truncate-and-write on the session file, then the journal goes. A crash in between leaves a
     // journal the next journaling reader completes or drops (#recover).

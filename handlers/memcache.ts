@@ -9,7 +9,7 @@
  * released by write() setting it to 0 (close() does not release it). When the lock cannot be had
  * within 2 * lock_timeout seconds, read() carries on with an empty session, as PHP does.
  *
- * Requests of one process for the same session queue in the process (lib/locks.ts): only the head
+ * Requests of one process for the same session queue in the process (handlers/shared/lock-queue.ts): only the head
  * polls the server, with PHP's whole budget, so the unlocked fallback happens only against other
  * processes, where PHP's would. A request still queued after 2 * lock_timeout fails its read
  * (PHP's "Failed to read session data" warning, session_start() false) instead.
@@ -27,12 +27,13 @@
 import { channel } from 'node:diagnostics_channel';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
-import { serverLockQueue, takeQueueSlot, type QueueSlot } from '../lib/locks.ts';
-import { connectionFor, MemcacheIoError, type MemcacheConnection } from '../lib/memcache/client.ts';
-import { iniInt, iniStr, sleep, unixNow } from '../lib/memcache/common.ts';
-import { PeclSelector } from '../lib/memcache/pecl-ring.ts';
+import { iniScope } from '../lib/ini/scope.ts';
+import { serverLockQueue, takeQueueSlot, type QueueSlot } from './shared/lock-queue.ts';
+import { connectionFor, MemcacheIoError, type MemcacheConnection } from './shared/memcache/client.ts';
+import { sleep, unixNow } from './shared/memcache/common.ts';
+import { PeclSelector } from './shared/memcache/pecl-ring.ts';
 import { cStrtol } from '../lib/zend/index.ts';
-import { parsePeclSavePath, type PeclServerSpec } from '../lib/memcache/save-path.ts';
+import { parsePeclSavePath, type PeclServerSpec } from './shared/memcache/save-path.ts';
 
 /** A whole-string integer as strtol reads it (leading blanks allowed, nothing after the digits). */
 function strictInt(v: string): number | null {
@@ -165,7 +166,7 @@ class MemcacheSessionHandler implements SaveHandler {
   readonly #failed = new Set<number>();
   /** The server list as a queue-key part (`host:port,...`). */
   #serverList = '';
-  /** This request's place in the in-process queue for its session's lock (lib/locks.ts). */
+  /** This request's place in the in-process queue for its session's lock (handlers/shared/lock-queue.ts). */
   #slot: QueueSlot | null = null;
 
   constructor(ctx: SaveHandlerContext) {
@@ -174,16 +175,16 @@ class MemcacheSessionHandler implements SaveHandler {
 
   open(savePath: string): boolean {
     const ctx = this.#ctx;
-    const own = iniStr(ctx, 'memcache.session_save_path', '');
-    const r = parsePeclSavePath(own !== '' ? own : savePath, iniInt(ctx, 'memcache.default_port', 11211));
+    const own = iniScope(ctx).string('memcache.session_save_path', '');
+    const r = parsePeclSavePath(own !== '' ? own : savePath, iniScope(ctx).int('memcache.default_port', 11211));
     if (!r.ok) {
       if (r.warning) ctx.diagnostic('E_WARNING', r.warning);
       return false;
     }
     this.#servers = r.servers;
     this.#serverList = r.servers.map((x) => x.socketPath ?? `${x.host}:${x.port}`).join(',');
-    const strategy = iniStr(ctx, 'memcache.hash_strategy', 'consistent').toLowerCase() === 'standard' ? 'standard' : 'consistent';
-    const fn = iniStr(ctx, 'memcache.hash_function', 'crc32').toLowerCase() === 'fnv' ? 'fnv' : 'crc32';
+    const strategy = iniScope(ctx).string('memcache.hash_strategy', 'consistent').toLowerCase() === 'standard' ? 'standard' : 'consistent';
+    const fn = iniScope(ctx).string('memcache.hash_function', 'crc32').toLowerCase() === 'fnv' ? 'fnv' : 'crc32';
     const cacheKey = `${strategy}\n${fn}\n${r.servers.map((x) => `${x.host}:${x.port}*${x.weight}`).join(',')}`;
     let sel = selectors.get(cacheKey);
     if (!sel) {
@@ -210,7 +211,7 @@ class MemcacheSessionHandler implements SaveHandler {
 
   /** mmc_pool_find_next: the next server in the failover sequence not in `skip`. */
   #findNext(key: string, skip: number[], state: { last: number }): number {
-    const max = iniInt(this.#ctx, 'memcache.max_failover_attempts', 20);
+    const max = Number(iniScope(this.#ctx).atol('memcache.max_failover_attempts', 20n));
     let s: number;
     do {
       s = this.#findServer(`${key}-${state.last}`);
@@ -263,10 +264,10 @@ class MemcacheSessionHandler implements SaveHandler {
 
   async read(id: string): Promise<Uint8Array | false> {
     const ctx = this.#ctx;
-    const key = prepareKey(id, iniStr(this.#ctx, 'memcache.session_prefix_static_key', ''));
+    const key = prepareKey(id, iniScope(this.#ctx).string('memcache.session_prefix_static_key', ''));
     const lockKey = `${key}.lock`;
-    const lockTimeout = iniInt(ctx, 'memcache.lock_timeout', 15);
-    const redundancy = iniInt(ctx, 'memcache.session_redundancy', 2);
+    const lockTimeout = Number(iniScope(ctx).atol('memcache.lock_timeout', 15n));
+    const redundancy = Number(iniScope(ctx).atol('memcache.session_redundancy', 2n));
     const n = this.#servers.length;
     // A request that waited its whole budget behind others of this process fails loudly (the
     // engine warns "Failed to read session data"); PHP's silent unlocked read is kept for the head
@@ -322,7 +323,7 @@ class MemcacheSessionHandler implements SaveHandler {
 
   /** The ring walk of write/destroy: `wanted` positions, of which `targets` are servers not failed. */
   #walk(key: string): { targets: number[]; wanted: number } {
-    const redundancy = iniInt(this.#ctx, 'memcache.session_redundancy', 2);
+    const redundancy = Number(iniScope(this.#ctx).atol('memcache.session_redundancy', 2n));
     const n = this.#servers.length;
     const skip: number[] = [];
     const out: number[] = [];
@@ -337,10 +338,10 @@ class MemcacheSessionHandler implements SaveHandler {
 
   async write(id: string, data: Uint8Array, maxLifetime: number): Promise<boolean> {
     const ctx = this.#ctx;
-    const key = prepareKey(id, iniStr(this.#ctx, 'memcache.session_prefix_static_key', ''));
+    const key = prepareKey(id, iniScope(this.#ctx).string('memcache.session_prefix_static_key', ''));
     const exp = unixNow(ctx) + maxLifetime;
-    const lockTimeout = iniInt(ctx, 'memcache.lock_timeout', 15);
-    const packed = packSessionValue(data, iniInt(ctx, 'memcache.compress_threshold', 20000));
+    const lockTimeout = Number(iniScope(ctx).atol('memcache.lock_timeout', 15n));
+    const packed = packSessionValue(data, Number(iniScope(ctx).atol('memcache.compress_threshold', 20000n)));
     const walk = this.#walk(key);
     const results = await Promise.all(
       walk.targets.map(async (idx) => {
@@ -375,7 +376,7 @@ class MemcacheSessionHandler implements SaveHandler {
   }
 
   async destroy(id: string): Promise<boolean> {
-    const key = prepareKey(id, iniStr(this.#ctx, 'memcache.session_prefix_static_key', ''));
+    const key = prepareKey(id, iniScope(this.#ctx).string('memcache.session_prefix_static_key', ''));
     const results = await Promise.all(
       this.#targets(key).map(async (idx) => {
         const [d, l] = await Promise.all([this.#try(idx, (c) => c.delete(key)), this.#try(idx, (c) => c.delete(`${key}.lock`))]);

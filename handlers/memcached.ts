@@ -10,15 +10,16 @@
  * sess_lock_expire, else max_execution_time (session_engine.max_execution_time here, default 30
  * as under php-cgi/php-fpm, so a lock always expires).
  *
- * Requests of one process for the same session queue in the process (lib/locks.ts): only the head
+ * Requests of one process for the same session queue in the process (handlers/shared/lock-queue.ts): only the head
  * polls the server with `add`, the others wait for it, at most as long as PHP's retries would.
  */
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
-import { serverLockQueue, takeQueueSlot, type QueueSlot } from '../lib/locks.ts';
-import { connectionFor, MemcacheIoError, type Item, type MemcacheConnection } from '../lib/memcache/client.ts';
-import { REALTIME_MAXDELTA, iniBool, iniInt, iniStr, sleep, unixNow } from '../lib/memcache/common.ts';
-import { LibmemcachedSelector, type LibmemcachedDistribution } from '../lib/memcache/ketama.ts';
-import { parseLibmemcachedServers, type LibmemcachedServer } from '../lib/memcache/save-path.ts';
+import { iniScope } from '../lib/ini/scope.ts';
+import { serverLockQueue, takeQueueSlot, type QueueSlot } from './shared/lock-queue.ts';
+import { connectionFor, MemcacheIoError, type Item, type MemcacheConnection } from './shared/memcache/client.ts';
+import { REALTIME_MAXDELTA, sleep, unixNow } from './shared/memcache/common.ts';
+import { LibmemcachedSelector, type LibmemcachedDistribution } from './shared/memcache/ketama.ts';
+import { parseLibmemcachedServers, type LibmemcachedServer } from './shared/memcache/save-path.ts';
 
 /**
  * This engine's stand-in for PHP's max_execution_time, which php-memcached's lock expiry falls back
@@ -129,7 +130,7 @@ class MemcachedSessionHandler implements SaveHandler {
   #lockKey: string | null = null;
   /** The server list as a queue-key part. */
   #serverList = '';
-  /** This request's place in the in-process queue for its session's lock (lib/locks.ts). */
+  /** This request's place in the in-process queue for its session's lock (handlers/shared/lock-queue.ts). */
   #slot: QueueSlot | null = null;
   /** Per "memcached_st" (one per request, like PHP's non-persistent handle): server index -> failed until. */
   readonly #failedUntil = new Map<number, number>();
@@ -150,17 +151,17 @@ class MemcachedSessionHandler implements SaveHandler {
       return false;
     }
     let distribution: LibmemcachedDistribution = 'modula';
-    if (iniBool(ctx, 'memcached.sess_consistent_hash', true)) {
-      distribution = iniStr(ctx, 'memcached.sess_consistent_hash_type', 'ketama') === 'ketama_weighted' ? 'ketama_weighted' : 'ketama';
+    if (iniScope(ctx).bool('memcached.sess_consistent_hash', true)) {
+      distribution = iniScope(ctx).string('memcached.sess_consistent_hash_type', 'ketama') === 'ketama_weighted' ? 'ketama_weighted' : 'ketama';
     }
     this.#servers = servers;
     this.#serverList = servers.map((x) => x.socketPath ?? `${x.host}:${x.port}`).join(',');
     this.#selector = selectorFor(savePath, servers, distribution);
-    const connectMs = iniInt(ctx, 'memcached.sess_connect_timeout', 0);
+    const connectMs = iniScope(ctx).int('memcached.sess_connect_timeout', 0);
     // libmemcached's defaults: 4 s connect timeout, 5 s poll timeout; one deadline covers both here.
     const timeoutMs = connectMs > 0 ? connectMs : 4000;
     this.#conns = servers.map((s) => connectionFor({ host: s.host, port: s.port, ...(s.socketPath ? { socketPath: s.socketPath } : {}) }, timeoutMs));
-    this.#prefix = iniStr(ctx, 'memcached.sess_prefix', 'memc.sess.key.');
+    this.#prefix = iniScope(ctx).string('memcached.sess_prefix', 'memc.sess.key.');
     return true;
   }
 
@@ -202,9 +203,9 @@ class MemcachedSessionHandler implements SaveHandler {
    */
   #lockSeconds(): number {
     const ctx = this.#ctx;
-    const lockExpire = iniInt(ctx, 'memcached.sess_lock_expire', 0);
+    const lockExpire = iniScope(ctx).int('memcached.sess_lock_expire', 0);
     if (lockExpire > 0) return lockExpire;
-    return Math.max(1, iniInt(ctx, MAX_EXECUTION_TIME, 30));
+    return Math.max(1, Number(iniScope(ctx).atol(MAX_EXECUTION_TIME, 30n)));
   }
 
   #lockExpiration(): number {
@@ -221,16 +222,16 @@ class MemcachedSessionHandler implements SaveHandler {
    * add): the get of the attempt that won the lock is the read PHP would make next, one round trip
    * sooner. Returns whether the lock is held and, if so, that prefetched read.
    *
-   * Requests of this process for the same lock first queue here (lib/locks.ts); only the head
+   * Requests of this process for the same lock first queue here (handlers/shared/lock-queue.ts); only the head
    * sends `add`s, with PHP's whole retry schedule. A request still queued when that schedule's
    * total wait has passed fails as a PHP process whose retries all failed does.
    */
   async #lock(id: string): Promise<{ locked: boolean; data?: GetResult }> {
     const ctx = this.#ctx;
     const key = `lock.${id}`;
-    let wait = iniInt(ctx, 'memcached.sess_lock_wait_min', 150);
-    const waitMax = iniInt(ctx, 'memcached.sess_lock_wait_max', 150);
-    let retries = iniInt(ctx, 'memcached.sess_lock_retries', 5);
+    let wait = iniScope(ctx).int('memcached.sess_lock_wait_min', 150);
+    const waitMax = iniScope(ctx).int('memcached.sess_lock_wait_max', 150);
+    let retries = iniScope(ctx).int('memcached.sess_lock_retries', 5);
     if (!(await this.#enterQueue(`memcached\n${this.#serverList}\n${this.#prefix}${key}`, lockWaitBudget(wait, waitMax, retries)))) {
       return { locked: false };
     }
@@ -302,7 +303,7 @@ class MemcachedSessionHandler implements SaveHandler {
   async read(id: string): Promise<Uint8Array | false> {
     const ctx = this.#ctx;
     let prefetched: GetResult | undefined;
-    if (iniBool(ctx, 'memcached.sess_locking', true)) {
+    if (iniScope(ctx).bool('memcached.sess_locking', true)) {
       const lock = await this.#lock(id);
       if (!lock.locked) {
         ctx.diagnostic('E_WARNING', 'Unable to clear session lock record');
@@ -322,9 +323,9 @@ class MemcachedSessionHandler implements SaveHandler {
     const ctx = this.#ctx;
     const exp = this.#sessionExpiration(maxLifetime);
     let retries = 1;
-    if (iniBool(ctx, 'memcached.sess_remove_failed_servers', false)) {
-      const replicas = iniInt(ctx, 'memcached.sess_number_of_replicas', 0);
-      const limit = iniInt(ctx, 'memcached.sess_server_failure_limit', 0);
+    if (iniScope(ctx).bool('memcached.sess_remove_failed_servers', false)) {
+      const replicas = iniScope(ctx).int('memcached.sess_number_of_replicas', 0);
+      const limit = iniScope(ctx).int('memcached.sess_server_failure_limit', 0);
       retries = 1 + replicas * (limit + 1);
     }
     do {

@@ -20,8 +20,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
-import { sessionLockQueue } from '../lib/locks.ts';
+import { sessionLockQueue } from './shared/lock-queue.ts';
 import { PhpException } from '../lib/errors.ts';
+import { MAX_EXECUTION_TIME } from './memcached.ts';
 import { redisConnection, RedisIoError, type RedisConnection, type RedisReply } from './redis/client.ts';
 import { iniCInt, iniLong } from './redis/conf.ts';
 import { parseRedisSavePath, type PoolMember } from './redis/save-path.ts';
@@ -39,7 +40,7 @@ export const redisIni: readonly ModuleIniEntry[] = [
 const LOCK_RELEASE_LUA = 'if redis.call("get",KEYS[1]) == ARGV[1] then return redis.call("del",KEYS[1]) else return 0 end';
 const LOCK_RELEASE_SHA = 'b70c2384248f88e6b75b9f89241a180f856ad852';
 const INT_MAX = 2147483647;
-/** php-fpm's max_execution_time: the lock TTL when neither lock_expire nor max_execution_time is set. */
+/** php-fpm's max_execution_time: the lock TTL when lock_expire is 0 and session_engine.max_execution_time is unknown. */
 export const DEFAULT_LOCK_EXPIRE_SEC = 30;
 
 /** A RedisException, as phpredis throws it for a broken connection or a fatal server error. */
@@ -105,6 +106,21 @@ const CHECKED_SETEX = script(
   'if redis.call("get",KEYS[2]) == ARGV[3] then return redis.call("setex",KEYS[1],ARGV[1],ARGV[2]) else return false end',
 );
 
+/**
+ * Parsed save paths, kept per path (not per request) like the memcache modules' server rings;
+ * the endpoint objects then identify their shared connection without re-keying it each call.
+ */
+const parsedPaths = new Map<string, ReturnType<typeof parseRedisSavePath>>();
+function parsedPath(savePath: string): ReturnType<typeof parseRedisSavePath> {
+  let r = parsedPaths.get(savePath);
+  if (r === undefined) {
+    if (parsedPaths.size > 64) parsedPaths.clear();
+    r = parseRedisSavePath(savePath);
+    parsedPaths.set(savePath, r);
+  }
+  return r;
+}
+
 interface LockStatus {
   isLocked: boolean;
   sessionKey: string | null;
@@ -138,7 +154,7 @@ class RedisSessionHandler implements SaveHandler {
   }
 
   open(savePath: string): boolean {
-    const r = parseRedisSavePath(savePath);
+    const r = parsedPath(savePath);
     for (const w of r.warnings) this.#ctx.diagnostic('E_WARNING', w);
     if (!r.ok) return false;
     this.#members = r.members;
@@ -223,9 +239,9 @@ class RedisSessionHandler implements SaveHandler {
     let retries = iniCInt(ctx, 'redis.session.lock_retries');
     if (retries === 0) retries = 10;
     let expiry = iniCInt(ctx, 'redis.session.lock_expire');
-    if (expiry === 0) expiry = iniCInt(ctx, 'max_execution_time');
-    // The engine has no max_execution_time: a lock never outlives php-fpm's default of it.
-    if (expiry === 0) expiry = DEFAULT_LOCK_EXPIRE_SEC;
+    // max_execution_time, as phpredis reads it: the engine's stand-in (30 s by default, never 0),
+    // so no lock outlives a killed holder for ever.
+    if (expiry === 0) expiry = iniCInt(ctx, MAX_EXECUTION_TIME) || DEFAULT_LOCK_EXPIRE_SEC;
     lock.lockKey = `${lock.sessionKey!}_LOCK`;
     lock.secret = newSecret();
     lock.member = m;
@@ -239,7 +255,7 @@ class RedisSessionHandler implements SaveHandler {
     // has PHP's whole budget (retries × lock_wait_time) and only the attempts it has left.
     const started = Date.now();
     const budgetMs = retries === -1 ? Infinity : (retries * waitUs) / 1000;
-    const qkey = `redis\n${JSON.stringify(m.endpoint)}\n${lock.lockKey}`;
+    const qkey = `redis\n${m.label}:${m.endpoint.port}/${m.endpoint.database}\n${lock.lockKey}`;
     let leave: () => void;
     try {
       leave = await sessionLockQueue.acquire(qkey, started + budgetMs, () => new Error('lock wait'));

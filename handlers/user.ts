@@ -4,8 +4,8 @@
  * `session_set_save_handler()`, either as an object shaped like PHP's `SessionHandlerInterface`
  * or as 6 to 9 separate callbacks. Port of ext/session/mod_user.c and the argument handling of
  * PHP_FUNCTION(session_set_save_handler), ext/session/session.c (php-src 8.2.32).
- * (One file of about 600 lines on purpose: the callback table, the per-request state and
- * SessionHandler share private helpers, as mod_user.c and mod_user_class.c share PS().)
+ * Long file: the callback table, the per-request state and SessionHandler share private helpers,
+ * as mod_user.c and mod_user_class.c share PS(); apart they would need those helpers exported.
  *
  * Data crossing the boundary (PHP passes strings; TypeScript gets a lossless shape):
  *

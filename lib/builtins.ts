@@ -13,7 +13,7 @@ import { memcachedModule } from '../handlers/memcached.ts';
 import { memcacheModule } from '../handlers/memcache.ts';
 import { closeRedisConnections, redisModule } from '../handlers/redis.ts';
 import { redisClusterModule } from '../handlers/rediscluster.ts';
-import { closeAllConnections } from './memcache/client.ts';
+import { closeAllConnections } from '../handlers/shared/memcache/client.ts';
 
 export const builtinModules: SaveHandlerModule[] = [filesModule, userModule, memcachedModule, memcacheModule, redisModule, redisClusterModule];
 

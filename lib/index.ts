@@ -94,4 +94,21 @@ export {
   type SessionReadResult,
   type SessionUpdateTimestampHandlerInterface,
 } from '../handlers/user.ts';
-export { closeAllConnections as closeMemcacheConnections } from './memcache/client.ts';
+export { closeAllConnections as closeMemcacheConnections } from '../handlers/shared/memcache/client.ts';
+
+// msession: operations across live sessions (importing the root adds engine.msession()).
+export {
+  Msession,
+  MsessionError,
+  type EnumerableModule,
+  type LockInfo,
+  type MsessionErrorCode,
+  type MsessionFunctions,
+  type MsessionOptions,
+  type MsessionPlugin,
+  type ScanEntry,
+  type ScanOptions,
+  type ScanProgress,
+  type SessionStore,
+  type StoreFactory,
+} from '../msession/index.ts';

@@ -17,6 +17,7 @@ import { rshutdown, start as phpSessionStart } from './session/lifecycle.ts';
 import { addHeader, emitDiagnostic, newSapi, sapiNow, type OutputStart, type RequestOptions, type RequestVar } from './session/sapi.ts';
 import { newSessionState, PHP_SESSION_DISABLED, type SessionStatus } from './session/state.ts';
 import { bindFunctions, type SessionFunctions } from './session/functions/index.ts';
+import { rewriteOutput } from './session/trans-sid.ts';
 import { sessionStart } from './session/functions/start.ts';
 import { session_write_close } from './session/functions/state.ts';
 import { RequestWatch } from './session/watch.ts';
@@ -186,7 +187,18 @@ export class SessionRequest {
     return this.#r.sapi.diagnostics;
   }
 
-  /** The SID constant ("" or "name=id"); undefined before the first id reset. */
+  /**
+   * PHP's SID constant, read-only: `"name=id"` when the id did not come from the session cookie
+   * (and session.use_only_cookies is off), `""` when it did or use_only_cookies is on; undefined
+   * (PHP: Error "Undefined constant "SID"") until php_session_reset_id first runs, i.e. a
+   * successful session_start() or session_regenerate_id(). Each of them sets it again (a new id
+   * after regenerate); session_write_close(), session_destroy() and session_id() leave it as it is.
+   */
+  get SID(): string | undefined {
+    return this.#r.ps.sid;
+  }
+
+  /** Same as {@link SID} (the name used before SID was documented). */
   get sid(): string | undefined {
     return this.#r.ps.sid;
   }
@@ -194,6 +206,33 @@ export class SessionRequest {
   /** True when PHP would rewrite URLs of the output with the id (trans-sid armed). */
   get transSidActive(): boolean {
     return this.#r.ps.transSid;
+  }
+
+  /**
+   * Passes response output through PHP's URL rewriter ("URL-Rewriter" output handlers): once
+   * trans-sid applied at session_start()/session_regenerate_id() (see {@link transSidActive}) or
+   * output_add_rewrite_var() was called, links, forms, frames and areas get the session name=id
+   * (and the added variables) as PHP 8.2 would write them; before that, output passes unchanged.
+   * State is kept across calls (a tag cut between two chunks is rewritten as if whole); the end of
+   * a chunk that could still be part of a tag is held back until the next call, and `final: true`
+   * (PHP's flush and end of request) passes it through as PHP does. A string in gives a string out
+   * (UTF-8), bytes in give a Buffer out (byte-exact). Each call uses the variables of that moment;
+   * PHP, which buffers the whole response, uses those at flush or end of request (see README).
+   */
+  rewriteOutput(chunk: string, opts?: { final?: boolean }): string;
+  rewriteOutput(chunk: Uint8Array, opts?: { final?: boolean }): Buffer;
+  rewriteOutput(chunk: string | Uint8Array, opts: { final?: boolean } = {}): string | Buffer {
+    return rewriteOutput(this.#r, chunk, opts.final === true);
+  }
+
+  /** output_add_rewrite_var(). */
+  outputAddRewriteVar(name: string, value: string): boolean {
+    return this.functions.output_add_rewrite_var(name, value);
+  }
+
+  /** output_reset_rewrite_vars(). */
+  outputResetRewriteVars(): boolean {
+    return this.functions.output_reset_rewrite_vars();
   }
 
   /** PHP's headers_sent(). */

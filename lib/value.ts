@@ -751,27 +751,3 @@ export function toJs(value: PhpValue, seen = new Set<object>()): unknown {
     seen.delete(value);
   }
 }
-
-/** PHP's type name of a value, as gettype()/zend_zval_type_name word it (`int`, `float`, `string`, ...). */
-export function phpTypeName(value: PhpValue | undefined): string {
-  if (value === null || value === undefined) return 'null';
-  switch (typeof value) {
-    case 'boolean':
-      return 'bool';
-    case 'number':
-      return Number.isSafeInteger(value) ? 'int' : 'float';
-    case 'bigint':
-      return 'int';
-    case 'string':
-      return 'string';
-    default:
-      break;
-  }
-  if (value instanceof PhpFloat) return 'float';
-  if (value instanceof PhpBytes) return 'string';
-  if (value instanceof PhpArray) return 'array';
-  if (value instanceof PhpObject || value instanceof PhpSerializable || value instanceof PhpEnum) {
-    return value.className;
-  }
-  return 'mixed';
-}

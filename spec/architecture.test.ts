@@ -25,19 +25,19 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const SOURCE_DIRS = ['lib', 'handlers', 'serializers'] as const;
+const SOURCE_DIRS = ['lib', 'handlers', 'serializers', 'msession'] as const;
 export const MAX_LINES = 600;
 
 /** Where a file sits: its level, and for level 2 which peer it belongs to. */
 export interface Place {
-  level: 0 | 1 | 2 | 3;
+  level: 0 | 1 | 2 | 3 | 4;
   peer?: 'serializers' | 'handlers' | 'session';
 }
 
 /**
  * The target shape of issue #11. Files of lib/ that no rule names are session core (level 2,
- * peer "session"): today's lib/cookie.ts, lib/session-id.ts, lib/lcg.ts, and lib/locks.ts and
- * lib/memcache/** too, which only the handlers use (hence the known sideways edges below).
+ * peer "session"): today's lib/cookie.ts, lib/session-id.ts, lib/lcg.ts. Code only the save
+ * handlers use lives under handlers/ (handlers/files/, handlers/shared/).
  */
 export function placeOf(file: string): Place | undefined {
   if (/^lib\/zend\//.test(file) || ['lib/value.ts', 'lib/array-internals.ts', 'lib/key-index.ts', 'lib/errors.ts', 'lib/messages.ts'].includes(file)) return { level: 0 };
@@ -45,6 +45,8 @@ export function placeOf(file: string): Place | undefined {
     return { level: 1 };
   }
   if (['lib/engine.ts', 'lib/request.ts', 'lib/builtins.ts', 'lib/index.ts'].includes(file)) return { level: 3 };
+  // msession/ (issue #14) works over the package: only the package root imports it.
+  if (file.startsWith('msession/')) return { level: 4 };
   if (file.startsWith('serializers/')) return { level: 2, peer: 'serializers' };
   if (file.startsWith('handlers/')) return { level: 2, peer: 'handlers' };
   if (file.startsWith('lib/')) return { level: 2, peer: 'session' };
@@ -57,6 +59,8 @@ export function edgeViolation(from: string, to: string): string | undefined {
   const b = placeOf(to);
   if (a === undefined) return `${from} is outside lib/, handlers/, serializers/`;
   if (b === undefined) return `imports ${to}, which is outside lib/, handlers/, serializers/`;
+  // The one upward edge: the package root re-exports msession (which adds engine.msession()).
+  if (from === 'lib/index.ts' && to === 'msession/index.ts') return undefined;
   if (b.level > a.level) return `points up (level ${a.level} imports level ${b.level})`;
   if (a.level === 2 && b.level === 2 && a.peer !== b.peer) return `points sideways (level-2 peer ${a.peer} imports peer ${b.peer})`;
   return undefined;
@@ -203,24 +207,8 @@ export function isInternal(text: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Today's known breaks. Each entry names what removes it; delete it when that lands.
 
-const ISSUE_11_LOCKS = 'issue #11: lib/locks.ts moves under handlers/ (used only by the save-handler modules)';
-const ISSUE_11_MEMCACHE = 'issue #11: lib/memcache/** moves to a shared memcache folder under handlers/ (used only by the memcache modules)';
-
 /** Import edges that break the layering today: `from -> to` → what removes it. */
 export const KNOWN_LAYER_VIOLATIONS: Record<string, string> = {
-  // handlers (level-2 peer) import session-core files that only they use.
-  'handlers/files.ts -> lib/locks.ts': ISSUE_11_LOCKS,
-  'handlers/memcache.ts -> lib/locks.ts': ISSUE_11_LOCKS,
-  'handlers/memcached.ts -> lib/locks.ts': ISSUE_11_LOCKS,
-  'handlers/redis.ts -> lib/locks.ts': ISSUE_11_LOCKS,
-  'handlers/memcache.ts -> lib/memcache/client.ts': ISSUE_11_MEMCACHE,
-  'handlers/memcache.ts -> lib/memcache/common.ts': ISSUE_11_MEMCACHE,
-  'handlers/memcache.ts -> lib/memcache/pecl-ring.ts': ISSUE_11_MEMCACHE,
-  'handlers/memcache.ts -> lib/memcache/save-path.ts': ISSUE_11_MEMCACHE,
-  'handlers/memcached.ts -> lib/memcache/client.ts': ISSUE_11_MEMCACHE,
-  'handlers/memcached.ts -> lib/memcache/common.ts': ISSUE_11_MEMCACHE,
-  'handlers/memcached.ts -> lib/memcache/ketama.ts': ISSUE_11_MEMCACHE,
-  'handlers/memcached.ts -> lib/memcache/save-path.ts': ISSUE_11_MEMCACHE,
 };
 
 /** Import cycles today (files joined by `, `) → what removes them. */
@@ -230,8 +218,6 @@ export const KNOWN_CYCLES: Record<string, string> = {
 /** Files over MAX_LINES without a `Long file:` reason today → what removes them. */
 export const KNOWN_OVERSIZED: Record<string, string> = {
   'lib/value.ts': 'issue #11, branch zend: PHP runtime rules move to lib/zend/**',
-  'handlers/files.ts': 'issue #11: handlers/files/ (locks, GC and save-path code in their own files)',
-  'handlers/user.ts': 'issue #11, branch core: the one user-handler seam (argument parsing and the callback port split)',
 };
 
 /** Internal modules reachable through package.json "exports" today → what removes them. */
@@ -260,6 +246,9 @@ describe('architecture: the checker itself', () => {
     expect(placeOf('handlers/files/gc.ts')).toEqual({ level: 2, peer: 'handlers' });
     expect(placeOf('serializers/php.ts')).toEqual({ level: 2, peer: 'serializers' });
     expect(placeOf('lib/builtins.ts')).toEqual({ level: 3 });
+    expect(placeOf('msession/stores/files.ts')).toEqual({ level: 4 });
+    expect(edgeViolation('lib/index.ts', 'msession/index.ts')).toBeUndefined();
+    expect(edgeViolation('lib/engine.ts', 'msession/index.ts')).toMatch(/points up/);
     expect(placeOf('spec/x.ts')).toBeUndefined();
   });
 

@@ -5,13 +5,15 @@
  * array (zval_get_long / zval_get_double / a bool that only "1", "true" and "yes" turn on).
  */
 import type { SaveHandlerContext } from '../../lib/handler.ts';
-import type { QueryArray, QueryValue } from './php-url.ts';
+import type { QueryValue } from '../../lib/zend/url.ts';
 
 const LONG_MAX = 9223372036854775807n;
 const LONG_MIN = -9223372036854775808n;
 
 /** C strtol(s, NULL, 0), saturating at the 64-bit limits as glibc does. */
 export function strtolBase0(s: string): bigint {
+  // The common case, a plain decimal without a leading zero, needs no BigInt parsing.
+  if (/^[1-9]\d{0,14}$/.test(s) || s === '0') return BigInt(Number(s));
   const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)/.exec(s);
   if (m === null) return 0n;
   const digits = m[2]!;
@@ -26,7 +28,9 @@ export function strtolBase0(s: string): bigint {
 /** INI_INT(name) as a zend_long (a JS number; exact up to 2^53). */
 export function iniLong(ctx: SaveHandlerContext, name: string): number {
   const v = ctx.ini(name);
-  return v === undefined ? 0 : Number(strtolBase0(v));
+  if (v === undefined) return 0;
+  if (v === '0' || /^[1-9]\d{0,14}$/.test(v)) return Number(v);
+  return Number(strtolBase0(v));
 }
 
 /** INI_INT(name) stored into a C `int` (truncated to 32 bits). */
@@ -95,9 +99,4 @@ export function confAuth(v: QueryValue): { user?: string; pass: string } | { war
   }
   const pass = pick('pass', 0);
   return pass === undefined ? null : { pass };
-}
-
-/** One entry of a parse_str array, if present. */
-export function confGet(ht: QueryArray, key: string): QueryValue | undefined {
-  return ht.get(key);
 }

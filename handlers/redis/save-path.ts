@@ -15,7 +15,7 @@
  * (`PHPREDIS_CLUSTER_SESSION:`), auth.
  */
 import { confAuth, confBool, zvalDouble, zvalInt, zvalLong, zvalString } from './conf.ts';
-import { phpParseStr, phpUrlParse, type QueryArray } from './php-url.ts';
+import { phpParseStr, phpUrlParse, type QueryArray } from '../../lib/zend/url.ts';
 import type { RedisEndpoint } from './client.ts';
 
 export const REDIS_SESSION_PREFIX = 'PHPREDIS_SESSION:';

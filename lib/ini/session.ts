@@ -187,6 +187,10 @@ export const SESSION_INI: readonly IniEntry[] = [
   // ext/standard (url_scanner_ex): no session guards
   { name: 'session.trans_sid_tags', default: 'a=href,area=href,frame=src,form=', type: 'string', changeable: 'PHP_INI_ALL', onModify: plainString, extension: 'standard' },
   { name: 'session.trans_sid_hosts', default: '', type: 'string', changeable: 'PHP_INI_ALL', onModify: plainString, extension: 'standard' },
+  { name: 'url_rewriter.tags', default: 'form=', type: 'string', changeable: 'PHP_INI_ALL', onModify: plainString, extension: 'standard' },
+  { name: 'url_rewriter.hosts', default: '', type: 'string', changeable: 'PHP_INI_ALL', onModify: plainString, extension: 'standard' },
+  // main/main.c: OnUpdateStringUnempty (an empty value is refused without a warning)
+  { name: 'arg_separator.output', default: '&', type: 'string', changeable: 'PHP_INI_ALL', onModify: (v) => (v === '' ? false : { parsed: v }), extension: 'core' },
   // main/main.c: the files module's fallback directory
   { name: 'sys_temp_dir', default: '', type: 'string', changeable: 'PHP_INI_SYSTEM', onModify: plainString, extension: 'core' },
   // ext/standard/var.c: the serializers' depth limit

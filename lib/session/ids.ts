@@ -8,6 +8,7 @@ import { MSG } from '../messages.ts';
 import { callModule, defaultId, iniBool, iniStr, report, type RequestContext } from './context.ts';
 import type { Routine } from './drive.ts';
 import { sendCookie } from './headers.ts';
+import { setSessionVar } from './trans-sid.ts';
 
 /** PS(mod)->s_create_sid (the built-in generator when the module has none); null on failure. */
 export function* createSid(r: RequestContext): Routine<string | null> {
@@ -40,5 +41,6 @@ export function resetId(r: RequestContext): boolean {
   let trans = iniBool(r, 'session.use_trans_sid') && !iniBool(r, 'session.use_only_cookies');
   if (trans && useCookies && Object.hasOwn(r.sapi.cookies, name)) trans = false;
   ps.transSid = trans;
+  if (trans) setSessionVar(r, name, ps.id);
   return true;
 }

@@ -3,50 +3,35 @@
  * The coverage table of PHP 8.2's ext/session/tests: every phpt file (names in phpt-files.txt,
  * listed from php-src 8.2's ext/session/tests) with its status here, from the `covers` fields of the
  * conformance scenarios, of the user-handler scenarios (spec/user, shown as `user/<name>`) and of the
- * free-form engine scenarios (spec/engine/user-handler-scenarios.ts, shown as `engine/<name>`), plus
+ * free-form engine scenarios (spec/engine/user-handler-scenarios.ts and php-diff-scenarios.ts, shown
+ * as `engine/<name>`) and of the trans-sid cases (spec/transsid/cases.ts, run through the engine by
+ * spec/transsid/integration.test.ts, shown as `transsid/<name>`), plus
  * the reasons below. `node --conditions=php-session-engine-source --import tsx
  * spec/conformance/phpt.ts` rewrites PHPT.md; phpt.test.ts fails when PHPT.md is stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scenarios as diffScenarios } from '../engine/php-diff-scenarios.ts';
 import { scenarios as engineScenarios } from '../engine/user-handler-scenarios.ts';
+import { CASES as transSidCases } from '../transsid/cases.ts';
 import { scenarios as userScenarios } from '../user/scenarios.ts';
 import { loadScenarios } from './scenario.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 export const PHPT_MD = join(HERE, 'PHPT.md');
 
-const REWRITER = 'not applicable: trans-sid output rewriting (URL/form rewriting of the response body) is not part of the engine';
-const SID = 'not applicable: the SID constant is a PHP script constant; the engine has no script scope';
-const UPLOAD = 'not applicable: upload progress (session.upload_progress, RFC 1867 multipart parsing) belongs to the SAPI request parser, not ported';
+const UPLOAD = 'not yet: upload progress (session.upload_progress records fed by the request body parser, issue #15) is not ported yet';
 const DESTRUCT = 'not applicable: the subject is the order of PHP object destructors and shutdown functions around the session\'s shutdown write';
 const PHPCODE = 'not applicable: the subject is PHP-language behaviour (autoloaders, compile errors, output-buffer callbacks, die() in callbacks)';
 
 /** phpt name (without .phpt) → why it is not covered. Names covered by a scenario must not be here. */
 export const NOT_COVERED: Record<string, string> = {
-  '013': SID,
-  '015': SID,
-  '018': REWRITER,
-  '020': REWRITER,
-  '021': REWRITER,
-  bug26862: REWRITER,
-  bug36459: REWRITER,
-  bug41600: REWRITER,
-  bug50308: REWRITER,
-  bug51338: REWRITER,
   bug53141: PHPCODE,
   bug60634: PHPCODE,
-  bug60634_error_1: PHPCODE,
-  bug60634_error_2: PHPCODE,
   bug60634_error_3: PHPCODE,
   bug60634_error_4: PHPCODE,
-  bug60634_error_5: PHPCODE,
   bug61728: PHPCODE,
-  bug71974: REWRITER,
-  bug72940: SID,
-  bug74833: SID,
-  bug74892: REWRITER,
   bug79221: UPLOAD,
   gh12504: PHPCODE,
   gh13680: PHPCODE,
@@ -58,12 +43,9 @@ export const NOT_COVERED: Record<string, string> = {
     'not applicable: the subject is PHP\'s nominal interface check (an object with all six methods that does not declare ' +
     '`implements SessionHandlerInterface` is refused); TypeScript interfaces are structural, so the engine accepts any ' +
     'object that has the six methods and refuses only one lacking a method (with PHP\'s TypeError text)',
-  gh13891: REWRITER,
-  session_basic4: REWRITER,
-  session_basic5: REWRITER,
 };
 for (const n of ['rfc1867', 'rfc1867_cleanup', 'rfc1867_disabled', 'rfc1867_disabled_2', 'rfc1867_inter',
-  'rfc1867_invalid_settings', 'rfc1867_invalid_settings_2', 'rfc1867_no_name', 'rfc1867_sid_cookie',
+  'rfc1867_no_name', 'rfc1867_sid_cookie',
   'rfc1867_sid_get', 'rfc1867_sid_get_2', 'rfc1867_sid_invalid', 'rfc1867_sid_only_cookie',
   'rfc1867_sid_only_cookie_2', 'rfc1867_sid_post']) {
   NOT_COVERED[n] ??= UPLOAD;
@@ -78,6 +60,8 @@ export function allCovers(): Array<{ name: string; covers: string[] }> {
     ...loadScenarios().map((s) => ({ name: s.name, covers: s.covers })),
     ...userScenarios.map((s) => ({ name: `user/${s.name}`, covers: s.covers ?? [] })),
     ...Object.entries(engineScenarios).map(([name, s]) => ({ name: `engine/${name}`, covers: s.covers ?? [] })),
+    ...Object.entries(diffScenarios).map(([name, s]) => ({ name: `engine/${name}`, covers: s.covers ?? [] })),
+    ...transSidCases.map((c) => ({ name: `transsid/${c.name}`, covers: c.phpt ?? [] })),
   ];
 }
 
@@ -116,7 +100,9 @@ export function renderPhptMd(): string {
     'A phpt is "covered" when at least one of our own scenarios exercises its subject in real php-cgi',
     'and in the engine (the scenarios are ours; PHP\'s test files are not copied). `user/...` names are',
     'user-save-handler scenarios in spec/user/scenarios.ts; `engine/...` names are free-form differential',
-    'scenarios in spec/engine/user-handler-scenarios.ts; the others are in spec/conformance/scenarios.',
+    'scenarios in spec/engine/user-handler-scenarios.ts and php-diff-scenarios.ts; `transsid/...` names are',
+    'output-rewriting cases in spec/transsid/cases.ts (engine vs php-cgi in spec/transsid/integration.test.ts);',
+    'the others are in spec/conformance/scenarios.',
     '',
     `${rows.length} phpt files: **${count('covered')} covered**, ${count('not applicable')} not applicable, ${count('not yet')} not yet.`,
     '',

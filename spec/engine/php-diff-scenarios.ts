@@ -340,4 +340,54 @@ export const scenarios: Record<string, Scenario> = {
       req.cacheLimiter('');
     },
   },
+  'a reference alias of $_SESSION stays the session across regenerate (keep and delete)': {
+    covers: ['bug70013.phpt'],
+    php:
+      'session_start(); $session = &$_SESSION; $session["test"] = 1; $R[] = session_regenerate_id(false); $session["test"] = 2;' +
+      ' $R[] = $session["test"] === $_SESSION["test"]; $session["test"] = 3; $R[] = session_regenerate_id(true); $session["test"] = 4;' +
+      ' $R[] = $session["test"] === $_SESSION["test"]; $R[] = $_SESSION["test"];',
+    js: async (req, R) => {
+      await req.start();
+      const session = req.session;
+      session.set('test', 1);
+      R.push(await req.regenerateId(false));
+      session.set('test', 2);
+      R.push(session.get('test') === req.session.get('test'));
+      session.set('test', 3);
+      R.push(await req.regenerateId(true));
+      session.set('test', 4);
+      R.push(session.get('test') === req.session.get('test'), req.session.get('test'));
+    },
+  },
+  'a generated id is kept across write_close and start; the data follows it': {
+    covers: ['bug65475.phpt'],
+    php:
+      'session_start(); $_SESSION["foo"] = 1234; $_SESSION["cnt"] = 1; $id = session_id(); session_write_close(); session_start();' +
+      ' $R[] = $id === session_id(); $_SESSION["cnt"]++; session_write_close(); session_start(); $R[] = $id === session_id();' +
+      ' $R[] = $_SESSION["cnt"]; $R[] = $_SESSION["foo"]; session_write_close();',
+    js: async (req, R) => {
+      await req.start();
+      req.session.set('foo', 1234);
+      req.session.set('cnt', 1);
+      const id = req.id();
+      await req.writeClose();
+      await req.start();
+      R.push(id === req.id());
+      req.session.set('cnt', (req.session.get('cnt') as number) + 1);
+      await req.writeClose();
+      await req.start();
+      R.push(id === req.id(), req.session.get('cnt'), req.session.get('foo'));
+      await req.writeClose();
+    },
+  },
+  'regenerate_id(true) before start, while active, after destroy': {
+    covers: ['session_regenerate_id_variation1.phpt'],
+    php:
+      '$R[] = session_id(); $R[] = session_regenerate_id(true); $R[] = session_id(); $R[] = session_start(); $R[] = session_regenerate_id(true);' +
+      ' $R[] = strlen(session_id()); $R[] = session_destroy(); $R[] = session_regenerate_id(true); $R[] = session_id();',
+    js: async (req, R) => {
+      R.push(req.id(), await req.regenerateId(true), req.id(), await req.start(), await req.regenerateId(true));
+      R.push((req.id() as string).length, await req.destroy(), await req.regenerateId(true), req.id());
+    },
+  },
 };

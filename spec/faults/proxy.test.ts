@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionEngine } from '../../lib/engine.ts';
 import { closeRedisConnections } from '../../handlers/redis.ts';
-import { closeAllConnections } from '../../lib/memcache/client.ts';
+import { closeAllConnections } from '../../handlers/shared/memcache/client.ts';
 import { startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
 import { TcpProxy, type ProxyFault } from '../support/tcp-proxy.ts';

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionEngine } from '../../lib/engine.ts';
-import { closeAllConnections } from '../../lib/memcache/client.ts';
+import { closeAllConnections } from '../../handlers/shared/memcache/client.ts';
 import { tempDir } from '../files/support.ts';
 import { closeRedisConnections } from '../../handlers/redis.ts';
 import { PHP_EXTENSIONS } from '../memcache/support.ts';

@@ -7,7 +7,8 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LockTimeoutError } from '../../lib/errors.ts';
-import { acquireSessionLock, KeyedQueue, lockDirPath, tryFlockExclusive } from '../../lib/locks.ts';
+import { acquireSessionLock, lockDirPath, tryFlockExclusive } from '../../handlers/files/locks.ts';
+import { KeyedQueue } from '../../handlers/shared/lock-queue.ts';
 import { tempDir } from './support.ts';
 
 describe('KeyedQueue', () => {

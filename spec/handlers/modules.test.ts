@@ -33,7 +33,7 @@ import {
   type SessionIdInterface,
   type SessionUpdateTimestampHandlerInterface,
 } from '../../handlers/user.ts';
-import { closeAllConnections } from '../../lib/memcache/client.ts';
+import { closeAllConnections } from '../../handlers/shared/memcache/client.ts';
 import { makeHashedTree } from '../files/support.ts';
 import { startMemcached } from '../support/memcached-server.ts';
 import { startRedis, startRedisCluster } from '../support/redis-server.ts';

@@ -1,6 +1,6 @@
 /**
  * @module spec/memcache/client-faults
- * The memcache client (lib/memcache/client.ts) under broken replies and a stalled event loop.
+ * The memcache client (handlers/shared/memcache/client.ts) under broken replies and a stalled event loop.
  *
  * memjs 1.3.2 keeps the bytes of a reply cut by a timeout or a socket error and parses the next
  * socket's replies after them, so one cut reply broke a pooled connection for good; and it timed
@@ -13,7 +13,7 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemcacheConnection, MemcacheIoError } from '../../lib/memcache/client.ts';
+import { MemcacheConnection, MemcacheIoError } from '../../handlers/shared/memcache/client.ts';
 import { startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
 import { describeWith } from '../support/tools.ts';
 import { startFakeMemcached, type Deliver, type FakeMemcached } from './fake-server.ts';

@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeAllConnections } from '../../lib/memcache/client.ts';
+import { closeAllConnections } from '../../handlers/shared/memcache/client.ts';
 import { getItem, startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
 import { describeWith, which } from '../support/tools.ts';
 import { engineFor, php, PHP_EXTENSIONS, savePathFor, type ModuleName } from './support.ts';

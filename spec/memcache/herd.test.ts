@@ -2,7 +2,7 @@
  * @module spec/memcache/herd
  * Many concurrent requests on one session inside one Node process (issue #10, item 1).
  *
- * Requests for the same session queue inside the process (lib/locks.ts), so only the head of the
+ * Requests for the same session queue inside the process (handlers/shared/lock-queue.ts), so only the head of the
  * queue takes the server lock; the others never poll the server. What is checked, with a real
  * memcached started here:
  * - N = 50 and N = 200 concurrent engine requests, each adding 1 to a counter: every

@@ -6,7 +6,7 @@
  */
 import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeAllConnections } from '../../lib/memcache/client.ts';
+import { closeAllConnections } from '../../handlers/shared/memcache/client.ts';
 import { serialize, unserialize } from '../../serializers/var.ts';
 import { testSessionId } from '../handlers/suite.ts';
 import { dumpKeys, getItem, startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
@@ -252,4 +252,28 @@ describeWith(['memcached', 'php', 'php-cgi', 'php-ext:memcached', 'php-ext:memca
     expect((await running.done).code).toBe(0);
     for (const l of locks) expectExpiry(l.exp, 7, from, to);
   });
+
+  // php-memcached declares sess_lock_expire with OnUpdateLongGEZero, which PHP 8.2 parses with
+  // zend_ini_parse_quantity: "0x40" is 64 and "1k" is 1024 (C atol would read 0, then fall back to
+  // max_execution_time = 30, and 1). Both PHP's lock and ours must carry the same expiry.
+  for (const [value, seconds] of [
+    ['0x40', 64],
+    ['1k', 1024],
+  ] as const) {
+    it(`memcached: sess_lock_expire = "${value}" is read as PHP reads it (${seconds} s)`, async () => {
+      const ini = { 'session.save_handler': 'memcached', 'session.save_path': server.address, 'memcached.sess_lock_expire': value };
+      const id = testSessionId();
+      const from = unixNow();
+      const running = spawnPhp(`session_id('${id}p'); session_start(); usleep(1500000);`, ini, { cgi: true });
+      const req = engineFor(ini).request({ cookies: { PHPSESSID: `${id}e` } });
+      expect(await req.start()).toBe(true);
+      const locks = await keysAppearing(2, (k) => k.key === `memc.sess.key.lock.${id}p` || k.key === `memc.sess.key.lock.${id}e`);
+      const to = unixNow();
+      await req.writeClose();
+      await req.end();
+      expect((await running.done).code).toBe(0);
+      expect(locks.map((l) => l.key).sort()).toEqual([`memc.sess.key.lock.${id}e`, `memc.sess.key.lock.${id}p`]);
+      for (const l of locks) expectExpiry(l.exp, seconds, from, to);
+    });
+  }
 });

@@ -1,11 +1,11 @@
 /**
  * @module spec/memcache/lock-queue
- * The in-process queue in front of the memcache modules' server locks (lib/locks.ts
+ * The in-process queue in front of the memcache modules' server locks (handlers/shared/lock-queue.ts
  * takeQueueSlot), and php-memcached's total lock wait (lockWaitBudget), without a server.
  */
 import { describe, expect, it } from 'vitest';
 import { lockWaitBudget } from '../../handlers/memcached.ts';
-import { KeyedQueue, takeQueueSlot } from '../../lib/locks.ts';
+import { KeyedQueue, takeQueueSlot } from '../../handlers/shared/lock-queue.ts';
 
 describe('takeQueueSlot', () => {
   it('hands the key over in arrival order; release is idempotent', async () => {

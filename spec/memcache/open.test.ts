@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { closeAllConnections } from '../../lib/memcache/client.ts';
+import { closeAllConnections } from '../../handlers/shared/memcache/client.ts';
 import { startMemcached, startMemcachedSocket, type MemcachedProcess } from '../support/memcached-server.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { LibmemcachedSelector } from '../../lib/memcache/ketama.ts';
+import { LibmemcachedSelector } from '../../handlers/shared/memcache/ketama.ts';
 import { dumpKeys, flushAll, startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
 import { which } from '../support/tools.ts';
 import { PHP_EXTENSIONS } from './support.ts';

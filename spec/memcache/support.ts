@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { SessionEngine } from '../../lib/engine.ts';
-import { closeAllConnections } from '../../lib/memcache/client.ts';
+import { closeAllConnections } from '../../handlers/shared/memcache/client.ts';
 import { startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
 import { runPhp, which, type RunResult } from '../support/tools.ts';
 

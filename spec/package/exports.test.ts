@@ -38,6 +38,8 @@ const ROOT_EXPORTS = [
   'PhpObject',
   'PhpReference',
   'PhpSerializable',
+  'Msession',
+  'MsessionError',
   'PhpTypeError',
   'PhpValueError',
   'Registry',
@@ -82,7 +84,7 @@ describe('package surface', () => {
     expect(out.trim().split(' ').every((s) => s.endsWith(':true'))).toBe(true);
   });
 
-  it.each(['serializers/internal', 'serializers/var', 'serializers/session-common', 'lib/request', 'lib/session/state', 'lib/memcache/client'])(
+  it.each(['serializers/internal', 'serializers/var', 'serializers/session-common', 'lib/request', 'lib/session/state', 'handlers/shared/memcache/client', 'handlers/shared/lock-queue'])(
     '%s is not reachable through the exports map',
     (path) => {
       const out = node(`

@@ -21,6 +21,12 @@
  *   DRIVER_SHUTDOWN=N, from a shutdown function that goes to the back of the list N times.
  * - oracle (spec/oracle, php -n CLI): batched codec operations (unserialize, serialize,
  *   session_encode, session_decode) read as JSON from stdin, answered as JSON on stdout.
+ * - rewrite (spec/transsid, php-cgi): runs DRIVER_SCENARIO's output steps (echo, session_start,
+ *   session_regenerate_id, output_add_rewrite_var, output_reset_rewrite_vars, header, ob_flush, SID
+ *   (recorded by `sid`, printed after the last step, so it sends no headers; `echo_sid` prints it
+ *   where it is) ...) with nothing buffered by the driver, so the response body is exactly what PHP's URL
+ *   rewriter made of the output. The code mentions $_SERVER, so HTTP_HOST is there for the rewriter
+ *   (auto_globals_jit would leave it out otherwise).
  *
  * Value encoding of the steps mode (shared with spec/conformance/values.ts):
  *   null, true/false, "utf-8 string", 123 (int)       as themselves
@@ -544,6 +550,33 @@ if ($driverMode === 'steps') {
         $out[] = $r;
     }
     fwrite(STDOUT, json_encode($out, JSON_THROW_ON_ERROR | JSON_INVALID_UTF8_SUBSTITUTE));
+} elseif ($driverMode === 'rewrite') {
+    $_SERVER; // arm the auto-global: the URL rewriter reads HTTP_HOST from it
+    set_error_handler(function ($n, $s) { echo '[', driver_level($n), ": $s]"; return true; });
+    $scenario = json_decode(file_get_contents(getenv('DRIVER_SCENARIO')), true);
+    $sids = [];
+    foreach ($scenario['steps'] as $st) {
+        $a = $st['args'] ?? [];
+        switch ($st['op']) {
+            case 'echo': echo base64_decode($a[0]); break;
+            case 'sid': $sids[] = defined('SID') ? '[SID=' . SID . ']' : '[SID undefined]'; break;
+            case 'echo_sid': echo SID; break;
+            case 'ob_flush': ob_flush(); break;
+            case 'header': header($a[0]); break;
+            case 'ini_set': ini_set($a[0], $a[1]); break;
+            case 'session_id': session_id($a[0]); break;
+            case 'session_name': session_name($a[0]); break;
+            case 'session_start': session_start(); break;
+            case 'session_regenerate_id': session_regenerate_id(); break;
+            case 'session_write_close': session_write_close(); break;
+            case 'session_destroy': session_destroy(); break;
+            case 'session_unset': session_unset(); break;
+            case 'output_add_rewrite_var': $r = output_add_rewrite_var($a[0], $a[1]); echo '[', var_export($r, true), ']'; break;
+            case 'output_reset_rewrite_vars': $r = output_reset_rewrite_vars(); echo '[', var_export($r, true), ']'; break;
+            default: throw new RuntimeException('rewrite: unknown op ' . $st['op']);
+        }
+    }
+    echo implode('', $sids); // SID values are recorded, not printed, so they send no headers
 } else {
     throw new RuntimeException('driver.php: unknown DRIVER_MODE ' . var_export($driverMode, true));
 }

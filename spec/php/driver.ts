@@ -8,7 +8,8 @@
  * - {@link runUserScenarioInPhp}: a user-save-handler scenario (spec/user) in php-cgi, one
  *   process per request;
  * - {@link runCodeInPhp}: free-form PHP code (spec/engine) in php-cgi;
- * - {@link runOracleInPhp}: batched codec operations (spec/oracle) in `php -n`.
+ * - {@link runOracleInPhp}: batched codec operations (spec/oracle) in `php -n`;
+ * - {@link runRewriteInPhp}: output steps through PHP's URL rewriter (spec/transsid) in php-cgi.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -227,4 +228,40 @@ export async function runOracleInPhp(request: unknown, opts: { ini: Record<strin
   );
   if (res.code !== 0) throw new Error(`php oracle failed (exit ${res.code}): ${res.stderr.slice(0, 2000)}`);
   return JSON.parse(res.stdout.toString('utf8')) as unknown;
+}
+
+// ---- rewrite (spec/transsid) -------------------------------------------------------------------
+
+/** One output step of the rewrite mode (`echo` takes the bytes as base64). */
+export interface RewriteStep {
+  op: string;
+  args?: string[];
+}
+
+export interface RewriteInput {
+  steps: RewriteStep[];
+  /** `-d` settings (the driver adds the save path). */
+  ini?: Record<string, string>;
+  cookie?: string;
+  query?: string;
+  /** $_SERVER['HTTP_HOST'] (the runner's default is `localhost`). */
+  httpHost?: string;
+}
+
+/** Runs the rewrite mode in php-cgi; returns the response headers and the body (latin1, byte-exact). */
+export async function runRewriteInPhp(input: RewriteInput): Promise<{ headers: [string, string][]; body: string; stderr: string }> {
+  return withTempDir('rewrite', async (dir) => {
+    const file = join(dir, 'scenario.json');
+    writeFileSync(file, JSON.stringify({ steps: input.steps }));
+    const res = await runPhpCgi({
+      script: DRIVER,
+      ini: { 'session.save_path': dir, display_errors: '0', log_errors: '0', html_errors: '0', ...(input.ini ?? {}) },
+      quoteIni: true,
+      env: { DRIVER_MODE: 'rewrite', DRIVER_SCENARIO: file, ...(input.httpHost !== undefined ? { HTTP_HOST: input.httpHost } : {}) },
+      ...(input.cookie !== undefined ? { cookie: input.cookie } : {}),
+      query: input.query ?? '',
+      timeoutMs: 30_000,
+    });
+    return { headers: res.headers, body: res.body, stderr: res.stderr };
+  });
 }

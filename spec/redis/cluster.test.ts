@@ -155,4 +155,67 @@ describeWith(TOOLS, 'rediscluster module', () => {
       await c.stop();
     }
   }, 60_000);
+
+  it('with a replica per master: failover=distribute reads from replicas on both sides; after a master dies and its replica takes over, both sides carry on', async () => {
+    const c = await startRedisCluster(3, ['--cluster-node-timeout', '500'], true);
+    try {
+      const x = ini({}, c);
+      x['session.save_path'] += '&failover=distribute';
+      const list = Array.from({ length: 30 }, (_, i) => `repl${process.pid}x${i}`);
+      await php(`foreach (explode(',', '${list.join(',')}') as $id) { session_id($id); session_start(); $_SESSION['id'] = $id; session_write_close(); }`, x);
+      // Every write has reached the replica before anyone reads.
+      for (let i = 0; i < 3; i++) expect(await redisCommand(c.nodes[i]!.port, 'WAIT', 1, 5000)).toBe(1);
+      const replicaGets = async (): Promise<number> => {
+        let n = 0;
+        for (const r of c.nodes.slice(3)) n += Number(/cmdstat_get:calls=(\d+)/.exec(String(await redisCommand(r.port, 'INFO', 'commandstats')))?.[1] ?? 0);
+        return n;
+      };
+      const engine = engineFor(x);
+      const engineReadAll = async (ids: string[]): Promise<unknown[]> => {
+        const out: unknown[] = [];
+        for (const id of ids) {
+          const req = engine.request({ cookies: { PHPSESSID: id } });
+          let thrown: string | null = null;
+          try {
+            expect(await req.start()).toBe(true);
+            out.push(req.session.get('id'));
+            await req.writeClose();
+          } catch (e) {
+            thrown = `${(e as Error).name}: ${(e as Error).message}`;
+          }
+          await req.end().catch(() => undefined);
+          expect({ id, thrown, diagnostics: req.diagnostics }).toEqual({ id, thrown: null, diagnostics: [] });
+        }
+        return out;
+      };
+      const before = await replicaGets();
+      expect(await engineReadAll(list)).toEqual(list);
+      const afterEngine = await replicaGets();
+      expect(afterEngine).toBeGreaterThan(before);
+      await php(`foreach (explode(',', '${list.join(',')}') as $id) { session_id($id); session_start(); session_write_close(); }`, x);
+      expect(await replicaGets()).toBeGreaterThan(afterEngine);
+
+      // Master 0 dies; its replica is promoted.
+      await c.nodes[0]!.stop();
+      // Each node converges on its own: wait until every survivor says cluster_state:ok (a node still
+      // saying fail answers CLUSTERDOWN, to PHP as to us).
+      for (let i = 0; ; i++) {
+        const role = String(await redisCommand(c.nodes[3]!.port, 'INFO', 'replication'));
+        const states = await Promise.all(c.nodes.slice(1).map(async (n) => String(await redisCommand(n.port, 'CLUSTER', 'INFO'))));
+        if (role.includes('role:master') && states.every((st) => st.includes('cluster_state:ok'))) break;
+        if (i > 600) throw new Error('the replica was never promoted');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(await engineReadAll(list)).toEqual(list);
+      const r = await php(
+        `$ok = 0; foreach (explode(',', '${list.join(',')}') as $id) { session_id($id); session_start(); if (($_SESSION['id'] ?? null) === $id) $ok++; session_write_close(); } echo $ok;`,
+        x,
+      );
+      expect(r.stderr).toBe('');
+      expect(Number(r.stdout.toString())).toBe(list.length);
+    } finally {
+      closeRedisConnections();
+      await c.stop();
+    }
+  }, 60_000);
 });

@@ -7,7 +7,8 @@
  * - a lock left by a killed PHP process: the same notice and refused write as PHP while it lives,
  *   and the lock is taken once it expires.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { redisCommand, type RedisProcess } from '../support/redis-server.ts';
 import { describeWith, which } from '../support/tools.ts';
@@ -179,5 +180,47 @@ describeWith(TOOLS, 'redis module: locking with PHP', () => {
     expect(waiting.diagnostics).toEqual([]);
     const r = await php(`session_id('${id}'); session_start(); echo $_SESSION['v'];`, ini);
     expect(r.stdout.toString()).toBe('after');
+  }, 30_000);
+
+  it('a Node process killed (-9) while holding locks: its locks expire (30 s without lock_expire, as under php-fpm), then are taken', async () => {
+    const port = servers[0]!.port;
+    const engineEntry = fileURLToPath(new URL('../../lib/engine.ts', import.meta.url));
+    const children: ChildProcess[] = [];
+    const holder = (id: string, expire: string) => {
+      const code = `import { SessionEngine } from ${JSON.stringify(engineEntry)};
+        const e = new SessionEngine({ ini: { 'session.save_handler': 'redis', 'session.save_path': 'tcp://127.0.0.1:${port}', 'redis.session.locking_enabled': '1', 'redis.session.lock_expire': '${expire}' } });
+        const r = e.request({ cookies: { PHPSESSID: '${id}' } });
+        await r.start(); process.stdout.write('locked\\n'); setInterval(() => {}, 1000);`;
+      const child = spawn(process.execPath, ['--conditions=php-session-engine-source', '--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(child);
+      return new Promise<() => Promise<void>>((resolve) => {
+        child.stdout.on('data', (d: Buffer) => {
+          if (d.toString().includes('locked'))
+            resolve(() => new Promise<void>((done) => {
+              child.once('exit', () => done());
+              child.kill('SIGKILL');
+            }));
+        });
+      });
+    };
+    const a = `nodekill${process.pid}a`;
+    const b = `nodekill${process.pid}b`;
+    try {
+      const [killA, killB] = await Promise.all([holder(a, '0'), holder(b, '1')]);
+      await killA();
+      await killB();
+    } finally {
+      // Whatever happened above, no holder outlives the test.
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    }
+    const pttl = (await redisCommand(port, 'PTTL', `PHPREDIS_SESSION:${a}_LOCK`)) as number;
+    expect(pttl).toBeGreaterThan(20_000);
+    expect(pttl).toBeLessThanOrEqual(30_000);
+    await redisCommand(port, 'DEL', `PHPREDIS_SESSION:${a}_LOCK`);
+    const req = engineFor(baseIni({ 'redis.session.lock_retries': '-1' })).request({ cookies: { PHPSESSID: b } });
+    expect(await req.start()).toBe(true);
+    await req.writeClose();
+    await req.end();
+    expect(req.diagnostics).toEqual([]);
   }, 30_000);
 });

@@ -58,6 +58,31 @@ describeWith(TOOLS, 'redis module: failures compared with PHP', () => {
     });
   }
 
+  it('auth: right password, wrong password, none (NOAUTH): the same results, warnings and RedisException as PHP', async () => {
+    const server = await startRedis({ password: 's3cret' });
+    try {
+      for (const q of ['?auth=s3cret', '?auth[]=default&auth[]=s3cret', '?auth=wrong', '']) {
+        const ini = { 'session.save_handler': 'redis', 'session.save_path': `tcp://${server.address}${q}` };
+        const sid = testSessionId();
+        const r = await php(`session_id('${sid}'); try { ${SCRIPT} } catch (Throwable $e) { echo get_class($e), ': ', $e->getMessage(), "\\n"; }`, ini);
+        const req = engineFor(ini).request({ cookies: { PHPSESSID: sid } });
+        const out: string[] = [];
+        try {
+          out.push(`bool(${await req.start()})`);
+          req.session.set('a', 1);
+          out.push(`bool(${await req.writeClose()})`);
+        } catch (e) {
+          out.push(`${(e as Error).name}: ${(e as Error).message}`);
+        }
+        await req.end().catch(() => undefined);
+        expect({ q, out, diagnostics: req.diagnostics }).toEqual({ q, out: r.stdout.toString().trim().split('\n'), diagnostics: phpDiagnostics(r.stderr) });
+      }
+    } finally {
+      closeRedisConnections();
+      await server.stop();
+    }
+  });
+
   it('with locking on and the server down: the same results and warnings as PHP', async () => {
     const ini = { 'session.save_handler': 'redis', 'session.save_path': 'tcp://127.0.0.1:1', 'redis.session.locking_enabled': '1' };
     const { php: p, engine: e } = await both(ini, id);
@@ -92,24 +117,31 @@ describeWith(TOOLS, 'redis module: failures compared with PHP', () => {
       }),
     );
     const done = new Promise<{ out: string; err: string }>((resolve) => child.on('close', () => resolve({ out, err })));
-    await started;
-    return { done };
+    const kill = (): void => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    };
+    await Promise.race([started, done]);
+    return { done, kill };
   }
 
   for (const [label, lockIni] of [
     ['no locking', {}],
     ['locking, lock_expire=5', { 'redis.session.locking_enabled': '1', 'redis.session.lock_expire': '5' }],
   ] as const) {
-    it(`the server stopped between session_start and write (${label}): PHP's results, warnings and RedisException; the stored session unchanged`, async () => {
+    it(`the server stopped between session_start and write (${label}): PHP's results, warnings and RedisException`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'pse-redis-flag-'));
+      const started: RedisProcess[] = [];
+      let phpKill: (() => void) | undefined;
       try {
         // PHP.
         let server = await startRedis();
+        started.push(server);
         const ini = (s: RedisProcess) => ({ 'session.save_handler': 'redis', 'session.save_path': `tcp://${s.address}`, ...lockIni });
         const sid = testSessionId();
         await redisCommand(server.port, 'SET', `PHPREDIS_SESSION:${sid}`, 'a|i:0;');
         const flag = join(dir, 'go');
         const phpDone = await phpHolding(ini(server), sid, flag);
+        phpKill = phpDone.kill;
         await server.stop();
         writeFileSync(flag, '');
         const p = await phpDone.done;
@@ -121,6 +153,7 @@ describeWith(TOOLS, 'redis module: failures compared with PHP', () => {
 
         // The engine, the same steps.
         server = await startRedis();
+        started.push(server);
         await redisCommand(server.port, 'SET', `PHPREDIS_SESSION:${sid}`, 'a|i:0;');
         const req = engineFor(ini(server)).request({ cookies: { PHPSESSID: sid } });
         const results = [await req.start()];
@@ -137,8 +170,10 @@ describeWith(TOOLS, 'redis module: failures compared with PHP', () => {
         expect(phpThrew).not.toBeNull();
         expect(thrown === undefined ? null : `${(thrown as Error).name}: ${(thrown as Error).message}`).toBe(`${phpThrew![1]}: ${phpThrew![2]}`);
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        phpKill?.();
         closeRedisConnections();
+        await Promise.all(started.map((x) => x.stop()));
+        rmSync(dir, { recursive: true, force: true });
       }
     }, 60_000);
   }

@@ -146,6 +146,38 @@ describeWith(TOOLS, 'redis module: live round trips with PHP', () => {
     expect(await redisCommand(servers[0]!.port, 'EXISTS', `${key(id)}_LOCK`)).toBe(0);
   });
 
+  for (const deleteOld of [false, true]) {
+    it(`session_regenerate_id(${deleteOld}) with locking: the same keys and locks left as PHP`, async () => {
+      const layout = async (oldId: string, newId: string): Promise<string[]> => {
+        const keys = ((await redisCommand(servers[0]!.port, 'KEYS', '*')) as Buffer[]).map(String);
+        return keys
+          .filter((k) => k.includes(oldId) || k.includes(newId))
+          .map((k) => k.replace(oldId, '<old>').replace(newId, '<new>'))
+          .sort();
+      };
+      const phpOld = testSessionId();
+      await phpWrite(phpOld, payload, LOCKING);
+      const r = await php(
+        `session_id('${phpOld}'); session_start(); session_regenerate_id(${deleteOld}); $_SESSION['x'] = 1; echo session_id(); session_write_close();`,
+        ini(LOCKING),
+      );
+      const phpLayout = await layout(phpOld, r.stdout.toString());
+      expect(phpLayout).toContain('PHPREDIS_SESSION:<new>');
+
+      const ourOld = testSessionId();
+      await engineWrite(ourOld, payload, LOCKING);
+      const req = engineFor(ini(LOCKING)).request({ cookies: { PHPSESSID: ourOld } });
+      expect(await req.start()).toBe(true);
+      expect(await req.regenerateId(deleteOld)).toBe(true);
+      req.session.set('x', 1);
+      const ourNew = req.id() as string;
+      await req.writeClose();
+      await req.end();
+      expect(req.diagnostics).toEqual(phpDiagnostics(r.stderr));
+      expect(await layout(ourOld, ourNew)).toEqual(phpLayout);
+    });
+  }
+
   it('prefix= and database= in save_path place the keys as PHP does', async () => {
     const path = `tcp://${servers[0]!.address}?prefix=app1:&database=3`;
     const a = testSessionId();

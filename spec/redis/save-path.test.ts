@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { redisIni } from '../../handlers/redis.ts';
-import { phpParseStr, phpUrlParse, type QueryArray } from '../../handlers/redis/php-url.ts';
+import { phpParseStr, phpUrlParse, type QueryArray } from '../../lib/zend/url.ts';
 import { describeWith } from '../support/tools.ts';
 import { php } from './support.ts';
 

@@ -4,7 +4,8 @@
  * text-protocol probe to look at what is stored (keys, flags, expiry) the way an operator would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from '../php/runner.ts';
 import { which } from './tools.ts';
 
 export interface MemcachedProcess {
@@ -13,19 +14,6 @@ export interface MemcachedProcess {
   address: string;
   child: ChildProcess;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForPort(port: number, ms: number): Promise<void> {

@@ -7,7 +7,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from '../php/runner.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { which } from './tools.ts';
@@ -20,19 +21,6 @@ export interface RedisProcess {
   dir: string;
   /** SIGKILL, then removes the temp dir. */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export type Reply = Buffer | string | number | null | Error | Reply[];
@@ -201,11 +189,22 @@ export interface RedisCluster {
 /**
  * Starts `masters` cluster-enabled servers, splits the 16384 slots evenly between them
  * (CLUSTER ADDSLOTSRANGE), joins them (CLUSTER MEET) and waits for cluster_state:ok everywhere.
+ * With `replicas`, one more server per master replicates it (CLUSTER REPLICATE) and the wait
+ * also covers their sync; `nodes` then lists the masters first, then replica i of master i.
  */
-export async function startRedisCluster(masters = 3, extraArgs: string[] = []): Promise<RedisCluster> {
+export async function startRedisCluster(masters = 3, extraArgs: string[] = [], replicas = false): Promise<RedisCluster> {
+  const total = replicas ? masters * 2 : masters;
   const nodes = await Promise.all(
-    Array.from({ length: masters }, () =>
-      startRedis({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000', ...extraArgs] }),
+    Array.from({ length: total }, () =>
+      startRedis({
+        // No 5 s wait for more replicas before a diskless full sync, and a replication ping every
+        // second: a replica whose offset is still 0 is left out of CLUSTER SLOTS (what clients
+        // load), and the default 10 s ping period would keep it out that long.
+        args: [
+          '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000',
+          '--repl-diskless-sync-delay', '0', '--repl-ping-replica-period', '1', ...extraArgs,
+        ],
+      }),
     ),
   );
   const stop = async (): Promise<void> => {
@@ -217,11 +216,30 @@ export async function startRedisCluster(masters = 3, extraArgs: string[] = []): 
       const r = await redisCommand(nodes[i]!.port, 'CLUSTER', 'ADDSLOTSRANGE', i * per, Math.min(16383, (i + 1) * per - 1));
       if (r instanceof Error) throw r;
     }
-    for (let i = 1; i < masters; i++) await redisCommand(nodes[i]!.port, 'CLUSTER', 'MEET', '127.0.0.1', nodes[0]!.port);
+    for (let i = 1; i < total; i++) await redisCommand(nodes[i]!.port, 'CLUSTER', 'MEET', '127.0.0.1', nodes[0]!.port);
     const until = Date.now() + 15_000;
+    if (replicas) {
+      for (let i = 0; i < masters; i++) {
+        const id = String(await redisCommand(nodes[i]!.port, 'CLUSTER', 'MYID'));
+        // The replica must know the master before it can follow it.
+        for (;;) {
+          const r = await redisCommand(nodes[masters + i]!.port, 'CLUSTER', 'REPLICATE', id);
+          if (!(r instanceof Error)) break;
+          if (Date.now() > until) throw r;
+          await new Promise((res) => setTimeout(res, 50));
+        }
+      }
+    }
     for (;;) {
       const states = await Promise.all(nodes.map(async (n) => String(await redisCommand(n.port, 'CLUSTER', 'INFO'))));
-      const ok = states.every((s) => s.includes('cluster_state:ok') && s.includes(`cluster_known_nodes:${masters}`));
+      // Replicas synced, and every node's slot map (what clients load) lists them.
+      const synced =
+        !replicas ||
+        ((await Promise.all(nodes.slice(masters).map(async (n) => String(await redisCommand(n.port, 'INFO', 'replication'))))).every((x) => x.includes('master_link_status:up')) &&
+          (await Promise.all(nodes.map(async (n) => (await redisCommand(n.port, 'CLUSTER', 'SLOTS')) as Reply[][]))).every(
+            (slots) => slots.length === masters && slots.every((range) => range.length >= 4),
+          ));
+      const ok = synced && states.every((s) => s.includes('cluster_state:ok') && s.includes(`cluster_known_nodes:${total}`));
       if (ok) break;
       if (Date.now() > until) throw new Error(`redis cluster did not become ready: ${states.join(' | ')}`);
       await new Promise((r) => setTimeout(r, 50));

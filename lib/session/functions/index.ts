@@ -11,6 +11,7 @@ import { session_decode, session_encode } from './codec.ts';
 import { session_get_cookie_params, session_set_cookie_params } from './cookie-params.ts';
 import { session_create_id, session_id, session_regenerate_id } from './id.ts';
 import { ini_get, ini_get_all, ini_restore, ini_set } from './ini.ts';
+import { output_add_rewrite_var, output_reset_rewrite_vars } from './output.ts';
 import { session_set_save_handler } from './save-handler.ts';
 import {
   session_cache_expire,
@@ -74,6 +75,9 @@ export interface SessionFunctions {
   ini_restore(...args: unknown[]): void;
   ini_get_all(extension?: string | null, details?: boolean): PhpArray | false;
   ini_get_all(...args: unknown[]): PhpArray | false;
+  output_add_rewrite_var(name: string, value: string): boolean;
+  output_add_rewrite_var(...args: unknown[]): boolean;
+  output_reset_rewrite_vars(...args: unknown[]): boolean;
 }
 
 /** Binds every session function to one request. */
@@ -108,6 +112,8 @@ export function bindFunctions(r: RequestContext): SessionFunctions {
     ini_set: (...args: unknown[]) => ini_set(r, args),
     ini_get_all: (...args: unknown[]) => ini_get_all(r, args),
     ini_restore: (...args: unknown[]) => ini_restore(r, args),
+    output_add_rewrite_var: (...args: unknown[]) => output_add_rewrite_var(r, args),
+    output_reset_rewrite_vars: (...args: unknown[]) => output_reset_rewrite_vars(r, args),
   };
   return f;
 }

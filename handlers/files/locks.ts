@@ -1,14 +1,14 @@
 /**
- * @module locks
- * Session lock machinery: the `files` save handler's locks, and the in-process queue in front of
- * the memcache modules' server locks ({@link serverLockQueue}).
+ * @module handlers/files/locks
+ * The `files` save handler's session locks (flock, lock directory, none). The in-process queue in
+ * front of them is handlers/shared/lock-queue.ts, which the other modules use too.
  *
  * PHP's mod_files takes `flock(fd, LOCK_EX)` on the session file and blocks the whole process until
  * it gets it. A Node process cannot do that: a blocking flock would pin a libuv thread-pool thread
  * per waiter (four by default), so a handful of waiters on one hot session would stall every other
  * file operation. Instead:
  *
- * - waiters for the same lock key inside this process queue up in FIFO order (a {@link KeyedQueue});
+ * - waiters for the same lock key inside this process queue up in FIFO order (a KeyedQueue);
  *   only the head of the queue touches the kernel lock, the others wait on a promise;
  * - the head tries the lock without blocking (`LOCK_EX | LOCK_NB`, a syscall that returns at once),
  *   and while another process holds it, sleeps with a capped exponential backoff and tries again;
@@ -25,7 +25,8 @@
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
-import { LockTimeoutError, SessionError } from './errors.ts';
+import { LockTimeoutError, SessionError } from '../../lib/errors.ts';
+import { sessionLockQueue } from '../shared/lock-queue.ts';
 
 /** How the files handler locks a session while it is open. */
 export type FilesLockMode = 'flock' | 'lockfile' | 'none';
@@ -126,153 +127,6 @@ export function unlockFlock(fd: number): void {
   } catch {
     // The fd is about to be closed, which drops the lock anyway.
   }
-}
-
-interface Waiter {
-  resolve: () => void;
-  reject: (err: unknown) => void;
-  timer: NodeJS.Timeout | undefined;
-}
-
-/**
- * A FIFO mutex per key, for waiters inside this process. Holds no threads: waiting is a pending
- * promise. Keys with nobody holding or waiting are removed, so the map stays as small as the set
- * of sessions in use.
- */
-export class KeyedQueue {
-  readonly #queues = new Map<string, Waiter[]>();
-
-  /** Number of keys currently held or waited on (for tests and diagnostics). */
-  get size(): number {
-    return this.#queues.size;
-  }
-
-  /** Waiters (not counting the holder) on `key`. */
-  waiting(key: string): number {
-    const q = this.#queues.get(key);
-    return q === undefined ? 0 : q.length;
-  }
-
-  /** The release function when `key` is free now (taking it), else null; never waits. */
-  tryAcquire(key: string): (() => void) | null {
-    if (this.#queues.has(key)) return null;
-    this.#queues.set(key, []);
-    return this.#releaser(key);
-  }
-
-  /**
-   * Resolves with a release function once `key` is ours. Rejects with `onTimeout()` when
-   * `deadline` (ms since epoch, Infinity for none) passes first; the waiter is then dequeued.
-   */
-  acquire(key: string, deadline: number, onTimeout: () => unknown): Promise<() => void> {
-    const q = this.#queues.get(key);
-    if (q === undefined) {
-      this.#queues.set(key, []);
-      return Promise.resolve(this.#releaser(key));
-    }
-    return new Promise<() => void>((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve: () => resolve(this.#releaser(key)),
-        reject,
-        timer: undefined,
-      };
-      if (Number.isFinite(deadline)) {
-        waiter.timer = setTimeout(() => {
-          const i = q.indexOf(waiter);
-          if (i >= 0) q.splice(i, 1);
-          reject(onTimeout());
-        }, Math.max(0, deadline - Date.now()));
-      }
-      q.push(waiter);
-    });
-  }
-
-  #releaser(key: string): () => void {
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      const q = this.#queues.get(key);
-      if (q === undefined) return;
-      const next = q.shift();
-      if (next === undefined) {
-        this.#queues.delete(key);
-        return;
-      }
-      if (next.timer !== undefined) clearTimeout(next.timer);
-      next.resolve();
-    };
-  }
-}
-
-/** The process-wide queue of session-lock waiters, keyed by session file path. */
-export const sessionLockQueue = new KeyedQueue();
-
-/**
- * The process-wide queue in front of locks kept on a server (the memcache and memcached modules),
- * keyed by module, server list and lock key. Only the head of a key's queue asks the server for
- * the lock, so requests of one process never poll against each other.
- */
-export const serverLockQueue = new KeyedQueue();
-
-/** A place at the head of a {@link KeyedQueue}, held until released or until its lease runs out. */
-export interface QueueSlot {
-  readonly key: string;
-  /** False once released, by release() or by the lease. */
-  readonly held: boolean;
-  /** Hands the key to the next waiter; idempotent. */
-  release(): void;
-  /**
-   * Releases the slot by itself `ms` from now unless released before (a later call replaces the
-   * earlier lease), so a request that is never closed blocks the key only as long as the lock it
-   * took on the server lives. Beyond a timer's range: no lease.
-   */
-  leaseFor(ms: number): void;
-}
-
-/** setTimeout's largest delay; longer waits count as unlimited. */
-const MAX_TIMER_MS = 0x7fffffff;
-
-/**
- * Waits up to `waitMs` for the head of `key`'s queue in `queue`. Resolves with the slot, or with
- * null when the wait ran out first (nothing is held then). `waitMs` beyond a timer's range means
- * no limit.
- */
-export async function takeQueueSlot(queue: KeyedQueue, key: string, waitMs: number): Promise<QueueSlot | null> {
-  let leave = queue.tryAcquire(key);
-  if (leave === null) {
-    const deadline = waitMs <= MAX_TIMER_MS ? Date.now() + Math.max(0, waitMs) : Infinity;
-    try {
-      leave = await queue.acquire(key, deadline, () => null);
-    } catch {
-      return null;
-    }
-  }
-  const release = leave;
-  let held = true;
-  let timer: NodeJS.Timeout | undefined;
-  const slot: QueueSlot = {
-    key,
-    get held() {
-      return held;
-    },
-    release() {
-      if (!held) return;
-      held = false;
-      if (timer !== undefined) clearTimeout(timer);
-      release();
-    },
-    leaseFor(ms: number) {
-      if (!held) return;
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
-      if (ms > MAX_TIMER_MS) return;
-      // The timer must not keep the process alive: it only matters while other requests run.
-      timer = setTimeout(() => slot.release(), Math.max(0, ms));
-      timer.unref();
-    },
-  };
-  return slot;
 }
 
 function timeoutError(opts: LockOptions, started: number): LockTimeoutError {

@@ -1,5 +1,5 @@
 /**
- * @module memcache/pecl-ring
+ * @module handlers/shared/memcache/pecl-ring
  * Server choice as the pecl memcache extension makes it (memcache.hash_strategy and
  * memcache.hash_function), checked against PHP in spec/memcache.
  *

@@ -1,9 +1,11 @@
 /**
- * @module handlers/redis/php-url
- * The two pieces of PHP's runtime that phpredis uses to read session.save_path:
- * php_url_parse_ex (ext/standard/url.c) for each server URL, and the query-string parser behind
- * parse_str() (php_default_treat_data with PARSE_STRING) for its parameters. Ported from PHP 8.2's
- * source (read as the specification); the strings are handled as Latin-1, one char per byte.
+ * @module zend/url
+ * PHP's URL and query-string parsers: php_url_parse_ex (ext/standard/url.c, what parse_url() uses)
+ * and the query-string parser behind parse_str() (php_default_treat_data with PARSE_STRING).
+ * phpredis reads session.save_path with both; the trans-sid URL rewriter reads the URLs it rewrites
+ * with the first. PHP's quirks are kept (the first `:` decides the scheme, `a.com:80`, ports read by
+ * strtol, control characters replaced by `_`). Ported from PHP 8.2's source (read as the
+ * specification); strings are handled as Latin-1, one char per byte.
  */
 
 /** php_url: the parts PHP found (undefined where PHP leaves the field NULL). */

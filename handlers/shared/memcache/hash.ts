@@ -1,5 +1,5 @@
 /**
- * @module memcache/hash
+ * @module handlers/shared/memcache/hash
  * The key hash functions the two PHP memcache extensions use to pick a server:
  * - CRC-32 (IEEE, as PHP's ext/standard crc32 table) and FNV-1a 32-bit: pecl memcache's
  *   `memcache.hash_function` = crc32 (default) / fnv;

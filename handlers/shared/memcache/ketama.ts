@@ -1,5 +1,5 @@
 /**
- * @module memcache/ketama
+ * @module handlers/shared/memcache/ketama
  * Server choice as libmemcached makes it for php-memcached's session handler: with
  * `memcached.sess_consistent_hash` on, a ketama continuum; off, modula over the server list.
  *

@@ -1,5 +1,5 @@
 /**
- * @module memcache/client
+ * @module handlers/shared/memcache/client
  * One memcached server, spoken to in the binary protocol, pipelined over one socket.
  *
  * memjs provides the socket (its `Server`: connect, keep-alive, unix sockets), the request frames
@@ -32,7 +32,7 @@
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { errorText } from '../zend/index.ts';
+import { errorText } from '../../../lib/zend/index.ts';
 
 /** The parts of memjs (CommonJS, untyped here) this wrapper uses. */
 interface MemjsServer {

@@ -1,5 +1,5 @@
 /**
- * @module memcache/save-path
+ * @module handlers/shared/memcache/save-path
  * The two extensions' session.save_path syntaxes.
  *
  * php-memcached hands the path to libmemcached's memcached_servers_parse: entries split on ',',
@@ -12,7 +12,7 @@
  * (`tcp://host:port?persistent=&weight=&timeout=&retry_interval=&udp_port=`, bare `host:port`,
  * `unix:///path`); an element without a host, or with weight <= 0 or timeout <= 0, fails open.
  */
-import { cAtof, cStrtoul, zendAtol } from '../zend/index.ts';
+import { cAtof, cStrtoul, zendAtol } from '../../../lib/zend/index.ts';
 
 export interface LibmemcachedServer {
   host: string;

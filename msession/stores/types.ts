@@ -1,0 +1,50 @@
+/**
+ * @module msession/stores/types
+ * What msession needs from a store beyond PHP's SaveHandler contract: listing the ids it holds
+ * (streaming), a snapshot read without the lock (for scans), and the remaining lifetime.
+ */
+import type { SaveHandlerContext } from '../../lib/handler.ts';
+
+export interface ScanOptions {
+  signal?: AbortSignal;
+}
+
+/** The enumeration side of one configured store (one per Msession). */
+export interface SessionStore {
+  /** The module name (files, memcached, ...). */
+  readonly module: string;
+  /** Every session id held, streamed: constant memory whatever the count. */
+  ids(opts?: ScanOptions): AsyncIterable<string>;
+  /** The stored bytes without taking the lock (a scan must not queue behind live requests); null when gone. */
+  peek(id: string): Promise<Uint8Array | null>;
+  /** Seconds left before the store drops the session (null: no such session; Infinity: never). */
+  ttl(id: string): Promise<number | null>;
+  /** Sets the remaining lifetime; false when the session does not exist. */
+  setTtl(id: string, seconds: number): Promise<boolean>;
+  /** Who holds PHP's lock on the session, as far as the store can tell. */
+  lockInfo?(id: string): Promise<LockInfo>;
+  /** Bytes of the stored session (for stats), null when gone. */
+  size?(id: string): Promise<number | null>;
+  close(): Promise<void>;
+}
+
+/** The state of a session's lock. */
+export interface LockInfo {
+  locked: boolean;
+  /** files (flock): the processes holding the lock, from /proc/locks (Linux). */
+  pids?: number[];
+  /** files: processes waiting for it. */
+  waiting?: number;
+  /** memcache(d): seconds until the server drops the lock item. */
+  expiresIn?: number;
+  /** memcache(d): seconds since the lock was taken (its lifetime minus what is left). */
+  heldFor?: number;
+}
+
+/** Builds the store for a save path, with the engine's ini (through the module's context). */
+export type StoreFactory = (savePath: string, ctx: SaveHandlerContext) => SessionStore;
+
+/** A user module (SaveHandlerModule) can offer enumeration by carrying this factory. */
+export interface EnumerableModule {
+  readonly msessionStore?: StoreFactory;
+}
