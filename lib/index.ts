@@ -19,6 +19,7 @@ export {
   type MultipartEvent,
   type SessionFunctions,
   type SessionStatus,
+  HOLD_LIMIT_WARNING,
 } from './request.ts';
 export { Registry, MAX_REGISTRY_ENTRIES } from './registry.ts';
 

@@ -21,9 +21,11 @@ import { rewriteOutput } from './session/trans-sid.ts';
 import { rfc1867Callback, type MultipartEvent } from './session/upload-progress.ts';
 import { sessionStart } from './session/functions/start.ts';
 import { session_write_close } from './session/functions/state.ts';
+import { RequestWatch } from './session/watch.ts';
 
 export { bytesToPhpString } from './session/functions/codec.ts';
 export type { SessionFunctions } from './session/functions/index.ts';
+export { HOLD_LIMIT_WARNING } from './session/watch.ts';
 export type { EngineCore } from './session/context.ts';
 export type { OutputStart, RequestOptions, RequestVar } from './session/sapi.ts';
 export type { MultipartEvent } from './session/upload-progress.ts';
@@ -69,7 +71,20 @@ export class SessionRequest {
       r.ini.parsed<SessionSerializer | undefined>('session.serialize_handler') ??
       engine.findSerializer(r.ini.get('session.serialize_handler') ?? '');
     if (ps.mod === undefined || ps.serializer === undefined) ps.status = PHP_SESSION_DISABLED;
+    // The safety net for sessions left open (session/watch): hold limit, GC and exit warnings.
+    this.#watch = new RequestWatch(this, r, (o) => (o as SessionRequest).writeClose());
     if (ps.status !== PHP_SESSION_DISABLED && iniBool(r, 'session.auto_start')) r.ready = this.#autoStart();
+  }
+
+  readonly #watch: RequestWatch;
+
+  /** Runs session_start() under the watch (see session/watch). */
+  #watched(p: Promise<boolean>): Promise<boolean> {
+    this.#watch.started();
+    return p.then((ok) => {
+      this.#watch.noteId();
+      return ok;
+    });
   }
 
   /** RINIT's auto_start: php_session_start() outside any function ("PHP Request Startup: "). */
@@ -77,7 +92,9 @@ export class SessionRequest {
     const r = this.#r;
     r.fn = 'PHP Request Startup';
     try {
+      this.#watch.started();
       await drive(phpSessionStart(r));
+      this.#watch.noteId();
     } finally {
       r.fn = undefined;
     }
@@ -99,7 +116,13 @@ export class SessionRequest {
 
   /** The session functions under their PHP names, as a PHP runtime binds them (built on first use). */
   get functions(): SessionFunctions {
-    return (this.#functions ??= bindFunctions(this.#r));
+    if (this.#functions === undefined) {
+      const f = bindFunctions(this.#r);
+      const start = f.session_start;
+      f.session_start = (...args: unknown[]) => this.#watched(start(...args));
+      this.#functions = f;
+    }
+    return this.#functions;
   }
 
   // Request globals and response -----------------------------------------------------------------
@@ -263,7 +286,7 @@ export class SessionRequest {
   /** session_start(). @see https://www.php.net/manual/en/function.session-start.php */
   start(options?: PhpArray | Record<string, JsInput>): Promise<boolean> {
     // Without options this is session_start() with no arguments (nothing to check).
-    if (options === undefined) return invoke(this.#r, 'session_start', () => sessionStart(this.#r, undefined));
+    if (options === undefined) return this.#watched(invoke(this.#r, 'session_start', () => sessionStart(this.#r, undefined)));
     return this.functions.session_start(options);
   }
 
@@ -400,6 +423,7 @@ export class SessionRequest {
     const r = this.#r;
     if (r.sapi.ended) return Promise.resolve();
     r.sapi.ended = true;
+    this.#watch.ended();
     try {
       const v = drive(rshutdown(r));
       return v instanceof Promise ? v : Promise.resolve();

@@ -369,9 +369,14 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
     return pos < 0 ? undefined : this.#vals[pos];
   }
 
-  /** Sets key to value (normalising the key). Writing to a reference slot writes through it. */
+  /**
+   * Sets key to value (normalising the key). Writing to a reference slot writes through it. Plain JS
+   * data (objects, arrays, Maps, Uint8Array, undefined) is converted here as {@link toPhp} does; a
+   * value PHP cannot hold (a function, a symbol, a class instance such as Date) throws a TypeError
+   * now, so it cannot fail the whole session write later.
+   */
   set(key: PhpKey, value: PhpValue | PhpReference): this {
-    return this.setExact(normalizeKey(key), value);
+    return this.setExact(normalizeKey(key), checkedValue(value));
   }
 
   /** Sets without normalising a string key: `"5"` stays a string key (PHP session decoding does this). */
@@ -460,7 +465,7 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
   /** Appends with the next integer key (PHP `$a[] = v`); returns the key used. */
   push(value: PhpValue | PhpReference): number {
     const k = this.#nextIndex;
-    this.setExact(k, value);
+    this.setExact(k, checkedValue(value));
     return k;
   }
 
@@ -560,6 +565,49 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
   toJS(): unknown {
     return toJs(this);
   }
+
+  /**
+   * JSON.stringify() support: as {@link toJS} (a list becomes a JSON array, other arrays objects),
+   * with what JSON cannot hold made JSON-safe: bigints as decimal strings, binary strings and byte
+   * keys as Latin-1 strings, NAN/INF as null (JSON's own rule).
+   */
+  toJSON(): unknown {
+    return jsonSafe(toJs(this));
+  }
+}
+
+function jsonSafe(v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('latin1');
+  if (Array.isArray(v)) return v.map(jsonSafe);
+  if (v !== null && typeof v === 'object') {
+    const out = Object.create(null) as Record<string, unknown>;
+    for (const k of Object.keys(v)) out[k] = jsonSafe((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
+}
+
+/** A value for set()/push(): PHP values pass, plain JS data is converted, anything else throws now. */
+function checkedValue(value: PhpValue | PhpReference): PhpValue | PhpReference {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol' && value !== undefined)) return value;
+  if (
+    value instanceof PhpArray ||
+    value instanceof PhpReference ||
+    value instanceof PhpObject ||
+    value instanceof PhpBytes ||
+    value instanceof PhpFloat ||
+    value instanceof PhpEnum ||
+    value instanceof PhpSerializable
+  ) {
+    return value;
+  }
+  const v = value as unknown;
+  if (v === undefined || v instanceof Uint8Array || Array.isArray(v) || v instanceof Map || (typeof v === 'object' && isPlainObject(v as object))) {
+    return toPhp(v as JsInput);
+  }
+  const what = typeof v === 'object' ? ((v as { constructor?: { name?: string } }).constructor?.name ?? 'object') : typeof v;
+  throw new TypeError(`PhpArray: a ${what} is not a PHP value (store plain data: numbers, strings, booleans, null, arrays, plain objects, Maps)`);
 }
 
 /** A PHP object: class name and ordered properties keyed by their serialized (mangled) names. */

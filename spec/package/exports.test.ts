@@ -20,6 +20,7 @@ function node(code: string): string {
 
 /** Every runtime name of the root, in order; README's API tour documents the user-facing ones. */
 const ROOT_EXPORTS = [
+  'HOLD_LIMIT_WARNING',
   'LockTimeoutError',
   'MAX_REGISTRY_ENTRIES',
   'PHP_INT_MAX',

@@ -55,6 +55,7 @@ interface Manifest {
   exports: Record<string, unknown>;
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
   files?: string[];
 }
 
@@ -97,14 +98,16 @@ function closure(lock: Lock, names: string[]): Set<string> {
 }
 
 /**
- * An empty consumer project that depends on the tarball (and, for the type check, typescript and
- * @types/node), with a lockfile so `npm ci --offline` needs nothing but the npm cache.
+ * An empty consumer project that depends on the tarball (and, for the type check, typescript,
+ * @types/node and the optional peer dependencies), with a lockfile so `npm ci --offline` needs nothing but the npm cache.
  */
 function makeConsumer(dir: string, tarball: string, opts: { withTypes: boolean }): void {
   mkdirSync(dir, { recursive: true });
   const spec = `file:${relative(dir, tarball)}`;
   const integrity = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
-  const devNames = opts.withTypes ? ['typescript', '@types/node'] : [];
+  // The type check imports every export, the framework adapters included: their optional peer
+  // dependencies (fastify, hono, ...) are installed as a user of those adapters would.
+  const devNames = opts.withTypes ? ['typescript', '@types/node', ...Object.keys(pkg.peerDependencies ?? {})] : [];
   const devDependencies = Object.fromEntries(devNames.map((n) => [n, rootLock.packages[resolveInLock(rootLock, '', n)!]!.version!]));
   const prodNames = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})];
   const prod = closure(rootLock, prodNames);

@@ -1,0 +1,192 @@
+/**
+ * @module php-session-engine/http
+ * PHP sessions for plain `node:http` (and the base of the Express adapter): the engine request is
+ * built from the IncomingMessage, the session ends (written, lock released) before the response's
+ * headers go out, and PHP's header lines (Set-Cookie appended, never overwritten) are applied to the
+ * ServerResponse. The request always ends: response finished, client gone, handler threw; a
+ * session held past session_engine.max_execution_time is closed by the engine itself.
+ *
+ * @example
+ * const sessions = createPhpSession({ iniFile: '/etc/php/8.2/fpm/php.ini' });
+ * http.createServer(sessions.handler(async (req, res) => {
+ *   req.session.visits = Number(req.session.visits ?? 0) + 1;
+ *   res.end(JSON.stringify(req.session));
+ * }));
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseCookie } from 'cookie';
+import { PhpSessionContext, PhpSessions, type PhpSessionOptions, type SessionShape, type SessionView } from './session.ts';
+
+export { PhpSessionContext, PhpSessionError, PhpSessions, HOLD_LIMIT_WARNING, startupWarnings, type PhpSessionOptions, type SessionView, type SessionMethods } from './session.ts';
+export { PhpFloat } from 'php-session-engine';
+
+/** An IncomingMessage with the session attached. */
+export type SessionIncomingMessage<T extends object = SessionShape> = IncomingMessage & {
+  session: SessionView<T>;
+  phpSession: PhpSessionContext;
+};
+
+/** Cookie header → names and decoded values (the `cookie` package; the first of a repeated name wins, as in PHP). */
+export function parseCookies(header: string): Record<string, string | undefined> {
+  return parseCookie(header);
+}
+
+/** The framework-independent part of a request: what {@link attachToResponse} needs. */
+export interface AttachHooks {
+  /** Receives a failure of the session's end while the response can still be replaced. Default: 500. */
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * Holds the response's headers until the session has ended: the first writeHead/write/end (explicit
+ * or implicit) is queued, the session is written and closed, PHP's header lines are applied, then
+ * the queued calls go out in order. On a session failure the queued calls are dropped and the error
+ * goes to `onError` (the response can still be replaced: no header has been sent).
+ */
+export function attachToResponse(ctx: PhpSessionContext, res: ServerResponse, hooks: AttachHooks = {}): void {
+  const orig = { writeHead: res.writeHead, write: res.write, end: res.end };
+  let state: 'open' | 'ending' | 'done' = 'open';
+  const queue: Array<() => void> = [];
+  const restore = (): void => {
+    res.writeHead = orig.writeHead;
+    res.write = orig.write;
+    res.end = orig.end;
+  };
+  const finish = (): void => {
+    state = 'ending';
+    ctx.end().then(
+      () => {
+        applyHeaders(ctx, res);
+        restore();
+        state = 'done';
+        for (const call of queue.splice(0)) call();
+      },
+      (err: unknown) => {
+        applyHeaders(ctx, res);
+        restore();
+        state = 'done';
+        queue.length = 0;
+        if (hooks.onError !== undefined) hooks.onError(err);
+        else if (!res.headersSent) {
+          res.statusCode = 500;
+          res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+          res.end('Internal Server Error\n');
+        } else res.destroy(err instanceof Error ? err : undefined);
+      },
+    );
+  };
+  const defer = <A extends unknown[]>(fn: (...a: A) => unknown, args: A): void => {
+    queue.push(() => void fn.apply(res, args));
+    if (state === 'open') finish();
+  };
+  res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
+    if (state === 'done') return (orig.writeHead as (...a: unknown[]) => ServerResponse).apply(res, args);
+    defer(orig.writeHead as (...a: unknown[]) => unknown, args);
+    return res;
+  } as ServerResponse['writeHead'];
+  res.write = function write(this: ServerResponse, ...args: unknown[]) {
+    if (state === 'done') return (orig.write as (...a: unknown[]) => boolean).apply(res, args);
+    defer(orig.write as (...a: unknown[]) => unknown, args);
+    return true;
+  } as ServerResponse['write'];
+  res.end = function end(this: ServerResponse, ...args: unknown[]) {
+    if (state === 'done') return (orig.end as (...a: unknown[]) => ServerResponse).apply(res, args);
+    defer(orig.end as (...a: unknown[]) => unknown, args);
+    return res;
+  } as ServerResponse['end'];
+  // Client gone before the response finished, or the socket closed: end the session all the same.
+  res.once('close', () => {
+    if (state === 'open') {
+      state = 'ending';
+      ctx.end().catch(() => undefined).finally(() => {
+        restore();
+        state = 'done';
+      });
+    }
+  });
+}
+
+/** Applies PHP's header lines: Set-Cookie appended; others set unless the app set that header itself. */
+export function applyHeaders(ctx: PhpSessionContext, res: ServerResponse): void {
+  if (res.headersSent) return;
+  const lines = ctx.takeHeaders();
+  const own = new Set<string>();
+  for (const [name, value] of lines) {
+    const lower = name.toLowerCase();
+    if (lower === 'set-cookie') {
+      res.appendHeader('Set-Cookie', value);
+    } else if (own.has(lower) || !res.hasHeader(name)) {
+      if (own.has(lower)) res.appendHeader(name, value);
+      else res.setHeader(name, value);
+      own.add(lower);
+    }
+  }
+}
+
+/** The engine request's input from an IncomingMessage (cookies, URL, parsed body if any, referer). */
+export function requestInput(req: IncomingMessage & { body?: unknown }): { cookie: string | undefined; url: string | undefined; body: unknown; referer: string | undefined } {
+  const referer = req.headers.referer;
+  return { cookie: req.headers.cookie, url: req.url, body: req.body, referer: Array.isArray(referer) ? referer[0] : referer };
+}
+
+/** The node:http adapter. */
+export class HttpPhpSession extends PhpSessions {
+  constructor(options: PhpSessionOptions = {}) {
+    super(options, parseCookies);
+  }
+
+  /**
+   * Attaches the session to req (`req.session`, `req.phpSession`) and to res, and starts it when the
+   * options say so. Rejects with a PhpSessionError when the start fails (the request is then ended).
+   */
+  async attach(req: IncomingMessage, res: ServerResponse, hooks: AttachHooks = {}): Promise<PhpSessionContext> {
+    const ctx = this.context(requestInput(req), req);
+    const target = req as SessionIncomingMessage;
+    target.phpSession = ctx;
+    target.session = ctx.session;
+    attachToResponse(ctx, res, hooks);
+    try {
+      await ctx.begin();
+    } catch (err) {
+      await ctx.end().catch(() => undefined);
+      throw err;
+    }
+    return ctx;
+  }
+
+  /**
+   * Wraps a request listener: the session is attached before it runs; a thrown error or rejected
+   * promise ends the session and answers 500 (or goes to `onError`).
+   */
+  handler<T extends object = SessionShape>(
+    listener: (req: SessionIncomingMessage<T>, res: ServerResponse) => unknown,
+    onError?: (err: unknown, req: IncomingMessage, res: ServerResponse) => void,
+  ): (req: IncomingMessage, res: ServerResponse) => void {
+    const fail = (err: unknown, req: IncomingMessage, res: ServerResponse): void => {
+      if (onError !== undefined) return onError(err, req, res);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      res.statusCode = 500;
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.end('Internal Server Error\n');
+    };
+    return (req, res) => {
+      this.attach(req, res, { onError: (err) => fail(err, req, res) })
+        .then(async () => {
+          try {
+            await listener(req as SessionIncomingMessage<T>, res);
+          } catch (err) {
+            fail(err, req, res);
+          }
+        })
+        .catch((err: unknown) => fail(err, req, res));
+    };
+  }
+}
+
+/** Creates the node:http adapter. */
+export function createPhpSession(options: PhpSessionOptions = {}): HttpPhpSession {
+  return new HttpPhpSession(options);
+}

@@ -1,0 +1,449 @@
+/**
+ * @module adapters/session
+ * What every adapter shares: the options, the per-request {@link PhpSessionContext} (when to start,
+ * ending exactly once, the one error channel) and the `req.session` view.
+ * Level 4: imports only the package's public entry point.
+ */
+import {
+  PhpArray,
+  PhpBytes,
+  PhpFloat,
+  SessionEngine,
+  SessionError,
+  toPhp,
+  type Diagnostic,
+  type JsInput,
+  type PhpKey,
+  type PhpValue,
+  type RequestVar,
+  type SessionRequest,
+} from 'php-session-engine';
+
+/** Options of every adapter (same names in all of them). */
+export interface PhpSessionOptions {
+  /** ini values (like `php -d`), applied after `iniFile`. Ignored when `engine` is given. */
+  ini?: Record<string, string | number | boolean>;
+  /** A php.ini to read first, e.g. '/etc/php/8.2/fpm/php.ini'. Ignored when `engine` is given. */
+  iniFile?: string;
+  /** An engine to share (between adapters, or with code using the engine directly). */
+  engine?: SessionEngine;
+  /**
+   * When to start the session. Default (undefined): when the request carries the session cookie,
+   * or when the app writes to the session or calls one of its helpers, so anonymous requests create
+   * no session. `true`: every request, as PHP's session.auto_start. `false`: only on `start()`.
+   */
+  autoStart?: boolean;
+  /** Start with `read_and_close` (no lock held, nothing written). A function decides per request. */
+  readOnly?: boolean | ((req: unknown) => boolean);
+  /** Receives every PHP diagnostic (warnings, notices) of the session, with PHP's text. Default: none. */
+  onDiagnostic?: (d: Diagnostic) => void;
+}
+
+/** The adapters' one error channel: a session operation failed; PHP's diagnostics are attached. */
+export class PhpSessionError extends SessionError {
+  /** The request's PHP diagnostics up to the failure. */
+  readonly diagnostics: readonly Diagnostic[];
+  /** HTTP status for the framework's error handler. */
+  readonly status = 500;
+  readonly statusCode = 500;
+  constructor(message: string, diagnostics: readonly Diagnostic[], options?: { cause?: unknown }) {
+    const detail = diagnostics.map((d) => d.message).join('; ');
+    super(detail === '' ? message : `${message}: ${detail}`, 'ERR_HANDLER', options);
+    this.diagnostics = diagnostics;
+  }
+  override get name(): string {
+    return 'PhpSessionError';
+  }
+}
+
+/** What an adapter reads from the incoming request. */
+export interface RequestInput {
+  /** The Cookie header. */
+  cookie?: string | undefined;
+  /** The request URL (path and query). */
+  url?: string | undefined;
+  /** A parsed body, if the framework parsed one. */
+  body?: unknown;
+  /** The Referer header. */
+  referer?: string | undefined;
+}
+
+/** The engine's diagnostic when a request held its session past session_engine.max_execution_time. */
+export { HOLD_LIMIT_WARNING } from 'php-session-engine';
+
+/** Cookie header → { name: value }, first occurrence wins as in PHP; values URL-decoded. */
+export type CookieParser = (header: string) => Record<string, string | undefined>;
+
+/** The shared part of an adapter: the engine and the options, built once. */
+export class PhpSessions {
+  readonly engine: SessionEngine;
+  readonly options: PhpSessionOptions;
+  readonly #parseCookies: CookieParser;
+
+  constructor(options: PhpSessionOptions, parseCookies: CookieParser) {
+    this.options = options;
+    this.#parseCookies = parseCookies;
+    this.engine = options.engine ?? new SessionEngine({ ...(options.ini && { ini: options.ini }), ...(options.iniFile !== undefined && { iniFile: options.iniFile }) });
+    for (const d of startupWarnings(this.engine)) options.onDiagnostic?.(d) ?? process.emitWarning(d.message, 'PhpSessionWarning');
+  }
+
+  /** Creates the context of one HTTP request (does not start the session yet: see `begin()`). */
+  context(input: RequestInput, frameworkRequest: unknown): PhpSessionContext {
+    const url = new URL(input.url ?? '/', 'http://localhost');
+    const query: Record<string, RequestVar> = {};
+    for (const [k, v] of url.searchParams) if (!(k in query)) query[k] = v;
+    const cookies: Record<string, RequestVar> = {};
+    for (const [k, v] of Object.entries(this.#parseCookies(input.cookie ?? ''))) if (v !== undefined) cookies[k] = v;
+    const body: Record<string, RequestVar> = {};
+    if (input.body !== null && typeof input.body === 'object' && !Array.isArray(input.body)) {
+      for (const [k, v] of Object.entries(input.body as Record<string, unknown>)) if (typeof v === 'string') body[k] = v;
+    }
+    // The engine's hold limit (session_engine.max_execution_time) writes and closes a session held
+    // too long and reports it here; later writes through the view are refused.
+    const onDiagnostic = this.options.onDiagnostic;
+    const request = this.engine.request({
+      cookies,
+      query,
+      body,
+      server: input.referer === undefined ? {} : { HTTP_REFERER: input.referer },
+      ...(onDiagnostic && { onDiagnostic }),
+    });
+    const ro = this.options.readOnly;
+    const readOnly = typeof ro === 'function' ? ro(frameworkRequest) : ro === true;
+    return new PhpSessionContext(request, { readOnly, autoStart: this.options.autoStart });
+  }
+}
+
+/** Configuration that would make this engine disagree with a PHP sharing its sessions. */
+export function startupWarnings(engine: SessionEngine): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const prob = Number(engine.iniGet('session.gc_probability') ?? '0');
+  if ((engine.iniGet('session.save_handler') ?? '') === 'files' && prob > 0) {
+    const path = engine.iniGet('session.save_path') ?? '';
+    out.push({
+      level: 'E_WARNING',
+      message:
+        `php-session-engine: session GC is enabled on the files save path "${path}" ` +
+        `(session.gc_probability=${prob}, gc_divisor=${engine.iniGet('session.gc_divisor') ?? ''}): Node will delete ` +
+        `sessions older than gc_maxlifetime=${engine.iniGet('session.gc_maxlifetime') ?? ''} s. If PHP shares this ` +
+        "directory, let one side collect: Debian's php.ini sets gc_probability=0 and cleans with a cron job; " +
+        "pass iniFile: '/etc/php/8.2/fpm/php.ini' or ini: { 'session.gc_probability': 0 }.",
+    });
+  }
+  return out;
+}
+
+interface ContextOptions {
+  readOnly: boolean;
+  autoStart: boolean | undefined;
+}
+
+/**
+ * One HTTP request's session: starts it when needed, ends it exactly once, reports failures as
+ * {@link PhpSessionError}. Framework requests carry it as `req.phpSession`.
+ */
+export class PhpSessionContext {
+  /** The engine request (PHP's session functions are on `request.functions`). */
+  readonly request: SessionRequest;
+  /** The `$_SESSION` view (`req.session`). */
+  readonly session: SessionView;
+  readonly readOnly: boolean;
+  readonly #opts: ContextOptions;
+  /** Values written before the session started (lazy start): merged into $_SESSION at start. */
+  #pending: PhpArray | undefined = new PhpArray();
+  #starting: Promise<void> | undefined;
+  #started = false;
+  #wantStart = false;
+  #ending: Promise<void> | undefined;
+  #closed = false;
+  /** Header lines already handed to the response. */
+  #headersTaken = 0;
+
+  constructor(request: SessionRequest, opts: ContextOptions) {
+    this.request = request;
+    this.#opts = opts;
+    this.readOnly = opts.readOnly;
+    this.session = createSessionView(this);
+  }
+
+  /** The session cookie's name (session.name). */
+  get cookieName(): string {
+    return String(this.request.name());
+  }
+
+  /** True when the session is open (started and not yet written). */
+  get active(): boolean {
+    return this.request.status() === 2;
+  }
+
+  /** True once the request has ended (session written and lock released). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The session id ('' when none). */
+  get id(): string {
+    const id = this.request.id();
+    return id === false ? '' : id;
+  }
+
+  /** Called by the adapter before the app runs: starts the session when the options say so. */
+  async begin(): Promise<void> {
+    const a = this.#opts.autoStart;
+    if (a === true || (a === undefined && typeof this.request.cookies[this.cookieName] === 'string')) await this.start();
+  }
+
+  /** Starts the session now (idempotent); rejects with a PhpSessionError when PHP's session_start() fails. */
+  start(): Promise<void> {
+    if (this.#closed) return Promise.reject(new PhpSessionError('the session of this request has already ended', this.request.diagnostics));
+    return (this.#starting ??= this.#start());
+  }
+
+  async #start(): Promise<void> {
+    const from = this.request.diagnostics.length;
+    const ok = await this.request.start(this.readOnly ? { read_and_close: true } : undefined);
+    if (!ok) throw new PhpSessionError('session_start() failed', this.request.diagnostics.slice(from));
+    this.#started = true;
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (pending !== undefined) for (const [k, v] of pending) this.data().set(k, v);
+  }
+
+  /** $_SESSION while started, else the values waiting for the lazy start. */
+  data(): PhpArray {
+    if (this.#started && !this.#closed && this.active) return this.request.session;
+    if (this.#started || this.#closed) {
+      // Closed (read-only, written, destroyed): reads see the last data, writes are refused by the view.
+      const v = this.request.sessionValue;
+      return v instanceof PhpArray ? v : (this.#pending ??= new PhpArray());
+    }
+    return (this.#pending ??= new PhpArray());
+  }
+
+  /** The view's writes: refused once the session is closed, else they make the lazy start happen. */
+  beforeWrite(): void {
+    if (this.#closed || (this.#started && !this.active)) {
+      throw new PhpSessionError(
+        this.readOnly ? 'the session is read-only (readOnly / read_and_close)' : 'the session of this request has already been written and closed',
+        this.request.diagnostics,
+      );
+    }
+    if (!this.#started) this.#wantStart = this.#opts.autoStart !== false;
+  }
+
+  /** session_regenerate_id(true): a new id, the old session deleted (use it at login). */
+  async regenerate(): Promise<void> {
+    await this.start();
+    const from = this.request.diagnostics.length;
+    if (!(await this.request.regenerateId(true))) throw new PhpSessionError('session_regenerate_id() failed', this.request.diagnostics.slice(from));
+  }
+
+  /** Logout: the data, the stored session (file or item) and the cookie. */
+  async destroy(): Promise<void> {
+    if (!this.#started && typeof this.request.cookies[this.cookieName] !== 'string') {
+      this.#pending = new PhpArray();
+      this.#wantStart = false;
+      return;
+    }
+    await this.start();
+    const params = this.request.getCookieParams();
+    const name = this.cookieName;
+    const from = this.request.diagnostics.length;
+    const ok = await this.request.destroy();
+    if (!ok) throw new PhpSessionError('session_destroy() failed', this.request.diagnostics.slice(from));
+    this.request.sessionValue = new PhpArray();
+    // Forget the old id: a later write starts a new session rather than reviving the destroyed one.
+    delete this.request.cookies[name];
+    this.#started = false;
+    this.#starting = undefined;
+    this.#wantStart = false;
+    this.#pending = new PhpArray();
+    let line = `${name}=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0`;
+    const path = params.get('path');
+    const domain = params.get('domain');
+    const samesite = params.get('samesite');
+    if (typeof path === 'string' && path !== '') line += `; path=${path}`;
+    if (typeof domain === 'string' && domain !== '') line += `; domain=${domain}`;
+    if (params.get('secure') === true) line += '; secure';
+    if (params.get('httponly') === true) line += '; HttpOnly';
+    if (typeof samesite === 'string' && samesite !== '') line += `; SameSite=${samesite}`;
+    this.request.addHeader('Set-Cookie', line, false);
+  }
+
+  /** Writes the session now and keeps it open (session_write_close() then session_start()). */
+  async save(): Promise<void> {
+    await this.start();
+    if (this.readOnly) return;
+    const from = this.request.diagnostics.length;
+    if (!(await this.request.writeClose())) throw new PhpSessionError('session_write_close() failed', this.request.diagnostics.slice(from));
+    this.#starting = undefined;
+    this.#started = false;
+    await this.start();
+  }
+
+  /** Keeps the session alive: starts it, so its timestamp is updated at the end even when unchanged. */
+  async touch(): Promise<void> {
+    await this.start();
+  }
+
+  /**
+   * Ends the request (idempotent): the lazy start if the app wrote, then write, close, unlock and
+   * RSHUTDOWN. Rejects with a PhpSessionError when the write (or the start) failed.
+   */
+  end(): Promise<void> {
+    return (this.#ending ??= this.#end());
+  }
+
+  async #end(): Promise<void> {
+    const req = this.request;
+    let failure: unknown;
+    try {
+      if (this.#starting !== undefined) await this.#starting;
+      else if (this.#wantStart) await this.start();
+      if (this.active) {
+        const from = req.diagnostics.length;
+        if (!(await req.writeClose())) failure = new PhpSessionError('session write failed', req.diagnostics.slice(from));
+      }
+    } catch (e) {
+      failure = e;
+    } finally {
+      this.#closed = true;
+      try {
+        await req.end();
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+    if (failure !== undefined) {
+      throw failure instanceof PhpSessionError ? failure : new PhpSessionError('session failed', req.diagnostics, { cause: failure });
+    }
+  }
+
+  /** Header lines (name, value) not yet handed to the response; each is returned once. */
+  takeHeaders(): Array<[string, string]> {
+    const all = this.request.headers;
+    const out = all.slice(this.#headersTaken);
+    this.#headersTaken = all.length;
+    return out;
+  }
+}
+
+/** The `req.session` view's methods (everything else is a session key). */
+export interface SessionMethods {
+  /** The value at key, PHP-typed (arrays are PhpArray, ints outside ±2^53 bigint, ...). */
+  get(key: PhpKey): PhpValue | undefined;
+  /** Stores a value; plain JS is converted now (integral numbers → int, others → float; use `new PhpFloat(2)` for a float 2). */
+  set(key: PhpKey, value: JsInput): void;
+  has(key: PhpKey): boolean;
+  delete(key: PhpKey): boolean;
+  /** Plain JS (JSON-safe) copy of the data. */
+  toJSON(): Record<string, unknown>;
+  /** The session id ('' when none yet). */
+  readonly id: string;
+  regenerate(): Promise<void>;
+  destroy(): Promise<void>;
+  save(): Promise<void>;
+  touch(): Promise<void>;
+}
+
+/**
+ * `req.session`: $_SESSION with property access (`req.session.user_id`) and get/set/has/delete.
+ * `T` types the property access (e.g. `SessionView<{ user_id?: number }>`).
+ */
+/** The default shape: any key; values read back as PHP values, written as plain JS or PHP values. */
+export type SessionShape = Record<string, JsInput>;
+
+/** `req.session`. */
+export type SessionView<T extends object = SessionShape> = SessionMethods & { [K in keyof T]: T[K] } & Record<string, unknown>;
+
+const METHODS = new Set(['get', 'set', 'has', 'delete', 'toJSON', 'id', 'regenerate', 'destroy', 'save', 'touch']);
+
+/** Plain JS → PHP value at write time; a value PHP cannot hold is refused here, not at the end. */
+export function toSessionValue(value: unknown): PhpValue {
+  if (typeof value === 'function' || typeof value === 'symbol') {
+    throw new TypeError(`a ${typeof value} cannot be stored in a PHP session`);
+  }
+  if (value !== null && typeof value === 'object' && !(value instanceof PhpArray) && !(value instanceof Uint8Array) && !(value instanceof Map)) {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (!Array.isArray(value) && proto !== Object.prototype && proto !== null && !isPhpClass(value)) {
+      const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+      throw new TypeError(`a ${name} cannot be stored in a PHP session: store plain data (e.g. its toJSON() or toISOString())`);
+    }
+  }
+  return toPhp(value as JsInput);
+}
+
+function isPhpClass(v: object): boolean {
+  return v instanceof PhpBytes || v instanceof PhpFloat || Object.getPrototypeOf(v)?.constructor?.name?.startsWith('Php') === true;
+}
+
+/** A PHP value as JSON-safe plain JS (bigints as strings, bytes as Latin-1 strings). */
+export function phpToJson(v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof PhpFloat) return v.value;
+  if (v instanceof PhpBytes) return v.toBinaryString();
+  if (v instanceof PhpArray) return v.toJSON();
+  if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') return (v as { toJSON(): unknown }).toJSON();
+  return v;
+}
+
+function keyOf(p: string): PhpKey {
+  return p;
+}
+
+/** Builds the `req.session` view of a context. */
+export function createSessionView<T extends object>(ctx: PhpSessionContext): SessionView<T> {
+  const methods: SessionMethods = {
+    get: (key) => ctx.data().get(key),
+    set: (key, value) => {
+      const v = toSessionValue(value);
+      ctx.beforeWrite();
+      ctx.data().set(key, v);
+    },
+    has: (key) => ctx.data().has(key),
+    delete: (key) => {
+      ctx.beforeWrite();
+      return ctx.data().delete(key);
+    },
+    toJSON: () => {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of ctx.data()) Object.defineProperty(out, String(k instanceof PhpBytes ? k.toBinaryString() : k), { value: phpToJson(v), enumerable: true, writable: true, configurable: true });
+      return out;
+    },
+    get id() {
+      return ctx.id;
+    },
+    regenerate: () => ctx.regenerate(),
+    destroy: () => ctx.destroy(),
+    save: () => ctx.save(),
+    touch: () => ctx.touch(),
+  };
+  const target = Object.create(null) as Record<string, unknown>;
+  return new Proxy(target, {
+    get(_t, p) {
+      if (typeof p === 'symbol') return undefined;
+      if (METHODS.has(p)) return (methods as unknown as Record<string, unknown>)[p];
+      return ctx.data().get(keyOf(p));
+    },
+    set(_t, p, value) {
+      if (typeof p === 'symbol' || METHODS.has(p)) throw new TypeError(`session.${String(p)} is a method name: use session.set('${String(p)}', value)`);
+      methods.set(keyOf(p), value as JsInput);
+      return true;
+    },
+    has(_t, p) {
+      return typeof p === 'string' && (METHODS.has(p) || ctx.data().has(keyOf(p)));
+    },
+    deleteProperty(_t, p) {
+      if (typeof p === 'symbol') return true;
+      methods.delete(keyOf(p));
+      return true;
+    },
+    ownKeys() {
+      return [...ctx.data().keys()].map((k) => (k instanceof PhpBytes ? k.toBinaryString() : String(k)));
+    },
+    getOwnPropertyDescriptor(_t, p) {
+      if (typeof p === 'symbol' || !ctx.data().has(keyOf(p))) return undefined;
+      return { value: ctx.data().get(keyOf(p)), enumerable: true, configurable: true, writable: true };
+    },
+  }) as SessionView<T>;
+}

@@ -1,0 +1,71 @@
+/**
+ * @module spec/adapters/engine-watch
+ * The engine's safety net for sessions left open (issue #12 item 4), outside the adapters: a
+ * session active longer than session_engine.max_execution_time is written and closed (its flock
+ * released) with a warning; a request garbage-collected or a process exiting with its session
+ * open is reported.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HOLD_LIMIT_WARNING, SessionEngine, type Diagnostic } from 'php-session-engine';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const dir = mkdtempSync(join(tmpdir(), 'engine-watch-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('engine safety net', () => {
+  it('a session held past session_engine.max_execution_time is written, closed and its lock released', async () => {
+    const seen: Diagnostic[] = [];
+    const engine = new SessionEngine({ ini: { 'session.save_path': dir, 'session_engine.max_execution_time': 1 } });
+    const a = engine.request({ onDiagnostic: (d) => seen.push(d) });
+    expect(await a.start()).toBe(true);
+    const id = a.id() as string;
+    a.session.set('kept', 1);
+    // The next request on the id waits for the flock; it gets it once the limit has closed `a`.
+    const b = engine.request({ cookies: { PHPSESSID: id } });
+    expect(await b.start()).toBe(true);
+    expect(b.session.get('kept')).toBe(1);
+    expect(seen.map((d) => d.message)).toEqual([`${HOLD_LIMIT_WARNING} (1 s): session written and closed, lock released`]);
+    expect(a.status()).toBe(1);
+    await b.end();
+    await a.end();
+    expect(readFileSync(join(dir, `sess_${id}`), 'latin1')).toBe('kept|i:1;');
+  });
+
+  it('a request that ends in time gets no warning', async () => {
+    const seen: Diagnostic[] = [];
+    const engine = new SessionEngine({ ini: { 'session.save_path': dir, 'session_engine.max_execution_time': 1 } });
+    const a = engine.request({ onDiagnostic: (d) => seen.push(d) });
+    await a.start();
+    await a.end();
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(seen).toEqual([]);
+  });
+
+  it('garbage-collected or still open at exit: reported', () => {
+    const script = `
+      import { SessionEngine } from 'php-session-engine';
+      const engine = new SessionEngine({ ini: { 'session.save_path': ${JSON.stringify(dir)} } });
+      let lost = engine.request();
+      await lost.start();
+      lost = undefined;
+      for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 20)); }
+      const kept = engine.request();
+      await kept.start();
+      globalThis.keep = kept;
+    `;
+    const r = spawnSync(process.execPath, ['--expose-gc', '--conditions=php-session-engine-source', '--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/PhpSessionWarning: a SessionRequest was garbage-collected after session_start\(\) without end\(\) \(session \w+\)/);
+    expect(r.stderr).toMatch(/the process exits with session \w+ started and never ended/);
+    expect(r.stderr.match(/PhpSessionWarning/g)).toHaveLength(2);
+  });
+});
