@@ -16,6 +16,9 @@
  *
  * PHP references (`&`, `R:` on the wire) are {@link PhpReference} boxes stored inside arrays and
  * objects; `get()` reads through them and `set()` writes through them, as PHP does.
+ *
+ * Long file: the value classes and the JS conversions call each other (PhpArray#set converts plain
+ * JS data with toPhp, toJS()/toJSON() use toJs); one module holds them without an import cycle.
  */
 
 import { arrayInternals } from './array-internals.ts';

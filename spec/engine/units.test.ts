@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { binToReadable, createSessionId, isValidSessionId, hasDangerousChars } from '../../lib/session-id.ts';
 import { gmtDate, phpUrlEncode, sessionCookieValue } from '../../lib/cookie.ts';
-import { parseIniBool, parseQuantity } from '../../lib/ini.ts';
+import { parseIniBool, parseQuantity } from '../../lib/ini/index.ts';
 import { CombinedLcg } from '../../lib/lcg.ts';
 import { describeWith, runPhp } from '../support/tools.ts';
 
