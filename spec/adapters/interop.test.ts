@@ -6,7 +6,8 @@
  * other sees it; N Node + N PHP concurrent increments → exactly 2N; a handler that throws, a client
  * that aborts mid-request and a route that never answers leave the session lock free; anonymous
  * requests leave no session behind. On the files module, then on memcached (php-memcached, its
- * lock waits raised on both sides so that 16 queued requests fit in PHP's wait budget).
+ * lock waits raised on both sides so that 16 queued requests fit in PHP's wait budget), and on redis
+ * (phpredis with locking enabled on both sides).
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunningApp } from '../../examples/adapters/apps.ts';
 import { startApp, startPhp, type AppName, type PhpServer } from '../../examples/adapters/start.ts';
 import { dumpKeys, startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
+import { redisCommand, startRedis, type RedisProcess } from '../support/redis-server.ts';
 import { describeWith } from '../support/tools.ts';
 
 interface Answer {
@@ -85,9 +87,39 @@ async function memcachedStore(): Promise<Store> {
   };
 }
 
+async function redisStore(): Promise<Store> {
+  const rs: RedisProcess = await startRedis();
+  // Locking on (phpredis' default is off), on both sides; PHP polls every 20 ms without a limit, and
+  // a lock lives 30 s unless released (PHP under php -S has no max_execution_time to take it from).
+  // The shared save_path has no `?prefix=`: `php -S -d` cannot take a second `=` unquoted (an ini
+  // syntax error, and PHP keeps what came before it); only Node apps use the isolated prefixes.
+  const ini = (query: string): Record<string, string> => ({
+    'session.save_handler': 'redis',
+    'session.save_path': `tcp://${rs.address}${query}`,
+    'redis.session.locking_enabled': '1',
+    'redis.session.lock_retries': '-1',
+    'redis.session.lock_wait_time': '20000',
+    'redis.session.lock_expire': '30',
+  });
+  const ids = async (prefix: string): Promise<string[]> =>
+    ((await redisCommand(rs.port, 'KEYS', `${prefix}*`)) as unknown[])
+      .map((k) => String(k).slice(prefix.length))
+      .filter((id) => !id.endsWith('_LOCK'));
+  return {
+    ini: ini(''),
+    ids: () => ids('PHPREDIS_SESSION:'),
+    isolated: () => {
+      const prefix = `own.${Math.random().toString(36).slice(2)}:`;
+      return { ini: ini(`?prefix=${prefix}`), ids: () => ids(prefix) };
+    },
+    stop: () => rs.stop(),
+  };
+}
+
 const STORES: Array<[string, () => Promise<Store>, readonly string[]]> = [
   ['files', filesStore, ['php']],
   ['memcached', memcachedStore, ['php', 'memcached', 'php-ext:memcached']],
+  ['redis', redisStore, ['php', 'redis-server', 'php-ext:redis']],
 ];
 
 for (const [storeName, makeStore, tools] of STORES) describeWith(tools, `adapters with PHP on ${storeName}`, () => {
