@@ -89,9 +89,12 @@ export class PhpSessions {
 
   /** Creates the context of one HTTP request (does not start the session yet: see `begin()`). */
   context(input: RequestInput, frameworkRequest: unknown): PhpSessionContext {
-    const url = new URL(input.url ?? '/', 'http://localhost');
     const query: Record<string, RequestVar> = {};
-    for (const [k, v] of url.searchParams) if (!(k in query)) query[k] = v;
+    // Only a URL with a query string has anything for $_GET (most requests: skip the URL parser).
+    const rawUrl = input.url;
+    if (rawUrl !== undefined && rawUrl.includes('?')) {
+      for (const [k, v] of new URL(rawUrl, 'http://localhost').searchParams) if (!(k in query)) query[k] = v;
+    }
     const cookies: Record<string, RequestVar> = {};
     for (const [k, v] of Object.entries(this.#parseCookies(input.cookie ?? ''))) if (v !== undefined) cookies[k] = v;
     const body: Record<string, RequestVar> = {};
@@ -150,7 +153,7 @@ export class PhpSessionContext {
   readonly readOnly: boolean;
   readonly #opts: ContextOptions;
   /** Values written before the session started (lazy start): merged into $_SESSION at start. */
-  #pending: PhpArray | undefined = new PhpArray();
+  #pending: PhpArray | undefined;
   #starting: Promise<void> | undefined;
   #started = false;
   #wantStart = false;
@@ -391,20 +394,13 @@ function keyOf(p: string): PhpKey {
   return p;
 }
 
-/** Builds the `req.session` view of a context. */
-export function createSessionView<T extends object>(ctx: PhpSessionContext): SessionView<T> {
-  const methods: SessionMethods = {
+/** The view's methods, built on the first method access (property access needs none of them). */
+function viewMethods(ctx: PhpSessionContext): SessionMethods {
+  return {
     get: (key) => ctx.data().get(key),
-    set: (key, value) => {
-      const v = toSessionValue(value);
-      ctx.beforeWrite();
-      ctx.data().set(key, v);
-    },
+    set: (key, value) => viewSet(ctx, key, value),
     has: (key) => ctx.data().has(key),
-    delete: (key) => {
-      ctx.beforeWrite();
-      return ctx.data().delete(key);
-    },
+    delete: (key) => viewDelete(ctx, key),
     toJSON: () => {
       const out: Record<string, unknown> = {};
       for (const [k, v] of ctx.data()) Object.defineProperty(out, String(k instanceof PhpBytes ? k.toBinaryString() : k), { value: phpToJson(v), enumerable: true, writable: true, configurable: true });
@@ -418,32 +414,54 @@ export function createSessionView<T extends object>(ctx: PhpSessionContext): Ses
     save: () => ctx.save(),
     touch: () => ctx.touch(),
   };
-  const target = Object.create(null) as Record<string, unknown>;
-  return new Proxy(target, {
-    get(_t, p) {
-      if (typeof p === 'symbol') return undefined;
-      if (METHODS.has(p)) return (methods as unknown as Record<string, unknown>)[p];
-      return ctx.data().get(keyOf(p));
-    },
-    set(_t, p, value) {
-      if (typeof p === 'symbol' || METHODS.has(p)) throw new TypeError(`session.${String(p)} is a method name: use session.set('${String(p)}', value)`);
-      methods.set(keyOf(p), value as JsInput);
-      return true;
-    },
-    has(_t, p) {
-      return typeof p === 'string' && (METHODS.has(p) || ctx.data().has(keyOf(p)));
-    },
-    deleteProperty(_t, p) {
-      if (typeof p === 'symbol') return true;
-      methods.delete(keyOf(p));
-      return true;
-    },
-    ownKeys() {
-      return [...ctx.data().keys()].map((k) => (k instanceof PhpBytes ? k.toBinaryString() : String(k)));
-    },
-    getOwnPropertyDescriptor(_t, p) {
-      if (typeof p === 'symbol' || !ctx.data().has(keyOf(p))) return undefined;
-      return { value: ctx.data().get(keyOf(p)), enumerable: true, configurable: true, writable: true };
-    },
-  }) as SessionView<T>;
+}
+
+function viewSet(ctx: PhpSessionContext, key: PhpKey, value: unknown): void {
+  const v = toSessionValue(value);
+  ctx.beforeWrite();
+  ctx.data().set(key, v);
+}
+
+function viewDelete(ctx: PhpSessionContext, key: PhpKey): boolean {
+  ctx.beforeWrite();
+  return ctx.data().delete(key);
+}
+
+/** The Proxy handler of one view: its traps are shared (prototype methods), its state is the context. */
+class ViewHandler implements ProxyHandler<Record<string, unknown>> {
+  readonly ctx: PhpSessionContext;
+  #methods: SessionMethods | undefined;
+  constructor(ctx: PhpSessionContext) {
+    this.ctx = ctx;
+  }
+  get(_t: Record<string, unknown>, p: string | symbol): unknown {
+    if (typeof p === 'symbol') return undefined;
+    if (METHODS.has(p)) return ((this.#methods ??= viewMethods(this.ctx)) as unknown as Record<string, unknown>)[p];
+    return this.ctx.data().get(keyOf(p));
+  }
+  set(_t: Record<string, unknown>, p: string | symbol, value: unknown): boolean {
+    if (typeof p === 'symbol' || METHODS.has(p)) throw new TypeError(`session.${String(p)} is a method name: use session.set('${String(p)}', value)`);
+    viewSet(this.ctx, keyOf(p), value);
+    return true;
+  }
+  has(_t: Record<string, unknown>, p: string | symbol): boolean {
+    return typeof p === 'string' && (METHODS.has(p) || this.ctx.data().has(keyOf(p)));
+  }
+  deleteProperty(_t: Record<string, unknown>, p: string | symbol): boolean {
+    if (typeof p === 'symbol') return true;
+    viewDelete(this.ctx, keyOf(p));
+    return true;
+  }
+  ownKeys(): string[] {
+    return [...this.ctx.data().keys()].map((k) => (k instanceof PhpBytes ? k.toBinaryString() : String(k)));
+  }
+  getOwnPropertyDescriptor(_t: Record<string, unknown>, p: string | symbol): PropertyDescriptor | undefined {
+    if (typeof p === 'symbol' || !this.ctx.data().has(keyOf(p))) return undefined;
+    return { value: this.ctx.data().get(keyOf(p)), enumerable: true, configurable: true, writable: true };
+  }
+}
+
+/** Builds the `req.session` view of a context. */
+export function createSessionView<T extends object>(ctx: PhpSessionContext): SessionView<T> {
+  return new Proxy(Object.create(null) as Record<string, unknown>, new ViewHandler(ctx)) as SessionView<T>;
 }

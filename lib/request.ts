@@ -20,7 +20,8 @@ import { bindFunctions, type SessionFunctions } from './session/functions/index.
 import { rewriteOutput } from './session/trans-sid.ts';
 import { rfc1867Callback, type MultipartEvent } from './session/upload-progress.ts';
 import { sessionStart } from './session/functions/start.ts';
-import { session_write_close } from './session/functions/state.ts';
+import { session_status, session_write_close } from './session/functions/state.ts';
+import { session_name } from './session/functions/settings.ts';
 import { RequestWatch } from './session/watch.ts';
 
 export { bytesToPhpString } from './session/functions/codec.ts';
@@ -297,12 +298,12 @@ export class SessionRequest {
 
   /** session_name(). @see https://www.php.net/manual/en/function.session-name.php */
   name(newName?: string | null): string | false {
-    return newName === undefined ? this.functions.session_name() : this.functions.session_name(newName);
+    return newName === undefined ? session_name(this.#r, []) : this.functions.session_name(newName);
   }
 
   /** session_status(). @see https://www.php.net/manual/en/function.session-status.php */
   status(): SessionStatus {
-    return this.functions.session_status();
+    return session_status(this.#r, []);
   }
 
   /** session_write_close(). @see https://www.php.net/manual/en/function.session-write-close.php */
