@@ -7,7 +7,7 @@ import type { SaveHandlerContext, SaveHandlerModule } from '../../lib/handler.ts
 import { MsessionError } from '../errors.ts';
 import { filesStore } from './files.ts';
 import { memcacheStore, memcachedStore } from './memcached.ts';
-import { redisStore } from './redis.ts';
+import { redisClusterStore, redisStore } from './redis.ts';
 import type { EnumerableModule, SessionStore, StoreFactory } from './types.ts';
 
 export type { EnumerableModule, LockInfo, ScanOptions, SessionStore, StoreFactory } from './types.ts';
@@ -17,7 +17,7 @@ const BUILTIN: Record<string, StoreFactory> = {
   memcached: memcachedStore,
   memcache: memcacheStore,
   redis: redisStore,
-  rediscluster: redisStore,
+  rediscluster: redisClusterStore,
 };
 
 export function storeFor(module: SaveHandlerModule, savePath: string, ctx: SaveHandlerContext): SessionStore {

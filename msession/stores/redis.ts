@@ -1,17 +1,207 @@
 /**
  * @module msession/stores/redis
- * The hook for `session.save_handler = redis` / `rediscluster` (the redis modules land in
- * parallel, issue #13). The store to build: `SCAN 0 MATCH <prefix>* COUNT n` on the server (every
- * master for a cluster), ids = keys minus session.save_path's `prefix` (default `PHPREDIS_SESSION:`)
- * without the `_LOCK` suffixed lock keys, peek = GET, ttl = TTL, setTtl = EXPIRE. Until then a
- * redis module answers ERR_MSESSION_CANNOT_ENUMERATE, unless it carries `msessionStore` itself.
+ * Enumeration for `session.save_handler = redis` and `rediscluster` (phpredis): sessions live under
+ * `<prefix><id>` (default `PHPREDIS_SESSION:`, `PHPREDIS_CLUSTER_SESSION:` for a cluster), their
+ * locks under `<prefix><id>_LOCK`. Listing is `SCAN <cursor> MATCH <prefix>* COUNT 500` on every
+ * server of the save path (every master of a cluster), one batch in memory at a time. Limits
+ * (README, "msession"): SCAN guarantees every key present for the whole scan is returned, but a
+ * key may come twice (rehashing) and keys written or deleted during the scan may or may not
+ * appear; with several servers in a redis save path an id is listed once per server holding it.
+ * Reads for scans are plain GETs, without PHP's lock. Its own connections (ioredis), closed by close().
  */
-import { MsessionError } from '../errors.ts';
-import type { StoreFactory } from './types.ts';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { SaveHandlerContext } from '../../lib/handler.ts';
+import { isValidSessionKey } from '../../handlers/files.ts';
+import { parseClusterSavePath, parseRedisSavePath } from '../../handlers/redis/save-path.ts';
+import type { RedisEndpoint } from '../../handlers/redis/client.ts';
+import { MsessionError, checkAborted } from '../errors.ts';
+import type { ScanOptions, SessionStore } from './types.ts';
 
-export const redisStore: StoreFactory = () => {
-  throw new MsessionError(
-    'ERR_MSESSION_CANNOT_ENUMERATE',
-    'msession: the redis modules have no msession store yet (SCAN on the key prefix is the planned listing; issue #13 lands the modules)',
-  );
+const SCAN_COUNT = 500;
+const LOCK_SUFFIX = '_LOCK';
+
+/** One server to scan and read, with the key prefix its sessions carry. */
+interface Node {
+  name: string;
+  client: Redis;
+  prefix: string;
+}
+
+type Opts = RedisOptions & { replyMapping: 'legacy' };
+
+const BASE: Opts = {
+  replyMapping: 'legacy',
+  lazyConnect: true,
+  enableOfflineQueue: true,
+  maxRetriesPerRequest: 0,
+  retryStrategy: () => null,
+  enableReadyCheck: false,
 };
+
+function endpointOptions(ep: RedisEndpoint): Opts {
+  const o: Opts = { ...BASE, db: ep.database >= 0 ? ep.database : 0, connectTimeout: Math.min(ep.connectTimeoutMs || 10_000, 2 ** 31 - 1) };
+  if (ep.scheme === 'unix') o.path = ep.path!;
+  else {
+    o.host = ep.host;
+    o.port = ep.port;
+  }
+  if (ep.scheme === 'tls' || ep.scheme === 'ssl') o.tls = { servername: ep.host };
+  if (ep.user !== undefined) o.username = ep.user;
+  if (ep.pass !== undefined) o.password = ep.pass;
+  return o;
+}
+
+/** `*`, `?`, `[`, `]` and `\` are MATCH pattern characters: escaped so the prefix matches literally. */
+export function matchPattern(prefix: string): string {
+  return `${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
+}
+
+function scanError(node: Node, e: unknown): MsessionError {
+  return new MsessionError('ERR_MSESSION_SCAN', `msession: redis ${node.name} failed mid-scan: ${(e as Error).message ?? String(e)}`, { cause: e });
+}
+
+/** Streams the session ids one server holds: SCAN batches, `_LOCK` keys and non-ids skipped. */
+async function* scanNode(node: Node, opts: ScanOptions): AsyncGenerator<string> {
+  let cursor = '0';
+  const pattern = matchPattern(node.prefix);
+  do {
+    checkAborted(opts.signal);
+    let reply: [string, string[]];
+    try {
+      reply = await node.client.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+    } catch (e) {
+      throw scanError(node, e);
+    }
+    cursor = reply[0];
+    for (const key of reply[1]) {
+      checkAborted(opts.signal);
+      if (!key.startsWith(node.prefix) || key.endsWith(LOCK_SUFFIX)) continue;
+      const id = key.slice(node.prefix.length);
+      if (isValidSessionKey(id)) yield id;
+    }
+  } while (cursor !== '0');
+}
+
+function nodesStore(module: string, nodes: () => Promise<Node[]>, close: () => Promise<void>): SessionStore {
+  const checkId = (id: string): void => {
+    if (!isValidSessionKey(id)) throw new MsessionError('ERR_MSESSION_BAD_ID', `msession: the ${module} module rejects session id "${id}"`, { id });
+  };
+  const wrap = async <T>(node: Node, what: string, id: string, f: () => Promise<T>): Promise<T> => {
+    try {
+      return await f();
+    } catch (e) {
+      throw new MsessionError('ERR_MSESSION_READ', `msession: redis ${node.name}: ${what} of session ${id} failed: ${(e as Error).message ?? String(e)}`, { id, cause: e });
+    }
+  };
+  /** The node holding the session (the first that has it), or null. */
+  const holder = async (id: string): Promise<Node | null> => {
+    checkId(id);
+    for (const n of await nodes()) {
+      if ((await wrap(n, 'EXISTS', id, () => n.client.exists(n.prefix + id))) > 0) return n;
+    }
+    return null;
+  };
+  return {
+    module,
+    async *ids(opts = {}) {
+      for (const n of await nodes()) yield* scanNode(n, opts);
+    },
+    async peek(id) {
+      checkId(id);
+      for (const n of await nodes()) {
+        const v = await wrap(n, 'GET', id, () => n.client.getBuffer(n.prefix + id));
+        if (v !== null) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+      }
+      return null;
+    },
+    async ttl(id) {
+      checkId(id);
+      for (const n of await nodes()) {
+        const t = await wrap(n, 'TTL', id, () => n.client.ttl(n.prefix + id));
+        if (t === -2) continue;
+        return t === -1 ? Infinity : t;
+      }
+      return null;
+    },
+    async setTtl(id, seconds) {
+      checkId(id);
+      let found = false;
+      for (const n of await nodes()) {
+        if ((await wrap(n, 'EXPIRE', id, () => n.client.expire(n.prefix + id, seconds))) === 1) found = true;
+      }
+      return found;
+    },
+    async lockInfo(id) {
+      checkId(id);
+      for (const n of await nodes()) {
+        const t = await wrap(n, 'PTTL', id, () => n.client.pttl(n.prefix + id + LOCK_SUFFIX));
+        if (t === -2) continue;
+        return { locked: true, expiresIn: t < 0 ? Infinity : t / 1000 };
+      }
+      return { locked: false };
+    },
+    async size(id) {
+      const n = await holder(id);
+      if (n === null) return null;
+      return wrap(n, 'STRLEN', id, () => n.client.strlen(n.prefix + id));
+    },
+    close,
+  };
+}
+
+/** phpredis `redis`: every server of the save path, each with its own `prefix=`. */
+export function redisStore(savePath: string, _ctx: SaveHandlerContext): SessionStore {
+  const parsed = parseRedisSavePath(savePath);
+  if (!parsed.ok || parsed.members.length === 0) throw new MsessionError('ERR_MSESSION_OPEN', `msession: cannot parse redis session.save_path "${savePath}"`);
+  const nodes: Node[] = parsed.members.map((m) => ({ name: m.label, prefix: m.prefix, client: new Redis(endpointOptions(m.endpoint)) }));
+  return nodesStore(
+    'redis',
+    async () => nodes,
+    async () => {
+      for (const n of nodes) n.client.disconnect();
+    },
+  );
+}
+
+/** phpredis `rediscluster`: SCAN on every master (the cluster's slots, each key once). */
+export function redisClusterStore(savePath: string, _ctx: SaveHandlerContext): SessionStore {
+  const parsed = parseClusterSavePath(savePath);
+  if (!parsed.ok || parsed.path.seeds.length === 0) throw new MsessionError('ERR_MSESSION_OPEN', `msession: cannot parse rediscluster session.save_path "${savePath}"`);
+  const p = parsed.path;
+  const { retryStrategy: _r, enableOfflineQueue: _q, ...rest } = BASE;
+  const redisOptions: Omit<Opts, 'retryStrategy' | 'enableOfflineQueue'> = { ...rest, connectTimeout: Math.max(1, Math.round(p.timeoutSec * 1000)) || 10_000 };
+  if (p.user !== undefined) redisOptions.username = p.user;
+  if (p.pass !== undefined) redisOptions.password = p.pass;
+  if (p.tls) redisOptions.tls = {};
+  const cluster = new Cluster(p.seeds, { lazyConnect: true, enableOfflineQueue: true, clusterRetryStrategy: () => null, redisOptions });
+  let ready: Promise<Node[]> | null = null;
+  const masters = (): Promise<Node[]> => {
+    ready ??= (async () => {
+      try {
+        await cluster.connect();
+      } catch (e) {
+        ready = null;
+        throw new MsessionError('ERR_MSESSION_SCAN', `msession: cannot reach the redis cluster (${p.seeds.map((s) => `${s.host}:${s.port}`).join(', ')}): ${(e as Error).message}`, { cause: e });
+      }
+      return cluster.nodes('master').map((client) => ({ name: `${client.options.host}:${client.options.port}`, prefix: p.prefix, client }));
+    })();
+    return ready;
+  };
+  const store = nodesStore('rediscluster', masters, async () => {
+    cluster.disconnect();
+  });
+  // Reads go through the cluster client (slot routing), not a guessed master.
+  return {
+    ...store,
+    async peek(id) {
+      if (!isValidSessionKey(id)) return store.peek(id);
+      await masters();
+      try {
+        const v = await cluster.getBuffer(p.prefix + id);
+        return v === null ? null : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+      } catch (e) {
+        throw new MsessionError('ERR_MSESSION_READ', `msession: rediscluster: GET of session ${id} failed: ${(e as Error).message}`, { id, cause: e });
+      }
+    },
+  };
+}
