@@ -18,6 +18,8 @@ import { MsessionError, checkAborted } from '../errors.ts';
 import type { ScanOptions, SessionStore } from './types.ts';
 
 const SCAN_COUNT = 500;
+/** A server silent this long while a reply is due ends the call (phpredis' read_timeout, else PHP's 60 s). */
+const DEFAULT_REPLY_TIMEOUT_MS = 60_000;
 const LOCK_SUFFIX = '_LOCK';
 
 /** One server to scan and read, with the key prefix its sessions carry. */
@@ -39,7 +41,7 @@ const BASE: Opts = {
 };
 
 function endpointOptions(ep: RedisEndpoint): Opts {
-  const o: Opts = { ...BASE, db: ep.database >= 0 ? ep.database : 0, connectTimeout: Math.min(ep.connectTimeoutMs || 10_000, 2 ** 31 - 1) };
+  const o: Opts = { ...BASE, db: ep.database >= 0 ? ep.database : 0, connectTimeout: Math.min(ep.connectTimeoutMs || 10_000, 2 ** 31 - 1), commandTimeout: Math.min(ep.readTimeoutMs || DEFAULT_REPLY_TIMEOUT_MS, 2 ** 31 - 1) };
   if (ep.scheme === 'unix') o.path = ep.path!;
   else {
     o.host = ep.host;
@@ -54,6 +56,12 @@ function endpointOptions(ep: RedisEndpoint): Opts {
 /** `*`, `?`, `[`, `]` and `\` are MATCH pattern characters: escaped so the prefix matches literally. */
 export function matchPattern(prefix: string): string {
   return `${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
+}
+
+/** Failures reach the caller as rejected commands (typed there); the 'error' events add nothing. */
+function quiet<T extends Redis | Cluster>(client: T): T {
+  client.on('error', () => {});
+  return client;
 }
 
 function scanError(node: Node, e: unknown): MsessionError {
@@ -153,7 +161,7 @@ function nodesStore(module: string, nodes: () => Promise<Node[]>, close: () => P
 export function redisStore(savePath: string, _ctx: SaveHandlerContext): SessionStore {
   const parsed = parseRedisSavePath(savePath);
   if (!parsed.ok || parsed.members.length === 0) throw new MsessionError('ERR_MSESSION_OPEN', `msession: cannot parse redis session.save_path "${savePath}"`);
-  const nodes: Node[] = parsed.members.map((m) => ({ name: m.label, prefix: m.prefix, client: new Redis(endpointOptions(m.endpoint)) }));
+  const nodes: Node[] = parsed.members.map((m) => ({ name: m.label, prefix: m.prefix, client: quiet(new Redis(endpointOptions(m.endpoint))) }));
   return nodesStore(
     'redis',
     async () => nodes,
@@ -169,11 +177,11 @@ export function redisClusterStore(savePath: string, _ctx: SaveHandlerContext): S
   if (!parsed.ok || parsed.path.seeds.length === 0) throw new MsessionError('ERR_MSESSION_OPEN', `msession: cannot parse rediscluster session.save_path "${savePath}"`);
   const p = parsed.path;
   const { retryStrategy: _r, enableOfflineQueue: _q, ...rest } = BASE;
-  const redisOptions: Omit<Opts, 'retryStrategy' | 'enableOfflineQueue'> = { ...rest, connectTimeout: Math.max(1, Math.round(p.timeoutSec * 1000)) || 10_000 };
+  const redisOptions: Omit<Opts, 'retryStrategy' | 'enableOfflineQueue'> = { ...rest, connectTimeout: Math.max(1, Math.round(p.timeoutSec * 1000)) || 10_000, commandTimeout: Math.round(p.readTimeoutSec * 1000) || DEFAULT_REPLY_TIMEOUT_MS };
   if (p.user !== undefined) redisOptions.username = p.user;
   if (p.pass !== undefined) redisOptions.password = p.pass;
   if (p.tls) redisOptions.tls = {};
-  const cluster = new Cluster(p.seeds, { lazyConnect: true, enableOfflineQueue: true, clusterRetryStrategy: () => null, redisOptions });
+  const cluster = quiet(new Cluster(p.seeds, { lazyConnect: true, enableOfflineQueue: true, clusterRetryStrategy: () => null, redisOptions }));
   let ready: Promise<Node[]> | null = null;
   const masters = (): Promise<Node[]> => {
     ready ??= (async () => {

@@ -102,6 +102,23 @@ describeWith(TOOLS, 'msession redis store: what a listing skips', () => {
   });
 });
 
+describeWith(TOOLS, 'msession redis store: a server that stops answering', () => {
+  const b = useRedisBackend();
+  it('ends the scan with ERR_MSESSION_SCAN after read_timeout, not a hang', async () => {
+    const ids = Array.from({ length: 2 }, () => testSessionId());
+    await phpWrites(b, Object.fromEntries(ids.map((id) => [id, { user: 1 }])));
+    const ms = b.engine({ 'session.save_path': `${b.ini['session.save_path']!}?read_timeout=0.5` }).msession();
+    const child = b.server().child;
+    child.kill('SIGSTOP');
+    try {
+      await expect(all(ms.list())).rejects.toMatchObject({ code: 'ERR_MSESSION_SCAN' });
+    } finally {
+      child.kill('SIGCONT');
+      await ms.disconnect();
+    }
+  });
+});
+
 describeWith(TOOLS, 'msession ⇄ PHP 8.2: rediscluster listing (3 masters)', () => {
   let cluster: RedisCluster | undefined;
   const b: Backend = {
