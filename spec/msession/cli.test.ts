@@ -12,7 +12,8 @@ import { expect, it } from 'vitest';
 import { EXIT, runCli } from '../../msession/cli.ts';
 import { testSessionId } from '../handlers/suite.ts';
 import { describeWith } from '../support/tools.ts';
-import { MEMCACHE_EXTENSIONS, php, phpReads, phpWrites, useFilesBackend, useMemcacheBackend, type Backend } from './support.ts';
+import { MEMCACHE_EXTENSIONS, php, phpReads, phpWrites, useFilesBackend, useMemcacheBackend, useRedisBackend, type Backend } from './support.ts';
+import { TOOLS as REDIS_TOOLS } from '../redis/support.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -106,6 +107,7 @@ function cliSuite(b: Backend): void {
 describeWith(['php'], 'php-session CLI ⇄ PHP 8.2: files (1 level)', () => cliSuite(useFilesBackend(1)));
 describeWith(['php', 'memcached', ...MEMCACHE_EXTENSIONS.map((e) => `php-ext:${e}`)], 'php-session CLI ⇄ PHP 8.2: memcached', () => cliSuite(useMemcacheBackend('memcached')));
 
+describeWith(REDIS_TOOLS, 'php-session CLI ⇄ PHP 8.2: redis (locking on)', () => cliSuite(useRedisBackend()));
 describeWith(['php'], 'php-session decode / encode ⇄ PHP 8.2', () => {
   const b = useFilesBackend(0);
   it('decodes what PHP encodes and encodes it back to PHP’s bytes, for every format', async () => {

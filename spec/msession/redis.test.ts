@@ -9,49 +9,11 @@ import { SessionEngine } from '../../lib/index.ts';
 import { closeRedisConnections } from '../../handlers/redis.ts';
 import { matchPattern } from '../../msession/stores/redis.ts';
 import { testSessionId } from '../handlers/suite.ts';
-import { redisCommand, startRedis, startRedisCluster, type RedisCluster, type RedisProcess } from '../support/redis-server.ts';
+import { redisCommand, startRedisCluster, type RedisCluster } from '../support/redis-server.ts';
 import { describeWith } from '../support/tools.ts';
 import { PHP_EXTENSIONS, TOOLS } from '../redis/support.ts';
 import { msessionSuite } from './suite.ts';
-import { all, phpWrites, type Backend } from './support.ts';
-
-const COMMON = {
-  'session.use_cookies': '0',
-  'session.cache_limiter': '',
-  'session.gc_probability': '0',
-  'session.serialize_handler': 'php',
-};
-
-// phpredis' default lock wait (10 retries × 2 ms) gives up under contention: PHP's request would
-// fail rather than wait. 4000 × 5 ms lets every side wait its turn (both read these ini).
-const LOCKING = {
-  'redis.session.locking_enabled': '1',
-  'redis.session.lock_retries': '4000',
-  'redis.session.lock_wait_time': '5000',
-};
-
-function useRedisBackend(prefix?: string): Backend & { server: () => RedisProcess } {
-  let server: RedisProcess | undefined;
-  const b = {
-    name: prefix === undefined ? 'redis' : `redis (prefix ${prefix})`,
-    ini: { ...COMMON, ...LOCKING, 'session.save_handler': 'redis' } as Record<string, string>,
-    extensions: PHP_EXTENSIONS,
-    engine: (extra: Record<string, string> = {}) => new SessionEngine({ ini: { ...b.ini, ...extra } }),
-    server: () => server!,
-    plant: async (id: string, bytes: Uint8Array | string) => {
-      await redisCommand(server!.port, 'SET', `${prefix ?? 'PHPREDIS_SESSION:'}${id}`, Buffer.from(bytes));
-    },
-  };
-  beforeAll(async () => {
-    server = await startRedis();
-    b.ini['session.save_path'] = `tcp://127.0.0.1:${server.port}${prefix === undefined ? '' : `?prefix=${encodeURIComponent(prefix)}`}`;
-  }, 30_000);
-  afterAll(async () => {
-    closeRedisConnections();
-    await server?.stop();
-  });
-  return b;
-}
+import { COMMON, all, phpWrites, useRedisBackend, type Backend } from './support.ts';
 
 describeWith(TOOLS, 'msession ⇄ PHP 8.2: redis (locking on)', () => msessionSuite(useRedisBackend()));
 

@@ -1,6 +1,6 @@
 /**
  * @module spec/msession/support
- * Backends for the msession suites (files flat, files hashed, memcached, memcache): the ini the
+ * Backends for the msession suites (files flat, files hashed, memcached, memcache, redis): the ini the
  * engine and PHP share, PHP runs in the foreground and background, and PHP-written sessions.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,6 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll } from 'vitest';
 import { SessionEngine } from '../../lib/index.ts';
 import { closeAllConnections } from '../../handlers/shared/memcache/client.ts';
+import { closeRedisConnections } from '../../handlers/redis.ts';
+import { redisCommand, startRedis, type RedisProcess } from '../support/redis-server.ts';
+import { PHP_EXTENSIONS as REDIS_EXTENSIONS } from '../redis/support.ts';
 import { makeHashedTree, tempDir } from '../files/support.ts';
 import { startMemcached, textCommand, type MemcachedProcess } from '../support/memcached-server.ts';
 import { phpArgs } from '../php/runner.ts';
@@ -23,7 +26,7 @@ export interface Backend {
   plant(id: string, bytes: Uint8Array | string): Promise<void>;
 }
 
-const COMMON = {
+export const COMMON = {
   'session.use_cookies': '0',
   'session.cache_limiter': '',
   'session.gc_probability': '0',
@@ -72,6 +75,37 @@ export function useMemcacheBackend(module: 'memcached' | 'memcache'): Backend & 
   }, 30_000);
   afterAll(async () => {
     closeAllConnections();
+    await server?.stop();
+  });
+  return b;
+}
+
+// phpredis' default lock wait (10 retries × 2 ms) gives up under contention: PHP's request would
+// fail rather than wait. 4000 × 5 ms lets every side wait its turn (both read these ini).
+const LOCKING = {
+  'redis.session.locking_enabled': '1',
+  'redis.session.lock_retries': '4000',
+  'redis.session.lock_wait_time': '5000',
+};
+
+export function useRedisBackend(prefix?: string): Backend & { server: () => RedisProcess } {
+  let server: RedisProcess | undefined;
+  const b = {
+    name: prefix === undefined ? 'redis' : `redis (prefix ${prefix})`,
+    ini: { ...COMMON, ...LOCKING, 'session.save_handler': 'redis' } as Record<string, string>,
+    extensions: REDIS_EXTENSIONS,
+    engine: (extra: Record<string, string> = {}) => new SessionEngine({ ini: { ...b.ini, ...extra } }),
+    server: () => server!,
+    plant: async (id: string, bytes: Uint8Array | string) => {
+      await redisCommand(server!.port, 'SET', `${prefix ?? 'PHPREDIS_SESSION:'}${id}`, Buffer.from(bytes));
+    },
+  };
+  beforeAll(async () => {
+    server = await startRedis();
+    b.ini['session.save_path'] = `tcp://127.0.0.1:${server.port}${prefix === undefined ? '' : `?prefix=${encodeURIComponent(prefix)}`}`;
+  }, 30_000);
+  afterAll(async () => {
+    closeRedisConnections();
     await server?.stop();
   });
   return b;
