@@ -35,6 +35,8 @@ export function parseCookies(header: string): Record<string, string | undefined>
 export interface AttachHooks {
   /** Receives a failure of the session's end while the response can still be replaced. Default: 500. */
   onError?: (err: unknown) => void;
+  /** Runs after the context exists and before the session's start (the Express adapter's upload feed). */
+  beforeBegin?: (ctx: PhpSessionContext) => Promise<void>;
 }
 
 /**
@@ -187,6 +189,7 @@ export class HttpPhpSession extends PhpSessions {
     target.session = ctx.session;
     attachToResponse(ctx, res, hooks);
     try {
+      if (hooks.beforeBegin !== undefined) await hooks.beforeBegin(ctx);
       await ctx.begin();
     } catch (err) {
       await ctx.end().catch(() => undefined);
