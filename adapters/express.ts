@@ -11,8 +11,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpPhpSession } from './http.ts';
+import { feedUpload, wantsUploadProgress } from './upload.ts';
 import type { PhpSessionContext, PhpSessionOptions, SessionView } from './session.ts';
 
+export type { UploadedFile } from './upload.ts';
 export { PhpSessionError, PhpSessionContext, type PhpSessionOptions, type SessionView, type SessionMethods } from './session.ts';
 export { PhpFloat } from 'php-session-engine';
 
@@ -46,7 +48,12 @@ export function phpSession(options: PhpSessionOptions = {}): PhpSessionMiddlewar
     }
     // A write failure found when the response goes out: the response is not sent yet, Express's
     // error handlers answer instead.
-    sessions.attach(req, res, { onError: (err) => next(err) }).then(
+    // session.upload_progress.enabled and a multipart body: PHP's parser events are fed from busboy
+    // before the session starts and the app runs (fields in req.body, files in req.files).
+    const beforeBegin = async (ctx: PhpSessionContext): Promise<void> => {
+      if (wantsUploadProgress(ctx, req)) await feedUpload(ctx, req, res);
+    };
+    sessions.attach(req, res, { onError: (err) => next(err), beforeBegin }).then(
       () => next(),
       (err: unknown) => next(err),
     );

@@ -35,6 +35,8 @@ export function parseCookies(header: string): Record<string, string | undefined>
 export interface AttachHooks {
   /** Receives a failure of the session's end while the response can still be replaced. Default: 500. */
   onError?: (err: unknown) => void;
+  /** Runs after the context exists and before the session's start (the Express adapter's upload feed). */
+  beforeBegin?: (ctx: PhpSessionContext) => Promise<void>;
 }
 
 /**
@@ -45,6 +47,7 @@ export interface AttachHooks {
  */
 export function attachToResponse(ctx: PhpSessionContext, res: ServerResponse, hooks: AttachHooks = {}): void {
   const orig = { writeHead: res.writeHead, write: res.write, end: res.end };
+  ctx.holdForOutput();
   let state: 'open' | 'ending' | 'done' = 'open';
   const queue: Array<() => void> = [];
   const restore = (): void => {
@@ -58,6 +61,7 @@ export function attachToResponse(ctx: PhpSessionContext, res: ServerResponse, ho
       () => {
         applyHeaders(ctx, res);
         restore();
+        if (ctx.transSidActive) rewriteBody(ctx, res);
         state = 'done';
         for (const call of queue.splice(0)) call();
       },
@@ -75,27 +79,29 @@ export function attachToResponse(ctx: PhpSessionContext, res: ServerResponse, ho
       },
     );
   };
-  const defer = <A extends unknown[]>(fn: (...a: A) => unknown, args: A): void => {
-    queue.push(() => void fn.apply(res, args));
+  // Queued calls go to the response's method of the moment: the original, or the rewriting one.
+  const defer = (name: 'writeHead' | 'write' | 'end', args: unknown[]): void => {
+    queue.push(() => void (res[name] as (...a: unknown[]) => unknown).apply(res, args));
     if (state === 'open') finish();
   };
   res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
     if (state === 'done') return (orig.writeHead as (...a: unknown[]) => ServerResponse).apply(res, args);
-    defer(orig.writeHead as (...a: unknown[]) => unknown, args);
+    defer('writeHead', args);
     return res;
   } as ServerResponse['writeHead'];
   res.write = function write(this: ServerResponse, ...args: unknown[]) {
     if (state === 'done') return (orig.write as (...a: unknown[]) => boolean).apply(res, args);
-    defer(orig.write as (...a: unknown[]) => unknown, args);
+    defer('write', args);
     return true;
   } as ServerResponse['write'];
   res.end = function end(this: ServerResponse, ...args: unknown[]) {
     if (state === 'done') return (orig.end as (...a: unknown[]) => ServerResponse).apply(res, args);
-    defer(orig.end as (...a: unknown[]) => unknown, args);
+    defer('end', args);
     return res;
   } as ServerResponse['end'];
   // Client gone before the response finished, or the socket closed: end the session all the same.
   res.once('close', () => {
+    void ctx.finishOutput().catch(() => undefined);
     if (state === 'open') {
       state = 'ending';
       ctx.end().catch(() => undefined).finally(() => {
@@ -104,6 +110,43 @@ export function attachToResponse(ctx: PhpSessionContext, res: ServerResponse, ho
       });
     }
   });
+}
+
+type Chunk = string | Uint8Array;
+
+/**
+ * Trans-sid is active for this request (PHP's URL rewriter armed): every body chunk goes through
+ * `req.rewriteOutput()` (the last with `final: true`), as PHP's output handler does. The length
+ * changes, so an app's Content-Length is dropped (the body goes chunked).
+ */
+function rewriteBody(ctx: PhpSessionContext, res: ServerResponse): void {
+  const write = res.write as (...a: unknown[]) => boolean;
+  const end = res.end as (...a: unknown[]) => ServerResponse;
+  const request = ctx.request;
+  const encodingOf = (a: unknown): BufferEncoding | undefined => (typeof a === 'string' ? (a as BufferEncoding) : undefined);
+  const toChunk = (c: unknown, enc: BufferEncoding | undefined): Chunk =>
+    typeof c === 'string' ? (enc === undefined || enc === 'utf8' || enc === 'utf-8' ? c : Buffer.from(c, enc)) : (c as Uint8Array);
+  const rewrite = (c: Chunk, final: boolean): Chunk => (typeof c === 'string' ? request.rewriteOutput(c, { final }) : request.rewriteOutput(c, { final }));
+  const dropLength = (): void => {
+    if (!res.headersSent) res.removeHeader('Content-Length');
+  };
+  res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+    dropLength();
+    const enc = encodingOf(rest[0]);
+    const cb = rest.find((a) => typeof a === 'function') as ((e?: Error | null) => void) | undefined;
+    const out = rewrite(toChunk(chunk, enc), false);
+    return cb === undefined ? write.call(res, out) : write.call(res, out, cb);
+  } as ServerResponse['write'];
+  res.end = function (this: ServerResponse, ...args: unknown[]) {
+    dropLength();
+    const cb = args.find((a) => typeof a === 'function') as (() => void) | undefined;
+    const chunk = typeof args[0] === 'function' ? undefined : args[0];
+    const enc = encodingOf(args[1]);
+    const out = rewrite(chunk === undefined || chunk === null ? '' : toChunk(chunk, enc), true);
+    const r = cb === undefined ? end.call(res, out) : end.call(res, out, cb);
+    void ctx.finishOutput().catch(() => undefined);
+    return r;
+  } as ServerResponse['end'];
 }
 
 /** Applies PHP's header lines: Set-Cookie appended; others set unless the app set that header itself. */
@@ -124,9 +167,9 @@ export function applyHeaders(ctx: PhpSessionContext, res: ServerResponse): void 
 }
 
 /** The engine request's input from an IncomingMessage (cookies, URL, parsed body if any, referer). */
-export function requestInput(req: IncomingMessage & { body?: unknown }): { cookie: string | undefined; url: string | undefined; body: unknown; referer: string | undefined } {
+export function requestInput(req: IncomingMessage & { body?: unknown }): { cookie: string | undefined; url: string | undefined; body: unknown; referer: string | undefined; host: string | undefined } {
   const referer = req.headers.referer;
-  return { cookie: req.headers.cookie, url: req.url, body: req.body, referer: Array.isArray(referer) ? referer[0] : referer };
+  return { cookie: req.headers.cookie, url: req.url, body: req.body, referer: Array.isArray(referer) ? referer[0] : referer, host: req.headers.host };
 }
 
 /** The node:http adapter. */
@@ -146,6 +189,7 @@ export class HttpPhpSession extends PhpSessions {
     target.session = ctx.session;
     attachToResponse(ctx, res, hooks);
     try {
+      if (hooks.beforeBegin !== undefined) await hooks.beforeBegin(ctx);
       await ctx.begin();
     } catch (err) {
       await ctx.end().catch(() => undefined);

@@ -66,6 +66,8 @@ export interface RequestInput {
   body?: unknown;
   /** The Referer header. */
   referer?: string | undefined;
+  /** The Host header ($_SERVER['HTTP_HOST']: trans-sid's own host for forms). */
+  host?: string | undefined;
 }
 
 /** The engine's diagnostic when a request held its session past session_engine.max_execution_time. */
@@ -108,7 +110,10 @@ export class PhpSessions {
       cookies,
       query,
       body,
-      server: input.referer === undefined ? {} : { HTTP_REFERER: input.referer },
+      server: {
+        ...(input.referer !== undefined && { HTTP_REFERER: input.referer }),
+        ...(input.host !== undefined && { HTTP_HOST: input.host }),
+      },
       ...(onDiagnostic && { onDiagnostic }),
     });
     const ro = this.options.readOnly;
@@ -161,6 +166,26 @@ export class PhpSessionContext {
   #closed = false;
   /** Header lines already handed to the response. */
   #headersTaken = 0;
+
+  #transSid = false;
+  #holdForOutput = false;
+  #outputPending = false;
+
+  /**
+   * The adapter passes the body through `request.rewriteOutput()` when trans-sid is active: the
+   * engine request (whose rewriter that is) then ends in {@link finishOutput}, not in `end()`. The
+   * session itself is written and closed (lock released) in `end()` all the same.
+   */
+  holdForOutput(): void {
+    this.#holdForOutput = true;
+  }
+
+  /** Ends the engine request held by {@link holdForOutput} (the body is out). Idempotent. */
+  async finishOutput(): Promise<void> {
+    if (!this.#outputPending) return;
+    this.#outputPending = false;
+    await this.request.end();
+  }
 
   constructor(request: SessionRequest, opts: ContextOptions) {
     this.request = request;
@@ -303,6 +328,7 @@ export class PhpSessionContext {
     try {
       if (this.#starting !== undefined) await this.#starting;
       else if (this.#wantStart) await this.start();
+      this.#transSid ||= req.transSidActive;
       if (this.active) {
         const from = req.diagnostics.length;
         if (!(await req.writeClose())) failure = new PhpSessionError('session write failed', req.diagnostics.slice(from));
@@ -311,8 +337,12 @@ export class PhpSessionContext {
       failure = e;
     } finally {
       this.#closed = true;
+      this.#transSid ||= req.transSidActive;
       try {
-        await req.end();
+        // The rewriter works until the request's end: with trans-sid active and an adapter that
+        // rewrites the body, the engine request ends once the body is out (finishOutput()).
+        if (this.#transSid && this.#holdForOutput) this.#outputPending = true;
+        else await req.end();
       } catch (e) {
         failure ??= e;
       }
@@ -320,6 +350,14 @@ export class PhpSessionContext {
     if (failure !== undefined) {
       throw failure instanceof PhpSessionError ? failure : new PhpSessionError('session failed', req.diagnostics, { cause: failure });
     }
+  }
+
+  /**
+   * True when trans-sid was active for this request when it ended (PHP's URL rewriter armed): the
+   * adapter then passes the response body through `request.rewriteOutput()`.
+   */
+  get transSidActive(): boolean {
+    return this.#transSid || this.request.transSidActive;
   }
 
   /** Header lines (name, value) not yet handed to the response; each is returned once. */

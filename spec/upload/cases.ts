@@ -3,6 +3,9 @@
  * The upload-progress cases run against php-cgi by upload-progress.test.ts (each names the phpts of
  * ext/session/tests whose subject it covers; spec/conformance/phpt.ts counts them in PHPT.md).
  */
+import { readdirSync } from 'node:fs';
+import { SessionEngine } from '../../lib/engine.ts';
+
 /** A form field, a file, or a part given as its raw header and body (malformed parts). */
 export type Part = { name: string; value: string } | { name: string; filename: string; content: string } | { raw: string };
 
@@ -135,4 +138,43 @@ for (const c of CASES) {
   if (c.name === 'sid_illegal_chars') c.covers.push('rfc1867_sid_invalid.phpt');
   if (c.name === 'second_progress_field') c.covers.push('rfc1867_inter.phpt');
   if (c.name === 'cancel_upload') c.covers.push('rfc1867_inter.phpt');
+}
+
+export const BOUNDARY = '----pseBoundary7MA4YWxkTrZu0gW';
+
+/** The multipart/form-data body of the parts (boundary BOUNDARY). */
+export function multipart(parts: Part[]): string {
+  let body = '';
+  for (const p of parts) {
+    body += `--${BOUNDARY}\r\n`;
+    if ('raw' in p) {
+      body += `${p.raw}\r\n`;
+    } else if ('filename' in p) {
+      body += `Content-Disposition: form-data; name="${p.name}"; filename="${p.filename}"\r\nContent-Type: text/plain\r\n\r\n${p.content}\r\n`;
+    } else {
+      body += `Content-Disposition: form-data; name="${p.name}"\r\n\r\n${p.value}\r\n`;
+    }
+  }
+  return `${body}--${BOUNDARY}--\r\n`;
+}
+
+/** Reads what the store holds for each id (through the engine), times and temp names masked. */
+export async function readBack(dir: string, ids: string[]): Promise<unknown> {
+  const engine = new SessionEngine({ ini: { 'session.save_path': dir, 'session.gc_probability': '0', 'session.use_strict_mode': '0' } });
+  const out: Record<string, unknown> = {};
+  for (const id of ids) {
+    const req = engine.request({ cookies: { PHPSESSID: id } });
+    await req.start();
+    out[id] = JSON.parse(
+      JSON.stringify(req.session.toJS(), (k, v: unknown) => {
+        if (k === 'start_time') return typeof v === 'number' && Number.isInteger(v) && v > 1_600_000_000 ? '<time>' : v;
+        if (k === 'tmp_name') return typeof v === 'string' && v.length > 0 ? '<tmp>' : v;
+        return v;
+      }),
+    );
+    await req.abort();
+  }
+  // other files (a new id made under strict mode) are listed by name length only
+  out['files'] = readdirSync(dir).map((f) => (ids.some((id) => f === `sess_${id}`) ? f : `sess_<${f.length - 5}>`)).sort();
+  return out;
 }

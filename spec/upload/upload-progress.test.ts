@@ -9,7 +9,7 @@
  * each file's data in one piece; feedEvents() emits the events PHP's parser does for such a body.
  * min_freq is 0 so no case depends on the clock.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -18,24 +18,7 @@ import type { SessionRequest } from '../../lib/request.ts';
 import { runPhpCgi } from '../php/runner.ts';
 import { describeWith } from '../support/tools.ts';
 
-import { BASE_INI, CASES, type Part } from './cases.ts';
-
-const BOUNDARY = '----pseBoundary7MA4YWxkTrZu0gW';
-
-function multipart(parts: Part[]): string {
-  let body = '';
-  for (const p of parts) {
-    body += `--${BOUNDARY}\r\n`;
-    if ('raw' in p) {
-      body += `${p.raw}\r\n`;
-    } else if ('filename' in p) {
-      body += `Content-Disposition: form-data; name="${p.name}"; filename="${p.filename}"\r\nContent-Type: text/plain\r\n\r\n${p.content}\r\n`;
-    } else {
-      body += `Content-Disposition: form-data; name="${p.name}"\r\n\r\n${p.value}\r\n`;
-    }
-  }
-  return `${body}--${BOUNDARY}--\r\n`;
-}
+import { BASE_INI, BOUNDARY, CASES, type Part, multipart, readBack } from './cases.ts';
 
 /** The events PHP's rfc1867 parser raises for a body it holds whole (smaller than its buffer). */
 async function feedEvents(req: SessionRequest, parts: Part[], contentLength: number): Promise<void> {
@@ -65,27 +48,6 @@ function fresh(): string {
 
 function writeStored(dir: string, stored: Record<string, string> | undefined): void {
   for (const [id, data] of Object.entries(stored ?? {})) writeFileSync(join(dir, `sess_${id}`), data);
-}
-
-/** Reads what the store holds for each id (through the engine), times and temp names masked. */
-async function readBack(dir: string, ids: string[]): Promise<unknown> {
-  const engine = new SessionEngine({ ini: { 'session.save_path': dir, 'session.gc_probability': '0', 'session.use_strict_mode': '0' } });
-  const out: Record<string, unknown> = {};
-  for (const id of ids) {
-    const req = engine.request({ cookies: { PHPSESSID: id } });
-    await req.start();
-    out[id] = JSON.parse(
-      JSON.stringify(req.session.toJS(), (k, v: unknown) => {
-        if (k === 'start_time') return typeof v === 'number' && Number.isInteger(v) && v > 1_600_000_000 ? '<time>' : v;
-        if (k === 'tmp_name') return typeof v === 'string' && v.length > 0 ? '<tmp>' : v;
-        return v;
-      }),
-    );
-    await req.abort();
-  }
-  // other files (a new id made under strict mode) are listed by name length only
-  out['files'] = readdirSync(dir).map((f) => (ids.some((id) => f === `sess_${id}`) ? f : `sess_<${f.length - 5}>`)).sort();
-  return out;
 }
 
 const SCRIPT_DIR = fresh();
