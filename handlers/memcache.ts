@@ -14,8 +14,14 @@
  * processes, where PHP's would. A request still queued after 2 * lock_timeout fails its read
  * (PHP's "Failed to read session data" warning, session_start() false) instead.
  *
- * With several servers each session is written to memcache.session_redundancy of them, walking
- * the hash ring with `<id>-0`, `<id>-1`, ...; reads walk the same order.
+ * With several servers each session is written to memcache.session_redundancy distinct servers,
+ * walking the hash ring with `<id>-0`, `<id>-1`, ... (a server met again is passed over, so the walk
+ * goes on until it has found that many, or every server). read() walks the same order but stops at
+ * the first server where it gets the lock: the data there, or an empty session when that server
+ * has none. That is the installed pecl memcache (4.0.5.2 for PHP 8, Debian): it does not go on to
+ * the replica when the first server lost the item (it reads empty and then overwrites both), and
+ * never takes a second lock on a server it already locked. Checked with php-cgi and strace in
+ * spec/memcache/placement.test.ts. Servers that fail are skipped in both walks.
  *
  * A server that fails is left out for the rest of the request, and the write succeeds when one
  * server stored the session: pecl memcache's write returns SUCCESS with no warning when one of
@@ -149,6 +155,9 @@ export type MemcacheReport = MemcacheServerFailure | MemcacheReplicaLost;
 /** Rings are built once per server list and hash settings, not per request. */
 const selectors = new Map<string, PeclSelector>();
 
+/** Bound on a ring walk's candidate keys (see #walk); real rings find every server long before. */
+const WALK_LIMIT = 10_000;
+
 /** mmc_prepare_key_ex: prefix + id, bytes <= 0x20 become '_', at most 250 bytes. */
 function prepareKey(id: string, prefix: string): string {
   let k = '';
@@ -199,22 +208,12 @@ class MemcacheSessionHandler implements SaveHandler {
     return true;
   }
 
-  /**
-   * The server for one candidate key; -1 when it is down. Observed in PHP (spec/memcache/pool):
-   * the session handler does not fail over inside the hash strategy; a dead server simply takes a
-   * place in the skip list, so with one of three servers down most sessions live on one server.
-   */
-  #findServer(key: string): number {
-    const idx = this.#selector!.select(key);
-    return this.#failed.has(idx) ? -1 : idx;
-  }
-
-  /** mmc_pool_find_next: the next server in the failover sequence not in `skip`. */
-  #findNext(key: string, skip: number[], state: { last: number }): number {
+  /** mmc_pool_find_next: the next server in the failover sequence not in `skip` (failed ones included). */
+  #findNext(key: string, skip: readonly number[], state: { last: number }): number {
     const max = Number(iniScope(this.#ctx).atol('memcache.max_failover_attempts', 20n));
     let s: number;
     do {
-      s = this.#findServer(`${key}-${state.last}`);
+      s = this.#selector!.select(`${key}-${state.last}`);
       state.last++;
     } while (skip.includes(s) && state.last < max);
     return s;
@@ -282,17 +281,23 @@ class MemcacheSessionHandler implements SaveHandler {
     }
   }
 
-  /** The rest of PS_READ_FUNC(memcache): PHP's lock loop, with the whole budget for the head. */
+  /**
+   * The rest of PS_READ_FUNC(memcache): PHP's lock loop, with the whole budget for the head. A
+   * server that failed (observed in PHP, spec/memcache/pool: the hash strategy does not fail over;
+   * a dead server takes its place in the skip list) is skipped; the first server that grants the
+   * lock answers the read, with an empty session when it has no item.
+   */
   async #readLocked(key: string, lockKey: string, lockTimeout: number, redundancy: number, n: number): Promise<Uint8Array> {
     const skip: number[] = [];
     const state = { last: 0 };
     let backoffUs = 5000;
     let remainingUs = lockTimeout * 1_000_000 * 2;
+    let rounds = 0;
     do {
       const prev = state.last;
       const idx = this.#findNext(key, skip, state);
-      if (idx < 0 || this.#failed.has(idx)) {
-        skip.push(idx);
+      if (this.#failed.has(idx)) {
+        if (!skip.includes(idx)) skip.push(idx);
         continue;
       }
       // PHP pipelines the three requests to one server; so do we.
@@ -301,18 +306,14 @@ class MemcacheSessionHandler implements SaveHandler {
         this.#try(idx, (c) => c.add(lockKey, '1', MMC_TYPE_LONG, lockTimeout)),
         this.#try(idx, (c) => c.get(key)),
       ]);
-      if (incr === 1n || added === true) {
-        const data = item ? unpackSessionValue(item.value, item.flags) : null;
-        if (data) return data;
-        skip.push(idx);
-        if (skip.length === n && skip.length < redundancy) return new Uint8Array(0);
-      } else {
-        state.last = prev;
-        await sleep(backoffUs / 1000);
-        remainingUs -= backoffUs;
-        backoffUs = Math.min(backoffUs * 2, 1_000_000);
-      }
-    } while (skip.length < redundancy && skip.length < n && remainingUs > 0);
+      if (incr === 1n || added === true) return (item ? unpackSessionValue(item.value, item.flags) : null) ?? new Uint8Array(0);
+      // Lock not granted (held elsewhere, or the server failed just now): back off and ask the
+      // same server again; a failed one then goes to the skip list.
+      state.last = prev;
+      await sleep(backoffUs / 1000);
+      remainingUs -= backoffUs;
+      backoffUs = Math.min(backoffUs * 2, 1_000_000);
+    } while (skip.length < redundancy && skip.length < n && remainingUs > 0 && ++rounds < WALK_LIMIT);
     return new Uint8Array(0);
   }
 
@@ -321,18 +322,26 @@ class MemcacheSessionHandler implements SaveHandler {
     return this.#walk(key).targets;
   }
 
-  /** The ring walk of write/destroy: `wanted` positions, of which `targets` are servers not failed. */
+  /**
+   * The ring walk of write/destroy: `wanted` distinct servers (session_redundancy, at most all of
+   * them), of which `targets` are not failed. As mmc_queue_push, a server met again does not count,
+   * so the walk goes on past the failover attempts, one candidate key at a time, until it finds
+   * another server (PHP sends the write again to the repeated server meanwhile; the stored state is
+   * the same). A ring where no other server ever comes up would keep PHP looping; the walk gives up
+   * after a bound no real ring reaches.
+   */
   #walk(key: string): { targets: number[]; wanted: number } {
     const redundancy = Number(iniScope(this.#ctx).atol('memcache.session_redundancy', 2n));
     const n = this.#servers.length;
     const skip: number[] = [];
     const out: number[] = [];
     const state = { last: 0 };
-    do {
+    for (let round = 0; skip.length < redundancy && skip.length < n && round < WALK_LIMIT; round++) {
       const idx = this.#findNext(key, skip, state);
+      if (skip.includes(idx)) continue;
       skip.push(idx);
-      if (idx >= 0 && !this.#failed.has(idx)) out.push(idx);
-    } while (skip.length < redundancy && skip.length < n);
+      if (!this.#failed.has(idx)) out.push(idx);
+    }
     return { targets: out, wanted: skip.length };
   }
 

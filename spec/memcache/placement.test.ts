@@ -15,8 +15,9 @@ import { connect, createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { MEMCACHE_CHANNEL, type MemcacheReport } from '../../handlers/memcache.ts';
 import { crc32, fnv1a32 } from '../../handlers/shared/memcache/hash.ts';
+import { PeclSelector } from '../../handlers/shared/memcache/pecl-ring.ts';
 import { parseLibmemcachedServers, parsePeclSavePath } from '../../handlers/shared/memcache/save-path.ts';
-import { dumpKeys, flushAll, getItem, type MemcachedProcess } from '../support/memcached-server.ts';
+import { dumpKeys, flushAll, getItem, textCommand, type MemcachedProcess } from '../support/memcached-server.ts';
 import { describeWith } from '../support/tools.ts';
 import { engineFor, php, PHP_EXTENSIONS, useMemcachedServers, type ModuleName } from './support.ts';
 import { runPhp } from '../support/tools.ts';
@@ -121,6 +122,42 @@ describeWith(['memcached', 'php', 'php-ext:memcached', 'php-ext:memcache'], 'mem
       await compare('memcache', (a) => `tcp://${a[0]}?weight=3, ${a[1]}, tcp://${a[2]}?persistent=1`, {
         'memcache.hash_function': 'fnv',
       });
+    });
+    it('walks that meet their first server again (weight=40): the lock is taken once, the replica goes to the next other server', async () => {
+      // With ports drawn at random, about 2% of weight-3 rings gave some of these ids a walk whose
+      // failover attempts all land on the first server again: the old port then waited out its own
+      // lock (15 s) and wrote one replica. A heavy first server makes such walks common.
+      const pathOf = (a: string[]): string => `tcp://${a[0]}?weight=40, tcp://${a[1]}, tcp://${a[2]}`;
+      const sel = new PeclSelector([40, 1, 1].map((weight, i) => ({ host: '127.0.0.1', port: servers[i]!.port, weight })), 'consistent', 'crc32');
+      /** The first 20 candidates (memcache.max_failover_attempts) all on one server. */
+      const repeats = Array.from({ length: N }, (_, i) => `place${String(i).padStart(5, '0')}xyz`).filter((id) =>
+        Array.from({ length: 20 }, (_, last) => sel.select(`${id}-${last}`)).every((s, _, all) => s === all[0]),
+      );
+      expect(repeats.length).toBeGreaterThan(10);
+      await compare('memcache', pathOf, {});
+    });
+    it('a first server that lost the item: the replica is not read, as in the installed pecl memcache', async () => {
+      const path = servers.map((s) => `tcp://${s.address}`).join(',');
+      const ini = { 'session.save_handler': 'memcache', 'session.save_path': path };
+      const sel = new PeclSelector(servers.map((s) => ({ host: '127.0.0.1', port: s.port, weight: 1 })), 'consistent', 'crc32');
+      const first = servers[sel.select('lostfirst1-0')]!;
+      const seed = async (): Promise<void> => {
+        for (const s of servers) await flushAll(s.port);
+        await php(`session_id('lostfirst1'); session_start(); $_SESSION['x'] = 1; session_write_close();`, ini);
+        expect(await textCommand(first.port, 'delete lostfirst1', /(DELETED|NOT_FOUND)\r\n$/)).toEqual(Buffer.from('DELETED\r\n'));
+      };
+      await seed();
+      const fromPhp = (await php(`session_id('lostfirst1'); session_start(); echo json_encode($_SESSION['x'] ?? null); session_write_close();`, ini)).stdout.toString();
+      // What Debian's pecl memcache (4.0.5.2) does; the replica read came with a later release.
+      expect(fromPhp).toBe('null');
+      const phpAfter = await placement();
+      await seed();
+      const req = engineFor(ini).request({ cookies: { PHPSESSID: 'lostfirst1' } });
+      expect(await req.start()).toBe(true);
+      const mine = JSON.stringify(req.session.get('x') ?? null);
+      await req.end();
+      expect(mine).toBe(fromPhp);
+      expect(await placement()).toEqual(phpAfter);
     });
   });
 
