@@ -13,6 +13,7 @@
  * deadline does not report a timeout for a reply that already arrived (issue #10 item 4).
  */
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { connectCluster } from './cluster-connect.ts';
 
 /** Why talking to a server failed, in the terms phpredis reports. */
 export class RedisIoError extends Error {
@@ -380,7 +381,7 @@ export class RedisClusterConnection {
     });
     cluster.on('error', () => {});
     this.#cluster = cluster;
-    const p = cluster.connect().then(
+    const p = connectCluster(cluster).then(
       () => {
         this.#connecting = null;
         return cluster;

@@ -12,6 +12,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { SaveHandlerContext } from '../../lib/handler.ts';
 import { isValidSessionKey } from '../../handlers/files.ts';
+import { connectCluster } from '../../handlers/redis/cluster-connect.ts';
 import { parseClusterSavePath, parseRedisSavePath } from '../../handlers/redis/save-path.ts';
 import type { RedisEndpoint } from '../../handlers/redis/client.ts';
 import { MsessionError, checkAborted } from '../errors.ts';
@@ -177,7 +178,7 @@ export function redisClusterStore(savePath: string, _ctx: SaveHandlerContext): S
   if (!parsed.ok || parsed.path.seeds.length === 0) throw new MsessionError('ERR_MSESSION_OPEN', `msession: cannot parse rediscluster session.save_path "${savePath}"`);
   const p = parsed.path;
   const { retryStrategy: _r, enableOfflineQueue: _q, ...rest } = BASE;
-  const redisOptions: Omit<Opts, 'retryStrategy' | 'enableOfflineQueue'> = { ...rest, connectTimeout: Math.max(1, Math.round(p.timeoutSec * 1000)) || 10_000, commandTimeout: Math.round(p.readTimeoutSec * 1000) || DEFAULT_REPLY_TIMEOUT_MS };
+  const redisOptions: Omit<Opts, 'retryStrategy' | 'enableOfflineQueue'> = { ...rest, connectTimeout: p.timeoutSec > 0 ? Math.max(1, Math.round(p.timeoutSec * 1000)) : 10_000, commandTimeout: Math.round(p.readTimeoutSec * 1000) || DEFAULT_REPLY_TIMEOUT_MS };
   if (p.user !== undefined) redisOptions.username = p.user;
   if (p.pass !== undefined) redisOptions.password = p.pass;
   if (p.tls) redisOptions.tls = {};
@@ -186,7 +187,7 @@ export function redisClusterStore(savePath: string, _ctx: SaveHandlerContext): S
   const masters = (): Promise<Node[]> => {
     ready ??= (async () => {
       try {
-        await cluster.connect();
+        await connectCluster(cluster);
       } catch (e) {
         ready = null;
         throw new MsessionError('ERR_MSESSION_SCAN', `msession: cannot reach the redis cluster (${p.seeds.map((s) => `${s.host}:${s.port}`).join(', ')}): ${(e as Error).message}`, { cause: e });
