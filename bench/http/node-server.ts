@@ -9,7 +9,7 @@
  * The primary prints "ready" once every worker listens, and stops the workers on SIGTERM/SIGINT or
  * when its stdin closes (the bench process went away).
  */
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:http';
 import { PhpArray } from 'php-session-engine';
 import { createPhpSession } from 'php-session-engine/http';
@@ -24,10 +24,21 @@ if (cluster.isPrimary) {
   const workers = Number(workersArg);
   let listening = 0;
   let stopping = false;
+  // Workers get SIGTERM and exit normally (so `--cpu-prof` profiles are written); SIGKILL after 5 s.
   const stop = (code: number): void => {
+    if (stopping) return;
     stopping = true;
-    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
-    process.exit(code);
+    const alive = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined && !w.isDead());
+    if (alive.length === 0) process.exit(code);
+    let left = alive.length;
+    for (const w of alive as Worker[]) {
+      w.once('exit', () => --left === 0 && process.exit(code));
+      w.process.kill('SIGTERM');
+    }
+    setTimeout(() => {
+      for (const w of alive as Worker[]) w.process.kill('SIGKILL');
+      process.exit(code);
+    }, 5000).unref();
   };
   cluster.on('listening', () => {
     if (++listening === workers) console.log('ready');
@@ -60,4 +71,5 @@ if (cluster.isPrimary) {
     }),
   );
   server.listen(Number(portArg), '127.0.0.1');
+  process.on('SIGTERM', () => process.exit(0));
 }

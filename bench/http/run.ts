@@ -24,12 +24,12 @@
  * Needs: nginx, php8.2-fpm, wrk, php-cli with php-memcached and php-redis, memcached, redis-server
  * (Debian: apt-get install -y nginx php8.2-fpm wrk php-cli php-memcached php-redis memcached redis-server).
  *
- * Run: npm run bench:http -- [--seconds 5] [--rounds 3] [--connections 32] [--threads 2]
+ * Run: npm run bench:http -- [--seconds 5] [--rounds 3] [--warmup 10] [--connections 32] [--threads 2]
  *        [--workers <cores>] [--fpm-children <workers>] [--sessions 1000] [--contention 4]
  *        [--stores files,memcached,redis]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -44,6 +44,7 @@ const { values: opt } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '10' },
     connections: { type: 'string', default: '32' },
     threads: { type: 'string', default: '2' },
     workers: { type: 'string', default: String(availableParallelism()) },
@@ -55,6 +56,7 @@ const { values: opt } = parseArgs({
 });
 const SECONDS = Number(opt.seconds);
 const ROUNDS = Number(opt.rounds);
+const WARMUP = Number(opt.warmup);
 const CONNECTIONS = Number(opt.connections);
 const THREADS = Number(opt.threads);
 const WORKERS = Number(opt.workers);
@@ -132,6 +134,33 @@ function daemon(name: string, cmd: string, args: string[], opts: { env?: NodeJS.
   return child;
 }
 
+/** CPU time (user + system, ms) of these processes and all their descendants, from /proc. */
+function cpuMs(roots: number[]): number {
+  const parent = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${e}/stat`, 'latin1');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // pid (comm) state ppid ... utime(14) stime(15): comm may hold spaces, so split after ')'.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    parent.set(Number(e), Number(f[1]));
+    ticks.set(Number(e), Number(f[11]) + Number(f[12]));
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 64; p = parent.get(p), hops++) if (roots.includes(p)) return true;
+    return false;
+  };
+  let sum = 0;
+  for (const [pid, t] of ticks) if (inTree(pid)) sum += t;
+  return (sum * 1000) / CLK_TCK;
+}
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
 async function waitFor(what: string, ok: () => Promise<boolean>, ms = 15_000): Promise<void> {
   const until = Date.now() + ms;
   while (!(await ok())) {
@@ -175,7 +204,7 @@ function writePhpIni(dir: string, store: Store, savePath: string): string {
   return ini;
 }
 
-async function startPhpSide(dir: string, ini: string): Promise<number> {
+async function startPhpSide(dir: string, ini: string): Promise<{ port: number; pids: number[] }> {
   const www = join(dir, 'www');
   mkdirSync(www);
   copyFileSync(join(HERE, 'page.php'), join(www, 'index.php'));
@@ -198,7 +227,7 @@ async function startPhpSide(dir: string, ini: string): Promise<number> {
       '',
     ].join('\n'),
   );
-  daemon('php-fpm', bin.fpm, ['-c', ini, '-y', fpmConf, '-F', ...(ROOT ? ['-R'] : [])], { env: { ...process.env, PHP_INI_SCAN_DIR: '' } });
+  const fpm = daemon('php-fpm', bin.fpm, ['-c', ini, '-y', fpmConf, '-F', ...(ROOT ? ['-R'] : [])], { env: { ...process.env, PHP_INI_SCAN_DIR: '' } });
   await waitFor('php-fpm', () => canConnect(sock));
   const port = await freePort();
   for (const t of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, 'nginx', t), { recursive: true });
@@ -239,18 +268,18 @@ http {
 }
 `,
   );
-  daemon('nginx', bin.nginx, ['-p', dir, '-c', nginxConf, '-e', join(dir, 'nginx-error.log'), '-g', 'daemon off;']);
+  const nginx = daemon('nginx', bin.nginx, ['-p', dir, '-c', nginxConf, '-e', join(dir, 'nginx-error.log'), '-g', 'daemon off;']);
   await waitFor('nginx', () => canConnect(port));
-  return port;
+  return { port, pids: [fpm.pid!, nginx.pid!] };
 }
 
-async function startNodeSide(ini: string): Promise<number> {
+async function startNodeSide(ini: string): Promise<{ port: number; pids: number[] }> {
   const port = await freePort();
   const child = daemon('node-server', process.execPath, ['--import', 'tsx', join(HERE, 'node-server.ts'), ini, String(port), String(WORKERS)], { stdin: 'pipe' });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   await waitFor('node-server', async () => out.includes('ready') && (await canConnect(port)), 60_000);
-  return port;
+  return { port, pids: [child.pid!] };
 }
 
 // ---- load generation and checks ----------------------------------------------------------------
@@ -262,6 +291,7 @@ interface IdCount {
   dup: number;
 }
 interface RunResult {
+  requests: number;
   rps: number;
   p50: number;
   p99: number;
@@ -289,6 +319,7 @@ function runWrk(port: number, prefix: string, pool: number, mode: 'own' | 'share
     ids.set(m[1]!, c);
   }
   return {
+    requests: f['requests']!,
     rps: f['requests']! / f['seconds']!,
     p50: f['p50']! / 1000,
     p99: f['p99']! / 1000,
@@ -366,6 +397,8 @@ interface Row {
   rps: number[];
   p50: number[];
   p99: number[];
+  /** CPU ms per request of the side's processes (php-fpm + nginx; the Node cluster) */
+  cpu: number[];
   bad: number;
   socketErrors: number;
 }
@@ -398,7 +431,7 @@ try {
       savePath = `tcp://${r.address}`;
     }
     const ini = writePhpIni(dir, store, savePath);
-    const ports: Record<Side, number> = { 'php-fpm': await startPhpSide(dir, ini), node: await startNodeSide(ini) };
+    const servers: Record<Side, { port: number; pids: number[] }> = { 'php-fpm': await startPhpSide(dir, ini), node: await startNodeSide(ini) };
 
     const phases: Array<{ kind: string; prefix: string; pool: number; mode: 'own' | 'shared'; rounds: number }> = [
       { kind: `${POOL} sessions`, prefix: 'hbench', pool: POOL, mode: 'own', rounds: ROUNDS },
@@ -407,24 +440,27 @@ try {
     for (const phase of phases) {
       const counts = new Map<string, IdCount>();
       const sides: Side[] = ['php-fpm', 'node'];
-      for (const side of sides) addCounts(counts, runWrk(ports[side], phase.prefix, phase.pool, phase.mode, 2).ids); // warm-up
+      for (const side of sides) addCounts(counts, runWrk(servers[side].port, phase.prefix, phase.pool, phase.mode, phase.mode === 'own' ? WARMUP : 2).ids); // warm-up: JIT, opcache, connections
       const bySide = new Map<Side, Row>();
       for (const side of sides) {
-        const row: Row = { store, kind: phase.kind, side, rps: [], p50: [], p99: [], bad: 0, socketErrors: 0 };
+        const row: Row = { store, kind: phase.kind, side, rps: [], p50: [], p99: [], cpu: [], bad: 0, socketErrors: 0 };
         bySide.set(side, row);
         rows.push(row);
       }
       for (let r = 0; r < phase.rounds; r++) {
         for (const side of r % 2 === 0 ? sides : [...sides].reverse()) {
-          const res = runWrk(ports[side], phase.prefix, phase.pool, phase.mode, SECONDS);
+          const cpu0 = cpuMs(servers[side].pids);
+          const res = runWrk(servers[side].port, phase.prefix, phase.pool, phase.mode, SECONDS);
+          const cpu = (cpuMs(servers[side].pids) - cpu0) / res.requests;
           addCounts(counts, res.ids);
           const row = bySide.get(side)!;
           row.rps.push(res.rps);
           row.p50.push(res.p50);
           row.p99.push(res.p99);
+          row.cpu.push(cpu);
           row.bad += res.bad;
           row.socketErrors += res.socketErrors;
-          console.log(`  ${store}, ${phase.kind}, round ${r + 1}, ${side.padEnd(7)}: ${res.rps.toFixed(0).padStart(6)} req/s  p50 ${res.p50.toFixed(2)} ms  p99 ${res.p99.toFixed(2)} ms  non-200 ${res.bad}  socket errors ${res.socketErrors}`);
+          console.log(`  ${store}, ${phase.kind}, round ${r + 1}, ${side.padEnd(7)}: ${res.rps.toFixed(0).padStart(6)} req/s  p50 ${res.p50.toFixed(2)} ms  p99 ${res.p99.toFixed(2)} ms  CPU ${(cpu * 1000).toFixed(0)} µs/req  non-200 ${res.bad}  socket errors ${res.socketErrors}`);
         }
       }
       await new Promise((r) => setTimeout(r, 1000)); // requests cut off by wrk's stop finish on the servers
@@ -449,13 +485,13 @@ const load1 = loadavg();
 console.log(
   `\n${started.toISOString().slice(0, 16)}Z, 2 cores, shared with other work (load average ${load0[0]!.toFixed(1)} at the start, ${load1[0]!.toFixed(1)} at the end); medians of ${ROUNDS} interleaved ${SECONDS} s rounds (contention: 1 round); ${WORKERS} Node workers vs ${FPM_CHILDREN} php-fpm children + 1 nginx worker; wrk -t${THREADS} -c${CONNECTIONS}\n`,
 );
-console.log('| store | sessions | side | requests/s | p50 ms | p99 ms | non-200 | Node/PHP req/s | Node/PHP p99 |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| store | sessions | side | requests/s | p50 ms | p99 ms | CPU µs/request | non-200 | Node/PHP req/s | Node/PHP p99 |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const row of rows) {
   const php = rows.find((r) => r.store === row.store && r.kind === row.kind && r.side === 'php-fpm')!;
   const ratio = row.side === 'node' && php.rps.length > 0 ? [`${(median(row.rps) / median(php.rps)).toFixed(2)}x`, `${(median(row.p99) / median(php.p99)).toFixed(2)}x`] : ['', ''];
   console.log(
-    `| ${row.store} | ${row.kind} | ${row.side === 'node' ? 'Node (php-session-engine/http)' : 'nginx + php-fpm'} | ${median(row.rps).toFixed(0)} | ${median(row.p50).toFixed(2)} | ${median(row.p99).toFixed(2)} | ${row.bad + row.socketErrors} | ${ratio[0]} | ${ratio[1]} |`,
+    `| ${row.store} | ${row.kind} | ${row.side === 'node' ? 'Node (php-session-engine/http)' : 'nginx + php-fpm'} | ${median(row.rps).toFixed(0)} | ${median(row.p50).toFixed(2)} | ${median(row.p99).toFixed(2)} | ${(median(row.cpu) * 1000).toFixed(0)} | ${row.bad + row.socketErrors} | ${ratio[0]} | ${ratio[1]} |`,
   );
 }
 console.log('');
