@@ -134,10 +134,10 @@ function daemon(name: string, cmd: string, args: string[], opts: { env?: NodeJS.
   return child;
 }
 
-/** CPU time (user + system, ms) of these processes and all their descendants, from /proc. */
-function cpuMs(roots: number[]): number {
+/** CPU time (user and system, ms) of these processes and all their descendants, from /proc. */
+function cpuMs(roots: number[]): { user: number; sys: number } {
   const parent = new Map<number, number>();
-  const ticks = new Map<number, number>();
+  const ticks = new Map<number, [number, number]>();
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     let stat: string;
@@ -149,15 +149,20 @@ function cpuMs(roots: number[]): number {
     // pid (comm) state ppid ... utime(14) stime(15): comm may hold spaces, so split after ')'.
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     parent.set(Number(e), Number(f[1]));
-    ticks.set(Number(e), Number(f[11]) + Number(f[12]));
+    ticks.set(Number(e), [Number(f[11]), Number(f[12])]);
   }
   const inTree = (pid: number): boolean => {
     for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 64; p = parent.get(p), hops++) if (roots.includes(p)) return true;
     return false;
   };
-  let sum = 0;
-  for (const [pid, t] of ticks) if (inTree(pid)) sum += t;
-  return (sum * 1000) / CLK_TCK;
+  let user = 0;
+  let sys = 0;
+  for (const [pid, [u, s]] of ticks) {
+    if (!inTree(pid)) continue;
+    user += u;
+    sys += s;
+  }
+  return { user: (user * 1000) / CLK_TCK, sys: (sys * 1000) / CLK_TCK };
 }
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
@@ -451,7 +456,9 @@ try {
         for (const side of r % 2 === 0 ? sides : [...sides].reverse()) {
           const cpu0 = cpuMs(servers[side].pids);
           const res = runWrk(servers[side].port, phase.prefix, phase.pool, phase.mode, SECONDS);
-          const cpu = (cpuMs(servers[side].pids) - cpu0) / res.requests;
+          const cpu1 = cpuMs(servers[side].pids);
+          const cpu = (cpu1.user + cpu1.sys - cpu0.user - cpu0.sys) / res.requests;
+          const sys = (cpu1.sys - cpu0.sys) / res.requests;
           addCounts(counts, res.ids);
           const row = bySide.get(side)!;
           row.rps.push(res.rps);
@@ -460,7 +467,7 @@ try {
           row.cpu.push(cpu);
           row.bad += res.bad;
           row.socketErrors += res.socketErrors;
-          console.log(`  ${store}, ${phase.kind}, round ${r + 1}, ${side.padEnd(7)}: ${res.rps.toFixed(0).padStart(6)} req/s  p50 ${res.p50.toFixed(2)} ms  p99 ${res.p99.toFixed(2)} ms  CPU ${(cpu * 1000).toFixed(0)} µs/req  non-200 ${res.bad}  socket errors ${res.socketErrors}`);
+          console.log(`  ${store}, ${phase.kind}, round ${r + 1}, ${side.padEnd(7)}: ${res.rps.toFixed(0).padStart(6)} req/s  p50 ${res.p50.toFixed(2)} ms  p99 ${res.p99.toFixed(2)} ms  CPU ${(cpu * 1000).toFixed(0)} µs/req (system ${(sys * 1000).toFixed(0)})  non-200 ${res.bad}  socket errors ${res.socketErrors}`);
         }
       }
       await new Promise((r) => setTimeout(r, 1000)); // requests cut off by wrk's stop finish on the servers
