@@ -99,21 +99,52 @@ const bin = tools as { [K in keyof typeof tools]: string };
 // ---- process bookkeeping: everything started is stopped, also on Ctrl-C and on error ----------
 
 const stops: Array<() => Promise<void>> = [];
+/** Short-lived children (wrk, the read-back scripts): killed at once on a signal. */
+const transient = new Set<ChildProcess>();
 async function stopAll(): Promise<void> {
+  for (const child of transient) child.kill('SIGKILL');
   for (const stop of stops.splice(0).reverse()) await stop().catch((e: unknown) => console.error('bench/http: stop failed:', e));
 }
-let interrupted = false;
+// A signal kills the running wrk or script and makes every later step throw, so the run ends
+// through the one cleanup path (the `finally` below); a second signal stops at once.
+let interrupted: string | undefined;
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(sig, () => {
-    if (interrupted) return;
-    interrupted = true;
+    if (interrupted !== undefined) {
+      void stopAll().finally(() => process.exit(130));
+      return;
+    }
+    interrupted = sig;
     console.error(`\nbench/http: ${sig}, stopping everything`);
-    void stopAll().finally(() => process.exit(130));
+    for (const child of transient) child.kill('SIGKILL');
+  });
+}
+function checkInterrupted(): void {
+  if (interrupted !== undefined) throw new Error(`bench/http: interrupted by ${interrupted}`);
+}
+
+/** Runs a short-lived command to its end (killed on a signal). */
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  checkInterrupted();
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    transient.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (status) => {
+      transient.delete(child);
+      if (interrupted !== undefined) reject(new Error(`bench/http: interrupted by ${interrupted}`));
+      else resolve({ status, stdout, stderr });
+    });
   });
 }
 
 /** Spawns a long-running process and registers its stop (SIGTERM, then SIGKILL after 3 s). */
 function daemon(name: string, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; stdin?: 'pipe' | 'ignore' } = {}): ChildProcess {
+  checkInterrupted();
   const child = spawn(cmd, args, { stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
   let log = '';
   child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
@@ -169,6 +200,7 @@ const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).s
 async function waitFor(what: string, ok: () => Promise<boolean>, ms = 15_000): Promise<void> {
   const until = Date.now() + ms;
   while (!(await ok())) {
+    checkInterrupted();
     if (Date.now() > until) throw new Error(`bench/http: ${what} did not come up in ${ms} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -305,12 +337,11 @@ interface RunResult {
   ids: Map<string, IdCount>;
 }
 
-function runWrk(port: number, prefix: string, pool: number, mode: 'own' | 'shared', seconds: number): RunResult {
-  const r = spawnSync(
-    bin.wrk,
-    ['-t', String(THREADS), '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--timeout', '10s', '-s', join(HERE, 'sessions.lua'), `http://127.0.0.1:${port}/`, '--', prefix, String(pool), mode, String(THREADS)],
-    { encoding: 'utf8', maxBuffer: 64 << 20 },
-  );
+async function runWrk(port: number, prefix: string, pool: number, mode: 'own' | 'shared', seconds: number): Promise<RunResult> {
+  const r = await run(bin.wrk, [
+    '-t', String(THREADS), '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--timeout', '10s', '-s', join(HERE, 'sessions.lua'), `http://127.0.0.1:${port}/`,
+    '--', prefix, String(pool), mode, String(THREADS),
+  ]);
   if (r.status !== 0) throw new Error(`wrk failed (${r.status}): ${r.stderr}${r.stdout}`);
   const result = /^RESULT (.*)$/m.exec(r.stdout);
   if (result === null) throw new Error(`wrk printed no RESULT line:\n${r.stdout}\n${r.stderr}`);
@@ -345,14 +376,13 @@ function addCounts(total: Map<string, IdCount>, run: Map<string, IdCount>): void
 }
 
 /** Reads every id back with PHP and with the engine; both must agree. */
-function readBack(ini: string, prefix: string, pool: number): Map<string, { n: number; cart: number }> {
-  const php = spawnSync(bin.php, ['-c', ini, '-d', 'session.use_cookies=0', '-d', 'session.cache_limiter=', join(HERE, 'check.php'), prefix, String(pool)], {
-    encoding: 'utf8',
-    env: { ...process.env, PHP_INI_SCAN_DIR: '' },
-    maxBuffer: 64 << 20,
+async function readBack(ini: string, prefix: string, pool: number): Promise<Map<string, { n: number; cart: number }>> {
+  const php = await run(bin.php, ['-c', ini, '-d', 'session.use_cookies=0', '-d', 'session.cache_limiter=', join(HERE, 'check.php'), prefix, String(pool)], {
+    ...process.env,
+    PHP_INI_SCAN_DIR: '',
   });
   if (php.status !== 0 || php.stderr !== '') throw new Error(`check.php failed (${php.status}): ${php.stderr}`);
-  const node = spawnSync(process.execPath, ['--import', 'tsx', join(HERE, 'read-store.ts'), ini, prefix, String(pool)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const node = await run(process.execPath, ['--import', 'tsx', join(HERE, 'read-store.ts'), ini, prefix, String(pool)]);
   if (node.status !== 0 || node.stderr !== '') throw new Error(`read-store.ts failed (${node.status}): ${node.stderr}`);
   if (php.stdout !== node.stdout) throw new Error(`PHP and the engine read different sessions:\nPHP:\n${php.stdout.slice(0, 2000)}\nengine:\n${node.stdout.slice(0, 2000)}`);
   const out = new Map<string, { n: number; cart: number }>();
@@ -419,6 +449,7 @@ console.log(
 
 try {
   for (const store of STORES) {
+    checkInterrupted();
     const dir = mkdtempSync(join(tmpdir(), `pse-bench-http-${store}-`));
     if (ROOT) spawnSync('chmod', ['755', dir]);
     stops.push(async () => rmSync(dir, { recursive: true, force: true }));
@@ -429,10 +460,12 @@ try {
     } else if (store === 'memcached') {
       const m: MemcachedProcess = await startMemcached();
       stops.push(() => m.stop());
+      checkInterrupted();
       savePath = m.address;
     } else {
       const r: RedisProcess = await startRedis();
       stops.push(() => r.stop());
+      checkInterrupted();
       savePath = `tcp://${r.address}`;
     }
     const ini = writePhpIni(dir, store, savePath);
@@ -445,7 +478,7 @@ try {
     for (const phase of phases) {
       const counts = new Map<string, IdCount>();
       const sides: Side[] = ['php-fpm', 'node'];
-      for (const side of sides) addCounts(counts, runWrk(servers[side].port, phase.prefix, phase.pool, phase.mode, phase.mode === 'own' ? WARMUP : 2).ids); // warm-up: JIT, opcache, connections
+      for (const side of sides) addCounts(counts, (await runWrk(servers[side].port, phase.prefix, phase.pool, phase.mode, phase.mode === 'own' ? WARMUP : 2)).ids); // warm-up: JIT, opcache, connections
       const bySide = new Map<Side, Row>();
       for (const side of sides) {
         const row: Row = { store, kind: phase.kind, side, rps: [], p50: [], p99: [], cpu: [], bad: 0, socketErrors: 0 };
@@ -455,7 +488,7 @@ try {
       for (let r = 0; r < phase.rounds; r++) {
         for (const side of r % 2 === 0 ? sides : [...sides].reverse()) {
           const cpu0 = cpuMs(servers[side].pids);
-          const res = runWrk(servers[side].port, phase.prefix, phase.pool, phase.mode, SECONDS);
+          const res = await runWrk(servers[side].port, phase.prefix, phase.pool, phase.mode, SECONDS);
           const cpu1 = cpuMs(servers[side].pids);
           const cpu = (cpu1.user + cpu1.sys - cpu0.user - cpu0.sys) / res.requests;
           const sys = (cpu1.sys - cpu0.sys) / res.requests;
@@ -471,7 +504,7 @@ try {
         }
       }
       await new Promise((r) => setTimeout(r, 1000)); // requests cut off by wrk's stop finish on the servers
-      const v = verify(readBack(ini, phase.prefix, phase.pool), counts);
+      const v = verify(await readBack(ini, phase.prefix, phase.pool), counts);
       // Without locking (phpredis' default), concurrent requests on one session lose updates in PHP
       // too: only the runs with one request per session in flight must be exact.
       const mustBeExact = phase.mode === 'own' || store !== 'redis';
@@ -503,4 +536,4 @@ for (const row of rows) {
 }
 console.log('');
 for (const c of checks) console.log(c);
-process.exit(failed ? 1 : 0);
+process.exit(interrupted !== undefined ? 130 : failed ? 1 : 0);
