@@ -71,11 +71,17 @@ function keyPosition(key: string): number {
   return pos;
 }
 
+/**
+ * A lock secret unique to this request: PHP's `hostname|pid`, then a per-request suffix (a
+ * counter and a random tag drawn once per process, so no two requests of any process share it).
+ * The host name is read once per process, not per request.
+ */
+const secretBase = `${hostname()}|${process.pid}|`;
+const secretTag = randomBytes(6).toString('hex');
 let secretSeq = 0;
-/** A lock secret unique to this request: PHP's `hostname|pid`, then a per-request suffix. */
 function newSecret(): string {
   secretSeq = (secretSeq + 1) % 0x7fffffff;
-  return `${hostname()}|${process.pid}|${secretSeq.toString(36)}.${randomBytes(6).toString('hex')}`;
+  return `${secretBase}${secretSeq.toString(36)}.${secretTag}`;
 }
 
 const sleepUs = (us: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, us) / 1000));
@@ -101,9 +107,13 @@ interface Script {
 
 const script = (lua: string): Script => ({ lua, sha: createHash('sha1').update(lua).digest('hex') });
 
-/** SETEX KEYS[1] ARGV[1] ARGV[2] only while KEYS[2] (the lock) holds ARGV[3]; nil otherwise. */
-const CHECKED_SETEX = script(
-  'if redis.call("get",KEYS[2]) == ARGV[3] then return redis.call("setex",KEYS[1],ARGV[1],ARGV[2]) else return false end',
+/**
+ * The last write of a locked request and its unlock in one step: SETEX KEYS[1] ARGV[1] ARGV[2]
+ * and DEL KEYS[2] (the lock) only while the lock holds ARGV[3]; nil otherwise. A failing SETEX
+ * aborts the script before the DEL, so the lock is then released by close() as usual.
+ */
+const CHECKED_SETEX_UNLOCK = script(
+  'if redis.call("get",KEYS[2]) == ARGV[3] then redis.call("setex",KEYS[1],ARGV[1],ARGV[2]) redis.call("del",KEYS[2]) return 1 else return false end',
 );
 
 /**
@@ -367,9 +377,11 @@ class RedisSessionHandler implements SaveHandler {
     const value = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const lock = this.#lock;
     if (iniLong(this.#ctx, 'redis.session.locking_enabled') !== 0 && lock.isLocked && lock.expiring && lock.member === m) {
-      // write_allowed and SETEX in one step: a script that writes only while the lock holds our
-      // secret (phpredis sends GET, compares, then SETEX: two round trips, and not atomic).
-      const r = await this.#script(m, CHECKED_SETEX, [m.prefix + id, lock.lockKey!], [ttl, value, lock.secret!]);
+      // write_allowed, SETEX and lock_release in one step: a script that writes and unlocks only
+      // while the lock holds our secret (phpredis sends GET, compares, SETEX, then the release
+      // script from close: three round trips, and not atomic). PHP always closes right after
+      // the write (php_session_save_current_state), so no other client can tell the difference.
+      const r = await this.#script(m, CHECKED_SETEX_UNLOCK, [m.prefix + id, lock.lockKey!], [ttl, value, lock.secret!]);
       if ('reply' in r && r.reply === null) {
         lock.isLocked = false;
         this.#ctx.diagnostic('E_WARNING', 'Failed to refresh session lock');
@@ -381,7 +393,12 @@ class RedisSessionHandler implements SaveHandler {
         this.#ctx.diagnostic('E_WARNING', 'Failed to refresh session lock');
         return false;
       }
-      return 'reply' in r && isOk(r.reply);
+      if ('reply' in r && r.reply === 1) {
+        lock.isLocked = false;
+        this.#leaveQueue();
+        return true;
+      }
+      return false;
     }
     if (!(await this.#writeAllowed(m))) return false;
     const r = await this.#cmd(m, 'SETEX', m.prefix + id, ttl, value);

@@ -121,8 +121,15 @@ const FAST_DISCONNECT = { disconnectTimeout: 0 } as object;
  * dropped on the auto-pipeline path). Auto-pipelining is off here, but the generated methods work
  * either way (spec/redis/client.test.ts pins the bug).
  */
+const bufferMethods = new Map<string, string>();
+
 function bufferCommand(client: Redis | Cluster, command: string, args: Args): Promise<RedisReply> {
-  const fn = (client as unknown as Record<string, unknown>)[`${command.toLowerCase()}Buffer`];
+  let name = bufferMethods.get(command);
+  if (name === undefined) {
+    name = `${command.toLowerCase()}Buffer`;
+    if (bufferMethods.size < 256) bufferMethods.set(command, name);
+  }
+  const fn = (client as unknown as Record<string, unknown>)[name];
   if (typeof fn !== 'function') return Promise.reject(new RedisIoError('reply', `ERR unknown command '${command}'`));
   return (fn as (...a: Args) => Promise<RedisReply>).apply(client, args);
 }
@@ -159,15 +166,26 @@ interface Refable {
   unref(): void;
 }
 
+/** One ioredis client of a RedisConnection and what the read-timeout watchdog knows of it. */
+interface LiveClient {
+  client: Redis;
+  /** Commands sent on it and not yet answered (Redis answers in order). */
+  pending: number;
+  /** When `pending` last went from 0 to 1, and when the socket last received bytes (ms). */
+  busySince: number;
+  lastData: number;
+  watchdog: NodeJS.Timeout | null;
+  /** Set when the watchdog dropped it: its commands then fail as timeouts. */
+  timedOut: boolean;
+}
+
 /** One shared connection to one server. */
 export class RedisConnection {
   readonly endpoint: RedisEndpoint;
-  #client: Redis | null = null;
-  #connecting: Promise<Redis> | null = null;
+  #live: LiveClient | null = null;
+  #connecting: Promise<LiveClient> | null = null;
   #inFlight = 0;
   #closed = false;
-  /** When the current socket last received bytes (ms since epoch). */
-  #lastData = 0;
 
   constructor(endpoint: RedisEndpoint) {
     this.endpoint = endpoint;
@@ -203,12 +221,12 @@ export class RedisConnection {
   }
 
   /** The connected client; opens a new socket when there is none (or the last one ended). */
-  #ready(): Promise<Redis> {
-    const c = this.#client;
-    if (c !== null && c.status === 'ready') return Promise.resolve(c);
+  #ready(): Promise<LiveClient> {
+    const live = this.#live;
+    if (live !== null && live.client.status === 'ready') return Promise.resolve(live);
     if (this.#connecting !== null) return this.#connecting;
     if (this.#closed) return Promise.reject(new RedisIoError('connect', 'connection closed by closeRedisConnections()'));
-    c?.disconnect();
+    live?.client.disconnect();
     const client = new Redis(this.#options());
     // Errors surface through the command that needs the connection; the event must not crash.
     // The socket's own error (ENOTFOUND, ECONNREFUSED...) is what connect() failing means.
@@ -216,19 +234,20 @@ export class RedisConnection {
     client.on('error', (e: unknown) => {
       socketError ??= e;
     });
-    this.#client = client;
+    const next: LiveClient = { client, pending: 0, busySince: 0, lastData: 0, watchdog: null, timedOut: false };
+    this.#live = next;
     const p = client.connect().then(
       () => {
         this.#connecting = null;
         coalesceWrites(client);
         (client as unknown as { stream?: NodeJS.EventEmitter }).stream?.on('data', () => {
-          this.#lastData = Date.now();
+          next.lastData = Date.now();
         });
-        return client;
+        return next;
       },
       (e: unknown) => {
         this.#connecting = null;
-        if (this.#client === client) this.#client = null;
+        if (this.#live === next) this.#live = null;
         if (client.status !== 'end') client.disconnect();
         const cause = (socketError as { code?: string } | undefined)?.code !== undefined ? socketError : e;
         throw classify(cause, true);
@@ -239,7 +258,7 @@ export class RedisConnection {
   }
 
   #stream(): Refable | undefined {
-    return (this.#client as unknown as { stream?: Refable } | null)?.stream;
+    return (this.#live?.client as unknown as { stream?: Refable } | undefined)?.stream;
   }
 
   /**
@@ -261,39 +280,85 @@ export class RedisConnection {
    * Sends one command and resolves with its reply (bulk strings as Buffers). Rejects with a
    * RedisIoError: `connect`, `lost`, `timeout`, or `reply` for a `-ERR`-style answer.
    */
-  async call(command: string, ...args: Args): Promise<RedisReply> {
+  call(command: string, ...args: Args): Promise<RedisReply> {
+    const live = this.#live;
+    if (live !== null && this.#connecting === null && live.client.status === 'ready') return this.#send(live, command, args);
+    return this.#connectAndSend(command, args);
+  }
+
+  async #connectAndSend(command: string, args: Args): Promise<RedisReply> {
+    let live: LiveClient;
     this.#inFlight++;
     this.#stream()?.ref();
     try {
-      let client: Redis;
-      try {
-        client = await this.#ready();
-      } catch (e) {
-        throw classify(e, true);
-      }
-      this.#stream()?.ref();
-      try {
-        return (await withDeadline(bufferCommand(client, command, args), this.endpoint.readTimeoutMs, () => this.#lastData)) as RedisReply;
-      } catch (e) {
-        const err = classify(e, false);
-        // A timed-out or broken connection is dropped: its late replies must never answer a
-        // later command, and the next command connects afresh.
-        if (err.kind !== 'reply' && this.#client === client) {
-          this.#client = null;
-          client.disconnect();
-        }
-        throw err;
-      }
+      live = await this.#ready();
+    } catch (e) {
+      throw classify(e, true);
     } finally {
+      if (--this.#inFlight === 0) this.#stream()?.unref();
+    }
+    return this.#send(live, command, args);
+  }
+
+  async #send(live: LiveClient, command: string, args: Args): Promise<RedisReply> {
+    if (this.#inFlight++ === 0) (live.client as unknown as { stream?: Refable }).stream?.ref();
+    if (live.pending++ === 0) {
+      live.busySince = Date.now();
+      this.#arm(live, this.endpoint.readTimeoutMs);
+    }
+    try {
+      return await bufferCommand(live.client, command, args);
+    } catch (e) {
+      let err = classify(e, false);
+      if (live.timedOut && err.kind !== 'reply') err = new RedisIoError('timeout', `no reply within ${this.endpoint.readTimeoutMs} ms`, { cause: e });
+      // A timed-out or broken connection is dropped: its late replies must never answer a
+      // later command, and the next command connects afresh.
+      else if (err.kind !== 'reply') this.#drop(live);
+      throw err;
+    } finally {
+      live.pending--;
       if (--this.#inFlight === 0) this.#stream()?.unref();
     }
   }
 
+  #drop(live: LiveClient): void {
+    if (this.#live === live) this.#live = null;
+    if (live.watchdog !== null) clearTimeout(live.watchdog);
+    live.watchdog = null;
+    live.client.disconnect();
+  }
+
+  /**
+   * The read timeout, one timer per connection rather than one per command: it fails the
+   * commands in flight once nothing has arrived on the socket for `ms` since the oldest of them
+   * was sent (phpredis' read_timeout bounds each wait for bytes, not the whole reply: a large
+   * reply that keeps arriving never times out). When the timer fires it first lets one turn of
+   * socket I/O run, so an event loop stalled past the deadline does not time out a reply that is
+   * already in the socket.
+   */
+  #arm(live: LiveClient, delay: number): void {
+    const ms = this.endpoint.readTimeoutMs;
+    if (live.watchdog !== null || !(ms > 0) || !Number.isFinite(ms)) return;
+    live.watchdog = setTimeout(() => {
+      // Timers run before the poll phase: let pending socket reads land before deciding.
+      setImmediate(() => {
+        live.watchdog = null;
+        if (live.pending === 0 || live.timedOut) return;
+        const idle = Date.now() - Math.max(live.lastData, live.busySince);
+        if (idle < ms) return this.#arm(live, ms - idle);
+        live.timedOut = true;
+        this.#drop(live);
+      });
+    }, delay);
+    // The socket holds the process while commands are in flight; the timer never does.
+    live.watchdog.unref();
+  }
+
   close(): void {
     this.#closed = true;
-    const c = this.#client;
-    this.#client = null;
-    c?.disconnect();
+    const live = this.#live;
+    this.#live = null;
+    if (live !== null) this.#drop(live);
   }
 }
 
