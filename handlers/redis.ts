@@ -172,8 +172,11 @@ class RedisSessionHandler implements SaveHandler {
     return true;
   }
 
-  /** redis_pool_get_sock: the member for `key`, connected; null when it cannot connect. */
-  async #sock(key: string): Promise<PoolMember | null> {
+  /**
+   * redis_pool_get_sock: the member for `key`, connected; null when it cannot connect. A member
+   * already connected in this request is returned as is (no promise, no await).
+   */
+  #sock(key: string): PoolMember | null | Promise<PoolMember | null> {
     const total = this.#totalWeight >>> 0;
     if (total === 0) return null;
     const pos = keyPosition(key) % total;
@@ -183,19 +186,23 @@ class RedisSessionHandler implements SaveHandler {
         const state = this.#state.get(m);
         if (state === 'ready') return m;
         if (state === 'failed') return null;
-        try {
-          await this.#conn(m).open();
-          this.#state.set(m, 'ready');
-          return m;
-        } catch (e) {
-          const w = e instanceof RedisIoError ? lookupWarning(m.endpoint.host, e) : null;
-          if (w !== null) this.#ctx.diagnostic('E_WARNING', w);
-          return null;
-        }
+        return this.#connect(m);
       }
       i += m.weight;
     }
     return null;
+  }
+
+  async #connect(m: PoolMember): Promise<PoolMember | null> {
+    try {
+      await this.#conn(m).open();
+      this.#state.set(m, 'ready');
+      return m;
+    } catch (e) {
+      const w = e instanceof RedisIoError ? lookupWarning(m.endpoint.host, e) : null;
+      if (w !== null) this.#ctx.diagnostic('E_WARNING', w);
+      return null;
+    }
   }
 
   #conn(m: PoolMember): RedisConnection {
@@ -352,15 +359,18 @@ class RedisSessionHandler implements SaveHandler {
 
   async #read(id: string): Promise<Uint8Array | false> {
     if (id.length === 0) return false;
-    const m = await this.#sock(id);
+    const s = this.#sock(id);
+    const m = s instanceof Promise ? await s : s;
     if (m === null) return false;
     const key = m.prefix + id;
     this.#lock.sessionKey = key;
-    const lock = await this.#acquire(m, key);
-    if (!lock.locked) {
-      this.#ctx.diagnostic('E_NOTICE', 'Acquire of session lock was not successful');
+    let data: CmdResult | undefined;
+    if (!this.#lock.isLocked && iniLong(this.#ctx, 'redis.session.locking_enabled') !== 0) {
+      const lock = await this.#acquire(m, key);
+      if (!lock.locked) this.#ctx.diagnostic('E_NOTICE', 'Acquire of session lock was not successful');
+      data = lock.data;
     }
-    const r = lock.data ?? (await this.#cmd(m, 'GET', key));
+    const r = data ?? (await this.#cmd(m, 'GET', key));
     if ('failed' in r) return false;
     return Buffer.isBuffer(r.reply) ? new Uint8Array(r.reply) : new Uint8Array(0);
   }
@@ -371,7 +381,8 @@ class RedisSessionHandler implements SaveHandler {
 
   async #write(id: string, data: Uint8Array): Promise<boolean> {
     if (id.length === 0) return false;
-    const m = await this.#sock(id);
+    const s = this.#sock(id);
+    const m = s instanceof Promise ? await s : s;
     if (m === null) return false;
     const ttl = sessionTtl(this.#ctx);
     const value = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -410,7 +421,8 @@ class RedisSessionHandler implements SaveHandler {
   }
 
   async #destroy(id: string): Promise<boolean> {
-    const m = await this.#sock(id);
+    const s = this.#sock(id);
+    const m = s instanceof Promise ? await s : s;
     if (m === null) return false;
     if (this.#lock.isLocked) await this.#release(this.#lock.member ?? m);
     else this.#leaveQueue();
@@ -442,7 +454,8 @@ class RedisSessionHandler implements SaveHandler {
     const ctx = this.#ctx;
     for (let retries = 3; retries-- > 0; ) {
       const sid = ctx.createId();
-      const m = await this.#sock(sid);
+      const s = this.#sock(sid);
+      const m = s instanceof Promise ? await s : s;
       if (m === null) {
         ctx.diagnostic('E_NOTICE', 'Redis not available while creating session_id');
         return ctx.createId();
@@ -461,7 +474,8 @@ class RedisSessionHandler implements SaveHandler {
 
   async #validateSid(id: string): Promise<boolean> {
     if (id.length === 0) return false;
-    const m = await this.#sock(id);
+    const s = this.#sock(id);
+    const m = s instanceof Promise ? await s : s;
     if (m === null) return false;
     const r = await this.#cmd(m, 'EXISTS', m.prefix + id);
     return 'reply' in r && r.reply === 1;
@@ -473,7 +487,8 @@ class RedisSessionHandler implements SaveHandler {
 
   async #updateTimestamp(id: string): Promise<boolean> {
     if (id.length === 0) return false;
-    const m = await this.#sock(id);
+    const s = this.#sock(id);
+    const m = s instanceof Promise ? await s : s;
     if (m === null) return false;
     const r = await this.#cmd(m, 'EXPIRE', m.prefix + id, sessionTtl(this.#ctx));
     // Any one-digit integer reply succeeds (":0" for a missing key too), as in phpredis.
