@@ -25,7 +25,7 @@ import { PhpException } from '../lib/errors.ts';
 import { MAX_EXECUTION_TIME } from './memcached.ts';
 import { redisConnection, RedisIoError, type RedisConnection, type RedisReply } from './redis/client.ts';
 import { iniCInt, iniLong } from './redis/conf.ts';
-import { parseRedisSavePath, type PoolMember } from './redis/save-path.ts';
+import { parseRedisSavePath, type OpensslIni, type PoolMember } from './redis/save-path.ts';
 
 export { closeRedisConnections } from './redis/client.ts';
 
@@ -36,6 +36,12 @@ export const redisIni: readonly ModuleIniEntry[] = [
   ['redis.session.lock_retries', '10'],
   ['redis.session.lock_wait_time', '2000'],
 ].map(([name, dflt]) => ({ name: name!, default: dflt!, changeable: 'PHP_INI_ALL' as const }));
+
+/**
+ * ext/openssl's CA locations (PHP_INI_PERDIR, empty by default), read by PHP's TLS transports
+ * when no stream option names a CA: registered by both redis modules for their `tls://` paths.
+ */
+export const opensslCaIni: readonly ModuleIniEntry[] = ['openssl.cafile', 'openssl.capath'].map((name) => ({ name, default: '', changeable: 'PHP_INI_PERDIR' as const }));
 
 const LOCK_RELEASE_LUA = 'if redis.call("get",KEYS[1]) == ARGV[1] then return redis.call("del",KEYS[1]) else return 0 end';
 const LOCK_RELEASE_SHA = 'b70c2384248f88e6b75b9f89241a180f856ad852';
@@ -121,14 +127,22 @@ const CHECKED_SETEX_UNLOCK = script(
  * the endpoint objects then identify their shared connection without re-keying it each call.
  */
 const parsedPaths = new Map<string, ReturnType<typeof parseRedisSavePath>>();
-function parsedPath(savePath: string): ReturnType<typeof parseRedisSavePath> {
-  let r = parsedPaths.get(savePath);
+function parsedPath(savePath: string, ctx: SaveHandlerContext): ReturnType<typeof parseRedisSavePath> {
+  // The CA locations matter only to TLS paths (a URL with a scheme); others are keyed by the path.
+  const openssl = savePath.includes('://') ? opensslIni(ctx) : null;
+  const key = openssl === null ? savePath : `${openssl.cafile}\0${openssl.capath}\0${savePath}`;
+  let r = parsedPaths.get(key);
   if (r === undefined) {
     if (parsedPaths.size > 64) parsedPaths.clear();
-    r = parseRedisSavePath(savePath);
-    parsedPaths.set(savePath, r);
+    r = parseRedisSavePath(savePath, openssl ?? undefined);
+    parsedPaths.set(key, r);
   }
   return r;
+}
+
+/** openssl.cafile and openssl.capath, which PHP's TLS transports fall back to. */
+export function opensslIni(ctx: SaveHandlerContext): OpensslIni {
+  return { cafile: ctx.ini('openssl.cafile') ?? '', capath: ctx.ini('openssl.capath') ?? '' };
 }
 
 interface LockStatus {
@@ -164,7 +178,7 @@ class RedisSessionHandler implements SaveHandler {
   }
 
   open(savePath: string): boolean {
-    const r = parsedPath(savePath);
+    const r = parsedPath(savePath, this.#ctx);
     for (const w of r.warnings) this.#ctx.diagnostic('E_WARNING', w);
     if (!r.ok) return false;
     this.#members = r.members;
@@ -199,8 +213,11 @@ class RedisSessionHandler implements SaveHandler {
       this.#state.set(m, 'ready');
       return m;
     } catch (e) {
-      const w = e instanceof RedisIoError ? lookupWarning(m.endpoint.host, e) : null;
-      if (w !== null) this.#ctx.diagnostic('E_WARNING', w);
+      if (e instanceof RedisIoError) {
+        for (const w of e.phpWarnings) this.#ctx.diagnostic('E_WARNING', w.message, w.raw);
+        const w = lookupWarning(m.endpoint.host, e);
+        if (w !== null) this.#ctx.diagnostic('E_WARNING', w);
+      }
       return null;
     }
   }
@@ -498,6 +515,6 @@ class RedisSessionHandler implements SaveHandler {
 
 export const redisModule: SaveHandlerModule = {
   name: 'redis',
-  ini: redisIni,
+  ini: [...redisIni, ...opensslCaIni],
   create: (ctx) => new RedisSessionHandler(ctx),
 };

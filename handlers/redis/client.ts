@@ -13,6 +13,9 @@
  * deadline does not report a timeout for a reply that already arrived (issue #10 item 4).
  */
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { tlsConnectOptions, tlsWarnings, type TlsSettings } from './tls.ts';
+
+export type { TlsSettings } from './tls.ts';
 
 /** Why talking to a server failed, in the terms phpredis reports. */
 export class RedisIoError extends Error {
@@ -24,6 +27,8 @@ export class RedisIoError extends Error {
   readonly kind: 'connect' | 'lost' | 'timeout' | 'reply';
   /** The OS error code (ECONNREFUSED, ENOTFOUND, ...) or the server's error text. */
   readonly detail: string;
+  /** What PHP's stream layer prints for this failure (TLS set-up and handshake), in order. */
+  phpWarnings: { message: string; raw: boolean }[] = [];
   constructor(kind: RedisIoError['kind'], detail: string, options?: { cause?: unknown }) {
     super(`${kind}: ${detail}`, options);
     this.kind = kind;
@@ -36,7 +41,7 @@ export class RedisIoError extends Error {
 
 /** Where and how to reach one server (a save_path entry after parsing). */
 export interface RedisEndpoint {
-  /** `tcp`, `tls` or `unix` (phpredis accepts any stream transport name; these are the ones that work). */
+  /** `tcp`, `unix`, or a TLS transport (`tls`, `ssl`, `tlsv1.2`...; see `tls`). */
   scheme: string;
   host: string;
   port: number;
@@ -50,6 +55,8 @@ export interface RedisEndpoint {
   connectTimeoutMs: number;
   /** Reply timeout (phpredis `read_timeout`; 0 means PHP's default_socket_timeout, 60 s). */
   readTimeoutMs: number;
+  /** Set for the TLS transports (`tls://`, `ssl://`, `tlsv1.2://`...). */
+  tls?: TlsSettings;
 }
 
 /** A reply: bulk strings as Buffers, integers as numbers, status replies as strings, null. */
@@ -214,7 +221,7 @@ export class RedisConnection {
       o.host = ep.host;
       o.port = ep.port;
     }
-    if (ep.scheme === 'tls' || ep.scheme === 'ssl') o.tls = { servername: ep.host };
+    if (ep.tls !== undefined) o.tls = tlsConnectOptions(ep.tls, ep.host);
     if (ep.pass !== undefined) o.password = ep.pass;
     if (ep.user !== undefined) o.username = ep.user;
     return o;
@@ -227,7 +234,13 @@ export class RedisConnection {
     if (this.#connecting !== null) return this.#connecting;
     if (this.#closed) return Promise.reject(new RedisIoError('connect', 'connection closed by closeRedisConnections()'));
     live?.client.disconnect();
-    const client = new Redis(this.#options());
+    let options: RedisOptions & { replyMapping: 'legacy' };
+    try {
+      options = this.#options();
+    } catch (e) {
+      return Promise.reject(this.#connectError(e));
+    }
+    const client = new Redis(options);
     // Errors surface through the command that needs the connection; the event must not crash.
     // The socket's own error (ENOTFOUND, ECONNREFUSED...) is what connect() failing means.
     let socketError: unknown;
@@ -250,11 +263,19 @@ export class RedisConnection {
         if (this.#live === next) this.#live = null;
         if (client.status !== 'end') client.disconnect();
         const cause = (socketError as { code?: string } | undefined)?.code !== undefined ? socketError : e;
-        throw classify(cause, true);
+        throw this.#connectError(cause);
       },
     );
     this.#connecting = p;
     return p;
+  }
+
+  /** A failed connect as a RedisIoError, with PHP's TLS warnings when the TLS layer failed. */
+  #connectError(cause: unknown): RedisIoError {
+    const err = classify(cause, true);
+    const tls = this.endpoint.tls;
+    if (tls !== undefined) err.phpWarnings = tlsWarnings(cause, tls, this.endpoint.host) ?? [];
+    return err;
   }
 
   #stream(): Refable | undefined {
@@ -369,7 +390,7 @@ const endpointKeys = new WeakMap<RedisEndpoint, string>();
 function endpointKey(ep: RedisEndpoint): string {
   let k = endpointKeys.get(ep);
   if (k === undefined) {
-    k = JSON.stringify([ep.scheme, ep.host, ep.port, ep.path ?? '', ep.database, ep.user ?? null, ep.pass ?? null, ep.connectTimeoutMs, ep.readTimeoutMs]);
+    k = JSON.stringify([ep.scheme, ep.host, ep.port, ep.path ?? '', ep.database, ep.user ?? null, ep.pass ?? null, ep.connectTimeoutMs, ep.readTimeoutMs, ep.tls ?? null]);
     endpointKeys.set(ep, k);
   }
   return k;
@@ -395,7 +416,7 @@ export interface ClusterSpec {
   readTimeoutMs: number;
   /** Where reads go: `master`, or `all` (distribute) / `slave` (error). */
   scaleReads: 'master' | 'slave' | 'all';
-  tls: boolean;
+  tls: TlsSettings | null;
 }
 
 export class RedisClusterConnection {
@@ -425,7 +446,7 @@ export class RedisClusterConnection {
       ...FAST_DISCONNECT,
       ...(s.pass !== undefined ? { password: s.pass } : {}),
       ...(s.user !== undefined ? { username: s.user } : {}),
-      ...(s.tls ? { tls: {} } : {}),
+      ...(s.tls !== null ? { tls: tlsConnectOptions(s.tls, '') } : {}),
     };
     const cluster = new Cluster(s.seeds as ClusterNode[], {
       lazyConnect: true,
