@@ -57,7 +57,18 @@ export interface RedisEndpoint {
   readTimeoutMs: number;
   /** Set for the TLS transports (`tls://`, `ssl://`, `tlsv1.2://`...). */
   tls?: TlsSettings;
+  /**
+   * phpredis' `retry_interval`: a connection found closed before a command is reopened up to 10
+   * times, the first attempt after a random 0..retry_interval and each next one after
+   * retry_interval. 5.3.7 hands the number to usleep() as it is, so the unit is microseconds.
+   */
+  retryInterval?: number;
+  /** `persistent_id` of a persistent connection: connections with different ids are not shared. */
+  persistentId?: string;
 }
+
+/** redis_check_eof's attempts to reopen a connection that was found closed. */
+const RECONNECT_ATTEMPTS = 10;
 
 /** A reply: bulk strings as Buffers, integers as numbers, status replies as strings, null. */
 export type RedisReply = Buffer | string | number | null | RedisReply[];
@@ -193,6 +204,8 @@ export class RedisConnection {
   #connecting: Promise<LiveClient> | null = null;
   #inFlight = 0;
   #closed = false;
+  /** Whether a socket was ever up: a command finding none then reconnects with retries. */
+  #everReady = false;
 
   constructor(endpoint: RedisEndpoint) {
     this.endpoint = endpoint;
@@ -252,6 +265,7 @@ export class RedisConnection {
     const p = client.connect().then(
       () => {
         this.#connecting = null;
+        this.#everReady = true;
         coalesceWrites(client);
         (client as unknown as { stream?: NodeJS.EventEmitter }).stream?.on('data', () => {
           next.lastData = Date.now();
@@ -307,14 +321,30 @@ export class RedisConnection {
     return this.#connectAndSend(command, args);
   }
 
+  /**
+   * A command on a connection that is not up. When it was up before (a closed socket found
+   * before sending, as redis_check_eof finds it), it is reopened with phpredis' retries; a first
+   * connect (open()) is tried once, as redis_sock_server_open does.
+   */
   async #connectAndSend(command: string, args: Args): Promise<RedisReply> {
-    let live: LiveClient;
+    let live: LiveClient | undefined;
+    const reconnect = this.#everReady;
+    const interval = Math.max(0, this.endpoint.retryInterval ?? 0);
     this.#inFlight++;
     this.#stream()?.ref();
     try {
-      live = await this.#ready();
-    } catch (e) {
-      throw classify(e, true);
+      for (let attempt = 0; live === undefined; attempt++) {
+        if (reconnect && interval > 0) {
+          // redis_default_backoff: the first delay is random in [0, interval], then interval.
+          const us = attempt === 0 ? Math.floor(Math.random() * (interval + 1)) : interval;
+          if (us > 0) await new Promise((r) => setTimeout(r, us / 1000));
+        }
+        try {
+          live = await this.#ready();
+        } catch (e) {
+          if (!reconnect || attempt + 1 >= RECONNECT_ATTEMPTS || this.#closed) throw classify(e, true);
+        }
+      }
     } finally {
       if (--this.#inFlight === 0) this.#stream()?.unref();
     }
@@ -390,7 +420,7 @@ const endpointKeys = new WeakMap<RedisEndpoint, string>();
 function endpointKey(ep: RedisEndpoint): string {
   let k = endpointKeys.get(ep);
   if (k === undefined) {
-    k = JSON.stringify([ep.scheme, ep.host, ep.port, ep.path ?? '', ep.database, ep.user ?? null, ep.pass ?? null, ep.connectTimeoutMs, ep.readTimeoutMs, ep.tls ?? null]);
+    k = JSON.stringify([ep.scheme, ep.host, ep.port, ep.path ?? '', ep.database, ep.user ?? null, ep.pass ?? null, ep.connectTimeoutMs, ep.readTimeoutMs, ep.tls ?? null, ep.retryInterval ?? 0, ep.persistentId ?? null]);
     endpointKeys.set(ep, k);
   }
   return k;

@@ -117,15 +117,19 @@ export function parseRedisSavePath(savePath: string, openssl: OpensslIni = { caf
     let prefix: string | undefined;
     let user: string | undefined;
     let pass: string | undefined;
+    let persistent = false;
+    let persistentId: string | undefined;
+    let retryInterval = 0;
     if (url.query !== undefined) {
       const ht = phpParseStr(url.fragment !== undefined ? `${url.query}#${url.fragment}` : url.query);
       const get = (k: string) => ht.get(k);
       if (get('weight') !== undefined) weight = zvalInt(get('weight')!);
-      if (get('persistent') !== undefined) confBool(get('persistent')!);
+      if (get('persistent') !== undefined) persistent = confBool(get('persistent')!);
       if (get('database') !== undefined) db = zvalInt(get('database')!);
       if (get('timeout') !== undefined) timeout = zvalDouble(get('timeout')!);
       if (get('read_timeout') !== undefined) readTimeout = zvalDouble(get('read_timeout')!);
-      if (get('retry_interval') !== undefined) zvalLong(get('retry_interval')!);
+      if (get('retry_interval') !== undefined) retryInterval = zvalLong(get('retry_interval')!);
+      if (get('persistent_id') !== undefined) persistentId = zvalString(get('persistent_id')!);
       if (get('prefix') !== undefined) prefix = zvalString(get('prefix')!);
       const auth = get('auth');
       if (auth !== undefined) {
@@ -147,6 +151,9 @@ export function parseRedisSavePath(savePath: string, openssl: OpensslIni = { caf
       database: db,
       connectTimeoutMs: secondsToMs(timeout),
       readTimeoutMs: readTimeout > 0 ? secondsToMs(readTimeout) : DEFAULT_SOCKET_TIMEOUT_MS,
+      retryInterval,
+      // redis_sock_create keeps persistent_id only for a persistent connection.
+      ...(persistent && persistentId !== undefined ? { persistentId } : {}),
       ...(user !== undefined ? { user } : {}),
       ...(pass !== undefined ? { pass } : {}),
     };

@@ -6,6 +6,7 @@
  * never reused).
  */
 import { Redis } from 'ioredis';
+import { SessionEngine } from '../../lib/engine.ts';
 import { afterAll, expect, it } from 'vitest';
 import { closeRedisConnections, RedisConnection, RedisIoError } from '../../handlers/redis/client.ts';
 import { redisCommand, startRedis, type RedisProcess } from '../support/redis-server.ts';
@@ -69,6 +70,24 @@ describeWith(['redis-server'], 'redis client', () => {
     expect(String(await redisCommand(servers[0]!.port, 'PING'))).toBe('PONG');
     expect(await c.call('GET', 'watchdog-key')).toBeNull();
     c.close();
+  });
+
+  it('persistent_id (with persistent=1) keeps separate connections per id, as phpredis keys its persistent streams by it', async () => {
+    const s = await startRedis();
+    try {
+      const clients = async (): Promise<number> => String(await redisCommand(s.port, 'CLIENT', 'LIST')).trim().split('\n').length - 1; // minus the asking one
+      for (const query of ['persistent=1&persistent_id=a', 'persistent=1&persistent_id=b', 'persistent=1&persistent_id=a', 'persistent_id=c', '']) {
+        const req = new SessionEngine({ ini: { 'session.save_handler': 'redis', 'session.save_path': `tcp://${s.address}${query === '' ? '' : `?${query}`}` } }).request({ cookies: { PHPSESSID: 'persistentidtest0000000000' } });
+        expect(await req.start()).toBe(true);
+        await req.writeClose();
+        await req.end();
+      }
+      // a, b, and one for the non-persistent paths (persistent_id without persistent is ignored).
+      expect(await clients()).toBe(3);
+    } finally {
+      closeRedisConnections();
+      await s.stop();
+    }
   });
 
   it('a connection broken by a server restart is replaced: the first command after it fails, the next one works', async () => {

@@ -104,7 +104,7 @@ describeWith(TOOLS, 'redis module: failures compared with PHP', () => {
   async function phpHolding(ini: Record<string, string>, sid: string, flag: string) {
     const args = ['-n'];
     for (const e of PHP_EXTENSIONS) args.push('-d', `extension=${e}`);
-    for (const [k, v] of Object.entries({ display_errors: 'stderr', error_reporting: '-1', ...ini })) args.push('-d', `${k}=${v}`);
+    for (const [k, v] of Object.entries({ display_errors: 'stderr', error_reporting: '-1', ...ini })) args.push('-d', /^[\w.:/-]*$/.test(v) ? `${k}=${v}` : `${k}="${v}"`);
     args.push('-r', `session_id('${sid}'); var_dump(session_start()); echo "started\\n"; while (!file_exists('${flag}')) usleep(10000); $_SESSION['a'] = 1; var_dump(session_write_close());`);
     const child = spawn(which('php')!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -123,6 +123,54 @@ describeWith(TOOLS, 'redis module: failures compared with PHP', () => {
     await Promise.race([started, done]);
     return { done, kill };
   }
+
+  it('the server restarted while the write reconnects (retry_interval=1000000): PHP and the engine retry, and the write lands', async () => {
+    // redis_check_eof finds the socket closed and reopens it up to 10 times, retry_interval
+    // (microseconds in 5.3.7) apart: a server back within that window takes the write.
+    const dir = mkdtempSync(join(tmpdir(), 'pse-redis-flag-'));
+    const started: RedisProcess[] = [];
+    let phpKill: (() => void) | undefined;
+    try {
+      const ini = (s: RedisProcess) => ({ 'session.save_handler': 'redis', 'session.save_path': `tcp://${s.address}?retry_interval=1000000` });
+      // PHP.
+      const first = await startRedis();
+      started.push(first);
+      const sid = testSessionId();
+      await redisCommand(first.port, 'SET', `PHPREDIS_SESSION:${sid}`, 'a|i:0;');
+      const flag = join(dir, 'go');
+      const phpDone = await phpHolding(ini(first), sid, flag);
+      phpKill = phpDone.kill;
+      await first.stop();
+      writeFileSync(flag, '');
+      const again = await startRedis({ port: first.port });
+      started.push(again);
+      const p = await phpDone.done;
+      const phpResults = p.out.split('\n').filter((l) => l.startsWith('bool(')).map((l) => l === 'bool(true)');
+      expect({ results: phpResults, diagnostics: phpDiagnostics(p.err) }).toEqual({ results: [true, true], diagnostics: [] });
+      expect(String(await redisCommand(again.port, 'GET', `PHPREDIS_SESSION:${sid}`))).toBe('a|i:1;');
+
+      // The engine, the same steps.
+      const server = await startRedis();
+      started.push(server);
+      await redisCommand(server.port, 'SET', `PHPREDIS_SESSION:${sid}`, 'a|i:0;');
+      const req = engineFor(ini(server)).request({ cookies: { PHPSESSID: sid } });
+      const results = [await req.start()];
+      await server.stop();
+      req.session.set('a', 1);
+      const writing = req.writeClose();
+      const back = await startRedis({ port: server.port });
+      started.push(back);
+      results.push(await writing);
+      await req.end();
+      expect({ results, diagnostics: req.diagnostics }).toEqual({ results: [true, true], diagnostics: [] });
+      expect(String(await redisCommand(back.port, 'GET', `PHPREDIS_SESSION:${sid}`))).toBe('a|i:1;');
+    } finally {
+      phpKill?.();
+      closeRedisConnections();
+      await Promise.all(started.map((x) => x.stop()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   for (const [label, lockIni] of [
     ['no locking', {}],
