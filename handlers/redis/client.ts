@@ -296,6 +296,11 @@ export class RedisConnection {
     return (this.#live?.client as unknown as { stream?: Refable } | undefined)?.stream;
   }
 
+  /** Whether a socket is up and has not been seen closing (what the next command will use). */
+  get connected(): boolean {
+    return this.#live !== null && this.#connecting === null && this.#live.client.status === 'ready';
+  }
+
   /**
    * redis_sock_server_open: resolves once connected (at once when already connected, without a
    * round trip); rejects with a `connect` RedisIoError.

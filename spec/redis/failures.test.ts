@@ -12,6 +12,8 @@ import { describeWith } from '../support/tools.ts';
 import { engineFor, php, phpDiagnostics, TOOLS } from './support.ts';
 import { testSessionId } from '../handlers/suite.ts';
 import { closeRedisConnections } from '../../handlers/redis.ts';
+import { redisConnection } from '../../handlers/redis/client.ts';
+import { parseRedisSavePath } from '../../handlers/redis/save-path.ts';
 import { spawn } from 'node:child_process';
 import { which } from '../support/tools.ts';
 import { PHP_EXTENSIONS } from './support.ts';
@@ -156,6 +158,13 @@ describeWith(TOOLS, 'redis module: failures compared with PHP', () => {
       const req = engineFor(ini(server)).request({ cookies: { PHPSESSID: sid } });
       const results = [await req.start()];
       await server.stop();
+      // PHP finds the socket closed when it peeks before writing (redis_check_eof); Node learns of
+      // the peer's close only when its event is processed: wait for that, then write.
+      const parsed = parseRedisSavePath(ini(server)['session.save_path']!);
+      if (!parsed.ok) throw new Error('save_path');
+      const conn = redisConnection(parsed.members[0]!.endpoint);
+      for (let i = 0; i < 2000 && conn.connected; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(conn.connected).toBe(false);
       req.session.set('a', 1);
       const writing = req.writeClose();
       const back = await startRedis({ port: server.port });
