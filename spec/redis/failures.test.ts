@@ -126,38 +126,65 @@ describeWith(TOOLS, 'redis module: failures compared with PHP', () => {
     return { done, kill };
   }
 
-  it('the server restarted while the write reconnects (retry_interval=1000000): PHP and the engine retry, and the write lands', async () => {
-    // redis_check_eof finds the socket closed and reopens it up to 10 times, retry_interval
-    // (microseconds in 5.3.7) apart: a server back within that window takes the write.
+  /**
+   * PHP holds session `sid` on a fresh server; the server is stopped (and, with `restart`,
+   * started again on its port) before PHP writes. PHP's output and results, and the restarted
+   * server. Servers go to `started`; PHP's kill to `onKill`.
+   */
+  async function phpAcrossStop(dir: string, started: RedisProcess[], ini: (s: RedisProcess) => Record<string, string>, sid: string, restart: boolean, onKill: (kill: () => void) => void) {
+    const server = await startRedis();
+    started.push(server);
+    await redisCommand(server.port, 'SET', `PHPREDIS_SESSION:${sid}`, 'a|i:0;');
+    const flag = join(dir, 'go');
+    const phpDone = await phpHolding(ini(server), sid, flag);
+    onKill(phpDone.kill);
+    await server.stop();
+    writeFileSync(flag, '');
+    const again = restart ? await startRedis({ port: server.port }) : undefined;
+    if (again !== undefined) started.push(again);
+    const p = await phpDone.done;
+    const results = p.out.split('\n').filter((l) => l.startsWith('bool(')).map((l) => l === 'bool(true)');
+    return { p, results, again };
+  }
+
+  /** The engine's side: a session started on a fresh server holding `sid`, then the server stopped. */
+  async function engineAcrossStop(started: RedisProcess[], ini: (s: RedisProcess) => Record<string, string>, sid: string) {
+    const server = await startRedis();
+    started.push(server);
+    await redisCommand(server.port, 'SET', `PHPREDIS_SESSION:${sid}`, 'a|i:0;');
+    const req = engineFor(ini(server)).request({ cookies: { PHPSESSID: sid } });
+    const results = [await req.start()];
+    await server.stop();
+    return { server, req, results };
+  }
+
+  /** Runs `body` with a temp dir and a list of servers, stopping PHP and every server afterwards. */
+  async function withServers(body: (dir: string, started: RedisProcess[], onKill: (kill: () => void) => void) => Promise<void>): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'pse-redis-flag-'));
     const started: RedisProcess[] = [];
     let phpKill: (() => void) | undefined;
     try {
+      await body(dir, started, (k) => (phpKill = k));
+    } finally {
+      phpKill?.();
+      closeRedisConnections();
+      await Promise.all(started.map((x) => x.stop()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('the server restarted while the write reconnects (retry_interval=1000000): PHP and the engine retry, and the write lands', async () => {
+    // redis_check_eof finds the socket closed and reopens it up to 10 times, retry_interval
+    // (microseconds in 5.3.7) apart: a server back within that window takes the write.
+    await withServers(async (dir, started, onKill) => {
       const ini = (s: RedisProcess) => ({ 'session.save_handler': 'redis', 'session.save_path': `tcp://${s.address}?retry_interval=1000000` });
-      // PHP.
-      const first = await startRedis();
-      started.push(first);
       const sid = testSessionId();
-      await redisCommand(first.port, 'SET', `PHPREDIS_SESSION:${sid}`, 'a|i:0;');
-      const flag = join(dir, 'go');
-      const phpDone = await phpHolding(ini(first), sid, flag);
-      phpKill = phpDone.kill;
-      await first.stop();
-      writeFileSync(flag, '');
-      const again = await startRedis({ port: first.port });
-      started.push(again);
-      const p = await phpDone.done;
-      const phpResults = p.out.split('\n').filter((l) => l.startsWith('bool(')).map((l) => l === 'bool(true)');
+      const { p, results: phpResults, again } = await phpAcrossStop(dir, started, ini, sid, true, onKill);
       expect({ results: phpResults, diagnostics: phpDiagnostics(p.err) }).toEqual({ results: [true, true], diagnostics: [] });
-      expect(String(await redisCommand(again.port, 'GET', `PHPREDIS_SESSION:${sid}`))).toBe('a|i:1;');
+      expect(String(await redisCommand(again!.port, 'GET', `PHPREDIS_SESSION:${sid}`))).toBe('a|i:1;');
 
       // The engine, the same steps.
-      const server = await startRedis();
-      started.push(server);
-      await redisCommand(server.port, 'SET', `PHPREDIS_SESSION:${sid}`, 'a|i:0;');
-      const req = engineFor(ini(server)).request({ cookies: { PHPSESSID: sid } });
-      const results = [await req.start()];
-      await server.stop();
+      const { server, req, results } = await engineAcrossStop(started, ini, sid);
       // PHP finds the socket closed when it peeks before writing (redis_check_eof); Node learns of
       // the peer's close only when its event is processed: wait for that, then write.
       const parsed = parseRedisSavePath(ini(server)['session.save_path']!);
@@ -173,12 +200,7 @@ describeWith(TOOLS, 'redis module: failures compared with PHP', () => {
       await req.end();
       expect({ results, diagnostics: req.diagnostics }).toEqual({ results: [true, true], diagnostics: [] });
       expect(String(await redisCommand(back.port, 'GET', `PHPREDIS_SESSION:${sid}`))).toBe('a|i:1;');
-    } finally {
-      phpKill?.();
-      closeRedisConnections();
-      await Promise.all(started.map((x) => x.stop()));
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 
   for (const [label, lockIni] of [
@@ -186,35 +208,14 @@ describeWith(TOOLS, 'redis module: failures compared with PHP', () => {
     ['locking, lock_expire=5', { 'redis.session.locking_enabled': '1', 'redis.session.lock_expire': '5' }],
   ] as const) {
     it(`the server stopped between session_start and write (${label}): PHP's results, warnings and RedisException`, async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'pse-redis-flag-'));
-      const started: RedisProcess[] = [];
-      let phpKill: (() => void) | undefined;
-      try {
-        // PHP.
-        let server = await startRedis();
-        started.push(server);
+      await withServers(async (dir, started, onKill) => {
         const ini = (s: RedisProcess) => ({ 'session.save_handler': 'redis', 'session.save_path': `tcp://${s.address}`, ...lockIni });
         const sid = testSessionId();
-        await redisCommand(server.port, 'SET', `PHPREDIS_SESSION:${sid}`, 'a|i:0;');
-        const flag = join(dir, 'go');
-        const phpDone = await phpHolding(ini(server), sid, flag);
-        phpKill = phpDone.kill;
-        await server.stop();
-        writeFileSync(flag, '');
-        const p = await phpDone.done;
-        const phpResults = p.out
-          .split('\n')
-          .filter((l) => l.startsWith('bool('))
-          .map((l) => l === 'bool(true)');
+        const { p, results: phpResults } = await phpAcrossStop(dir, started, ini, sid, false, onKill);
         const phpThrew = /Uncaught (\w+): (.*) in /.exec(p.err);
 
         // The engine, the same steps.
-        server = await startRedis();
-        started.push(server);
-        await redisCommand(server.port, 'SET', `PHPREDIS_SESSION:${sid}`, 'a|i:0;');
-        const req = engineFor(ini(server)).request({ cookies: { PHPSESSID: sid } });
-        const results = [await req.start()];
-        await server.stop();
+        const { req, results } = await engineAcrossStop(started, ini, sid);
         req.session.set('a', 1);
         let thrown: unknown;
         try {
@@ -226,12 +227,7 @@ describeWith(TOOLS, 'redis module: failures compared with PHP', () => {
         expect({ results, diagnostics: req.diagnostics }).toEqual({ results: phpResults, diagnostics: phpDiagnostics(p.err) });
         expect(phpThrew).not.toBeNull();
         expect(thrown === undefined ? null : `${(thrown as Error).name}: ${(thrown as Error).message}`).toBe(`${phpThrew![1]}: ${phpThrew![2]}`);
-      } finally {
-        phpKill?.();
-        closeRedisConnections();
-        await Promise.all(started.map((x) => x.stop()));
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     }, 60_000);
   }
 });
