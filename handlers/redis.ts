@@ -25,7 +25,7 @@ import { PhpException } from '../lib/errors.ts';
 import { MAX_EXECUTION_TIME } from './memcached.ts';
 import { redisConnection, RedisIoError, type RedisConnection, type RedisReply } from './redis/client.ts';
 import { iniCInt, iniLong } from './redis/conf.ts';
-import { parseRedisSavePath, type PoolMember } from './redis/save-path.ts';
+import { parseRedisSavePath, type OpensslIni, type PoolMember } from './redis/save-path.ts';
 
 export { closeRedisConnections } from './redis/client.ts';
 
@@ -36,6 +36,12 @@ export const redisIni: readonly ModuleIniEntry[] = [
   ['redis.session.lock_retries', '10'],
   ['redis.session.lock_wait_time', '2000'],
 ].map(([name, dflt]) => ({ name: name!, default: dflt!, changeable: 'PHP_INI_ALL' as const }));
+
+/**
+ * ext/openssl's CA locations (PHP_INI_PERDIR, empty by default), read by PHP's TLS transports
+ * when no stream option names a CA: registered by both redis modules for their `tls://` paths.
+ */
+export const opensslCaIni: readonly ModuleIniEntry[] = ['openssl.cafile', 'openssl.capath'].map((name) => ({ name, default: '', changeable: 'PHP_INI_PERDIR' as const }));
 
 const LOCK_RELEASE_LUA = 'if redis.call("get",KEYS[1]) == ARGV[1] then return redis.call("del",KEYS[1]) else return 0 end';
 const LOCK_RELEASE_SHA = 'b70c2384248f88e6b75b9f89241a180f856ad852';
@@ -71,11 +77,17 @@ function keyPosition(key: string): number {
   return pos;
 }
 
+/**
+ * A lock secret unique to this request: PHP's `hostname|pid`, then a per-request suffix (a
+ * counter and a random tag drawn once per process, so no two requests of any process share it).
+ * The host name is read once per process, not per request.
+ */
+const secretBase = `${hostname()}|${process.pid}|`;
+const secretTag = randomBytes(6).toString('hex');
 let secretSeq = 0;
-/** A lock secret unique to this request: PHP's `hostname|pid`, then a per-request suffix. */
 function newSecret(): string {
   secretSeq = (secretSeq + 1) % 0x7fffffff;
-  return `${hostname()}|${process.pid}|${secretSeq.toString(36)}.${randomBytes(6).toString('hex')}`;
+  return `${secretBase}${secretSeq.toString(36)}.${secretTag}`;
 }
 
 const sleepUs = (us: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, us) / 1000));
@@ -101,9 +113,13 @@ interface Script {
 
 const script = (lua: string): Script => ({ lua, sha: createHash('sha1').update(lua).digest('hex') });
 
-/** SETEX KEYS[1] ARGV[1] ARGV[2] only while KEYS[2] (the lock) holds ARGV[3]; nil otherwise. */
-const CHECKED_SETEX = script(
-  'if redis.call("get",KEYS[2]) == ARGV[3] then return redis.call("setex",KEYS[1],ARGV[1],ARGV[2]) else return false end',
+/**
+ * The last write of a locked request and its unlock in one step: SETEX KEYS[1] ARGV[1] ARGV[2]
+ * and DEL KEYS[2] (the lock) only while the lock holds ARGV[3]; nil otherwise. A failing SETEX
+ * aborts the script before the DEL, so the lock is then released by close() as usual.
+ */
+const CHECKED_SETEX_UNLOCK = script(
+  'if redis.call("get",KEYS[2]) == ARGV[3] then redis.call("setex",KEYS[1],ARGV[1],ARGV[2]) redis.call("del",KEYS[2]) return 1 else return false end',
 );
 
 /**
@@ -111,14 +127,22 @@ const CHECKED_SETEX = script(
  * the endpoint objects then identify their shared connection without re-keying it each call.
  */
 const parsedPaths = new Map<string, ReturnType<typeof parseRedisSavePath>>();
-function parsedPath(savePath: string): ReturnType<typeof parseRedisSavePath> {
-  let r = parsedPaths.get(savePath);
+function parsedPath(savePath: string, ctx: SaveHandlerContext): ReturnType<typeof parseRedisSavePath> {
+  // The CA locations matter only to TLS paths (a URL with a scheme); others are keyed by the path.
+  const openssl = savePath.includes('://') ? opensslIni(ctx) : null;
+  const key = openssl === null ? savePath : `${openssl.cafile}\0${openssl.capath}\0${savePath}`;
+  let r = parsedPaths.get(key);
   if (r === undefined) {
     if (parsedPaths.size > 64) parsedPaths.clear();
-    r = parseRedisSavePath(savePath);
-    parsedPaths.set(savePath, r);
+    r = parseRedisSavePath(savePath, openssl ?? undefined);
+    parsedPaths.set(key, r);
   }
   return r;
+}
+
+/** openssl.cafile and openssl.capath, which PHP's TLS transports fall back to. */
+export function opensslIni(ctx: SaveHandlerContext): OpensslIni {
+  return { cafile: ctx.ini('openssl.cafile') ?? '', capath: ctx.ini('openssl.capath') ?? '' };
 }
 
 interface LockStatus {
@@ -154,7 +178,7 @@ class RedisSessionHandler implements SaveHandler {
   }
 
   open(savePath: string): boolean {
-    const r = parsedPath(savePath);
+    const r = parsedPath(savePath, this.#ctx);
     for (const w of r.warnings) this.#ctx.diagnostic('E_WARNING', w);
     if (!r.ok) return false;
     this.#members = r.members;
@@ -162,8 +186,11 @@ class RedisSessionHandler implements SaveHandler {
     return true;
   }
 
-  /** redis_pool_get_sock: the member for `key`, connected; null when it cannot connect. */
-  async #sock(key: string): Promise<PoolMember | null> {
+  /**
+   * redis_pool_get_sock: the member for `key`, connected; null when it cannot connect. A member
+   * already connected in this request is returned as is (no promise, no await).
+   */
+  #sock(key: string): PoolMember | null | Promise<PoolMember | null> {
     const total = this.#totalWeight >>> 0;
     if (total === 0) return null;
     const pos = keyPosition(key) % total;
@@ -173,19 +200,26 @@ class RedisSessionHandler implements SaveHandler {
         const state = this.#state.get(m);
         if (state === 'ready') return m;
         if (state === 'failed') return null;
-        try {
-          await this.#conn(m).open();
-          this.#state.set(m, 'ready');
-          return m;
-        } catch (e) {
-          const w = e instanceof RedisIoError ? lookupWarning(m.endpoint.host, e) : null;
-          if (w !== null) this.#ctx.diagnostic('E_WARNING', w);
-          return null;
-        }
+        return this.#connect(m);
       }
       i += m.weight;
     }
     return null;
+  }
+
+  async #connect(m: PoolMember): Promise<PoolMember | null> {
+    try {
+      await this.#conn(m).open();
+      this.#state.set(m, 'ready');
+      return m;
+    } catch (e) {
+      if (e instanceof RedisIoError) {
+        for (const w of e.phpWarnings) this.#ctx.diagnostic('E_WARNING', w.message, w.raw);
+        const w = lookupWarning(m.endpoint.host, e);
+        if (w !== null) this.#ctx.diagnostic('E_WARNING', w);
+      }
+      return null;
+    }
   }
 
   #conn(m: PoolMember): RedisConnection {
@@ -342,15 +376,18 @@ class RedisSessionHandler implements SaveHandler {
 
   async #read(id: string): Promise<Uint8Array | false> {
     if (id.length === 0) return false;
-    const m = await this.#sock(id);
+    const s = this.#sock(id);
+    const m = s instanceof Promise ? await s : s;
     if (m === null) return false;
     const key = m.prefix + id;
     this.#lock.sessionKey = key;
-    const lock = await this.#acquire(m, key);
-    if (!lock.locked) {
-      this.#ctx.diagnostic('E_NOTICE', 'Acquire of session lock was not successful');
+    let data: CmdResult | undefined;
+    if (!this.#lock.isLocked && iniLong(this.#ctx, 'redis.session.locking_enabled') !== 0) {
+      const lock = await this.#acquire(m, key);
+      if (!lock.locked) this.#ctx.diagnostic('E_NOTICE', 'Acquire of session lock was not successful');
+      data = lock.data;
     }
-    const r = lock.data ?? (await this.#cmd(m, 'GET', key));
+    const r = data ?? (await this.#cmd(m, 'GET', key));
     if ('failed' in r) return false;
     return Buffer.isBuffer(r.reply) ? new Uint8Array(r.reply) : new Uint8Array(0);
   }
@@ -361,15 +398,18 @@ class RedisSessionHandler implements SaveHandler {
 
   async #write(id: string, data: Uint8Array): Promise<boolean> {
     if (id.length === 0) return false;
-    const m = await this.#sock(id);
+    const s = this.#sock(id);
+    const m = s instanceof Promise ? await s : s;
     if (m === null) return false;
     const ttl = sessionTtl(this.#ctx);
     const value = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const lock = this.#lock;
     if (iniLong(this.#ctx, 'redis.session.locking_enabled') !== 0 && lock.isLocked && lock.expiring && lock.member === m) {
-      // write_allowed and SETEX in one step: a script that writes only while the lock holds our
-      // secret (phpredis sends GET, compares, then SETEX: two round trips, and not atomic).
-      const r = await this.#script(m, CHECKED_SETEX, [m.prefix + id, lock.lockKey!], [ttl, value, lock.secret!]);
+      // write_allowed, SETEX and lock_release in one step: a script that writes and unlocks only
+      // while the lock holds our secret (phpredis sends GET, compares, SETEX, then the release
+      // script from close: three round trips, and not atomic). PHP always closes right after
+      // the write (php_session_save_current_state), so no other client can tell the difference.
+      const r = await this.#script(m, CHECKED_SETEX_UNLOCK, [m.prefix + id, lock.lockKey!], [ttl, value, lock.secret!]);
       if ('reply' in r && r.reply === null) {
         lock.isLocked = false;
         this.#ctx.diagnostic('E_WARNING', 'Failed to refresh session lock');
@@ -381,7 +421,12 @@ class RedisSessionHandler implements SaveHandler {
         this.#ctx.diagnostic('E_WARNING', 'Failed to refresh session lock');
         return false;
       }
-      return 'reply' in r && isOk(r.reply);
+      if ('reply' in r && r.reply === 1) {
+        lock.isLocked = false;
+        this.#leaveQueue();
+        return true;
+      }
+      return false;
     }
     if (!(await this.#writeAllowed(m))) return false;
     const r = await this.#cmd(m, 'SETEX', m.prefix + id, ttl, value);
@@ -393,7 +438,8 @@ class RedisSessionHandler implements SaveHandler {
   }
 
   async #destroy(id: string): Promise<boolean> {
-    const m = await this.#sock(id);
+    const s = this.#sock(id);
+    const m = s instanceof Promise ? await s : s;
     if (m === null) return false;
     if (this.#lock.isLocked) await this.#release(this.#lock.member ?? m);
     else this.#leaveQueue();
@@ -425,7 +471,8 @@ class RedisSessionHandler implements SaveHandler {
     const ctx = this.#ctx;
     for (let retries = 3; retries-- > 0; ) {
       const sid = ctx.createId();
-      const m = await this.#sock(sid);
+      const s = this.#sock(sid);
+      const m = s instanceof Promise ? await s : s;
       if (m === null) {
         ctx.diagnostic('E_NOTICE', 'Redis not available while creating session_id');
         return ctx.createId();
@@ -444,7 +491,8 @@ class RedisSessionHandler implements SaveHandler {
 
   async #validateSid(id: string): Promise<boolean> {
     if (id.length === 0) return false;
-    const m = await this.#sock(id);
+    const s = this.#sock(id);
+    const m = s instanceof Promise ? await s : s;
     if (m === null) return false;
     const r = await this.#cmd(m, 'EXISTS', m.prefix + id);
     return 'reply' in r && r.reply === 1;
@@ -456,7 +504,8 @@ class RedisSessionHandler implements SaveHandler {
 
   async #updateTimestamp(id: string): Promise<boolean> {
     if (id.length === 0) return false;
-    const m = await this.#sock(id);
+    const s = this.#sock(id);
+    const m = s instanceof Promise ? await s : s;
     if (m === null) return false;
     const r = await this.#cmd(m, 'EXPIRE', m.prefix + id, sessionTtl(this.#ctx));
     // Any one-digit integer reply succeeds (":0" for a missing key too), as in phpredis.
@@ -466,6 +515,6 @@ class RedisSessionHandler implements SaveHandler {
 
 export const redisModule: SaveHandlerModule = {
   name: 'redis',
-  ini: redisIni,
+  ini: [...redisIni, ...opensslCaIni],
   create: (ctx) => new RedisSessionHandler(ctx),
 };

@@ -15,7 +15,7 @@
  */
 import type { SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
 import { PhpException } from '../lib/errors.ts';
-import { sessionTtl } from './redis.ts';
+import { opensslCaIni, opensslIni, sessionTtl } from './redis.ts';
 import { redisClusterConnection, RedisIoError, type RedisClusterConnection, type RedisReply } from './redis/client.ts';
 import { parseClusterSavePath } from './redis/save-path.ts';
 
@@ -49,7 +49,7 @@ class RedisClusterSessionHandler implements SaveHandler {
   }
 
   async open(savePath: string): Promise<boolean> {
-    const r = parseClusterSavePath(savePath);
+    const r = parseClusterSavePath(savePath, opensslIni(this.#ctx));
     for (const w of r.warnings) this.#ctx.diagnostic('E_WARNING', w);
     if (!r.ok) return false;
     const p = r.path;
@@ -127,5 +127,6 @@ class RedisClusterSessionHandler implements SaveHandler {
 
 export const redisClusterModule: SaveHandlerModule = {
   name: 'rediscluster',
+  ini: opensslCaIni,
   create: (ctx) => new RedisClusterSessionHandler(ctx),
 };

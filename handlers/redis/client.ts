@@ -14,6 +14,9 @@
  */
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { connectCluster } from './cluster-connect.ts';
+import { tlsConnectOptions, tlsWarnings, type TlsSettings } from './tls.ts';
+
+export type { TlsSettings } from './tls.ts';
 
 /** Why talking to a server failed, in the terms phpredis reports. */
 export class RedisIoError extends Error {
@@ -25,6 +28,8 @@ export class RedisIoError extends Error {
   readonly kind: 'connect' | 'lost' | 'timeout' | 'reply';
   /** The OS error code (ECONNREFUSED, ENOTFOUND, ...) or the server's error text. */
   readonly detail: string;
+  /** What PHP's stream layer prints for this failure (TLS set-up and handshake), in order. */
+  phpWarnings: { message: string; raw: boolean }[] = [];
   constructor(kind: RedisIoError['kind'], detail: string, options?: { cause?: unknown }) {
     super(`${kind}: ${detail}`, options);
     this.kind = kind;
@@ -37,7 +42,7 @@ export class RedisIoError extends Error {
 
 /** Where and how to reach one server (a save_path entry after parsing). */
 export interface RedisEndpoint {
-  /** `tcp`, `tls` or `unix` (phpredis accepts any stream transport name; these are the ones that work). */
+  /** `tcp`, `unix`, or a TLS transport (`tls`, `ssl`, `tlsv1.2`...; see `tls`). */
   scheme: string;
   host: string;
   port: number;
@@ -51,7 +56,20 @@ export interface RedisEndpoint {
   connectTimeoutMs: number;
   /** Reply timeout (phpredis `read_timeout`; 0 means PHP's default_socket_timeout, 60 s). */
   readTimeoutMs: number;
+  /** Set for the TLS transports (`tls://`, `ssl://`, `tlsv1.2://`...). */
+  tls?: TlsSettings;
+  /**
+   * phpredis' `retry_interval`: a connection found closed before a command is reopened up to 10
+   * times, the first attempt after a random 0..retry_interval and each next one after
+   * retry_interval. 5.3.7 hands the number to usleep() as it is, so the unit is microseconds.
+   */
+  retryInterval?: number;
+  /** `persistent_id` of a persistent connection: connections with different ids are not shared. */
+  persistentId?: string;
 }
+
+/** redis_check_eof's attempts to reopen a connection that was found closed. */
+const RECONNECT_ATTEMPTS = 10;
 
 /** A reply: bulk strings as Buffers, integers as numbers, status replies as strings, null. */
 export type RedisReply = Buffer | string | number | null | RedisReply[];
@@ -122,8 +140,15 @@ const FAST_DISCONNECT = { disconnectTimeout: 0 } as object;
  * dropped on the auto-pipeline path). Auto-pipelining is off here, but the generated methods work
  * either way (spec/redis/client.test.ts pins the bug).
  */
+const bufferMethods = new Map<string, string>();
+
 function bufferCommand(client: Redis | Cluster, command: string, args: Args): Promise<RedisReply> {
-  const fn = (client as unknown as Record<string, unknown>)[`${command.toLowerCase()}Buffer`];
+  let name = bufferMethods.get(command);
+  if (name === undefined) {
+    name = `${command.toLowerCase()}Buffer`;
+    if (bufferMethods.size < 256) bufferMethods.set(command, name);
+  }
+  const fn = (client as unknown as Record<string, unknown>)[name];
   if (typeof fn !== 'function') return Promise.reject(new RedisIoError('reply', `ERR unknown command '${command}'`));
   return (fn as (...a: Args) => Promise<RedisReply>).apply(client, args);
 }
@@ -160,15 +185,28 @@ interface Refable {
   unref(): void;
 }
 
+/** One ioredis client of a RedisConnection and what the read-timeout watchdog knows of it. */
+interface LiveClient {
+  client: Redis;
+  /** Commands sent on it and not yet answered (Redis answers in order). */
+  pending: number;
+  /** When `pending` last went from 0 to 1, and when the socket last received bytes (ms). */
+  busySince: number;
+  lastData: number;
+  watchdog: NodeJS.Timeout | null;
+  /** Set when the watchdog dropped it: its commands then fail as timeouts. */
+  timedOut: boolean;
+}
+
 /** One shared connection to one server. */
 export class RedisConnection {
   readonly endpoint: RedisEndpoint;
-  #client: Redis | null = null;
-  #connecting: Promise<Redis> | null = null;
+  #live: LiveClient | null = null;
+  #connecting: Promise<LiveClient> | null = null;
   #inFlight = 0;
   #closed = false;
-  /** When the current socket last received bytes (ms since epoch). */
-  #lastData = 0;
+  /** Whether a socket was ever up: a command finding none then reconnects with retries. */
+  #everReady = false;
 
   constructor(endpoint: RedisEndpoint) {
     this.endpoint = endpoint;
@@ -197,50 +235,71 @@ export class RedisConnection {
       o.host = ep.host;
       o.port = ep.port;
     }
-    if (ep.scheme === 'tls' || ep.scheme === 'ssl') o.tls = { servername: ep.host };
+    if (ep.tls !== undefined) o.tls = tlsConnectOptions(ep.tls, ep.host);
     if (ep.pass !== undefined) o.password = ep.pass;
     if (ep.user !== undefined) o.username = ep.user;
     return o;
   }
 
   /** The connected client; opens a new socket when there is none (or the last one ended). */
-  #ready(): Promise<Redis> {
-    const c = this.#client;
-    if (c !== null && c.status === 'ready') return Promise.resolve(c);
+  #ready(): Promise<LiveClient> {
+    const live = this.#live;
+    if (live !== null && live.client.status === 'ready') return Promise.resolve(live);
     if (this.#connecting !== null) return this.#connecting;
     if (this.#closed) return Promise.reject(new RedisIoError('connect', 'connection closed by closeRedisConnections()'));
-    c?.disconnect();
-    const client = new Redis(this.#options());
+    live?.client.disconnect();
+    let options: RedisOptions & { replyMapping: 'legacy' };
+    try {
+      options = this.#options();
+    } catch (e) {
+      return Promise.reject(this.#connectError(e));
+    }
+    const client = new Redis(options);
     // Errors surface through the command that needs the connection; the event must not crash.
     // The socket's own error (ENOTFOUND, ECONNREFUSED...) is what connect() failing means.
     let socketError: unknown;
     client.on('error', (e: unknown) => {
       socketError ??= e;
     });
-    this.#client = client;
+    const next: LiveClient = { client, pending: 0, busySince: 0, lastData: 0, watchdog: null, timedOut: false };
+    this.#live = next;
     const p = client.connect().then(
       () => {
         this.#connecting = null;
+        this.#everReady = true;
         coalesceWrites(client);
         (client as unknown as { stream?: NodeJS.EventEmitter }).stream?.on('data', () => {
-          this.#lastData = Date.now();
+          next.lastData = Date.now();
         });
-        return client;
+        return next;
       },
       (e: unknown) => {
         this.#connecting = null;
-        if (this.#client === client) this.#client = null;
+        if (this.#live === next) this.#live = null;
         if (client.status !== 'end') client.disconnect();
         const cause = (socketError as { code?: string } | undefined)?.code !== undefined ? socketError : e;
-        throw classify(cause, true);
+        throw this.#connectError(cause);
       },
     );
     this.#connecting = p;
     return p;
   }
 
+  /** A failed connect as a RedisIoError, with PHP's TLS warnings when the TLS layer failed. */
+  #connectError(cause: unknown): RedisIoError {
+    const err = classify(cause, true);
+    const tls = this.endpoint.tls;
+    if (tls !== undefined) err.phpWarnings = tlsWarnings(cause, tls, this.endpoint.host) ?? [];
+    return err;
+  }
+
   #stream(): Refable | undefined {
-    return (this.#client as unknown as { stream?: Refable } | null)?.stream;
+    return (this.#live?.client as unknown as { stream?: Refable } | undefined)?.stream;
+  }
+
+  /** Whether a socket is up and has not been seen closing (what the next command will use). */
+  get connected(): boolean {
+    return this.#live !== null && this.#connecting === null && this.#live.client.status === 'ready';
   }
 
   /**
@@ -262,39 +321,101 @@ export class RedisConnection {
    * Sends one command and resolves with its reply (bulk strings as Buffers). Rejects with a
    * RedisIoError: `connect`, `lost`, `timeout`, or `reply` for a `-ERR`-style answer.
    */
-  async call(command: string, ...args: Args): Promise<RedisReply> {
+  call(command: string, ...args: Args): Promise<RedisReply> {
+    const live = this.#live;
+    if (live !== null && this.#connecting === null && live.client.status === 'ready') return this.#send(live, command, args);
+    return this.#connectAndSend(command, args);
+  }
+
+  /**
+   * A command on a connection that is not up. When it was up before (a closed socket found
+   * before sending, as redis_check_eof finds it), it is reopened with phpredis' retries; a first
+   * connect (open()) is tried once, as redis_sock_server_open does.
+   */
+  async #connectAndSend(command: string, args: Args): Promise<RedisReply> {
+    let live: LiveClient | undefined;
+    const reconnect = this.#everReady;
+    const interval = Math.max(0, this.endpoint.retryInterval ?? 0);
     this.#inFlight++;
     this.#stream()?.ref();
     try {
-      let client: Redis;
-      try {
-        client = await this.#ready();
-      } catch (e) {
-        throw classify(e, true);
-      }
-      this.#stream()?.ref();
-      try {
-        return (await withDeadline(bufferCommand(client, command, args), this.endpoint.readTimeoutMs, () => this.#lastData)) as RedisReply;
-      } catch (e) {
-        const err = classify(e, false);
-        // A timed-out or broken connection is dropped: its late replies must never answer a
-        // later command, and the next command connects afresh.
-        if (err.kind !== 'reply' && this.#client === client) {
-          this.#client = null;
-          client.disconnect();
+      for (let attempt = 0; live === undefined; attempt++) {
+        if (reconnect && interval > 0) {
+          // redis_default_backoff: the first delay is random in [0, interval], then interval.
+          const us = attempt === 0 ? Math.floor(Math.random() * (interval + 1)) : interval;
+          if (us > 0) await new Promise((r) => setTimeout(r, us / 1000));
         }
-        throw err;
+        try {
+          live = await this.#ready();
+        } catch (e) {
+          if (!reconnect || attempt + 1 >= RECONNECT_ATTEMPTS || this.#closed) throw classify(e, true);
+        }
       }
     } finally {
       if (--this.#inFlight === 0) this.#stream()?.unref();
     }
+    return this.#send(live, command, args);
+  }
+
+  async #send(live: LiveClient, command: string, args: Args): Promise<RedisReply> {
+    if (this.#inFlight++ === 0) (live.client as unknown as { stream?: Refable }).stream?.ref();
+    if (live.pending++ === 0) {
+      live.busySince = Date.now();
+      this.#arm(live, this.endpoint.readTimeoutMs);
+    }
+    try {
+      return await bufferCommand(live.client, command, args);
+    } catch (e) {
+      let err = classify(e, false);
+      if (live.timedOut && err.kind !== 'reply') err = new RedisIoError('timeout', `no reply within ${this.endpoint.readTimeoutMs} ms`, { cause: e });
+      // A timed-out or broken connection is dropped: its late replies must never answer a
+      // later command, and the next command connects afresh.
+      else if (err.kind !== 'reply') this.#drop(live);
+      throw err;
+    } finally {
+      live.pending--;
+      if (--this.#inFlight === 0) this.#stream()?.unref();
+    }
+  }
+
+  #drop(live: LiveClient): void {
+    if (this.#live === live) this.#live = null;
+    if (live.watchdog !== null) clearTimeout(live.watchdog);
+    live.watchdog = null;
+    live.client.disconnect();
+  }
+
+  /**
+   * The read timeout, one timer per connection rather than one per command: it fails the
+   * commands in flight once nothing has arrived on the socket for `ms` since the oldest of them
+   * was sent (phpredis' read_timeout bounds each wait for bytes, not the whole reply: a large
+   * reply that keeps arriving never times out). When the timer fires it first lets one turn of
+   * socket I/O run, so an event loop stalled past the deadline does not time out a reply that is
+   * already in the socket.
+   */
+  #arm(live: LiveClient, delay: number): void {
+    const ms = this.endpoint.readTimeoutMs;
+    if (live.watchdog !== null || !(ms > 0) || !Number.isFinite(ms)) return;
+    live.watchdog = setTimeout(() => {
+      // Timers run before the poll phase: let pending socket reads land before deciding.
+      setImmediate(() => {
+        live.watchdog = null;
+        if (live.pending === 0 || live.timedOut) return;
+        const idle = Date.now() - Math.max(live.lastData, live.busySince);
+        if (idle < ms) return this.#arm(live, ms - idle);
+        live.timedOut = true;
+        this.#drop(live);
+      });
+    }, delay);
+    // The socket holds the process while commands are in flight; the timer never does.
+    live.watchdog.unref();
   }
 
   close(): void {
     this.#closed = true;
-    const c = this.#client;
-    this.#client = null;
-    c?.disconnect();
+    const live = this.#live;
+    this.#live = null;
+    if (live !== null) this.#drop(live);
   }
 }
 
@@ -305,7 +426,7 @@ const endpointKeys = new WeakMap<RedisEndpoint, string>();
 function endpointKey(ep: RedisEndpoint): string {
   let k = endpointKeys.get(ep);
   if (k === undefined) {
-    k = JSON.stringify([ep.scheme, ep.host, ep.port, ep.path ?? '', ep.database, ep.user ?? null, ep.pass ?? null, ep.connectTimeoutMs, ep.readTimeoutMs]);
+    k = JSON.stringify([ep.scheme, ep.host, ep.port, ep.path ?? '', ep.database, ep.user ?? null, ep.pass ?? null, ep.connectTimeoutMs, ep.readTimeoutMs, ep.tls ?? null, ep.retryInterval ?? 0, ep.persistentId ?? null]);
     endpointKeys.set(ep, k);
   }
   return k;
@@ -331,7 +452,7 @@ export interface ClusterSpec {
   readTimeoutMs: number;
   /** Where reads go: `master`, or `all` (distribute) / `slave` (error). */
   scaleReads: 'master' | 'slave' | 'all';
-  tls: boolean;
+  tls: TlsSettings | null;
 }
 
 export class RedisClusterConnection {
@@ -361,7 +482,7 @@ export class RedisClusterConnection {
       ...FAST_DISCONNECT,
       ...(s.pass !== undefined ? { password: s.pass } : {}),
       ...(s.user !== undefined ? { username: s.user } : {}),
-      ...(s.tls ? { tls: {} } : {}),
+      ...(s.tls !== null ? { tls: tlsConnectOptions(s.tls, '') } : {}),
     };
     const cluster = new Cluster(s.seeds as ClusterNode[], {
       lazyConnect: true,

@@ -77,6 +77,11 @@ export function zvalString(v: QueryValue): string {
   return typeof v === 'string' ? v : 'Array';
 }
 
+/** zend_is_true of a parse_str value: '' and '0' are false, other strings and non-empty arrays true. */
+export function zvalTrue(v: QueryValue): boolean {
+  return typeof v === 'string' ? v !== '' && v !== '0' : v.size > 0;
+}
+
 /** redis_conf_bool: only "true", "yes" and "1" (any case) turn it on. */
 export function confBool(v: QueryValue): boolean {
   const s = zvalString(v).toLowerCase();

@@ -14,9 +14,9 @@
  * read_timeout, persistent, failover (`error` or `distribute`, else none), prefix
  * (`PHPREDIS_CLUSTER_SESSION:`), auth.
  */
-import { confAuth, confBool, zvalDouble, zvalInt, zvalLong, zvalString } from './conf.ts';
-import { phpParseStr, phpUrlParse, type QueryArray } from '../../lib/zend/url.ts';
-import type { RedisEndpoint } from './client.ts';
+import { confAuth, confBool, zvalDouble, zvalInt, zvalLong, zvalString, zvalTrue } from './conf.ts';
+import { phpParseStr, phpUrlParse, type QueryArray, type QueryValue } from '../../lib/zend/url.ts';
+import type { RedisEndpoint, TlsSettings } from './client.ts';
 
 export const REDIS_SESSION_PREFIX = 'PHPREDIS_SESSION:';
 export const CLUSTER_SESSION_PREFIX = 'PHPREDIS_CLUSTER_SESSION:';
@@ -44,8 +44,57 @@ function secondsToMs(s: number): number {
   return Math.max(0, Math.round(s * 1000));
 }
 
+/**
+ * PHP's stream transports that speak TLS, and the protocol versions each allows (`ssl://` and
+ * `tls://` negotiate any; `tlsv1.2://` only TLS 1.2).
+ */
+const TLS_SCHEMES: Record<string, Pick<TlsSettings, 'minVersion' | 'maxVersion'>> = {
+  ssl: {},
+  tls: {},
+  'tlsv1.0': { minVersion: 'TLSv1', maxVersion: 'TLSv1' },
+  'tlsv1.1': { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1' },
+  'tlsv1.2': { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' },
+  'tlsv1.3': { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' },
+};
+
+/** PHP's openssl.cafile and openssl.capath: the CA locations when no stream option names one. */
+export interface OpensslIni {
+  cafile: string;
+  capath: string;
+}
+
+/** The ssl stream context of a connection, as PHP's openssl transport reads it. */
+function tlsFromContext(peerName: string | undefined, opts: ReadonlyMap<string | number, QueryValue> | undefined, ini: OpensslIni): TlsSettings {
+  const str = (k: string): string | undefined => {
+    const v = opts?.get(k);
+    return v === undefined ? undefined : zvalString(v);
+  };
+  const bool = (k: string, dflt: boolean): boolean => {
+    const v = opts?.get(k);
+    return v === undefined ? dflt : zvalTrue(v);
+  };
+  const t: TlsSettings = { verifyPeer: bool('verify_peer', true), verifyPeerName: bool('verify_peer_name', true), allowSelfSigned: bool('allow_self_signed', false) };
+  const peer = str('peer_name') ?? peerName;
+  if (peer !== undefined) t.peerName = peer;
+  // php_openssl_enable_peer_verification: the options, else the ini; '' means unset.
+  const cafile = str('cafile') || ini.cafile;
+  const capath = str('capath') || ini.capath;
+  if (cafile) t.cafile = cafile;
+  if (capath) t.capath = capath;
+  for (const [key, opt] of [
+    ['localCert', 'local_cert'],
+    ['localPk', 'local_pk'],
+    ['passphrase', 'passphrase'],
+    ['ciphers', 'ciphers'],
+  ] as const) {
+    const v = str(opt);
+    if (v !== undefined && v !== '') t[key] = v;
+  }
+  return t;
+}
+
 /** PS_OPEN_FUNC(redis): the server pool, head first (the last element of the path). */
-export function parseRedisSavePath(savePath: string): RedisPathResult {
+export function parseRedisSavePath(savePath: string, openssl: OpensslIni = { cafile: '', capath: '' }): RedisPathResult {
   const warnings: string[] = [];
   const members: PoolMember[] = [];
   let total = 0;
@@ -68,15 +117,19 @@ export function parseRedisSavePath(savePath: string): RedisPathResult {
     let prefix: string | undefined;
     let user: string | undefined;
     let pass: string | undefined;
+    let persistent = false;
+    let persistentId: string | undefined;
+    let retryInterval = 0;
     if (url.query !== undefined) {
       const ht = phpParseStr(url.fragment !== undefined ? `${url.query}#${url.fragment}` : url.query);
       const get = (k: string) => ht.get(k);
       if (get('weight') !== undefined) weight = zvalInt(get('weight')!);
-      if (get('persistent') !== undefined) confBool(get('persistent')!);
+      if (get('persistent') !== undefined) persistent = confBool(get('persistent')!);
       if (get('database') !== undefined) db = zvalInt(get('database')!);
       if (get('timeout') !== undefined) timeout = zvalDouble(get('timeout')!);
       if (get('read_timeout') !== undefined) readTimeout = zvalDouble(get('read_timeout')!);
-      if (get('retry_interval') !== undefined) zvalLong(get('retry_interval')!);
+      if (get('retry_interval') !== undefined) retryInterval = zvalLong(get('retry_interval')!);
+      if (get('persistent_id') !== undefined) persistentId = zvalString(get('persistent_id')!);
       if (get('prefix') !== undefined) prefix = zvalString(get('prefix')!);
       const auth = get('auth');
       if (auth !== undefined) {
@@ -92,11 +145,15 @@ export function parseRedisSavePath(savePath: string): RedisPathResult {
       return { ok: false, warnings };
     }
     const scheme = (url.scheme ?? 'tcp').toLowerCase();
+    const tlsScheme = TLS_SCHEMES[scheme];
     let endpoint: RedisEndpoint;
     const common = {
       database: db,
       connectTimeoutMs: secondsToMs(timeout),
       readTimeoutMs: readTimeout > 0 ? secondsToMs(readTimeout) : DEFAULT_SOCKET_TIMEOUT_MS,
+      retryInterval,
+      // redis_sock_create keeps persistent_id only for a persistent connection.
+      ...(persistent && persistentId !== undefined ? { persistentId } : {}),
       ...(user !== undefined ? { user } : {}),
       ...(pass !== undefined ? { pass } : {}),
     };
@@ -105,6 +162,9 @@ export function parseRedisSavePath(savePath: string): RedisPathResult {
       // redis_sock_connect: port 0 (none given) means 6379; a host with ':' is an IPv6 address.
       const host = url.host.startsWith('[') && url.host.endsWith(']') ? url.host.slice(1, -1) : url.host;
       endpoint = { scheme, host, port: url.port === undefined || url.port === 0 ? 6379 : url.port, ...common };
+      // 5.3.7's redis handler sets no stream context (it reads no `stream[...]`): PHP's defaults,
+      // the peer checked against openssl.cafile/capath (or the system's CAs) and the URL's host.
+      if (tlsScheme !== undefined) endpoint.tls = { ...tlsFromContext(url.host, undefined, openssl), ...tlsScheme };
       label = url.host;
     } else {
       endpoint = { scheme: 'unix', host: url.path!, port: 0, path: url.path!, ...common };
@@ -127,13 +187,14 @@ export interface ClusterPath {
   prefix: string;
   user?: string;
   pass?: string;
-  tls: boolean;
+  /** TLS when the path has `stream[...]` options (phpredis then connects with ssl://). */
+  tls: TlsSettings | null;
 }
 
 export type ClusterPathResult = { ok: true; path: ClusterPath; warnings: string[] } | { ok: false; warnings: string[] };
 
 /** PS_OPEN_FUNC(rediscluster) up to the keyspace mapping. */
-export function parseClusterSavePath(savePath: string): ClusterPathResult {
+export function parseClusterSavePath(savePath: string, openssl: OpensslIni = { cafile: '', capath: '' }): ClusterPathResult {
   const warnings: string[] = [];
   const conf: QueryArray = phpParseStr(savePath);
   const seedArr = conf.get('seed');
@@ -187,7 +248,11 @@ export function parseClusterSavePath(savePath: string): ClusterPathResult {
     const c = s.lastIndexOf(':');
     return { host: s.slice(0, c), port: Number.parseInt(s.slice(c + 1), 10) || 0 };
   });
-  const path: ClusterPath = { seeds, timeoutSec: timeout, readTimeoutSec: readTimeout, failover, prefix, tls: false };
+  // redis_sock_set_stream_context: every `stream[name]` becomes the ssl context option `name`;
+  // with a context, cluster nodes are reached through ssl:// (peer name: each node's host).
+  const stream = conf.get('stream');
+  const tls = stream instanceof Map ? tlsFromContext(undefined, stream, openssl) : null;
+  const path: ClusterPath = { seeds, timeoutSec: timeout, readTimeoutSec: readTimeout, failover, prefix, tls };
   if (user !== undefined) path.user = user;
   if (pass !== undefined) path.pass = pass;
   return { ok: true, path, warnings };

@@ -6,9 +6,10 @@
  * never reused).
  */
 import { Redis } from 'ioredis';
+import { SessionEngine } from '../../lib/engine.ts';
 import { afterAll, expect, it } from 'vitest';
 import { closeRedisConnections, RedisConnection, RedisIoError } from '../../handlers/redis/client.ts';
-import { startRedis, type RedisProcess } from '../support/redis-server.ts';
+import { redisCommand, startRedis, type RedisProcess } from '../support/redis-server.ts';
 import { describeWith } from '../support/tools.ts';
 import { useRedisServers } from './support.ts';
 
@@ -50,6 +51,43 @@ describeWith(['redis-server'], 'redis client', () => {
     }
     expect(await pending).toBe(1);
     c.close();
+  });
+
+  it('no reply within the read timeout: every command in flight on the connection fails as a timeout, and the next one connects afresh', async () => {
+    const c = new RedisConnection(endpoint(servers[0]!.port, 50));
+    await c.open();
+    // The server is busy for ~300 ms (a script spinning on TIME): nothing arrives for 50 ms.
+    const slow = 'local s = redis.call("TIME") local t0 = s[1] * 1000000 + s[2] repeat local n = redis.call("TIME") until n[1] * 1000000 + n[2] - t0 > 300000 return 1';
+    const kind = (p: Promise<unknown>) => p.then(
+      () => 'reply',
+      (e: unknown) => (e instanceof RedisIoError ? e.kind : String(e)),
+    );
+    const first = kind(c.call('EVAL', slow, 0));
+    const second = kind(c.call('GET', 'watchdog-key'));
+    // As each PHP process on its own connection would: both read calls time out.
+    expect([await first, await second]).toEqual(['timeout', 'timeout']);
+    // Once the server answers again (seen on an independent connection), the next call works.
+    expect(String(await redisCommand(servers[0]!.port, 'PING'))).toBe('PONG');
+    expect(await c.call('GET', 'watchdog-key')).toBeNull();
+    c.close();
+  });
+
+  it('persistent_id (with persistent=1) keeps separate connections per id, as phpredis keys its persistent streams by it', async () => {
+    const s = await startRedis();
+    try {
+      const clients = async (): Promise<number> => String(await redisCommand(s.port, 'CLIENT', 'LIST')).trim().split('\n').length - 1; // minus the asking one
+      for (const query of ['persistent=1&persistent_id=a', 'persistent=1&persistent_id=b', 'persistent=1&persistent_id=a', 'persistent_id=c', '']) {
+        const req = new SessionEngine({ ini: { 'session.save_handler': 'redis', 'session.save_path': `tcp://${s.address}${query === '' ? '' : `?${query}`}` } }).request({ cookies: { PHPSESSID: 'persistentidtest0000000000' } });
+        expect(await req.start()).toBe(true);
+        await req.writeClose();
+        await req.end();
+      }
+      // a, b, and one for the non-persistent paths (persistent_id without persistent is ignored).
+      expect(await clients()).toBe(3);
+    } finally {
+      closeRedisConnections();
+      await s.stop();
+    }
   });
 
   it('a connection broken by a server restart is replaced: the first command after it fails, the next one works', async () => {

@@ -12,6 +12,8 @@ import { describeWith } from '../support/tools.ts';
 import { engineFor, php, phpDiagnostics, TOOLS } from './support.ts';
 import { testSessionId } from '../handlers/suite.ts';
 import { closeRedisConnections } from '../../handlers/redis.ts';
+import { redisConnection } from '../../handlers/redis/client.ts';
+import { parseRedisSavePath } from '../../handlers/redis/save-path.ts';
 import { spawn } from 'node:child_process';
 import { which } from '../support/tools.ts';
 import { PHP_EXTENSIONS } from './support.ts';
@@ -104,7 +106,7 @@ describeWith(TOOLS, 'redis module: failures compared with PHP', () => {
   async function phpHolding(ini: Record<string, string>, sid: string, flag: string) {
     const args = ['-n'];
     for (const e of PHP_EXTENSIONS) args.push('-d', `extension=${e}`);
-    for (const [k, v] of Object.entries({ display_errors: 'stderr', error_reporting: '-1', ...ini })) args.push('-d', `${k}=${v}`);
+    for (const [k, v] of Object.entries({ display_errors: 'stderr', error_reporting: '-1', ...ini })) args.push('-d', /^[\w.:/-]*$/.test(v) ? `${k}=${v}` : `${k}="${v}"`);
     args.push('-r', `session_id('${sid}'); var_dump(session_start()); echo "started\\n"; while (!file_exists('${flag}')) usleep(10000); $_SESSION['a'] = 1; var_dump(session_write_close());`);
     const child = spawn(which('php')!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -124,40 +126,96 @@ describeWith(TOOLS, 'redis module: failures compared with PHP', () => {
     return { done, kill };
   }
 
+  /**
+   * PHP holds session `sid` on a fresh server; the server is stopped (and, with `restart`,
+   * started again on its port) before PHP writes. PHP's output and results, and the restarted
+   * server. Servers go to `started`; PHP's kill to `onKill`.
+   */
+  async function phpAcrossStop(dir: string, started: RedisProcess[], ini: (s: RedisProcess) => Record<string, string>, sid: string, restart: boolean, onKill: (kill: () => void) => void) {
+    const server = await startRedis();
+    started.push(server);
+    await redisCommand(server.port, 'SET', `PHPREDIS_SESSION:${sid}`, 'a|i:0;');
+    const flag = join(dir, 'go');
+    const phpDone = await phpHolding(ini(server), sid, flag);
+    onKill(phpDone.kill);
+    await server.stop();
+    writeFileSync(flag, '');
+    const again = restart ? await startRedis({ port: server.port }) : undefined;
+    if (again !== undefined) started.push(again);
+    const p = await phpDone.done;
+    const results = p.out.split('\n').filter((l) => l.startsWith('bool(')).map((l) => l === 'bool(true)');
+    return { p, results, again };
+  }
+
+  /** The engine's side: a session started on a fresh server holding `sid`, then the server stopped. */
+  async function engineAcrossStop(started: RedisProcess[], ini: (s: RedisProcess) => Record<string, string>, sid: string) {
+    const server = await startRedis();
+    started.push(server);
+    await redisCommand(server.port, 'SET', `PHPREDIS_SESSION:${sid}`, 'a|i:0;');
+    const req = engineFor(ini(server)).request({ cookies: { PHPSESSID: sid } });
+    const results = [await req.start()];
+    await server.stop();
+    return { server, req, results };
+  }
+
+  /** Runs `body` with a temp dir and a list of servers, stopping PHP and every server afterwards. */
+  async function withServers(body: (dir: string, started: RedisProcess[], onKill: (kill: () => void) => void) => Promise<void>): Promise<void> {
+    const dir = mkdtempSync(join(tmpdir(), 'pse-redis-flag-'));
+    const started: RedisProcess[] = [];
+    let phpKill: (() => void) | undefined;
+    try {
+      await body(dir, started, (k) => (phpKill = k));
+    } finally {
+      phpKill?.();
+      closeRedisConnections();
+      await Promise.all(started.map((x) => x.stop()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('the server restarted while the write reconnects (retry_interval=1000000): PHP and the engine retry, and the write lands', async () => {
+    // redis_check_eof finds the socket closed and reopens it up to 10 times, retry_interval
+    // (microseconds in 5.3.7) apart: a server back within that window takes the write.
+    await withServers(async (dir, started, onKill) => {
+      const ini = (s: RedisProcess) => ({ 'session.save_handler': 'redis', 'session.save_path': `tcp://${s.address}?retry_interval=1000000` });
+      const sid = testSessionId();
+      const { p, results: phpResults, again } = await phpAcrossStop(dir, started, ini, sid, true, onKill);
+      expect({ results: phpResults, diagnostics: phpDiagnostics(p.err) }).toEqual({ results: [true, true], diagnostics: [] });
+      expect(String(await redisCommand(again!.port, 'GET', `PHPREDIS_SESSION:${sid}`))).toBe('a|i:1;');
+
+      // The engine, the same steps.
+      const { server, req, results } = await engineAcrossStop(started, ini, sid);
+      // PHP finds the socket closed when it peeks before writing (redis_check_eof); Node learns of
+      // the peer's close only when its event is processed: wait for that, then write.
+      const parsed = parseRedisSavePath(ini(server)['session.save_path']!);
+      if (!parsed.ok) throw new Error('save_path');
+      const conn = redisConnection(parsed.members[0]!.endpoint);
+      for (let i = 0; i < 2000 && conn.connected; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(conn.connected).toBe(false);
+      req.session.set('a', 1);
+      const writing = req.writeClose();
+      const back = await startRedis({ port: server.port });
+      started.push(back);
+      results.push(await writing);
+      await req.end();
+      expect({ results, diagnostics: req.diagnostics }).toEqual({ results: [true, true], diagnostics: [] });
+      expect(String(await redisCommand(back.port, 'GET', `PHPREDIS_SESSION:${sid}`))).toBe('a|i:1;');
+    });
+  }, 60_000);
+
   for (const [label, lockIni] of [
     ['no locking', {}],
     ['locking, lock_expire=5', { 'redis.session.locking_enabled': '1', 'redis.session.lock_expire': '5' }],
   ] as const) {
     it(`the server stopped between session_start and write (${label}): PHP's results, warnings and RedisException`, async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'pse-redis-flag-'));
-      const started: RedisProcess[] = [];
-      let phpKill: (() => void) | undefined;
-      try {
-        // PHP.
-        let server = await startRedis();
-        started.push(server);
+      await withServers(async (dir, started, onKill) => {
         const ini = (s: RedisProcess) => ({ 'session.save_handler': 'redis', 'session.save_path': `tcp://${s.address}`, ...lockIni });
         const sid = testSessionId();
-        await redisCommand(server.port, 'SET', `PHPREDIS_SESSION:${sid}`, 'a|i:0;');
-        const flag = join(dir, 'go');
-        const phpDone = await phpHolding(ini(server), sid, flag);
-        phpKill = phpDone.kill;
-        await server.stop();
-        writeFileSync(flag, '');
-        const p = await phpDone.done;
-        const phpResults = p.out
-          .split('\n')
-          .filter((l) => l.startsWith('bool('))
-          .map((l) => l === 'bool(true)');
+        const { p, results: phpResults } = await phpAcrossStop(dir, started, ini, sid, false, onKill);
         const phpThrew = /Uncaught (\w+): (.*) in /.exec(p.err);
 
         // The engine, the same steps.
-        server = await startRedis();
-        started.push(server);
-        await redisCommand(server.port, 'SET', `PHPREDIS_SESSION:${sid}`, 'a|i:0;');
-        const req = engineFor(ini(server)).request({ cookies: { PHPSESSID: sid } });
-        const results = [await req.start()];
-        await server.stop();
+        const { req, results } = await engineAcrossStop(started, ini, sid);
         req.session.set('a', 1);
         let thrown: unknown;
         try {
@@ -169,12 +227,7 @@ describeWith(TOOLS, 'redis module: failures compared with PHP', () => {
         expect({ results, diagnostics: req.diagnostics }).toEqual({ results: phpResults, diagnostics: phpDiagnostics(p.err) });
         expect(phpThrew).not.toBeNull();
         expect(thrown === undefined ? null : `${(thrown as Error).name}: ${(thrown as Error).message}`).toBe(`${phpThrew![1]}: ${phpThrew![2]}`);
-      } finally {
-        phpKill?.();
-        closeRedisConnections();
-        await Promise.all(started.map((x) => x.stop()));
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     }, 60_000);
   }
 });

@@ -129,6 +129,31 @@ describeWith(TOOLS, 'redis module: live round trips with PHP', () => {
     expect(await redisCommand(servers[0]!.port, 'EXISTS', `${key(id)}_LOCK`)).toBe(0);
   });
 
+  it('a locked cycle is two round trips: SET NX with the GET, then one script that writes and unlocks (phpredis: four)', async () => {
+    const port = servers[0]!.port;
+    const scriptCalls = async (): Promise<number> => {
+      const info = String(await redisCommand(port, 'INFO', 'commandstats'));
+      return ['evalsha', 'eval'].reduce((n, c) => n + Number(new RegExp(`cmdstat_${c}:calls=(\\d+)`).exec(info)?.[1] ?? 0), 0);
+    };
+    const id = testSessionId();
+    const cycle = async (n: number): Promise<void> => {
+      const req = engineFor(ini(LOCKING)).request({ cookies: { PHPSESSID: id } });
+      expect(await req.start()).toBe(true);
+      req.session.set('n', n);
+      expect(await req.writeClose()).toBe(true);
+      await req.end();
+      expect(req.diagnostics).toEqual([]);
+    };
+    await cycle(0); // loads the script into the server
+    const before = await scriptCalls();
+    for (let i = 1; i <= 5; i++) await cycle(i);
+    // One script per cycle: the write and the unlock together (no separate release script).
+    expect((await scriptCalls()) - before).toBe(5);
+    expect(await redisCommand(port, 'EXISTS', `${key(id)}_LOCK`)).toBe(0);
+    expect(str(await redisCommand(port, 'GET', key(id)))).toBe('n|i:5;');
+    expect(String(await phpRead(id, LOCKING))).toBe('a:1:{s:1:"n";i:5;}');
+  });
+
   it('a new session (create_sid) takes the lock of its new id before the read, as PHP does', async () => {
     const before = new Set(((await redisCommand(servers[0]!.port, 'KEYS', '*_LOCK')) as Buffer[]).map(String));
     const phpRun = php(`session_start(); echo session_id(); usleep(1000000); session_write_close();`, ini(LOCKING));

@@ -5,8 +5,10 @@
  * fast-check generated ones (fixed seed); and the redis.session.* ini defaults.
  */
 import fc from 'fast-check';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { redisIni } from '../../handlers/redis.ts';
+import { parseClusterSavePath } from '../../handlers/redis/save-path.ts';
+import { tlsConnectOptions } from '../../handlers/redis/tls.ts';
 import { phpParseStr, phpUrlParse, type QueryArray } from '../../lib/zend/url.ts';
 import { describeWith } from '../support/tools.ts';
 import { php } from './support.ts';
@@ -90,5 +92,28 @@ describeWith(['php', 'php-ext:redis'], 'redis.session.* ini compared with PHP', 
     const names = redisIni.map((e) => e.name);
     const r = await php(`foreach (json_decode('${JSON.stringify(names)}') as $n) echo $n, '=', ini_get($n), "\\n";`, {});
     expect(redisIni.map((e) => `${e.name}=${e.default}`)).toEqual(r.stdout.toString().trim().split('\n'));
+  });
+});
+
+describe('rediscluster stream[...] options', () => {
+  it('become the TLS settings of every node (no stream: plain TCP), with openssl.cafile as the fallback CA', () => {
+    const plain = parseClusterSavePath('seed[]=127.0.0.1:7000');
+    expect(plain.ok && plain.path.tls).toBeNull();
+    const r = parseClusterSavePath(
+      'seed[]=127.0.0.1:7000&stream[verify_peer]=1&stream[verify_peer_name]=0&stream[peer_name]=redis.test&stream[local_cert]=/c.pem&stream[local_pk]=/k.pem&stream[passphrase]=pw&stream[ciphers]=HIGH',
+      { cafile: '/ini-ca.pem', capath: '' },
+    );
+    expect(r.ok && r.path.tls).toEqual({ verifyPeer: true, verifyPeerName: false, allowSelfSigned: false, peerName: 'redis.test', cafile: '/ini-ca.pem', localCert: '/c.pem', localPk: '/k.pem', passphrase: 'pw', ciphers: 'HIGH' });
+    // zend_is_true: '0' and '' are off; stream[cafile] wins over the ini.
+    const off = parseClusterSavePath('seed[]=127.0.0.1:7000&stream[verify_peer]=0&stream[verify_peer_name]=&stream[cafile]=/ca.pem', { cafile: '/ini-ca.pem', capath: '' });
+    expect(off.ok && off.path.tls).toEqual({ verifyPeer: false, verifyPeerName: false, allowSelfSigned: false, cafile: '/ca.pem' });
+  });
+
+  it('tls settings become tls.connect() options: verify_peer=0 accepts any chain, verify_peer_name=0 any name', () => {
+    expect(tlsConnectOptions({ verifyPeer: false, verifyPeerName: true, allowSelfSigned: false }, '127.0.0.1')).toEqual({ rejectUnauthorized: false });
+    const noName = tlsConnectOptions({ verifyPeer: true, verifyPeerName: false, allowSelfSigned: false }, 'redis.test');
+    expect(noName.rejectUnauthorized).toBe(true);
+    expect(noName.servername).toBe('redis.test');
+    expect(noName.checkServerIdentity?.('redis.test', {} as never)).toBeUndefined();
   });
 });

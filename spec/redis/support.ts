@@ -30,10 +30,9 @@ export async function php(code: string, ini: Record<string, string>, opts: { tim
 export function phpDiagnostics(stderr: string): { level: string; message: string }[] {
   const out: { level: string; message: string }[] = [];
   const levels: Record<string, string> = { Warning: 'E_WARNING', Notice: 'E_NOTICE', Deprecated: 'E_DEPRECATED', 'Fatal error': 'E_ERROR' };
-  for (const line of stderr.split('\n')) {
-    const m = /^(?:PHP )?(Warning|Notice|Deprecated|Fatal error):\s+(.*) in (?:Command line code|\S+) on line \d+$/.exec(line.trim());
-    if (m) out.push({ level: levels[m[1]!]!, message: m[2]! });
-  }
+  // A message may span lines (OpenSSL's errors follow "OpenSSL Error messages:" on the next one).
+  const re = /^(?:PHP )?(Warning|Notice|Deprecated|Fatal error):\s+(.*?(?:OpenSSL Error messages:\n.*)?) in (?:Command line code|\S+) on line \d+$/gm;
+  for (const m of stderr.replace(/\r/g, '').matchAll(re)) out.push({ level: levels[m[1]!]!, message: m[2]!.trim() });
   return out;
 }
 

@@ -1,0 +1,79 @@
+/**
+ * bench/redis-paired: one build of this library against another on the same redis-server, in the
+ * same process, in alternating rounds: the before/after measurement of a change to the redis
+ * module. Per round it counts start + modify + write_close cycles (bench/redis' payload, written by
+ * PHP) per CPU-second of this process (`cpu`, steadier on a shared machine) and per second
+ * (`wall`), sequentially (1 loop) and with 100 concurrent loops over 100 ids, without and with
+ * redis.session.locking_enabled, and prints the median of the per-round ratios new/base.
+ *
+ * Build the baseline from a commit, then run:
+ *   git archive <commit> | (mkdir -p /tmp/base && tar -x -C /tmp/base) && ln -s "$PWD/node_modules" /tmp/base/
+ *   (cd /tmp/base && npx tsc -p tsconfig.build.json --outDir "$OLDPWD/dist-base") && npx tsc -p tsconfig.build.json --outDir dist-new
+ *   node --import tsx bench/redis-paired.mjs "$PWD/dist-base" "$PWD/dist-new" [seconds-per-round=1] [rounds=7]
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { startRedis } from '../spec/support/redis-server.ts';
+
+const [baseDir, newDir, secs = '1', rounds = '7'] = process.argv.slice(2);
+if (baseDir === undefined || newDir === undefined) throw new Error('usage: node --import tsx bench/redis-paired.mjs <base dist> <new dist> [s] [rounds]');
+const builds = await Promise.all(
+  [baseDir, newDir].map(async (d) => ({ lib: await import(join(d, 'lib/index.js')), redis: await import(join(d, 'handlers/redis.js')) })),
+);
+const ids = Array.from({ length: 100 }, (_, i) => `rdbench${i.toString(16).padStart(25, '0')}`);
+const server = await startRedis();
+const savePath = `tcp://${server.address}`;
+execFileSync('php', ['-n', '-d', 'extension=igbinary', '-d', 'extension=redis', '-d', 'session.save_handler=redis', '-d', `session.save_path=${savePath}`,
+  '-d', 'session.use_cookies=0', '-d', 'session.cache_limiter=', '-r',
+  `foreach (${JSON.stringify(ids)} as $id) { session_id($id); session_start(); $_SESSION['user'] = ['id' => 42, 'name' => 'alice', 'roles' => ['admin', 'editor']];
+   $_SESSION['cart'] = []; for ($j = 0; $j < 10; $j++) $_SESSION['cart'][] = ['sku' => "SKU-$j", 'qty' => $j + 1, 'price' => 9.99 + $j];
+   $_SESSION['n'] = 0; session_write_close(); }`]);
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function measure(engine, loops) {
+  const cycle = async (id) => {
+    const req = engine.request({ cookies: { PHPSESSID: id } });
+    if (!(await req.start())) throw new Error(JSON.stringify(req.diagnostics));
+    const v = req.session.get('n');
+    req.session.set('n', (typeof v === 'number' ? v : 0) + 1);
+    await req.writeClose();
+    await req.end();
+    if (req.diagnostics.length > 0) throw new Error(JSON.stringify(req.diagnostics));
+  };
+  let n = 0;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const end = t0 + Number(secs) * 1000;
+  await Promise.all(Array.from({ length: loops }, async (_, l) => {
+    for (let k = l; performance.now() < end; k += loops) {
+      await cycle(ids[k % ids.length]);
+      n++;
+    }
+  }));
+  const c = process.cpuUsage(c0);
+  return { cpu: n / ((c.user + c.system) / 1e6), wall: n / ((performance.now() - t0) / 1000) };
+}
+
+try {
+  for (const [label, lockIni] of [['no locking', {}], ['locking_enabled=1', { 'redis.session.locking_enabled': '1', 'redis.session.lock_retries': '-1' }]]) {
+    const engines = builds.map((b) => new b.lib.SessionEngine({ ini: { 'session.save_handler': 'redis', 'session.save_path': savePath, 'session.cache_limiter': '', ...lockIni } }));
+    for (const [what, loops] of [['sequential', 1], ['100 concurrent', 100]]) {
+      for (const e of engines) await measure(e, loops); // warm-up
+      const r = { cpu: [], wall: [], base: [], neu: [] };
+      for (let i = 0; i < Number(rounds); i++) {
+        const order = i % 2 === 0 ? [0, 1] : [1, 0];
+        const m = [];
+        for (const j of order) m[j] = await measure(engines[j], loops);
+        r.cpu.push(m[1].cpu / m[0].cpu);
+        r.wall.push(m[1].wall / m[0].wall);
+        r.base.push(m[0].cpu);
+        r.neu.push(m[1].cpu);
+      }
+      console.log(`${label}, ${what}: new/base cycles per CPU-second ${median(r.cpu).toFixed(2)}x (base ${median(r.base).toFixed(0)}, new ${median(r.neu).toFixed(0)}), per second ${median(r.wall).toFixed(2)}x`);
+    }
+  }
+} finally {
+  for (const b of builds) b.redis.closeRedisConnections();
+  await server.stop();
+}
