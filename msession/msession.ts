@@ -16,7 +16,8 @@ import { PhpArray, PhpFloat, toPhp, type JsInput, type PhpValue } from '../lib/v
 import { SID_ALPHABET, binToReadable, isValidSessionId } from '../lib/session-id.ts';
 import { MsessionError, checkAborted } from './errors.ts';
 import { comparable, incValue } from './values.ts';
-import { storeFor, type LockInfo, type SessionStore } from './stores/index.ts';
+import { candidateFilter } from './prefilter.ts';
+import { storeFor, type LockInfo, type PeekResult, type SessionStore } from './stores/index.ts';
 
 export interface MsessionOptions {
   /** ini values for msession's calls only (like `-d`), over the engine's configuration. */
@@ -40,6 +41,8 @@ export interface ScanOptions {
 }
 
 export const PROGRESS_EVERY = 1000;
+/** Ids read per round trip in a scan (stores without idBatches are chunked this way). */
+export const SCAN_BATCH = 256;
 
 /** One session of a scan: its decoded data, or the error that kept it from being read. */
 export type ScanEntry =
@@ -432,23 +435,112 @@ export class Msession {
 
   // --- across sessions -----------------------------------------------------------------------
 
+  /** The store's ids in batches (its own idBatches, else ids() in chunks of {@link SCAN_BATCH}). */
+  async *#idBatches(signal: AbortSignal | undefined): AsyncGenerator<string[]> {
+    const store = this.store();
+    const o = signal ? { signal } : {};
+    if (store.idBatches !== undefined) {
+      for await (const b of store.idBatches(o)) if (b.length > 0) yield b;
+      return;
+    }
+    let batch: string[] = [];
+    for await (const id of store.ids(o)) {
+      batch.push(id);
+      if (batch.length === SCAN_BATCH) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+
   /** msession_list: every session id, streamed. */
   async *list(opts: ScanOptions = {}): AsyncGenerator<string> {
     const p: ScanProgress = { scanned: 0, matched: 0, errors: 0, done: false };
-    for await (const id of this.store().ids(opts.signal ? { signal: opts.signal } : {})) {
-      p.scanned++;
-      p.matched++;
-      if (p.scanned % PROGRESS_EVERY === 0) opts.onProgress?.({ ...p });
-      yield id;
+    for await (const batch of this.#idBatches(opts.signal)) {
+      for (const id of batch) {
+        checkAborted(opts.signal);
+        p.scanned++;
+        p.matched++;
+        if (p.scanned % PROGRESS_EVERY === 0) opts.onProgress?.({ ...p });
+        yield id;
+      }
     }
     opts.onProgress?.({ ...p, done: true });
   }
 
   /** msession_count: how many sessions the store holds. */
   async count(opts: ScanOptions = {}): Promise<number> {
-    let n = 0;
-    for await (const _ of this.list(opts)) n++;
-    return n;
+    const p: ScanProgress = { scanned: 0, matched: 0, errors: 0, done: false };
+    for await (const batch of this.#idBatches(opts.signal)) {
+      for (let i = 0; i < batch.length; i++) {
+        p.scanned++;
+        if (p.scanned % PROGRESS_EVERY === 0) opts.onProgress?.({ ...p, matched: p.scanned });
+      }
+    }
+    opts.onProgress?.({ ...p, matched: p.scanned, done: true });
+    return p.scanned;
+  }
+
+  /**
+   * The stored bytes of a batch of ids: one peekMany (pipelined) when the store has it, else a
+   * peek per id. A store failure (ERR_MSESSION_SCAN) or an abort ends the scan; one unreadable
+   * session is reported in its slot.
+   */
+  async #peekBatch(store: SessionStore, ids: string[]): Promise<PeekResult[]> {
+    if (store.peekMany !== undefined) {
+      try {
+        return await store.peekMany(ids);
+      } catch (e) {
+        if (e instanceof MsessionError && (e.code === 'ERR_MSESSION_SCAN' || e.code === 'ERR_MSESSION_ABORTED')) throw e;
+        throw new MsessionError('ERR_MSESSION_SCAN', `msession: ${store.module} failed mid-scan: ${(e as Error).message ?? String(e)}`, { cause: e });
+      }
+    }
+    const out: PeekResult[] = [];
+    for (const id of ids) {
+      try {
+        out.push(await store.peek(id));
+      } catch (e) {
+        if (e instanceof MsessionError && (e.code === 'ERR_MSESSION_SCAN' || e.code === 'ERR_MSESSION_ABORTED')) throw e;
+        out.push(asCorrupt(id, e));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Batches of decoded sessions. `filter` (find/listvar) skips, undecoded, sessions whose bytes
+   * cannot match; they come back as `skipped` (counted as scanned, never as errors).
+   */
+  async *#entryBatches(opts: ScanOptions & { withTtl?: boolean }, filter: ((data: Uint8Array) => boolean) | null): AsyncGenerator<{ entries: ScanEntry[]; skipped: number }> {
+    const store = this.store();
+    for await (const ids of this.#idBatches(opts.signal)) {
+      checkAborted(opts.signal);
+      const data = await this.#peekBatch(store, ids);
+      const entries: ScanEntry[] = [];
+      let skipped = 0;
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!;
+        const d = data[i];
+        if (d === null || d === undefined) continue; // deleted since it was listed
+        if (d instanceof MsessionError) {
+          entries.push({ id, ok: false, error: d });
+          continue;
+        }
+        if (filter !== null && !filter(d)) {
+          skipped++;
+          continue;
+        }
+        try {
+          const session = this.decode(id, d);
+          const ttl = opts.withTtl === true ? await store.ttl(id) : undefined;
+          entries.push(ttl === undefined || ttl === null ? { id, ok: true, session, size: d.length } : { id, ok: true, session, size: d.length, ttl });
+        } catch (e) {
+          entries.push({ id, ok: false, error: asCorrupt(id, e) });
+        }
+      }
+      yield { entries, skipped };
+    }
   }
 
   /**
@@ -456,44 +548,31 @@ export class Msession {
    * as `{ ok: false, error }` with its id; one deleted since it was listed is skipped.
    */
   async *scan(opts: ScanOptions & { withTtl?: boolean } = {}): AsyncGenerator<ScanEntry> {
-    const store = this.store();
-    for await (const id of store.ids(opts.signal ? { signal: opts.signal } : {})) {
-      checkAborted(opts.signal);
-      let data: Uint8Array | null;
-      try {
-        data = await store.peek(id);
-      } catch (e) {
-        // A store that fails (down, stalled) or an abort ends the scan; one unreadable session does not.
-        if (e instanceof MsessionError && (e.code === 'ERR_MSESSION_SCAN' || e.code === 'ERR_MSESSION_ABORTED')) throw e;
-        yield { id, ok: false, error: asCorrupt(id, e) };
-        continue;
-      }
-      if (data === null) continue;
-      try {
-        const session = this.decode(id, data);
-        const ttl = opts.withTtl === true ? await store.ttl(id) : undefined;
-        yield ttl === undefined || ttl === null ? { id, ok: true, session, size: data.length } : { id, ok: true, session, size: data.length, ttl };
-      } catch (e) {
-        yield { id, ok: false, error: asCorrupt(id, e) };
-      }
-    }
+    for await (const { entries } of this.#entryBatches(opts, null)) yield* entries;
   }
 
-  async *#matching<T>(opts: ScanOptions, pick: (e: { id: string; session: PhpArray }) => T | undefined): AsyncGenerator<T> {
+  async *#matching<T>(opts: ScanOptions, filter: ((data: Uint8Array) => boolean) | null, pick: (e: { id: string; session: PhpArray }) => T | undefined): AsyncGenerator<T> {
     const p: ScanProgress = { scanned: 0, matched: 0, errors: 0, done: false };
-    for await (const e of this.scan(opts)) {
+    const tick = (): void => {
       p.scanned++;
-      if (e.ok) {
-        const got = pick(e);
-        if (got !== undefined) {
-          p.matched++;
-          yield got;
-        }
-      } else {
-        p.errors++;
-        opts.onError?.(e.error);
-      }
       if (p.scanned % PROGRESS_EVERY === 0) opts.onProgress?.({ ...p });
+    };
+    for await (const { entries, skipped } of this.#entryBatches(opts, filter)) {
+      for (let i = 0; i < skipped; i++) tick();
+      for (const e of entries) {
+        if (e.ok) {
+          const got = pick(e);
+          if (got !== undefined) {
+            checkAborted(opts.signal);
+            p.matched++;
+            yield got;
+          }
+        } else {
+          p.errors++;
+          opts.onError?.(e.error);
+        }
+        tick();
+      }
     }
     opts.onProgress?.({ ...p, done: true });
   }
@@ -501,15 +580,18 @@ export class Msession {
   /**
    * msession_find: ids of sessions whose variable `name` equals `value` (scalars compared as PHP
    * strings, as msession stored them: 42 matches "42"; arrays and objects by serialize() bytes).
+   * Sessions whose bytes cannot hold the pair are not decoded (prefilter.ts), so a corrupt one among
+   * them is not reported; scan() decodes every session.
    */
   find(name: string, value: JsInput, opts: ScanOptions = {}): AsyncGenerator<string> {
-    const want = comparable(toPhp(value));
-    return this.#matching(opts, ({ id, session }) => (session.has(name) && comparable(session.get(name)!) === want ? id : undefined));
+    const v = toPhp(value);
+    const want = comparable(v);
+    return this.#matching(opts, candidateFilter(this.#serializer(), name, v), ({ id, session }) => (session.has(name) && comparable(session.get(name)!) === want ? id : undefined));
   }
 
-  /** msession_listvar: [id, value] of every session that has variable `name`. */
+  /** msession_listvar: [id, value] of every session that has variable `name` (sessions without its bytes are not decoded). */
   listvar(name: string, opts: ScanOptions = {}): AsyncGenerator<[string, PhpValue]> {
-    return this.#matching(opts, ({ id, session }) => (session.has(name) ? ([id, session.get(name)!] as [string, PhpValue]) : undefined));
+    return this.#matching(opts, candidateFilter(this.#serializer(), name), ({ id, session }) => (session.has(name) ? ([id, session.get(name)!] as [string, PhpValue]) : undefined));
   }
 
   /** session_gc() of the module (files: removes sessions idle longer than gc_maxlifetime); returns the count or -1. */

@@ -10,7 +10,7 @@ import { closeSync, constants, fstatSync, opendirSync, openSync, promises as fsp
 import type { SaveHandlerContext } from '../../lib/handler.ts';
 import { isValidSessionKey, parseFilesSavePath, sessionFilePath } from '../../handlers/files.ts';
 import { MsessionError, checkAborted } from '../errors.ts';
-import type { LockInfo, ScanOptions, SessionStore } from './types.ts';
+import type { LockInfo, PeekResult, ScanOptions, SessionStore } from './types.ts';
 
 /** glibc's gnu_dev_major / gnu_dev_minor: the numbers /proc/locks prints (in hex). */
 function devParts(dev: number): [number, number] {
@@ -41,6 +41,8 @@ export async function flockHolders(dev: number, ino: number): Promise<LockInfo> 
 }
 
 const PREFIX = 'sess_';
+/** Ids per batch of idBatches(): one await per batch keeps a scan's per-session cost at its syscalls. */
+const BATCH = 256;
 
 export function filesStore(savePath: string, ctx: SaveHandlerContext): SessionStore {
   const parsed = parseFilesSavePath(savePath, ctx.ini('sys_temp_dir'));
@@ -63,11 +65,13 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext): SessionSt
     }
   };
 
-  async function* walk(dir: string, level: number, hashed: string, opts: ScanOptions): AsyncGenerator<string> {
+  // A synchronous generator: a scan is a stream of tiny syscalls, and per-id promise hops cost as
+  // much as the syscalls (ids() and idBatches() wrap it).
+  function* walk(dir: string, level: number, hashed: string, opts: ScanOptions): Generator<string> {
     let handle: Dir;
     try {
-      // Synchronous reads of one directory batch at a time: a scan is a stream of tiny
-      // syscalls, which the promise API made several times slower (bench/msession.ts).
+      // Synchronous reads of one directory batch at a time: the promise API made scans several
+      // times slower (bench/msession.ts).
       handle = opendirSync(dir, { bufferSize: 256 });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -100,36 +104,65 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext): SessionSt
     }
   }
 
+  /** The stored bytes (null: gone, or no longer a regular file); throws ERR_MSESSION_READ / BAD_ID. */
+  function peekSync(id: string): Uint8Array | null {
+    // Synchronous on purpose: one small file, opened without following a symlink; the
+    // promise API's four thread-pool round trips per file made scans ~10x slower.
+    let fd: number;
+    try {
+      fd = openSync(pathOf(id), constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ELOOP') return null;
+      throw new MsessionError('ERR_MSESSION_READ', `msession: cannot read session ${id}: ${code ?? String(e)}`, { id, cause: e });
+    }
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile()) return null;
+      const buf = Buffer.allocUnsafe(st.size);
+      let got = 0;
+      while (got < st.size) {
+        const n = readSync(fd, buf, got, st.size - got, null);
+        if (n === 0) break;
+        got += n;
+      }
+      return new Uint8Array(buf.buffer, buf.byteOffset, got);
+    } catch (e) {
+      throw new MsessionError('ERR_MSESSION_READ', `msession: cannot read session ${id}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { id, cause: e });
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   return {
     module: 'files',
-    ids: (opts = {}) => walk(basedir, 0, '', opts),
-    async peek(id) {
-      // Synchronous on purpose: one small file, opened without following a symlink; the
-      // promise API's four thread-pool round trips per file made scans ~10x slower.
-      let fd: number;
-      try {
-        fd = openSync(pathOf(id), constants.O_RDONLY | constants.O_NOFOLLOW);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT' || code === 'ELOOP') return null;
-        throw new MsessionError('ERR_MSESSION_READ', `msession: cannot read session ${id}: ${code ?? String(e)}`, { id, cause: e });
-      }
-      try {
-        const st = fstatSync(fd);
-        if (!st.isFile()) return null;
-        const buf = Buffer.allocUnsafe(st.size);
-        let got = 0;
-        while (got < st.size) {
-          const n = readSync(fd, buf, got, st.size - got, null);
-          if (n === 0) break;
-          got += n;
+    async *ids(opts = {}) {
+      yield* walk(basedir, 0, '', opts);
+    },
+    async *idBatches(opts = {}) {
+      let batch: string[] = [];
+      for (const id of walk(basedir, 0, '', opts)) {
+        batch.push(id);
+        if (batch.length === BATCH) {
+          yield batch;
+          batch = [];
         }
-        return new Uint8Array(buf.buffer, buf.byteOffset, got);
-      } catch (e) {
-        throw new MsessionError('ERR_MSESSION_READ', `msession: cannot read session ${id}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { id, cause: e });
-      } finally {
-        closeSync(fd);
       }
+      if (batch.length > 0) yield batch;
+    },
+    async peek(id) {
+      return peekSync(id);
+    },
+    async peekMany(ids) {
+      const out: PeekResult[] = [];
+      for (const id of ids) {
+        try {
+          out.push(peekSync(id));
+        } catch (e) {
+          out.push(e as MsessionError);
+        }
+      }
+      return out;
     },
     async ttl(id) {
       const st = await lstatFile(id);
