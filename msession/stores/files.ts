@@ -41,6 +41,8 @@ export async function flockHolders(dev: number, ino: number): Promise<LockInfo> 
 }
 
 const PREFIX = 'sess_';
+const PLAIN_OPEN = constants.O_RDONLY | constants.O_NOFOLLOW;
+const NOATIME_OPEN = PLAIN_OPEN | (constants.O_NOATIME ?? 0);
 /** Ids per batch of idBatches(): one await per batch keeps a scan's per-session cost at its syscalls. */
 const BATCH = 256;
 
@@ -72,7 +74,7 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext): SessionSt
     try {
       // Synchronous reads of one directory batch at a time: the promise API made scans several
       // times slower (bench/msession.ts).
-      handle = opendirSync(dir, { bufferSize: 256 });
+      handle = opendirSync(dir, { bufferSize: 1024 });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       // A hashed subdirectory that is not there holds no session (PHP creates none either).
@@ -104,16 +106,26 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext): SessionSt
     }
   }
 
+  // A scan reads without touching atime where the kernel lets it (the owner may): under relatime the
+  // first read after a write updates every file's atime, a journal write per session; PHP's gc
+  // looks at mtime only.
+  let openFlags = NOATIME_OPEN;
   /** The stored bytes (null: gone, or no longer a regular file); throws ERR_MSESSION_READ / BAD_ID. */
   function peekSync(id: string): Uint8Array | null {
     // Synchronous on purpose: one small file, opened without following a symlink; the
     // promise API's four thread-pool round trips per file made scans ~10x slower.
     let fd: number;
+    const path = pathOf(id);
     try {
-      fd = openSync(pathOf(id), constants.O_RDONLY | constants.O_NOFOLLOW);
+      fd = openSync(path, openFlags);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ELOOP') return null;
+      if (code === 'EPERM' && openFlags !== PLAIN_OPEN) {
+        // O_NOATIME is for the file's owner only: read as PHP does from now on.
+        openFlags = PLAIN_OPEN;
+        return peekSync(id);
+      }
       throw new MsessionError('ERR_MSESSION_READ', `msession: cannot read session ${id}: ${code ?? String(e)}`, { id, cause: e });
     }
     try {
