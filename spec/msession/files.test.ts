@@ -3,7 +3,7 @@
  * msession over the files module against live PHP 8.2, flat and hashed save paths; the files
  * store's walk: only regular `sess_<id>` files in their hashed directory, no symlink followed.
  */
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SessionEngine } from '../../lib/index.ts';
 import { makeHashedTree, tempDir } from '../files/support.ts';
@@ -43,6 +43,25 @@ describe('msession files store: what counts as a session', () => {
     } finally {
       tmp.remove();
       outside.remove();
+    }
+  });
+
+  it("a scan leaves the sessions' atime alone (O_NOATIME: no journal write per session read)", async () => {
+    const tmp = tempDir('msession-atime');
+    try {
+      const ids = Array.from({ length: 3 }, () => testSessionId());
+      for (const id of ids) {
+        writeFileSync(`${tmp.dir}/sess_${id}`, 'user|i:42;');
+        // atime older than mtime: under relatime (Linux's default) the next read would update it.
+        utimesSync(`${tmp.dir}/sess_${id}`, new Date(Date.now() - 3_600_000), new Date());
+      }
+      const before = ids.map((id) => statSync(`${tmp.dir}/sess_${id}`).atimeMs);
+      const ms = new SessionEngine({ ini: { 'session.save_path': tmp.dir } }).msession();
+      expect((await all(ms.find('user', 42))).sort()).toEqual([...ids].sort());
+      await ms.disconnect();
+      expect(ids.map((id) => statSync(`${tmp.dir}/sess_${id}`).atimeMs)).toEqual(before);
+    } finally {
+      tmp.remove();
     }
   });
 
