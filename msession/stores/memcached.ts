@@ -7,7 +7,8 @@
  * them); one dump runs per server at a time (BUSY: retried); every server of the save path is
  * listed, so with replicas an id comes once per server holding it (no de-duplication: constant
  * memory wins).
- * Reads for scans use the meta protocol (`mg <key> v t`), without PHP's lock.
+ * Reads for scans use the meta protocol (`mg <key> v f t`), without PHP's lock, pipelined: a
+ * batch of ids goes out in one write and its replies come back in order (one round trip).
  */
 import { createConnection, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -16,7 +17,7 @@ import { parseLibmemcachedServers, parsePeclSavePath } from '../../handlers/shar
 import { isValidSessionKey } from '../../handlers/files.ts';
 import { unpackSessionValue } from '../../handlers/memcache.ts';
 import { MsessionError, checkAborted } from '../errors.ts';
-import type { ScanOptions, SessionStore } from './types.ts';
+import type { PeekResult, ScanOptions, SessionStore } from './types.ts';
 
 /** How long a server may stay silent while a reply is due. */
 const IDLE_TIMEOUT_MS = 10_000;
@@ -124,6 +125,13 @@ class MetaConnection {
     });
   }
 
+  /** Many gets in one write (replies come in order). */
+  getMany(keys: readonly string[]): Promise<({ value: Buffer; flags: number; ttl: number } | null)[]> {
+    const all = keys.map(() => new Promise<{ value: Buffer; flags: number; ttl: number } | null>((resolve, reject) => this.#waiting.push({ resolve, reject })));
+    this.#socketNow().write(keys.map((k) => `mg ${k} v f t\r\n`).join(''));
+    return Promise.all(all);
+  }
+
   close(): void {
     const s = this.#socket;
     this.#socket = null;
@@ -206,6 +214,10 @@ function layoutStore(layout: Layout, ctx: SaveHandlerContext): SessionStore {
     }
     return null;
   };
+  const unpacked = (id: string, got: { value: Buffer; flags: number }): Uint8Array | MsessionError => {
+    const v = layout.unpack(new Uint8Array(got.value), got.flags);
+    return v ?? new MsessionError('ERR_MSESSION_CORRUPT', `msession: session ${id} holds a value the ${layout.module} module cannot read (flags ${got.flags})`, { id });
+  };
   return {
     module: layout.module,
     async *ids(opts = {}) {
@@ -219,9 +231,27 @@ function layoutStore(layout: Layout, ctx: SaveHandlerContext): SessionStore {
     async peek(id) {
       const got = await find(id);
       if (got === null) return null;
-      const v = layout.unpack(new Uint8Array(got.value), got.flags);
-      if (v === null) throw new MsessionError('ERR_MSESSION_CORRUPT', `msession: session ${id} holds a value the ${layout.module} module cannot read (flags ${got.flags})`, { id });
+      const v = unpacked(id, got);
+      if (v instanceof MsessionError) throw v;
       return v;
+    },
+    async peekMany(ids) {
+      for (const id of ids) checkId(id);
+      const out: PeekResult[] = ids.map(() => null);
+      // Like find(): the first server holding the session answers; the rest are asked for the others.
+      let todo = ids.map((_, i) => i);
+      for (const c of conns) {
+        if (todo.length === 0) break;
+        const got = await c.getMany(todo.map((i) => layout.key(ids[i]!)));
+        const next: number[] = [];
+        todo.forEach((i, k) => {
+          const g = got[k] ?? null;
+          if (g === null) next.push(i);
+          else out[i] = unpacked(ids[i]!, g);
+        });
+        todo = next;
+      }
+      return out;
     },
     async ttl(id) {
       const got = await find(id);
