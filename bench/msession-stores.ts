@@ -8,13 +8,14 @@
  *    (default 64) on M ids (default 1,000; each caller its own ids, so no lock contention), with
  *    the module's lock taken as PHP takes it, and without it, against msession's published 5-10k/s.
  *
- * Run: npm run bench:msession-stores -- [N]   (env: C, M, OPS, ROUNDS)
+ * Run: npm run bench:msession-stores -- [N]   (env: C, M, OPS, ROUNDS); the built package (dist/),
+ * as an application runs it.
  */
 import { createConnection } from 'node:net';
 import { Redis } from 'ioredis';
-import { SessionEngine } from '../lib/index.ts';
-import type { Msession } from '../msession/msession.ts';
-import { closeRedisConnections } from '../handlers/redis.ts';
+import { SessionEngine } from 'php-session-engine';
+import type { Msession } from 'php-session-engine/msession';
+import { closeRedisConnections } from 'php-session-engine/handlers/redis';
 import { startMemcached } from '../spec/support/memcached-server.ts';
 import { startRedis } from '../spec/support/redis-server.ts';
 

@@ -41,6 +41,12 @@ export interface ScanOptions {
 }
 
 export const PROGRESS_EVERY = 1000;
+/**
+ * Modules whose read of an unknown id leaves nothing behind when the handler closes without a
+ * write (files creates the file; pecl memcache releases its lock by writing the session).
+ */
+const READ_CREATES_NOTHING = new Set(['memcached', 'redis', 'rediscluster']);
+
 /** Ids read per round trip in a scan (stores without idBatches are chunked this way). */
 export const SCAN_BATCH = 256;
 
@@ -224,8 +230,19 @@ export class Msession {
       await this.#touch(id, change);
       return change.result;
     }
-    if (opts.create !== true) await this.#mustExist(id);
+    // memcached and redis reads create nothing: the existence check then costs a round trip only
+    // when the read comes back empty (an empty session or none), under the lock.
+    const checkAfter = opts.create !== true && READ_CREATES_NOTHING.has(this.#module.name.toLowerCase());
+    if (opts.create !== true && !checkAfter) await this.#mustExist(id);
     const { handler, data, diags } = await this.#openRead(id);
+    if (checkAfter && data.length === 0) {
+      try {
+        await this.#mustExist(id);
+      } catch (e) {
+        await Promise.resolve(handler.close()).catch(() => undefined);
+        throw e;
+      }
+    }
     let change: Change<T>;
     try {
       change = await fn(opts.raw === true ? new PhpArray() : this.decode(id, data));
