@@ -11,7 +11,6 @@
  * batch of ids goes out in one write and its replies come back in order (one round trip).
  */
 import { createConnection, type Socket } from 'node:net';
-import { createInterface } from 'node:readline';
 import type { SaveHandlerContext } from '../../lib/handler.ts';
 import { parseLibmemcachedServers, parsePeclSavePath } from '../../handlers/shared/memcache/save-path.ts';
 import { isValidSessionKey } from '../../handlers/files.ts';
@@ -140,6 +139,62 @@ class MetaConnection {
   }
 }
 
+/** What one metadump connection has produced so far. */
+interface Dump {
+  keys: string[];
+  head: number;
+  state: 'running' | 'end' | 'busy' | 'badclass' | 'failed';
+  failure: Error | null;
+  wake: (() => void) | null;
+}
+
+/**
+ * Reads a metadump to its end without ever pausing the socket: while the crawler waits for a
+ * reader that stopped, it holds memcached's item locks, and the `mg` reads of the scan then wait
+ * for it: a deadlock (seen from a few thousand items up). So the keys wait in memory (about 60
+ * bytes each) rather than in the socket.
+ */
+function startDump(server: Server, mode: 'hash' | 'all'): { dump: Dump; socket: Socket } {
+  const dump: Dump = { keys: [], head: 0, state: 'running', failure: null, wake: null };
+  const socket = dial(server);
+  const wake = (): void => {
+    const w = dump.wake;
+    dump.wake = null;
+    w?.();
+  };
+  const stop = (state: Dump['state'], failure: Error | null = null): void => {
+    if (dump.state !== 'running') return;
+    dump.state = state;
+    dump.failure = failure;
+    socket.destroy();
+    wake();
+  };
+  let tail = '';
+  socket.on('data', (d: Buffer) => {
+    const lines = (tail + d.toString('latin1')).split('\n');
+    tail = lines.pop()!;
+    for (const raw of lines) {
+      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      if (line.startsWith('key=')) {
+        const end = line.indexOf(' ');
+        dump.keys.push(decodeURIComponent(line.slice(4, end < 0 ? undefined : end)));
+      } else if (line === 'END') return stop('end');
+      else if (line.startsWith('BUSY')) return stop('busy');
+      else if (line.startsWith('BADCLASS') && mode === 'hash') return stop('badclass');
+      else if (line.startsWith('ERROR') || line.startsWith('CLIENT_ERROR') || line.startsWith('SERVER_ERROR')) {
+        return stop('failed', new MsessionError('ERR_MSESSION_CANNOT_ENUMERATE', `msession: memcached ${serverName(server)} refuses "lru_crawler metadump ${mode}" (${line}); it needs memcached >= 1.4.31 with the LRU crawler enabled`));
+      }
+    }
+    wake();
+  });
+  socket.on('error', (e) => stop('failed', e));
+  socket.on('close', () => stop('failed', new Error('connection closed before END')));
+  // A server that stops answering mid-dump ends the scan with an error, not a hang.
+  socket.setTimeout(IDLE_TIMEOUT_MS, () => stop('failed', new Error(`no data for ${IDLE_TIMEOUT_MS} ms`)));
+  socket.write(`lru_crawler metadump ${mode}\r\n`);
+  return { dump, socket };
+}
+
 /**
  * Streams the keys of one server, URL-decoded: `lru_crawler metadump hash` (a walk of the hash
  * table; servers without it answer BADCLASS), else `lru_crawler metadump all` (a walk of the LRUs: items the
@@ -150,54 +205,37 @@ async function* metadump(server: Server, opts: ScanOptions): AsyncGenerator<stri
   let mode: 'hash' | 'all' = 'hash';
   for (let attempt = 0; ; attempt++) {
     checkAborted(opts.signal);
-    const socket = dial(server);
-    let failure: Error | null = null;
-    socket.on('error', (e) => {
-      failure = e;
-    });
-    // A server that stops answering mid-dump ends the scan with an error, not a hang.
-    socket.setTimeout(IDLE_TIMEOUT_MS, () => {
-      failure = new Error(`no data for ${IDLE_TIMEOUT_MS} ms`);
-      socket.destroy();
-    });
-    socket.write(`lru_crawler metadump ${mode}\r\n`);
-    const lines = createInterface({ input: socket, crlfDelay: Infinity });
-    let busy = false;
-    let ended = false;
+    const { dump, socket } = startDump(server, mode);
     try {
-      for await (const line of lines) {
+      for (;;) {
         checkAborted(opts.signal);
-        if (line === 'END') {
-          ended = true;
-          break;
+        if (dump.head < dump.keys.length) {
+          const key = dump.keys[dump.head]!;
+          dump.head++;
+          if (dump.head >= 4096 && dump.head * 2 >= dump.keys.length) {
+            dump.keys = dump.keys.slice(dump.head);
+            dump.head = 0;
+          }
+          yield key;
+          continue;
         }
-        if (line.startsWith('BUSY')) {
-          busy = true;
-          break;
-        }
-        if (line.startsWith('BADCLASS') && mode === 'hash') {
-          // A server older than the hash walk: the LRU walk, with its limits.
-          mode = 'all';
-          busy = true;
-          break;
-        }
-        if (line.startsWith('ERROR') || line.startsWith('CLIENT_ERROR') || line.startsWith('SERVER_ERROR')) {
-          throw new MsessionError('ERR_MSESSION_CANNOT_ENUMERATE', `msession: memcached ${serverName(server)} refuses "lru_crawler metadump all" (${line}); it needs memcached >= 1.4.31 with the LRU crawler enabled`);
-        }
-        const m = /^key=(\S+)/.exec(line);
-        if (m !== null) yield decodeURIComponent(m[1]!);
+        if (dump.state !== 'running') break;
+        await new Promise<void>((resolve) => {
+          dump.wake = resolve;
+        });
       }
     } finally {
-      lines.close();
       socket.destroy();
     }
-    if (failure !== null || (!ended && !busy)) {
-      const why = failure !== null ? (failure as Error).message : 'connection closed before END';
-      throw new MsessionError('ERR_MSESSION_SCAN', `msession: memcached ${serverName(server)} failed mid-scan: ${why}`, { cause: failure ?? undefined });
+    if (dump.state === 'end') return;
+    if (dump.state === 'failed') {
+      if (dump.failure instanceof MsessionError) throw dump.failure;
+      throw new MsessionError('ERR_MSESSION_SCAN', `msession: memcached ${serverName(server)} failed mid-scan: ${dump.failure?.message ?? 'connection closed'}`, { cause: dump.failure ?? undefined });
     }
-    if (!busy) return;
+    // A server older than the hash walk: the LRU walk, with its limits.
+    if (dump.state === 'badclass') mode = 'all';
     if (attempt === 200) throw new MsessionError('ERR_MSESSION_SCAN', `msession: memcached ${serverName(server)}: LRU crawler stayed busy`);
-    await new Promise((r) => setTimeout(r, 25));
+    if (dump.state === 'busy') await new Promise((r) => setTimeout(r, 25));
   }
 }
 

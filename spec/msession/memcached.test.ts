@@ -3,6 +3,7 @@
  * msession over the memcached (php-memcached) and memcache (pecl) modules against live PHP 8.2
  * and a live memcached: listing through the LRU crawler's metadump.
  */
+import { createConnection } from 'node:net';
 import { expect, it } from 'vitest';
 import { SCAN_BATCH } from '../../msession/msession.ts';
 import { testSessionId } from '../handlers/suite.ts';
@@ -35,6 +36,41 @@ describeWith(tools, 'msession memcached store: listings stay complete', () => {
       await ms.disconnect();
     }
   });
+});
+
+describeWith(tools, 'msession memcached store: a dump larger than the socket buffers', () => {
+  const b = useMemcacheBackend('memcached');
+  it('reads 20,000 sessions while the dump streams (a paused dump held the item locks the reads wait for: a deadlock)', async () => {
+    const n = 20_000;
+    const ids = Array.from({ length: n }, () => testSessionId());
+    // One pipelined connection: n sets, n STOREDs.
+    await new Promise<void>((resolve, reject) => {
+      const s = createConnection(b.server().port, '127.0.0.1');
+      let stored = 0;
+      let tail = '';
+      s.on('data', (d: Buffer) => {
+        const lines = (tail + d.toString('latin1')).split('\r\n');
+        tail = lines.pop()!;
+        for (const l of lines) {
+          if (l !== 'STORED') return reject(new Error(l));
+          if (++stored === n) {
+            s.end();
+            resolve();
+          }
+        }
+      });
+      s.on('error', reject);
+      s.write(ids.map((id, i) => `set memc.sess.key.${id} 0 0 ${`n|i:${i};`.length}\r\nn|i:${i};\r\n`).join(''));
+    });
+    const ms = b.engine().msession();
+    try {
+      const vars = new Map(await all(ms.listvar('n')));
+      expect(vars.size).toBe(n);
+      expect(ids.every((id, i) => vars.get(id) === i)).toBe(true);
+    } finally {
+      await ms.disconnect();
+    }
+  }, 60_000);
 });
 
 describeWith(tools, 'msession memcached store: a server that goes down mid-scan', () => {
