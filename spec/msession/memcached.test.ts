@@ -40,8 +40,8 @@ describeWith(tools, 'msession memcached store: listings stay complete', () => {
 
 describeWith(tools, 'msession memcached store: a dump larger than the socket buffers', () => {
   const b = useMemcacheBackend('memcached');
-  it('reads 20,000 sessions while the dump streams (a paused dump held the item locks the reads wait for: a deadlock)', async () => {
-    const n = 20_000;
+  it('reads 100,000 sessions while the dump streams (a paused dump held the item locks the reads wait for: a deadlock)', async () => {
+    const n = 100_000;
     const ids = Array.from({ length: n }, () => testSessionId());
     // One pipelined connection: n sets, n STOREDs.
     await new Promise<void>((resolve, reject) => {
