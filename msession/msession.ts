@@ -17,7 +17,8 @@ import { SID_ALPHABET, binToReadable, isValidSessionId } from '../lib/session-id
 import { MsessionError, checkAborted } from './errors.ts';
 import { comparable, incValue } from './values.ts';
 import { candidateFilter } from './prefilter.ts';
-import { storeFor, type LockInfo, type PeekResult, type SessionStore } from './stores/index.ts';
+import { entryBatches, idBatches, type ScanEntry } from './scan.ts';
+import { storeFor, type LockInfo, type SessionStore } from './stores/index.ts';
 
 export interface MsessionOptions {
   /** ini values for msession's calls only (like `-d`), over the engine's configuration. */
@@ -47,13 +48,6 @@ export const PROGRESS_EVERY = 1000;
  */
 const READ_CREATES_NOTHING = new Set(['memcached', 'redis', 'rediscluster']);
 
-/** Ids read per round trip in a scan (stores without idBatches are chunked this way). */
-export const SCAN_BATCH = 256;
-
-/** One session of a scan: its decoded data, or the error that kept it from being read. */
-export type ScanEntry =
-  | { id: string; ok: true; session: PhpArray; size: number; ttl?: number }
-  | { id: string; ok: false; error: MsessionError };
 
 export type MsessionPlugin = (ms: Msession, id: string, param: unknown) => unknown;
 
@@ -452,29 +446,10 @@ export class Msession {
 
   // --- across sessions -----------------------------------------------------------------------
 
-  /** The store's ids in batches (its own idBatches, else ids() in chunks of {@link SCAN_BATCH}). */
-  async *#idBatches(signal: AbortSignal | undefined): AsyncGenerator<string[]> {
-    const store = this.store();
-    const o = signal ? { signal } : {};
-    if (store.idBatches !== undefined) {
-      for await (const b of store.idBatches(o)) if (b.length > 0) yield b;
-      return;
-    }
-    let batch: string[] = [];
-    for await (const id of store.ids(o)) {
-      batch.push(id);
-      if (batch.length === SCAN_BATCH) {
-        yield batch;
-        batch = [];
-      }
-    }
-    if (batch.length > 0) yield batch;
-  }
-
   /** msession_list: every session id, streamed. */
   async *list(opts: ScanOptions = {}): AsyncGenerator<string> {
     const p: ScanProgress = { scanned: 0, matched: 0, errors: 0, done: false };
-    for await (const batch of this.#idBatches(opts.signal)) {
+    for await (const batch of idBatches(this.store(), opts.signal)) {
       for (const id of batch) {
         checkAborted(opts.signal);
         p.scanned++;
@@ -488,76 +463,9 @@ export class Msession {
 
   /** msession_count: how many sessions the store holds. */
   async count(opts: ScanOptions = {}): Promise<number> {
-    const p: ScanProgress = { scanned: 0, matched: 0, errors: 0, done: false };
-    for await (const batch of this.#idBatches(opts.signal)) {
-      for (let i = 0; i < batch.length; i++) {
-        p.scanned++;
-        if (p.scanned % PROGRESS_EVERY === 0) opts.onProgress?.({ ...p, matched: p.scanned });
-      }
-    }
-    opts.onProgress?.({ ...p, matched: p.scanned, done: true });
-    return p.scanned;
-  }
-
-  /**
-   * The stored bytes of a batch of ids: one peekMany (pipelined) when the store has it, else a
-   * peek per id. A store failure (ERR_MSESSION_SCAN) or an abort ends the scan; one unreadable
-   * session is reported in its slot.
-   */
-  async #peekBatch(store: SessionStore, ids: string[]): Promise<PeekResult[]> {
-    if (store.peekMany !== undefined) {
-      try {
-        return await store.peekMany(ids);
-      } catch (e) {
-        if (e instanceof MsessionError && (e.code === 'ERR_MSESSION_SCAN' || e.code === 'ERR_MSESSION_ABORTED')) throw e;
-        throw new MsessionError('ERR_MSESSION_SCAN', `msession: ${store.module} failed mid-scan: ${(e as Error).message ?? String(e)}`, { cause: e });
-      }
-    }
-    const out: PeekResult[] = [];
-    for (const id of ids) {
-      try {
-        out.push(await store.peek(id));
-      } catch (e) {
-        if (e instanceof MsessionError && (e.code === 'ERR_MSESSION_SCAN' || e.code === 'ERR_MSESSION_ABORTED')) throw e;
-        out.push(asCorrupt(id, e));
-      }
-    }
-    return out;
-  }
-
-  /**
-   * Batches of decoded sessions. `filter` (find/listvar) skips, undecoded, sessions whose bytes
-   * cannot match; they come back as `skipped` (counted as scanned, never as errors).
-   */
-  async *#entryBatches(opts: ScanOptions & { withTtl?: boolean }, filter: ((data: Uint8Array) => boolean) | null): AsyncGenerator<{ entries: ScanEntry[]; skipped: number }> {
-    const store = this.store();
-    for await (const ids of this.#idBatches(opts.signal)) {
-      checkAborted(opts.signal);
-      const data = await this.#peekBatch(store, ids);
-      const entries: ScanEntry[] = [];
-      let skipped = 0;
-      for (let i = 0; i < ids.length; i++) {
-        const id = ids[i]!;
-        const d = data[i];
-        if (d === null || d === undefined) continue; // deleted since it was listed
-        if (d instanceof MsessionError) {
-          entries.push({ id, ok: false, error: d });
-          continue;
-        }
-        if (filter !== null && !filter(d)) {
-          skipped++;
-          continue;
-        }
-        try {
-          const session = this.decode(id, d);
-          const ttl = opts.withTtl === true ? await store.ttl(id) : undefined;
-          entries.push(ttl === undefined || ttl === null ? { id, ok: true, session, size: d.length } : { id, ok: true, session, size: d.length, ttl });
-        } catch (e) {
-          entries.push({ id, ok: false, error: asCorrupt(id, e) });
-        }
-      }
-      yield { entries, skipped };
-    }
+    let n = 0;
+    for await (const _ of this.list(opts)) n++;
+    return n;
   }
 
   /**
@@ -565,7 +473,7 @@ export class Msession {
    * as `{ ok: false, error }` with its id; one deleted since it was listed is skipped.
    */
   async *scan(opts: ScanOptions & { withTtl?: boolean } = {}): AsyncGenerator<ScanEntry> {
-    for await (const { entries } of this.#entryBatches(opts, null)) yield* entries;
+    for await (const { entries } of entryBatches(this.store(), (id, d) => this.decode(id, d), opts, null)) yield* entries;
   }
 
   async *#matching<T>(opts: ScanOptions, filter: ((data: Uint8Array) => boolean) | null, pick: (e: { id: string; session: PhpArray }) => T | undefined): AsyncGenerator<T> {
@@ -574,7 +482,7 @@ export class Msession {
       p.scanned++;
       if (p.scanned % PROGRESS_EVERY === 0) opts.onProgress?.({ ...p });
     };
-    for await (const { entries, skipped } of this.#entryBatches(opts, filter)) {
+    for await (const { entries, skipped } of entryBatches(this.store(), (id, d) => this.decode(id, d), opts, filter)) {
       for (let i = 0; i < skipped; i++) tick();
       for (const e of entries) {
         if (e.ok) {
@@ -627,9 +535,6 @@ export class Msession {
   }
 }
 
-function asCorrupt(id: string, e: unknown): MsessionError {
-  return e instanceof MsessionError ? e : new MsessionError('ERR_MSESSION_CORRUPT', `msession: session ${id}: ${(e as Error).message}`, { id, cause: e });
-}
 
 export interface MsessionFunctions {
   msession_count(): Promise<number>;
@@ -690,3 +595,4 @@ function makeFunctions(ms: Msession): MsessionFunctions {
 }
 
 export { SID_ALPHABET };
+export { SCAN_BATCH, type ScanEntry } from './scan.ts';
