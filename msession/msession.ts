@@ -16,6 +16,8 @@ import { PhpArray, PhpFloat, toPhp, type JsInput, type PhpValue } from '../lib/v
 import { SID_ALPHABET, binToReadable, isValidSessionId } from '../lib/session-id.ts';
 import { MsessionError, checkAborted } from './errors.ts';
 import { comparable, incValue } from './values.ts';
+import { candidateFilter } from './prefilter.ts';
+import { entryBatches, idBatches, type ScanEntry } from './scan.ts';
 import { storeFor, type LockInfo, type SessionStore } from './stores/index.ts';
 
 export interface MsessionOptions {
@@ -40,11 +42,12 @@ export interface ScanOptions {
 }
 
 export const PROGRESS_EVERY = 1000;
+/**
+ * Modules whose read of an unknown id leaves nothing behind when the handler closes without a
+ * write (files creates the file; pecl memcache releases its lock by writing the session).
+ */
+const READ_CREATES_NOTHING = new Set(['memcached', 'redis', 'rediscluster']);
 
-/** One session of a scan: its decoded data, or the error that kept it from being read. */
-export type ScanEntry =
-  | { id: string; ok: true; session: PhpArray; size: number; ttl?: number }
-  | { id: string; ok: false; error: MsessionError };
 
 export type MsessionPlugin = (ms: Msession, id: string, param: unknown) => unknown;
 
@@ -221,8 +224,19 @@ export class Msession {
       await this.#touch(id, change);
       return change.result;
     }
-    if (opts.create !== true) await this.#mustExist(id);
+    // memcached and redis reads create nothing: the existence check then costs a round trip only
+    // when the read comes back empty (an empty session or none), under the lock.
+    const checkAfter = opts.create !== true && READ_CREATES_NOTHING.has(this.#module.name.toLowerCase());
+    if (opts.create !== true && !checkAfter) await this.#mustExist(id);
     const { handler, data, diags } = await this.#openRead(id);
+    if (checkAfter && data.length === 0) {
+      try {
+        await this.#mustExist(id);
+      } catch (e) {
+        await Promise.resolve(handler.close()).catch(() => undefined);
+        throw e;
+      }
+    }
     let change: Change<T>;
     try {
       change = await fn(opts.raw === true ? new PhpArray() : this.decode(id, data));
@@ -435,11 +449,14 @@ export class Msession {
   /** msession_list: every session id, streamed. */
   async *list(opts: ScanOptions = {}): AsyncGenerator<string> {
     const p: ScanProgress = { scanned: 0, matched: 0, errors: 0, done: false };
-    for await (const id of this.store().ids(opts.signal ? { signal: opts.signal } : {})) {
-      p.scanned++;
-      p.matched++;
-      if (p.scanned % PROGRESS_EVERY === 0) opts.onProgress?.({ ...p });
-      yield id;
+    for await (const batch of idBatches(this.store(), opts.signal)) {
+      for (const id of batch) {
+        checkAborted(opts.signal);
+        p.scanned++;
+        p.matched++;
+        if (p.scanned % PROGRESS_EVERY === 0) opts.onProgress?.({ ...p });
+        yield id;
+      }
     }
     opts.onProgress?.({ ...p, done: true });
   }
@@ -456,44 +473,31 @@ export class Msession {
    * as `{ ok: false, error }` with its id; one deleted since it was listed is skipped.
    */
   async *scan(opts: ScanOptions & { withTtl?: boolean } = {}): AsyncGenerator<ScanEntry> {
-    const store = this.store();
-    for await (const id of store.ids(opts.signal ? { signal: opts.signal } : {})) {
-      checkAborted(opts.signal);
-      let data: Uint8Array | null;
-      try {
-        data = await store.peek(id);
-      } catch (e) {
-        // A store that fails (down, stalled) or an abort ends the scan; one unreadable session does not.
-        if (e instanceof MsessionError && (e.code === 'ERR_MSESSION_SCAN' || e.code === 'ERR_MSESSION_ABORTED')) throw e;
-        yield { id, ok: false, error: asCorrupt(id, e) };
-        continue;
-      }
-      if (data === null) continue;
-      try {
-        const session = this.decode(id, data);
-        const ttl = opts.withTtl === true ? await store.ttl(id) : undefined;
-        yield ttl === undefined || ttl === null ? { id, ok: true, session, size: data.length } : { id, ok: true, session, size: data.length, ttl };
-      } catch (e) {
-        yield { id, ok: false, error: asCorrupt(id, e) };
-      }
-    }
+    for await (const { entries } of entryBatches(this.store(), (id, d) => this.decode(id, d), opts, null)) yield* entries;
   }
 
-  async *#matching<T>(opts: ScanOptions, pick: (e: { id: string; session: PhpArray }) => T | undefined): AsyncGenerator<T> {
+  async *#matching<T>(opts: ScanOptions, filter: ((data: Uint8Array) => boolean) | null, pick: (e: { id: string; session: PhpArray }) => T | undefined): AsyncGenerator<T> {
     const p: ScanProgress = { scanned: 0, matched: 0, errors: 0, done: false };
-    for await (const e of this.scan(opts)) {
+    const tick = (): void => {
       p.scanned++;
-      if (e.ok) {
-        const got = pick(e);
-        if (got !== undefined) {
-          p.matched++;
-          yield got;
-        }
-      } else {
-        p.errors++;
-        opts.onError?.(e.error);
-      }
       if (p.scanned % PROGRESS_EVERY === 0) opts.onProgress?.({ ...p });
+    };
+    for await (const { entries, skipped } of entryBatches(this.store(), (id, d) => this.decode(id, d), opts, filter)) {
+      for (let i = 0; i < skipped; i++) tick();
+      for (const e of entries) {
+        if (e.ok) {
+          const got = pick(e);
+          if (got !== undefined) {
+            checkAborted(opts.signal);
+            p.matched++;
+            yield got;
+          }
+        } else {
+          p.errors++;
+          opts.onError?.(e.error);
+        }
+        tick();
+      }
     }
     opts.onProgress?.({ ...p, done: true });
   }
@@ -501,15 +505,18 @@ export class Msession {
   /**
    * msession_find: ids of sessions whose variable `name` equals `value` (scalars compared as PHP
    * strings, as msession stored them: 42 matches "42"; arrays and objects by serialize() bytes).
+   * Sessions whose bytes cannot hold the pair are not decoded (prefilter.ts), so a corrupt one among
+   * them is not reported; scan() decodes every session.
    */
   find(name: string, value: JsInput, opts: ScanOptions = {}): AsyncGenerator<string> {
-    const want = comparable(toPhp(value));
-    return this.#matching(opts, ({ id, session }) => (session.has(name) && comparable(session.get(name)!) === want ? id : undefined));
+    const v = toPhp(value);
+    const want = comparable(v);
+    return this.#matching(opts, candidateFilter(this.#serializer(), name, v), ({ id, session }) => (session.has(name) && comparable(session.get(name)!) === want ? id : undefined));
   }
 
-  /** msession_listvar: [id, value] of every session that has variable `name`. */
+  /** msession_listvar: [id, value] of every session that has variable `name` (sessions without its bytes are not decoded). */
   listvar(name: string, opts: ScanOptions = {}): AsyncGenerator<[string, PhpValue]> {
-    return this.#matching(opts, ({ id, session }) => (session.has(name) ? ([id, session.get(name)!] as [string, PhpValue]) : undefined));
+    return this.#matching(opts, candidateFilter(this.#serializer(), name), ({ id, session }) => (session.has(name) ? ([id, session.get(name)!] as [string, PhpValue]) : undefined));
   }
 
   /** session_gc() of the module (files: removes sessions idle longer than gc_maxlifetime); returns the count or -1. */
@@ -528,9 +535,6 @@ export class Msession {
   }
 }
 
-function asCorrupt(id: string, e: unknown): MsessionError {
-  return e instanceof MsessionError ? e : new MsessionError('ERR_MSESSION_CORRUPT', `msession: session ${id}: ${(e as Error).message}`, { id, cause: e });
-}
 
 export interface MsessionFunctions {
   msession_count(): Promise<number>;
@@ -591,3 +595,4 @@ function makeFunctions(ms: Msession): MsessionFunctions {
 }
 
 export { SID_ALPHABET };
+export { SCAN_BATCH, type ScanEntry } from './scan.ts';

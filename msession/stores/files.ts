@@ -10,7 +10,7 @@ import { closeSync, constants, fstatSync, opendirSync, openSync, promises as fsp
 import type { SaveHandlerContext } from '../../lib/handler.ts';
 import { isValidSessionKey, parseFilesSavePath, sessionFilePath } from '../../handlers/files.ts';
 import { MsessionError, checkAborted } from '../errors.ts';
-import type { LockInfo, ScanOptions, SessionStore } from './types.ts';
+import type { LockInfo, PeekResult, ScanOptions, SessionStore } from './types.ts';
 
 /** glibc's gnu_dev_major / gnu_dev_minor: the numbers /proc/locks prints (in hex). */
 function devParts(dev: number): [number, number] {
@@ -41,6 +41,11 @@ export async function flockHolders(dev: number, ino: number): Promise<LockInfo> 
 }
 
 const PREFIX = 'sess_';
+const PLAIN_OPEN = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+const SCRATCH_BYTES = 64 * 1024;
+const NOATIME_OPEN = PLAIN_OPEN | (constants.O_NOATIME ?? 0);
+/** Ids per batch of idBatches(): one await per batch keeps a scan's per-session cost at its syscalls. */
+const BATCH = 256;
 
 export function filesStore(savePath: string, ctx: SaveHandlerContext): SessionStore {
   const parsed = parseFilesSavePath(savePath, ctx.ini('sys_temp_dir'));
@@ -63,12 +68,14 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext): SessionSt
     }
   };
 
-  async function* walk(dir: string, level: number, hashed: string, opts: ScanOptions): AsyncGenerator<string> {
+  // A synchronous generator: a scan is a stream of tiny syscalls, and per-id promise hops cost as
+  // much as the syscalls (ids() and idBatches() wrap it).
+  function* walk(dir: string, level: number, hashed: string, opts: ScanOptions): Generator<string> {
     let handle: Dir;
     try {
-      // Synchronous reads of one directory batch at a time: a scan is a stream of tiny
-      // syscalls, which the promise API made several times slower (bench/msession.ts).
-      handle = opendirSync(dir, { bufferSize: 256 });
+      // Synchronous reads of one directory batch at a time: the promise API made scans several
+      // times slower (bench/msession.ts).
+      handle = opendirSync(dir, { bufferSize: 1024 });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       // A hashed subdirectory that is not there holds no session (PHP creates none either).
@@ -100,36 +107,96 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext): SessionSt
     }
   }
 
+  // A scan reads without touching atime where the kernel lets it (the owner may): under relatime the
+  // first read after a write updates every file's atime, a journal write per session; PHP's gc
+  // looks at mtime only.
+  let openFlags = NOATIME_OPEN;
+  /** One read of this size catches a whole session almost always: no fstat needed then. */
+  const scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+  /**
+   * The stored bytes (null: gone, or no longer a regular file); throws ERR_MSESSION_READ / BAD_ID.
+   * Synchronous on purpose: one small file, opened without following a symlink (the promise API's
+   * thread-pool round trips per file made scans ~10x slower). A read shorter than the scratch
+   * buffer is the whole file (regular files read short only at their end); an empty or a larger
+   * one is checked with fstat (a FIFO or a directory swapped in since the listing is no session:
+   * O_NONBLOCK keeps a FIFO from blocking the open).
+   */
+  function peekSync(id: string): Uint8Array | null {
+    let fd: number;
+    const path = pathOf(id);
+    try {
+      fd = openSync(path, openFlags);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENXIO') return null;
+      if (code === 'EPERM' && openFlags !== PLAIN_OPEN) {
+        // O_NOATIME is for the file's owner only: read as PHP does from now on.
+        openFlags = PLAIN_OPEN;
+        return peekSync(id);
+      }
+      throw new MsessionError('ERR_MSESSION_READ', `msession: cannot read session ${id}: ${code ?? String(e)}`, { id, cause: e });
+    }
+    try {
+      const n = readSync(fd, scratch, 0, SCRATCH_BYTES, null);
+      if (n > 0 && n < SCRATCH_BYTES) {
+        const out = Buffer.allocUnsafe(n);
+        scratch.copy(out, 0, 0, n);
+        return new Uint8Array(out.buffer, out.byteOffset, n);
+      }
+      const st = fstatSync(fd);
+      if (!st.isFile()) return null;
+      let buf = Buffer.allocUnsafe(Math.max(st.size, n, 1));
+      scratch.copy(buf, 0, 0, n);
+      let got = n;
+      for (;;) {
+        if (got === buf.length) {
+          const bigger = Buffer.allocUnsafe(buf.length * 2);
+          buf.copy(bigger, 0, 0, got);
+          buf = bigger;
+        }
+        const more = readSync(fd, buf, got, buf.length - got, null);
+        if (more === 0) break;
+        got += more;
+      }
+      return new Uint8Array(buf.buffer, buf.byteOffset, got);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EISDIR') return null;
+      throw new MsessionError('ERR_MSESSION_READ', `msession: cannot read session ${id}: ${code ?? String(e)}`, { id, cause: e });
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   return {
     module: 'files',
-    ids: (opts = {}) => walk(basedir, 0, '', opts),
-    async peek(id) {
-      // Synchronous on purpose: one small file, opened without following a symlink; the
-      // promise API's four thread-pool round trips per file made scans ~10x slower.
-      let fd: number;
-      try {
-        fd = openSync(pathOf(id), constants.O_RDONLY | constants.O_NOFOLLOW);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT' || code === 'ELOOP') return null;
-        throw new MsessionError('ERR_MSESSION_READ', `msession: cannot read session ${id}: ${code ?? String(e)}`, { id, cause: e });
-      }
-      try {
-        const st = fstatSync(fd);
-        if (!st.isFile()) return null;
-        const buf = Buffer.allocUnsafe(st.size);
-        let got = 0;
-        while (got < st.size) {
-          const n = readSync(fd, buf, got, st.size - got, null);
-          if (n === 0) break;
-          got += n;
+    async *ids(opts = {}) {
+      yield* walk(basedir, 0, '', opts);
+    },
+    async *idBatches(opts = {}) {
+      let batch: string[] = [];
+      for (const id of walk(basedir, 0, '', opts)) {
+        batch.push(id);
+        if (batch.length === BATCH) {
+          yield batch;
+          batch = [];
         }
-        return new Uint8Array(buf.buffer, buf.byteOffset, got);
-      } catch (e) {
-        throw new MsessionError('ERR_MSESSION_READ', `msession: cannot read session ${id}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { id, cause: e });
-      } finally {
-        closeSync(fd);
       }
+      if (batch.length > 0) yield batch;
+    },
+    async peek(id) {
+      return peekSync(id);
+    },
+    async peekMany(ids) {
+      const out: PeekResult[] = [];
+      for (const id of ids) {
+        try {
+          out.push(peekSync(id));
+        } catch (e) {
+          out.push(e as MsessionError);
+        }
+      }
+      return out;
     },
     async ttl(id) {
       const st = await lstatFile(id);

@@ -10,7 +10,7 @@ import { memcacheStore, memcachedStore } from './memcached.ts';
 import { redisClusterStore, redisStore } from './redis.ts';
 import type { EnumerableModule, SessionStore, StoreFactory } from './types.ts';
 
-export type { EnumerableModule, LockInfo, ScanOptions, SessionStore, StoreFactory } from './types.ts';
+export type { EnumerableModule, LockInfo, PeekResult, ScanOptions, SessionStore, StoreFactory } from './types.ts';
 
 const BUILTIN: Record<string, StoreFactory> = {
   files: filesStore,

@@ -7,16 +7,16 @@
  * them); one dump runs per server at a time (BUSY: retried); every server of the save path is
  * listed, so with replicas an id comes once per server holding it (no de-duplication: constant
  * memory wins).
- * Reads for scans use the meta protocol (`mg <key> v t`), without PHP's lock.
+ * Reads for scans use the meta protocol (`mg <key> v f t`), without PHP's lock, pipelined: a
+ * batch of ids goes out in one write and its replies come back in order (one round trip).
  */
 import { createConnection, type Socket } from 'node:net';
-import { createInterface } from 'node:readline';
 import type { SaveHandlerContext } from '../../lib/handler.ts';
 import { parseLibmemcachedServers, parsePeclSavePath } from '../../handlers/shared/memcache/save-path.ts';
 import { isValidSessionKey } from '../../handlers/files.ts';
 import { unpackSessionValue } from '../../handlers/memcache.ts';
 import { MsessionError, checkAborted } from '../errors.ts';
-import type { ScanOptions, SessionStore } from './types.ts';
+import type { PeekResult, ScanOptions, SessionStore } from './types.ts';
 
 /** How long a server may stay silent while a reply is due. */
 const IDLE_TIMEOUT_MS = 10_000;
@@ -124,12 +124,75 @@ class MetaConnection {
     });
   }
 
+  /** Many gets in one write (replies come in order). */
+  getMany(keys: readonly string[]): Promise<({ value: Buffer; flags: number; ttl: number } | null)[]> {
+    const all = keys.map(() => new Promise<{ value: Buffer; flags: number; ttl: number } | null>((resolve, reject) => this.#waiting.push({ resolve, reject })));
+    this.#socketNow().write(keys.map((k) => `mg ${k} v f t\r\n`).join(''));
+    return Promise.all(all);
+  }
+
   close(): void {
     const s = this.#socket;
     this.#socket = null;
     s?.removeAllListeners('close');
     s?.destroy();
   }
+}
+
+/** What one metadump connection has produced so far. */
+interface Dump {
+  keys: string[];
+  head: number;
+  state: 'running' | 'end' | 'busy' | 'badclass' | 'failed';
+  failure: Error | null;
+  wake: (() => void) | null;
+}
+
+/**
+ * Reads a metadump to its end without ever pausing the socket: while the crawler waits for a
+ * reader that stopped, it holds memcached's item locks, and the `mg` reads of the scan then wait
+ * for it: a deadlock (seen with 60,000 and 100,000 items on 1.6.18, not 30,000). So the keys wait in memory (about 60
+ * bytes each) rather than in the socket.
+ */
+function startDump(server: Server, mode: 'hash' | 'all'): { dump: Dump; socket: Socket } {
+  const dump: Dump = { keys: [], head: 0, state: 'running', failure: null, wake: null };
+  const socket = dial(server);
+  const wake = (): void => {
+    const w = dump.wake;
+    dump.wake = null;
+    w?.();
+  };
+  const stop = (state: Dump['state'], failure: Error | null = null): void => {
+    if (dump.state !== 'running') return;
+    dump.state = state;
+    dump.failure = failure;
+    socket.destroy();
+    wake();
+  };
+  let tail = '';
+  socket.on('data', (d: Buffer) => {
+    const lines = (tail + d.toString('latin1')).split('\n');
+    tail = lines.pop()!;
+    for (const raw of lines) {
+      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      if (line.startsWith('key=')) {
+        const end = line.indexOf(' ');
+        dump.keys.push(decodeURIComponent(line.slice(4, end < 0 ? undefined : end)));
+      } else if (line === 'END') return stop('end');
+      else if (line.startsWith('BUSY')) return stop('busy');
+      else if (line.startsWith('BADCLASS') && mode === 'hash') return stop('badclass');
+      else if (line.startsWith('ERROR') || line.startsWith('CLIENT_ERROR') || line.startsWith('SERVER_ERROR')) {
+        return stop('failed', new MsessionError('ERR_MSESSION_CANNOT_ENUMERATE', `msession: memcached ${serverName(server)} refuses "lru_crawler metadump ${mode}" (${line}); it needs memcached >= 1.4.31 with the LRU crawler enabled`));
+      }
+    }
+    wake();
+  });
+  socket.on('error', (e) => stop('failed', e));
+  socket.on('close', () => stop('failed', new Error('connection closed before END')));
+  // A server that stops answering mid-dump ends the scan with an error, not a hang.
+  socket.setTimeout(IDLE_TIMEOUT_MS, () => stop('failed', new Error(`no data for ${IDLE_TIMEOUT_MS} ms`)));
+  socket.write(`lru_crawler metadump ${mode}\r\n`);
+  return { dump, socket };
 }
 
 /**
@@ -142,54 +205,37 @@ async function* metadump(server: Server, opts: ScanOptions): AsyncGenerator<stri
   let mode: 'hash' | 'all' = 'hash';
   for (let attempt = 0; ; attempt++) {
     checkAborted(opts.signal);
-    const socket = dial(server);
-    let failure: Error | null = null;
-    socket.on('error', (e) => {
-      failure = e;
-    });
-    // A server that stops answering mid-dump ends the scan with an error, not a hang.
-    socket.setTimeout(IDLE_TIMEOUT_MS, () => {
-      failure = new Error(`no data for ${IDLE_TIMEOUT_MS} ms`);
-      socket.destroy();
-    });
-    socket.write(`lru_crawler metadump ${mode}\r\n`);
-    const lines = createInterface({ input: socket, crlfDelay: Infinity });
-    let busy = false;
-    let ended = false;
+    const { dump, socket } = startDump(server, mode);
     try {
-      for await (const line of lines) {
+      for (;;) {
         checkAborted(opts.signal);
-        if (line === 'END') {
-          ended = true;
-          break;
+        if (dump.head < dump.keys.length) {
+          const key = dump.keys[dump.head]!;
+          dump.head++;
+          if (dump.head >= 4096 && dump.head * 2 >= dump.keys.length) {
+            dump.keys = dump.keys.slice(dump.head);
+            dump.head = 0;
+          }
+          yield key;
+          continue;
         }
-        if (line.startsWith('BUSY')) {
-          busy = true;
-          break;
-        }
-        if (line.startsWith('BADCLASS') && mode === 'hash') {
-          // A server older than the hash walk: the LRU walk, with its limits.
-          mode = 'all';
-          busy = true;
-          break;
-        }
-        if (line.startsWith('ERROR') || line.startsWith('CLIENT_ERROR') || line.startsWith('SERVER_ERROR')) {
-          throw new MsessionError('ERR_MSESSION_CANNOT_ENUMERATE', `msession: memcached ${serverName(server)} refuses "lru_crawler metadump all" (${line}); it needs memcached >= 1.4.31 with the LRU crawler enabled`);
-        }
-        const m = /^key=(\S+)/.exec(line);
-        if (m !== null) yield decodeURIComponent(m[1]!);
+        if (dump.state !== 'running') break;
+        await new Promise<void>((resolve) => {
+          dump.wake = resolve;
+        });
       }
     } finally {
-      lines.close();
       socket.destroy();
     }
-    if (failure !== null || (!ended && !busy)) {
-      const why = failure !== null ? (failure as Error).message : 'connection closed before END';
-      throw new MsessionError('ERR_MSESSION_SCAN', `msession: memcached ${serverName(server)} failed mid-scan: ${why}`, { cause: failure ?? undefined });
+    if (dump.state === 'end') return;
+    if (dump.state === 'failed') {
+      if (dump.failure instanceof MsessionError) throw dump.failure;
+      throw new MsessionError('ERR_MSESSION_SCAN', `msession: memcached ${serverName(server)} failed mid-scan: ${dump.failure?.message ?? 'connection closed'}`, { cause: dump.failure ?? undefined });
     }
-    if (!busy) return;
+    // A server older than the hash walk: the LRU walk, with its limits.
+    if (dump.state === 'badclass') mode = 'all';
     if (attempt === 200) throw new MsessionError('ERR_MSESSION_SCAN', `msession: memcached ${serverName(server)}: LRU crawler stayed busy`);
-    await new Promise((r) => setTimeout(r, 25));
+    if (dump.state === 'busy') await new Promise((r) => setTimeout(r, 25));
   }
 }
 
@@ -206,6 +252,10 @@ function layoutStore(layout: Layout, ctx: SaveHandlerContext): SessionStore {
     }
     return null;
   };
+  const unpacked = (id: string, got: { value: Buffer; flags: number }): Uint8Array | MsessionError => {
+    const v = layout.unpack(new Uint8Array(got.value), got.flags);
+    return v ?? new MsessionError('ERR_MSESSION_CORRUPT', `msession: session ${id} holds a value the ${layout.module} module cannot read (flags ${got.flags})`, { id });
+  };
   return {
     module: layout.module,
     async *ids(opts = {}) {
@@ -219,9 +269,27 @@ function layoutStore(layout: Layout, ctx: SaveHandlerContext): SessionStore {
     async peek(id) {
       const got = await find(id);
       if (got === null) return null;
-      const v = layout.unpack(new Uint8Array(got.value), got.flags);
-      if (v === null) throw new MsessionError('ERR_MSESSION_CORRUPT', `msession: session ${id} holds a value the ${layout.module} module cannot read (flags ${got.flags})`, { id });
+      const v = unpacked(id, got);
+      if (v instanceof MsessionError) throw v;
       return v;
+    },
+    async peekMany(ids) {
+      for (const id of ids) checkId(id);
+      const out: PeekResult[] = ids.map(() => null);
+      // Like find(): the first server holding the session answers; the rest are asked for the others.
+      let todo = ids.map((_, i) => i);
+      for (const c of conns) {
+        if (todo.length === 0) break;
+        const got = await c.getMany(todo.map((i) => layout.key(ids[i]!)));
+        const next: number[] = [];
+        todo.forEach((i, k) => {
+          const g = got[k] ?? null;
+          if (g === null) next.push(i);
+          else out[i] = unpacked(ids[i]!, g);
+        });
+        todo = next;
+      }
+      return out;
     },
     async ttl(id) {
       const got = await find(id);

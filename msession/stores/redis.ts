@@ -7,16 +7,17 @@
  * (README, "msession"): SCAN guarantees every key present for the whole scan is returned, but a
  * key may come twice (rehashing) and keys written or deleted during the scan may or may not
  * appear; with several servers in a redis save path an id is listed once per server holding it.
- * Reads for scans are plain GETs, without PHP's lock. Its own connections (ioredis), closed by close().
+ * Reads for scans are plain GETs, without PHP's lock, pipelined: one round trip per SCAN page
+ * (a redis node: one pipeline; a cluster: ioredis' auto-pipelining, one per master). Its own connections (ioredis), closed by close().
  */
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, ReplyError, type RedisOptions } from 'ioredis';
 import type { SaveHandlerContext } from '../../lib/handler.ts';
 import { isValidSessionKey } from '../../handlers/files.ts';
 import { connectCluster } from '../../handlers/redis/cluster-connect.ts';
 import { parseClusterSavePath, parseRedisSavePath } from '../../handlers/redis/save-path.ts';
 import type { RedisEndpoint } from '../../handlers/redis/client.ts';
 import { MsessionError, checkAborted } from '../errors.ts';
-import type { ScanOptions, SessionStore } from './types.ts';
+import type { PeekResult, ScanOptions, SessionStore } from './types.ts';
 
 const SCAN_COUNT = 500;
 /** A server silent this long while a reply is due ends the call (phpredis' read_timeout, else PHP's 60 s). */
@@ -69,8 +70,8 @@ function scanError(node: Node, e: unknown): MsessionError {
   return new MsessionError('ERR_MSESSION_SCAN', `msession: redis ${node.name} failed mid-scan: ${(e as Error).message ?? String(e)}`, { cause: e });
 }
 
-/** Streams the session ids one server holds: SCAN batches, `_LOCK` keys and non-ids skipped. */
-async function* scanNode(node: Node, opts: ScanOptions): AsyncGenerator<string> {
+/** Streams the session ids one server holds, a SCAN page at a time: `_LOCK` keys and non-ids skipped. */
+async function* scanNodePages(node: Node, opts: ScanOptions): AsyncGenerator<string[]> {
   let cursor = '0';
   const pattern = matchPattern(node.prefix);
   do {
@@ -82,13 +83,24 @@ async function* scanNode(node: Node, opts: ScanOptions): AsyncGenerator<string> 
       throw scanError(node, e);
     }
     cursor = reply[0];
+    const ids: string[] = [];
     for (const key of reply[1]) {
-      checkAborted(opts.signal);
       if (!key.startsWith(node.prefix) || key.endsWith(LOCK_SUFFIX)) continue;
       const id = key.slice(node.prefix.length);
-      if (isValidSessionKey(id)) yield id;
+      if (isValidSessionKey(id)) ids.push(id);
     }
+    if (ids.length > 0) yield ids;
   } while (cursor !== '0');
+}
+
+/**
+ * One GET's outcome in a batch: a redis error reply (e.g. WRONGTYPE: a key that is no string) is
+ * that session's own error; anything else (connection lost, timeout) is the store failing.
+ */
+function batchResult(where: string, id: string, err: unknown, v: Buffer | null | undefined): PeekResult {
+  if (err === null || err === undefined) return v === null || v === undefined ? null : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (err instanceof ReplyError) return new MsessionError('ERR_MSESSION_READ', `msession: ${where}: GET of session ${id} failed: ${(err as Error).message}`, { id, cause: err });
+  throw new MsessionError('ERR_MSESSION_SCAN', `msession: ${where} failed mid-scan: ${(err as Error).message ?? String(err)}`, { cause: err });
 }
 
 function nodesStore(module: string, nodes: () => Promise<Node[]>, close: () => Promise<void>): SessionStore {
@@ -113,7 +125,37 @@ function nodesStore(module: string, nodes: () => Promise<Node[]>, close: () => P
   return {
     module,
     async *ids(opts = {}) {
-      for (const n of await nodes()) yield* scanNode(n, opts);
+      for (const n of await nodes()) for await (const page of scanNodePages(n, opts)) yield* page;
+    },
+    async *idBatches(opts = {}) {
+      for (const n of await nodes()) yield* scanNodePages(n, opts);
+    },
+    async peekMany(ids) {
+      for (const id of ids) checkId(id);
+      const out: PeekResult[] = ids.map(() => null);
+      // Like peek(): the first server holding the session answers; the rest are asked for the others.
+      let todo = ids.map((_, i) => i);
+      for (const n of await nodes()) {
+        if (todo.length === 0) break;
+        const p = n.client.pipeline();
+        for (const i of todo) p.getBuffer(n.prefix + ids[i]!);
+        let replies: [Error | null, unknown][] | null;
+        try {
+          replies = await p.exec();
+        } catch (e) {
+          throw scanError(n, e);
+        }
+        if (replies === null) throw scanError(n, new Error('pipeline discarded'));
+        const next: number[] = [];
+        todo.forEach((i, k) => {
+          const [err, v] = replies[k] ?? [new Error('no reply'), null];
+          const r = batchResult(`redis ${n.name}`, ids[i]!, err, v as Buffer | null);
+          if (r === null) next.push(i);
+          else out[i] = r;
+        });
+        todo = next;
+      }
+      return out;
     },
     async peek(id) {
       checkId(id);
@@ -182,7 +224,7 @@ export function redisClusterStore(savePath: string, _ctx: SaveHandlerContext): S
   if (p.user !== undefined) redisOptions.username = p.user;
   if (p.pass !== undefined) redisOptions.password = p.pass;
   if (p.tls) redisOptions.tls = {};
-  const cluster = quiet(new Cluster(p.seeds, { lazyConnect: true, enableOfflineQueue: true, clusterRetryStrategy: () => null, redisOptions }));
+  const cluster = quiet(new Cluster(p.seeds, { lazyConnect: true, enableOfflineQueue: true, enableAutoPipelining: true, clusterRetryStrategy: () => null, redisOptions }));
   let ready: Promise<Node[]> | null = null;
   const masters = (): Promise<Node[]> => {
     ready ??= (async () => {
@@ -202,6 +244,13 @@ export function redisClusterStore(savePath: string, _ctx: SaveHandlerContext): S
   // Reads go through the cluster client (slot routing), not a guessed master.
   return {
     ...store,
+    async peekMany(ids) {
+      for (const id of ids) if (!isValidSessionKey(id)) throw new MsessionError('ERR_MSESSION_BAD_ID', `msession: the rediscluster module rejects session id "${id}"`, { id });
+      await masters();
+      // Auto-pipelining: the GETs of one tick go out as one pipeline per master.
+      const settled = await Promise.allSettled(ids.map((id) => cluster.getBuffer(p.prefix + id)));
+      return settled.map((r, i) => (r.status === 'fulfilled' ? batchResult('rediscluster', ids[i]!, null, r.value) : batchResult('rediscluster', ids[i]!, r.reason, null)));
+    },
     async peek(id) {
       if (!isValidSessionKey(id)) return store.peek(id);
       await masters();

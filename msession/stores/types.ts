@@ -4,10 +4,14 @@
  * (streaming), a snapshot read without the lock (for scans), and the remaining lifetime.
  */
 import type { SaveHandlerContext } from '../../lib/handler.ts';
+import type { MsessionError } from '../errors.ts';
 
 export interface ScanOptions {
   signal?: AbortSignal;
 }
+
+/** One session of a batch read: its bytes, null when it is gone, or the error of that session alone. */
+export type PeekResult = Uint8Array | null | MsessionError;
 
 /** The enumeration side of one configured store (one per Msession). */
 export interface SessionStore {
@@ -17,6 +21,14 @@ export interface SessionStore {
   ids(opts?: ScanOptions): AsyncIterable<string>;
   /** The stored bytes without taking the lock (a scan must not queue behind live requests); null when gone. */
   peek(id: string): Promise<Uint8Array | null>;
+  /** ids() in batches (one await per batch instead of one per id); optional, ids() is chunked otherwise. */
+  idBatches?(opts?: ScanOptions): AsyncIterable<string[]>;
+  /**
+   * peek() of many ids at once (one pipelined round trip for a server, one loop of synchronous reads
+   * for files), results in the order of `ids`. A failing store rejects the whole call; a session
+   * that alone cannot be read gets its MsessionError in its slot. Optional: peek() is used otherwise.
+   */
+  peekMany?(ids: readonly string[]): Promise<PeekResult[]>;
   /** Seconds left before the store drops the session (null: no such session; Infinity: never). */
   ttl(id: string): Promise<number | null>;
   /** Sets the remaining lifetime; false when the session does not exist. */

@@ -3,7 +3,8 @@
  * msession over the files module against live PHP 8.2, flat and hashed save paths; the files
  * store's walk: only regular `sess_<id>` files in their hashed directory, no symlink followed.
  */
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SessionEngine } from '../../lib/index.ts';
 import { makeHashedTree, tempDir } from '../files/support.ts';
@@ -43,6 +44,52 @@ describe('msession files store: what counts as a session', () => {
     } finally {
       tmp.remove();
       outside.remove();
+    }
+  });
+
+  it("a scan leaves the sessions' atime alone (O_NOATIME: no journal write per session read)", async () => {
+    const tmp = tempDir('msession-atime');
+    try {
+      const ids = Array.from({ length: 3 }, () => testSessionId());
+      for (const id of ids) {
+        writeFileSync(`${tmp.dir}/sess_${id}`, 'user|i:42;');
+        // atime older than mtime: under relatime (Linux's default) the next read would update it.
+        utimesSync(`${tmp.dir}/sess_${id}`, new Date(Date.now() - 3_600_000), new Date());
+      }
+      const before = ids.map((id) => statSync(`${tmp.dir}/sess_${id}`).atimeMs);
+      const ms = new SessionEngine({ ini: { 'session.save_path': tmp.dir } }).msession();
+      expect((await all(ms.find('user', 42))).sort()).toEqual([...ids].sort());
+      await ms.disconnect();
+      expect(ids.map((id) => statSync(`${tmp.dir}/sess_${id}`).atimeMs)).toEqual(before);
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('reads: a session of any size whole; a FIFO or a directory under a session name is no session (and no hang)', async () => {
+    const tmp = tempDir('msession-read');
+    try {
+      const big = testSessionId();
+      const pad = 'x'.repeat(200_000); // past the 64 KiB first read
+      writeFileSync(`${tmp.dir}/sess_${big}`, `user|i:42;pad|s:${pad.length}:"${pad}";`);
+      const empty = testSessionId();
+      writeFileSync(`${tmp.dir}/sess_${empty}`, '');
+      const fifo = testSessionId();
+      execFileSync('mkfifo', [`${tmp.dir}/sess_${fifo}`]);
+      const dir = testSessionId();
+      mkdirSync(`${tmp.dir}/sess_${dir}`);
+      const ms = new SessionEngine({ ini: { 'session.save_path': tmp.dir } }).msession();
+      expect(await all(ms.find('user', 42))).toEqual([big]);
+      expect(((await ms.getArray(big)).get('pad') as string).length).toBe(200_000);
+      expect((await ms.store().peek(empty))?.length).toBe(0);
+      // Not listed (readdir types), and a direct read (a file swapped since a listing) gives null:
+      // the FIFO's open must not wait for a writer.
+      expect((await all(ms.list())).sort()).toEqual([big, empty].sort());
+      expect(await ms.store().peek(fifo)).toBeNull();
+      expect(await ms.store().peek(dir)).toBeNull();
+      await ms.disconnect();
+    } finally {
+      tmp.remove();
     }
   });
 

@@ -3,7 +3,9 @@
  * msession over the memcached (php-memcached) and memcache (pecl) modules against live PHP 8.2
  * and a live memcached: listing through the LRU crawler's metadump.
  */
+import { createConnection } from 'node:net';
 import { expect, it } from 'vitest';
+import { SCAN_BATCH } from '../../msession/msession.ts';
 import { testSessionId } from '../handlers/suite.ts';
 import { describeWith } from '../support/tools.ts';
 import { msessionSuite } from './suite.ts';
@@ -36,11 +38,49 @@ describeWith(tools, 'msession memcached store: listings stay complete', () => {
   });
 });
 
+describeWith(tools, 'msession memcached store: a dump larger than the socket buffers', () => {
+  const b = useMemcacheBackend('memcached');
+  it('reads 100,000 sessions while the dump streams (a paused dump held the item locks the reads wait for: a deadlock)', async () => {
+    const n = 100_000;
+    const ids = Array.from({ length: n }, () => testSessionId());
+    // One pipelined connection: n sets, n STOREDs.
+    await new Promise<void>((resolve, reject) => {
+      const s = createConnection(b.server().port, '127.0.0.1');
+      let stored = 0;
+      let tail = '';
+      s.on('data', (d: Buffer) => {
+        const lines = (tail + d.toString('latin1')).split('\r\n');
+        tail = lines.pop()!;
+        for (const l of lines) {
+          if (l !== 'STORED') return reject(new Error(l));
+          if (++stored === n) {
+            s.end();
+            resolve();
+          }
+        }
+      });
+      s.on('error', reject);
+      s.write(ids.map((id, i) => `set memc.sess.key.${id} 0 0 ${`n|i:${i};`.length}\r\nn|i:${i};\r\n`).join(''));
+    });
+    const ms = b.engine().msession();
+    try {
+      const vars = new Map(await all(ms.listvar('n')));
+      expect(vars.size).toBe(n);
+      expect(ids.every((id, i) => vars.get(id) === i)).toBe(true);
+    } finally {
+      await ms.disconnect();
+    }
+  }, 60_000);
+});
+
 describeWith(tools, 'msession memcached store: a server that goes down mid-scan', () => {
   const b = useMemcacheBackend('memcached');
   it('ends the scan with ERR_MSESSION_SCAN', async () => {
     const ids = Array.from({ length: 4 }, () => testSessionId());
     await phpWrites(b, Object.fromEntries(ids.map((id) => [id, { user: 1 }])));
+    // More sessions than one read batch (SCAN_BATCH), so the scan needs the server after the first match.
+    const more = Array.from({ length: 2 * SCAN_BATCH }, () => testSessionId());
+    for (let i = 0; i < more.length; i += 64) await Promise.all(more.slice(i, i + 64).map((id) => b.plant(id, 'user|i:1;')));
     const ms = b.engine().msession();
     const seen: string[] = [];
     await expect(
@@ -51,7 +91,8 @@ describeWith(tools, 'msession memcached store: a server that goes down mid-scan'
         }
       })(),
     ).rejects.toMatchObject({ code: 'ERR_MSESSION_SCAN' });
-    expect(seen.length).toBe(1);
+    // The matches of the batch read before the server stopped, and no more.
+    expect(seen.length).toBeLessThanOrEqual(SCAN_BATCH);
     await ms.disconnect();
   });
 });

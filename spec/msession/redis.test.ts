@@ -42,6 +42,26 @@ describeWith(TOOLS, 'msession redis store: what a listing skips', () => {
     expect(matchPattern('a*b?[c]\\')).toBe('a\\*b\\?\\[c\\]\\\\*');
   });
 
+  it('a batched read reports a key that is no string (WRONGTYPE) with its id, and the scan goes on', async () => {
+    // More sessions than one read batch, the odd key in the middle of them.
+    const ids = Array.from({ length: 600 }, () => testSessionId());
+    const port = b.server().port;
+    for (let i = 0; i < ids.length; i += 200) {
+      await redisCommand(port, 'MSET', ...ids.slice(i, i + 200).flatMap((id, k) => [`app*[1]:${id}`, `batch|i:${(i + k) % 2};`]));
+    }
+    const odd = testSessionId();
+    await redisCommand(port, 'HSET', `app*[1]:${odd}`, 'user', '1');
+    const ms = b.engine().msession();
+    try {
+      const errors: { code: string; id: string | undefined }[] = [];
+      const found = await all(ms.find('batch', 1, { onError: (e) => void errors.push({ code: e.code, id: e.id }) }));
+      expect(found.sort()).toEqual(ids.filter((_, i) => i % 2 === 1).sort());
+      expect(errors).toEqual([{ code: 'ERR_MSESSION_READ', id: odd }]);
+    } finally {
+      await ms.disconnect();
+    }
+  });
+
   it('a server that goes down mid-scan ends the scan with ERR_MSESSION_SCAN', async () => {
     // More keys than one SCAN batch, so the scan needs the server again after the first id.
     const ids = Array.from({ length: 1200 }, () => testSessionId());
