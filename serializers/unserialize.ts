@@ -109,8 +109,8 @@ interface Frame {
   n: number;
   obj: boolean;
   o: PhpObject | null;
-  /** String keys read so far (Latin-1 text of their bytes), made when the second one is read. */
-  seen: Set<string> | string | null;
+  /** String keys read so far: their byte spans (start, end, …), then a Set of their Latin-1 text. */
+  seen: number[] | Set<string> | null;
   /** The last integer key, or -1. */
   last: number;
 }
@@ -408,31 +408,57 @@ export class Unserializer {
   }
 
   #checkStringKey(f: Frame, p: number, s: number, e: number): void {
-    if (this.buf[p + 2] === 0x30 && s - p > 5) {
+    const b = this.buf;
+    const c0 = b[s]!;
+    if (
+      (b[p + 2] === 0x30 && s - p > 5) ||
+      // "5" is stored as the int key 5 and written back as i:5;
+      (((c0 >= 0x30 && c0 <= 0x39) || c0 === 0x2d) && typeof numericKey(this.#text(s, e)) !== 'string')
+    ) {
       this.#canon = false;
-      return;
-    }
-    const text = this.#text(s, e);
-    if (typeof numericKey(text) !== 'string') {
-      this.#canon = false; // "5" is stored as the int key 5 and written back as i:5;
       return;
     }
     const seen = f.seen;
     if (seen === null) {
-      f.seen = text;
-    } else if (typeof seen === 'string') {
-      if (seen === text) this.#canon = false;
-      else f.seen = new Set([seen, text]);
-    } else if (seen.has(text)) {
-      this.#canon = false;
-    } else {
-      seen.add(text);
+      f.seen = [s, e];
+      return;
     }
+    if (Array.isArray(seen)) {
+      // Few keys: compared as bytes; many: a Set of their text.
+      const len = e - s;
+      for (let j = 0; j < seen.length; j += 2) {
+        const s2 = seen[j]!;
+        if (seen[j + 1]! - s2 !== len) continue;
+        let k = 0;
+        while (k < len && b[s + k] === b[s2 + k]) k++;
+        if (k === len) {
+          this.#canon = false;
+          return;
+        }
+      }
+      if (seen.length < 32) {
+        seen.push(s, e);
+        return;
+      }
+      const set = new Set<string>();
+      for (let j = 0; j < seen.length; j += 2) set.add(this.#text(seen[j]!, seen[j + 1]!));
+      f.seen = set;
+      set.add(this.#text(s, e));
+      return;
+    }
+    const text = this.#text(s, e);
+    if (seen.has(text)) this.#canon = false;
+    else seen.add(text);
   }
 
   /** Validation mode: a float whose input text [s, e) is not the text serialize() writes for it. */
   #checkFloat(v: number, s: number, e: number): void {
-    if (this.#canon && doubleToShortest(v) !== this.#text(s, e)) this.#canon = false;
+    if (!this.#canon) return;
+    const text = this.#text(s, e);
+    // Where PHP writes plain decimals (1e-4 <= |v| < 1e15) they are JS's shortest digits too.
+    const a = Math.abs(v);
+    if (a >= 1e-4 && a < 1e15 && String(v) === text) return;
+    if (doubleToShortest(v) !== text) this.#canon = false;
   }
 
   /** Scans `uiv` (one or more digits) at p; returns the index after it, or -1. */

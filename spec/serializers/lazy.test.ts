@@ -30,7 +30,10 @@ const REWRITTEN: readonly string[] = [
   'a|O:8:"stdClass":1:{i:0;i:1;}', 'a|O:1:"Z":1:{s:27:"__PHP_Incomplete_Class_Name";s:1:"Y";}', 'a|C:8:"stdClass":0:{}',
   'a|E:5:"\\E:Ab";b|E:4:"E:Ab";', 'a|a:1:{i:0;a:1:{i:0;a:0:{}}}b|b:1;c|N;', 'a|s:3:"r:1";b|i:1;', 'a|i:1;b|R:1;c|i:2;',
   'a|a:1:{i:0;O:8:"stdClass":0:{}}b|r:3;', 'a|i:1;a|i:2;b|i:3;', 'a|a:2:{i:0;i:1;i:1;d:0.30000000000000004;}',
-  'a|s:2:"\xc3\xa9";b|s:1:"\xff";', 'a|a:1:{s:1:"\xff";i:1;}',
+  'a|s:2:"\xc3\xa9";b|s:1:"\xff";', 'a|a:1:{s:1:"\xff";i:1;}', 'a|d:0.00001;b|d:0.0001;c|d:123456789012345;',
+  // Many string keys (compared through a Set), one repeated, and none repeated.
+  `a|a:41:{${Array.from({ length: 40 }, (_, i) => `s:3:"k${String(i).padStart(2, '0')}";i:${i};`).join('')}s:3:"k07";i:0;}`,
+  `a|a:40:{${Array.from({ length: 40 }, (_, i) => `s:3:"k${String(i).padStart(2, '0')}";i:${i};`).join('')}}`,
 ];
 
 const mutation = mutationArbitrary(':;{}"0123456789-+RrNabisdO|!\x01\x04\x7f\x80', 12);
