@@ -453,12 +453,7 @@ export class Unserializer {
 
   /** Validation mode: a float whose input text [s, e) is not the text serialize() writes for it. */
   #checkFloat(v: number, s: number, e: number): void {
-    if (!this.#canon) return;
-    const text = this.#text(s, e);
-    // Where PHP writes plain decimals (1e-4 <= |v| < 1e15) they are JS's shortest digits too.
-    const a = Math.abs(v);
-    if (a >= 1e-4 && a < 1e15 && String(v) === text) return;
-    if (doubleToShortest(v) !== text) this.#canon = false;
+    if (this.#canon && doubleToShortest(v) !== this.#text(s, e)) this.#canon = false;
   }
 
   /** Scans `uiv` (one or more digits) at p; returns the index after it, or -1. */
@@ -863,7 +858,7 @@ export class Unserializer {
             const v = neg ? -a : a;
             this.pos = q + 1;
             if (this.#build) c.replaceExact(k, Number.isInteger(v) ? new PhpFloat(v) : v);
-            else this.#checkFloat(v, p + 2, q);
+            else if (this.#canon && !plainShortest(b, neg ? p + 3 : p + 2, q, frac, v)) this.#canon = false;
             return true;
           }
         }
@@ -1123,6 +1118,21 @@ function adoptIncompleteName(o: PhpObject): void {
   props.setExact(MAGIC_MEMBER, magic);
   for (const [k, v] of entries) props.setExact(k, v);
   o.className = INCOMPLETE_CLASS;
+}
+
+/**
+ * True when the plain decimal digits [s, e) (at most 15 significant, an optional `.` with `frac`
+ * digits after it, sign excluded) are what serialize() writes for their value v: PHP writes
+ * 1e-4 <= |v| < 1e15 (and zero) as plain decimals with the shortest digits that read back as v,
+ * and a decimal of at most 15 digits is the shortest one exactly when it has no leading zero
+ * before other digits and no trailing zero after the point (two such decimals never share a double).
+ */
+function plainShortest(b: Uint8Array, s: number, e: number, frac: number, v: number): boolean {
+  const intDigits = e - s - (frac >= 0 ? frac + 1 : 0);
+  if (intDigits === 0 || (intDigits > 1 && b[s] === 0x30)) return false;
+  if (frac === 0 || (frac > 0 && b[e - 1] === 0x30)) return false;
+  const a = Math.abs(v);
+  return a === 0 ? frac < 0 : a >= 1e-4;
 }
 
 function hexVal(c: number | undefined): number {

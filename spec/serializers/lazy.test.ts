@@ -186,6 +186,26 @@ describe(`lazy and eager session decoding give the same results (fast-check seed
       );
     });
 
+    it(`${handler}: float texts, canonical or not`, () => {
+      const digits = (max: number) => fc.string({ unit: fc.constantFrom(...'0123456789'), maxLength: max });
+      // Leading zeros, tiny values, trailing zeros, missing parts, up to 15 digits and beyond.
+      const text = fc
+        .tuple(
+          fc.constantFrom('', '-'),
+          fc.oneof(fc.constantFrom('', '0', '00', '1', '10', '100000000000000', '999999999999999'), digits(9)),
+          fc.constantFrom('', '.'),
+          fc.nat(7).map((n) => '0'.repeat(n)),
+          digits(8),
+        )
+        .map(([sign, i, dot, zeros, f]) => `${sign}${i}${dot}${dot === '' ? '' : zeros + f}`);
+      fc.assert(
+        fc.property(fc.array(text, { minLength: 1, maxLength: 4 }), (texts) =>
+          same(handler, toFormat(texts.map((t, i) => `f${i}|d:${t};`).join('')), []),
+        ),
+        { seed: SEED, numRuns: 1500 },
+      );
+    });
+
     it(`${handler}: payloads PHP rewrites, the fuzz payloads and their mutations`, () => {
       const bases = [...REWRITTEN, ...SESSION_PAYLOADS];
       for (const p of bases) same(handler, toFormat(p), [{ op: 'iterate' }]);
