@@ -18,8 +18,20 @@ import type { DecodeResult, SerializerContext } from '../lib/serializer.ts';
 import type { PhpArray, PhpBytes, PhpValue } from '../lib/value.ts';
 import { arrayInternals } from './internal.ts';
 import type { Serializer } from './serialize.ts';
-import type { NameLocator, NamePosition } from './session-common.ts';
 import { Unserializer } from './unserialize.ts';
+
+/** Where the next name lies: the name is [nameStart, nameEnd) and its value starts at valueStart. */
+export interface NamePosition {
+  nameStart: number;
+  nameEnd: number;
+  valueStart: number;
+}
+
+/**
+ * Finds the next name at `p` and fills `at`; false when the data at `p` is malformed (which fails
+ * the whole decode).
+ */
+export type NameLocator = (buf: Buffer, p: number, end: number, at: NamePosition) => boolean;
 
 /** One top-level session entry, not built yet: bytes [start, end) of src. */
 export class LazyEntry extends DeferredSlot {

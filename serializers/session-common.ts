@@ -9,7 +9,9 @@ import type { DecodeResult, SerializerContext } from '../lib/serializer.ts';
 import { PhpArray, PhpBytes, type PhpKey, type PhpReference, type PhpValue } from '../lib/value.ts';
 import { DeferredSlot } from '../lib/array-internals.ts';
 import { arrayInternals } from './internal.ts';
-import { decodeNamedLazy } from './lazy.ts';
+import { decodeNamedLazy, type NameLocator, type NamePosition } from './lazy.ts';
+
+export type { NameLocator, NamePosition } from './lazy.ts';
 import { Serializer } from './serialize.ts';
 import { Unserializer } from './unserialize.ts';
 
@@ -79,19 +81,6 @@ export class PendingVars {
     }
   }
 }
-
-/** Where the next name lies: the name is [nameStart, nameEnd) and its value starts at valueStart. */
-export interface NamePosition {
-  nameStart: number;
-  nameEnd: number;
-  valueStart: number;
-}
-
-/**
- * Finds the next name at `p` and fills `at`; false when the data at `p` is malformed (which fails
- * the whole decode).
- */
-export type NameLocator = (buf: Buffer, p: number, end: number, at: NamePosition) => boolean;
 
 /**
  * The decode loop `php` and `php_binary` share: locate a name, parse one value after it, store it
