@@ -8,9 +8,14 @@
  * bytes (with either serializer, and serialize() of the whole session) must be identical.
  * fast-check with a fixed seed (FC_SEED).
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PhpArray, PhpObject, PhpReference, serialize, type PhpKey, type PhpValue } from 'php-session-engine';
+import { PhpArray, PhpObject, PhpReference, SessionEngine, serialize, type PhpKey, type PhpValue } from 'php-session-engine';
+import { DeferredSlot } from '../../lib/array-internals.ts';
+import { arrayInternals } from '../../serializers/internal.ts';
 import type { OracleDiagnostic } from '../oracle/php-oracle.ts';
 import { phpString, tree } from './arbitraries.ts';
 import { SESSION_PAYLOADS } from './cases.ts';
@@ -220,4 +225,39 @@ describe(`lazy and eager session decoding give the same results (fast-check seed
       );
     });
   }
+});
+
+describe('the engine decodes lazily by default', () => {
+  const ID = 'lazyengine0000000000000000001';
+  // One canonical entry, one PHP rewrites (i:007; → i:7;), one read, one set.
+  const STORED = 'a|a:2:{i:0;s:1:"x";i:1;d:0.5;}b|i:007;c|s:2:"hi";';
+
+  async function cycle(options: { lazyDecode?: boolean }): Promise<{ deferred: number; stored: string; diagnostics: unknown[] }> {
+    const dir = mkdtempSync(join(tmpdir(), 'pse-lazy-'));
+    try {
+      writeFileSync(join(dir, `sess_${ID}`), STORED);
+      const engine = new SessionEngine({ ini: { 'session.save_path': dir, 'session.cache_limiter': '' }, ...options });
+      const req = engine.request({ cookies: { PHPSESSID: ID } });
+      expect(await req.start()).toBe(true);
+      const deferred = arrayInternals.rawVals(req.session).filter((v) => v instanceof DeferredSlot).length;
+      expect(req.session.get('c')).toBe('hi');
+      req.session.set('n', 1);
+      expect(await req.writeClose()).toBe(true);
+      await req.end();
+      return { deferred, stored: readFileSync(join(dir, `sess_${ID}`), 'latin1'), diagnostics: req.diagnostics };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('keeps entries unbuilt until read, and writes what the eager decode writes', async () => {
+    const lazy = await cycle({});
+    const eager = await cycle({ lazyDecode: false });
+    expect(lazy.deferred).toBe(process.env['PHP_SESSION_ENGINE_LAZY_DECODE'] === '0' ? 0 : 3);
+    expect(eager.deferred).toBe(0);
+    expect((await cycle({ lazyDecode: true })).deferred).toBe(3);
+    // PHP 8.2 writes i:007; back as i:7; (session_decode + session_encode).
+    expect(lazy.stored).toBe('a|a:2:{i:0;s:1:"x";i:1;d:0.5;}b|i:7;c|s:2:"hi";n|i:1;');
+    expect(lazy).toEqual({ ...eager, deferred: lazy.deferred });
+  });
 });
