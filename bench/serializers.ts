@@ -30,13 +30,12 @@
  * shows how stable the ratios are: each round's ratio is computed from that same round's
  * measurements, and the median and min–max over the rounds are printed.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import * as phpSerialize from 'php-serialize';
 import { bareSerialize, bareUnserialize } from './bare-codec.ts';
+import { startPhpWorker } from './php-worker.ts';
 import { bigSession, smallSession } from './payloads.ts';
 import { serialize, toJs, unserialize, type PhpValue } from 'php-session-engine';
 
@@ -205,25 +204,9 @@ const rounds: Record<Impl, Rates>[] = [];
 try {
   writeFileSync(join(dir, 'big.bin'), big);
   writeFileSync(join(dir, 'small.json'), JSON.stringify(smalls.map((b) => b.toString('base64'))));
-  const php = spawn('php', ['-n', '-d', 'memory_limit=512M', '-r', PHP_CODE, '--', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  php.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  // Settles when php is gone: its exit code, or the error if it could not be started.
-  const exited = new Promise<number | null | Error>((resolve) => {
-    php.on('error', resolve);
-    php.on('close', resolve);
-  });
-  // The line iterator ends when php's stdout closes, so a php that dies cannot leave us waiting.
-  const lines = createInterface({ input: php.stdout })[Symbol.asyncIterator]();
-  const readLine = async (): Promise<string> => {
-    const next = await lines.next();
-    if (next.done) throw new Error(`php exited early (${String(await exited)}): ${stderr}`);
-    return next.value;
-  };
+  // Node starts measuring once PHP has loaded its payloads (its `ready` line).
+  const php = await startPhpWorker(['-n', '-d', 'memory_limit=512M', '-r', PHP_CODE, '--', dir]);
   try {
-    // Wait until PHP has loaded its payloads before Node starts measuring anything.
-    const ready = await readLine();
-    if (ready !== 'ready') throw new Error(`unexpected line from php: ${ready}`);
     for (let r = 0; r < ROUNDS; r++) {
       const warmMs = r === 0 ? WARMUP_MS : 0;
       const round = {} as Record<Impl, Rates>;
@@ -231,8 +214,7 @@ try {
       const order = IMPLS.map((_, i) => IMPLS[(i + r) % IMPLS.length]!);
       for (const impl of order) {
         if (impl === 'PHP (C)') {
-          php.stdin.write(`${warmMs} ${BENCH_MS}\n`);
-          round[impl] = JSON.parse(await readLine()) as Rates;
+          round[impl] = JSON.parse(await php.ask(`${warmMs} ${BENCH_MS}`)) as Rates;
         } else {
           const rates = {} as Rates;
           for (const op of OPS) rates[op] = measure(nodeOps[impl][op], warmMs);
@@ -242,11 +224,9 @@ try {
       rounds.push(round);
       process.stderr.write(`round ${r + 1}/${ROUNDS} done\n`);
     }
-    php.stdin.end();
-    const code = await exited;
-    if (code !== 0) throw new Error(`php failed (${String(code)}): ${stderr}`);
+    await php.finish();
   } finally {
-    if (php.exitCode === null) php.kill();
+    php.kill();
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

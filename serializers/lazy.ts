@@ -10,12 +10,13 @@
  *
  * Falls back to the eager decode (serializers/session-common.ts), which then reports everything
  * itself: when the payload fails to decode (values decoded before the failure stay, as in PHP)
- * and when it holds an `r:`/`R:` token (references number slots across entries).
+ * and when it holds an `r:`/`R:` token (references number slots across entries). Small scalars
+ * (plain ints, null, booleans, short strings) are built at once: deferring them costs more.
  */
 import { DeferredSlot } from '../lib/array-internals.ts';
 import type { DiagnosticLevel } from '../lib/errors.ts';
 import type { DecodeResult, SerializerContext } from '../lib/serializer.ts';
-import type { PhpArray, PhpBytes, PhpValue } from '../lib/value.ts';
+import type { PhpArray, PhpValue } from '../lib/value.ts';
 import { arrayInternals } from './internal.ts';
 import type { Serializer } from './serialize.ts';
 import { Unserializer } from './unserialize.ts';
@@ -57,7 +58,9 @@ export class LazyEntry extends DeferredSlot {
 
 /**
  * The lazy decode of `name value` pairs into `current`; null when the eager decode must run
- * instead (nothing was reported or stored then).
+ * instead. Nothing has been reported then; the entries stored so far are a prefix of the names
+ * the eager decode goes through in the same order, so it stores every one of them again (at the
+ * same positions) and the result is the eager one.
  */
 export function decodeNamedLazy(data: Uint8Array, current: PhpArray, ctx: SerializerContext, locate: NameLocator): DecodeResult | null {
   // A private copy: the entries outlive the caller's buffer, which may be reused.
@@ -65,23 +68,46 @@ export function decodeNamedLazy(data: Uint8Array, current: PhpArray, ctx: Serial
   const end = src.length;
   const held: [DiagnosticLevel, string, boolean][] = [];
   const u = new Unserializer(src, { maxDepth: ctx.maxDepth, validate: true, onDiagnostic: (l, m, raw) => held.push([l, m, raw]) });
-  const names: (string | PhpBytes)[] = [];
-  const entries: LazyEntry[] = [];
   const at: NamePosition = { nameStart: 0, nameEnd: 0, valueStart: 0 };
   let p = 0;
   while (p < end) {
     if (!locate(src, p, end, at)) return null;
-    names.push(u.string(at.nameStart, at.nameEnd));
+    const name = u.string(at.nameStart, at.nameEnd);
     u.pos = at.valueStart;
     u.canonical = true;
     const slots = u.slotCount;
-    if (u.parseValue() === undefined) return null;
-    entries.push(new LazyEntry(src, at.valueStart, u.pos, u.slotCount - slots, u.canonical));
+    const v = u.parseValue();
+    if (v === undefined) return null;
+    const built = scalar(src, at.valueStart, u, v);
+    if (built !== undefined) current.replaceExact(name, built);
+    else arrayInternals.putDeferred(current, name, new LazyEntry(src, at.valueStart, u.pos, u.slotCount - slots, u.canonical));
     p = u.pos;
   }
   for (const [l, m, raw] of held) ctx.diagnostic(l, m, raw);
-  for (let i = 0; i < entries.length; i++) arrayInternals.putDeferred(current, names[i]!, entries[i]!);
   return { ok: true, session: current };
+}
+
+/** Strings up to this many bytes (token included) are built at once rather than deferred. */
+const SHORT_STRING = 64;
+
+/**
+ * The value of a small scalar entry that just validated at [start, u.pos), built at once as the
+ * eager decode builds it (a deferred entry would cost more than the value): plain ints (the
+ * validation returns them), null, booleans and short strings. Undefined for anything else.
+ */
+function scalar(src: Buffer, start: number, u: Unserializer, v: PhpValue): PhpValue | undefined {
+  switch (src[start]) {
+    case 0x69: // i: read by the plain-int path (others validate to null)
+      return typeof v === 'number' ? v : undefined;
+    case 0x4e: // N;
+      return null;
+    case 0x62: // b:0; b:1;
+      return src[start + 2] === 0x31;
+    case 0x73: // s:<len>:"<bytes>"; (the first quote opens the bytes)
+      return u.pos - start <= SHORT_STRING ? u.string(src.indexOf(0x22, start) + 1, u.pos - 2) : undefined;
+    default:
+      return undefined;
+  }
 }
 
 /** Writes slot i of the session (raw: maybe a LazyEntry) as one top-level value. */

@@ -296,19 +296,23 @@ export class Unserializer {
       // Fast path: a string key and a string or plain int value as PHP writes them
       // (s:<len>:"<text>"; and i:<digits>;), each read in one step; anything else goes through
       // #key / #value, which also report the errors.
-      let k: PhpKey | typeof FAIL | null = !this.#build ? this.#validateKey(f) : b[this.pos] === 0x73 ? this.#plainString(this.pos) : null;
-      if (k === FAIL) return false;
-      if (k === null) {
-        k = this.#key();
-        if (k === FAIL) return false;
-        if (f.obj) {
-          // Property names are strings: an i: key becomes its decimal string.
-          if (typeof k === 'number' || typeof k === 'bigint') k = String(k);
-        } else if (typeof k === 'string') {
+      let k: PhpKey | typeof FAIL | null;
+      if (this.#build) {
+        k = b[this.pos] === 0x73 ? this.#plainString(this.pos) : null;
+        if (k === null) {
+          k = this.#key();
+          if (k === FAIL) return false;
+          if (f.obj) {
+            // Property names are strings: an i: key becomes its decimal string.
+            if (typeof k === 'number' || typeof k === 'bigint') k = String(k);
+          } else if (typeof k === 'string') {
+            k = numericKey(k);
+          }
+        } else if (!f.obj) {
           k = numericKey(k);
         }
-      } else if (!f.obj && typeof k === 'string') {
-        k = numericKey(k);
+      } else if ((k = this.#validateKey(f)) === FAIL) {
+        return false;
       }
       const t = b[this.pos];
       if (t === 0x73 || t === 0x69) {
