@@ -30,14 +30,14 @@
  * shows how stable the ratios are: each round's ratio is computed from that same round's
  * measurements, and the median and min–max over the rounds are printed.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import * as phpSerialize from 'php-serialize';
 import { bareSerialize, bareUnserialize } from './bare-codec.ts';
-import { PhpArray, PhpFloat, PhpObject, serialize, toJs, unserialize, type PhpValue } from 'php-session-engine';
+import { startPhpWorker } from './php-worker.ts';
+import { bigSession, smallSession } from './payloads.ts';
+import { serialize, toJs, unserialize, type PhpValue } from 'php-session-engine';
 
 const ROUNDS = positiveInt('BENCH_ROUNDS', 5);
 const BENCH_MS = positiveInt('BENCH_MS', 400);
@@ -51,63 +51,6 @@ function positiveInt(name: string, fallback: number): number {
   return n;
 }
 
-// A deterministic PRNG so every run benches the same payloads.
-let state = 0x2545f491;
-function rand(): number {
-  state ^= state << 13;
-  state ^= state >>> 17;
-  state ^= state << 5;
-  return (state >>> 0) / 4294967296;
-}
-const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)]!;
-const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'Zürich', 'São Paulo', 'naïve', 'product', 'checkout', 'token', 'widget'];
-const word = (): string => `${pick(WORDS)}-${Math.floor(rand() * 100000)}`;
-
-function product(i: number): PhpArray {
-  return PhpArray.from({
-    id: 1000 + i,
-    sku: `SKU-${(i * 7919) % 100000}`,
-    name: `${word()} ${word()}`,
-    price: Math.round(rand() * 100000) / 100 + 0.01,
-    qty: 1 + Math.floor(rand() * 5),
-    tags: [word(), word(), word()],
-    attributes: { color: pick(['red', 'green', 'blue']), size: pick(['S', 'M', 'L', 'XL']), weight: new PhpFloat(Math.floor(rand() * 10)) },
-    in_stock: rand() > 0.2,
-    discount: rand() > 0.7 ? 0.15 : null,
-  });
-}
-
-/** A ~150 KB session: auth, user profile, cart, recently viewed, flash messages, form state, an object. */
-function bigSession(): PhpArray {
-  const s = new PhpArray();
-  s.set('_token', 'f'.repeat(40));
-  s.set('user_id', 982341);
-  s.set('auth', PhpArray.from({ logged_in: true, roles: ['customer', 'newsletter'], login_at: 1732190000, ip: '203.0.113.7' }));
-  const profile = new PhpObject('stdClass');
-  profile.set('first_name', 'Zoë');
-  profile.set('last_name', 'Müller');
-  profile.set('email', 'zoe@example.com');
-  profile.set('preferences', PhpArray.from({ lang: 'de_CH', currency: 'CHF', theme: 'dark', notifications: { email: true, sms: false } }));
-  s.set('profile', profile);
-  s.set('cart', PhpArray.from(Array.from({ length: 360 }, (_, i) => product(i))));
-  s.set('recently_viewed', PhpArray.from(Array.from({ length: 300 }, (_, i) => 5000 + i * 3)));
-  s.set('flash', PhpArray.from({ success: ['Saved.', 'Item added to cart.'], errors: [] }));
-  s.set('form_state', PhpArray.from(Object.fromEntries(Array.from({ length: 120 }, (_, i) => [`field_${i}`, word().repeat(3)]))));
-  s.set('search_history', PhpArray.from(Array.from({ length: 150 }, () => `${word()} ${word()}`)));
-  return s;
-}
-
-function smallSession(i: number): PhpArray {
-  return PhpArray.from({
-    user_id: i,
-    csrf: `${i.toString(16).padStart(8, '0')}deadbeefcafe`,
-    last_seen: 1732190000 + i,
-    flash: i % 3 === 0 ? ['Welcome back!'] : [],
-    cart_count: i % 7,
-    ratio: (i % 10) / 8 + 0.1,
-    locale: pick(['en_US', 'fr_FR', 'ja_JP']),
-  });
-}
 
 const big = serialize(bigSession());
 const smalls = Array.from({ length: 500 }, (_, i) => serialize(smallSession(i)));
@@ -261,25 +204,9 @@ const rounds: Record<Impl, Rates>[] = [];
 try {
   writeFileSync(join(dir, 'big.bin'), big);
   writeFileSync(join(dir, 'small.json'), JSON.stringify(smalls.map((b) => b.toString('base64'))));
-  const php = spawn('php', ['-n', '-d', 'memory_limit=512M', '-r', PHP_CODE, '--', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  php.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  // Settles when php is gone: its exit code, or the error if it could not be started.
-  const exited = new Promise<number | null | Error>((resolve) => {
-    php.on('error', resolve);
-    php.on('close', resolve);
-  });
-  // The line iterator ends when php's stdout closes, so a php that dies cannot leave us waiting.
-  const lines = createInterface({ input: php.stdout })[Symbol.asyncIterator]();
-  const readLine = async (): Promise<string> => {
-    const next = await lines.next();
-    if (next.done) throw new Error(`php exited early (${String(await exited)}): ${stderr}`);
-    return next.value;
-  };
+  // Node starts measuring once PHP has loaded its payloads (its `ready` line).
+  const php = await startPhpWorker(['-n', '-d', 'memory_limit=512M', '-r', PHP_CODE, '--', dir]);
   try {
-    // Wait until PHP has loaded its payloads before Node starts measuring anything.
-    const ready = await readLine();
-    if (ready !== 'ready') throw new Error(`unexpected line from php: ${ready}`);
     for (let r = 0; r < ROUNDS; r++) {
       const warmMs = r === 0 ? WARMUP_MS : 0;
       const round = {} as Record<Impl, Rates>;
@@ -287,8 +214,7 @@ try {
       const order = IMPLS.map((_, i) => IMPLS[(i + r) % IMPLS.length]!);
       for (const impl of order) {
         if (impl === 'PHP (C)') {
-          php.stdin.write(`${warmMs} ${BENCH_MS}\n`);
-          round[impl] = JSON.parse(await readLine()) as Rates;
+          round[impl] = JSON.parse(await php.ask(`${warmMs} ${BENCH_MS}`)) as Rates;
         } else {
           const rates = {} as Rates;
           for (const op of OPS) rates[op] = measure(nodeOps[impl][op], warmMs);
@@ -298,11 +224,9 @@ try {
       rounds.push(round);
       process.stderr.write(`round ${r + 1}/${ROUNDS} done\n`);
     }
-    php.stdin.end();
-    const code = await exited;
-    if (code !== 0) throw new Error(`php failed (${String(code)}): ${stderr}`);
+    await php.finish();
   } finally {
-    if (php.exitCode === null) php.kill();
+    php.kill();
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@
  *   npm run bench:session-scale                                                        (dist/, the shipped JS)
  *   node --conditions=php-session-engine-source --import tsx bench/session-scale.ts    (the TS sources)
  *   BENCH_SIZES=1000,1000000 BENCH_ROUNDS=7 BENCH_HANDLERS=php npm run bench:session-scale
+ *   BENCH_LAZY=1 npm run bench:session-scale          (the lazy decode the engine uses by default)
  *
  * The payload is a session of N small keys, `k000000|i:0;k000001|i:1;…` for the `php` handler
  * (16.9 MB at N = 1M), the same keys and values under `php_binary` and `php_serialize`. Node builds
@@ -31,7 +32,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { startPhpWorker } from './php-worker.ts';
 import { PhpArray, php, php_binary, php_serialize, type SerializerContext, type SessionSerializer } from 'php-session-engine';
 
 const ROUNDS = positiveInt('BENCH_ROUNDS', 5);
@@ -67,6 +68,9 @@ const ctx: SerializerContext = {
     throw new Error(`unexpected diagnostic ${level}: ${message}`);
   },
   maxDepth: 4096,
+  // BENCH_LAZY=1: decode as the engine does by default (php, php_binary: validate, build nothing;
+  // encode then copies the untouched entries). Default: the eager decode that builds every value.
+  lazy: process.env['BENCH_LAZY'] === '1',
 };
 
 // PHP: builds each session once, answers "<handler> <n> <calls>" with one JSON line of timings.
@@ -167,25 +171,10 @@ const started = Date.now();
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-scale-'));
 try {
-  const proc = spawn('php', ['-n', '-d', 'memory_limit=-1', '-r', PHP_CODE, '--', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = new Promise<number | null | Error>((resolve) => {
-    proc.on('error', resolve);
-    proc.on('close', resolve);
-  });
-  const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
-  const readLine = async (): Promise<string> => {
-    const next = await lines.next();
-    if (next.done) throw new Error(`php exited early (${String(await exited)}): ${stderr}`);
-    return next.value;
-  };
-  const askPhp = async (handler: string, n: number, calls: number): Promise<Times & { bytes: number; sha1: string }> => {
-    proc.stdin.write(`${handler} ${n} ${calls}\n`);
-    return JSON.parse(await readLine()) as Times & { bytes: number; sha1: string };
-  };
+  const php = await startPhpWorker(['-n', '-d', 'memory_limit=-1', '-r', PHP_CODE, '--', dir]);
+  const askPhp = async (handler: string, n: number, calls: number): Promise<Times & { bytes: number; sha1: string }> =>
+    JSON.parse(await php.ask(`${handler} ${n} ${calls}`)) as Times & { bytes: number; sha1: string };
   try {
-    if ((await readLine()) !== 'ready') throw new Error(`php did not start: ${stderr}`);
     // Warm-up, and the check that both sides encode the same bytes.
     for (const [h, n] of cases) {
       const p = await askPhp(h, n, 1);
@@ -209,11 +198,9 @@ try {
       }
       process.stderr.write(`round ${r + 1}/${ROUNDS} done\n`);
     }
-    proc.stdin.end();
-    const code = await exited;
-    if (code !== 0) throw new Error(`php failed (${String(code)}): ${stderr}`);
+    await php.finish();
   } finally {
-    if (proc.exitCode === null) proc.kill();
+    php.kill();
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

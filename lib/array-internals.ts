@@ -17,6 +17,22 @@ export interface ArrayInternalsOf<A, S, K> {
   keyAt(a: A, i: number): K;
   /** True when the array has binary (PhpBytes) keys, whose internal form keyAt() converts. */
   hasBytesKeys(a: A): boolean;
+  /** The slots with {@link DeferredSlot}s left unresolved (`vals` resolves them first). */
+  rawVals(a: A): readonly (S | DeferredSlot)[];
+  /** Stores a deferred slot for a string key exactly as replaceExact() stores a value. */
+  putDeferred(a: A, key: K, d: DeferredSlot): void;
+  /** Resolves slot i (a DeferredSlot) in place and returns its value. */
+  resolveAt(a: A, i: number): S;
+}
+
+/**
+ * A slot whose value is built on first access (lazy session decoding, serializers/lazy.ts). A
+ * PhpArray holding one resolves it before any read of the slot, so no caller ever sees it; only
+ * the session encoders look at it, through {@link ArrayInternalsOf.rawVals}. `resolve()` builds a
+ * new value on every call.
+ */
+export abstract class DeferredSlot {
+  abstract resolve(): unknown;
 }
 
 /** Untyped here (this module cannot name PhpArray without importing lib/value.ts). */

@@ -27,6 +27,14 @@ export interface SessionEngineOptions {
   serializers?: readonly SessionSerializer[];
   /** Uniform [0, 1) source for the GC draw; default PHP's combined LCG. */
   gcRandom?: () => number;
+  /**
+   * Lazy `$_SESSION` (default true): the `php` and `php_binary` serializers validate the whole
+   * session at start but build each entry on first access, and write entries nobody read back
+   * as the bytes they came from (README "Lazy $_SESSION"). false = decode everything at start,
+   * as PHP does. The environment variable PHP_SESSION_ENGINE_LAZY_DECODE=0 changes the default
+   * (the test suite runs both ways with it).
+   */
+  lazyDecode?: boolean;
 }
 
 /**
@@ -95,6 +103,7 @@ export class SessionEngine {
         // master was synced (the registry only grows).
         if (this.modules.size !== this.#masterSynced) this.#syncModuleIni(t, h);
       },
+      lazyDecode: options.lazyDecode ?? process.env['PHP_SESSION_ENGINE_LAZY_DECODE'] !== '0',
       takeStartupDiagnostics: () => {
         if (this.#startupShown) return [];
         this.#startupShown = true;

@@ -15,6 +15,11 @@ export interface SerializerContext {
   diagnostic(level: DiagnosticLevel, message: string, raw?: boolean): void;
   /** unserialize_max_depth (PHP default 4096; 0 = unlimited). */
   maxDepth: number;
+  /**
+   * Decode lazily where the serializer can (built-in `php` and `php_binary`: serializers/lazy.ts):
+   * entries are validated at once and built on first access. Default false.
+   */
+  lazy?: boolean;
 }
 
 /** The outcome of decoding session data. */

@@ -21,7 +21,7 @@
  * JS data with toPhp, toJS()/toJSON() use toJs); one module holds them without an import cycle.
  */
 
-import { arrayInternals } from './array-internals.ts';
+import { arrayInternals, DeferredSlot } from './array-internals.ts';
 import { KeyIndex } from './key-index.ts';
 
 /** Largest and smallest PHP int (64-bit builds). */
@@ -192,13 +192,44 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
   #iterating = 0;
   #bytesKeys: Map<string, PhpBytes> | null = null;
   #nextIndex = 0;
+  /** Slots holding a DeferredSlot (lazy session decoding): resolved before any read of them. */
+  #deferred = 0;
 
   static {
-    arrayInternals.vals = (a) => a.#vals;
+    arrayInternals.vals = (a) => {
+      if (a.#deferred !== 0) a.#resolveAll();
+      return a.#vals;
+    };
+    arrayInternals.rawVals = (a) => a.#vals;
+    arrayInternals.putDeferred = (a, key, d) => {
+      a.replaceExact(key, d as unknown as Slot);
+      a.#deferred++;
+    };
+    arrayInternals.resolveAt = (a, i) => a.#resolve(i);
     arrayInternals.keys = (a) => a.#keys;
     arrayInternals.keyAt = (a, i) => a.#keyAt(i);
     arrayInternals.hasBytesKeys = (a) => a.#bytesKeys !== null;
     (arrayInternals as { HOLE: unknown }).HOLE = HOLE;
+  }
+
+  /** Builds the value of deferred slot pos and stores it there. */
+  #resolve(pos: number): Slot {
+    const d = this.#vals[pos] as unknown as DeferredSlot;
+    const v = d.resolve() as Slot;
+    this.#vals[pos] = v;
+    this.#deferred--;
+    return v;
+  }
+
+  #resolveAll(): void {
+    const vals = this.#vals;
+    for (let i = 0; i < vals.length && this.#deferred !== 0; i++) if (vals[i] instanceof DeferredSlot) this.#resolve(i);
+  }
+
+  /** Replaces slot pos (a deferred slot stops counting). */
+  #overwrite(pos: number, value: Slot): void {
+    if (this.#deferred !== 0 && this.#vals[pos] instanceof DeferredSlot) this.#deferred--;
+    this.#vals[pos] = value;
   }
 
   #keyAt(i: number): PhpKey {
@@ -289,7 +320,7 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
     const keys = this.#keys!;
     if (this.#index !== null) this.#index.delete(keys, keys[pos]!, pos);
     if (this.#bytesKeys !== null && typeof keys[pos] === 'string') this.#bytesKeys.delete(keys[pos] as string);
-    vals[pos] = HOLE;
+    this.#overwrite(pos, HOLE);
     this.#holes++;
     if (pos === vals.length - 1) {
       // Trailing holes can simply go.
@@ -362,14 +393,15 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
   getExact(key: PhpKey): PhpValue | undefined {
     const pos = this.#find(mapKey(key));
     if (pos < 0) return undefined;
-    const v = this.#vals[pos]!;
+    const v = this.#deferred !== 0 && this.#vals[pos] instanceof DeferredSlot ? this.#resolve(pos) : this.#vals[pos]!;
     return v instanceof PhpReference ? v.value : v;
   }
 
   /** The stored slot: a value or the PhpReference box shared with other slots. */
   getSlot(key: PhpKey): PhpValue | PhpReference | undefined {
     const pos = this.#find(mapKey(key));
-    return pos < 0 ? undefined : this.#vals[pos];
+    if (pos < 0) return undefined;
+    return this.#deferred !== 0 && this.#vals[pos] instanceof DeferredSlot ? this.#resolve(pos) : this.#vals[pos];
   }
 
   /**
@@ -396,7 +428,7 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
       if (existing instanceof PhpReference && !(value instanceof PhpReference)) {
         existing.value = value;
       } else {
-        this.#vals[pos] = value;
+        this.#overwrite(pos, value);
       }
       return this;
     }
@@ -408,7 +440,7 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
   setSlot(key: PhpKey, value: PhpValue | PhpReference): this {
     const k = normalizeKey(key);
     const pos = this.#find(mapKey(k));
-    if (pos >= 0) this.#vals[pos] = value;
+    if (pos >= 0) this.#overwrite(pos, value);
     else this.setExact(k, value);
     return this;
   }
@@ -441,7 +473,7 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
       mk = this.#mapKey(key);
     }
     const pos = this.#find(mk);
-    if (pos >= 0) this.#vals[pos] = value;
+    if (pos >= 0) this.#overwrite(pos, value);
     else this.#append(mk, value);
     return this;
   }
@@ -453,6 +485,7 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
 
   /** Calls fn for every slot in order, with raw slots (PhpReference boxes not unwrapped). Faster than slots(). */
   forEachSlot(fn: (key: PhpKey, value: PhpValue | PhpReference) => void): void {
+    if (this.#deferred !== 0) this.#resolveAll();
     this.#iterating++;
     try {
       const vals = this.#vals;
@@ -497,6 +530,7 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
     this.#holes = 0;
     this.#bytesKeys = null;
     this.#nextIndex = 0;
+    this.#deferred = 0;
   }
 
   /** Walks the live slots in order; the storage may change meanwhile (as a Map iterator allows). */
@@ -516,6 +550,7 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
   }
 
   *values(): IterableIterator<PhpValue> {
+    if (this.#deferred !== 0) this.#resolveAll();
     for (const i of this.#walk()) {
       const v = this.#vals[i]!;
       yield v instanceof PhpReference ? v.value : v;
@@ -523,6 +558,7 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
   }
 
   *entries(): IterableIterator<[PhpKey, PhpValue]> {
+    if (this.#deferred !== 0) this.#resolveAll();
     for (const i of this.#walk()) {
       const v = this.#vals[i]!;
       yield [this.#keyAt(i), v instanceof PhpReference ? v.value : v];
@@ -531,6 +567,7 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
 
   /** Entries with their raw slots (PhpReference boxes not unwrapped): what serialize() walks. */
   *slots(): IterableIterator<[PhpKey, PhpValue | PhpReference]> {
+    if (this.#deferred !== 0) this.#resolveAll();
     for (const i of this.#walk()) yield [this.#keyAt(i), this.#vals[i]!];
   }
 
@@ -541,6 +578,8 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
   /** A shallow copy (PHP array assignment copies; references stay shared, as in PHP). */
   clone(): PhpArray {
     const out = new PhpArray();
+    // Deferred slots are copied as they are: each array resolves its own into a new value.
+    out.#deferred = this.#deferred;
     if (this.#holes === 0) {
       out.#vals = this.#vals.slice();
       out.#keys = this.#keys === null ? null : this.#keys.slice();

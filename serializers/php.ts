@@ -11,7 +11,8 @@
  */
 import type { DecodeResult, SerializerContext, SessionSerializer } from '../lib/serializer.ts';
 import type { PhpArray } from '../lib/value.ts';
-import { decodeNamedValues, sessionSerializer, SKIPPING_NUMERIC_KEY, type NamePosition } from './session-common.ts';
+import { writeSessionSlot } from './lazy.ts';
+import { decodeNamedValues, forEachRawSlot, sessionSerializer, SKIPPING_NUMERIC_KEY, type NamePosition } from './session-common.ts';
 
 const DELIMITER = 0x7c; // '|'
 
@@ -38,7 +39,7 @@ export const php: SessionSerializer = {
   encode(session: PhpArray, ctx: SerializerContext): Uint8Array | null {
     const out = sessionSerializer(session);
     let aborted = false;
-    session.forEachSlot((key, value) => {
+    forEachRawSlot(session, (key, i, value) => {
       if (aborted) return;
       if (typeof key === 'number' || typeof key === 'bigint') {
         ctx.diagnostic('E_WARNING', SKIPPING_NUMERIC_KEY(key));
@@ -51,7 +52,7 @@ export const php: SessionSerializer = {
       }
       out.writeRaw(key);
       out.writeByte(DELIMITER);
-      out.writeValue(value);
+      writeSessionSlot(out, session, i, value);
     });
     if (aborted || out.length === 0) return null;
     return out.result();

@@ -10,7 +10,8 @@
  */
 import type { DecodeResult, SerializerContext, SessionSerializer } from '../lib/serializer.ts';
 import type { PhpArray } from '../lib/value.ts';
-import { decodeNamedValues, sessionSerializer, SKIPPING_NUMERIC_KEY } from './session-common.ts';
+import { writeSessionSlot } from './lazy.ts';
+import { decodeNamedValues, forEachRawSlot, sessionSerializer, SKIPPING_NUMERIC_KEY } from './session-common.ts';
 
 /** Longest name php_binary can store (PS_BIN_MAX). */
 export const PS_BIN_MAX = 127;
@@ -20,7 +21,7 @@ export const php_binary: SessionSerializer = {
 
   encode(session: PhpArray, ctx: SerializerContext): Uint8Array | null {
     const out = sessionSerializer(session);
-    session.forEachSlot((key, value) => {
+    forEachRawSlot(session, (key, i, value) => {
       if (typeof key === 'number' || typeof key === 'bigint') {
         ctx.diagnostic('E_WARNING', SKIPPING_NUMERIC_KEY(key));
         return;
@@ -34,7 +35,7 @@ export const php_binary: SessionSerializer = {
         return;
       }
       out.setByte(at, n);
-      out.writeValue(value);
+      writeSessionSlot(out, session, i, value);
     });
     if (out.length === 0) return null;
     return out.result();

@@ -186,6 +186,15 @@ export class Serializer {
     return n;
   }
 
+  /**
+   * Appends an already serialized value verbatim: bytes [s, e) of src, which hold `slots` values
+   * (no objects, enums or references), so that later slot numbers continue as if it was written.
+   */
+  writeVerbatim(src: Uint8Array, s: number, e: number, slots: number): void {
+    this.writeBytes(src.subarray(s, e));
+    this.#n += slots;
+  }
+
   /** Overwrites the byte at `offset` (already written). */
   setByte(offset: number, b: number): void {
     if (offset < 0 || offset >= this.#pos) throw new RangeError(`offset ${offset} is outside the ${this.#pos} bytes written`);

@@ -7,19 +7,42 @@
  */
 import type { DecodeResult, SerializerContext } from '../lib/serializer.ts';
 import { PhpArray, PhpBytes, type PhpKey, type PhpReference, type PhpValue } from '../lib/value.ts';
+import { DeferredSlot } from '../lib/array-internals.ts';
+import { arrayInternals } from './internal.ts';
+import { decodeNamedLazy, type NameLocator, type NamePosition } from './lazy.ts';
+
+export type { NameLocator, NamePosition } from './lazy.ts';
 import { Serializer } from './serialize.ts';
 import { Unserializer } from './unserialize.ts';
 
 /** PHP's `Skipping numeric key N` warning text. */
 export const SKIPPING_NUMERIC_KEY = (key: number | bigint): string => `Skipping numeric key ${key}`;
 
-/** A serialize context whose reference-holder count covers every value of the session. */
+/**
+ * A serialize context whose reference-holder count covers every value of the session (entries not
+ * built yet hold no references, and are not built for it).
+ */
 export function sessionSerializer(session: PhpArray): Serializer {
   return new Serializer(() => {
     const all: (PhpValue | PhpReference)[] = [];
-    session.forEachSlot((_k, v) => all.push(v));
+    forEachRawSlot(session, (_k, _i, v) => {
+      if (!(v instanceof DeferredSlot)) all.push(v);
+    });
     return all;
   });
+}
+
+/**
+ * Calls fn for every slot of the session in order with its position, leaving entries of a lazy
+ * decode unbuilt (serializers/lazy.ts writeSessionSlot writes them).
+ */
+export function forEachRawSlot(session: PhpArray, fn: (key: PhpKey, i: number, v: PhpValue | PhpReference | DeferredSlot) => void): void {
+  const vals = arrayInternals.rawVals(session);
+  const hole = arrayInternals.HOLE;
+  for (let i = 0; i < vals.length; i++) {
+    const v = vals[i]!;
+    if (v !== hole) fn(arrayInternals.keyAt(session, i), i, v);
+  }
 }
 
 /** An unserialize context for session data, reporting diagnostics through the engine. */
@@ -59,19 +82,6 @@ export class PendingVars {
   }
 }
 
-/** Where the next name lies: the name is [nameStart, nameEnd) and its value starts at valueStart. */
-export interface NamePosition {
-  nameStart: number;
-  nameEnd: number;
-  valueStart: number;
-}
-
-/**
- * Finds the next name at `p` and fills `at`; false when the data at `p` is malformed (which fails
- * the whole decode).
- */
-export type NameLocator = (buf: Buffer, p: number, end: number, at: NamePosition) => boolean;
-
 /**
  * The decode loop `php` and `php_binary` share: locate a name, parse one value after it, store it
  * as an exact string key; values decoded before a failure stay, as in PHP.
@@ -87,6 +97,10 @@ export function decodeNamedValues(
   ctx: SerializerContext,
   locate: NameLocator,
 ): DecodeResult {
+  if (ctx.lazy === true) {
+    const lazy = decodeNamedLazy(data, current, ctx, locate);
+    if (lazy !== null) return lazy;
+  }
   const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const end = buf.length;
   const u = sessionUnserializer(buf, ctx);

@@ -34,7 +34,7 @@ import {
   type PhpKey,
   type PhpValue,
 } from '../lib/value.ts';
-import { isPhpArrayLike, phpArrayValues, zendZvalTypeName, zvalGetString, zvalType } from '../lib/zend/index.ts';
+import { doubleToShortest, isPhpArrayLike, phpArrayValues, zendZvalTypeName, zvalGetString, zvalType } from '../lib/zend/index.ts';
 import {
   asciiLower,
   BINARY_NAME_PREFIX,
@@ -93,9 +93,30 @@ export interface UnserializerSettings {
   /** 0 = unlimited. */
   maxDepth?: number;
   onDiagnostic?: CodecDiagnosticSink | undefined;
+  /**
+   * Validation mode (lazy session decoding): parse exactly as usual, with the same acceptance,
+   * diagnostics and error offsets, but build no values. See {@link Unserializer.canonical} and
+   * {@link Unserializer.needsEager}.
+   */
+  validate?: boolean;
 }
 
 const FAIL = Symbol('fail');
+
+/** An array or object being filled; `seen`/`last` track its keys in validation mode. */
+interface Frame {
+  c: PhpArray;
+  n: number;
+  obj: boolean;
+  o: PhpObject | null;
+  /** String keys read so far: their byte spans (start, end, …), then a Set of their Latin-1 text. */
+  seen: number[] | Set<string> | null;
+  /** The last integer key, or -1. */
+  last: number;
+}
+
+/** The container of every value in validation mode: never written to. */
+const SINK = new PhpArray();
 const NO_DIAGNOSTICS: CodecDiagnosticSink = () => undefined;
 
 // Class-name characters PHP accepts (zend_is_valid_class_name): [0-9A-Za-z_\\\x80-\xff].
@@ -151,7 +172,11 @@ export class Unserializer {
   readonly #nodeBuf: Buffer;
   #classNames: Map<string, string> | null = null;
   /** Arrays/objects being filled: container, elements still to read, object or array. */
-  readonly #stack: { c: PhpArray; n: number; obj: boolean; o: PhpObject | null }[] = [];
+  readonly #stack: Frame[] = [];
+  /** False in validation mode: containers are not filled and values not built. */
+  readonly #build: boolean;
+  #canon = true;
+  #needsEager = false;
 
   constructor(data: Uint8Array, settings: UnserializerSettings = {}, start = 0) {
     this.buf = data;
@@ -160,6 +185,7 @@ export class Unserializer {
     this.#maxDepth = settings.maxDepth ?? 4096;
     this.#allowed = settings.allowedClasses ?? null;
     this.#diag = settings.onDiagnostic ?? NO_DIAGNOSTICS;
+    this.#build = settings.validate !== true;
     const nb = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     this.#nodeBuf = nb;
     // Slot locations are recorded only when the input contains the bytes of a back reference.
@@ -169,10 +195,32 @@ export class Unserializer {
       const win = latin1Slice(nb, start, nb.length);
       this.#win = win;
       this.#winStart = start;
-      this.#track = win.indexOf('r:') >= 0 || win.indexOf('R:') >= 0;
+      this.#track = this.#build && (win.indexOf('r:') >= 0 || win.indexOf('R:') >= 0);
     } else {
-      this.#track = nb.indexOf(REF_LOWER, start) >= 0 || nb.indexOf(REF_UPPER, start) >= 0;
+      this.#track = this.#build && (nb.indexOf(REF_LOWER, start) >= 0 || nb.indexOf(REF_UPPER, start) >= 0);
     }
+  }
+
+  /**
+   * Validation mode: true while every value parsed since it was last set to true would re-encode
+   * to exactly its input bytes (canonical integers, floats and lengths, no `S:`, no objects or
+   * enums, array keys as PHP writes them, no duplicate keys). Conservative: false may be wrong,
+   * true never is.
+   */
+  get canonical(): boolean {
+    return this.#canon;
+  }
+
+  set canonical(v: boolean) {
+    this.#canon = v;
+  }
+
+  /**
+   * Validation mode: the input holds an `r:`/`R:` token, which only a building parse can check
+   * (its slot table holds values); the parse stopped there and failed, and its result means nothing.
+   */
+  get needsEager(): boolean {
+    return this.#needsEager;
   }
 
   /** Number of slots used so far. */
@@ -206,7 +254,7 @@ export class Unserializer {
     }
     const scratch = (this.#scratch ??= new PhpArray());
     if (!this.parseInto(scratch, 0)) return undefined;
-    return scratch.getSlot(0) as PhpValue;
+    return this.#build ? (scratch.getSlot(0) as PhpValue) : null;
   }
 
   #scratch: PhpArray | null = null;
@@ -248,18 +296,23 @@ export class Unserializer {
       // Fast path: a string key and a string or plain int value as PHP writes them
       // (s:<len>:"<text>"; and i:<digits>;), each read in one step; anything else goes through
       // #key / #value, which also report the errors.
-      let k: PhpKey | typeof FAIL | null = b[this.pos] === 0x73 ? this.#plainString(this.pos) : null;
-      if (k === null) {
-        k = this.#key();
-        if (k === FAIL) return false;
-        if (f.obj) {
-          // Property names are strings: an i: key becomes its decimal string.
-          if (typeof k === 'number' || typeof k === 'bigint') k = String(k);
-        } else if (typeof k === 'string') {
+      let k: PhpKey | typeof FAIL | null;
+      if (this.#build) {
+        k = b[this.pos] === 0x73 ? this.#plainString(this.pos) : null;
+        if (k === null) {
+          k = this.#key();
+          if (k === FAIL) return false;
+          if (f.obj) {
+            // Property names are strings: an i: key becomes its decimal string.
+            if (typeof k === 'number' || typeof k === 'bigint') k = String(k);
+          } else if (typeof k === 'string') {
+            k = numericKey(k);
+          }
+        } else if (!f.obj) {
           k = numericKey(k);
         }
-      } else if (!f.obj) {
-        k = numericKey(k);
+      } else if ((k = this.#validateKey(f)) === FAIL) {
+        return false;
       }
       const t = b[this.pos];
       if (t === 0x73 || t === 0x69) {
@@ -267,7 +320,7 @@ export class Unserializer {
         if (v !== null) {
           this.#slotN++;
           if (this.#track) this.#slots.push(f.c, k);
-          f.c.replaceExact(k, v);
+          if (this.#build) f.c.replaceExact(k, v);
           continue;
         }
       }
@@ -325,6 +378,86 @@ export class Unserializer {
     const view = this.#nodeBuf.subarray(s, e);
     if (isUtf8(view)) return str;
     return new PhpBytes(Uint8Array.prototype.slice.call(view));
+  }
+
+  /**
+   * Validation mode: reads the key at pos (the same acceptance as the building path) and clears
+   * {@link canonical} where PHP would write the key differently, or where it repeats an earlier
+   * key of the array (a repeated key is stored once and the count re-encodes smaller).
+   */
+  #validateKey(f: Frame): 0 | typeof FAIL {
+    const b = this.buf;
+    const p = this.pos;
+    if (b[p] === 0x73) {
+      const s = this.#stringHead(p);
+      const e = s + this.#headLen;
+      if (s >= 0 && e + 2 <= this.end && b[e] === 0x22 && b[e + 1] === 0x3b) {
+        this.pos = e + 2;
+        if (this.#canon && !f.obj) this.#checkStringKey(f, p, s, e);
+        return 0;
+      }
+    }
+    if (this.#key() === FAIL) return FAIL;
+    if (this.#canon && !f.obj) {
+      // Canonical int keys: i:0; or i:<1-9 then digits>; (at most 15 digits), increasing.
+      let q = p + 2;
+      let v = 0;
+      if (b[p] === 0x69 && (b[q] !== 0x30 || b[q + 1] === 0x3b)) {
+        while (b[q]! >= 0x30 && b[q]! <= 0x39 && q - p < 17) v = v * 10 + (b[q++]! - 0x30);
+      }
+      if (q === this.pos - 1 && q > p + 2 && v > f.last) f.last = v;
+      else this.#canon = false;
+    }
+    return 0;
+  }
+
+  #checkStringKey(f: Frame, p: number, s: number, e: number): void {
+    const b = this.buf;
+    const c0 = b[s]!;
+    if (
+      (b[p + 2] === 0x30 && s - p > 5) ||
+      // "5" is stored as the int key 5 and written back as i:5;
+      (((c0 >= 0x30 && c0 <= 0x39) || c0 === 0x2d) && typeof numericKey(this.#text(s, e)) !== 'string')
+    ) {
+      this.#canon = false;
+      return;
+    }
+    const seen = f.seen;
+    if (seen === null) {
+      f.seen = [s, e];
+      return;
+    }
+    if (Array.isArray(seen)) {
+      // Few keys: compared as bytes; many: a Set of their text.
+      const len = e - s;
+      for (let j = 0; j < seen.length; j += 2) {
+        const s2 = seen[j]!;
+        if (seen[j + 1]! - s2 !== len) continue;
+        let k = 0;
+        while (k < len && b[s + k] === b[s2 + k]) k++;
+        if (k === len) {
+          this.#canon = false;
+          return;
+        }
+      }
+      if (seen.length < 32) {
+        seen.push(s, e);
+        return;
+      }
+      const set = new Set<string>();
+      for (let j = 0; j < seen.length; j += 2) set.add(this.#text(seen[j]!, seen[j + 1]!));
+      f.seen = set;
+      set.add(this.#text(s, e));
+      return;
+    }
+    const text = this.#text(s, e);
+    if (seen.has(text)) this.#canon = false;
+    else seen.add(text);
+  }
+
+  /** Validation mode: a float whose input text [s, e) is not the text serialize() writes for it. */
+  #checkFloat(v: number, s: number, e: number): void {
+    if (this.#canon && doubleToShortest(v) !== this.#text(s, e)) this.#canon = false;
   }
 
   /** Scans `uiv` (one or more digits) at p; returns the index after it, or -1. */
@@ -581,6 +714,12 @@ export class Unserializer {
     if (s < 0) return null;
     const end = s + this.#headLen;
     if (end + 2 > this.end || b[end] !== 0x22 || b[end + 1] !== 0x3b) return null;
+    if (!this.#build) {
+      // Any bytes are a valid s: string; only a length written with leading zeros re-encodes differently.
+      if (b[p + 2] === 0x30 && s - p > 5) this.#canon = false;
+      this.pos = end + 2;
+      return '';
+    }
     const v = this.#str(s, end);
     if (typeof v !== 'string') return null;
     this.pos = end + 2;
@@ -602,6 +741,7 @@ export class Unserializer {
       d = b[++q];
     }
     if (d !== 0x3b || q === ds) return null;
+    if (!this.#build && ((b[ds] === 0x30 && q - ds > 1) || (neg && v === 0))) this.#canon = false;
     this.pos = q + 1;
     return neg ? (v === 0 ? 0 : -v) : v;
   }
@@ -669,25 +809,26 @@ export class Unserializer {
       case 0x4e: // N;
         if (b[p + 1] !== 0x3b || p + 1 >= this.end) return false;
         this.pos = p + 2;
-        c.replaceExact(k, null);
+        if (this.#build) c.replaceExact(k, null);
         return true;
       case 0x62: // b:0; b:1;
         if (b[p + 1] !== 0x3a || (b[p + 2] !== 0x30 && b[p + 2] !== 0x31) || b[p + 3] !== 0x3b || p + 3 >= this.end) return false;
         this.pos = p + 4;
-        c.replaceExact(k, b[p + 2] === 0x31);
+        if (this.#build) c.replaceExact(k, b[p + 2] === 0x31);
         return true;
       case 0x69: {
         // i: — fast path for plain short decimals, the general rules otherwise
         const plain = this.#plainInt(p);
         if (plain !== null) {
-          c.replaceExact(k, plain);
+          if (this.#build) c.replaceExact(k, plain);
           return true;
         }
         const e = this.#scanInt(p);
         if (e < 0) return false;
         const v = this.#iv(p + 2);
         this.pos = e;
-        c.replaceExact(k, v);
+        if (this.#build) c.replaceExact(k, v);
+        else this.#canon = false;
         return true;
       }
       case 0x64: {
@@ -720,7 +861,8 @@ export class Unserializer {
             const a = frac > 0 ? m / POW10[frac]! : m;
             const v = neg ? -a : a;
             this.pos = q + 1;
-            c.replaceExact(k, Number.isInteger(v) ? new PhpFloat(v) : v);
+            if (this.#build) c.replaceExact(k, Number.isInteger(v) ? new PhpFloat(v) : v);
+            else if (this.#canon && !plainShortest(b, neg ? p + 3 : p + 2, q, frac, v)) this.#canon = false;
             return true;
           }
         }
@@ -728,14 +870,16 @@ export class Unserializer {
         if (r === null) return false;
         this.pos = r[0];
         const v = r[1];
-        c.replaceExact(k, Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER ? new PhpFloat(v) : v);
+        if (this.#build) c.replaceExact(k, Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER ? new PhpFloat(v) : v);
+        else this.#checkFloat(v, p + 2, r[0] - 1);
         return true;
       }
       case 0x73:
       case 0x53: {
         const v = this.#stringToken(p, t === 0x53);
         if (v === FAIL) return false;
-        c.replaceExact(k, v);
+        if (this.#build) c.replaceExact(k, v);
+        else if (t === 0x53 || (b[p + 2] === 0x30 && b[p + 3] !== 0x3a)) this.#canon = false;
         return true;
       }
       case 0x61:
@@ -747,6 +891,11 @@ export class Unserializer {
         return this.#enum(c, k, p);
       case 0x72:
       case 0x52: {
+        if (!this.#build) {
+          // Checking a back reference needs the values of the slot table: only a building parse can.
+          this.#needsEager = true;
+          return false;
+        }
         const e = this.#refHead(p);
         if (e < 0) return false;
         this.pos = e;
@@ -804,11 +953,12 @@ export class Unserializer {
     this.pos = e + 2;
     const n = typeof elements === 'bigint' ? Infinity : elements;
     if (n < 0 || n >= HT_MAX_SIZE || n > Math.floor((this.end - this.pos) / 2)) return false;
-    const arr = new PhpArray();
-    c.replaceExact(k, arr);
+    let arr = SINK;
+    if (this.#build) c.replaceExact(k, (arr = new PhpArray()));
+    else if (this.buf[p + 2] === 0x30 && e - p > 3) this.#canon = false; // a:0…
     if (n === 0) return this.#finish();
     if (!this.#enterNested()) return false;
-    this.#stack.push({ c: arr, n, obj: false, o: null });
+    this.#stack.push({ c: arr, n, obj: false, o: null, seen: null, last: -1 });
     return true;
   }
 
@@ -879,10 +1029,11 @@ export class Unserializer {
         this.#warn(MESSAGES.NO_UNSERIALIZER(incomplete || lc === INCOMPLETE_CLASS_LC ? INCOMPLETE_CLASS : 'stdClass'), true);
         const obj = new PhpObject(incomplete || lc === INCOMPLETE_CLASS_LC ? INCOMPLETE_CLASS : 'stdClass');
         if (incomplete) obj.properties.setExact(MAGIC_MEMBER, nameValue(name));
-        c.replaceExact(k, obj);
-      } else {
+        if (this.#build) c.replaceExact(k, obj);
+      } else if (this.#build) {
         c.replaceExact(k, new PhpSerializable(className, this.#str(this.pos, this.pos + datalen)));
       }
+      this.#canon = false;
       this.pos += datalen + 1;
       return true;
     }
@@ -901,13 +1052,18 @@ export class Unserializer {
       return false;
     }
     this.pos += 2;
-    const obj = new PhpObject(incomplete ? INCOMPLETE_CLASS : className);
-    const props = obj.properties;
-    if (incomplete) props.setExact(MAGIC_MEMBER, nameValue(name));
-    c.replaceExact(k, obj);
-    if (elements >= HT_MAX_SIZE - props.size) return false;
+    this.#canon = false;
+    let props = SINK;
+    let obj: PhpObject | null = null;
+    if (this.#build) {
+      obj = new PhpObject(incomplete ? INCOMPLETE_CLASS : className);
+      props = obj.properties;
+      if (incomplete) props.setExact(MAGIC_MEMBER, nameValue(name));
+      c.replaceExact(k, obj);
+    }
+    if (elements >= HT_MAX_SIZE - (incomplete ? 1 : 0)) return false;
     if (!this.#enterNested()) return false;
-    this.#stack.push({ c: props, n: elements, obj: true, o: incomplete || className === 'stdClass' ? null : obj });
+    this.#stack.push({ c: props, n: elements, obj: true, o: incomplete || className === 'stdClass' ? null : obj, seen: null, last: -1 });
     return true;
   }
 
@@ -941,7 +1097,8 @@ export class Unserializer {
       this.#warn(MESSAGES.ENUM_UNDEFINED_CONSTANT(enumName, this.#display(colon + 1, cur)));
       return false;
     }
-    c.replaceExact(k, new PhpEnum(lookupName, caseName));
+    if (this.#build) c.replaceExact(k, new PhpEnum(lookupName, caseName));
+    this.#canon = false;
     return true;
   }
 
@@ -965,6 +1122,21 @@ function adoptIncompleteName(o: PhpObject): void {
   props.setExact(MAGIC_MEMBER, magic);
   for (const [k, v] of entries) props.setExact(k, v);
   o.className = INCOMPLETE_CLASS;
+}
+
+/**
+ * True when the plain decimal digits [s, e) (at most 15 significant, an optional `.` with `frac`
+ * digits after it, sign excluded) are what serialize() writes for their value v: PHP writes
+ * 1e-4 <= |v| < 1e15 (and zero) as plain decimals with the shortest digits that read back as v,
+ * and a decimal of at most 15 digits is the shortest one exactly when it has no leading zero
+ * before other digits and no trailing zero after the point (two such decimals never share a double).
+ */
+function plainShortest(b: Uint8Array, s: number, e: number, frac: number, v: number): boolean {
+  const intDigits = e - s - (frac >= 0 ? frac + 1 : 0);
+  if (intDigits === 0 || (intDigits > 1 && b[s] === 0x30)) return false;
+  if (frac === 0 || (frac > 0 && b[e - 1] === 0x30)) return false;
+  const a = Math.abs(v);
+  return a === 0 ? frac < 0 : a >= 1e-4;
 }
 
 function hexVal(c: number | undefined): number {

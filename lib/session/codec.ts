@@ -29,7 +29,7 @@ function serializerContext(r: RequestContext): SerializerContext {
   const maxDepth = typeof depth === 'bigint' ? Number(depth) : 4096;
   const c = r.serializerCtx;
   if (c !== undefined && c.maxDepth === maxDepth) return c;
-  return (r.serializerCtx = { diagnostic: (l, m) => report(r, l, m), maxDepth });
+  return (r.serializerCtx = { diagnostic: (l, m) => report(r, l, m), maxDepth, lazy: r.engine.lazyDecode === true });
 }
 
 /** php_session_encode: the encoded session, or null (with PHP's warning where PHP warns). */

@@ -25,6 +25,8 @@ export interface EngineCore {
   syncModuleIni(table: IniTable, host: IniHost | (() => IniHost)): void;
   /** MINIT diagnostics not yet shown; handed to the first request (PHP prints them in its output). */
   takeStartupDiagnostics(): Diagnostic[];
+  /** Decode sessions lazily where the serializer can (SessionEngineOptions.lazyDecode). */
+  readonly lazyDecode?: boolean;
 }
 
 /** One request: PS(), SG(), the engine, the ini scope, and the executor state. */

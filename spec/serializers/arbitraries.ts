@@ -56,7 +56,7 @@ const scalar: fc.Arbitrary<PhpValue> = fc.oneof(
   fc.oneof(phpString, phpBytes).map((d) => new PhpSerializable('S', d as string | PhpBytes)),
 );
 
-const tree = fc.letrec<{ value: PhpValue; array: PhpValue; object: PhpValue }>((tie) => ({
+export const tree = fc.letrec<{ value: PhpValue; array: PhpValue; object: PhpValue }>((tie) => ({
   value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, scalar, tie('array'), tie('object')),
   array: fc.array(fc.tuple(phpKey, tie('value')), { maxLength: 6 }).map((pairs) => {
     const a = new PhpArray();
