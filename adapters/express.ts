@@ -11,7 +11,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpPhpSession } from './http.ts';
-import { feedUpload, wantsUploadProgress } from './upload.ts';
+import { feedUpload, isMultipart, wantsUploadProgress } from './upload.ts';
 import type { PhpSessionContext, PhpSessionOptions, SessionView } from './session.ts';
 
 export type { UploadedFile } from './upload.ts';
@@ -50,10 +50,13 @@ export function phpSession(options: PhpSessionOptions = {}): PhpSessionMiddlewar
     // error handlers answer instead.
     // session.upload_progress.enabled and a multipart body: PHP's parser events are fed from busboy
     // before the session starts and the app runs (fields in req.body, files in req.files).
-    const beforeBegin = async (ctx: PhpSessionContext): Promise<void> => {
-      if (wantsUploadProgress(ctx, req)) await feedUpload(ctx, req, res);
-    };
-    sessions.attach(req, res, { onError: (err) => next(err), beforeBegin }).then(
+    // (Only a multipart request needs the hook: other requests skip its promise.)
+    const beforeBegin = isMultipart(req)
+      ? async (ctx: PhpSessionContext): Promise<void> => {
+          if (wantsUploadProgress(ctx, req)) await feedUpload(ctx, req, res);
+        }
+      : undefined;
+    sessions.attach(req, res, { onError: (err) => next(err), ...(beforeBegin && { beforeBegin }) }).then(
       () => next(),
       (err: unknown) => next(err),
     );

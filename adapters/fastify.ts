@@ -46,7 +46,8 @@ const plugin: FastifyPluginAsync<PhpSessionOptions> = async (app, options) => {
     const ctx = sessions.context({ cookie: request.headers.cookie, url: request.url, body: request.body, referer }, request);
     request.phpSession = ctx;
     request.session = ctx.session;
-    reply.raw.once('close', () => void ctx.end().catch(() => undefined));
+    // ('close' comes once; ctx.end() is idempotent; on() spares once()'s wrapper.)
+    reply.raw.on('close', () => void ctx.end().catch(() => undefined));
     await ctx.begin();
   });
   app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {

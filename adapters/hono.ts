@@ -44,7 +44,7 @@ export function phpSession(options: PhpSessionOptions = {}): MiddlewareHandler<P
     // Client gone: the response's socket closes (node-server), or the Request's signal aborts.
     const onAbort = (): void => void ctx.end().catch(() => undefined);
     const signal = node.outgoing === undefined ? c.req.raw.signal : undefined;
-    if (node.outgoing !== undefined) node.outgoing.once('close', onAbort);
+    if (node.outgoing !== undefined) node.outgoing.on('close', onAbort); // once per response; on() is cheaper than once()
     else signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await ctx.begin();

@@ -22,10 +22,15 @@ export interface UploadedFile {
   error: number;
 }
 
+/** True when the request's body is multipart/form-data (with its boundary parameter). */
+export function isMultipart(req: IncomingMessage): boolean {
+  const type = req.headers['content-type'];
+  return type !== undefined && /^multipart\/form-data\s*;/i.test(type);
+}
+
 /** True when this request's upload should be fed to the session (progress on, a multipart body). */
 export function wantsUploadProgress(ctx: PhpSessionContext, req: IncomingMessage): boolean {
-  const type = req.headers['content-type'] ?? '';
-  if (!/^multipart\/form-data\s*;/i.test(type)) return false;
+  if (!isMultipart(req)) return false;
   const on = ctx.request.functions.ini_get('session.upload_progress.enabled');
   return on === '1' || on === 'On' || on === 'on' || on === 'true';
 }
