@@ -15,15 +15,22 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseCookie } from 'cookie';
+import type { UploadedFile } from './upload.ts';
 import { PhpSessionContext, PhpSessions, type PhpSessionOptions, type SessionShape, type SessionView } from './session.ts';
+import { feedNodeUpload, isMultipart, uploadProgressEnabled } from './upload.ts';
 
 export { PhpSessionContext, PhpSessionError, PhpSessions, HOLD_LIMIT_WARNING, startupWarnings, type PhpSessionOptions, type SessionView, type SessionMethods } from './session.ts';
 export { PhpFloat } from 'php-session-engine';
+export type { UploadedFile } from './upload.ts';
 
-/** An IncomingMessage with the session attached. */
+/** An IncomingMessage with the session attached (and, after a multipart upload fed to the session, its fields and files). */
 export type SessionIncomingMessage<T extends object = SessionShape> = IncomingMessage & {
   session: SessionView<T>;
   phpSession: PhpSessionContext;
+  /** The form fields of a multipart body read by the upload feed (session.upload_progress.enabled). */
+  body?: unknown;
+  /** The files of that body, in temp files removed when the response closes. */
+  files?: UploadedFile[];
 };
 
 /** Cookie header → names and decoded values (the `cookie` package; the first of a repeated name wins, as in PHP). */
@@ -35,7 +42,7 @@ export function parseCookies(header: string): Record<string, string | undefined>
 export interface AttachHooks {
   /** Receives a failure of the session's end while the response can still be replaced. Default: 500. */
   onError?: (err: unknown) => void;
-  /** Runs after the context exists and before the session's start (the Express adapter's upload feed). */
+  /** Runs after the context exists (and the upload feed, if any) and before the session's start. */
   beforeBegin?: (ctx: PhpSessionContext) => Promise<void>;
 }
 
@@ -189,8 +196,18 @@ export class HttpPhpSession extends PhpSessions {
     target.phpSession = ctx;
     target.session = ctx.session;
     attachToResponse(ctx, res, hooks);
+    // session.upload_progress.enabled and a multipart body: PHP's parser events are fed from busboy
+    // before the session starts and the app runs (fields in req.body, files in req.files).
+    // (Only a multipart request pays for the check and its promise.)
+    const upload = isMultipart(req.headers) && uploadProgressEnabled(ctx);
     const before = hooks.beforeBegin;
-    const begun = before === undefined ? ctx.begin() : before(ctx).then(() => ctx.begin());
+    let begun: Promise<void>;
+    if (!upload && before === undefined) begun = ctx.begin();
+    else {
+      begun = (upload ? feedNodeUpload(ctx, req, res) : Promise.resolve())
+        .then(() => before?.(ctx))
+        .then(() => ctx.begin());
+    }
     return begun.then(
       () => ctx,
       (err: unknown) => ctx.end().then(
