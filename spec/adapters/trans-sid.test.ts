@@ -59,6 +59,7 @@ describeWith(['php-cgi'], 'trans-sid through the adapters vs php-cgi', () => {
   let phpBody: string;
   const servers = new Map<string, http.Server>();
   let fastify: FastifyInstance | undefined;
+  let honoApp: Hono<PhpSessionEnv> | undefined;
   const port = (name: string): number => (servers.get(name)!.address() as AddressInfo).port;
 
   beforeAll(async () => {
@@ -102,6 +103,7 @@ describeWith(['php-cgi'], 'trans-sid through the adapters vs php-cgi', () => {
 
     const hono = new Hono<PhpSessionEnv>();
     hono.use(honoSession({ ini, autoStart: true }));
+    honoApp = hono;
     hono.get('/page.php', (c) => c.html(SAMPLE_PAGE));
     hono.get('/stream/page.php', (c) => {
       const enc = new TextEncoder();
@@ -132,6 +134,13 @@ describeWith(['php-cgi'], 'trans-sid through the adapters vs php-cgi', () => {
   it('PHP rewrites the page (the test would show nothing otherwise)', () => {
     expect(phpBody).toContain('index.php?PHPSESSID=abc123');
     expect(phpBody).toContain('<input type="hidden" name="PHPSESSID" value="abc123" />');
+  });
+
+  it("hono without node-server (app.request, the host from the Request's Host header): the body equals php-cgi's", async () => {
+    const res = await honoApp!.request(`http://localhost/page.php?${QUERY}`, { headers: { Host: 'localhost' } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(phpBody);
+    expect(res.headers.get('content-length')).toBeNull();
   });
 
   for (const name of ['http', 'express', 'express4', 'fastify', 'fastify stream', 'hono', 'hono stream']) {

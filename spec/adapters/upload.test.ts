@@ -8,7 +8,7 @@
  * Before an adapter fed uploads, its store held no progress record and every case failed (Fastify
  * answered 415: it has no multipart parser of its own).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -79,7 +79,7 @@ function post(port: number, c: UploadCase, body: string): Promise<string> {
 /** A running app of one adapter: its port, what its handler saw, and how to stop it. */
 interface App {
   port: number;
-  seen: { files?: UploadedFile[] | undefined; fields?: unknown };
+  seen: { files?: UploadedFile[] | undefined; fields?: unknown; contents?: Array<string | null> | undefined };
   close: () => Promise<void>;
 }
 type Ini = Record<string, string>;
@@ -98,6 +98,7 @@ const ADAPTERS: Record<string, (ini: Ini) => Promise<App>> = {
     app.post('/upload.php', (req, res) => {
       seen.files = (req as unknown as { files?: UploadedFile[] }).files;
       seen.fields = req.body;
+      seen.contents = contentsOf(seen.files);
       res.send('ok');
     });
     return listenNode(http.createServer(app), seen);
@@ -110,6 +111,7 @@ const ADAPTERS: Record<string, (ini: Ini) => Promise<App>> = {
         sessions.handler((req, res) => {
           seen.files = req.files;
           seen.fields = req.body;
+          seen.contents = contentsOf(seen.files);
           res.end('ok');
         }),
       ),
@@ -130,6 +132,7 @@ const ADAPTERS: Record<string, (ini: Ini) => Promise<App>> = {
     app.post('/upload.php', async (request) => {
       seen.files = request.phpFiles ?? undefined;
       seen.fields = request.body;
+      seen.contents = contentsOf(seen.files);
       return 'ok';
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -141,6 +144,7 @@ const ADAPTERS: Record<string, (ini: Ini) => Promise<App>> = {
     app.use(honoSession({ ini, ...quiet }));
     app.post('/upload.php', async (c) => {
       seen.files = c.get('phpFiles');
+      seen.contents = contentsOf(seen.files);
       // The body is still there for Hono's own parser (the adapter kept its bytes).
       try {
         const body = await c.req.parseBody();
@@ -156,6 +160,11 @@ const ADAPTERS: Record<string, (ini: Ini) => Promise<App>> = {
     return { port: (server.address() as AddressInfo).port, seen, close: () => new Promise((r) => server.close(() => r())) };
   },
 };
+
+/** What the handler finds in each upload temp file. */
+function contentsOf(files: UploadedFile[] | undefined): Array<string | null> | undefined {
+  return files?.map((f) => (f.tmpName === null ? null : readFileSync(f.tmpName, 'latin1')));
+}
 
 /** The plain form fields of a case's body (what each framework's body should hold). */
 function plainFields(c: UploadCase): Record<string, string> {
@@ -191,7 +200,53 @@ describeWith(['php-cgi'], 'upload progress through the adapters vs php-cgi', () 
     }
   }, 120_000);
 
+  it("hono without node-server (app.request, the body from the Request's stream): the store equals php-cgi's", async () => {
+    const c = CASES.find((x) => x.name === 'cookie_two_files')!;
+    const dir = fresh();
+    try {
+      const app = new Hono<PhpSessionEnv>();
+      app.use(honoSession({ ini: iniOf(c, dir), ...quiet }));
+      let names: Array<string | null> = [];
+      app.post('/upload.php', async (c2) => {
+        names = (c2.get('phpFiles') ?? []).map((f) => f.tmpName);
+        const body = await c2.req.parseBody();
+        return c2.text(String(body['PHP_SESSION_UPLOAD_PROGRESS']));
+      });
+      const body = multipart(c.parts);
+      const res = await app.request('http://localhost/upload.php', {
+        method: 'POST',
+        headers: { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`, 'Content-Length': String(Buffer.byteLength(body)), Cookie: cookieOf(c)! },
+        body,
+      });
+      expect(await res.text()).toBe('upload_test');
+      expect(names.length).toBe(2);
+      expect(names.filter((n) => n !== null && existsSync(n))).toEqual([]); // removed once the handler is done
+      expect(await readBack(dir, c.read)).toEqual(php.get(c.name));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   for (const [adapter, start] of Object.entries(ADAPTERS)) {
+    it(`${adapter}: the handler reads each file from its temp file; the temp files are gone once the response closed`, async () => {
+      const c = CASES.find((x) => x.name === 'cookie_two_files')!;
+      const dir = fresh();
+      const app = await start(iniOf(c, dir));
+      try {
+        expect(await post(app.port, c, multipart(c.parts))).toBe('ok');
+        const parts = c.parts.filter((p): p is { name: string; filename: string; content: string } => 'filename' in p);
+        expect(app.seen.files?.map((f) => [f.fieldname, f.filename, f.size, f.error])).toEqual(parts.map((p) => [p.name, p.filename, p.content.length, 0]));
+        expect(app.seen.contents).toEqual(parts.map((p) => p.content));
+        // Removed on the response's 'close', which the server sees about when the client has the body.
+        const names = app.seen.files!.map((f) => f.tmpName!);
+        for (let i = 0; i < 200 && names.some((n) => existsSync(n)); i++) await new Promise((r) => setTimeout(r, 10));
+        expect(names.filter((n) => existsSync(n))).toEqual([]);
+      } finally {
+        await app.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     for (const c of CASES) {
       it(`${adapter}: ${c.name}: the store equals php-cgi's`, async () => {
         const dir = fresh();
