@@ -11,7 +11,6 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpPhpSession } from './http.ts';
-import { feedUpload, wantsUploadProgress } from './upload.ts';
 import type { PhpSessionContext, PhpSessionOptions, SessionView } from './session.ts';
 
 export type { UploadedFile } from './upload.ts';
@@ -47,13 +46,9 @@ export function phpSession(options: PhpSessionOptions = {}): PhpSessionMiddlewar
       return;
     }
     // A write failure found when the response goes out: the response is not sent yet, Express's
-    // error handlers answer instead.
-    // session.upload_progress.enabled and a multipart body: PHP's parser events are fed from busboy
-    // before the session starts and the app runs (fields in req.body, files in req.files).
-    const beforeBegin = async (ctx: PhpSessionContext): Promise<void> => {
-      if (wantsUploadProgress(ctx, req)) await feedUpload(ctx, req, res);
-    };
-    sessions.attach(req, res, { onError: (err) => next(err), beforeBegin }).then(
+    // error handlers answer instead. A multipart upload is fed to the session by attach() (fields
+    // in req.body, files in req.files) before the session starts and the app runs.
+    sessions.attach(req, res, { onError: (err) => next(err) }).then(
       () => next(),
       (err: unknown) => next(err),
     );

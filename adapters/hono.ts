@@ -4,18 +4,24 @@
  * `c.get('session')` is the $_SESSION view, `c.get('phpSession')` the request's context. The session
  * ends after the handler (written, lock released) and PHP's header lines are added to the response;
  * a failed start or write is thrown to Hono's error handling (app.onError) as a PhpSessionError
- * carrying PHP's diagnostics. The request also ends when the client aborts.
+ * carrying PHP's diagnostics. The request also ends when the client aborts. With trans-sid active
+ * the response body goes through `rewriteOutput()`; with session.upload_progress.enabled, a
+ * multipart body is read (busboy) and PHP's upload events fed before the handler runs.
  *
  * @example
  * app.use(phpSession({ iniFile: '/etc/php/8.2/fpm/php.ini' }));
  * app.get('/', (c) => c.json({ user: c.get('session').user_id ?? null }));
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { MiddlewareHandler } from 'hono';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeWebStream } from 'node:stream/web';
+import type { Context, MiddlewareHandler } from 'hono';
 import { parseCookies } from './http.ts';
 import { PhpSessions, type PhpSessionContext, type PhpSessionOptions, type SessionView } from './session.ts';
+import { feedUpload, isMultipart, postFields, uploadProgressEnabled, type HeaderRecord, type UploadedFile } from './upload.ts';
 
 export { PhpSessionError, PhpSessionContext, type PhpSessionOptions, type SessionView, type SessionMethods } from './session.ts';
+export type { UploadedFile } from './upload.ts';
 export { PhpFloat } from 'php-session-engine';
 
 /** The context variables this middleware sets (`new Hono<PhpSessionEnv>()`). */
@@ -23,6 +29,8 @@ export interface PhpSessionEnv {
   Variables: {
     session: SessionView;
     phpSession: PhpSessionContext;
+    /** The files of a multipart body read by the upload feed (temp files removed after the response); undefined otherwise. */
+    phpFiles: UploadedFile[] | undefined;
   };
 }
 
@@ -36,17 +44,25 @@ export function phpSession(options: PhpSessionOptions = {}): MiddlewareHandler<P
     const incoming = node.incoming;
     const input =
       incoming !== undefined
-        ? { cookie: incoming.headers.cookie, url: incoming.url, referer: incoming.headers.referer }
-        : { cookie: c.req.header('cookie'), url: c.req.url, referer: c.req.header('referer') };
+        ? { cookie: incoming.headers.cookie, url: incoming.url, referer: incoming.headers.referer, host: incoming.headers.host }
+        : { cookie: c.req.header('cookie'), url: c.req.url, referer: c.req.header('referer'), host: c.req.header('host') };
     const ctx = sessions.context(input, c);
+    ctx.holdForOutput(); // with trans-sid, the engine request ends once the rewritten body is out
     c.set('phpSession', ctx);
     c.set('session', ctx.session);
+    let cleanup: (() => void) | undefined;
     // Client gone: the response's socket closes (node-server), or the Request's signal aborts.
-    const onAbort = (): void => void ctx.end().catch(() => undefined);
+    const onAbort = (): void => {
+      void ctx.end().catch(() => undefined);
+      void ctx.finishOutput().catch(() => undefined);
+      cleanup?.();
+    };
     const signal = node.outgoing === undefined ? c.req.raw.signal : undefined;
-    if (node.outgoing !== undefined) node.outgoing.once('close', onAbort);
+    if (node.outgoing !== undefined) node.outgoing.on('close', onAbort); // once per response; on() is cheaper than once()
     else signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      const headers: HeaderRecord = incoming?.headers ?? Object.fromEntries(c.req.raw.headers);
+      if (isMultipart(headers) && uploadProgressEnabled(ctx)) cleanup = await readUpload(c, ctx, headers, incoming);
       await ctx.begin();
       await next();
     } finally {
@@ -69,10 +85,60 @@ export function phpSession(options: PhpSessionOptions = {}): MiddlewareHandler<P
           c.res = res;
         }
       }
+      if (failure === undefined && ctx.transSidActive) rewriteResponse(c, ctx);
+      else void ctx.finishOutput().catch(() => undefined);
+      // Without node-server's close event, the upload's temp files go once the handler is done.
+      if (node.outgoing === undefined) cleanup?.();
       if (failure !== undefined) throw failure;
     }
   };
   return Object.assign(mw, { sessions });
+}
+
+/**
+ * Reads the multipart body, feeding PHP's upload events; the handler still gets the body through
+ * Hono (`c.req.parseBody()`, `formData()`, `arrayBuffer()`: the bytes are put in Hono's body cache),
+ * the files in temp files as `c.get('phpFiles')`, the fields in $_POST. Returns the temp files' cleanup.
+ */
+async function readUpload(c: Context<PhpSessionEnv>, ctx: PhpSessionContext, headers: HeaderRecord, incoming: IncomingMessage | undefined): Promise<() => void> {
+  const body = incoming ?? (c.req.raw.body === null ? Readable.from([]) : Readable.fromWeb(c.req.raw.body as unknown as NodeWebStream<Uint8Array>));
+  const { fields, files, raw, cleanup } = await feedUpload(ctx, headers, body, { keepRaw: true });
+  const bytes = raw!;
+  (c.req.bodyCache as unknown as { arrayBuffer?: Promise<ArrayBuffer> }).arrayBuffer = Promise.resolve(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  postFields(ctx, fields);
+  c.set('phpFiles', files);
+  return cleanup;
+}
+
+/**
+ * Trans-sid active: the body through the request's URL rewriter chunk by chunk (the last call
+ * final), as PHP's output handler; Content-Length dropped (the length changes). The engine request
+ * ends when the body has gone through.
+ */
+function rewriteResponse(c: Context<PhpSessionEnv>, ctx: PhpSessionContext): void {
+  const request = ctx.request;
+  const old = c.res;
+  const headers = new Headers(old.headers);
+  headers.delete('content-length');
+  const done = (): void => void ctx.finishOutput().catch(() => undefined);
+  let body: ReadableStream<Uint8Array> | null = null;
+  if (old.body === null) done();
+  else {
+    body = old.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, out) {
+          out.enqueue(request.rewriteOutput(chunk));
+        },
+        flush(out) {
+          out.enqueue(request.rewriteOutput(new Uint8Array(0), { final: true }));
+          done();
+        },
+      }),
+    );
+  }
+  // Hono's res setter copies the old response's headers (Content-Length too): reset it first.
+  c.res = undefined;
+  c.res = new Response(body, { status: old.status, statusText: old.statusText, headers });
 }
 
 function addLine(headers: Headers, name: string, value: string): void {

@@ -13,17 +13,24 @@
  *   res.end(JSON.stringify(req.session));
  * }));
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import { parse as parseCookie } from 'cookie';
+import type { UploadedFile } from './upload.ts';
 import { PhpSessionContext, PhpSessions, type PhpSessionOptions, type SessionShape, type SessionView } from './session.ts';
+import { feedNodeUpload, isMultipart, uploadProgressEnabled } from './upload.ts';
 
 export { PhpSessionContext, PhpSessionError, PhpSessions, HOLD_LIMIT_WARNING, startupWarnings, type PhpSessionOptions, type SessionView, type SessionMethods } from './session.ts';
 export { PhpFloat } from 'php-session-engine';
+export type { UploadedFile } from './upload.ts';
 
-/** An IncomingMessage with the session attached. */
+/** An IncomingMessage with the session attached (and, after a multipart upload fed to the session, its fields and files). */
 export type SessionIncomingMessage<T extends object = SessionShape> = IncomingMessage & {
   session: SessionView<T>;
   phpSession: PhpSessionContext;
+  /** The form fields of a multipart body read by the upload feed (session.upload_progress.enabled). */
+  body?: unknown;
+  /** The files of that body, in temp files removed when the response closes. */
+  files?: UploadedFile[];
 };
 
 /** Cookie header → names and decoded values (the `cookie` package; the first of a repeated name wins, as in PHP). */
@@ -35,7 +42,7 @@ export function parseCookies(header: string): Record<string, string | undefined>
 export interface AttachHooks {
   /** Receives a failure of the session's end while the response can still be replaced. Default: 500. */
   onError?: (err: unknown) => void;
-  /** Runs after the context exists and before the session's start (the Express adapter's upload feed). */
+  /** Runs after the context exists (and the upload feed, if any) and before the session's start. */
   beforeBegin?: (ctx: PhpSessionContext) => Promise<void>;
 }
 
@@ -46,70 +53,116 @@ export interface AttachHooks {
  * goes to `onError` (the response can still be replaced: no header has been sent).
  */
 export function attachToResponse(ctx: PhpSessionContext, res: ServerResponse, hooks: AttachHooks = {}): void {
-  const orig = { writeHead: res.writeHead, write: res.write, end: res.end };
   ctx.holdForOutput();
   let state: 'open' | 'ending' | 'done' = 'open';
-  const queue: Array<() => void> = [];
-  const restore = (): void => {
-    res.writeHead = orig.writeHead;
-    res.write = orig.write;
-    res.end = orig.end;
+  const queue: Array<[HeldMethod, unknown[]]> = [];
+  // A response whose class is not node's own (Express's app.response) is held through its prototype
+  // (hooked once, then a WeakMap lookup per call): own methods added to such an object cost ~12 us a
+  // request. One that already has own methods (another middleware wrapped them) gets own wrappers.
+  // The hold and what it calls take the response as an argument: a WeakMap value that referred to
+  // its own key would cost the garbage collector more.
+  const proto = Object.getPrototypeOf(res) as object | null;
+  const viaProto = proto !== null && proto !== ServerResponse.prototype && !Object.hasOwn(res, 'writeHead') && !Object.hasOwn(res, 'write') && !Object.hasOwn(res, 'end');
+  const orig = viaProto ? undefined : { writeHead: res.writeHead, write: res.write, end: res.end };
+  const restore = (self: ServerResponse): void => {
+    if (orig === undefined) held.delete(self);
+    else {
+      self.writeHead = orig.writeHead;
+      self.write = orig.write;
+      self.end = orig.end;
+    }
   };
-  const finish = (): void => {
+  const finish = (self: ServerResponse): void => {
     state = 'ending';
     ctx.end().then(
       () => {
-        applyHeaders(ctx, res);
-        restore();
-        if (ctx.transSidActive) rewriteBody(ctx, res);
+        applyHeaders(ctx, self);
+        restore(self);
+        if (ctx.transSidActive) rewriteBody(ctx, self);
         state = 'done';
-        for (const call of queue.splice(0)) call();
+        // Each queued call goes to the response's method of the moment: the original, or the rewriting one.
+        for (const [name, args] of queue.splice(0)) (self[name] as (...a: unknown[]) => unknown).apply(self, args);
       },
       (err: unknown) => {
-        applyHeaders(ctx, res);
-        restore();
+        applyHeaders(ctx, self);
+        restore(self);
         state = 'done';
         queue.length = 0;
         if (hooks.onError !== undefined) hooks.onError(err);
-        else if (!res.headersSent) {
-          res.statusCode = 500;
-          res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-          res.end('Internal Server Error\n');
-        } else res.destroy(err instanceof Error ? err : undefined);
+        else if (!self.headersSent) {
+          self.statusCode = 500;
+          self.setHeader('Content-Type', 'text/plain; charset=utf-8');
+          self.end('Internal Server Error\n');
+        } else self.destroy(err instanceof Error ? err : undefined);
       },
     );
   };
-  // Queued calls go to the response's method of the moment: the original, or the rewriting one.
-  const defer = (name: 'writeHead' | 'write' | 'end', args: unknown[]): void => {
-    queue.push(() => void (res[name] as (...a: unknown[]) => unknown).apply(res, args));
-    if (state === 'open') finish();
+  // A held call is queued and answers as the method would: write true, the others the response.
+  const hold: Hold = (self, name, args) => {
+    queue.push([name, args]);
+    if (state === 'open') finish(self);
+    return name === 'write' ? true : self;
   };
-  res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
-    if (state === 'done') return (orig.writeHead as (...a: unknown[]) => ServerResponse).apply(res, args);
-    defer('writeHead', args);
-    return res;
-  } as ServerResponse['writeHead'];
-  res.write = function write(this: ServerResponse, ...args: unknown[]) {
-    if (state === 'done') return (orig.write as (...a: unknown[]) => boolean).apply(res, args);
-    defer('write', args);
-    return true;
-  } as ServerResponse['write'];
-  res.end = function end(this: ServerResponse, ...args: unknown[]) {
-    if (state === 'done') return (orig.end as (...a: unknown[]) => ServerResponse).apply(res, args);
-    defer('end', args);
-    return res;
-  } as ServerResponse['end'];
+  if (orig === undefined) {
+    hookPrototype(proto!);
+    held.set(res, hold);
+  } else wrapOwn(res, orig, hold, () => state === 'done');
   // Client gone before the response finished, or the socket closed: end the session all the same.
-  res.once('close', () => {
+  // ('close' comes once per response; on() spares once()'s wrapper.)
+  res.on('close', function (this: ServerResponse) {
     void ctx.finishOutput().catch(() => undefined);
     if (state === 'open') {
       state = 'ending';
       ctx.end().catch(() => undefined).finally(() => {
-        restore();
+        restore(this);
         state = 'done';
       });
     }
   });
+}
+
+/**
+ * Own wrappers for a response whose methods are already its own (kept out of attachToResponse's
+ * scope: a closure there that named the response would put it in the scope the hold shares).
+ */
+function wrapOwn(res: ServerResponse, orig: Pick<ServerResponse, HeldMethod>, hold: Hold, done: () => boolean): void {
+  res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
+    return done() ? (orig.writeHead as (...a: unknown[]) => ServerResponse).apply(res, args) : hold(res, 'writeHead', args);
+  } as ServerResponse['writeHead'];
+  res.write = function write(this: ServerResponse, ...args: unknown[]) {
+    return done() ? (orig.write as (...a: unknown[]) => boolean).apply(res, args) : hold(res, 'write', args);
+  } as ServerResponse['write'];
+  res.end = function end(this: ServerResponse, ...args: unknown[]) {
+    return done() ? (orig.end as (...a: unknown[]) => ServerResponse).apply(res, args) : hold(res, 'end', args);
+  } as ServerResponse['end'];
+}
+
+type HeldMethod = 'writeHead' | 'write' | 'end';
+type Hold = (self: ServerResponse, name: HeldMethod, args: unknown[]) => unknown;
+/** Responses held through a hooked prototype, with their hold. */
+const held = new WeakMap<object, Hold>();
+const hookedPrototypes = new WeakSet<object>();
+
+/**
+ * Hooks writeHead/write/end on a response prototype once: a held response's calls go to its hold,
+ * every other call to the method the prototype had (its own, or its parent's of the moment).
+ */
+function hookPrototype(proto: object): void {
+  if (hookedPrototypes.has(proto)) return;
+  hookedPrototypes.add(proto);
+  for (const name of ['writeHead', 'write', 'end'] as const) {
+    const own = Object.hasOwn(proto, name) ? ((proto as Record<HeldMethod, unknown>)[name] as (...a: unknown[]) => unknown) : undefined;
+    Object.defineProperty(proto, name, {
+      configurable: true,
+      writable: true,
+      value: function (this: object, ...args: unknown[]): unknown {
+        const hold = held.get(this);
+        if (hold !== undefined) return hold(this as ServerResponse, name, args);
+        const method = own ?? ((Object.getPrototypeOf(proto) as Record<HeldMethod, (...a: unknown[]) => unknown>)[name]);
+        return method.apply(this, args);
+      },
+    });
+  }
 }
 
 type Chunk = string | Uint8Array;
@@ -182,20 +235,31 @@ export class HttpPhpSession extends PhpSessions {
    * Attaches the session to req (`req.session`, `req.phpSession`) and to res, and starts it when the
    * options say so. Rejects with a PhpSessionError when the start fails (the request is then ended).
    */
-  async attach(req: IncomingMessage, res: ServerResponse, hooks: AttachHooks = {}): Promise<PhpSessionContext> {
+  attach(req: IncomingMessage, res: ServerResponse, hooks: AttachHooks = {}): Promise<PhpSessionContext> {
     const ctx = this.context(requestInput(req), req);
     const target = req as SessionIncomingMessage;
     target.phpSession = ctx;
     target.session = ctx.session;
     attachToResponse(ctx, res, hooks);
-    try {
-      if (hooks.beforeBegin !== undefined) await hooks.beforeBegin(ctx);
-      await ctx.begin();
-    } catch (err) {
-      await ctx.end().catch(() => undefined);
-      throw err;
+    // session.upload_progress.enabled and a multipart body: PHP's parser events are fed from busboy
+    // before the session starts and the app runs (fields in req.body, files in req.files).
+    // (Only a multipart request pays for the check and its promise.)
+    const upload = isMultipart(req.headers) && uploadProgressEnabled(ctx);
+    const before = hooks.beforeBegin;
+    let begun: Promise<void>;
+    if (!upload && before === undefined) begun = ctx.begin();
+    else {
+      begun = (upload ? feedNodeUpload(ctx, req, res) : Promise.resolve())
+        .then(() => before?.(ctx))
+        .then(() => ctx.begin());
     }
-    return ctx;
+    return begun.then(
+      () => ctx,
+      (err: unknown) => ctx.end().then(
+        () => Promise.reject(err),
+        () => Promise.reject(err),
+      ),
+    );
   }
 
   /**

@@ -98,24 +98,22 @@ export class PhpSessions {
       for (const [k, v] of new URL(rawUrl, 'http://localhost').searchParams) if (!(k in query)) query[k] = v;
     }
     const cookies: Record<string, RequestVar> = {};
-    for (const [k, v] of Object.entries(this.#parseCookies(input.cookie ?? ''))) if (v !== undefined) cookies[k] = v;
+    const parsed = this.#parseCookies(input.cookie ?? '');
+    for (const k of Object.keys(parsed)) {
+      const v = parsed[k];
+      if (v !== undefined) cookies[k] = v;
+    }
     const body: Record<string, RequestVar> = {};
     if (input.body !== null && typeof input.body === 'object' && !Array.isArray(input.body)) {
       for (const [k, v] of Object.entries(input.body as Record<string, unknown>)) if (typeof v === 'string') body[k] = v;
     }
+    const server: Record<string, string> = {};
+    if (input.referer !== undefined) server['HTTP_REFERER'] = input.referer;
+    if (input.host !== undefined) server['HTTP_HOST'] = input.host;
     // The engine's hold limit (session_engine.max_execution_time) writes and closes a session held
     // too long and reports it here; later writes through the view are refused.
     const onDiagnostic = this.options.onDiagnostic;
-    const request = this.engine.request({
-      cookies,
-      query,
-      body,
-      server: {
-        ...(input.referer !== undefined && { HTTP_REFERER: input.referer }),
-        ...(input.host !== undefined && { HTTP_HOST: input.host }),
-      },
-      ...(onDiagnostic && { onDiagnostic }),
-    });
+    const request = this.engine.request(onDiagnostic === undefined ? { cookies, query, body, server } : { cookies, query, body, server, onDiagnostic });
     const ro = this.options.readOnly;
     const readOnly = typeof ro === 'function' ? ro(frameworkRequest) : ro === true;
     return new PhpSessionContext(request, { readOnly, autoStart: this.options.autoStart });
@@ -216,9 +214,10 @@ export class PhpSessionContext {
   }
 
   /** Called by the adapter before the app runs: starts the session when the options say so. */
-  async begin(): Promise<void> {
+  begin(): Promise<void> {
     const a = this.#opts.autoStart;
-    if (a === true || (a === undefined && typeof this.request.cookies[this.cookieName] === 'string')) await this.start();
+    if (a === true || (a === undefined && typeof this.request.cookies[this.cookieName] === 'string')) return this.start();
+    return Promise.resolve();
   }
 
   /** Starts the session now (idempotent); rejects with a PhpSessionError when PHP's session_start() fails. */

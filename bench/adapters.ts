@@ -4,16 +4,31 @@
  * request with a session cookie, start (files module, flock), one counter incremented, write,
  * close, JSON answer. 16 clients, each on its own session (no lock contention), keep-alive.
  *
- * The machine may be shared, so the targets run in alternating short rounds and the medians are
- * compared. The framework's own cost is in each adapter's number; the "framework only" rows (the
- * same route without the session) separate it from the adapter's.
+ * An adapter's overhead is measured against the same framework and route doing the same session
+ * work by hand with the bare engine ("<framework> + engine by hand": start, read, set, end, PHP's
+ * header lines copied to the response, then the answer), so the framework's own cost is on both
+ * sides; the http adapter's peer is the bare node:http use. The "framework only" rows (the route
+ * without any session) show what the framework costs by itself.
  *
- * Run: node --conditions=php-session-engine-source --import tsx bench/adapters.ts [seconds-per-round] [rounds]
+ * Each target is served by its own child process; the parent is the load generator. Two numbers
+ * per target and round: requests per second, and the server process's CPU time per request
+ * (process.cpuUsage() in the child). On a shared machine req/s swings with the other jobs, while
+ * CPU per request hardly does, so the overhead is the adapter's CPU per request against its peer's,
+ * as the median of the per-round ratios (adapter and peer measured next to each other). The
+ * targets run in alternating rounds (odd rounds in reverse order); spreads are min-max of rounds.
+ *
+ * The package is measured as users get it, built (dist/, by `npm run bench:adapters`): run from
+ * source under tsx, every closure an adapter creates per request also pays esbuild's keepNames
+ * helper, which the built code does not.
+ *
+ * Run: npm run bench:adapters -- [seconds-per-round] [rounds] [only]; `only` (a regular expression) keeps
+ * the matching targets, e.g. 'express' for the Express rows and its peer.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { parse as parseCookie } from 'cookie';
@@ -26,10 +41,13 @@ import { phpSessionPlugin } from 'php-session-engine/fastify';
 import { createPhpSession, type SessionView } from 'php-session-engine/http';
 import { phpSession as honoSession, type PhpSessionEnv } from 'php-session-engine/hono';
 
+const SERVE = process.argv[2] === '--serve' ? process.argv[3] : undefined;
 const SECONDS = Number(process.argv[2] ?? 2);
 const ROUNDS = Number(process.argv[3] ?? 5);
 const CLIENTS = 16;
-const dir = mkdtempSync(join(tmpdir(), 'pse-bench-adapters-'));
+// The session files go to tmpfs when there is one: the adapters' cost is CPU, and on a shared disk
+// other jobs' writeback would swamp it (ext4 truncates cost 150-240 us here, see the files notes).
+const dir = SERVE !== undefined ? process.argv[4]! : mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pse-bench-adapters-'));
 const ini = { 'session.save_path': dir, 'session.gc_probability': 0 };
 
 const work = (s: SessionView): { n: unknown } => {
@@ -37,6 +55,17 @@ const work = (s: SessionView): { n: unknown } => {
   s.n = (typeof n === 'number' ? n : 0) + 1;
   return { n: s.n };
 };
+
+/** The bare engine's session work for one request (what an app writes by hand without an adapter). */
+async function byHand(engine: SessionEngine, cookie: string | undefined): Promise<{ body: { n: unknown }; headers: Array<[string, string]> }> {
+  const r = engine.request({ cookies: parseCookie(cookie ?? '') as Record<string, string> });
+  await r.start();
+  const n = r.session.get('n');
+  r.session.set('n', (typeof n === 'number' ? n : 0) + 1);
+  const body = { n: r.session.get('n') };
+  await r.end();
+  return { body, headers: r.headers };
+}
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -47,17 +76,11 @@ const targets: Record<string, () => Promise<{ port: number; close: () => Promise
   'bare node:http + engine': async () => {
     const engine = new SessionEngine({ ini });
     const server = createServer((req, res) => {
-      void (async () => {
-        const r = engine.request({ cookies: parseCookie(req.headers.cookie ?? '') as Record<string, string> });
-        await r.start();
-        const n = r.session.get('n');
-        r.session.set('n', (typeof n === 'number' ? n : 0) + 1);
-        const body = JSON.stringify({ n: r.session.get('n') });
-        await r.end();
-        for (const [k, v] of r.headers) res.appendHeader(k, v);
+      void byHand(engine, req.headers.cookie).then(({ body, headers }) => {
+        for (const [k, v] of headers) res.appendHeader(k, v);
         res.setHeader('Content-Type', 'application/json');
-        res.end(body);
-      })();
+        res.end(JSON.stringify(body));
+      });
     });
     return { port: await listen(server), close: () => new Promise((r) => server.close(() => r())) };
   },
@@ -77,6 +100,18 @@ const targets: Record<string, () => Promise<{ port: number; close: () => Promise
     const server = createServer(app);
     return { port: await listen(server), close: () => new Promise((r) => server.close(() => r())) };
   },
+  'express + engine by hand': async () => {
+    const engine = new SessionEngine({ ini });
+    const app = express();
+    app.get('/', (req, res, next) => {
+      byHand(engine, req.headers.cookie).then(({ body, headers }) => {
+        for (const [k, v] of headers) res.append(k, v);
+        res.json(body);
+      }, next);
+    });
+    const server = createServer(app);
+    return { port: await listen(server), close: () => new Promise((r) => server.close(() => r())) };
+  },
   'php-session-engine/express': async () => {
     const app = express();
     app.use(expressSession({ ini }));
@@ -87,6 +122,17 @@ const targets: Record<string, () => Promise<{ port: number; close: () => Promise
   'fastify (framework only)': async () => {
     const app = Fastify();
     app.get('/', async () => ({ n: 1 }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    return { port: (app.server.address() as AddressInfo).port, close: () => app.close() };
+  },
+  'fastify + engine by hand': async () => {
+    const engine = new SessionEngine({ ini });
+    const app = Fastify();
+    app.get('/', async (request, reply) => {
+      const { body, headers } = await byHand(engine, request.headers.cookie);
+      for (const [k, v] of headers) reply.header(k, v);
+      return body;
+    });
     await app.listen({ port: 0, host: '127.0.0.1' });
     return { port: (app.server.address() as AddressInfo).port, close: () => app.close() };
   },
@@ -105,6 +151,19 @@ const targets: Record<string, () => Promise<{ port: number; close: () => Promise
     });
     return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
   },
+  'hono + engine by hand': async () => {
+    const engine = new SessionEngine({ ini });
+    const app = new Hono();
+    app.get('/', async (c) => {
+      const { body, headers } = await byHand(engine, c.req.header('cookie'));
+      for (const [k, v] of headers) c.header(k, v, { append: true });
+      return c.json(body);
+    });
+    const server = await new Promise<Server>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
+    });
+    return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
+  },
   'php-session-engine/hono': async () => {
     const app = new Hono<PhpSessionEnv>();
     app.use(honoSession({ ini }));
@@ -116,54 +175,111 @@ const targets: Record<string, () => Promise<{ port: number; close: () => Promise
   },
 };
 
-const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
-
-function get(port: number, cookie: string | undefined): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', agent, headers: cookie === undefined ? {} : { cookie } }, (res) => {
-      const set = res.headers['set-cookie']?.[0]?.split(';')[0];
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve(set ?? cookie) : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end();
+if (SERVE !== undefined) {
+  // Child: serve one target, answer 'cpu' with the process's CPU time in microseconds.
+  const t = await targets[SERVE]!();
+  process.on('message', (m) => {
+    if (m === 'cpu') {
+      const u = process.cpuUsage();
+      process.send!(u.user + u.system);
+    } else if (m === 'exit') void t.close().finally(() => process.exit(0));
   });
+  process.send!({ port: t.port });
+} else {
+  await main();
 }
 
-async function round(port: number, cookies: Array<string | undefined>): Promise<number> {
-  const end = Date.now() + SECONDS * 1000;
-  let done = 0;
-  await Promise.all(
-    cookies.map(async (_, i) => {
-      while (Date.now() < end) {
-        cookies[i] = await get(port, cookies[i]);
-        done++;
-      }
-    }),
-  );
-  return done / SECONDS;
-}
+async function main(): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const get = (port: number, cookie: string | undefined): Promise<string | undefined> =>
+    new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/', agent, headers: cookie === undefined ? {} : { cookie } }, (res) => {
+        const set = res.headers['set-cookie']?.[0]?.split(';')[0];
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve(set ?? cookie) : reject(new Error(`HTTP ${res.statusCode}`))));
+      });
+      req.on('error', reject);
+      req.end();
+    });
 
-const results: Record<string, number[]> = {};
-const running: Record<string, { port: number; close: () => Promise<void>; cookies: Array<string | undefined> }> = {};
-for (const [name, start] of Object.entries(targets)) {
-  const t = await start();
-  running[name] = { ...t, cookies: Array.from({ length: CLIENTS }, () => undefined) };
-  await round(t.port, running[name].cookies); // warm-up (and each client gets its session)
-  results[name] = [];
+  interface Child {
+    proc: ChildProcess;
+    port: number;
+    cookies: Array<string | undefined>;
+    rps: number[];
+    cpu: number[];
+  }
+  const ask = (proc: ChildProcess): Promise<number> =>
+    new Promise((resolve) => {
+      proc.once('message', (m) => resolve(m as number));
+      proc.send('cpu');
+    });
+  const round = async (c: Child): Promise<void> => {
+    const cpu0 = await ask(c.proc);
+    const t0 = performance.now();
+    const end = t0 + SECONDS * 1000;
+    let done = 0;
+    await Promise.all(
+      c.cookies.map(async (_, i) => {
+        while (performance.now() < end) {
+          c.cookies[i] = await get(c.port, c.cookies[i]);
+          done++;
+        }
+      }),
+    );
+    const elapsed = (performance.now() - t0) / 1000;
+    const cpu1 = await ask(c.proc);
+    c.rps.push(done / elapsed);
+    c.cpu.push((cpu1 - cpu0) / done);
+  };
+
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const only = process.argv[4] === undefined ? undefined : new RegExp(process.argv[4]);
+  const names = Object.keys(targets).filter((n) => only === undefined || only.test(n));
+  const children: Record<string, Child> = {};
+  for (const name of names) {
+    const proc = fork(process.argv[1]!, ['--serve', name, dir], { execArgv: process.execArgv });
+    const port = await new Promise<number>((resolve, reject) => {
+      proc.once('message', (m) => resolve((m as { port: number }).port));
+      proc.once('exit', (code) => reject(new Error(`${name}: child exited with ${code}`)));
+    });
+    proc.removeAllListeners('exit');
+    const c: Child = { proc, port, cookies: Array.from({ length: CLIENTS }, () => undefined), rps: [], cpu: [] };
+    await round(c); // warm-up (and each client gets its session)
+    c.rps.length = 0;
+    c.cpu.length = 0;
+    children[name] = c;
+  }
+  for (let r = 0; r < ROUNDS; r++) {
+    // Odd rounds run the targets in reverse order: no target always follows the same neighbour.
+    const order = r % 2 === 0 ? names : [...names].reverse();
+    for (const name of order) await round(children[name]!);
+  }
+  /** Each adapter's peer: the same framework doing the same session work by hand. */
+  const peers: Record<string, string> = {
+    'php-session-engine/http': 'bare node:http + engine',
+    'php-session-engine/express': 'express + engine by hand',
+    'php-session-engine/fastify': 'fastify + engine by hand',
+    'php-session-engine/hono': 'hono + engine by hand',
+  };
+  const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+  const range = (xs: number[], digits: number): string => `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
+  console.log(`${CLIENTS} clients, ${ROUNDS} rounds of ${SECONDS} s, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (${cpus().length} cores)`);
+  console.log(`${'target'.padEnd(28)} ${'req/s'.padStart(7)} ${'[spread]'.padEnd(13)} ${'CPU us/req'.padStart(10)} [spread]`);
+  for (const [name, c] of Object.entries(children)) {
+    console.log(`${name.padEnd(28)} ${median(c.rps).toFixed(0).padStart(7)} ${`[${range(c.rps, 0)}]`.padEnd(13)} ${median(c.cpu).toFixed(1).padStart(10)} [${range(c.cpu, 1)}]`);
+  }
+  console.log('\nadapter overhead: CPU per request vs the same framework doing the same session work by hand (median of per-round ratios [spread]); req/s the same way');
+  for (const [name, peer] of Object.entries(peers)) {
+    const a = children[name];
+    const b = children[peer];
+    if (a === undefined || b === undefined) continue;
+    const cpu = a.cpu.map((x, i) => x / b.cpu[i]! - 1);
+    const rps = a.rps.map((x, i) => x / b.rps[i]! - 1);
+    console.log(`${name.padEnd(28)} CPU ${pct(median(cpu)).padStart(7)} [${pct(Math.min(...cpu))} ${pct(Math.max(...cpu))}]   req/s ${pct(median(rps)).padStart(7)} [${pct(Math.min(...rps))} ${pct(Math.max(...rps))}]   vs ${peer}`);
+  }
+  for (const c of Object.values(children)) c.proc.send('exit');
+  agent.destroy();
+  rmSync(dir, { recursive: true, force: true });
 }
-for (let r = 0; r < ROUNDS; r++) {
-  for (const name of Object.keys(targets)) results[name]!.push(await round(running[name]!.port, running[name]!.cookies));
-}
-const base = median(results['bare node:http + engine']!);
-console.log(`${CLIENTS} clients, ${ROUNDS} rounds of ${SECONDS} s, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-for (const [name, xs] of Object.entries(results)) {
-  const m = median(xs);
-  const rel = name.includes('framework only') ? '' : `  ${((m / base - 1) * 100).toFixed(1)}% vs bare`;
-  console.log(`${name.padEnd(30)} ${m.toFixed(0).padStart(7)} req/s${rel}`);
-}
-for (const t of Object.values(running)) await t.close();
-agent.destroy();
-rmSync(dir, { recursive: true, force: true });
