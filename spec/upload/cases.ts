@@ -173,6 +173,7 @@ export async function readBack(dir: string, ids: string[]): Promise<unknown> {
       }),
     );
     await req.abort();
+    await req.end();
   }
   // other files (a new id made under strict mode) are listed by name length only
   out['files'] = readdirSync(dir).map((f) => (ids.some((id) => f === `sess_${id}`) ? f : `sess_<${f.length - 5}>`)).sort();
