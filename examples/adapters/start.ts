@@ -9,75 +9,21 @@
  * Env: PHP_PORT (8081), then http, express, fastify, hono on NODE_PORT (8080), +2, +3, +4; SESSION_DIR
  * (created when missing; a new temp dir by default). Ctrl-C stops everything.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PhpSessionOptions } from 'php-session-engine/http';
+import { startPhpServer, type PhpServer } from '../php-server.ts';
 import { starters, type RunningApp } from './apps.ts';
+
+export type { PhpServer } from '../php-server.ts';
 
 export type AppName = keyof typeof starters;
 
-export interface PhpServer {
-  url: string;
-  stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise((r) => probe.close(r));
-  return port;
-}
-
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {
-    child.kill('SIGTERM');
-  }
-}
-
 /** php -S on php/index.php with the given session directory (and extra -d settings). */
-export async function startPhp(sessionDir: string, port = 0, ini: Record<string, string> = {}): Promise<PhpServer> {
-  const p = port === 0 ? await freePort() : port;
-  const docroot = fileURLToPath(new URL('./php/', import.meta.url));
-  const args = ['-d', `session.save_path=${sessionDir}`, '-d', 'display_errors=stderr'];
-  for (const [k, v] of Object.entries(ini)) args.push('-d', `${k}=${v}`);
-  args.push('-S', `127.0.0.1:${p}`, '-t', docroot, join(docroot, 'index.php'));
-  // Its own process group: php -S forks workers, and stop() ends the whole group.
-  const php = spawn('php', args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PHP_CLI_SERVER_WORKERS: '4' }, detached: true });
-  php.stderr!.on('data', (d: Buffer) => {
-    const line = d.toString();
-    if (/warning|error|fatal/i.test(line)) process.stderr.write(`[php] ${line}`);
-  });
-  const url = `http://127.0.0.1:${p}`;
-  for (let i = 0; ; i++) {
-    if (php.exitCode !== null) throw new Error(`php -S exited with ${php.exitCode}`);
-    try {
-      await fetch(url, { method: 'HEAD' });
-      break;
-    } catch {
-      if (i >= 200) {
-        killGroup(php);
-        throw new Error(`${url} did not come up`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return {
-    url,
-    stop: async () => {
-      const exited = new Promise((r) => (php.exitCode !== null ? r(null) : php.once('exit', r)));
-      killGroup(php);
-      await exited;
-    },
-  };
+export function startPhp(sessionDir: string, port = 0, ini: Record<string, string> = {}): Promise<PhpServer> {
+  return startPhpServer(fileURLToPath(new URL('./php/index.php', import.meta.url)), { 'session.save_path': sessionDir, ...ini }, port);
 }
 
 /** Starts one adapter's app on the session directory (files module, PHP's lock). */

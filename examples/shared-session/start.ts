@@ -9,13 +9,13 @@
  * Env: NODE_PORT (8080), PHP_PORT (8081), SESSION_DIR (a new temp dir; created when missing, kept on
  * exit). Ctrl-C stops both.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startPhpServer, type PhpServer } from '../php-server.ts';
 import { createSessionServer } from './server.ts';
 
 export interface SharedSession {
@@ -23,29 +23,6 @@ export interface SharedSession {
   phpUrl: string;
   sessionDir: string;
   stop(): Promise<void>;
-}
-
-/** SIGTERM to php -S and its forked workers (the group spawn() made with detached: true). */
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {
-    child.kill('SIGTERM');
-  }
-}
-
-async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`php -S exited with ${child.exitCode}`);
-    try {
-      await fetch(url, { method: 'HEAD' });
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`${url} did not come up`);
 }
 
 /**
@@ -72,42 +49,20 @@ export async function startSharedSession(opts: { nodePort?: number; phpPort?: nu
   await new Promise<void>((r) => server.listen(opts.nodePort ?? 8080, '127.0.0.1', r));
   const nodePort = (server.address() as AddressInfo).port;
 
-  let phpPort = opts.phpPort ?? 8081;
-  if (phpPort === 0) {
-    // php -S has no "any free port": borrow one from the OS.
-    const probe = (await import('node:net')).createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    phpPort = (probe.address() as AddressInfo).port;
-    await new Promise((r) => probe.close(r));
-  }
-  const docroot = fileURLToPath(new URL('./php/', import.meta.url));
-  const php = spawn(
-    'php',
-    ['-d', `session.save_path=${sessionDir}`, '-d', 'display_errors=stderr', '-S', `127.0.0.1:${phpPort}`, '-t', docroot, join(docroot, 'index.php')],
-    // Its own process group: php -S forks workers, and stop() ends the whole group.
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PHP_CLI_SERVER_WORKERS: '4' }, detached: true },
-  );
-  php.stderr!.on('data', (d: Buffer) => {
-    const line = d.toString();
-    if (/warning|error|fatal/i.test(line)) process.stderr.write(`[php] ${line}`);
-  });
-  const phpUrl = `http://127.0.0.1:${phpPort}`;
+  let php: PhpServer;
   try {
-    await waitForHttp(phpUrl, php);
+    php = await startPhpServer(fileURLToPath(new URL('./php/index.php', import.meta.url)), { 'session.save_path': sessionDir }, opts.phpPort ?? 8081);
   } catch (err) {
-    killGroup(php);
     server.close();
     throw err;
   }
   return {
     nodeUrl: `http://127.0.0.1:${nodePort}`,
-    phpUrl,
+    phpUrl: php.url,
     sessionDir,
     stop: async () => {
-      const exited = new Promise((r) => (php.exitCode !== null ? r(null) : php.once('exit', r)));
-      killGroup(php);
       server.closeAllConnections();
-      await Promise.all([new Promise((r) => server.close(r)), exited]);
+      await Promise.all([new Promise((r) => server.close(r)), php.stop()]);
       // A session directory made here goes with the servers; one passed in is left alone.
       if (opts.sessionDir === undefined) rmSync(sessionDir, { recursive: true, force: true });
     },
