@@ -284,16 +284,11 @@ export class HttpPhpSession extends PhpSessions {
       res.setHeader('Content-Type', 'text/plain; charset=utf-8');
       res.end('Internal Server Error\n');
     };
+    // One chain a request: a failed start, a listener that throws or rejects, all go to fail().
     return (req, res) => {
       this.attach(req, res, { onError: (err) => fail(err, req, res) })
-        .then(async () => {
-          try {
-            await listener(req as SessionIncomingMessage<T>, res);
-          } catch (err) {
-            fail(err, req, res);
-          }
-        })
-        .catch((err: unknown) => fail(err, req, res));
+        .then(() => listener(req as SessionIncomingMessage<T>, res))
+        .then(undefined, (err: unknown) => fail(err, req, res));
     };
   }
 }
