@@ -56,13 +56,17 @@ export function attachToResponse(ctx: PhpSessionContext, res: ServerResponse, ho
   ctx.holdForOutput();
   let state: 'open' | 'ending' | 'done' = 'open';
   const queue: Array<[HeldMethod, unknown[]]> = [];
-  // A response whose class is not node's own (Express's app.response) is held through its prototype
-  // (hooked once, then a WeakMap lookup per call): own methods added to such an object cost ~12 us a
-  // request. One that already has own methods (another middleware wrapped them) gets own wrappers.
+  // A response is held through its prototype (node's ServerResponse.prototype, or Express's
+  // app.response; hooked once, then a WeakMap lookup per call; responses not held go straight to the
+  // method of the moment). Own methods added to each response (or a prototype swapped per response)
+  // change its shape: on Express that cost ~12 us a request, on node:http it made the responses'
+  // per-request objects survive young-generation GCs (~2 KB a request promoted instead of ~0.2,
+  // old-space collections, ~+50% CPU a request: bench/adapters, README "Overhead"). One that
+  // already has own methods (another middleware wrapped them) gets own wrappers.
   // The hold and what it calls take the response as an argument: a WeakMap value that referred to
   // its own key would cost the garbage collector more.
   const proto = Object.getPrototypeOf(res) as object | null;
-  const viaProto = proto !== null && proto !== ServerResponse.prototype && !Object.hasOwn(res, 'writeHead') && !Object.hasOwn(res, 'write') && !Object.hasOwn(res, 'end');
+  const viaProto = proto !== null && !Object.hasOwn(res, 'writeHead') && !Object.hasOwn(res, 'write') && !Object.hasOwn(res, 'end');
   const orig = viaProto ? undefined : { writeHead: res.writeHead, write: res.write, end: res.end };
   const restore = (self: ServerResponse): void => {
     if (orig === undefined) held.delete(self);
@@ -280,16 +284,11 @@ export class HttpPhpSession extends PhpSessions {
       res.setHeader('Content-Type', 'text/plain; charset=utf-8');
       res.end('Internal Server Error\n');
     };
+    // One chain a request: a failed start, a listener that throws or rejects, all go to fail().
     return (req, res) => {
       this.attach(req, res, { onError: (err) => fail(err, req, res) })
-        .then(async () => {
-          try {
-            await listener(req as SessionIncomingMessage<T>, res);
-          } catch (err) {
-            fail(err, req, res);
-          }
-        })
-        .catch((err: unknown) => fail(err, req, res));
+        .then(() => listener(req as SessionIncomingMessage<T>, res))
+        .then(undefined, (err: unknown) => fail(err, req, res));
     };
   }
 }
