@@ -82,6 +82,21 @@ export class PendingVars {
   }
 }
 
+/** Entries read before the number of the rest is estimated from their size (see {@link reserveFor}). */
+const SAMPLE_ENTRIES = 16;
+/** The smallest entry of either handler: a one-byte name and `N;` (`a|N;`, `\x01aN;`). */
+const MIN_ENTRY_BYTES = 3;
+
+/**
+ * Sizes the session's key index for the whole payload once `read` entries took the first `p` of
+ * its `end` bytes, assuming the rest is alike (never more entries than the bytes left can hold):
+ * the table then skips its first rounds of regrowing (see lib/key-index.ts MAX_RESERVE).
+ */
+function reserveFor(session: PhpArray, read: number, p: number, end: number): void {
+  const rest = Math.min(Math.ceil(((end - p) * read) / p), Math.floor((end - p) / MIN_ENTRY_BYTES));
+  arrayInternals.reserve(session, session.size + rest);
+}
+
 /**
  * The decode loop `php` and `php_binary` share: locate a name, parse one value after it, store it
  * as an exact string key; values decoded before a failure stay, as in PHP.
@@ -108,6 +123,7 @@ export function decodeNamedValues(
   const at: NamePosition = { nameStart: 0, nameEnd: 0, valueStart: 0 };
   let p = 0;
   let ok = true;
+  let entries = 0;
   while (p < end) {
     if (!locate(buf, p, end, at)) {
       ok = false;
@@ -131,6 +147,7 @@ export function decodeNamedValues(
       current.replaceExact(name, v);
     }
     p = u.pos;
+    if (++entries === SAMPLE_ENTRIES) reserveFor(current, entries, p, end);
   }
   pending?.finish();
   return ok ? { ok: true, session: current } : { ok: false };
