@@ -9,7 +9,7 @@ import type { DecodeResult, SerializerContext } from '../lib/serializer.ts';
 import { PhpArray, PhpBytes, type PhpKey, type PhpReference, type PhpValue } from '../lib/value.ts';
 import { DeferredSlot } from '../lib/array-internals.ts';
 import { arrayInternals } from './internal.ts';
-import { decodeNamedLazy, type NameLocator, type NamePosition } from './lazy.ts';
+import { decodeNamedLazy, reserveFor, SAMPLE_ENTRIES, type NameLocator, type NamePosition } from './lazy.ts';
 
 export type { NameLocator, NamePosition } from './lazy.ts';
 import { Serializer } from './serialize.ts';
@@ -80,21 +80,6 @@ export class PendingVars {
       if (v !== undefined) this.session.replaceExact(this.#names[i]!, v);
     }
   }
-}
-
-/** Entries read before the number of the rest is estimated from their size (see {@link reserveFor}). */
-const SAMPLE_ENTRIES = 16;
-/** The smallest entry of either handler: a one-byte name and `N;` (`a|N;`, `\x01aN;`). */
-const MIN_ENTRY_BYTES = 3;
-
-/**
- * Sizes the session's key index for the whole payload once `read` entries took the first `p` of
- * its `end` bytes, assuming the rest is alike (never more entries than the bytes left can hold):
- * the table then skips its first rounds of regrowing (see lib/key-index.ts MAX_RESERVE).
- */
-function reserveFor(session: PhpArray, read: number, p: number, end: number): void {
-  const rest = Math.min(Math.ceil(((end - p) * read) / p), Math.floor((end - p) / MIN_ENTRY_BYTES));
-  arrayInternals.reserve(session, session.size + rest);
 }
 
 /**
