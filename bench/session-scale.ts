@@ -6,11 +6,19 @@
  *   node --conditions=php-session-engine-source --import tsx bench/session-scale.ts    (the TS sources)
  *   BENCH_SIZES=1000,1000000 BENCH_ROUNDS=7 BENCH_HANDLERS=php npm run bench:session-scale
  *   BENCH_LAZY=1 npm run bench:session-scale          (the lazy decode the engine uses by default)
+ *   BENCH_ORDER=scattered npm run bench:session-scale (the same keys, not in counting order)
  *
  * The payload is a session of N small keys, `k000000|i:0;k000001|i:1;…` for the `php` handler
  * (16.9 MB at N = 1M), the same keys and values under `php_binary` and `php_serialize`. Node builds
  * the session and encodes it; PHP builds the same array and encodes it with session_encode(); the
  * two payloads must be identical before anything is timed.
+ *
+ * Key order matters to PHP: its string hash (DJB "times 33") puts keys that differ only in their
+ * last characters into neighbouring buckets, so keys inserted in counting order (k000000, k000001,
+ * …) hit the cache and PHP decodes them ~2× faster than the same keys in another order; the
+ * engine's table hashes every key to a random place and takes the same time in any order.
+ * BENCH_ORDER=scattered stores entry i under key (i × 7919) mod N instead of i: the same keys,
+ * bytes and values count, with no neighbours inserted one after the other.
  *
  * Times are wall-clock (process.hrtime in Node, hrtime() in PHP), since the point is how long one
  * call holds the event loop; each side's garbage collection during the call counts. Process CPU
@@ -60,8 +68,16 @@ function list(name: string, fallback: string): string[] {
   return (process.env[name] || fallback).split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
 
+const SCATTERED = (() => {
+  const order = process.env['BENCH_ORDER'] || 'counting';
+  if (order !== 'counting' && order !== 'scattered') throw new Error(`BENCH_ORDER: counting or scattered, got ${JSON.stringify(order)}`);
+  return order === 'scattered';
+})();
+/** BENCH_ORDER=scattered: entry i gets key number (i × STRIDE) mod n, a permutation (7919 is a prime other than 2 and 5). */
+const STRIDE = 7919;
+
 /** The key of entry i of a session of n keys (zero-padded to at least six digits, as PHP's %06d). */
-const keyOf = (i: number): string => `k${String(i).padStart(6, '0')}`;
+const keyOf = (i: number, n: number): string => `k${String(SCATTERED ? (i * STRIDE) % n : i).padStart(6, '0')}`;
 
 const ctx: SerializerContext = {
   diagnostic(level, message) {
@@ -81,14 +97,14 @@ ini_set('session.use_only_cookies', '0');
 ini_set('session.cache_limiter', '');
 /** Process CPU time in ms (getrusage: user + system). */
 function cpu() { $r = getrusage(); return ($r['ru_utime.tv_sec'] + $r['ru_stime.tv_sec']) * 1e3 + ($r['ru_utime.tv_usec'] + $r['ru_stime.tv_usec']) / 1e3; }
-function session_of($n) { $s = []; for ($i = 0; $i < $n; $i++) $s[sprintf('k%06d', $i)] = $i; return $s; }
+function session_of($n, $stride) { $s = []; for ($i = 0; $i < $n; $i++) $s[sprintf('k%06d', ($i * $stride) % $n)] = $i; return $s; }
 $sessions = [];
 $payloads = [];
 fwrite(STDOUT, "ready\n"); // not echo: output would count as headers sent, and ini_set() refuse
 while (($line = fgets(STDIN)) !== false) {
   [$handler, $n, $calls] = explode(' ', trim($line));
   $n = (int)$n; $calls = (int)$calls;
-  $sessions[$n] ??= session_of($n);
+  $sessions[$n] ??= session_of($n, (int)$argv[2]);
   ini_set('session.serialize_handler', $handler);
   session_id('benchscale');
   if (!session_start()) { fwrite(STDERR, "session_start failed\n"); exit(1); }
@@ -130,7 +146,7 @@ function payload(handler: string, n: number): Buffer {
   let data = payloads.get(id);
   if (data === undefined) {
     const s = new PhpArray();
-    for (let i = 0; i < n; i++) s.set(keyOf(i), i);
+    for (let i = 0; i < n; i++) s.set(keyOf(i, n), i);
     data = Buffer.from(SERIALIZERS[handler]!.encode(s, ctx)!);
     payloads.set(id, data);
   }
@@ -171,7 +187,7 @@ const started = Date.now();
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-scale-'));
 try {
-  const php = await startPhpWorker(['-n', '-d', 'memory_limit=-1', '-r', PHP_CODE, '--', dir]);
+  const php = await startPhpWorker(['-n', '-d', 'memory_limit=-1', '-r', PHP_CODE, '--', dir, String(SCATTERED ? STRIDE : 1)]);
   const askPhp = async (handler: string, n: number, calls: number): Promise<Times & { bytes: number; sha1: string }> =>
     JSON.parse(await php.ask(`${handler} ${n} ${calls}`)) as Times & { bytes: number; sha1: string };
   try {
@@ -225,6 +241,7 @@ const phpVersion = await new Promise<string>((resolve) => {
 });
 const cpuList = cpus();
 console.log(`library: ${built ? 'dist/ (tsc build, as shipped)' : 'TypeScript sources via tsx'}; node ${process.version}; PHP ${phpVersion} (php -n)`);
+console.log(`keys inserted in ${SCATTERED ? 'scattered' : 'counting'} order (BENCH_ORDER); ${ctx.lazy ? 'lazy' : 'eager'} decode (BENCH_LAZY)`);
 console.log(
   `machine: ${cpuList.length} cores (${cpuList[0]?.model ?? '?'}), shared; load average ${loadBefore.map((x) => x.toFixed(1)).join(' ')} at start, ` +
     `${loadavg().map((x) => x.toFixed(1)).join(' ')} at end; ${((Date.now() - started) / 1000).toFixed(0)} s`,

@@ -23,6 +23,11 @@ export interface ArrayInternalsOf<A, S, K> {
   putDeferred(a: A, key: K, d: DeferredSlot): void;
   /** Resolves slot i (a DeferredSlot) in place and returns its value. */
   resolveAt(a: A, i: number): S;
+  /**
+   * A hint that the array will hold about n keys in all: its key index is sized for them at once
+   * rather than regrown on the way. Changes no content; a wrong hint only costs time or memory.
+   */
+  reserve(a: A, n: number): void;
 }
 
 /**

@@ -27,6 +27,13 @@ export type IndexKey = number | bigint | string;
 export const MAX_PROBE = 128;
 
 const MIN_CAPACITY = 32;
+
+/**
+ * The most keys a size hint ({@link KeyIndex.reserve}) makes room for: a table sized beyond the
+ * CPU cache costs more to fill from the start (every insert a cache miss) than to grow, as
+ * measured at 1M keys (bench/session-scale.ts); smaller ones skip their regrowing rounds.
+ */
+export const MAX_RESERVE = 1 << 15;
 const TWO32 = 4294967296;
 /** Per-process string hash seed (odd, nonzero). */
 const SEED = ((Math.random() * TWO32) | 1) >>> 0;
@@ -71,8 +78,7 @@ export class KeyIndex {
   #lastHash = 0;
 
   constructor(expected = 0) {
-    let cap = MIN_CAPACITY;
-    while (cap < expected * 2) cap *= 2;
+    const cap = capacityFor(expected);
     this.#table = new Int32Array(cap * 2);
     this.#mask = cap - 1;
     this.#shift = 32 - Math.log2(cap);
@@ -105,6 +111,17 @@ export class KeyIndex {
     }
     this.#toMap(keys);
     return this.#map!.get(k) ?? -1;
+  }
+
+  /**
+   * Makes room for `expected` keys in all, up to {@link MAX_RESERVE} (a hint: the table does not
+   * regrow before it holds that many). Nothing changes when it already has room, or when the
+   * table has given up.
+   */
+  reserve(keys: readonly IndexKey[], expected: number): void {
+    const cap = capacityFor(Math.min(expected, MAX_RESERVE));
+    if (this.#map !== null || cap <= this.#mask + 1) return;
+    if (!this.#rehash(cap)) this.#toMap(keys);
   }
 
   /** Records that k (absent) is at pos. */
@@ -160,12 +177,13 @@ export class KeyIndex {
   }
 
   /**
-   * Rebuilds the table for the live entries (dropping deleted ones), doubled while it would be
-   * more than 1/4 live. False (nothing changed) when an entry does not fit within MAX_PROBE.
+   * Rebuilds the table for the live entries (dropping deleted ones), at least `min` entries large,
+   * doubled while it would be more than 1/4 live. False (nothing changed) when an entry does not
+   * fit within MAX_PROBE.
    */
-  #rehash(): boolean {
+  #rehash(min = this.#mask + 1): boolean {
     const old = this.#table;
-    let cap = this.#mask + 1;
+    let cap = Math.max(min, this.#mask + 1);
     while (this.#live * 4 > cap) cap *= 2;
     const t = new Int32Array(cap * 2);
     const mask = cap - 1;
@@ -189,6 +207,13 @@ export class KeyIndex {
     this.#map = map;
     this.#table = new Int32Array(0);
   }
+}
+
+/** The table size for `expected` keys: a power of two, at most half full. */
+function capacityFor(expected: number): number {
+  let cap = MIN_CAPACITY;
+  while (cap < expected * 2) cap *= 2;
+  return cap;
 }
 
 /** Stores (pos, h) in the first free entry of h's probe sequence in table t; false when that is beyond MAX_PROBE. */

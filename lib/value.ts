@@ -22,7 +22,7 @@
  */
 
 import { arrayInternals, DeferredSlot } from './array-internals.ts';
-import { KeyIndex } from './key-index.ts';
+import { KeyIndex, MAX_RESERVE } from './key-index.ts';
 
 /** Largest and smallest PHP int (64-bit builds). */
 export const PHP_INT_MAX = 9223372036854775807n;
@@ -194,6 +194,8 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
   #nextIndex = 0;
   /** Slots holding a DeferredSlot (lazy session decoding): resolved before any read of them. */
   #deferred = 0;
+  /** Keys the array is expected to reach (a decoder's hint): what its key index is first sized for. */
+  #expected = 0;
 
   static {
     arrayInternals.vals = (a) => {
@@ -206,6 +208,10 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
       a.#deferred++;
     };
     arrayInternals.resolveAt = (a, i) => a.#resolve(i);
+    arrayInternals.reserve = (a, n) => {
+      a.#expected = Math.min(n, MAX_RESERVE);
+      if (a.#index !== null) a.#index.reserve(a.#keys!, n);
+    };
     arrayInternals.keys = (a) => a.#keys;
     arrayInternals.keyAt = (a, i) => a.#keyAt(i);
     arrayInternals.hasBytesKeys = (a) => a.#bytesKeys !== null;
@@ -269,7 +275,7 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
   #buildIndex(): KeyIndex {
     const keys = this.#keys!;
     const vals = this.#vals;
-    const index = new KeyIndex(vals.length - this.#holes);
+    const index = new KeyIndex(Math.max(vals.length - this.#holes, this.#expected));
     for (let i = 0; i < keys.length; i++) if (vals[i] !== HOLE) index.add(keys, keys[i]!, i);
     this.#index = index;
     return index;
@@ -531,6 +537,7 @@ export class PhpArray implements Iterable<[PhpKey, PhpValue]> {
     this.#bytesKeys = null;
     this.#nextIndex = 0;
     this.#deferred = 0;
+    this.#expected = 0;
   }
 
   /** Walks the live slots in order; the storage may change meanwhile (as a Map iterator allows). */

@@ -34,6 +34,21 @@ export interface NamePosition {
  */
 export type NameLocator = (buf: Buffer, p: number, end: number, at: NamePosition) => boolean;
 
+/** Entries read before the number of the rest is estimated from their size (see {@link reserveFor}). */
+export const SAMPLE_ENTRIES = 16;
+/** The smallest entry of either handler: a one-byte name and `N;` (`a|N;`, `\x01aN;`). */
+const MIN_ENTRY_BYTES = 3;
+
+/**
+ * Sizes the session's key index for the whole payload once `read` entries took the first `p` of
+ * its `end` bytes, assuming the rest is alike (never more entries than the bytes left can hold):
+ * the table then skips its first rounds of regrowing (see lib/key-index.ts MAX_RESERVE).
+ */
+export function reserveFor(session: PhpArray, read: number, p: number, end: number): void {
+  const rest = Math.min(Math.ceil(((end - p) * read) / p), Math.floor((end - p) / MIN_ENTRY_BYTES));
+  arrayInternals.reserve(session, session.size + rest);
+}
+
 /** One top-level session entry, not built yet: bytes [start, end) of src. */
 export class LazyEntry extends DeferredSlot {
   constructor(
@@ -70,6 +85,7 @@ export function decodeNamedLazy(data: Uint8Array, current: PhpArray, ctx: Serial
   const u = new Unserializer(src, { maxDepth: ctx.maxDepth, validate: true, onDiagnostic: (l, m, raw) => held.push([l, m, raw]) });
   const at: NamePosition = { nameStart: 0, nameEnd: 0, valueStart: 0 };
   let p = 0;
+  let entries = 0;
   while (p < end) {
     if (!locate(src, p, end, at)) return null;
     const name = u.string(at.nameStart, at.nameEnd);
@@ -82,6 +98,7 @@ export function decodeNamedLazy(data: Uint8Array, current: PhpArray, ctx: Serial
     if (built !== undefined) current.replaceExact(name, built);
     else arrayInternals.putDeferred(current, name, new LazyEntry(src, at.valueStart, u.pos, u.slotCount - slots, u.canonical));
     p = u.pos;
+    if (++entries === SAMPLE_ENTRIES) reserveFor(current, entries, p, end);
   }
   for (const [l, m, raw] of held) ctx.diagnostic(l, m, raw);
   return { ok: true, session: current };

@@ -9,7 +9,7 @@ import type { DecodeResult, SerializerContext } from '../lib/serializer.ts';
 import { PhpArray, PhpBytes, type PhpKey, type PhpReference, type PhpValue } from '../lib/value.ts';
 import { DeferredSlot } from '../lib/array-internals.ts';
 import { arrayInternals } from './internal.ts';
-import { decodeNamedLazy, type NameLocator, type NamePosition } from './lazy.ts';
+import { decodeNamedLazy, reserveFor, SAMPLE_ENTRIES, type NameLocator, type NamePosition } from './lazy.ts';
 
 export type { NameLocator, NamePosition } from './lazy.ts';
 import { Serializer } from './serialize.ts';
@@ -108,6 +108,7 @@ export function decodeNamedValues(
   const at: NamePosition = { nameStart: 0, nameEnd: 0, valueStart: 0 };
   let p = 0;
   let ok = true;
+  let entries = 0;
   while (p < end) {
     if (!locate(buf, p, end, at)) {
       ok = false;
@@ -131,6 +132,7 @@ export function decodeNamedValues(
       current.replaceExact(name, v);
     }
     p = u.pos;
+    if (++entries === SAMPLE_ENTRIES) reserveFor(current, entries, p, end);
   }
   pending?.finish();
   return ok ? { ok: true, session: current } : { ok: false };

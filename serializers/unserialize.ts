@@ -45,6 +45,7 @@ import {
   MAGIC_MEMBER,
   nameValue,
 } from './var-common.ts';
+import { arrayInternals } from './internal.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Messages (texts byte-identical to PHP 8.2's)
@@ -102,6 +103,8 @@ export interface UnserializerSettings {
 }
 
 const FAIL = Symbol('fail');
+/** Arrays declaring more elements than this pass their count on as a hint to their key index. */
+const RESERVE_FROM = 16;
 
 /** An array or object being filled; `seen`/`last` track its keys in validation mode. */
 interface Frame {
@@ -954,7 +957,11 @@ export class Unserializer {
     const n = typeof elements === 'bigint' ? Infinity : elements;
     if (n < 0 || n >= HT_MAX_SIZE || n > Math.floor((this.end - this.pos) / 2)) return false;
     let arr = SINK;
-    if (this.#build) c.replaceExact(k, (arr = new PhpArray()));
+    if (this.#build) {
+      c.replaceExact(k, (arr = new PhpArray()));
+      // A hint for the key index, which a list (keys 0, 1, …) never builds.
+      if (n > RESERVE_FROM) arrayInternals.reserve(arr, n);
+    }
     else if (this.buf[p + 2] === 0x30 && e - p > 3) this.#canon = false; // a:0…
     if (n === 0) return this.#finish();
     if (!this.#enterNested()) return false;

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PhpArray, PhpBytes, normalizeKey, serialize, unserialize, type PhpKey } from 'php-session-engine';
-import { KeyIndex, MAX_PROBE, type IndexKey } from '../../lib/key-index.ts';
+import { KeyIndex, MAX_PROBE, MAX_RESERVE, type IndexKey } from '../../lib/key-index.ts';
 
 /** fast-check seed: fixed so runs are repeatable (set FC_SEED to explore others); printed on failure. */
 const SEED = Number(process.env['FC_SEED'] ?? 20261122);
@@ -191,8 +191,11 @@ describe('PhpArray storage against a Map model', () => {
 });
 
 describe('KeyIndex (the key → position index of large arrays)', () => {
-  /** Runs ops against a KeyIndex and a Map; keys[] is the position → key array the index reads. */
-  function exercise(keySpace: IndexKey[], ops: number): KeyIndex {
+  /**
+   * Runs ops against a KeyIndex and a Map; keys[] is the position → key array the index reads.
+   * hints: before op i, index.reserve(keys, n) for each [i, n].
+   */
+  function exercise(keySpace: IndexKey[], ops: number, hints: ReadonlyMap<number, number> = new Map()): KeyIndex {
     const index = new KeyIndex();
     const keys: IndexKey[] = [];
     const model = new Map<IndexKey, number>();
@@ -202,6 +205,8 @@ describe('KeyIndex (the key → position index of large arrays)', () => {
       return state % n;
     };
     for (let i = 0; i < ops; i++) {
+      const hint = hints.get(i);
+      if (hint !== undefined) index.reserve(keys, hint);
       const k = keySpace[rnd(keySpace.length)]!;
       const pos = model.get(k);
       expect(index.get(keys, k)).toBe(pos ?? -1);
@@ -229,6 +234,18 @@ describe('KeyIndex (the key → position index of large arrays)', () => {
       -(2 ** 53 - 1),
     ];
     expect(exercise(space, 40_000).usesMap).toBe(false);
+  });
+
+  it('size hints (reserve), small, large, beyond MAX_RESERVE and after deletes, change no answer', () => {
+    const space: IndexKey[] = [...Array.from({ length: 4000 }, (_, i) => `k${i}`), ...Array.from({ length: 4000 }, (_, i) => i * 3)];
+    const hints = new Map([
+      [0, 10],
+      [5, 3000],
+      [2000, 100],
+      [9000, MAX_RESERVE * 4],
+      [20_000, 50_000],
+    ]);
+    expect(exercise(space, 30_000, hints).usesMap).toBe(false);
   });
 
   it('keys crafted to collide switch the index to a Map and it stays exact', () => {
