@@ -35,6 +35,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as phpSerialize from 'php-serialize';
 import { bareSerialize, bareUnserialize } from './bare-codec.ts';
+import { positiveInt } from './env.ts';
 import { startPhpWorker } from './php-worker.ts';
 import { bigSession, smallSession } from './payloads.ts';
 import { serialize, toJs, unserialize, type PhpValue } from 'php-session-engine';
@@ -42,15 +43,6 @@ import { serialize, toJs, unserialize, type PhpValue } from 'php-session-engine'
 const ROUNDS = positiveInt('BENCH_ROUNDS', 5);
 const BENCH_MS = positiveInt('BENCH_MS', 400);
 const WARMUP_MS = 200;
-
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
 
 const big = serialize(bigSession());
 const smalls = Array.from({ length: 500 }, (_, i) => serialize(smallSession(i)));

@@ -40,6 +40,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { positiveInt } from './env.ts';
 import { startPhpWorker } from './php-worker.ts';
 import { PhpArray, php, php_binary, php_serialize, type SerializerContext, type SessionSerializer } from 'php-session-engine';
 
@@ -57,13 +58,6 @@ const HANDLERS = list('BENCH_HANDLERS', 'php,php_binary,php_serialize').map((h) 
 /** Keys covered by one measurement (calls = ceil(KEYS_PER_MEASUREMENT / N)). */
 const KEYS_PER_MEASUREMENT = 200_000;
 
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return n;
-}
 function list(name: string, fallback: string): string[] {
   return (process.env[name] || fallback).split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
