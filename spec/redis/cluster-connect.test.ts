@@ -4,8 +4,11 @@
  * loaded (handlers/redis/cluster-connect.ts). A fake cluster node answers CLUSTER SLOTS with itself
  * and CLUSTER INFO with `cluster_state:fail`: the plain call is left pending after the cluster ended
  * (the bug, pinned: if this starts settling, ioredis fixed it), `connectCluster()` rejects, and a
- * rediscluster session start and an msession scan on that node end with phpredis'
- * RedisClusterException and a typed error instead of hanging.
+ * rediscluster session start and an msession scan on that node end (RedisClusterException and a
+ * typed error) instead of hanging. PHP differs on this node: phpredis 5.3.7 reads CLUSTER SLOTS only,
+ * never CLUSTER INFO, so it starts the session (run by hand against the same fake node: bool(true),
+ * then GET and SETEX sent); the engine's client refuses a cluster that says cluster_state:fail
+ * (README, redis section: deviations).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { Cluster } from 'ioredis';
@@ -85,10 +88,11 @@ describe('ioredis Cluster#connect() after a failed ready check', () => {
     expect(c.status).toBe('end');
   });
 
-  it("a rediscluster session start throws phpredis' RedisClusterException, and an msession scan with a typed error, instead of hanging", async () => {
+  it('a rediscluster session start throws RedisClusterException, and an msession scan a typed error, instead of hanging', async () => {
     const engine = new SessionEngine({ ini: { 'session.save_handler': 'rediscluster', 'session.save_path': `seed[]=127.0.0.1:${port}&timeout=2` } });
     const req = engine.request({ cookies: {} });
-    // phpredis throws from session_start() when no seed maps the keyspace; so does the engine.
+    // The exception phpredis throws when no seed maps the keyspace (PHP itself starts the session
+    // on this node: it does not look at cluster_state).
     await expect(req.start()).rejects.toThrow(/Couldn't map cluster keyspace using any provided seed/);
     await req.end().catch(() => undefined);
     const ms = engine.msession();
