@@ -11,10 +11,11 @@
  * real memcached, a 1.2 s event-loop stall in the middle of a ~900 KB reply must not fail the
  * request (timeout 1 s), and a cut in the middle of it must not break the next one.
  */
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemcacheConnection, MemcacheIoError } from '../../handlers/shared/memcache/client.ts';
 import { startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
+import { busyWait, TcpProxy } from '../support/tcp-proxy.ts';
 import { describeWith } from '../support/tools.ts';
 import { startFakeMemcached, type Deliver, type FakeMemcached } from './fake-server.ts';
 import { engineFor } from './support.ts';
@@ -22,13 +23,6 @@ import { engineFor } from './support.ts';
 const OP_GET = 0x00;
 const OP_SET = 0x01;
 const VALUE = Buffer.from('a value of forty bytes, for the get test');
-
-function busyWait(ms: number): void {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    /* the event loop is stalled */
-  }
-}
 
 /** Expects `p` to reject with a MemcacheIoError; returns its kind. */
 async function failure(p: Promise<unknown>): Promise<string> {
@@ -192,36 +186,6 @@ describe('memcache client: broken replies from a fake server', () => {
   }, 20_000);
 });
 
-/** A pass-through TCP proxy whose server-to-client stream a test can intercept. */
-async function startProxy(target: number, onReplyChunk: (chunk: Buffer, toClient: Socket) => boolean): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(target, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.on('data', (d: Buffer) => upstream.write(d));
-    upstream.on('data', (d: Buffer) => {
-      if (!client.destroyed && !onReplyChunk(d, client)) client.write(d);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const a = server.address();
-  return {
-    port: typeof a === 'object' && a ? a.port : 0,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 describeWith(['memcached'], 'memcache client: a real memcached, a large reply, a stalled event loop', () => {
   let server: MemcachedProcess;
   /** ~900 KB, under memcached's 1 MB item limit. */
@@ -256,7 +220,8 @@ describeWith(['memcached'], 'memcache client: a real memcached, a large reply, a
   it('a 1.2 s stall in the middle of the reply (timeout 1 s) does not fail it', async () => {
     let forwarded = 0;
     let stalled = false;
-    const proxy = await startProxy(server.port, (chunk, toClient) => {
+    const proxy = await TcpProxy.start(server.port, '127.0.0.1', {
+      reply: (chunk, toClient) => {
       forwarded += chunk.length;
       if (stalled || forwarded < 64 * 1024) return false;
       stalled = true;
@@ -264,6 +229,7 @@ describeWith(['memcached'], 'memcache client: a real memcached, a large reply, a
       toClient.write(chunk);
       busyWait(1200);
       return true;
+      },
     });
     const c = new MemcacheConnection({ host: '127.0.0.1', port: proxy.port }, { timeoutMs: 1000 });
     try {
@@ -281,13 +247,15 @@ describeWith(['memcached'], 'memcache client: a real memcached, a large reply, a
     let forwarded = 0;
     let armed = false;
     let cut = false;
-    const proxy = await startProxy(server.port, (chunk, toClient) => {
+    const proxy = await TcpProxy.start(server.port, '127.0.0.1', {
+      reply: (chunk, toClient) => {
       if (!armed || cut) return false;
       forwarded += chunk.length;
       if (forwarded < 200 * 1024) return false;
       cut = true;
       toClient.write(chunk.subarray(0, 777), () => toClient.destroy());
       return true;
+      },
     });
     const ini = { 'session.save_handler': 'memcached', 'session.save_path': `127.0.0.1:${proxy.port}`, 'session.serialize_handler': 'php_serialize' };
     try {
@@ -322,13 +290,15 @@ describeWith(['memcached'], 'memcache client: a real memcached, a large reply, a
   it('a large reply cut in the middle fails, and the next request on the connection gets the whole value', async () => {
     let forwarded = 0;
     let cut = false;
-    const proxy = await startProxy(server.port, (chunk, toClient) => {
+    const proxy = await TcpProxy.start(server.port, '127.0.0.1', {
+      reply: (chunk, toClient) => {
       if (cut) return false;
       forwarded += chunk.length;
       if (forwarded < 400 * 1024) return false;
       cut = true;
       toClient.write(chunk.subarray(0, 1000), () => toClient.destroy());
       return true;
+      },
     });
     const c = new MemcacheConnection({ host: '127.0.0.1', port: proxy.port }, { timeoutMs: 1000 });
     try {

@@ -11,13 +11,14 @@
  * PHP put it. The test assumes nothing about how long a request takes.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { MEMCACHE_CHANNEL, type MemcacheReport } from '../../handlers/memcache.ts';
 import { crc32, fnv1a32 } from '../../handlers/shared/memcache/hash.ts';
 import { PeclSelector } from '../../handlers/shared/memcache/pecl-ring.ts';
 import { parseLibmemcachedServers, parsePeclSavePath } from '../../handlers/shared/memcache/save-path.ts';
 import { dumpKeys, flushAll, getItem, textCommand, type MemcachedProcess } from '../support/memcached-server.ts';
+import { busyWait, TcpProxy } from '../support/tcp-proxy.ts';
 import { describeWith } from '../support/tools.ts';
 import { engineFor, php, PHP_EXTENSIONS, useMemcachedServers, type ModuleName } from './support.ts';
 import { runPhp } from '../support/tools.ts';
@@ -185,63 +186,43 @@ function carriesSet(chunk: Buffer): boolean {
 
 /**
  * A TCP proxy in front of one memcached. Once `armed`, the first client chunk carrying a set is
- * handled by `onSet` ('reset': the connection is reset instead of forwarding it; 'stall': it is
+ * dealt with ('reset': the connection is reset instead of forwarding it; 'stall': it is
  * forwarded, and when the server's reply comes back it is passed on and the event loop is then
  * blocked for 1.2 s, so the reply waits unread in the client's socket).
  */
 async function faultyProxy(target: number): Promise<{ address: string; arm(how: 'reset' | 'stall'): void; fired(): boolean; close(): Promise<void> }> {
   let armed: 'reset' | 'stall' | null = null;
   let fired = false;
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(target, '127.0.0.1');
-    let stallNextReply = false;
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.on('data', (d: Buffer) => {
-      if (armed && carriesSet(d)) {
-        const how = armed;
-        armed = null;
-        fired = true;
-        if (how === 'reset') {
-          client.resetAndDestroy();
-          return;
-        }
-        stallNextReply = true;
+  let stallAfterReplyTo: Socket | null = null;
+  const proxy = await TcpProxy.start(target, '127.0.0.1', {
+    request: (chunk, client) => {
+      if (armed === null || !carriesSet(chunk)) return false;
+      const how = armed;
+      armed = null;
+      fired = true;
+      if (how === 'reset') {
+        client.resetAndDestroy();
+        return true;
       }
-      upstream.write(d);
-    });
-    upstream.on('data', (d: Buffer) => {
-      client.write(d);
-      if (stallNextReply) {
-        stallNextReply = false;
-        const until = Date.now() + 1200;
-        while (Date.now() < until) {
-          /* the event loop is stalled with the reply in the client's socket */
-        }
-      }
-    });
+      stallAfterReplyTo = client;
+      return false;
+    },
+    reply: (chunk, client) => {
+      if (client !== stallAfterReplyTo) return false;
+      stallAfterReplyTo = null;
+      client.write(chunk);
+      busyWait(1200); // the event loop is stalled with the reply in the client's socket
+      return true;
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const a = server.address();
   return {
-    address: `127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`,
+    address: proxy.address,
     arm: (how) => {
       armed = how;
       fired = false;
     },
     fired: () => fired,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => proxy.close(),
   };
 }
 
@@ -334,10 +315,7 @@ describe('the memcached probe the placement tests read servers with', () => {
         setTimeout(() => {
           setImmediate(() => {
             sock.write('key=newest exp=-1 la=1 cas=2 fetch=no cls=1 size=60\r\nkey=newest.lock exp=-1 la=1 cas=3 fetch=no cls=1 size=60\r\nEND\r\n');
-            const until = Date.now() + 2100;
-            while (Date.now() < until) {
-              /* the event loop is stalled with the rest of the listing in the socket */
-            }
+            busyWait(2100); // the event loop is stalled with the rest of the listing in the socket
           });
         }, 100);
       });

@@ -14,14 +14,38 @@
  * A fault fires once and is then disarmed (`fired` counts them). `bytesDown` counts the reply
  * bytes relayed since `resetCounters()`, to learn how long a clean exchange is before cutting it
  * at every offset.
+ *
+ * For faults these cannot describe (a reply cut at the n-th kilobyte of one large value, an
+ * event-loop stall once a given request's reply is in the client's socket), a test passes
+ * {@link ProxyTaps}: its own look at each chunk, before any armed fault.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
+
+/** Blocks the event loop for `ms` (a stalled process: timers late, replies unread in the socket). */
+export function busyWait(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    /* the event loop is stalled */
+  }
+}
 
 export type ProxyFault =
   | { kind: 'cut'; at: number; then: 'hang' | 'close' | 'reset' }
   | { kind: 'garbage'; at: number; bytes: Uint8Array }
   | { kind: 'delay'; ms: number }
   | { kind: 'reset-request' };
+
+/**
+ * A test's own hooks on the byte streams. Each gets a chunk and the client's socket, and returns
+ * true when it has dealt with the chunk itself (written it, dropped it, reset the client): the
+ * proxy then neither forwards it nor applies an armed fault to it.
+ */
+export interface ProxyTaps {
+  /** A chunk of requests from a client, before it goes to the server. */
+  request?(chunk: Buffer, client: Socket): boolean;
+  /** A chunk of replies from the server, before it goes to the client. */
+  reply?(chunk: Buffer, client: Socket): boolean;
+}
 
 interface Relay {
   client: Socket;
@@ -38,6 +62,7 @@ export class TcpProxy {
   readonly #targetHost: string;
   readonly #targetPort: number;
   readonly #relays = new Set<Relay>();
+  readonly #taps: ProxyTaps;
   #fault: ProxyFault | null = null;
   /** Reply bytes relayed since the fault was armed. */
   #sinceArmed = 0;
@@ -50,15 +75,16 @@ export class TcpProxy {
   /** Reply bytes swallowed by `hang` cuts. */
   swallowed = 0;
 
-  private constructor(server: Server, port: number, targetHost: string, targetPort: number) {
+  private constructor(server: Server, port: number, targetHost: string, targetPort: number, taps: ProxyTaps) {
     this.#server = server;
+    this.#taps = taps;
     this.port = port;
     this.#targetHost = targetHost;
     this.#targetPort = targetPort;
   }
 
   /** Starts a proxy on a free port of 127.0.0.1, relaying to `targetHost:targetPort`. */
-  static async start(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
+  static async start(targetPort: number, targetHost = '127.0.0.1', taps: ProxyTaps = {}): Promise<TcpProxy> {
     const server = createServer();
     const port = await new Promise<number>((resolve, reject) => {
       server.once('error', reject);
@@ -67,7 +93,7 @@ export class TcpProxy {
         resolve(typeof a === 'object' && a !== null ? a.port : 0);
       });
     });
-    const proxy = new TcpProxy(server, port, targetHost, targetPort);
+    const proxy = new TcpProxy(server, port, targetHost, targetPort, taps);
     server.on('connection', (c) => proxy.#accept(c));
     return proxy;
   }
@@ -128,6 +154,7 @@ export class TcpProxy {
       client.end();
     });
     client.on('data', (chunk: Buffer) => {
+      if (this.#taps.request?.(chunk, client) === true) return;
       if (this.#fault?.kind === 'reset-request') {
         this.#fault = null;
         this.fired++;
@@ -150,6 +177,7 @@ export class TcpProxy {
       relay.held.push(chunk);
       return;
     }
+    if (this.#taps.reply?.(chunk, relay.client) === true) return;
     const fault = this.#fault;
     if (fault === null || fault.kind === 'reset-request') {
       this.#forward(relay, chunk);
