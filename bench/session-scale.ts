@@ -13,10 +13,10 @@
  * the session and encodes it; PHP builds the same array and encodes it with session_encode(); the
  * two payloads must be identical before anything is timed.
  *
- * Key order matters to PHP: its string hash (DJB "times 33") puts keys that differ only in their
- * last characters into neighbouring buckets, so keys inserted in counting order (k000000, k000001,
- * …) hit the cache and PHP decodes them ~2× faster than the same keys in another order; the
- * engine's table hashes every key to a random place and takes the same time in any order.
+ * Key order matters: PHP's string hash (DJB "times 33") puts keys that differ only in their last
+ * characters into neighbouring buckets, so keys inserted in counting order (k000000, k000001, …)
+ * hit the cache and PHP decodes them ~2× faster than the same keys in another order. The engine's
+ * key index (lib/key-index.ts) uses the same hash and chaining, so the same holds for it.
  * BENCH_ORDER=scattered stores entry i under key (i × 7919) mod N instead of i: the same keys,
  * bytes and values count, with no neighbours inserted one after the other.
  *

@@ -1,55 +1,54 @@
 /**
  * @module key-index
  * The key → position index of a large hashed PhpArray (lib/value.ts), built the way PHP's own
- * HashTable is: one flat table of (position, hash) pairs searched by open addressing, instead of
- * a JS Map.
+ * HashTable is (Zend/zend_hash.c): separate chaining over the array's slots in insertion order.
+ * A bucket array holds, per bucket, the first position of its chain; two arrays parallel to the
+ * PhpArray's key array hold each position's 32-bit hash and the next position in its chain.
  *
  * Why not a Map: a V8 Map keeps its entries in chained buckets that point at the key objects, so
  * each lookup in a large Map reads three or four unrelated cache lines; at a million keys a
  * lookup costs about five times what it costs at ten thousand, which made decoding a session of
- * 1M keys ~13× slower than PHP (bench/session-scale.ts). Here a probe reads one 8-byte pair from
- * an Int32Array and compares the key itself only when the 32-bit hashes agree: one cache line per
- * lookup, as in PHP, so a large array costs what PHP's costs (both slow down ~3× per key from 1k
- * to 1M keys, once the table no longer fits in the cache).
+ * 1M keys ~13× slower than PHP (bench/session-scale.ts).
  *
- * Keys are compared with `===` (numbers, bigints, strings: the map keys of lib/value.ts). String
- * hashes are seeded per process. Whatever the input, an operation that has to probe more than
- * {@link MAX_PROBE} entries (keys crafted to collide, or any other pathology) switches that index
- * to a JS Map for good, so the worst case is V8's seeded Map, never a quadratic table.
+ * Why chaining and PHP's hash: string keys are hashed as PHP hashes them (DJB "times 33", over the
+ * UTF-16 code units here), integer keys are their own hash, and the bucket is taken from the low
+ * bits. Keys that differ only in their last characters (k000000, k000001, …) then land in
+ * neighbouring buckets, and a run of them inserted in order touches a few cache lines instead of
+ * one random line each; the hash and next arrays are written in position order. With open
+ * addressing the same hash forms long probe runs; with chains, neighbours do not interfere.
+ *
+ * Keys are compared with `===` (numbers, bigints, strings: the map keys of lib/value.ts), and only
+ * when the 32-bit hashes agree. The hash is unseeded, as PHP's: colliding keys are easy to craft.
+ * So whatever the input, a chain walk longer than {@link MAX_CHAIN} switches that index to a JS
+ * Map (V8's seeded hash) for good: crafted keys cost at most MAX_CHAIN comparisons per
+ * operation before that, never a quadratic table.
  */
 
 export type IndexKey = number | bigint | string;
 
 /**
- * Probe length after which the table gives up and becomes a Map. At load ≤ 1/2 the longest probe
- * of random hashes is ~3·ln(n) (47 measured at 8M keys), so honest keys never reach it.
+ * Chain length after which the index gives up and becomes a Map. Buckets are at most half full
+ * (as PHP's: twice as many buckets as slots), so the longest chain of well-spread hashes at 1M keys
+ * is ~8; honest keys do not reach it.
  */
-export const MAX_PROBE = 128;
+export const MAX_CHAIN = 32;
 
-const MIN_CAPACITY = 32;
+const MIN_BUCKETS = 32;
 
 /**
  * The most keys a size hint ({@link KeyIndex.reserve}) makes room for: a table sized beyond the
- * CPU cache costs more to fill from the start (every insert a cache miss) than to grow, as
- * measured at 1M keys (bench/session-scale.ts); smaller ones skip their regrowing rounds.
+ * CPU cache costs more to fill from the start than to grow, as measured at 1M keys
+ * (bench/session-scale.ts); smaller ones skip their regrowing rounds.
  */
 export const MAX_RESERVE = 1 << 15;
 const TWO32 = 4294967296;
-/** Per-process string hash seed (odd, nonzero). */
-const SEED = ((Math.random() * TWO32) | 1) >>> 0;
 
-/** A 32-bit hash of a map key (before the table's own mixing). */
+/** A 32-bit hash of a map key: PHP's (zend_inline_hash_func for strings, the value for integers). */
 function hashKey(k: IndexKey): number {
   if (typeof k === 'string') {
-    // FNV-1a over the UTF-16 code units, seeded.
-    let h = SEED ^ k.length;
-    for (let i = 0; i < k.length; i++) h = Math.imul(h ^ k.charCodeAt(i), 0x01000193);
-    // murmur3 fmix32, so that the high bits used by the table depend on every character.
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    return h ^ (h >>> 16);
+    let h = 5381;
+    for (let i = 0; i < k.length; i++) h = (Math.imul(h, 33) + k.charCodeAt(i)) | 0;
+    return h;
   }
   if (typeof k === 'number') {
     // A safe integer: int32 values hash to themselves, larger ones fold their two halves.
@@ -63,25 +62,27 @@ function hashKey(k: IndexKey): number {
  * call (the index holds positions only); `add` is only called for a key known to be absent.
  */
 export class KeyIndex {
-  /** (position + 1, hash) pairs; position 0 = empty, -1 = deleted. */
-  #table: Int32Array;
-  #mask: number;
-  /** 32 − log2(capacity): Fibonacci hashing takes the top bits of hash × 2^32/φ. */
-  #shift: number;
-  /** Entries in the table, deleted ones included (they end probe sequences no sooner than live ones). */
-  #used = 0;
+  /** Per bucket: 1 + the first position of its chain, 0 = empty. */
+  #buckets: Int32Array;
+  /** log2 of the bucket count. */
+  #bits: number;
+  /** Per position: 1 + the next position in its chain, -1 = end of chain, 0 = not indexed. */
+  #next: Int32Array;
+  /** Per position: the key's hash. */
+  #hashes: Int32Array;
   #live = 0;
-  /** Set when the table gave up (see MAX_PROBE): from then on the index is this Map. */
+  /** Set when the index gave up (see MAX_CHAIN): from then on the index is this Map. */
   #map: Map<IndexKey, number> | null = null;
   /** The key of the last get() and its hash: add() after a missed get() (an insert) hashes once. */
   #lastKey: IndexKey | undefined = undefined;
   #lastHash = 0;
 
   constructor(expected = 0) {
-    const cap = capacityFor(expected);
-    this.#table = new Int32Array(cap * 2);
-    this.#mask = cap - 1;
-    this.#shift = 32 - Math.log2(cap);
+    const n = bucketsFor(expected);
+    this.#buckets = new Int32Array(n);
+    this.#bits = Math.log2(n);
+    this.#next = new Int32Array(n >>> 1);
+    this.#hashes = new Int32Array(n >>> 1);
   }
 
   /** Number of keys indexed. */
@@ -89,7 +90,7 @@ export class KeyIndex {
     return this.#map !== null ? this.#map.size : this.#live;
   }
 
-  /** True once the table has given up and the index is a Map (see {@link MAX_PROBE}). */
+  /** True once the index has given up and is a Map (see {@link MAX_CHAIN}). */
   get usesMap(): boolean {
     return this.#map !== null;
   }
@@ -100,28 +101,30 @@ export class KeyIndex {
     const h = hashKey(k);
     this.#lastKey = k;
     this.#lastHash = h;
-    const t = this.#table;
-    const mask = this.#mask;
-    let i = Math.imul(h, 0x9e3779b1) >>> this.#shift;
-    for (let n = 0; n <= MAX_PROBE; n++) {
-      const p = t[2 * i]!;
-      if (p === 0) return -1;
-      if (p > 0 && t[2 * i + 1] === h && keys[p - 1] === k) return p - 1;
-      i = (i + 1) & mask;
+    const next = this.#next;
+    const hashes = this.#hashes;
+    let e = this.#buckets[bucketOf(h, this.#bits)]!;
+    for (let n = 0; e > 0; n++) {
+      const p = e - 1;
+      if (hashes[p] === h && keys[p] === k) return p;
+      if (n === MAX_CHAIN) {
+        this.#toMap(keys);
+        return this.#map!.get(k) ?? -1;
+      }
+      e = next[p]!;
     }
-    this.#toMap(keys);
-    return this.#map!.get(k) ?? -1;
+    return -1;
   }
 
   /**
-   * Makes room for `expected` keys in all, up to {@link MAX_RESERVE} (a hint: the table does not
+   * Makes room for `expected` keys in all, up to {@link MAX_RESERVE} (a hint: the index does not
    * regrow before it holds that many). Nothing changes when it already has room, or when the
-   * table has given up.
+   * index has given up.
    */
   reserve(keys: readonly IndexKey[], expected: number): void {
-    const cap = capacityFor(Math.min(expected, MAX_RESERVE));
-    if (this.#map !== null || cap <= this.#mask + 1) return;
-    if (!this.#rehash(cap)) this.#toMap(keys);
+    const n = bucketsFor(Math.min(expected, MAX_RESERVE));
+    if (this.#map !== null || n <= this.#buckets.length) return;
+    this.#rehash(keys.length, n);
   }
 
   /** Records that k (absent) is at pos. */
@@ -130,18 +133,15 @@ export class KeyIndex {
       this.#map.set(k, pos);
       return;
     }
-    if ((this.#used + 1) * 2 > this.#mask + 1 && !this.#rehash()) {
-      this.#toMap(keys);
-      this.#map!.set(k, pos);
-      return;
-    }
     const h = k === this.#lastKey ? this.#lastHash : hashKey(k);
     this.#lastKey = undefined;
-    if (!this.#insert(h, pos)) {
-      this.#toMap(keys);
-      this.#map!.set(k, pos);
-      return;
-    }
+    if (pos >= this.#next.length) this.#grow(pos);
+    if ((this.#live + 1) * 2 > this.#buckets.length) this.#rehash(Math.max(keys.length, pos + 1), this.#buckets.length * 2);
+    const b = bucketOf(h, this.#bits);
+    const head = this.#buckets[b]!;
+    this.#next[pos] = head === 0 ? -1 : head;
+    this.#hashes[pos] = h;
+    this.#buckets[b] = pos + 1;
     this.#live++;
   }
 
@@ -151,81 +151,90 @@ export class KeyIndex {
       this.#map.delete(k);
       return;
     }
-    const h = hashKey(k);
-    const t = this.#table;
-    const mask = this.#mask;
-    let i = Math.imul(h, 0x9e3779b1) >>> this.#shift;
-    for (let n = 0; n <= MAX_PROBE; n++) {
-      const p = t[2 * i]!;
-      if (p === 0) return;
-      if (p === pos + 1) {
-        t[2 * i] = -1;
+    const next = this.#next;
+    if (pos >= next.length || next[pos] === 0) return;
+    const b = bucketOf(this.#hashes[pos]!, this.#bits);
+    let e = this.#buckets[b]!;
+    let prev = -1;
+    for (let n = 0; e > 0; n++) {
+      const p = e - 1;
+      if (p === pos) {
+        const after = next[p]!;
+        if (prev < 0) this.#buckets[b] = after > 0 ? after : 0;
+        else next[prev] = after;
+        next[p] = 0;
         this.#live--;
         return;
       }
-      i = (i + 1) & mask;
+      if (n === MAX_CHAIN) {
+        this.#toMap(keys);
+        this.#map!.delete(k);
+        return;
+      }
+      prev = p;
+      e = next[p]!;
     }
-    this.#toMap(keys);
-    this.#map!.delete(k);
   }
 
-  /** Puts (pos, h) in the first free entry of h's probe sequence; false when that is too far. */
-  #insert(h: number, pos: number): boolean {
-    if (!place(this.#table, this.#mask, this.#shift, h, pos)) return false;
-    this.#used++;
-    return true;
+  /** Makes the per-position arrays hold position pos. */
+  #grow(pos: number): void {
+    let len = this.#next.length * 2;
+    while (len <= pos) len *= 2;
+    const next = new Int32Array(len);
+    next.set(this.#next);
+    const hashes = new Int32Array(len);
+    hashes.set(this.#hashes);
+    this.#next = next;
+    this.#hashes = hashes;
   }
 
   /**
-   * Rebuilds the table for the live entries (dropping deleted ones), at least `min` entries large,
-   * doubled while it would be more than 1/4 live. False (nothing changed) when an entry does not
-   * fit within MAX_PROBE.
+   * Relinks every indexed position below `positions` into a bucket array at least `min` large,
+   * doubled while it would be more than half full. Positions are relinked from the last to the
+   * first, so each chain keeps ascending positions, and the writes go in position order.
    */
-  #rehash(min = this.#mask + 1): boolean {
-    const old = this.#table;
-    let cap = Math.max(min, this.#mask + 1);
-    while (this.#live * 4 > cap) cap *= 2;
-    const t = new Int32Array(cap * 2);
-    const mask = cap - 1;
-    const shift = 32 - Math.log2(cap);
-    for (let j = 0; j < old.length; j += 2) {
-      const p = old[j]!;
-      if (p > 0 && !place(t, mask, shift, old[j + 1]!, p - 1)) return false;
+  #rehash(positions: number, min: number): void {
+    let n = Math.max(min, this.#buckets.length);
+    while (this.#live * 2 > n) n *= 2;
+    const buckets = new Int32Array(n);
+    const bits = Math.log2(n);
+    const next = this.#next;
+    const hashes = this.#hashes;
+    for (let p = Math.min(positions, next.length) - 1; p >= 0; p--) {
+      if (next[p] === 0) continue;
+      const b = bucketOf(hashes[p]!, bits);
+      const head = buckets[b]!;
+      next[p] = head === 0 ? -1 : head;
+      buckets[b] = p + 1;
     }
-    this.#table = t;
-    this.#mask = mask;
-    this.#shift = shift;
-    this.#used = this.#live;
-    return true;
+    this.#buckets = buckets;
+    this.#bits = bits;
   }
 
-  /** Replaces the table by a Map of the live entries. */
+  /** Replaces the index by a Map of the indexed positions. */
   #toMap(keys: readonly IndexKey[]): void {
     const map = new Map<IndexKey, number>();
-    const t = this.#table;
-    for (let j = 0; j < t.length; j += 2) if (t[j]! > 0) map.set(keys[t[j]! - 1]!, t[j]! - 1);
+    const next = this.#next;
+    for (let p = 0; p < next.length && p < keys.length; p++) if (next[p] !== 0) map.set(keys[p]!, p);
     this.#map = map;
-    this.#table = new Int32Array(0);
+    this.#buckets = new Int32Array(0);
+    this.#next = new Int32Array(0);
+    this.#hashes = new Int32Array(0);
   }
 }
 
-/** The table size for `expected` keys: a power of two, at most half full. */
-function capacityFor(expected: number): number {
-  let cap = MIN_CAPACITY;
-  while (cap < expected * 2) cap *= 2;
-  return cap;
+/**
+ * The bucket of hash h among 2^bits: its low bits (as PHP's), XORed with a Fibonacci hash of the
+ * bits above them, so integer keys a power of two apart do not share a few buckets. Hashes that
+ * differ only in their low bits (the same bits above) stay in one aligned block of buckets.
+ */
+function bucketOf(h: number, bits: number): number {
+  return (h ^ (Math.imul(h >>> bits, 0x9e3779b1) >>> (32 - bits))) & ((1 << bits) - 1);
 }
 
-/** Stores (pos, h) in the first free entry of h's probe sequence in table t; false when that is beyond MAX_PROBE. */
-function place(t: Int32Array, mask: number, shift: number, h: number, pos: number): boolean {
-  let i = Math.imul(h, 0x9e3779b1) >>> shift;
-  for (let n = 0; n <= MAX_PROBE; n++) {
-    if (t[2 * i] === 0) {
-      t[2 * i] = pos + 1;
-      t[2 * i + 1] = h;
-      return true;
-    }
-    i = (i + 1) & mask;
-  }
-  return false;
+/** The bucket count for `expected` keys: a power of two, at most half full. */
+function bucketsFor(expected: number): number {
+  let n = MIN_BUCKETS;
+  while (n < expected * 2) n *= 2;
+  return n;
 }

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PhpArray, PhpBytes, normalizeKey, serialize, unserialize, type PhpKey } from 'php-session-engine';
-import { KeyIndex, MAX_PROBE, MAX_RESERVE, type IndexKey } from '../../lib/key-index.ts';
+import { KeyIndex, MAX_CHAIN, MAX_RESERVE, type IndexKey } from '../../lib/key-index.ts';
 
 /** fast-check seed: fixed so runs are repeatable (set FC_SEED to explore others); printed on failure. */
 const SEED = Number(process.env['FC_SEED'] ?? 20261122);
@@ -178,7 +178,7 @@ describe('PhpArray storage against a Map model', () => {
 
   it('int keys with equal index hashes: the array stays exact (the index falls back to a Map)', () => {
     // t·(2^32 + 1) folds to the same 32-bit hash for every t: keys crafted to collide.
-    const colliding = Array.from({ length: 3 * MAX_PROBE }, (_, t) => (t + 1) * (2 ** 32 + 1));
+    const colliding = Array.from({ length: 3 * MAX_CHAIN }, (_, t) => (t + 1) * (2 ** 32 + 1));
     const a = new PhpArray();
     for (let i = 0; i < 40; i++) a.set(`pad${i}`, i);
     colliding.forEach((k, i) => a.set(k, i));
@@ -195,9 +195,9 @@ describe('KeyIndex (the key → position index of large arrays)', () => {
    * Runs ops against a KeyIndex and a Map; keys[] is the position → key array the index reads.
    * hints: before op i, index.reserve(keys, n) for each [i, n].
    */
-  function exercise(keySpace: IndexKey[], ops: number, hints: ReadonlyMap<number, number> = new Map()): KeyIndex {
+  function exercise(keySpace: IndexKey[], ops: number, hints: ReadonlyMap<number, number> = new Map(), keyArray: IndexKey[] = []): KeyIndex {
     const index = new KeyIndex();
-    const keys: IndexKey[] = [];
+    const keys = keyArray;
     const model = new Map<IndexKey, number>();
     let state = 12345;
     const rnd = (n: number): number => {
@@ -248,8 +248,58 @@ describe('KeyIndex (the key → position index of large arrays)', () => {
     expect(exercise(space, 30_000, hints).usesMap).toBe(false);
   });
 
+  it('integer keys a power of two apart, and counting-order names, stay in the table', () => {
+    const sets: [string, IndexKey[]][] = Array.from({ length: 41 }, (_, s) => [
+      `stride 2^${s}`,
+      Array.from({ length: 4000 }, (_, i) => (i % 2 === 0 ? i : -i) * 2 ** s),
+    ]);
+    sets.push(['k000000…', Array.from({ length: 100_000 }, (_, i) => `k${String(i).padStart(6, '0')}`)]);
+    for (const [name, keys] of sets) {
+      const index = new KeyIndex();
+      keys.forEach((k, i) => index.add(keys, k, i));
+      expect(keys.filter((k, i) => index.get(keys, k) !== i), name).toEqual([]);
+      expect(index.usesMap, name).toBe(false);
+    }
+  });
+
+  it('strings crafted to collide under PHP\'s hash: each operation reads at most MAX_CHAIN + 1 keys, then the index is a Map', () => {
+    // "Ez" and "FY" have the same DJB hash, so every string of n such blocks shares one hash.
+    const crafted = Array.from({ length: 4096 }, (_, t) => Array.from({ length: 12 }, (_, b) => ((t >> b) & 1 ? 'FY' : 'Ez')).join(''));
+    let reads = 0;
+    let worst = 0;
+    const keys = new Proxy<IndexKey[]>([], {
+      get(target, prop, receiver) {
+        if (typeof prop === 'string' && /^\d+$/.test(prop)) reads++;
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const index = new KeyIndex();
+    for (const k of crafted) {
+      reads = 0;
+      expect(index.get(keys, k)).toBe(-1);
+      keys.push(k);
+      index.add(keys, k, keys.length - 1);
+      if (!index.usesMap) worst = Math.max(worst, reads);
+    }
+    expect(worst).toBeLessThanOrEqual(MAX_CHAIN + 1);
+    expect(index.usesMap).toBe(true);
+    crafted.forEach((k, i) => expect(index.get(keys, k)).toBe(i));
+    // The same keys under random sets and deletes agree with a Map.
+    expect(exercise(crafted, 8000).usesMap).toBe(true);
+  });
+
+  it('a PhpArray of names crafted to collide stays exact through sets, deletes and re-adds', () => {
+    const crafted = Array.from({ length: 2048 }, (_, t) => Array.from({ length: 11 }, (_, b) => ((t >> b) & 1 ? 'FY' : 'Ez')).join(''));
+    const a = new PhpArray();
+    crafted.forEach((k, i) => a.replaceExact(k, i));
+    for (let i = 0; i < crafted.length; i += 2) expect(a.delete(crafted[i]!)).toBe(true);
+    for (let i = 0; i < crafted.length; i += 4) a.replaceExact(crafted[i]!, -i);
+    crafted.forEach((k, i) => expect(a.getExact(k)).toBe(i % 4 === 0 ? -i : i % 2 === 0 ? undefined : i));
+    expect(a.size).toBe(crafted.length / 2 + crafted.length / 4);
+  });
+
   it('keys crafted to collide switch the index to a Map and it stays exact', () => {
-    const space: IndexKey[] = Array.from({ length: 4 * MAX_PROBE }, (_, t) => (t + 1) * (2 ** 32 + 1));
+    const space: IndexKey[] = Array.from({ length: 4 * MAX_CHAIN }, (_, t) => (t + 1) * (2 ** 32 + 1));
     expect(exercise(space, 5000).usesMap).toBe(true);
   });
 });
