@@ -84,11 +84,17 @@ it('after one slow synchronous ftruncate, the next truncates and closes go to th
   expect(readFileSync(`${tmp.dir}/sess_${id}`, 'latin1')).toBe('n|i:3;');
 });
 
-it('slow I/O mode makes no synchronous try while thread-pool truncates come back slow (300 cycles)', async () => {
+/** A new session after one cycle that leaves the process in slow I/O mode (whichever way its truncate went). */
+async function inSlowIo(pool: 'late' | 'at-once'): Promise<{ engine: SessionEngine; id: string; calls: Record<keyof typeof original, number> }> {
   const engine = new SessionEngine({ ini: { 'session.save_path': tmp.dir, 'session.cache_limiter': '', 'session.gc_probability': 0 } });
   const id = testSessionId();
-  const calls = instrument(true, 'late');
-  await cycle(engine, id, 0); // slow I/O mode now, whichever way this truncate went
+  const calls = instrument(true, pool);
+  await cycle(engine, id, 0);
+  return { engine, id, calls };
+}
+
+it('slow I/O mode makes no synchronous try while thread-pool truncates come back slow (300 cycles)', async () => {
+  const { engine, id, calls } = await inSlowIo('late');
   const before = { ...calls };
   for (let n = 1; n <= 300; n++) await cycle(engine, id, n);
   // A synchronous try every 256 calls (the rule before) would have stalled the process here.
@@ -98,10 +104,7 @@ it('slow I/O mode makes no synchronous try while thread-pool truncates come back
 });
 
 it('slow I/O mode ends after 16 thread-pool truncates in a row came back fast', async () => {
-  const engine = new SessionEngine({ ini: { 'session.save_path': tmp.dir, 'session.cache_limiter': '', 'session.gc_probability': 0 } });
-  const id = testSessionId();
-  const calls = instrument(true, 'at-once');
-  await cycle(engine, id, 0); // slow I/O mode now, whichever way this truncate went
+  const { engine, id, calls } = await inSlowIo('at-once');
   const before = { ...calls };
   let n = 0;
   // 16 fast answers in a row are needed; a descheduled process may make one look slow, so up to 64.
