@@ -24,6 +24,7 @@ import { checkOpenBasedir, errnoOf, phpSessionValidKey } from '../lib/zend/index
 import { collectGarbage, type FilesGcOptions, type FilesGcProgress } from './files/gc.ts';
 import { fileIdentity, journalBytes, journalPathFor, parseJournal, readJournal, unlinkQuietly, writeAll } from './files/journal.ts';
 import { acquireSessionLockFast, FILES_LOCK_MODES, type FilesLockMode, type HeldLock } from './files/locks.ts';
+import { asyncTruncateTook, slowIo, syncTruncateTook } from './files/slow-io.ts';
 import { FILES_MESSAGES, parseFilesSavePath, phpTempDir, sessionFilePath, type FilesSavePath } from './files/save-path.ts';
 
 export { collectGarbage, GC_PROGRESS_EVERY, type FilesGcOptions, type FilesGcProgress } from './files/gc.ts';
@@ -39,7 +40,7 @@ const { O_CREAT, O_RDWR, O_NOFOLLOW, O_WRONLY, O_TRUNC } = fs.constants;
  * ones, ftruncate (ext4 truncation, which can wait for the journal or for writeback of the
  * previous write) and close (which starts that writeback after a truncate-and-rewrite), go to the
  * thread pool when other session files are open in this process at the time, or in slow I/O mode
- * (after a synchronous ftruncate was slow, SLOW_SYNC_TRUNCATE_MS): the event loop then
+ * (handlers/files/slow-io.ts: the disk has made a synchronous ftruncate wait): the event loop then
  * serves the other requests while the call waits, instead of stalling all of them. Same calls,
  * same order, same arguments either way. Lock *waits* never block: they are timers (handlers/files/locks.ts).
  */
@@ -64,33 +65,6 @@ const io = {
  * open, ftruncate and close of a data file are made on the thread pool (see `io`).
  */
 let openDataFiles = 0;
-
-/**
- * A synchronous ftruncate of a data file that took longer than this (ms) means the disk makes
- * those calls wait (ext4 waiting for the journal, for writeback or for a discard: about 1 ms a
- * call on this project's VM under load, bench/http). The process then makes its truncates and
- * closes on the thread pool ("slow I/O") even when no other session file is open, as a server's
- * requests usually each run to the end in one go: a blocking call there stalls every other
- * connection of the process.
- */
-const SLOW_SYNC_TRUNCATE_MS = 0.2;
-/**
- * Slow I/O ends after this many thread-pool truncates in a row came back within
- * SLOW_SYNC_TRUNCATE_MS (from the call to its callback, which bounds the syscall's own time from
- * above), never by trying a synchronous call: on a disk whose truncate latency has a long tail
- * (ext4 under load: median 0.3 ms, p99 over 100 ms), one synchronous try every 256 calls stalled
- * a bench/http worker for up to 170 ms at a time.
- */
-const FAST_ASYNC_TRUNCATES = 16;
-let slowIo = false;
-let fastAsyncTruncates = 0;
-
-/** A thread-pool truncate made in slow I/O mode came back after `ms`. */
-function asyncTruncateTook(ms: number): void {
-  if (!slowIo) return;
-  if (ms > SLOW_SYNC_TRUNCATE_MS) fastAsyncTruncates = 0;
-  else if (++fastAsyncTruncates >= FAST_ASYNC_TRUNCATES) slowIo = false;
-}
 
 function lockModeOf(v: string | undefined): FilesLockMode {
   const s = (v ?? 'flock').trim().toLowerCase();
@@ -481,7 +455,7 @@ export class FilesSaveHandler implements SaveHandler {
     if (fd !== -1) {
       // Close first: the kernel drops the flock with the last descriptor, then in-process
       // waiters are woken by release().
-      if (--openDataFiles > 0 || slowIo) return closeThenRelease(fd, lock);
+      if (--openDataFiles > 0 || slowIo()) return closeThenRelease(fd, lock);
       try {
         io.close(fd);
       } catch {
@@ -532,7 +506,7 @@ export class FilesSaveHandler implements SaveHandler {
     // The PHP we test against (8.2.36) empties the file before every write, whatever the sizes
     // (8.2.32's source only did so when the data shrank); strace shows ftruncate(fd, 0) + pwrite.
     const t0 = performance.now();
-    if (openDataFiles > 1 || slowIo) {
+    if (openDataFiles > 1 || slowIo()) {
       // PHP ignores the result of ftruncate too.
       const truncated = (): boolean => {
         asyncTruncateTook(performance.now() - t0);
@@ -545,10 +519,7 @@ export class FilesSaveHandler implements SaveHandler {
     } catch {
       // PHP ignores the result of ftruncate too.
     }
-    if (performance.now() - t0 > SLOW_SYNC_TRUNCATE_MS) {
-      slowIo = true;
-      fastAsyncTruncates = 0;
-    }
+    syncTruncateTook(performance.now() - t0);
     return this.#pwrite(fd, data);
   }
 
