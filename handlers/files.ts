@@ -24,6 +24,7 @@ import { checkOpenBasedir, errnoOf, phpSessionValidKey } from '../lib/zend/index
 import { collectGarbage, type FilesGcOptions, type FilesGcProgress } from './files/gc.ts';
 import { fileIdentity, journalBytes, journalPathFor, parseJournal, readJournal, unlinkQuietly, writeAll } from './files/journal.ts';
 import { acquireSessionLockFast, FILES_LOCK_MODES, type FilesLockMode, type HeldLock } from './files/locks.ts';
+import { asyncTruncateTook, slowIo, syncTruncateTook } from './files/slow-io.ts';
 import { FILES_MESSAGES, parseFilesSavePath, phpTempDir, sessionFilePath, type FilesSavePath } from './files/save-path.ts';
 
 export { collectGarbage, GC_PROGRESS_EVERY, type FilesGcOptions, type FilesGcProgress } from './files/gc.ts';
@@ -38,8 +39,8 @@ const { O_CREAT, O_RDWR, O_NOFOLLOW, O_WRONLY, O_TRUNC } = fs.constants;
  * nothing else is going on: sync I/O ran ~2x faster sequentially than callback fs. The two slow
  * ones, ftruncate (ext4 truncation, which can wait for the journal or for writeback of the
  * previous write) and close (which starts that writeback after a truncate-and-rewrite), go to the
- * thread pool when other session files are open in this process at the time, or for a while after a
- * synchronous ftruncate was slow (SLOW_SYNC_TRUNCATE_MS): the event loop then
+ * thread pool when other session files are open in this process at the time, or in slow I/O mode
+ * (handlers/files/slow-io.ts: the disk has made a synchronous ftruncate wait): the event loop then
  * serves the other requests while the call waits, instead of stalling all of them. Same calls,
  * same order, same arguments either way. Lock *waits* never block: they are timers (handlers/files/locks.ts).
  */
@@ -64,18 +65,6 @@ const io = {
  * open, ftruncate and close of a data file are made on the thread pool (see `io`).
  */
 let openDataFiles = 0;
-
-/**
- * A synchronous ftruncate of a data file that took longer than this (ms) means the disk makes
- * those calls wait (ext4 waiting for the journal, for writeback or for a discard: about 1 ms a
- * call on this project's VM under load, bench/http). Then the next SLOW_IO_SPAN truncates and
- * closes go to the thread pool even when no other session file is open, as a server's requests
- * usually each run to the end in one go: a blocking call there stalls every other connection of
- * the process. After the span one truncate is measured synchronously again.
- */
-const SLOW_SYNC_TRUNCATE_MS = 0.2;
-const SLOW_IO_SPAN = 256;
-let slowIoLeft = 0;
 
 function lockModeOf(v: string | undefined): FilesLockMode {
   const s = (v ?? 'flock').trim().toLowerCase();
@@ -466,7 +455,7 @@ export class FilesSaveHandler implements SaveHandler {
     if (fd !== -1) {
       // Close first: the kernel drops the flock with the last descriptor, then in-process
       // waiters are woken by release().
-      if (--openDataFiles > 0 || slowIoLeft > 0) return closeThenRelease(fd, lock);
+      if (--openDataFiles > 0 || slowIo()) return closeThenRelease(fd, lock);
       try {
         io.close(fd);
       } catch {
@@ -516,21 +505,21 @@ export class FilesSaveHandler implements SaveHandler {
     const fd = this.#fd;
     // The PHP we test against (8.2.36) empties the file before every write, whatever the sizes
     // (8.2.32's source only did so when the data shrank); strace shows ftruncate(fd, 0) + pwrite.
-    if (openDataFiles > 1 || slowIoLeft > 0) {
-      if (slowIoLeft > 0) slowIoLeft--;
-      return io.ftruncateAsync(fd, 0).then(
-        () => this.#pwrite(fd, data),
-        // PHP ignores the result of ftruncate too.
-        () => this.#pwrite(fd, data),
-      );
-    }
     const t0 = performance.now();
+    if (openDataFiles > 1 || slowIo()) {
+      // PHP ignores the result of ftruncate too.
+      const truncated = (): boolean => {
+        asyncTruncateTook(performance.now() - t0);
+        return this.#pwrite(fd, data);
+      };
+      return io.ftruncateAsync(fd, 0).then(truncated, truncated);
+    }
     try {
       io.ftruncate(fd, 0);
     } catch {
       // PHP ignores the result of ftruncate too.
     }
-    if (performance.now() - t0 > SLOW_SYNC_TRUNCATE_MS) slowIoLeft = SLOW_IO_SPAN;
+    syncTruncateTook(performance.now() - t0);
     return this.#pwrite(fd, data);
   }
 

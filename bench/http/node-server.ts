@@ -8,9 +8,14 @@
  * Run by bench/http/run.ts: node --import tsx bench/http/node-server.ts <php.ini> <port> <workers>
  * The primary prints "ready" once every worker listens, and stops the workers on SIGTERM/SIGINT or
  * when its stdin closes (the bench process went away).
+ *
+ * BENCH_HTTP_LOOP_DELAY=1: each worker prints, when it stops, its event-loop delay (p50, p99, max,
+ * from perf_hooks.monitorEventLoopDelay at 1 ms resolution) and its event-loop utilisation, to
+ * find stalls (a blocking syscall, a GC pause) behind the p99.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:http';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { PhpArray } from 'php-session-engine';
 import { createPhpSession } from 'php-session-engine/http';
 
@@ -71,5 +76,15 @@ if (cluster.isPrimary) {
     }),
   );
   server.listen(Number(portArg), '127.0.0.1');
+  if (process.env['BENCH_HTTP_LOOP_DELAY'] === '1') {
+    const delay = monitorEventLoopDelay({ resolution: 1 });
+    delay.enable();
+    const elu0 = performance.eventLoopUtilization();
+    process.on('exit', () => {
+      const ms = (ns: number): string => (ns / 1e6).toFixed(1);
+      const elu = performance.eventLoopUtilization(elu0).utilization;
+      console.error(`node-server: worker ${process.pid} loop delay p50 ${ms(delay.percentile(50))} p99 ${ms(delay.percentile(99))} max ${ms(delay.max)} ms, utilisation ${elu.toFixed(2)}`);
+    });
+  }
   process.on('SIGTERM', () => process.exit(0));
 }

@@ -26,7 +26,12 @@
  *
  * Run: npm run bench:http -- [--seconds 5] [--rounds 3] [--warmup 10] [--connections 32] [--threads 2]
  *        [--workers <cores>] [--fpm-children <workers>] [--sessions 1000] [--contention 4]
- *        [--stores files,memcached,redis]
+ *        [--stores files,memcached,redis] [--files-dir <dir>]
+ * --files-dir: where the files store's session directory is made (default: the temp dir), e.g.
+ * /dev/shm to take the disk out (both sides use it).
+ *
+ * BENCH_HTTP_LOOP_DELAY=1 in the environment: the Node workers print their event-loop delay and
+ * utilisation when they stop (node-server.ts); the bench shows them after each store.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,6 +57,7 @@ const { values: opt } = parseArgs({
     sessions: { type: 'string', default: '1000' },
     contention: { type: 'string', default: '4' },
     stores: { type: 'string', default: 'files,memcached,redis' },
+    'files-dir': { type: 'string' },
   },
 });
 const SECONDS = Number(opt.seconds);
@@ -64,6 +70,7 @@ const FPM_CHILDREN = Number(opt['fpm-children'] ?? WORKERS);
 const POOL = Number(opt.sessions);
 const CONTENTION = Number(opt.contention);
 const STORES = opt.stores.split(',') as Store[];
+const FILES_DIR = opt['files-dir'];
 type Store = 'files' | 'memcached' | 'redis';
 type Side = 'php-fpm' | 'node';
 const ROOT = process.getuid?.() === 0;
@@ -310,11 +317,15 @@ http {
   return { port, pids: [fpm.pid!, nginx.pid!] };
 }
 
+/** The Node workers' event-loop delay lines (BENCH_HTTP_LOOP_DELAY=1), printed after each store. */
+const loopDelays: string[] = [];
+
 async function startNodeSide(ini: string): Promise<{ port: number; pids: number[] }> {
   const port = await freePort();
   const child = daemon('node-server', process.execPath, ['--import', 'tsx', join(HERE, 'node-server.ts'), ini, String(port), String(WORKERS)], { stdin: 'pipe' });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => loopDelays.push(...d.toString().split('\n').filter((l) => l.includes(' loop delay '))));
   await waitFor('node-server', async () => out.includes('ready') && (await canConnect(port)), 60_000);
   return { port, pids: [child.pid!] };
 }
@@ -455,8 +466,15 @@ try {
     stops.push(async () => rmSync(dir, { recursive: true, force: true }));
     let savePath: string;
     if (store === 'files') {
-      savePath = join(dir, 'sessions');
-      mkdirSync(savePath);
+      if (FILES_DIR === undefined) {
+        savePath = join(dir, 'sessions');
+        mkdirSync(savePath);
+      } else {
+        const sessions = mkdtempSync(join(FILES_DIR, 'pse-bench-http-sessions-'));
+        if (ROOT) spawnSync('chmod', ['755', sessions]);
+        stops.push(async () => rmSync(sessions, { recursive: true, force: true }));
+        savePath = sessions;
+      }
     } else if (store === 'memcached') {
       const m: MemcachedProcess = await startMemcached();
       stops.push(() => m.stop());
@@ -513,6 +531,7 @@ try {
       console.log(`  check: ${checks.at(-1)}`);
     }
     await stopAll();
+    for (const line of loopDelays.splice(0)) console.log(`  ${store}, whole run: ${line}`);
   }
 } catch (e) {
   failed = true;

@@ -3,7 +3,9 @@
  * When a synchronous ftruncate of a session file is slow (the disk makes it wait), the next
  * truncates and closes go to the thread pool even with one session file open, so a server's
  * event loop keeps serving its other connections (bench/http: ext4 stalls of ~1 ms per call).
- * The same calls, in the same order, with the same data land either way.
+ * That mode ends only when thread-pool truncates come back fast, never by a synchronous try.
+ * The same calls, in the same order, with the same data land either way. The mode is process
+ * state: the tests run in order and each starts by entering it.
  */
 import fs, { readFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
@@ -21,8 +23,13 @@ afterEach(() => {
   syncBuiltinESMExports();
 });
 
-/** Replaces fs functions (also as seen through `import * as fs`), counting calls. */
-function instrument(slowFirstTruncate: boolean): Record<keyof typeof original, number> {
+/**
+ * Replaces fs functions (also as seen through `import * as fs`), counting calls. `pool`: how a
+ * thread-pool ftruncate answers: 'real', 'late' (truncated, its callback 1 ms later: slow), or
+ * 'at-once' (the callback before the call returns, the file left as is: a disk that answers at
+ * once; a real truncate here would be timed with it, and the test's data only grows).
+ */
+function instrument(slowFirstTruncate: boolean, pool: 'real' | 'late' | 'at-once' = 'real'): Record<keyof typeof original, number> {
   const calls = { ftruncateSync: 0, ftruncate: 0, closeSync: 0, close: 0 };
   fs.ftruncateSync = ((fd: number, len?: number) => {
     if (calls.ftruncateSync++ === 0 && slowFirstTruncate) {
@@ -34,7 +41,11 @@ function instrument(slowFirstTruncate: boolean): Record<keyof typeof original, n
   }) as typeof fs.ftruncateSync;
   fs.ftruncate = ((...args: Parameters<typeof fs.ftruncate>) => {
     calls.ftruncate++;
-    return (original.ftruncate as (...a: unknown[]) => void)(...args);
+    if (pool === 'real') return (original.ftruncate as (...a: unknown[]) => void)(...args);
+    const [fd, len, cb] = args as unknown as [number, number, (err: NodeJS.ErrnoException | null) => void];
+    if (pool === 'at-once') return cb(null);
+    original.ftruncateSync(fd, len);
+    setTimeout(() => cb(null), 1);
   }) as typeof fs.ftruncate;
   fs.closeSync = ((fd: number) => {
     calls.closeSync++;
@@ -71,4 +82,35 @@ it('after one slow synchronous ftruncate, the next truncates and closes go to th
   expect(calls.ftruncate - before.ftruncate).toBe(2);
   expect(calls.close - before.close).toBeGreaterThanOrEqual(2);
   expect(readFileSync(`${tmp.dir}/sess_${id}`, 'latin1')).toBe('n|i:3;');
+});
+
+/** A new session after one cycle that leaves the process in slow I/O mode (whichever way its truncate went). */
+async function inSlowIo(pool: 'late' | 'at-once'): Promise<{ engine: SessionEngine; id: string; calls: Record<keyof typeof original, number> }> {
+  const engine = new SessionEngine({ ini: { 'session.save_path': tmp.dir, 'session.cache_limiter': '', 'session.gc_probability': 0 } });
+  const id = testSessionId();
+  const calls = instrument(true, pool);
+  await cycle(engine, id, 0);
+  return { engine, id, calls };
+}
+
+it('slow I/O mode makes no synchronous try while thread-pool truncates come back slow (300 cycles)', async () => {
+  const { engine, id, calls } = await inSlowIo('late');
+  const before = { ...calls };
+  for (let n = 1; n <= 300; n++) await cycle(engine, id, n);
+  // A synchronous try every 256 calls (the rule before) would have stalled the process here.
+  expect(calls.ftruncateSync - before.ftruncateSync).toBe(0);
+  expect(calls.ftruncate - before.ftruncate).toBe(300);
+  expect(readFileSync(`${tmp.dir}/sess_${id}`, 'latin1')).toBe('n|i:300;');
+});
+
+it('slow I/O mode ends after 16 thread-pool truncates in a row came back fast', async () => {
+  const { engine, id, calls } = await inSlowIo('at-once');
+  const before = { ...calls };
+  let n = 0;
+  // 16 fast answers in a row are needed; a descheduled process may make one look slow, so up to 64.
+  while (calls.ftruncateSync === before.ftruncateSync && n < 64) await cycle(engine, id, ++n);
+  // Cycle 0's truncate went to the thread pool too when the mode was already on (the test before).
+  expect(calls.ftruncate).toBeGreaterThanOrEqual(16);
+  expect(calls.ftruncateSync - before.ftruncateSync).toBe(1);
+  expect(readFileSync(`${tmp.dir}/sess_${id}`, 'latin1')).toBe(`n|i:${n};`);
 });
