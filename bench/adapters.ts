@@ -43,11 +43,13 @@ import { phpSession as expressSession } from 'php-session-engine/express';
 import { phpSessionPlugin } from 'php-session-engine/fastify';
 import { createPhpSession, type SessionView } from 'php-session-engine/http';
 import { phpSession as honoSession, type PhpSessionEnv } from 'php-session-engine/hono';
+import { positiveInt } from './env.ts';
 
 const SERVE = process.argv[2] === '--serve' ? process.argv[3] : undefined;
 const SECONDS = Number(process.argv[2] ?? 1);
 const ROUNDS = Number(process.argv[3] ?? 15);
-const CLIENTS = 16;
+/** Keep-alive clients per target (BENCH_CLIENTS, default 16). */
+const CLIENTS = positiveInt('BENCH_CLIENTS', 16);
 // The session files go to tmpfs when there is one: the adapters' cost is CPU, and on a shared disk
 // other jobs' writeback would swamp it (ext4 truncates cost 150-240 us here, see the files notes).
 const dir = SERVE !== undefined ? process.argv[4]! : mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pse-bench-adapters-'));
