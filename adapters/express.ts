@@ -37,10 +37,22 @@ export interface PhpSessionMiddleware {
   readonly sessions: HttpPhpSession;
 }
 
-/** Express middleware (works as a plain connect-style middleware too). */
-export function phpSession(options: PhpSessionOptions = {}): PhpSessionMiddleware {
-  const sessions = new HttpPhpSession(options);
-  const mw = (req: IncomingMessage, res: ServerResponse, next: Next): void => {
+/** The request contexts of requests whose class is an Express app's `app.request`. */
+const contexts = new WeakMap<object, PhpSessionContext>();
+/** Express request prototypes seen: true when the accessors are ours, false when the app has its own `session`/`phpSession` there. */
+const exposedPrototypes = new WeakMap<object, boolean>();
+
+/**
+ * Express's request objects get `session` and `phpSession` through accessors on the app's request
+ * prototype (`app.request`, defined once), backed by a WeakMap: two own properties added to each
+ * Express request cost ~2.5 KB of allocation a request (bench/adapters, README "Overhead"), where
+ * node:http's plain IncomingMessage takes them for a few bytes. Assigning either property (another
+ * middleware) makes it an own property as before. Outside Express (a plain connect-style use, whose
+ * requests are IncomingMessage) they stay own properties: node's own prototype is not touched.
+ */
+class ExpressPhpSession extends HttpPhpSession {
+  /** The middleware's work: a failed start or write goes to next(err). */
+  use(req: IncomingMessage, res: ServerResponse, next: Next): void {
     if ((req as { phpSession?: unknown }).phpSession !== undefined) {
       next();
       return;
@@ -48,11 +60,47 @@ export function phpSession(options: PhpSessionOptions = {}): PhpSessionMiddlewar
     // A write failure found when the response goes out: the response is not sent yet, Express's
     // error handlers answer instead. A multipart upload is fed to the session by attach() (fields
     // in req.body, files in req.files) before the session starts and the app runs.
-    sessions.attach(req, res, { onError: (err) => next(err) }).then(
+    this.attachRequest(req, res, { onError: next }).then(
       () => next(),
       (err: unknown) => next(err),
     );
-  };
+  }
+
+  protected override expose(req: IncomingMessage, ctx: PhpSessionContext): void {
+    const proto = Object.getPrototypeOf(req) as object | null;
+    // Express's app.request is Object.create(express.request, { app }): an own `app` names it.
+    let ours = proto === null || !Object.hasOwn(proto, 'app') ? false : exposedPrototypes.get(proto);
+    if (ours === undefined) {
+      ours = !Object.hasOwn(proto!, 'session') && !Object.hasOwn(proto!, 'phpSession');
+      if (ours) {
+        defineAccessor(proto!, 'phpSession', (c) => c);
+        defineAccessor(proto!, 'session', (c) => c.session);
+      }
+      exposedPrototypes.set(proto!, ours);
+    }
+    if (!ours || Object.hasOwn(req, 'session') || Object.hasOwn(req, 'phpSession')) super.expose(req, ctx);
+    else contexts.set(req, ctx);
+  }
+}
+
+function defineAccessor(proto: object, name: 'session' | 'phpSession', read: (ctx: PhpSessionContext) => unknown): void {
+  Object.defineProperty(proto, name, {
+    configurable: true,
+    enumerable: false,
+    get(this: object): unknown {
+      const ctx = contexts.get(this);
+      return ctx === undefined ? undefined : read(ctx);
+    },
+    set(this: object, value: unknown): void {
+      Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
+    },
+  });
+}
+
+/** Express middleware (works as a plain connect-style middleware too). */
+export function phpSession(options: PhpSessionOptions = {}): PhpSessionMiddleware {
+  const sessions = new ExpressPhpSession(options);
+  const mw = (req: IncomingMessage, res: ServerResponse, next: Next): void => sessions.use(req, res, next);
   return Object.assign(mw, { sessions });
 }
 

@@ -97,6 +97,20 @@ const plugin: FastifyPluginAsync<PhpSessionOptions> = async (app, options) => {
       request.phpFiles = files;
       return fields;
     });
+    // A request whose body was parsed here may be answered before the preValidation hook below
+    // (another hook replied first) and so lack its close listener: these hooks end its session and
+    // remove its temp files whichever way it ends. (Without upload progress a context only exists
+    // once that hook ran, and its close listener covers every ending.)
+    const endQuietly = async (request: FastifyRequest): Promise<void> => {
+      const ctx = request.phpSession;
+      if (ctx === null || ctx === undefined) return;
+      await ctx.end().catch(() => undefined);
+      await ctx.finishOutput().catch(() => undefined);
+      uploads.get(request)?.();
+    };
+    app.addHook('onResponse', endQuietly);
+    app.addHook('onRequestAbort', endQuietly);
+    app.addHook('onTimeout', endQuietly);
   }
 
   // preValidation: the body is parsed by now (for session.use_only_cookies = 0).
@@ -108,10 +122,14 @@ const plugin: FastifyPluginAsync<PhpSessionOptions> = async (app, options) => {
       for (const [k, v] of Object.entries(request.body as Record<string, unknown>)) if (typeof v === 'string') fields[k] = v;
       postFields(ctx, fields);
     }
-    // Client gone, or the response over: end the session ('close' comes once; end() is idempotent;
-    // on() spares once()'s wrapper), remove the upload's temp files.
+    // Client gone (abort), timeout (the socket destroyed) or the response over: end the session,
+    // end the engine request after a rewritten body, remove the upload's temp files. ('close' comes
+    // once a response, whichever way it ends; end() is idempotent; on() spares once()'s wrapper.
+    // Fastify's onResponse, onRequestAbort and onTimeout hooks would say the same thing later and
+    // cost every request a hook run and a listener on the request: only upload progress needs them.)
     reply.raw.on('close', () => {
       void ctx.end().catch(() => undefined);
+      ctx.finishOutputQuietly();
       uploads.get(request)?.();
     });
     await ctx.begin();
@@ -126,16 +144,6 @@ const plugin: FastifyPluginAsync<PhpSessionOptions> = async (app, options) => {
     }
     return ctx.transSidActive ? rewritePayload(ctx, reply, payload) : payload;
   });
-  const endQuietly = async (request: FastifyRequest): Promise<void> => {
-    const ctx = request.phpSession;
-    if (ctx === null || ctx === undefined) return;
-    await ctx.end().catch(() => undefined);
-    await ctx.finishOutput().catch(() => undefined);
-    uploads.get(request)?.();
-  };
-  app.addHook('onResponse', endQuietly);
-  app.addHook('onRequestAbort', endQuietly);
-  app.addHook('onTimeout', endQuietly);
 };
 
 /** The plugin; register it once on the app: `app.register(phpSessionPlugin, options)`. */

@@ -54,7 +54,7 @@ export function phpSession(options: PhpSessionOptions = {}): MiddlewareHandler<P
     // Client gone: the response's socket closes (node-server), or the Request's signal aborts.
     const onAbort = (): void => {
       void ctx.end().catch(() => undefined);
-      void ctx.finishOutput().catch(() => undefined);
+      ctx.finishOutputQuietly();
       cleanup?.();
     };
     const signal = node.outgoing === undefined ? c.req.raw.signal : undefined;
@@ -86,7 +86,7 @@ export function phpSession(options: PhpSessionOptions = {}): MiddlewareHandler<P
         }
       }
       if (failure === undefined && ctx.transSidActive) rewriteResponse(c, ctx);
-      else void ctx.finishOutput().catch(() => undefined);
+      else ctx.finishOutputQuietly();
       // Without node-server's close event, the upload's temp files go once the handler is done.
       if (node.outgoing === undefined) cleanup?.();
       if (failure !== undefined) throw failure;
@@ -120,7 +120,7 @@ function rewriteResponse(c: Context<PhpSessionEnv>, ctx: PhpSessionContext): voi
   const old = c.res;
   const headers = new Headers(old.headers);
   headers.delete('content-length');
-  const done = (): void => void ctx.finishOutput().catch(() => undefined);
+  const done = (): void => ctx.finishOutputQuietly();
   let body: ReadableStream<Uint8Array> | null = null;
   if (old.body === null) done();
   else {

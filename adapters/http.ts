@@ -114,7 +114,7 @@ export function attachToResponse(ctx: PhpSessionContext, res: ServerResponse, ho
   // Client gone before the response finished, or the socket closed: end the session all the same.
   // ('close' comes once per response; on() spares once()'s wrapper.)
   res.on('close', function (this: ServerResponse) {
-    void ctx.finishOutput().catch(() => undefined);
+    ctx.finishOutputQuietly();
     if (state === 'open') {
       state = 'ending';
       ctx.end().catch(() => undefined).finally(() => {
@@ -201,7 +201,7 @@ function rewriteBody(ctx: PhpSessionContext, res: ServerResponse): void {
     const enc = encodingOf(args[1]);
     const out = rewrite(chunk === undefined || chunk === null ? '' : toChunk(chunk, enc), true);
     const r = cb === undefined ? end.call(res, out) : end.call(res, out, cb);
-    void ctx.finishOutput().catch(() => undefined);
+    ctx.finishOutputQuietly();
     return r;
   } as ServerResponse['end'];
 }
@@ -210,23 +210,28 @@ function rewriteBody(ctx: PhpSessionContext, res: ServerResponse): void {
 export function applyHeaders(ctx: PhpSessionContext, res: ServerResponse): void {
   if (res.headersSent) return;
   const lines = ctx.takeHeaders();
-  const own = new Set<string>();
+  /** The PHP headers set here (a repeated one is appended); made when the first one is. */
+  let own: Set<string> | undefined;
   for (const [name, value] of lines) {
     const lower = name.toLowerCase();
     if (lower === 'set-cookie') {
       res.appendHeader('Set-Cookie', value);
-    } else if (own.has(lower) || !res.hasHeader(name)) {
-      if (own.has(lower)) res.appendHeader(name, value);
-      else res.setHeader(name, value);
-      own.add(lower);
+    } else if (own?.has(lower) === true) {
+      res.appendHeader(name, value);
+    } else if (!res.hasHeader(name)) {
+      res.setHeader(name, value);
+      (own ??= new Set()).add(lower);
     }
   }
 }
 
 /** The engine request's input from an IncomingMessage (cookies, URL, parsed body if any, referer). */
 export function requestInput(req: IncomingMessage & { body?: unknown }): { cookie: string | undefined; url: string | undefined; body: unknown; referer: string | undefined; host: string | undefined } {
-  const referer = req.headers.referer;
-  return { cookie: req.headers.cookie, url: req.url, body: req.body, referer: Array.isArray(referer) ? referer[0] : referer, host: req.headers.host };
+  // `headers` is a getter (node builds the object on first use) and on Express every lookup on req
+  // misses V8's inline caches (README "Overhead"): read it once.
+  const headers = req.headers;
+  const referer = headers.referer;
+  return { cookie: headers.cookie, url: req.url, body: req.body, referer: Array.isArray(referer) ? referer[0] : referer, host: headers.host };
 }
 
 /** The node:http adapter. */
@@ -235,15 +240,30 @@ export class HttpPhpSession extends PhpSessions {
     super(options, parseCookies);
   }
 
+  /** Puts the session on the request: `req.phpSession`, `req.session` (own properties; Express's adapter overrides this). */
+  protected expose(req: IncomingMessage, ctx: PhpSessionContext): void {
+    const target = req as SessionIncomingMessage;
+    target.phpSession = ctx;
+    target.session = ctx.session;
+  }
+
   /**
    * Attaches the session to req (`req.session`, `req.phpSession`) and to res, and starts it when the
    * options say so. Rejects with a PhpSessionError when the start fails (the request is then ended).
    */
   attach(req: IncomingMessage, res: ServerResponse, hooks: AttachHooks = {}): Promise<PhpSessionContext> {
     const ctx = this.context(requestInput(req), req);
-    const target = req as SessionIncomingMessage;
-    target.phpSession = ctx;
-    target.session = ctx.session;
+    return this.#begin(ctx, req, res, hooks).then(() => ctx);
+  }
+
+  /** attach() without the context as its value (one promise less a request): what handler() and the Express middleware run. */
+  protected attachRequest(req: IncomingMessage, res: ServerResponse, hooks: AttachHooks): Promise<void> {
+    return this.#begin(this.context(requestInput(req), req), req, res, hooks);
+  }
+
+  /** attach() up to the start: settles when the app may run; a failed start ends the request and rejects. */
+  #begin(ctx: PhpSessionContext, req: IncomingMessage, res: ServerResponse, hooks: AttachHooks): Promise<void> {
+    this.expose(req, ctx);
     attachToResponse(ctx, res, hooks);
     // session.upload_progress.enabled and a multipart body: PHP's parser events are fed from busboy
     // before the session starts and the app runs (fields in req.body, files in req.files).
@@ -257,13 +277,10 @@ export class HttpPhpSession extends PhpSessions {
         .then(() => before?.(ctx))
         .then(() => ctx.begin());
     }
-    return begun.then(
-      () => ctx,
-      (err: unknown) => ctx.end().then(
-        () => Promise.reject(err),
-        () => Promise.reject(err),
-      ),
-    );
+    return begun.then(undefined, (err: unknown) => {
+      const fail = (): Promise<never> => Promise.reject(err);
+      return ctx.end().then(fail, fail);
+    });
   }
 
   /**
@@ -286,7 +303,7 @@ export class HttpPhpSession extends PhpSessions {
     };
     // One chain a request: a failed start, a listener that throws or rejects, all go to fail().
     return (req, res) => {
-      this.attach(req, res, { onError: (err) => fail(err, req, res) })
+      this.attachRequest(req, res, { onError: (err) => fail(err, req, res) })
         .then(() => listener(req as SessionIncomingMessage<T>, res))
         .then(undefined, (err: unknown) => fail(err, req, res));
     };

@@ -139,6 +139,8 @@ export function startupWarnings(engine: SessionEngine): Diagnostic[] {
   return out;
 }
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 interface ContextOptions {
   readOnly: boolean;
   autoStart: boolean | undefined;
@@ -179,10 +181,15 @@ export class PhpSessionContext {
   }
 
   /** Ends the engine request held by {@link holdForOutput} (the body is out). Idempotent. */
-  async finishOutput(): Promise<void> {
-    if (!this.#outputPending) return;
+  finishOutput(): Promise<void> {
+    if (!this.#outputPending) return RESOLVED;
     this.#outputPending = false;
-    await this.request.end();
+    return this.request.end();
+  }
+
+  /** {@link finishOutput} with its failure ignored (what a response's close listener calls); nothing to do in most requests. */
+  finishOutputQuietly(): void {
+    if (this.#outputPending) void this.finishOutput().catch(() => undefined);
   }
 
   constructor(request: SessionRequest, opts: ContextOptions) {
@@ -226,14 +233,18 @@ export class PhpSessionContext {
     return (this.#starting ??= this.#start());
   }
 
-  async #start(): Promise<void> {
-    const from = this.request.diagnostics.length;
-    const ok = await this.request.start(this.readOnly ? { read_and_close: true } : undefined);
-    if (!ok) throw new PhpSessionError('session_start() failed', this.request.diagnostics.slice(from));
-    this.#started = true;
-    const pending = this.#pending;
-    this.#pending = undefined;
-    if (pending !== undefined) for (const [k, v] of pending) this.data().set(k, v);
+  // #start and the ending below are promise chains, not async functions: each request runs them once,
+  // and an async function's frame and its awaits allocated ~1.4 KB a request (bench/adapters).
+  #start(): Promise<void> {
+    const req = this.request;
+    const from = req.diagnostics.length;
+    return req.start(this.readOnly ? { read_and_close: true } : undefined).then((ok) => {
+      if (!ok) throw new PhpSessionError('session_start() failed', req.diagnostics.slice(from));
+      this.#started = true;
+      const pending = this.#pending;
+      this.#pending = undefined;
+      if (pending !== undefined) for (const [k, v] of pending) this.data().set(k, v);
+    });
   }
 
   /** $_SESSION while started, else the values waiting for the lazy start. */
@@ -321,34 +332,59 @@ export class PhpSessionContext {
     return (this.#ending ??= this.#end());
   }
 
-  async #end(): Promise<void> {
+  #end(): Promise<void> {
+    // The lazy start first, if the app wrote; a failed start is the request's failure.
+    const starting = this.#starting ?? (this.#wantStart ? this.start() : undefined);
+    if (starting === undefined) return this.#write();
+    return starting.then(
+      () => this.#write(),
+      (e: unknown) => this.#close(e),
+    );
+  }
+
+  /** Writes and closes an open session (session_write_close()), then ends the request. */
+  #write(): Promise<void> {
     const req = this.request;
-    let failure: unknown;
+    this.#transSid ||= req.transSidActive;
+    if (!this.active) return this.#close(undefined);
+    const from = req.diagnostics.length;
+    let written: Promise<boolean>;
     try {
-      if (this.#starting !== undefined) await this.#starting;
-      else if (this.#wantStart) await this.start();
-      this.#transSid ||= req.transSidActive;
-      if (this.active) {
-        const from = req.diagnostics.length;
-        if (!(await req.writeClose())) failure = new PhpSessionError('session write failed', req.diagnostics.slice(from));
-      }
+      written = req.writeClose();
     } catch (e) {
-      failure = e;
-    } finally {
-      this.#closed = true;
-      this.#transSid ||= req.transSidActive;
-      try {
-        // The rewriter works until the request's end: with trans-sid active and an adapter that
-        // rewrites the body, the engine request ends once the body is out (finishOutput()).
-        if (this.#transSid && this.#holdForOutput) this.#outputPending = true;
-        else await req.end();
-      } catch (e) {
-        failure ??= e;
-      }
+      return this.#close(e);
     }
-    if (failure !== undefined) {
-      throw failure instanceof PhpSessionError ? failure : new PhpSessionError('session failed', req.diagnostics, { cause: failure });
+    return written.then(
+      (ok) => this.#close(ok ? undefined : new PhpSessionError('session write failed', req.diagnostics.slice(from))),
+      (e: unknown) => this.#close(e),
+    );
+  }
+
+  /**
+   * Marks the session closed and ends the engine request (RSHUTDOWN), unless trans-sid rewrites the
+   * body: then the engine request ends in finishOutput(). Rejects with the first failure.
+   */
+  #close(failure: unknown): Promise<void> {
+    const req = this.request;
+    this.#closed = true;
+    this.#transSid ||= req.transSidActive;
+    let ended: Promise<void> | undefined;
+    try {
+      // The rewriter works until the request's end: with trans-sid active and an adapter that
+      // rewrites the body, the engine request ends once the body is out (finishOutput()).
+      if (this.#transSid && this.#holdForOutput) this.#outputPending = true;
+      else ended = req.end();
+    } catch (e) {
+      failure ??= e;
     }
+    if (ended === undefined) return failure === undefined ? RESOLVED : Promise.reject(this.#failure(failure));
+    if (failure === undefined) return ended.then(undefined, (e: unknown) => Promise.reject(this.#failure(e)));
+    const fail = (): Promise<never> => Promise.reject(this.#failure(failure));
+    return ended.then(fail, fail);
+  }
+
+  #failure(f: unknown): PhpSessionError {
+    return f instanceof PhpSessionError ? f : new PhpSessionError('session failed', this.request.diagnostics, { cause: f });
   }
 
   /**

@@ -12,10 +12,13 @@
  *
  * Each target is served by its own child process; the parent is the load generator. Two numbers
  * per target and round: requests per second, and the server process's CPU time per request
- * (process.cpuUsage() in the child). On a shared machine req/s swings with the other jobs, while
- * CPU per request hardly does, so the overhead is the adapter's CPU per request against its peer's,
- * as the median of the per-round ratios (adapter and peer measured next to each other). The
- * targets run in alternating rounds (odd rounds in reverse order); spreads are min-max of rounds.
+ * (process.cpuUsage() in the child). On a shared machine req/s swings with the other jobs, and CPU
+ * per request swings too (cache and core contention, the other jobs' bursts), so an adapter and its
+ * peer are measured *at the same time*: in each round both serve their own 16 clients side by side,
+ * under the same load, and the round's ratio is the adapter's CPU per request over the peer's. The
+ * overhead is the median of those per-round ratios, printed with the interquartile range and the
+ * min-max. Rows without a peer (the "framework only" ones) run alone. Groups alternate order between
+ * rounds (odd rounds reversed).
  *
  * The package is measured as users get it, built (dist/, by `npm run bench:adapters`): run from
  * source under tsx, every closure an adapter creates per request also pays esbuild's keepNames
@@ -40,11 +43,13 @@ import { phpSession as expressSession } from 'php-session-engine/express';
 import { phpSessionPlugin } from 'php-session-engine/fastify';
 import { createPhpSession, type SessionView } from 'php-session-engine/http';
 import { phpSession as honoSession, type PhpSessionEnv } from 'php-session-engine/hono';
+import { positiveInt } from './env.ts';
 
 const SERVE = process.argv[2] === '--serve' ? process.argv[3] : undefined;
-const SECONDS = Number(process.argv[2] ?? 2);
-const ROUNDS = Number(process.argv[3] ?? 5);
-const CLIENTS = 16;
+const SECONDS = Number(process.argv[2] ?? 1);
+const ROUNDS = Number(process.argv[3] ?? 15);
+/** Keep-alive clients per target (BENCH_CLIENTS, default 16). */
+const CLIENTS = positiveInt('BENCH_CLIENTS', 16);
 // The session files go to tmpfs when there is one: the adapters' cost is CPU, and on a shared disk
 // other jobs' writeback would swamp it (ext4 truncates cost 150-240 us here, see the files notes).
 const dir = SERVE !== undefined ? process.argv[4]! : mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pse-bench-adapters-'));
@@ -215,26 +220,44 @@ async function main(): Promise<void> {
       proc.once('message', (m) => resolve(m as number));
       proc.send('cpu');
     });
-  const round = async (c: Child): Promise<void> => {
-    const cpu0 = await ask(c.proc);
+  /** One round of a group: every child of it under load at the same time, each by its own clients. */
+  const round = async (group: Child[]): Promise<void> => {
+    const cpu0 = await Promise.all(group.map((c) => ask(c.proc)));
     const t0 = performance.now();
     const end = t0 + SECONDS * 1000;
-    let done = 0;
+    const done = group.map(() => 0);
     await Promise.all(
-      c.cookies.map(async (_, i) => {
-        while (performance.now() < end) {
-          c.cookies[i] = await get(c.port, c.cookies[i]);
-          done++;
-        }
-      }),
+      group.flatMap((c, g) =>
+        c.cookies.map(async (_, i) => {
+          while (performance.now() < end) {
+            c.cookies[i] = await get(c.port, c.cookies[i]);
+            done[g]!++;
+          }
+        }),
+      ),
     );
     const elapsed = (performance.now() - t0) / 1000;
-    const cpu1 = await ask(c.proc);
-    c.rps.push(done / elapsed);
-    c.cpu.push((cpu1 - cpu0) / done);
+    const cpu1 = await Promise.all(group.map((c) => ask(c.proc)));
+    group.forEach((c, g) => {
+      c.rps.push(done[g]! / elapsed);
+      c.cpu.push((cpu1[g]! - cpu0[g]!) / done[g]!);
+    });
   };
 
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
+  const quantile = (xs: number[], q: number): number => {
+    const v = sorted(xs);
+    const i = (v.length - 1) * q;
+    return v[Math.floor(i)]! + (v[Math.ceil(i)]! - v[Math.floor(i)]!) * (i - Math.floor(i));
+  };
+  const median = (xs: number[]): number => quantile(xs, 0.5);
+  /** Each adapter's peer: the same framework doing the same session work by hand. */
+  const peers: Record<string, string> = {
+    'php-session-engine/http': 'bare node:http + engine',
+    'php-session-engine/express': 'express + engine by hand',
+    'php-session-engine/fastify': 'fastify + engine by hand',
+    'php-session-engine/hono': 'hono + engine by hand',
+  };
   const only = process.argv[4] === undefined ? undefined : new RegExp(process.argv[4]);
   const names = Object.keys(targets).filter((n) => only === undefined || only.test(n));
   const children: Record<string, Child> = {};
@@ -246,23 +269,23 @@ async function main(): Promise<void> {
     });
     proc.removeAllListeners('exit');
     const c: Child = { proc, port, cookies: Array.from({ length: CLIENTS }, () => undefined), rps: [], cpu: [] };
-    await round(c); // warm-up (and each client gets its session)
+    await round([c]); // warm-up (and each client gets its session)
     c.rps.length = 0;
     c.cpu.length = 0;
     children[name] = c;
   }
-  for (let r = 0; r < ROUNDS; r++) {
-    // Odd rounds run the targets in reverse order: no target always follows the same neighbour.
-    const order = r % 2 === 0 ? names : [...names].reverse();
-    for (const name of order) await round(children[name]!);
+  // Groups measured together: an adapter with its peer (when both are selected), every other target alone.
+  const groups: string[][] = [];
+  for (const name of names) {
+    const peer = peers[name];
+    if (peer !== undefined && children[peer] !== undefined) groups.find((g) => g[0] === peer)?.push(name) ?? groups.push([peer, name]);
+    else if (!groups.some((g) => g.includes(name))) groups.push([name]);
   }
-  /** Each adapter's peer: the same framework doing the same session work by hand. */
-  const peers: Record<string, string> = {
-    'php-session-engine/http': 'bare node:http + engine',
-    'php-session-engine/express': 'express + engine by hand',
-    'php-session-engine/fastify': 'fastify + engine by hand',
-    'php-session-engine/hono': 'hono + engine by hand',
-  };
+  for (let r = 0; r < ROUNDS; r++) {
+    // Odd rounds run the groups in reverse order: no group always follows the same neighbour.
+    const order = r % 2 === 0 ? groups : [...groups].reverse();
+    for (const g of order) await round(g.map((n) => children[n]!));
+  }
   const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
   const range = (xs: number[], digits: number): string => `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
   console.log(`${CLIENTS} clients, ${ROUNDS} rounds of ${SECONDS} s, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (${cpus().length} cores)`);
@@ -270,14 +293,18 @@ async function main(): Promise<void> {
   for (const [name, c] of Object.entries(children)) {
     console.log(`${name.padEnd(28)} ${median(c.rps).toFixed(0).padStart(7)} ${`[${range(c.rps, 0)}]`.padEnd(13)} ${median(c.cpu).toFixed(1).padStart(10)} [${range(c.cpu, 1)}]`);
   }
-  console.log('\nadapter overhead: CPU per request vs the same framework doing the same session work by hand (median of per-round ratios [spread]); req/s the same way');
+  console.log(
+    '\nadapter overhead: CPU per request vs the same framework doing the same session work by hand, both under load at the same time;',
+    '\nmedian of per-round ratios [interquartile range] (min..max); req/s the same way',
+  );
   for (const [name, peer] of Object.entries(peers)) {
     const a = children[name];
     const b = children[peer];
     if (a === undefined || b === undefined) continue;
     const cpu = a.cpu.map((x, i) => x / b.cpu[i]! - 1);
     const rps = a.rps.map((x, i) => x / b.rps[i]! - 1);
-    console.log(`${name.padEnd(28)} CPU ${pct(median(cpu)).padStart(7)} [${pct(Math.min(...cpu))} ${pct(Math.max(...cpu))}]   req/s ${pct(median(rps)).padStart(7)} [${pct(Math.min(...rps))} ${pct(Math.max(...rps))}]   vs ${peer}`);
+    const spread = (xs: number[]): string => `${pct(median(xs)).padStart(7)} [${pct(quantile(xs, 0.25))} ${pct(quantile(xs, 0.75))}] (${pct(Math.min(...xs))}..${pct(Math.max(...xs))})`;
+    console.log(`${name.padEnd(28)} CPU ${spread(cpu)}   req/s ${spread(rps)}   vs ${peer}`);
   }
   for (const c of Object.values(children)) c.proc.send('exit');
   agent.destroy();
