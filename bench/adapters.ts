@@ -117,6 +117,20 @@ const targets: Record<string, () => Promise<{ port: number; close: () => Promise
     const server = createServer(app);
     return { port: await listen(server), close: () => new Promise((r) => server.close(() => r())) };
   },
+  // Reference: the by-hand route behind one more, empty, middleware layer (what any app.use() costs).
+  'express + app.use(noop) + by hand': async () => {
+    const engine = new SessionEngine({ ini });
+    const app = express();
+    app.use((_req, _res, next) => next());
+    app.get('/', (req, res, next) => {
+      byHand(engine, req.headers.cookie).then(({ body, headers }) => {
+        for (const [k, v] of headers) res.append(k, v);
+        res.json(body);
+      }, next);
+    });
+    const server = createServer(app);
+    return { port: await listen(server), close: () => new Promise((r) => server.close(() => r())) };
+  },
   'php-session-engine/express': async () => {
     const app = express();
     app.use(expressSession({ ini }));
@@ -255,6 +269,7 @@ async function main(): Promise<void> {
   const peers: Record<string, string> = {
     'php-session-engine/http': 'bare node:http + engine',
     'php-session-engine/express': 'express + engine by hand',
+    'express + app.use(noop) + by hand': 'express + engine by hand',
     'php-session-engine/fastify': 'fastify + engine by hand',
     'php-session-engine/hono': 'hono + engine by hand',
   };
