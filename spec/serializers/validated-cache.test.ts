@@ -211,7 +211,7 @@ describe('the engine reuses its own validation, and validates anything else agai
   }
 
   const lazyEngine = (dir: string, extra: Record<string, string> = {}, bytes?: number) =>
-    new SessionEngine({ ini: { 'session.save_path': dir, 'session.cache_limiter': '', ...extra }, lazyDecode: true, validatedCacheBytes: bytes });
+    new SessionEngine({ ini: { 'session.save_path': dir, 'session.cache_limiter': '', ...extra }, lazyDecode: true, ...(bytes === undefined ? {} : { validatedCacheBytes: bytes }) });
 
   it('parses nothing when it reads back the bytes it wrote, and reads the same values', async () => {
     const dir = tempDir();
