@@ -396,12 +396,14 @@ export class Unserializer {
       const e = s + this.#headLen;
       if (s >= 0 && e + 2 <= this.end && b[e] === 0x22 && b[e + 1] === 0x3b) {
         this.pos = e + 2;
-        if (this.#canon && !f.obj) this.#checkStringKey(f, p, s, e);
+        if (this.#canon) this.#checkStringKey(f, p, s, e);
         return 0;
       }
     }
     if (this.#key() === FAIL) return FAIL;
-    if (this.#canon && !f.obj) {
+    // A property name PHP writes back as a string (s:), never as read here.
+    if (f.obj) this.#canon = false;
+    else if (this.#canon) {
       // Canonical int keys: i:0; or i:<1-9 then digits>; (at most 15 digits), increasing.
       let q = p + 2;
       let v = 0;
@@ -419,8 +421,8 @@ export class Unserializer {
     const c0 = b[s]!;
     if (
       (b[p + 2] === 0x30 && s - p > 5) ||
-      // "5" is stored as the int key 5 and written back as i:5;
-      (((c0 >= 0x30 && c0 <= 0x39) || c0 === 0x2d) && typeof numericKey(this.#text(s, e)) !== 'string')
+      // "5" is stored as the int key 5 and written back as i:5; (in an array: property names stay strings)
+      (!f.obj && ((c0 >= 0x30 && c0 <= 0x39) || c0 === 0x2d) && typeof numericKey(this.#text(s, e)) !== 'string')
     ) {
       this.#canon = false;
       return;
@@ -1059,7 +1061,12 @@ export class Unserializer {
       return false;
     }
     this.pos += 2;
-    this.#canon = false;
+    // PHP writes an object back as read only when it is a plain stdClass spelled so, with its
+    // count as serialize() writes it (its property names are checked as they come).
+    const countEnd = this.pos - 2;
+    if (name !== 'stdClass' || incomplete || (b[cur + 2] === 0x30 ? countEnd !== cur + 3 : !(b[cur + 2]! > 0x30 && b[cur + 2]! <= 0x39))) {
+      this.#canon = false;
+    }
     let props = SINK;
     let obj: PhpObject | null = null;
     if (this.#build) {
