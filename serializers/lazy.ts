@@ -194,7 +194,9 @@ export function rememberEncoded(ctx: SerializerContext, bytes: Uint8Array, rec: 
   let p = 0;
   while (p < end) {
     if (!locate(src, p, end, at)) return;
-    names.push(u.string(at.nameStart, at.nameEnd));
+    // Decoded on their own: cutting them from u's text window would decode 64 KB windows of
+    // values copied verbatim.
+    names.push(new Unserializer(src.subarray(at.nameStart, at.nameEnd), { validate: true }).string(0, at.nameEnd - at.nameStart));
     while (k < starts.length && starts[k]! < at.valueStart) k++;
     const copied = k < starts.length && starts[k] === at.valueStart ? entries[k]! : undefined;
     if (copied !== undefined && copied.cleanAt === ctx.maxDepth) {
