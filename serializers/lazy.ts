@@ -1,6 +1,6 @@
 /**
  * @module serializers/lazy
- * Lazy `$_SESSION` for the `php` and `php_binary` serializers. Decoding validates the whole
+ * Lazy `$_SESSION` for the `php`, `php_binary` and `php_serialize` serializers. Decoding validates the whole
  * payload with the unserializer in its validation mode (the same parser: same acceptance, same
  * diagnostics in the same order, same failures) but builds no values: each top-level entry is
  * stored in the session as a {@link LazyEntry}, its byte span in a private copy of the input. The
@@ -13,6 +13,9 @@
  * and when it holds an `r:`/`R:` token (references number slots across entries). Small scalars
  * (plain ints, null, booleans, short strings) are built at once: deferring them costs more.
  *
+ * `php_serialize` gets the same one level down: the elements of its root array are the entries
+ * ({@link decodeRootLazy}).
+ *
  * The validated-bytes cache (lib/session/validated.ts): a clean validation (no diagnostics) is
  * kept with its entry table, and so is the entry table of bytes this engine encodes for the store
  * (entries copied verbatim keep their validation, the others are validated where they were
@@ -21,7 +24,7 @@
 import { DeferredSlot } from '../lib/array-internals.ts';
 import type { DiagnosticLevel } from '../lib/errors.ts';
 import type { DecodeResult, SerializerContext, ValidatedSlot } from '../lib/serializer.ts';
-import { PhpBytes, type PhpArray, type PhpValue } from '../lib/value.ts';
+import { PhpArray, PhpBytes, type PhpValue } from '../lib/value.ts';
 import { arrayInternals } from './internal.ts';
 import type { Serializer } from './serialize.ts';
 import { Unserializer } from './unserialize.ts';
@@ -158,6 +161,41 @@ export function decodeNamedLazy(data: Uint8Array, current: PhpArray, ctx: Serial
   for (const [l, m, raw] of held) ctx.diagnostic(l, m, raw);
   if (names !== null && held.length === 0) slot!.set({ bytes: src, entries: new ValidatedEntries(locate, names, vals) });
   return { ok: true, session: current };
+}
+
+/**
+ * php_serialize's lazy decode: the root array's elements become the session's entries, each
+ * validated in place by the same parser and kept as its span (small scalars built at once); null
+ * when the eager decode must run instead (the root is not an array, the payload holds `r:`/`R:`,
+ * or it fails to decode), with nothing reported.
+ */
+export function decodeRootLazy(data: Uint8Array, ctx: SerializerContext): DecodeResult | null {
+  const src = ctx.owned === true ? asBuffer(data) : Buffer.from(data);
+  const held: [DiagnosticLevel, string, boolean][] = [];
+  const u = new Unserializer(src, { maxDepth: ctx.maxDepth, validate: true, onDiagnostic: (l, m, raw) => held.push([l, m, raw]) });
+  const session = new PhpArray();
+  let reported = 0;
+  const ok = u.validateArrayEntries((key, start, end, slots, canonical, int) => {
+    const built = scalar(src, start, u, int ?? null);
+    if (built !== undefined) session.replaceExact(key, built);
+    else arrayInternals.putDeferred(session, key, new LazyEntry(src, start, end, slots, canonical, held.length === reported ? ctx.maxDepth : NaN));
+    reported = held.length;
+  });
+  if (!ok) return null;
+  for (const [l, m, raw] of held) ctx.diagnostic(l, m, raw);
+  return { ok: true, session };
+}
+
+/** php_serialize's encode of a session still holding deferred entries (entries nobody read are copied). */
+export function encodeRootLazy(out: Serializer, session: PhpArray): void {
+  out.writeArrayWith(session, (i, d) => writeSessionSlot(out, session, i, d, null));
+}
+
+/** True when the array holds an entry not built yet. */
+export function hasDeferred(a: PhpArray): boolean {
+  const vals = arrayInternals.rawVals(a);
+  for (let i = 0; i < vals.length; i++) if (vals[i] instanceof DeferredSlot) return true;
+  return false;
 }
 
 function asBuffer(data: Uint8Array): Buffer {

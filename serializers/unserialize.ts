@@ -282,6 +282,65 @@ export class Unserializer {
     return false;
   }
 
+  /**
+   * Validation mode, php_serialize's lazy decode: validates the array at `pos` as
+   * {@link parseInto} parses it (the same acceptance, diagnostics and failure offset) and
+   * reports each element: its key as the building parse stores it, the value's bytes [start,
+   * end), the slots they use, whether they re-encode to themselves ({@link canonical}), and the
+   * value itself when it was a plain `i:` token (undefined otherwise). False on failure.
+   */
+  validateArrayEntries(entry: (key: PhpKey, start: number, end: number, slots: number, canonical: boolean, int: number | undefined) => void): boolean {
+    const base = this.#stack.length;
+    const depth = this.#depth;
+    if (this.buf[this.pos] === 0x61 && this.#value(SINK, 0) && this.#entries(base, entry)) return true;
+    this.#stack.length = base;
+    this.#depth = depth;
+    return false;
+  }
+
+  /** The elements of the array frame at `base` (see {@link validateArrayEntries}), then its `}`. */
+  #entries(base: number, entry: Parameters<Unserializer['validateArrayEntries']>[0]): boolean {
+    const stack = this.#stack;
+    if (stack.length === base) return true; // a:0:{} (closed by #array)
+    const f = stack[base]!;
+    const b = this.buf;
+    while (f.n > 0) {
+      f.n--;
+      // The key as #fill's building path stores it (#key accepts what its fast path does, silently).
+      let k = this.#key();
+      if (k === FAIL) return false;
+      if (typeof k === 'string') k = numericKey(k);
+      const start = this.pos;
+      const slots = this.#slotN;
+      this.#canon = true;
+      const t = b[start];
+      // Plain i:/s: values in one step, as in #fill (validation reads no string: '' stands for it).
+      let int: number | undefined;
+      let plain = false;
+      if (t === 0x73) plain = this.#plainString(start) !== null;
+      else if (t === 0x69) plain = (int = this.#plainInt(start) ?? undefined) !== undefined;
+      if (plain) {
+        this.#slotN++;
+      } else {
+        const before = stack.length;
+        if (!this.#value(f.c, k)) return false;
+        if (stack.length !== before) {
+          if (!this.#fill(before)) return false;
+        } else if (f.n > 0) {
+          const prev = b[this.pos - 1];
+          if (prev !== 0x3b && prev !== 0x7d) {
+            this.pos--;
+            return false;
+          }
+        }
+      }
+      entry(k, start, this.pos, this.#slotN - slots, this.#canon, int);
+    }
+    this.#depth--;
+    stack.pop();
+    return this.#finish();
+  }
+
   /** Reads elements of the open containers until the stack is back at `base`. */
   #fill(base: number): boolean {
     const stack = this.#stack;
