@@ -24,7 +24,7 @@
 import { DeferredSlot } from '../lib/array-internals.ts';
 import type { DiagnosticLevel } from '../lib/errors.ts';
 import type { DecodeResult, SerializerContext, ValidatedSlot } from '../lib/serializer.ts';
-import { PhpArray, PhpBytes, type PhpValue } from '../lib/value.ts';
+import { PhpArray, PhpBytes, type PhpKey, type PhpValue } from '../lib/value.ts';
 import { arrayInternals } from './internal.ts';
 import type { Serializer } from './serialize.ts';
 import { Unserializer } from './unserialize.ts';
@@ -85,9 +85,27 @@ export class LazyEntry extends DeferredSlot {
 class ValidatedEntries {
   constructor(
     readonly locate: NameLocator,
-    readonly names: (string | PhpBytes)[],
+    readonly names: PhpKey[],
     readonly vals: (PhpValue | LazyEntry)[],
   ) {}
+
+  add(name: PhpKey, v: PhpValue | LazyEntry): void {
+    this.names.push(name);
+    // The cache's own copy: the request may change the bytes of the one it got.
+    this.vals.push(v instanceof PhpBytes ? new PhpBytes(v.bytes.slice()) : v);
+  }
+}
+
+/** Stores a cached entry table into `current` as the decode stores it; returns `current`. */
+function fromCache(hit: ValidatedEntries, current: PhpArray): PhpArray {
+  const { names, vals } = hit;
+  if (names.length > SAMPLE_ENTRIES) arrayInternals.reserve(current, current.size + names.length);
+  for (let i = 0; i < names.length; i++) {
+    const v = vals[i]!;
+    if (v instanceof LazyEntry) arrayInternals.putDeferred(current, names[i]!, v);
+    else current.replaceExact(names[i]!, v instanceof PhpBytes ? new PhpBytes(v.bytes.slice()) : v);
+  }
+  return current;
 }
 
 /** The cached entry table of the slot when its bytes are byte-for-byte `data` (and the same serializer's). */
@@ -107,17 +125,8 @@ function cachedEntries(slot: ValidatedSlot | undefined, data: Uint8Array, locate
 export function decodeNamedLazy(data: Uint8Array, current: PhpArray, ctx: SerializerContext, locate: NameLocator): DecodeResult | null {
   const slot = ctx.validated;
   const hit = cachedEntries(slot, data, locate);
-  if (hit !== undefined) {
-    // The bytes of a clean validation: its result, stored as the decode stores it.
-    const { names, vals } = hit;
-    if (names.length > SAMPLE_ENTRIES) arrayInternals.reserve(current, current.size + names.length);
-    for (let i = 0; i < names.length; i++) {
-      const v = vals[i]!;
-      if (v instanceof LazyEntry) arrayInternals.putDeferred(current, names[i]!, v);
-      else current.replaceExact(names[i]!, v instanceof PhpBytes ? new PhpBytes(v.bytes.slice()) : v);
-    }
-    return { ok: true, session: current };
-  }
+  // The bytes of a clean validation: its result, stored as the decode stores it.
+  if (hit !== undefined) return { ok: true, session: fromCache(hit, current) };
   // A private copy unless the engine hands over its own: the entries outlive the caller's buffer,
   // which may be reused.
   const src = ctx.owned === true ? asBuffer(data) : Buffer.from(data);
@@ -125,8 +134,7 @@ export function decodeNamedLazy(data: Uint8Array, current: PhpArray, ctx: Serial
   const held: [DiagnosticLevel, string, boolean][] = [];
   const u = new Unserializer(src, { maxDepth: ctx.maxDepth, validate: true, onDiagnostic: (l, m, raw) => held.push([l, m, raw]) });
   const at: NamePosition = { nameStart: 0, nameEnd: 0, valueStart: 0 };
-  const names: (string | PhpBytes)[] | null = slot === undefined ? null : [];
-  const vals: (PhpValue | LazyEntry)[] = [];
+  const table = slot === undefined ? null : new ValidatedEntries(locate, [], []);
   let p = 0;
   let entries = 0;
   while (p < end) {
@@ -141,25 +149,18 @@ export function decodeNamedLazy(data: Uint8Array, current: PhpArray, ctx: Serial
     const built = scalar(src, at.valueStart, u, v);
     if (built !== undefined) {
       current.replaceExact(name, built);
-      if (names !== null) {
-        names.push(name);
-        // The cache's own copy: the request may change the bytes of the one it got.
-        vals.push(built instanceof PhpBytes ? new PhpBytes(built.bytes.slice()) : built);
-      }
+      table?.add(name, built);
     } else {
       const cleanAt = held.length === reported ? ctx.maxDepth : NaN;
       const e = new LazyEntry(src, at.valueStart, u.pos, u.slotCount - slots, u.canonical, cleanAt);
       arrayInternals.putDeferred(current, name, e);
-      if (names !== null) {
-        names.push(name);
-        vals.push(e);
-      }
+      table?.add(name, e);
     }
     p = u.pos;
     if (++entries === SAMPLE_ENTRIES) reserveFor(current, entries, p, end);
   }
   for (const [l, m, raw] of held) ctx.diagnostic(l, m, raw);
-  if (names !== null && held.length === 0) slot!.set({ bytes: src, entries: new ValidatedEntries(locate, names, vals) });
+  if (table !== null && held.length === 0) slot!.set({ bytes: src, entries: table });
   return { ok: true, session: current };
 }
 
@@ -170,25 +171,64 @@ export function decodeNamedLazy(data: Uint8Array, current: PhpArray, ctx: Serial
  * or it fails to decode), with nothing reported.
  */
 export function decodeRootLazy(data: Uint8Array, ctx: SerializerContext): DecodeResult | null {
+  const slot = ctx.validated;
+  const hit = cachedEntries(slot, data, ROOT);
+  if (hit !== undefined) return { ok: true, session: fromCache(hit, new PhpArray()) };
   const src = ctx.owned === true ? asBuffer(data) : Buffer.from(data);
   const held: [DiagnosticLevel, string, boolean][] = [];
   const u = new Unserializer(src, { maxDepth: ctx.maxDepth, validate: true, onDiagnostic: (l, m, raw) => held.push([l, m, raw]) });
   const session = new PhpArray();
+  const table = slot === undefined ? null : new ValidatedEntries(ROOT, [], []);
   let reported = 0;
   const ok = u.validateArrayEntries((key, start, end, slots, canonical, int) => {
     const built = scalar(src, start, u, int ?? null);
-    if (built !== undefined) session.replaceExact(key, built);
-    else arrayInternals.putDeferred(session, key, new LazyEntry(src, start, end, slots, canonical, held.length === reported ? ctx.maxDepth : NaN));
+    if (built !== undefined) {
+      session.replaceExact(key, built);
+      table?.add(key, built);
+    } else {
+      const e = new LazyEntry(src, start, end, slots, canonical, held.length === reported ? ctx.maxDepth : NaN);
+      arrayInternals.putDeferred(session, key, e);
+      table?.add(key, e);
+    }
     reported = held.length;
   });
   if (!ok) return null;
   for (const [l, m, raw] of held) ctx.diagnostic(l, m, raw);
+  if (table !== null && held.length === 0) slot!.set({ bytes: src, entries: table });
   return { ok: true, session };
 }
 
+/** The locator of php_serialize's table (its entries are the root array's elements, not names). */
+const ROOT: NameLocator = () => false;
+
+/**
+ * Remembers php_serialize `bytes`, just encoded for the store, as validated: the root's elements
+ * found by validating the bytes again, except the values copied verbatim from an entry that
+ * validated cleanly under the same max depth. Nothing is remembered unless all of it is clean.
+ */
+export function rememberRoot(ctx: SerializerContext, bytes: Uint8Array, rec: VerbatimRecord): void {
+  const slot = ctx.validated;
+  if (slot === undefined) return;
+  const src = asBuffer(bytes);
+  let clean = true;
+  const u = new Unserializer(src, { maxDepth: ctx.maxDepth, validate: true, onDiagnostic: () => void (clean = false) });
+  const table = new ValidatedEntries(ROOT, [], []);
+  const { starts, entries } = rec;
+  let k = 0;
+  const known = (start: number): { end: number; slots: number } | undefined => {
+    while (k < starts.length && starts[k]! < start) k++;
+    const e = k < starts.length && starts[k] === start ? entries[k]! : undefined;
+    return e !== undefined && e.cleanAt === ctx.maxDepth ? { end: start + (e.end - e.start), slots: e.slots } : undefined;
+  };
+  const ok = u.validateArrayEntries((key, start, end, slots, canonical, int) => {
+    table.add(key, scalar(src, start, u, int ?? null) ?? new LazyEntry(src, start, end, slots, canonical, ctx.maxDepth));
+  }, known);
+  if (ok && clean) slot.set({ bytes: src, entries: table });
+}
+
 /** php_serialize's encode of a session still holding deferred entries (entries nobody read are copied). */
-export function encodeRootLazy(out: Serializer, session: PhpArray): void {
-  out.writeArrayWith(session, (i, d) => writeSessionSlot(out, session, i, d, null));
+export function encodeRootLazy(out: Serializer, session: PhpArray, rec: VerbatimRecord | null): void {
+  out.writeArrayWith(session, (i, d) => writeSessionSlot(out, session, i, d, rec));
 }
 
 /** True when the array holds an entry not built yet. */
@@ -225,8 +265,7 @@ export function rememberEncoded(ctx: SerializerContext, bytes: Uint8Array, rec: 
   let clean = true;
   const u = new Unserializer(src, { maxDepth: ctx.maxDepth, validate: true, onDiagnostic: () => void (clean = false) });
   const at: NamePosition = { nameStart: 0, nameEnd: 0, valueStart: 0 };
-  const names: (string | PhpBytes)[] = [];
-  const vals: (PhpValue | LazyEntry)[] = [];
+  const table = new ValidatedEntries(locate, [], []);
   const { starts, entries } = rec;
   let k = 0;
   let p = 0;
@@ -234,12 +273,12 @@ export function rememberEncoded(ctx: SerializerContext, bytes: Uint8Array, rec: 
     if (!locate(src, p, end, at)) return;
     // Decoded on their own: cutting them from u's text window would decode 64 KB windows of
     // values copied verbatim.
-    names.push(new Unserializer(src.subarray(at.nameStart, at.nameEnd), { validate: true }).string(0, at.nameEnd - at.nameStart));
+    const name = new Unserializer(src.subarray(at.nameStart, at.nameEnd), { validate: true }).string(0, at.nameEnd - at.nameStart);
     while (k < starts.length && starts[k]! < at.valueStart) k++;
     const copied = k < starts.length && starts[k] === at.valueStart ? entries[k]! : undefined;
     if (copied !== undefined && copied.cleanAt === ctx.maxDepth) {
       const e = copied.end - copied.start;
-      vals.push(new LazyEntry(src, at.valueStart, at.valueStart + e, copied.slots, true, ctx.maxDepth));
+      table.add(name, new LazyEntry(src, at.valueStart, at.valueStart + e, copied.slots, true, ctx.maxDepth));
       p = at.valueStart + e;
       continue;
     }
@@ -248,10 +287,10 @@ export function rememberEncoded(ctx: SerializerContext, bytes: Uint8Array, rec: 
     const slots = u.slotCount;
     const v = u.parseValue();
     if (v === undefined || !clean) return;
-    vals.push(scalar(src, at.valueStart, u, v) ?? new LazyEntry(src, at.valueStart, u.pos, u.slotCount - slots, u.canonical, ctx.maxDepth));
+    table.add(name, scalar(src, at.valueStart, u, v) ?? new LazyEntry(src, at.valueStart, u.pos, u.slotCount - slots, u.canonical, ctx.maxDepth));
     p = u.pos;
   }
-  slot.set({ bytes: src, entries: new ValidatedEntries(locate, names, vals) });
+  slot.set({ bytes: src, entries: table });
 }
 
 /** Strings up to this many bytes (token included) are built at once rather than deferred. */

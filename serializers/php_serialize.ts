@@ -10,19 +10,22 @@
  */
 import type { DecodeResult, SerializerContext, SessionSerializer } from '../lib/serializer.ts';
 import { PhpArray } from '../lib/value.ts';
-import { decodeRootLazy, encodeRootLazy, hasDeferred } from './lazy.ts';
+import { decodeRootLazy, encodeRootLazy, hasDeferred, rememberRoot, VerbatimRecord } from './lazy.ts';
 import { Serializer } from './serialize.ts';
 import { sessionSerializer, sessionUnserializer } from './session-common.ts';
 
 export const php_serialize: SessionSerializer = {
   name: 'php_serialize',
 
-  encode(session: PhpArray, _ctx: SerializerContext): Uint8Array | null {
+  encode(session: PhpArray, ctx: SerializerContext): Uint8Array | null {
     if (hasDeferred(session)) {
       // After a lazy decode: the root's entries nobody read are copied as they came.
       const lazy = sessionSerializer(session);
-      encodeRootLazy(lazy, session);
-      return lazy.result();
+      const rec = ctx.validated === undefined ? null : new VerbatimRecord();
+      encodeRootLazy(lazy, session, rec);
+      const bytes = lazy.result();
+      if (rec !== null) rememberRoot(ctx, bytes, rec);
+      return bytes;
     }
     const out = new Serializer(() => [session]);
     out.writeValue(session);

@@ -288,18 +288,23 @@ export class Unserializer {
    * reports each element: its key as the building parse stores it, the value's bytes [start,
    * end), the slots they use, whether they re-encode to themselves ({@link canonical}), and the
    * value itself when it was a plain `i:` token (undefined otherwise). False on failure.
+   * `known(start)`: the end and slots of a value at `start` whose bytes the caller knows validated
+   * cleanly and canonically at this depth; it is skipped, not parsed.
    */
-  validateArrayEntries(entry: (key: PhpKey, start: number, end: number, slots: number, canonical: boolean, int: number | undefined) => void): boolean {
+  validateArrayEntries(
+    entry: (key: PhpKey, start: number, end: number, slots: number, canonical: boolean, int: number | undefined) => void,
+    known?: (start: number) => { end: number; slots: number } | undefined,
+  ): boolean {
     const base = this.#stack.length;
     const depth = this.#depth;
-    if (this.buf[this.pos] === 0x61 && this.#value(SINK, 0) && this.#entries(base, entry)) return true;
+    if (this.buf[this.pos] === 0x61 && this.#value(SINK, 0) && this.#entries(base, entry, known)) return true;
     this.#stack.length = base;
     this.#depth = depth;
     return false;
   }
 
   /** The elements of the array frame at `base` (see {@link validateArrayEntries}), then its `}`. */
-  #entries(base: number, entry: Parameters<Unserializer['validateArrayEntries']>[0]): boolean {
+  #entries(base: number, entry: Parameters<Unserializer['validateArrayEntries']>[0], known: Parameters<Unserializer['validateArrayEntries']>[1]): boolean {
     const stack = this.#stack;
     if (stack.length === base) return true; // a:0:{} (closed by #array)
     const f = stack[base]!;
@@ -313,6 +318,14 @@ export class Unserializer {
       const start = this.pos;
       const slots = this.#slotN;
       this.#canon = true;
+      // A value whose bytes validated cleanly and canonically before (the caller vouches): skipped.
+      const done = known?.(start);
+      if (done !== undefined) {
+        this.pos = done.end;
+        this.#slotN += done.slots;
+        entry(k, start, done.end, done.slots, true, undefined);
+        continue;
+      }
       const t = b[start];
       // Plain i:/s: values in one step, as in #fill (validation reads no string: '' stands for it).
       let int: number | undefined;

@@ -19,7 +19,7 @@ import { arrayInternals } from '../../serializers/internal.ts';
 import type { OracleDiagnostic } from '../oracle/php-oracle.ts';
 import { phpString, tree } from './arbitraries.ts';
 import { SESSION_PAYLOADS } from './cases.ts';
-import { latin1, recordingContext, serializerNamed } from './helpers.ts';
+import { recordingContext, serializerNamed, sessionPayloadAs } from './helpers.ts';
 import { mutate, mutationArbitrary } from './mutate.ts';
 
 const SEED = Number(process.env['FC_SEED'] ?? 4711);
@@ -80,19 +80,6 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('clone' as const), i: fc.nat(9) }),
   fc.record({ op: fc.constant('shared' as const), i: fc.nat(9) }),
 );
-
-/**
- * php_serialize: the same entries as one root array (`a:N:{s:<len>:"<name>";<value>…}`); a
- * payload with no `name|` entry stays as it is.
- */
-function asRootArray(p: string): Buffer {
-  if ([...p.matchAll(/([^|;}]*)\|/g)].length === 0) return latin1(p);
-  const entries = p.split(/(?<=[;}])(?=[^;}|]*\|)/).map((e) => {
-    const bar = e.indexOf('|');
-    return bar < 0 ? e : `s:${e.slice(0, bar).length}:"${e.slice(0, bar)}";${e.slice(bar + 1)}`;
-  });
-  return latin1(`a:${entries.length}:{${entries.join('')}}`);
-}
 
 function show(v: PhpValue | undefined): string {
   return v === undefined ? '<undefined>' : serialize(v).toString('latin1');
@@ -189,20 +176,7 @@ function same(handler: string, data: Buffer, ops: readonly Op[]): void {
 
 describe(`lazy and eager session decoding give the same results (fast-check seed ${SEED})`, () => {
   for (const handler of HANDLERS) {
-    const toFormat = (p: string): Buffer =>
-      handler === 'php'
-        ? latin1(p)
-        : handler === 'php_serialize'
-          ? asRootArray(p)
-          : // php_binary: the same entries with length-byte names.
-          Buffer.concat(
-            [...p.matchAll(/([^|;}]*)\|/g)].length === 0
-              ? [latin1(p)]
-              : p.split(/(?<=[;}])(?=[^;}|]*\|)/).map((e) => {
-                  const bar = e.indexOf('|');
-                  return bar < 0 ? latin1(e) : Buffer.concat([Buffer.from([bar]), latin1(e.slice(0, bar)), latin1(e.slice(bar + 1))]);
-                }),
-          );
+    const toFormat = (p: string): Buffer => sessionPayloadAs(handler, p);
 
     it(`${handler}: generated sessions and access patterns`, () => {
       fc.assert(
