@@ -29,7 +29,7 @@ export interface SessionEngineOptions {
   /** Uniform [0, 1) source for the GC draw; default PHP's combined LCG. */
   gcRandom?: () => number;
   /**
-   * Lazy `$_SESSION` (default true): the `php` and `php_binary` serializers validate the whole
+   * Lazy `$_SESSION` (default true): the `php`, `php_binary` and `php_serialize` serializers validate the whole
    * session at start but build each entry on first access, and write entries nobody read back
    * as the bytes they came from (README "Lazy $_SESSION"). false = decode everything at start,
    * as PHP does. The environment variable PHP_SESSION_ENGINE_LAZY_DECODE=0 changes the default

@@ -16,7 +16,7 @@ export interface SerializerContext {
   /** unserialize_max_depth (PHP default 4096; 0 = unlimited). */
   maxDepth: number;
   /**
-   * Decode lazily where the serializer can (built-in `php` and `php_binary`: serializers/lazy.ts):
+   * Decode lazily where the serializer can (the built-in `php`, `php_binary` and `php_serialize`: serializers/lazy.ts):
    * entries are validated at once and built on first access. Default false.
    */
   lazy?: boolean;
