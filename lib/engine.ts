@@ -14,6 +14,7 @@ import { CombinedLcg } from './lcg.ts';
 import { builtinModules, builtinSerializers, releaseBuiltinResources, userModuleApi } from './builtins.ts';
 import { SessionRequest } from './request.ts';
 import type { EngineCore } from './session/context.ts';
+import { DEFAULT_VALIDATED_CACHE_BYTES, ValidatedCache } from './session/validated.ts';
 import type { RequestOptions } from './session/sapi.ts';
 
 export interface SessionEngineOptions {
@@ -28,13 +29,21 @@ export interface SessionEngineOptions {
   /** Uniform [0, 1) source for the GC draw; default PHP's combined LCG. */
   gcRandom?: () => number;
   /**
-   * Lazy `$_SESSION` (default true): the `php` and `php_binary` serializers validate the whole
+   * Lazy `$_SESSION` (default true): the `php`, `php_binary` and `php_serialize` serializers validate the whole
    * session at start but build each entry on first access, and write entries nobody read back
    * as the bytes they came from (README "Lazy $_SESSION"). false = decode everything at start,
    * as PHP does. The environment variable PHP_SESSION_ENGINE_LAZY_DECODE=0 changes the default
    * (the test suite runs both ways with it).
    */
   lazyDecode?: boolean;
+  /**
+   * Bound of the validated-bytes cache of lazy decoding, in bytes (default 32 MiB; 0 = no
+   * cache). Per session, the engine keeps the bytes it last wrote or last validated without a
+   * diagnostic, with what the validation found; a later read of byte-for-byte the same bytes
+   * reuses that result instead of scanning them again (README "Lazy $_SESSION"). Least recently
+   * used sessions go first; each counts its payload's bytes plus a small fixed allowance.
+   */
+  validatedCacheBytes?: number;
 }
 
 /**
@@ -92,6 +101,11 @@ export class SessionEngine {
       this.#master.alter(k, v, startup, false);
     }
 
+    const lazyDecode = options.lazyDecode ?? process.env['PHP_SESSION_ENGINE_LAZY_DECODE'] !== '0';
+    const cacheBytes = options.validatedCacheBytes ?? DEFAULT_VALIDATED_CACHE_BYTES;
+    if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0) {
+      throw new TypeError(`SessionEngine: validatedCacheBytes must be a non-negative integer, got ${String(cacheBytes)}`);
+    }
     this.#core = {
       masterIni: this.#master,
       findModule: (n) => this.modules.get(n),
@@ -103,7 +117,8 @@ export class SessionEngine {
         // master was synced (the registry only grows).
         if (this.modules.size !== this.#masterSynced) this.#syncModuleIni(t, h);
       },
-      lazyDecode: options.lazyDecode ?? process.env['PHP_SESSION_ENGINE_LAZY_DECODE'] !== '0',
+      lazyDecode,
+      validated: lazyDecode && cacheBytes > 0 ? new ValidatedCache(cacheBytes) : undefined,
       takeStartupDiagnostics: () => {
         if (this.#startupShown) return [];
         this.#startupShown = true;

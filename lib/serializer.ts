@@ -16,10 +16,37 @@ export interface SerializerContext {
   /** unserialize_max_depth (PHP default 4096; 0 = unlimited). */
   maxDepth: number;
   /**
-   * Decode lazily where the serializer can (built-in `php` and `php_binary`: serializers/lazy.ts):
+   * Decode lazily where the serializer can (the built-in `php`, `php_binary` and `php_serialize`: serializers/lazy.ts):
    * entries are validated at once and built on first access. Default false.
    */
   lazy?: boolean;
+  /**
+   * The engine's record of the last clean validation of this session's bytes (lazy decoding
+   * only; see lib/session/validated.ts). Set by the engine around the decode of stored data and
+   * the encode of data about to be stored; a serializer may ignore it.
+   */
+  validated?: ValidatedSlot | undefined;
+  /**
+   * The data passed to decode() is an immutable copy the engine owns: the serializer may keep
+   * it (lazy entries point into it) without a copy of its own.
+   */
+  owned?: boolean;
+}
+
+/**
+ * What one clean validation of session bytes found (no diagnostics, the lazy path taken):
+ * enough to rebuild the decode's result without parsing the bytes again. `bytes` is never
+ * written to; `entries` is the serializer's own (serializers/lazy.ts ValidatedEntries).
+ */
+export interface ValidatedSession {
+  readonly bytes: Uint8Array;
+  readonly entries: unknown;
+}
+
+/** One session's place in the engine's validated-bytes cache. */
+export interface ValidatedSlot {
+  get(): ValidatedSession | undefined;
+  set(v: ValidatedSession): void;
 }
 
 /** The outcome of decoding session data. */

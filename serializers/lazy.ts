@@ -1,6 +1,6 @@
 /**
  * @module serializers/lazy
- * Lazy `$_SESSION` for the `php` and `php_binary` serializers. Decoding validates the whole
+ * Lazy `$_SESSION` for the `php`, `php_binary` and `php_serialize` serializers. Decoding validates the whole
  * payload with the unserializer in its validation mode (the same parser: same acceptance, same
  * diagnostics in the same order, same failures) but builds no values: each top-level entry is
  * stored in the session as a {@link LazyEntry}, its byte span in a private copy of the input. The
@@ -12,11 +12,19 @@
  * itself: when the payload fails to decode (values decoded before the failure stay, as in PHP)
  * and when it holds an `r:`/`R:` token (references number slots across entries). Small scalars
  * (plain ints, null, booleans, short strings) are built at once: deferring them costs more.
+ *
+ * `php_serialize` gets the same one level down: the elements of its root array are the entries
+ * ({@link decodeRootLazy}).
+ *
+ * The validated-bytes cache (lib/session/validated.ts): a clean validation (no diagnostics) is
+ * kept with its entry table, and so is the entry table of bytes this engine encodes for the store
+ * (entries copied verbatim keep their validation, the others are validated where they were
+ * written). A later decode of byte-for-byte the same bytes takes that table instead of parsing.
  */
 import { DeferredSlot } from '../lib/array-internals.ts';
 import type { DiagnosticLevel } from '../lib/errors.ts';
-import type { DecodeResult, SerializerContext } from '../lib/serializer.ts';
-import type { PhpArray, PhpValue } from '../lib/value.ts';
+import type { DecodeResult, SerializerContext, ValidatedSlot } from '../lib/serializer.ts';
+import { PhpArray, PhpBytes, type PhpKey, type PhpValue } from '../lib/value.ts';
 import { arrayInternals } from './internal.ts';
 import type { Serializer } from './serialize.ts';
 import { Unserializer } from './unserialize.ts';
@@ -59,6 +67,8 @@ export class LazyEntry extends DeferredSlot {
     readonly slots: number,
     /** serialize() of its value gives exactly these bytes. */
     readonly canonical: boolean,
+    /** The unserialize_max_depth it validated under without a diagnostic; NaN if it raised one. */
+    readonly cleanAt: number,
   ) {
     super();
   }
@@ -71,6 +81,41 @@ export class LazyEntry extends DeferredSlot {
   }
 }
 
+/** The entry table of one clean validation: names and values (built scalars or LazyEntry) in order. */
+class ValidatedEntries {
+  constructor(
+    readonly locate: NameLocator,
+    readonly names: PhpKey[],
+    readonly vals: (PhpValue | LazyEntry)[],
+  ) {}
+
+  add(name: PhpKey, v: PhpValue | LazyEntry): void {
+    this.names.push(name);
+    // The cache's own copy: the request may change the bytes of the one it got.
+    this.vals.push(v instanceof PhpBytes ? new PhpBytes(v.bytes.slice()) : v);
+  }
+}
+
+/** Stores a cached entry table into `current` as the decode stores it; returns `current`. */
+function fromCache(hit: ValidatedEntries, current: PhpArray): PhpArray {
+  const { names, vals } = hit;
+  if (names.length > SAMPLE_ENTRIES) arrayInternals.reserve(current, current.size + names.length);
+  for (let i = 0; i < names.length; i++) {
+    const v = vals[i]!;
+    if (v instanceof LazyEntry) arrayInternals.putDeferred(current, names[i]!, v);
+    else current.replaceExact(names[i]!, v instanceof PhpBytes ? new PhpBytes(v.bytes.slice()) : v);
+  }
+  return current;
+}
+
+/** The cached entry table of the slot when its bytes are byte-for-byte `data` (and the same serializer's). */
+function cachedEntries(slot: ValidatedSlot | undefined, data: Uint8Array, locate: NameLocator): ValidatedEntries | undefined {
+  const hit = slot?.get();
+  if (hit === undefined || !(hit.entries instanceof ValidatedEntries) || hit.entries.locate !== locate) return undefined;
+  const b = hit.bytes;
+  return b === data || (b.length === data.length && Buffer.compare(b, data) === 0) ? hit.entries : undefined;
+}
+
 /**
  * The lazy decode of `name value` pairs into `current`; null when the eager decode must run
  * instead. Nothing has been reported then; the entries stored so far are a prefix of the names
@@ -78,12 +123,18 @@ export class LazyEntry extends DeferredSlot {
  * same positions) and the result is the eager one.
  */
 export function decodeNamedLazy(data: Uint8Array, current: PhpArray, ctx: SerializerContext, locate: NameLocator): DecodeResult | null {
-  // A private copy: the entries outlive the caller's buffer, which may be reused.
-  const src = Buffer.from(data);
+  const slot = ctx.validated;
+  const hit = cachedEntries(slot, data, locate);
+  // The bytes of a clean validation: its result, stored as the decode stores it.
+  if (hit !== undefined) return { ok: true, session: fromCache(hit, current) };
+  // A private copy unless the engine hands over its own: the entries outlive the caller's buffer,
+  // which may be reused.
+  const src = ctx.owned === true ? asBuffer(data) : Buffer.from(data);
   const end = src.length;
   const held: [DiagnosticLevel, string, boolean][] = [];
   const u = new Unserializer(src, { maxDepth: ctx.maxDepth, validate: true, onDiagnostic: (l, m, raw) => held.push([l, m, raw]) });
   const at: NamePosition = { nameStart: 0, nameEnd: 0, valueStart: 0 };
+  const table = slot === undefined ? null : new ValidatedEntries(locate, [], []);
   let p = 0;
   let entries = 0;
   while (p < end) {
@@ -92,16 +143,154 @@ export function decodeNamedLazy(data: Uint8Array, current: PhpArray, ctx: Serial
     u.pos = at.valueStart;
     u.canonical = true;
     const slots = u.slotCount;
+    const reported = held.length;
     const v = u.parseValue();
     if (v === undefined) return null;
     const built = scalar(src, at.valueStart, u, v);
-    if (built !== undefined) current.replaceExact(name, built);
-    else arrayInternals.putDeferred(current, name, new LazyEntry(src, at.valueStart, u.pos, u.slotCount - slots, u.canonical));
+    if (built !== undefined) {
+      current.replaceExact(name, built);
+      table?.add(name, built);
+    } else {
+      const cleanAt = held.length === reported ? ctx.maxDepth : NaN;
+      const e = new LazyEntry(src, at.valueStart, u.pos, u.slotCount - slots, u.canonical, cleanAt);
+      arrayInternals.putDeferred(current, name, e);
+      table?.add(name, e);
+    }
     p = u.pos;
     if (++entries === SAMPLE_ENTRIES) reserveFor(current, entries, p, end);
   }
   for (const [l, m, raw] of held) ctx.diagnostic(l, m, raw);
+  if (table !== null && held.length === 0) slot!.set({ bytes: src, entries: table });
   return { ok: true, session: current };
+}
+
+/**
+ * php_serialize's lazy decode: the root array's elements become the session's entries, each
+ * validated in place by the same parser and kept as its span (small scalars built at once); null
+ * when the eager decode must run instead (the root is not an array, the payload holds `r:`/`R:`,
+ * or it fails to decode), with nothing reported.
+ */
+export function decodeRootLazy(data: Uint8Array, ctx: SerializerContext): DecodeResult | null {
+  const slot = ctx.validated;
+  const hit = cachedEntries(slot, data, ROOT);
+  if (hit !== undefined) return { ok: true, session: fromCache(hit, new PhpArray()) };
+  const src = ctx.owned === true ? asBuffer(data) : Buffer.from(data);
+  const held: [DiagnosticLevel, string, boolean][] = [];
+  const u = new Unserializer(src, { maxDepth: ctx.maxDepth, validate: true, onDiagnostic: (l, m, raw) => held.push([l, m, raw]) });
+  const session = new PhpArray();
+  const table = slot === undefined ? null : new ValidatedEntries(ROOT, [], []);
+  let reported = 0;
+  const ok = u.validateArrayEntries((key, start, end, slots, canonical, int) => {
+    const built = scalar(src, start, u, int ?? null);
+    if (built !== undefined) {
+      session.replaceExact(key, built);
+      table?.add(key, built);
+    } else {
+      const e = new LazyEntry(src, start, end, slots, canonical, held.length === reported ? ctx.maxDepth : NaN);
+      arrayInternals.putDeferred(session, key, e);
+      table?.add(key, e);
+    }
+    reported = held.length;
+  });
+  if (!ok) return null;
+  for (const [l, m, raw] of held) ctx.diagnostic(l, m, raw);
+  if (table !== null && held.length === 0) slot!.set({ bytes: src, entries: table });
+  return { ok: true, session };
+}
+
+/** The locator of php_serialize's table (its entries are the root array's elements, not names). */
+const ROOT: NameLocator = () => false;
+
+/**
+ * Remembers php_serialize `bytes`, just encoded for the store, as validated: the root's elements
+ * found by validating the bytes again, except the values copied verbatim from an entry that
+ * validated cleanly under the same max depth. Nothing is remembered unless all of it is clean.
+ */
+export function rememberRoot(ctx: SerializerContext, bytes: Uint8Array, rec: VerbatimRecord): void {
+  const slot = ctx.validated;
+  if (slot === undefined) return;
+  const src = asBuffer(bytes);
+  let clean = true;
+  const u = new Unserializer(src, { maxDepth: ctx.maxDepth, validate: true, onDiagnostic: () => void (clean = false) });
+  const table = new ValidatedEntries(ROOT, [], []);
+  const { starts, entries } = rec;
+  let k = 0;
+  const known = (start: number): { end: number; slots: number } | undefined => {
+    while (k < starts.length && starts[k]! < start) k++;
+    const e = k < starts.length && starts[k] === start ? entries[k]! : undefined;
+    return e !== undefined && e.cleanAt === ctx.maxDepth ? { end: start + (e.end - e.start), slots: e.slots } : undefined;
+  };
+  const ok = u.validateArrayEntries((key, start, end, slots, canonical, int) => {
+    table.add(key, scalar(src, start, u, int ?? null) ?? new LazyEntry(src, start, end, slots, canonical, ctx.maxDepth));
+  }, known);
+  if (ok && clean) slot.set({ bytes: src, entries: table });
+}
+
+/** php_serialize's encode of a session still holding deferred entries (entries nobody read are copied). */
+export function encodeRootLazy(out: Serializer, session: PhpArray, rec: VerbatimRecord | null): void {
+  out.writeArrayWith(session, (i, d) => writeSessionSlot(out, session, i, d, rec));
+}
+
+/** True when the array holds an entry not built yet. */
+export function hasDeferred(a: PhpArray): boolean {
+  const vals = arrayInternals.rawVals(a);
+  for (let i = 0; i < vals.length; i++) if (vals[i] instanceof DeferredSlot) return true;
+  return false;
+}
+
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/**
+ * Where an encode copied entries verbatim: output offset and entry, in output order. Kept only
+ * while the engine wants the encoded bytes remembered (SerializerContext.validated).
+ */
+export class VerbatimRecord {
+  readonly starts: number[] = [];
+  readonly entries: LazyEntry[] = [];
+}
+
+/**
+ * Remembers `bytes`, just encoded for the store, as validated: their entry table, found by
+ * locating every name again and validating every value, except the values copied verbatim from
+ * an entry that validated cleanly under the same max depth (same bytes, same result). Nothing is
+ * remembered when anything would not be clean.
+ */
+export function rememberEncoded(ctx: SerializerContext, bytes: Uint8Array, rec: VerbatimRecord, locate: NameLocator): void {
+  const slot = ctx.validated;
+  if (slot === undefined) return;
+  const src = asBuffer(bytes);
+  const end = src.length;
+  let clean = true;
+  const u = new Unserializer(src, { maxDepth: ctx.maxDepth, validate: true, onDiagnostic: () => void (clean = false) });
+  const at: NamePosition = { nameStart: 0, nameEnd: 0, valueStart: 0 };
+  const table = new ValidatedEntries(locate, [], []);
+  const { starts, entries } = rec;
+  let k = 0;
+  let p = 0;
+  while (p < end) {
+    if (!locate(src, p, end, at)) return;
+    // Decoded on their own: cutting them from u's text window would decode 64 KB windows of
+    // values copied verbatim.
+    const name = new Unserializer(src.subarray(at.nameStart, at.nameEnd), { validate: true }).string(0, at.nameEnd - at.nameStart);
+    while (k < starts.length && starts[k]! < at.valueStart) k++;
+    const copied = k < starts.length && starts[k] === at.valueStart ? entries[k]! : undefined;
+    if (copied !== undefined && copied.cleanAt === ctx.maxDepth) {
+      const e = copied.end - copied.start;
+      table.add(name, new LazyEntry(src, at.valueStart, at.valueStart + e, copied.slots, true, ctx.maxDepth));
+      p = at.valueStart + e;
+      continue;
+    }
+    u.pos = at.valueStart;
+    u.canonical = true;
+    const slots = u.slotCount;
+    const v = u.parseValue();
+    if (v === undefined || !clean) return;
+    table.add(name, scalar(src, at.valueStart, u, v) ?? new LazyEntry(src, at.valueStart, u.pos, u.slotCount - slots, u.canonical, ctx.maxDepth));
+    p = u.pos;
+  }
+  slot.set({ bytes: src, entries: table });
 }
 
 /** Strings up to this many bytes (token included) are built at once rather than deferred. */
@@ -127,11 +316,18 @@ function scalar(src: Buffer, start: number, u: Unserializer, v: PhpValue): PhpVa
   }
 }
 
-/** Writes slot i of the session (raw: maybe a LazyEntry) as one top-level value. */
-export function writeSessionSlot(out: Serializer, session: PhpArray, i: number, v: unknown): void {
+/** Writes slot i of the session (raw: maybe a LazyEntry) as one top-level value; `rec` notes verbatim copies. */
+export function writeSessionSlot(out: Serializer, session: PhpArray, i: number, v: unknown, rec: VerbatimRecord | null): void {
   if (v instanceof LazyEntry) {
-    if (v.canonical) out.writeVerbatim(v.src, v.start, v.end, v.slots);
-    else out.writeValue(arrayInternals.resolveAt(session, i));
+    if (v.canonical) {
+      if (rec !== null) {
+        rec.starts.push(out.length);
+        rec.entries.push(v);
+      }
+      out.writeVerbatim(v.src, v.start, v.end, v.slots);
+    } else {
+      out.writeValue(arrayInternals.resolveAt(session, i));
+    }
   } else {
     out.writeValue(v as PhpValue);
   }

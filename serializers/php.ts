@@ -11,7 +11,7 @@
  */
 import type { DecodeResult, SerializerContext, SessionSerializer } from '../lib/serializer.ts';
 import type { PhpArray } from '../lib/value.ts';
-import { writeSessionSlot } from './lazy.ts';
+import { rememberEncoded, VerbatimRecord, writeSessionSlot } from './lazy.ts';
 import { decodeNamedValues, forEachRawSlot, sessionSerializer, SKIPPING_NUMERIC_KEY, type NamePosition } from './session-common.ts';
 
 const DELIMITER = 0x7c; // '|'
@@ -38,6 +38,7 @@ export const php: SessionSerializer = {
 
   encode(session: PhpArray, ctx: SerializerContext): Uint8Array | null {
     const out = sessionSerializer(session);
+    const rec = ctx.validated === undefined ? null : new VerbatimRecord();
     let aborted = false;
     forEachRawSlot(session, (key, i, value) => {
       if (aborted) return;
@@ -52,10 +53,12 @@ export const php: SessionSerializer = {
       }
       out.writeRaw(key);
       out.writeByte(DELIMITER);
-      writeSessionSlot(out, session, i, value);
+      writeSessionSlot(out, session, i, value, rec);
     });
     if (aborted || out.length === 0) return null;
-    return out.result();
+    const bytes = out.result();
+    if (rec !== null) rememberEncoded(ctx, bytes, rec, locateName);
+    return bytes;
   },
 
   decode(data: Uint8Array, current: PhpArray, ctx: SerializerContext): DecodeResult {

@@ -22,6 +22,7 @@ import {
   type PhpValue,
 } from '../lib/value.ts';
 import { doubleToShortest } from '../lib/zend/index.ts';
+import { DeferredSlot } from '../lib/array-internals.ts';
 import { arrayInternals } from './internal.ts';
 import { asciiLower, BINARY_NAME_PREFIX, INCOMPLETE_CLASS, INCOMPLETE_CLASS_LC, isObjectValue, isWellFormed, MAGIC_MEMBER, nameBytes } from './var-common.ts';
 
@@ -74,6 +75,8 @@ interface WriteFrame {
   incomplete: boolean;
   /** The array to drop from the recursion-protection set when this frame closes. */
   active: PhpArray | null;
+  /** Writes a slot still deferred (lazy decoding; {@link Serializer.writeArrayWith}); null elsewhere. */
+  deferred: ((i: number, d: DeferredSlot) => void) | null;
 }
 
 const HOLE = arrayInternals.HOLE;
@@ -435,6 +438,32 @@ export class Serializer {
     this.#drain(base);
   }
 
+  /**
+   * Writes `arr` as one top-level array, as {@link writeValue} does, except that its slots may
+   * still be deferred (php_serialize's root after a lazy decode): each of those goes to
+   * `deferred(i, d)` (slot i), which writes it, instead of being built.
+   */
+  writeArrayWith(arr: PhpArray, deferred: (i: number, d: DeferredSlot) => void): void {
+    const base = this.#stack.length;
+    this.#n += 1;
+    this.#ensure(25);
+    this.#tagInt(0x61, arr.size, 0x3a);
+    this.#buf[this.#pos++] = 0x7b;
+    const bytesKeys = arrayInternals.hasBytesKeys(arr);
+    this.#stack.push({
+      struc: arr,
+      arr,
+      vals: arrayInternals.rawVals(arr) as readonly (PhpValue | PhpReference)[],
+      keys: bytesKeys ? null : arrayInternals.keys(arr),
+      bytesKeys,
+      i: 0,
+      incomplete: false,
+      active: null,
+      deferred,
+    });
+    this.#drain(base);
+  }
+
   /** Writes the elements of open containers until the stack is back at `base`. */
   #drain(base: number): void {
     const stack = this.#stack;
@@ -475,8 +504,13 @@ export class Serializer {
           this.#tagInt(0x69, d, 0x3b);
           continue;
         }
-        if (d instanceof PhpReference && this.#holderCount(d) === 1) d = d.value;
         f.i = i;
+        if (f.deferred !== null && (d as unknown) instanceof DeferredSlot) {
+          f.deferred(i - 1, d as unknown as DeferredSlot);
+          if (stack[stack.length - 1] !== f) continue outer;
+          continue;
+        }
+        if (d instanceof PhpReference && this.#holderCount(d) === 1) d = d.value;
         if (d instanceof PhpArray) {
           if (d === f.struc || this.#isActive(d)) {
             this.#n += 1; // php_add_var_hash(struc) on the container: counts a slot
@@ -606,6 +640,7 @@ export class Serializer {
       i: 0,
       incomplete,
       active,
+      deferred: null,
     });
   }
 

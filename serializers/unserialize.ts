@@ -282,6 +282,78 @@ export class Unserializer {
     return false;
   }
 
+  /**
+   * Validation mode, php_serialize's lazy decode: validates the array at `pos` as
+   * {@link parseInto} parses it (the same acceptance, diagnostics and failure offset) and
+   * reports each element: its key as the building parse stores it, the value's bytes [start,
+   * end), the slots they use, whether they re-encode to themselves ({@link canonical}), and the
+   * value itself when it was a plain `i:` token (undefined otherwise). False on failure.
+   * `known(start)`: the end and slots of a value at `start` whose bytes the caller knows validated
+   * cleanly and canonically at this depth; it is skipped, not parsed.
+   */
+  validateArrayEntries(
+    entry: (key: PhpKey, start: number, end: number, slots: number, canonical: boolean, int: number | undefined) => void,
+    known?: (start: number) => { end: number; slots: number } | undefined,
+  ): boolean {
+    const base = this.#stack.length;
+    const depth = this.#depth;
+    if (this.buf[this.pos] === 0x61 && this.#value(SINK, 0) && this.#entries(base, entry, known)) return true;
+    this.#stack.length = base;
+    this.#depth = depth;
+    return false;
+  }
+
+  /** The elements of the array frame at `base` (see {@link validateArrayEntries}), then its `}`. */
+  #entries(base: number, entry: Parameters<Unserializer['validateArrayEntries']>[0], known: Parameters<Unserializer['validateArrayEntries']>[1]): boolean {
+    const stack = this.#stack;
+    if (stack.length === base) return true; // a:0:{} (closed by #array)
+    const f = stack[base]!;
+    const b = this.buf;
+    while (f.n > 0) {
+      f.n--;
+      // The key as #fill's building path stores it (#key accepts what its fast path does, silently).
+      let k = this.#key();
+      if (k === FAIL) return false;
+      if (typeof k === 'string') k = numericKey(k);
+      const start = this.pos;
+      const slots = this.#slotN;
+      this.#canon = true;
+      // A value whose bytes validated cleanly and canonically before (the caller vouches): skipped.
+      const done = known?.(start);
+      if (done !== undefined) {
+        this.pos = done.end;
+        this.#slotN += done.slots;
+        entry(k, start, done.end, done.slots, true, undefined);
+        continue;
+      }
+      const t = b[start];
+      // Plain i:/s: values in one step, as in #fill (validation reads no string: '' stands for it).
+      let int: number | undefined;
+      let plain = false;
+      if (t === 0x73) plain = this.#plainString(start) !== null;
+      else if (t === 0x69) plain = (int = this.#plainInt(start) ?? undefined) !== undefined;
+      if (plain) {
+        this.#slotN++;
+      } else {
+        const before = stack.length;
+        if (!this.#value(f.c, k)) return false;
+        if (stack.length !== before) {
+          if (!this.#fill(before)) return false;
+        } else if (f.n > 0) {
+          const prev = b[this.pos - 1];
+          if (prev !== 0x3b && prev !== 0x7d) {
+            this.pos--;
+            return false;
+          }
+        }
+      }
+      entry(k, start, this.pos, this.#slotN - slots, this.#canon, int);
+    }
+    this.#depth--;
+    stack.pop();
+    return this.#finish();
+  }
+
   /** Reads elements of the open containers until the stack is back at `base`. */
   #fill(base: number): boolean {
     const stack = this.#stack;
@@ -396,12 +468,14 @@ export class Unserializer {
       const e = s + this.#headLen;
       if (s >= 0 && e + 2 <= this.end && b[e] === 0x22 && b[e + 1] === 0x3b) {
         this.pos = e + 2;
-        if (this.#canon && !f.obj) this.#checkStringKey(f, p, s, e);
+        if (this.#canon) this.#checkStringKey(f, p, s, e);
         return 0;
       }
     }
     if (this.#key() === FAIL) return FAIL;
-    if (this.#canon && !f.obj) {
+    // A property name PHP writes back as a string (s:), never as read here.
+    if (f.obj) this.#canon = false;
+    else if (this.#canon) {
       // Canonical int keys: i:0; or i:<1-9 then digits>; (at most 15 digits), increasing.
       let q = p + 2;
       let v = 0;
@@ -419,8 +493,8 @@ export class Unserializer {
     const c0 = b[s]!;
     if (
       (b[p + 2] === 0x30 && s - p > 5) ||
-      // "5" is stored as the int key 5 and written back as i:5;
-      (((c0 >= 0x30 && c0 <= 0x39) || c0 === 0x2d) && typeof numericKey(this.#text(s, e)) !== 'string')
+      // "5" is stored as the int key 5 and written back as i:5; (in an array: property names stay strings)
+      (!f.obj && ((c0 >= 0x30 && c0 <= 0x39) || c0 === 0x2d) && typeof numericKey(this.#text(s, e)) !== 'string')
     ) {
       this.#canon = false;
       return;
@@ -1059,7 +1133,12 @@ export class Unserializer {
       return false;
     }
     this.pos += 2;
-    this.#canon = false;
+    // PHP writes an object back as read only when it is a plain stdClass spelled so, with its
+    // count as serialize() writes it (its property names are checked as they come).
+    const countEnd = this.pos - 2;
+    if (name !== 'stdClass' || incomplete || (b[cur + 2] === 0x30 ? countEnd !== cur + 3 : !(b[cur + 2]! > 0x30 && b[cur + 2]! <= 0x39))) {
+      this.#canon = false;
+    }
     let props = SINK;
     let obj: PhpObject | null = null;
     if (this.#build) {

@@ -5,11 +5,12 @@
  */
 import { SessionError } from '../errors.ts';
 import { MSG } from '../messages.ts';
-import type { SerializerContext } from '../serializer.ts';
+import type { SerializerContext, SessionSerializer, ValidatedSlot } from '../serializer.ts';
 import { PhpArray } from '../value.ts';
 import { report, setPending, type RequestContext } from './context.ts';
 import type { Routine } from './drive.ts';
-import { destroy } from './module.ts';
+import { destroy, modName, savePath } from './module.ts';
+import { validatedKey } from './validated.ts';
 
 /** php_session_track_init: a fresh, bound, empty $_SESSION. */
 export function trackInit(r: RequestContext): void {
@@ -32,8 +33,33 @@ function serializerContext(r: RequestContext): SerializerContext {
   return (r.serializerCtx = { diagnostic: (l, m) => report(r, l, m), maxDepth, lazy: r.engine.lazyDecode === true });
 }
 
-/** php_session_encode: the encoded session, or null (with PHP's warning where PHP warns). */
-export function encode(r: RequestContext): Uint8Array | null {
+/**
+ * The session's place in the engine's validated-bytes cache (lib/session/validated.ts), when
+ * the engine keeps one and decodes lazily.
+ */
+function validatedSlot(r: RequestContext, ctx: SerializerContext, serializer: SessionSerializer): ValidatedSlot | undefined {
+  const cache = r.engine.validated;
+  if (cache === undefined || ctx.lazy !== true) return undefined;
+  return cache.slot(validatedKey(modName(r), savePath(r), r.ps.id ?? '', serializer.name, ctx.maxDepth));
+}
+
+/**
+ * The bytes read from the store as an immutable copy the engine owns, for the decode and the
+ * lazy_write snapshot to share: the cache's copy when it holds byte-for-byte these bytes for
+ * this session (no copy at all), else a copy when `keep` (the snapshot needs one), else null.
+ */
+export function storedBytes(r: RequestContext, data: Uint8Array, keep: boolean): Uint8Array | null {
+  const serializer = r.ps.serializer;
+  const hit = serializer === undefined ? undefined : validatedSlot(r, serializerContext(r), serializer)?.get();
+  if (hit !== undefined && hit.bytes.length === data.length && Buffer.compare(hit.bytes, data) === 0) return hit.bytes;
+  return keep ? Buffer.from(data) : null;
+}
+
+/**
+ * php_session_encode: the encoded session, or null (with PHP's warning where PHP warns).
+ * `stored`: the bytes are about to be written to the store (the validated-bytes cache keeps them).
+ */
+export function encode(r: RequestContext, stored = false): Uint8Array | null {
   const arr = boundArray(r);
   if (arr === undefined) {
     report(r, 'E_WARNING', MSG.ENCODE_NO_SESSION);
@@ -44,16 +70,24 @@ export function encode(r: RequestContext): Uint8Array | null {
     report(r, 'E_WARNING', MSG.ENCODE_UNKNOWN_SERIALIZER);
     return null;
   }
+  const ctx = serializerContext(r);
   try {
-    return serializer.encode(arr, serializerContext(r));
+    if (stored) ctx.validated = validatedSlot(r, ctx, serializer);
+    return serializer.encode(arr, ctx);
   } catch (e) {
     setPending(r, e);
     return null;
+  } finally {
+    ctx.validated = undefined;
   }
 }
 
-/** php_session_decode: a failed decode destroys the session. */
-export function* decode(r: RequestContext, data: Uint8Array): Routine<boolean> {
+/**
+ * php_session_decode: a failed decode destroys the session. `stored`: the bytes were read from
+ * the store (the validated-bytes cache applies); `owned`: they are an immutable copy the engine
+ * owns ({@link storedBytes}).
+ */
+export function* decode(r: RequestContext, data: Uint8Array, stored = false, owned = false): Routine<boolean> {
   const serializer = r.ps.serializer;
   if (serializer === undefined) {
     report(r, 'E_WARNING', MSG.DECODE_UNKNOWN_SERIALIZER);
@@ -61,8 +95,11 @@ export function* decode(r: RequestContext, data: Uint8Array): Routine<boolean> {
   }
   const current = boundArray(r) ?? new PhpArray();
   let thrown: { error: unknown } | undefined;
+  const ctx = serializerContext(r);
   try {
-    const res = serializer.decode(data, current, serializerContext(r));
+    if (stored) ctx.validated = validatedSlot(r, ctx, serializer);
+    ctx.owned = owned;
+    const res = serializer.decode(data, current, ctx);
     if (res.ok) {
       r.ps.sessionVar = res.session === null ? new PhpArray() : res.session;
       r.ps.bound = true;
@@ -70,6 +107,9 @@ export function* decode(r: RequestContext, data: Uint8Array): Routine<boolean> {
     }
   } catch (e) {
     if (!(e instanceof SessionError) || e.code !== 'ERR_UNSERIALIZE') thrown = { error: e };
+  } finally {
+    ctx.validated = undefined;
+    ctx.owned = false;
   }
   yield* destroy(r);
   trackInit(r);

@@ -13,6 +13,7 @@ import { emitDiagnostic, type Sapi } from './sapi.ts';
 import { PHP_SESSION_ACTIVE, type SessionState } from './state.ts';
 import { isThenable } from './drive.ts';
 import { createSessionId } from '../session-id.ts';
+import type { ValidatedCache } from './validated.ts';
 
 /** What a request needs from its engine (MINIT state). */
 export interface EngineCore {
@@ -27,6 +28,8 @@ export interface EngineCore {
   takeStartupDiagnostics(): Diagnostic[];
   /** Decode sessions lazily where the serializer can (SessionEngineOptions.lazyDecode). */
   readonly lazyDecode?: boolean;
+  /** The validated-bytes cache of lazy decoding (SessionEngineOptions.validatedCacheBytes); undefined = none. */
+  readonly validated?: ValidatedCache | undefined;
 }
 
 /** One request: PS(), SG(), the engine, the ini scope, and the executor state. */

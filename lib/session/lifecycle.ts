@@ -9,7 +9,7 @@ import { hasDangerousChars } from '../session-id.ts';
 import { fmt, MSG } from '../messages.ts';
 import { callModule, defaultId, iniBool, iniStr, READY, report, throwPending, type RequestContext } from './context.ts';
 import type { Routine } from './drive.ts';
-import { boundArray, decode, encode, trackInit } from './codec.ts';
+import { boundArray, decode, encode, storedBytes, trackInit } from './codec.ts';
 import { cacheLimiter } from './headers.ts';
 import { createSid, resetId, validateSid } from './ids.ts';
 import {
@@ -74,8 +74,10 @@ export function* initialize(r: RequestContext): Routine<boolean> {
   }
   // GC must be done after read.
   if (gcDue(r)) yield* gc(r);
-  ps.snapshot = iniBool(r, 'session.lazy_write') ? data.slice() : null;
-  yield* decode(r, data);
+  const keep = iniBool(r, 'session.lazy_write');
+  const own = storedBytes(r, data, keep);
+  ps.snapshot = keep ? own : null;
+  yield* decode(r, own ?? data, true, own !== null);
   return true;
 }
 
@@ -164,7 +166,7 @@ export function* saveState(r: RequestContext, write: boolean): Routine<void> {
     const h = ps.handler;
     if (isOpen(r) && h !== null) {
       const id = ps.id ?? '';
-      const val = encode(r);
+      const val = encode(r, true);
       if (val === null) {
         ok = ((yield callModule(r, () => h.write(id, new Uint8Array(0), maxLifetime(r)), false)) as boolean) === true;
       } else if (

@@ -17,6 +17,29 @@ export function latin1(s: string): Buffer {
   return Buffer.from(s, 'latin1');
 }
 
+/**
+ * A payload written in the `php` format (`name|value…`) in another session format with the same
+ * entries: php_binary (length-byte names) or php_serialize (one root array,
+ * `a:N:{s:<len>:"<name>";<value>…}`). A payload with no `name|` entry stays as it is.
+ */
+export function sessionPayloadAs(handler: string, p: string): Buffer {
+  if (handler === 'php' || [...p.matchAll(/([^|;}]*)\|/g)].length === 0) return latin1(p);
+  const entries = p.split(/(?<=[;}])(?=[^;}|]*\|)/);
+  if (handler === 'php_serialize') {
+    const named = entries.map((e) => {
+      const bar = e.indexOf('|');
+      return bar < 0 ? e : `s:${bar}:"${e.slice(0, bar)}";${e.slice(bar + 1)}`;
+    });
+    return latin1(`a:${named.length}:{${named.join('')}}`);
+  }
+  return Buffer.concat(
+    entries.map((e) => {
+      const bar = e.indexOf('|');
+      return bar < 0 ? latin1(e) : Buffer.concat([Buffer.from([bar]), latin1(e.slice(0, bar)), latin1(e.slice(bar + 1))]);
+    }),
+  );
+}
+
 /** unserialize() + serialize(), as the oracle's `unserialize` op does in PHP. */
 export function localUnserialize(data: Uint8Array, options?: { allowed_classes?: boolean | string[]; max_depth?: number }): LocalResult {
   const diagnostics: OracleDiagnostic[] = [];

@@ -1,0 +1,82 @@
+/**
+ * @module session/validated
+ * The validated-bytes cache of lazy decoding (SessionEngineOptions.validatedCacheBytes). The
+ * validation of a session payload is a pure function of the serializer, the bytes and
+ * unserialize_max_depth. The engine keeps, per session (module, save path, id, serializer,
+ * max depth), the bytes it last validated cleanly or last wrote, with what the validation found
+ * (serializers/lazy.ts). When the bytes read next are byte-for-byte the same, the decode takes
+ * that result instead of scanning them again: a Buffer compare instead of a parse. Any other
+ * bytes (written by PHP, another process, another engine) are validated as usual.
+ *
+ * Bounded by the bytes of the payloads it holds (plus a fixed allowance per session),
+ * least recently used first out. One cache per engine, so engines never share entries.
+ */
+import type { ValidatedSession, ValidatedSlot } from '../serializer.ts';
+
+/** Default bound of the cache (SessionEngineOptions.validatedCacheBytes). */
+export const DEFAULT_VALIDATED_CACHE_BYTES = 32 * 1024 * 1024;
+/** What an entry costs beyond its payload bytes (key, entry table, LazyEntry objects), roughly. */
+const ENTRY_OVERHEAD = 512;
+
+interface Held {
+  v: ValidatedSession;
+  cost: number;
+}
+
+export class ValidatedCache {
+  readonly #map = new Map<string, Held>();
+  #bytes = 0;
+  constructor(readonly limit: number) {}
+
+  /** Bytes accounted for now (payloads plus the per-session allowance). */
+  get size(): number {
+    return this.#bytes;
+  }
+
+  /** Sessions held. */
+  get count(): number {
+    return this.#map.size;
+  }
+
+  get(key: string): ValidatedSession | undefined {
+    const h = this.#map.get(key);
+    if (h === undefined) return undefined;
+    // Most recently used last: Map keeps insertion order.
+    this.#map.delete(key);
+    this.#map.set(key, h);
+    return h.v;
+  }
+
+  set(key: string, v: ValidatedSession): void {
+    this.delete(key);
+    const cost = v.bytes.length + key.length + ENTRY_OVERHEAD;
+    if (cost > this.limit) return;
+    this.#map.set(key, { v, cost });
+    this.#bytes += cost;
+    for (const [k, h] of this.#map) {
+      if (this.#bytes <= this.limit) break;
+      this.#map.delete(k);
+      this.#bytes -= h.cost;
+    }
+  }
+
+  delete(key: string): void {
+    const h = this.#map.get(key);
+    if (h === undefined) return;
+    this.#map.delete(key);
+    this.#bytes -= h.cost;
+  }
+
+  /** The slot of one session. */
+  slot(key: string): ValidatedSlot {
+    return { get: () => this.get(key), set: (v) => this.set(key, v) };
+  }
+}
+
+/**
+ * The cache key of a session: every setting that decides which bytes are read and how they are
+ * validated. NUL cannot occur in a module name, a serializer name or a session id.
+ */
+export function validatedKey(module: string, savePath: string, id: string, serializer: string, maxDepth: number): string {
+  return `${module}\0${serializer}\0${maxDepth}\0${id}\0${savePath}`;
+}
