@@ -200,6 +200,12 @@ class RedisSessionHandler implements SaveHandler {
         const state = this.#state.get(m);
         if (state === 'ready') return m;
         if (state === 'failed') return null;
+        // The process' connection is already up (a persistent connection, as phpredis reuses it):
+        // nothing to wait for.
+        if (this.#conn(m).connected) {
+          this.#state.set(m, 'ready');
+          return m;
+        }
         return this.#connect(m);
       }
       i += m.weight;
@@ -389,7 +395,8 @@ class RedisSessionHandler implements SaveHandler {
     }
     const r = data ?? (await this.#cmd(m, 'GET', key));
     if ('failed' in r) return false;
-    return Buffer.isBuffer(r.reply) ? new Uint8Array(r.reply) : new Uint8Array(0);
+    // The reply is a view of the socket's chunk, which nothing reuses: no copy.
+    return Buffer.isBuffer(r.reply) ? r.reply : new Uint8Array(0);
   }
 
   write(id: string, data: Uint8Array, _maxLifetime: number): Promise<boolean> {
@@ -448,14 +455,28 @@ class RedisSessionHandler implements SaveHandler {
   }
 
   /** Runs one handler call; a RedisException phpredis would have raised is thrown when it ends. */
-  async #throwing<T>(body: () => Promise<T>): Promise<T> {
-    try {
-      return await body();
-    } finally {
+  #throwing<T>(body: () => Promise<T>): Promise<T> {
+    const pending = (): RedisException | null => {
       const e = this.#exception;
       this.#exception = null;
-      if (e !== null) throw e;
+      return e;
+    };
+    let p: Promise<T>;
+    try {
+      p = body();
+    } catch (err) {
+      p = Promise.reject(err);
     }
+    return p.then(
+      (v) => {
+        const e = pending();
+        if (e !== null) throw e;
+        return v;
+      },
+      (err: unknown) => {
+        throw pending() ?? err;
+      },
+    );
   }
 
   gc(): number {
