@@ -20,6 +20,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
+import { keepsLockOnWrite } from './shared/lock-hold.ts';
 import { sessionLockQueue } from './shared/lock-queue.ts';
 import { PhpException } from '../lib/errors.ts';
 import { MAX_EXECUTION_TIME } from './memcached.ts';
@@ -411,11 +412,12 @@ class RedisSessionHandler implements SaveHandler {
     const ttl = sessionTtl(this.#ctx);
     const value = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const lock = this.#lock;
-    if (iniLong(this.#ctx, 'redis.session.locking_enabled') !== 0 && lock.isLocked && lock.expiring && lock.member === m) {
+    if (iniLong(this.#ctx, 'redis.session.locking_enabled') !== 0 && lock.isLocked && lock.expiring && lock.member === m && !keepsLockOnWrite(this)) {
       // write_allowed, SETEX and lock_release in one step: a script that writes and unlocks only
       // while the lock holds our secret (phpredis sends GET, compares, SETEX, then the release
       // script from close: three round trips, and not atomic). PHP always closes right after
       // the write (php_session_save_current_state), so no other client can tell the difference.
+      // (msession's lock() writes and keeps the lock: it marks its handler, see shared/lock-hold.)
       const r = await this.#script(m, CHECKED_SETEX_UNLOCK, [m.prefix + id, lock.lockKey!], [ttl, value, lock.secret!]);
       if ('reply' in r && r.reply === null) {
         lock.isLocked = false;

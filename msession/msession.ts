@@ -19,6 +19,7 @@ import { comparable, incValue } from './values.ts';
 import { candidateFilter } from './prefilter.ts';
 import { entryBatches, idBatches, type ScanEntry } from './scan.ts';
 import { storeFor, type LockInfo, type SessionStore } from './stores/index.ts';
+import { keepLockOnWrite } from '../handlers/shared/lock-hold.ts';
 
 export interface MsessionOptions {
   /** ini values for msession's calls only (like `-d`), over the engine's configuration. */
@@ -380,6 +381,7 @@ export class Msession {
       await this.#release(handler, id, data).catch(() => undefined);
       throw e;
     }
+    keepLockOnWrite(handler); // set, inc... under this lock write through the handler and keep the lock
     const key = randomInt(1, 2 ** 31 - 1);
     this.#held.set(id, { key, handler, session, since: Date.now() });
     return key;
