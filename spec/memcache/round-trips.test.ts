@@ -40,15 +40,20 @@ describeWith(['memcached'], 'memcached module: round trips of a locked cycle', (
     Object.assign(MemcacheConnection.prototype, original);
   });
   const ini = (): Record<string, string> => ({ 'session.save_handler': 'memcached', 'session.save_path': servers[0]!.address, 'memcached.sess_locking': '1' });
-
-  it('session_write_close sends the data set and the lock delete together', async () => {
-    const engine = new SessionEngine({ ini: ini() });
+  /** A new session with n = 1, written by session_write_close. */
+  async function writeOne(engine: SessionEngine): Promise<string> {
     const id = testSessionId();
     const req = engine.request({ cookies: { PHPSESSID: id } });
     expect(await req.start()).toBe(true);
     req.session.set('n', 1);
     expect(await req.writeClose()).toBe(true);
     await req.end();
+    return id;
+  }
+
+  it('session_write_close sends the data set and the lock delete together', async () => {
+    const engine = new SessionEngine({ ini: ini() });
+    const id = await writeOne(engine);
     expect(events).toEqual(['set data sent', 'delete lock sent', 'set data answered', 'delete lock answered']);
     const again = engine.request({ cookies: { PHPSESSID: id } });
     expect(await again.start()).toBe(true);
@@ -58,11 +63,7 @@ describeWith(['memcached'], 'memcached module: round trips of a locked cycle', (
 
   it('msession: a set under lock() keeps the lock until unlock()', async () => {
     const engine = new SessionEngine({ ini: ini() });
-    const id = testSessionId();
-    const req = engine.request({ cookies: { PHPSESSID: id } });
-    expect(await req.start()).toBe(true);
-    req.session.set('n', 1);
-    await req.end();
+    const id = await writeOne(engine);
     events.length = 0;
     const ms = engine.msession();
     try {
