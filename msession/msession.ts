@@ -381,9 +381,9 @@ export class Msession {
       await this.#release(handler, id, data).catch(() => undefined);
       throw e;
     }
-    keepLockOnWrite(handler); // set, inc... under this lock write through the handler and keep the lock
     const key = randomInt(1, 2 ** 31 - 1);
-    this.#held.set(id, { key, handler, session, since: Date.now() });
+    // set, inc... under this lock write through the handler, which keeps the lock until unlock().
+    this.#held.set(id, { key, handler: keepLockOnWrite(handler), session, since: Date.now() });
     return key;
   }
 
@@ -392,7 +392,7 @@ export class Msession {
     const held = this.#held.get(id);
     if (held === undefined || held.key !== key) throw new MsessionError('ERR_MSESSION_LOCK_KEY', `msession: session ${id} is not locked here with key ${key}`, { id });
     this.#held.delete(id);
-    await this.#release(held.handler, id, this.encode(id, held.session));
+    await this.#release(keepLockOnWrite(held.handler, false), id, this.encode(id, held.session));
     return true;
   }
 
