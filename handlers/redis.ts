@@ -396,8 +396,8 @@ class RedisSessionHandler implements SaveHandler {
     }
     const r = data ?? (await this.#cmd(m, 'GET', key));
     if ('failed' in r) return false;
-    // The reply is a view of the socket's chunk, which nothing reuses: no copy.
-    return Buffer.isBuffer(r.reply) ? r.reply : new Uint8Array(0);
+    // The reply is a view of the socket's chunk, which nothing reuses: a view of it, no copy.
+    return Buffer.isBuffer(r.reply) ? new Uint8Array(r.reply.buffer, r.reply.byteOffset, r.reply.byteLength) : new Uint8Array(0);
   }
 
   write(id: string, data: Uint8Array, _maxLifetime: number): Promise<boolean> {
