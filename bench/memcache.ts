@@ -1,8 +1,10 @@
 /**
  * bench/memcache: start + modify + write_close cycles per second against one local memcached,
  * for each module (memcached, memcache): this library with 100 concurrent request loops over 100
- * session ids, against PHP with the matching extension (`php -n`, one process, sequential, the
- * same ids and payload). Locking is on, with each extension's defaults.
+ * session ids and sequentially (one request at a time over the same ids), against PHP with the
+ * matching extension (`php -n`, one process, sequential, the same ids and payload), with the CPU
+ * time per cycle of each side (getrusage / process.cpuUsage). Locking is on, with each
+ * extension's defaults.
  *
  * The machine may be shared, so the two sides run in alternating short rounds and the medians are
  * compared. A memcached is started on a free port and stopped at the end.
@@ -30,6 +32,11 @@ $_SESSION['n'] = 0;`;
 const server = await startMemcached();
 const results: string[] = [];
 
+interface Rate {
+  rate: number;
+  cpu: number;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -44,32 +51,41 @@ try {
       });
     php(`foreach (${JSON.stringify(ids)} as $id) { session_id($id); session_start(); ${PAYLOAD_PHP} session_write_close(); }`);
 
-    const phpRate = (): number =>
-      Number(
-        php(`$ids = ${JSON.stringify(ids)}; $n = 0; $t0 = hrtime(true); $end = $t0 + ${SECONDS} * 1e9;
+    /** Cycles per second and CPU µs per cycle (user + system, from getrusage). */
+    const phpRate = (): Rate => {
+      const [rate, cpu] = php(`$ids = ${JSON.stringify(ids)}; $n = 0; $r0 = getrusage(); $t0 = hrtime(true); $end = $t0 + ${SECONDS} * 1e9;
           do { for ($k = 0; $k < 50; $k++) { session_id($ids[$n % count($ids)]); session_start(); $_SESSION['n']++; session_write_close(); $n++; } } while (hrtime(true) < $end);
-          echo $n / ((hrtime(true) - $t0) / 1e9);`),
-      );
+          $r1 = getrusage(); $us = fn($r) => $r['ru_utime.tv_sec'] * 1e6 + $r['ru_utime.tv_usec'] + $r['ru_stime.tv_sec'] * 1e6 + $r['ru_stime.tv_usec'];
+          echo $n / ((hrtime(true) - $t0) / 1e9), ' ', ($us($r1) - $us($r0)) / $n;`)
+        .split(' ')
+        .map(Number);
+      return { rate: rate!, cpu: cpu! };
+    };
 
     const engine = new SessionEngine({ ini: { 'session.save_handler': module, 'session.save_path': savePath, 'session.cache_limiter': '' } });
-    /** Every id runs `cycle` in a loop of its own for SECONDS; returns cycles per second. */
-    const concurrentRate = async (cycle: (id: string) => Promise<void>): Promise<number> => {
+    /**
+     * `loops` loops (100: every id its own loop; 1: one loop over all ids) run `cycle` for
+     * SECONDS; cycles per second and CPU µs per cycle.
+     */
+    const loopRate = async (loops: number, cycle: (id: string) => Promise<void>): Promise<Rate> => {
       let n = 0;
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       const end = t0 + SECONDS * 1000;
       await Promise.all(
-        ids.map(async (id) => {
-          while (performance.now() < end) {
-            await cycle(id);
+        Array.from({ length: loops }, async (_, l) => {
+          for (let k = l; performance.now() < end; k += loops) {
+            await cycle(ids[k % IDS]!);
             n++;
           }
         }),
       );
-      return n / ((performance.now() - t0) / 1000);
+      const c = process.cpuUsage(c0);
+      return { rate: n / ((performance.now() - t0) / 1000), cpu: (c.user + c.system) / n };
     };
 
-    const nodeRate = (): Promise<number> =>
-      concurrentRate(async (id) => {
+    const nodeRate = (loops: number): Promise<Rate> =>
+      loopRate(loops, async (id) => {
         const req = engine.request({ cookies: { PHPSESSID: id } });
         if (!(await req.start())) throw new Error(`session_start failed: ${JSON.stringify(req.diagnostics)}`);
         const v = req.session.get('n');
@@ -83,8 +99,8 @@ try {
     const mod = module === 'memcached' ? memcachedModule : memcacheModule;
     const ctx: SaveHandlerContext = { ini: () => undefined, diagnostic: () => undefined, createId: () => 'x', now: () => Date.now() };
     const bytes = new TextEncoder().encode('n|i:1;');
-    const handlerRate = (): Promise<number> =>
-      concurrentRate(async (id) => {
+    const handlerRate = (): Promise<Rate> =>
+      loopRate(IDS, async (id) => {
         const h = mod.create(ctx);
         await h.open(savePath, 'PHPSESSID');
         await h.read(id, 1440);
@@ -92,20 +108,31 @@ try {
         await h.close();
       });
 
-    await nodeRate(); // warm-up (JIT, connections)
-    const node: number[] = [];
-    const phpRates: number[] = [];
-    const handler: number[] = [];
+    await nodeRate(IDS); // warm-up (JIT, connections)
+    await nodeRate(1);
+    const node: Rate[] = [];
+    const seq: Rate[] = [];
+    const phpRates: Rate[] = [];
+    const handler: Rate[] = [];
     for (let r = 0; r < ROUNDS; r++) {
-      node.push(await nodeRate());
+      node.push(await nodeRate(IDS));
       phpRates.push(phpRate());
+      seq.push(await nodeRate(1));
       handler.push(await handlerRate());
     }
-    const line = `${module.padEnd(9)}  engine (100 concurrent ids): ${median(node).toFixed(0).padStart(6)}/s   PHP (1 process): ${median(phpRates)
-      .toFixed(0)
-      .padStart(6)}/s   ratio ${(median(node) / median(phpRates)).toFixed(2)}x   (save handler alone: ${median(handler).toFixed(0)}/s)`;
-    console.log(line);
-    results.push(line);
+    const m = (xs: Rate[]): Rate => ({ rate: median(xs.map((x) => x.rate)), cpu: median(xs.map((x) => x.cpu)) });
+    const [p, cc, sq, h] = [m(phpRates), m(node), m(seq), m(handler)];
+    const f = (x: Rate): string => `${x.rate.toFixed(0).padStart(6)}/s ${x.cpu.toFixed(0).padStart(4)} µs CPU/cycle`;
+    const vs = (x: Rate): string => `rate ${(x.rate / p.rate).toFixed(2)}x PHP, CPU/cycle ${(x.cpu / p.cpu).toFixed(2)}x PHP`;
+    const lines = [
+      `${module}`,
+      `  PHP, 1 process:             ${f(p)}`,
+      `  engine, 100 concurrent ids: ${f(cc)}   ${vs(cc)}`,
+      `  engine, sequential:         ${f(sq)}   ${vs(sq)}`,
+      `  save handler alone, 100 concurrent ids: ${f(h)}`,
+    ];
+    console.log(lines.join('\n'));
+    results.push(...lines);
   }
 } finally {
   closeAllConnections();

@@ -34,6 +34,7 @@ import { channel } from 'node:diagnostics_channel';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
 import { iniScope } from '../lib/ini/scope.ts';
+import { keepsLockOnWrite } from './shared/lock-hold.ts';
 import { serverLockQueue, takeQueueSlot, type QueueSlot } from './shared/lock-queue.ts';
 import { connectionFor, MemcacheIoError, type MemcacheConnection } from './shared/memcache/client.ts';
 import { sleep, unixNow } from './shared/memcache/common.ts';
@@ -352,11 +353,13 @@ class MemcacheSessionHandler implements SaveHandler {
     const lockTimeout = Number(iniScope(ctx).atol('memcache.lock_timeout', 15n));
     const packed = packSessionValue(data, Number(iniScope(ctx).atol('memcache.compress_threshold', 20000n)));
     const walk = this.#walk(key);
+    const keepLock = keepsLockOnWrite(this);
     const results = await Promise.all(
       walk.targets.map(async (idx) => {
         const [d, l] = await Promise.all([
           this.#try(idx, (c) => c.set(key, packed.bytes, packed.flags, exp)),
-          this.#try(idx, (c) => c.set(`${key}.lock`, LOCK_RELEASED, MMC_TYPE_LONG, lockTimeout)),
+          // msession's lock() writes and keeps the lock: its release comes with unlock()'s write.
+          keepLock ? 0 : this.#try(idx, (c) => c.set(`${key}.lock`, LOCK_RELEASED, MMC_TYPE_LONG, lockTimeout)),
         ]);
         for (const status of [d, l]) {
           const text = status === undefined ? undefined : SERVER_ERRORS[status];

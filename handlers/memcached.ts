@@ -15,6 +15,7 @@
  */
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
 import { iniScope } from '../lib/ini/scope.ts';
+import { keepsLockOnWrite } from './shared/lock-hold.ts';
 import { serverLockQueue, takeQueueSlot, type QueueSlot } from './shared/lock-queue.ts';
 import { connectionFor, MemcacheIoError, type Item, type MemcacheConnection } from './shared/memcache/client.ts';
 import { REALTIME_MAXDELTA, sleep, unixNow } from './shared/memcache/common.ts';
@@ -328,8 +329,15 @@ class MemcachedSessionHandler implements SaveHandler {
       const limit = iniScope(ctx).int('memcached.sess_server_failure_limit', 0);
       retries = 1 + replicas * (limit + 1);
     }
+    // With no failover retries and the lock on the data's server, the write and the lock's release
+    // go out together, one round trip: memcached answers in order, so the lock goes only after the
+    // data is stored. PHP always closes right after writing, so no other client can tell; close()
+    // has nothing left to release. (msession's lock() keeps the lock across writes: not merged.)
+    const lockKey = this.#lockKey;
+    const withUnlock = retries === 1 && lockKey !== null && !keepsLockOnWrite(this) && this.#selector!.select(lockKey) === this.#selector!.select(id);
     do {
-      const r = await this.#on(id, (c) => c.set(this.#prefix + id, data, 0, exp));
+      const set = this.#on(id, (c) => c.set(this.#prefix + id, data, 0, exp));
+      const r = withUnlock ? (await Promise.all([set, this.#unlock()]))[0] : await set;
       if (r.ok && r.value === 0) return true;
       // A value the server refuses (too large) leaves libmemcached's last error at "SUCCESS": PHP
       // prints exactly that.

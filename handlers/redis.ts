@@ -20,6 +20,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
+import { keepsLockOnWrite } from './shared/lock-hold.ts';
 import { sessionLockQueue } from './shared/lock-queue.ts';
 import { PhpException } from '../lib/errors.ts';
 import { MAX_EXECUTION_TIME } from './memcached.ts';
@@ -200,6 +201,12 @@ class RedisSessionHandler implements SaveHandler {
         const state = this.#state.get(m);
         if (state === 'ready') return m;
         if (state === 'failed') return null;
+        // The process' connection is already up (a persistent connection, as phpredis reuses it):
+        // nothing to wait for.
+        if (this.#conn(m).connected) {
+          this.#state.set(m, 'ready');
+          return m;
+        }
         return this.#connect(m);
       }
       i += m.weight;
@@ -389,7 +396,8 @@ class RedisSessionHandler implements SaveHandler {
     }
     const r = data ?? (await this.#cmd(m, 'GET', key));
     if ('failed' in r) return false;
-    return Buffer.isBuffer(r.reply) ? new Uint8Array(r.reply) : new Uint8Array(0);
+    // The reply is a view of the socket's chunk, which nothing reuses: a view of it, no copy.
+    return Buffer.isBuffer(r.reply) ? new Uint8Array(r.reply.buffer, r.reply.byteOffset, r.reply.byteLength) : new Uint8Array(0);
   }
 
   write(id: string, data: Uint8Array, _maxLifetime: number): Promise<boolean> {
@@ -404,11 +412,12 @@ class RedisSessionHandler implements SaveHandler {
     const ttl = sessionTtl(this.#ctx);
     const value = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const lock = this.#lock;
-    if (iniLong(this.#ctx, 'redis.session.locking_enabled') !== 0 && lock.isLocked && lock.expiring && lock.member === m) {
+    if (iniLong(this.#ctx, 'redis.session.locking_enabled') !== 0 && lock.isLocked && lock.expiring && lock.member === m && !keepsLockOnWrite(this)) {
       // write_allowed, SETEX and lock_release in one step: a script that writes and unlocks only
       // while the lock holds our secret (phpredis sends GET, compares, SETEX, then the release
       // script from close: three round trips, and not atomic). PHP always closes right after
       // the write (php_session_save_current_state), so no other client can tell the difference.
+      // (msession's lock() writes and keeps the lock: it marks its handler, see shared/lock-hold.)
       const r = await this.#script(m, CHECKED_SETEX_UNLOCK, [m.prefix + id, lock.lockKey!], [ttl, value, lock.secret!]);
       if ('reply' in r && r.reply === null) {
         lock.isLocked = false;
@@ -448,14 +457,28 @@ class RedisSessionHandler implements SaveHandler {
   }
 
   /** Runs one handler call; a RedisException phpredis would have raised is thrown when it ends. */
-  async #throwing<T>(body: () => Promise<T>): Promise<T> {
-    try {
-      return await body();
-    } finally {
+  #throwing<T>(body: () => Promise<T>): Promise<T> {
+    const pending = (): RedisException | null => {
       const e = this.#exception;
       this.#exception = null;
-      if (e !== null) throw e;
+      return e;
+    };
+    let p: Promise<T>;
+    try {
+      p = body();
+    } catch (err) {
+      p = Promise.reject(err);
     }
+    return p.then(
+      (v) => {
+        const e = pending();
+        if (e !== null) throw e;
+        return v;
+      },
+      (err: unknown) => {
+        throw pending() ?? err;
+      },
+    );
   }
 
   gc(): number {

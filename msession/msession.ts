@@ -19,6 +19,7 @@ import { comparable, incValue } from './values.ts';
 import { candidateFilter } from './prefilter.ts';
 import { entryBatches, idBatches, type ScanEntry } from './scan.ts';
 import { storeFor, type LockInfo, type SessionStore } from './stores/index.ts';
+import { keepLockOnWrite } from '../handlers/shared/lock-hold.ts';
 
 export interface MsessionOptions {
   /** ini values for msession's calls only (like `-d`), over the engine's configuration. */
@@ -381,7 +382,8 @@ export class Msession {
       throw e;
     }
     const key = randomInt(1, 2 ** 31 - 1);
-    this.#held.set(id, { key, handler, session, since: Date.now() });
+    // set, inc... under this lock write through the handler, which keeps the lock until unlock().
+    this.#held.set(id, { key, handler: keepLockOnWrite(handler), session, since: Date.now() });
     return key;
   }
 
@@ -390,7 +392,7 @@ export class Msession {
     const held = this.#held.get(id);
     if (held === undefined || held.key !== key) throw new MsessionError('ERR_MSESSION_LOCK_KEY', `msession: session ${id} is not locked here with key ${key}`, { id });
     this.#held.delete(id);
-    await this.#release(held.handler, id, this.encode(id, held.session));
+    await this.#release(keepLockOnWrite(held.handler, false), id, this.encode(id, held.session));
     return true;
   }
 

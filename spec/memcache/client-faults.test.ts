@@ -12,7 +12,7 @@
  * request (timeout 1 s), and a cut in the middle of it must not break the next one.
  */
 import type { Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemcacheConnection, MemcacheIoError } from '../../handlers/shared/memcache/client.ts';
 import { startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
 import { busyWait, TcpProxy } from '../support/tcp-proxy.ts';
@@ -93,6 +93,32 @@ describe('memcache client: broken replies from a fake server', () => {
         expect(await c.set('s', VALUE, 0, 0), `after ${k}`).toBe(0);
         expect(await c.get('s'), `after ${k}`).toEqual({ value: VALUE, flags: 0 });
       }
+    } finally {
+      c.close();
+    }
+  });
+
+  it('one request after another shares one silence ticker, and a request sent while it idles still times out', async () => {
+    // The silence clock used to be a setInterval created and cleared for every round trip; a
+    // sequential caller (one request at a time) paid for both each time. A 60 s timeout ticks
+    // every 15 s: the 20 requests all fall inside the first tick.
+    const slow = conn(60_000);
+    const spy = vi.spyOn(globalThis, 'setInterval');
+    try {
+      expect(await slow.set('t', VALUE, 0, 0)).toBe(0);
+      for (let i = 0; i < 20; i++) expect(await slow.get('t')).toEqual({ value: VALUE, flags: 0 });
+      expect(spy.mock.calls.length).toBeLessThanOrEqual(1);
+    } finally {
+      spy.mockRestore();
+      slow.close();
+    }
+    // The ticker idles (unref'd) after a reply; a request sent next restarts its clock.
+    const c = conn(200);
+    try {
+      expect(await c.get('t')).toEqual({ value: VALUE, flags: 0 });
+      once(fake, OP_GET, () => undefined);
+      expect(await failure(c.get('t'))).toBe('timeout');
+      expect(await c.get('t')).toEqual({ value: VALUE, flags: 0 });
     } finally {
       c.close();
     }

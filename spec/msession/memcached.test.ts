@@ -7,13 +7,37 @@ import { createConnection } from 'node:net';
 import { expect, it } from 'vitest';
 import { SCAN_BATCH } from '../../msession/msession.ts';
 import { testSessionId } from '../handlers/suite.ts';
+import { textCommand } from '../support/memcached-server.ts';
 import { describeWith } from '../support/tools.ts';
 import { msessionSuite } from './suite.ts';
-import { MEMCACHE_EXTENSIONS, all, phpWrites, useMemcacheBackend } from './support.ts';
+import { MEMCACHE_EXTENSIONS, all, phpReads, phpWrites, useMemcacheBackend } from './support.ts';
 
 const tools = ['php', 'memcached', ...MEMCACHE_EXTENSIONS.map((e) => `php-ext:${e}`)];
 describeWith(tools, 'msession ⇄ PHP 8.2: memcached', () => msessionSuite(useMemcacheBackend('memcached')));
 describeWith(tools, 'msession ⇄ PHP 8.2: memcache (pecl)', () => msessionSuite(useMemcacheBackend('memcache')));
+
+describeWith(tools, 'msession memcache (pecl): writes under a lock held by lock()', () => {
+  const b = useMemcacheBackend('memcache');
+  it('set and inc under lock() leave the lock record taken until unlock() (pecl memcache releases it by writing)', async () => {
+    const id = testSessionId();
+    await phpWrites(b, { [id]: { step: 'php-wrote' } });
+    const lockRecord = async (): Promise<string> => /\r\n(\d+)\r\nEND/.exec((await textCommand(b.server().port, `get ${id}.lock`)).toString('latin1'))?.[1] ?? 'none';
+    const ms = b.engine().msession();
+    try {
+      const key = await ms.lock(id);
+      expect(await lockRecord()).toBe('1');
+      await ms.set(id, 'step', 'under-lock');
+      expect(await lockRecord()).toBe('1');
+      expect(await ms.inc(id, 'n')).toBe(1);
+      expect(await lockRecord()).toBe('1');
+      await ms.unlock(id, key);
+      expect(await lockRecord()).toBe('0');
+    } finally {
+      await ms.disconnect();
+    }
+    expect((await phpReads(b, [id]))[id]).toEqual({ step: 'under-lock', n: 1 });
+  });
+});
 
 describeWith(tools, 'msession memcached store: listings stay complete', () => {
   const b = useMemcacheBackend('memcached');

@@ -13,7 +13,7 @@ import { redisCommand, startRedisCluster, type RedisCluster } from '../support/r
 import { describeWith } from '../support/tools.ts';
 import { PHP_EXTENSIONS, TOOLS } from '../redis/support.ts';
 import { msessionSuite } from './suite.ts';
-import { COMMON, all, phpWrites, useRedisBackend, type Backend } from './support.ts';
+import { COMMON, all, phpReads, phpWrites, useRedisBackend, type Backend } from './support.ts';
 
 describeWith(TOOLS, 'msession ⇄ PHP 8.2: redis (locking on)', () => msessionSuite(useRedisBackend()));
 
@@ -81,6 +81,32 @@ describeWith(TOOLS, 'msession redis store: what a listing skips', () => {
     ).rejects.toMatchObject({ code: 'ERR_MSESSION_SCAN' });
     expect(seen.length).toBeLessThan(ids.length);
     await ms.disconnect();
+  });
+});
+
+describeWith(TOOLS, 'msession redis: writes under a lock held by lock()', () => {
+  const b = useRedisBackend();
+  it('set and inc under lock() keep phpredis\' lock key until unlock() (the write-and-unlock script is not used)', async () => {
+    // The module releases its lock together with a session's last write, as PHP closes right
+    // after writing; msession's lock() writes and keeps holding the lock.
+    const id = testSessionId();
+    await phpWrites(b, { [id]: { step: 'php-wrote' } });
+    const port = b.server().port;
+    const lockKey = `PHPREDIS_SESSION:${id}_LOCK`;
+    const ms = b.engine().msession();
+    try {
+      const key = await ms.lock(id);
+      expect(await redisCommand(port, 'EXISTS', lockKey)).toBe(1);
+      await ms.set(id, 'step', 'under-lock');
+      expect(await redisCommand(port, 'EXISTS', lockKey)).toBe(1);
+      expect(await ms.inc(id, 'n')).toBe(1);
+      expect(await redisCommand(port, 'EXISTS', lockKey)).toBe(1);
+      await ms.unlock(id, key);
+      expect(await redisCommand(port, 'EXISTS', lockKey)).toBe(0);
+    } finally {
+      await ms.disconnect();
+    }
+    expect((await phpReads(b, [id]))[id]).toEqual({ step: 'under-lock', n: 1 });
   });
 });
 

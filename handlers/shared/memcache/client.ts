@@ -167,7 +167,15 @@ class Generation {
   /** How long the server has been silent while requests waited, counting only time the loop was free. */
   #silentMs = 0;
   #lastTick = 0;
+  /** #bytesIn at the last tick (or when the clock was restarted). */
+  #bytesAtTick = 0;
   #ticker: NodeJS.Timeout | null = null;
+  /**
+   * Set when the last reply came and nothing waits: the ticker then stays (unref'd) until its next
+   * tick instead of being cleared, so one request after another does not create and clear an
+   * interval per round trip; a request sent meanwhile restarts the silence clock.
+   */
+  #idle = false;
 
   constructor(address: ServerAddress, opts: ConnectionOptions, onRetire: (g: Generation) => void) {
     this.#timeoutMs = opts.timeoutMs;
@@ -253,7 +261,10 @@ class Generation {
     }
     // Keep only the unparsed tail (a view of a fresh buffer, never of memjs' old one).
     server.responseBuffer = buf.length === 0 ? Buffer.alloc(0) : Buffer.from(buf);
-    if (this.#pending.length === 0) this.#disarm();
+    if (this.#pending.length === 0 && this.#ticker !== null && !this.#idle) {
+      this.#idle = true;
+      this.#ticker.unref();
+    }
   }
 
   /**
@@ -268,23 +279,31 @@ class Generation {
    * the budget, and a dead or hung server still times out after about timeoutMs of free loop time.
    */
   #arm(): void {
-    if (this.#ticker || this.#pending.length === 0 || this.#pending[0]!.sentAt === undefined) return;
+    if (this.#pending.length === 0 || this.#pending[0]!.sentAt === undefined) return;
+    if (this.#ticker !== null && !this.#idle) return;
     this.#silentMs = 0;
     this.#lastTick = performance.now();
+    this.#bytesAtTick = this.#bytesIn;
+    if (this.#ticker !== null) {
+      // Idle since the last reply: the same ticker times the new requests.
+      this.#idle = false;
+      this.#ticker.ref();
+      return;
+    }
     const tickMs = Math.max(1, this.#timeoutMs / TICKS_PER_TIMEOUT);
-    let bytesAtTick = this.#bytesIn;
     this.#ticker = setInterval(() => {
+      if (this.#idle) return this.#disarm();
       const now = performance.now();
-      if (this.#bytesIn !== bytesAtTick) this.#silentMs = 0;
+      if (this.#bytesIn !== this.#bytesAtTick) this.#silentMs = 0;
       else this.#silentMs += Math.min(now - this.#lastTick, tickMs);
       this.#lastTick = now;
-      bytesAtTick = this.#bytesIn;
+      this.#bytesAtTick = this.#bytesIn;
       if (this.#silentMs + 0.5 < this.#timeoutMs) return;
       setImmediate(() => {
         if (this.#retired || this.#pending.length === 0) return;
-        if (this.#bytesIn !== bytesAtTick) {
+        if (this.#bytesIn !== this.#bytesAtTick) {
           this.#silentMs = 0;
-          bytesAtTick = this.#bytesIn;
+          this.#bytesAtTick = this.#bytesIn;
           return;
         }
         this.retire(new MemcacheIoError('timeout', TIMED_OUT));
@@ -295,6 +314,7 @@ class Generation {
   #disarm(): void {
     if (this.#ticker) clearInterval(this.#ticker);
     this.#ticker = null;
+    this.#idle = false;
   }
 
   /** Ends this generation: the socket is destroyed and every request on it fails with `err`. */
