@@ -29,12 +29,13 @@ const PLAIN = C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK;
 const SCRATCH = 65536;
 let flags = workerData.noatime ? PLAIN | (C.O_NOATIME || 0) : PLAIN;
 let buf = Buffer.allocUnsafeSlow(SCRATCH * 4);
-function room(used, need) {
-  if (buf.length - used >= need) return;
+// At least need bytes free after the first filled ones (which a bigger buffer keeps).
+function room(filled, need) {
+  if (buf.length - filled >= need) return;
   let size = buf.length * 2;
-  while (size - used < need) size *= 2;
+  while (size - filled < need) size *= 2;
   const bigger = Buffer.allocUnsafeSlow(size);
-  buf.copy(bigger, 0, 0, used);
+  buf.copy(bigger, 0, 0, filled);
   buf = bigger;
 }
 function open(path) {
@@ -68,7 +69,7 @@ parentPort.on('message', (m) => {
       if (!fs.fstatSync(fd).isFile()) { meta[2 * i + 1] = -1; continue; }
       let got = n;
       for (;;) {
-        room(used, got + SCRATCH);
+        room(used + got, SCRATCH);
         const more = fs.readSync(fd, buf, used + got, buf.length - used - got, null);
         if (more === 0) break;
         got += more;
@@ -145,8 +146,8 @@ export class FileReaderPool {
   /** Reads the files at `paths` on a reader thread; results in the order of `paths`. */
   read(paths: readonly string[]): Promise<RawRead[]> {
     if (this.#dead) return Promise.reject(new ReaderGone('msession: the file reader threads are closed'));
-    const online = this.#threads.filter((t) => t.online);
-    const t = online[this.#next++ % online.length]!;
+    // Any thread: a message posted before its 'online' waits for it.
+    const t = this.#threads[this.#next++ % this.#threads.length]!;
     const seq = this.#seq++;
     return new Promise((resolve, reject) => {
       t.pending.set(seq, { resolve, reject });

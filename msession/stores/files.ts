@@ -60,7 +60,13 @@ export interface FilesStoreOptions {
   threadsAfter?: number;
 }
 
-export function filesStore(savePath: string, ctx: SaveHandlerContext, options: FilesStoreOptions = {}): SessionStore {
+/** The files store: a SessionStore that also counts the batches its reader threads read. */
+export interface FilesStore extends SessionStore {
+  /** Batches read on a reader thread so far (the others were read on the calling thread). */
+  readonly threadedBatches: number;
+}
+
+export function filesStore(savePath: string, ctx: SaveHandlerContext, options: FilesStoreOptions = {}): FilesStore {
   const parsed = parseFilesSavePath(savePath, ctx.ini('sys_temp_dir'));
   if ('error' in parsed) throw new MsessionError('ERR_MSESSION_OPEN', `msession: session.save_path "${savePath}": ${parsed.error}`);
   if (!Number.isFinite(parsed.dirDepth)) throw new MsessionError('ERR_MSESSION_OPEN', `msession: session.save_path "${savePath}": invalid directory depth`);
@@ -185,6 +191,7 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
   const threadsAfter = options.threadsAfter ?? 2;
   let pool: FileReaderPool | null = null;
   let batches = 0;
+  let threadedBatches = 0;
 
   /** A batch on a reader thread; null when none is ready (or they died: the caller reads it then). */
   async function readOnThread(ids: readonly string[]): Promise<PeekResult[] | null> {
@@ -220,6 +227,7 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
       if (e instanceof ReaderGone) return null;
       throw e;
     }
+    threadedBatches++;
     for (let j = 0; j < slots.length; j++) {
       const r = raw[j];
       const id = ids[slots[j]!]!;
@@ -233,6 +241,9 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
 
   return {
     module: 'files',
+    get threadedBatches() {
+      return threadedBatches;
+    },
     readAhead: threads > 0 ? 2 * threads : 0,
     async *ids(opts = {}) {
       yield* walk(basedir, 0, '', opts);
