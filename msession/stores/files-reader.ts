@@ -105,11 +105,18 @@ interface Thread {
  */
 export class FileReaderPool {
   readonly #threads: Thread[] = [];
+  readonly #idleMs: number;
+  #idle: NodeJS.Timeout | null = null;
   #next = 0;
   #seq = 0;
   #dead = false;
 
-  constructor(threads: number, noatime: boolean) {
+  /**
+   * @param idleMs the threads end after this long without a batch (an Msession that is never
+   *   disconnected does not keep them); the store starts new ones for its next scan.
+   */
+  constructor(threads: number, noatime: boolean, idleMs = 2000) {
+    this.#idleMs = idleMs;
     for (let i = 0; i < threads; i++) {
       const t: Thread = { worker: new Worker(WORKER_SOURCE, { eval: true, workerData: { noatime } }), online: false, pending: new Map() };
       t.worker.unref();
@@ -118,7 +125,10 @@ export class FileReaderPool {
         const p = t.pending.get(m.seq);
         if (p === undefined) return;
         t.pending.delete(m.seq);
-        if (t.pending.size === 0) t.worker.unref();
+        if (t.pending.size === 0) {
+          t.worker.unref();
+          this.#armIdle();
+        }
         const meta = new Float64Array(m.meta);
         const out: RawRead[] = [];
         for (let j = 0; j < meta.length / 2; j++) {
@@ -138,6 +148,11 @@ export class FileReaderPool {
     }
   }
 
+  /** False once the threads ended (failure, idle, close): make a new pool to read on threads again. */
+  get closed(): boolean {
+    return this.#dead;
+  }
+
   /** True once a thread can take a batch (until then, and after a failure, read on the caller's thread). */
   get ready(): boolean {
     return !this.#dead && this.#threads.some((t) => t.online);
@@ -149,6 +164,8 @@ export class FileReaderPool {
     // Any thread: a message posted before its 'online' waits for it.
     const t = this.#threads[this.#next++ % this.#threads.length]!;
     const seq = this.#seq++;
+    if (this.#idle !== null) clearTimeout(this.#idle);
+    this.#idle = null;
     return new Promise((resolve, reject) => {
       t.pending.set(seq, { resolve, reject });
       if (t.pending.size === 1) t.worker.ref();
@@ -156,9 +173,18 @@ export class FileReaderPool {
     });
   }
 
+  #armIdle(): void {
+    if (this.#dead || this.#threads.some((t) => t.pending.size > 0)) return;
+    if (this.#idle !== null) clearTimeout(this.#idle);
+    this.#idle = setTimeout(() => void this.close(), this.#idleMs);
+    this.#idle.unref();
+  }
+
   #fail(e: ReaderGone): void {
     if (this.#dead) return;
     this.#dead = true;
+    if (this.#idle !== null) clearTimeout(this.#idle);
+    this.#idle = null;
     for (const t of this.#threads) {
       for (const p of t.pending.values()) p.reject(e);
       t.pending.clear();

@@ -58,12 +58,16 @@ export interface FilesStoreOptions {
   readThreads?: number;
   /** Batches read on the calling thread before the reader threads start (small scans never start them). Default 2. */
   threadsAfter?: number;
+  /** Milliseconds without a batch after which the reader threads end (the next scan starts new ones). Default 2000. */
+  threadIdleMs?: number;
 }
 
 /** The files store: a SessionStore that also counts the batches its reader threads read. */
 export interface FilesStore extends SessionStore {
   /** Batches read on a reader thread so far (the others were read on the calling thread). */
   readonly threadedBatches: number;
+  /** Reader threads running now (0 before a scan's third batch, and once they ended idle). */
+  readonly readerThreads: number;
 }
 
 export function filesStore(savePath: string, ctx: SaveHandlerContext, options: FilesStoreOptions = {}): FilesStore {
@@ -196,9 +200,14 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
   /** A batch on a reader thread; null when none is ready (or they died: the caller reads it then). */
   async function readOnThread(ids: readonly string[]): Promise<PeekResult[] | null> {
     if (threads <= 0) return null;
+    if (pool?.closed === true) {
+      // Ended while idle (or failed): the next scan starts on this thread again.
+      pool = null;
+      batches = 0;
+    }
     if (pool === null && ++batches > threadsAfter) {
       try {
-        pool = new FileReaderPool(threads, openFlags !== PLAIN_OPEN);
+        pool = new FileReaderPool(threads, openFlags !== PLAIN_OPEN, options.threadIdleMs);
       } catch {
         threads = 0; // no worker threads here (a restricted runtime): read on this thread
         return null;
@@ -243,6 +252,9 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
     module: 'files',
     get threadedBatches() {
       return threadedBatches;
+    },
+    get readerThreads() {
+      return pool === null || pool.closed ? 0 : threads;
     },
     readAhead: threads > 0 ? 2 * threads : 0,
     async *ids(opts = {}) {

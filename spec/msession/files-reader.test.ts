@@ -21,9 +21,9 @@ import { all } from './support.ts';
 const id = (i: number): string => i.toString(16).padStart(32, '0');
 
 /** An Msession on `dir` whose files store has `readThreads` reader threads, started at once. */
-function msessionOn(dir: string, readThreads: number) {
+function msessionOn(dir: string, readThreads: number, threadIdleMs = 600_000) {
   let store: FilesStore | null = null;
-  const module: SaveHandlerModule & EnumerableModule = { ...filesModule, name: 'files_rt', msessionStore: (sp, ctx) => (store = filesStore(sp, ctx, { readThreads, threadsAfter: 0 })) };
+  const module: SaveHandlerModule & EnumerableModule = { ...filesModule, name: 'files_rt', msessionStore: (sp, ctx) => (store = filesStore(sp, ctx, { readThreads, threadsAfter: 0, threadIdleMs })) };
   const engine = new SessionEngine({
     modules: [module],
     ini: { 'session.save_path': dir, 'session.save_handler': 'files_rt' },
@@ -33,13 +33,13 @@ function msessionOn(dir: string, readThreads: number) {
   return { ms, store: () => store! };
 }
 
-/** Waits (bounded) until the store's reader thread has read a batch: later batches go to it. */
-async function threadsUp(store: FilesStore, probe: string): Promise<void> {
-  for (let i = 0; i < 1000 && store.threadedBatches === 0; i++) {
+/** Waits (bounded) until the store's reader thread has read a batch (past `since`): later batches go to it. */
+async function threadsUp(store: FilesStore, probe: string, since = 0): Promise<void> {
+  for (let i = 0; i < 1000 && store.threadedBatches <= since; i++) {
     await store.peekMany!([probe]);
-    if (store.threadedBatches === 0) await new Promise((r) => setTimeout(r, 10));
+    if (store.threadedBatches <= since) await new Promise((r) => setTimeout(r, 10));
   }
-  expect(store.threadedBatches).toBeGreaterThan(0);
+  expect(store.threadedBatches).toBeGreaterThan(since);
 }
 
 const shape = (e: ScanEntry) => (e.ok ? { id: e.id, size: e.size, user: e.session.get('user') } : { id: e.id, code: e.error.code, message: e.error.message });
@@ -150,6 +150,22 @@ describe('msession files store: reads on a reader thread', () => {
     } finally {
       await ms.disconnect();
     }
+  });
+
+  it('idle reader threads end by themselves (an Msession never disconnected keeps none); the next scan starts new ones', async () => {
+    const { ms, store } = msessionOn(tmp.dir, 1, 50);
+    try {
+      await threadsUp(store(), id(1));
+      expect(store().readerThreads).toBe(1);
+      for (let i = 0; i < 500 && store().readerThreads > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(store().readerThreads).toBe(0);
+      await threadsUp(store(), id(1), store().threadedBatches);
+      expect(store().readerThreads).toBe(1);
+      expect((await all(ms.find('user', 42))).sort()).toEqual(matches.map(id).sort());
+    } finally {
+      await ms.disconnect();
+    }
+    expect(store().readerThreads).toBe(0);
   });
 
   it('reader threads gone mid-scan (closed): the batches are read on the calling thread, nothing lost', async () => {
