@@ -15,7 +15,7 @@ import { FileReaderPool } from '../../msession/stores/files-reader.ts';
 import { filesStore, type FilesStore } from '../../msession/stores/files.ts';
 import type { SaveHandlerModule } from '../../lib/handler.ts';
 import type { EnumerableModule, ScanEntry } from '../../msession/index.ts';
-import { tempDir } from '../files/support.ts';
+import { makeHashedTree, tempDir } from '../files/support.ts';
 import { all } from './support.ts';
 
 const id = (i: number): string => i.toString(16).padStart(32, '0');
@@ -133,6 +133,31 @@ describe('msession files store: reads on a reader thread', () => {
     } finally {
       await plain.ms.disconnect();
       await threaded.ms.disconnect();
+    }
+  });
+
+  it('a hashed save path (2 levels) reads through the thread as without it', async () => {
+    const hashed = tempDir('msession-reader-hashed');
+    try {
+      makeHashedTree(hashed.dir, 2);
+      // Ids spread over the buckets (their first two characters), 4 batches' worth.
+      const ids = Array.from({ length: 1024 }, (_, i) => `${(i % 256).toString(16).padStart(2, '0')}${id(i).slice(2)}`);
+      for (const [i, sid] of ids.entries()) writeFileSync(`${hashed.dir}/${sid[0]}/${sid[1]}/sess_${sid}`, `user|i:${i % 10 === 0 ? 42 : i};`);
+      const plain = msessionOn(`2;${hashed.dir}`, 0);
+      const threaded = msessionOn(`2;${hashed.dir}`, 1);
+      try {
+        await threadsUp(threaded.store(), ids[0]!);
+        const before = threaded.store().threadedBatches;
+        const want = (await all(plain.ms.scan())).map(shape);
+        expect(want.length).toBe(1024);
+        expect((await all(threaded.ms.scan())).map(shape)).toEqual(want);
+        expect(threaded.store().threadedBatches).toBeGreaterThan(before + 1);
+      } finally {
+        await plain.ms.disconnect();
+        await threaded.ms.disconnect();
+      }
+    } finally {
+      hashed.remove();
     }
   });
 
