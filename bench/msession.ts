@@ -2,9 +2,9 @@
  * bench/msession: `find` over N file sessions (default 100,000; flat save path, php serializer,
  * 1 in 100 sessions has user = 42), msession against a PHP script doing the same scan
  * (scandir + file_get_contents + session_decode + compare, php -n), alternating ROUNDS times
- * (default 5) after one unmeasured PHP pass: PHP, then msession as engine.msession() runs it (one
- * reader thread on a multi-core machine), then msession with every read on the main thread
- * (`readThreads: 0`). Each side times its own scan (PHP with hrtime, so its process start is not
+ * (default 5) after one unmeasured PHP pass: PHP, then msession with its files reads on a reader
+ * thread (`readThreads: 1`), then with every read on the main thread (`readThreads: 0`; what
+ * engine.msession() picks when no core is idle). Each side times its own scan (PHP with hrtime, so its process start is not
  * counted) and its CPU time (getrusage / process.cpuUsage, all threads). Reports each round, the
  * medians, that all found the same ids, and the heap growth of msession's scan sampled through its
  * progress callback (flat: the scan streams).
@@ -62,7 +62,7 @@ try {
     return { ms: Number(wall), cpu: Number(cpu), count: count!, hash: hash! };
   };
   const { createHash } = await import('node:crypto');
-  const ourScan = async (readThreads?: number): Promise<Run & { heap: number }> => {
+  const ourScan = async (readThreads: number): Promise<Run & { heap: number }> => {
     const ms = filesEngine(dir, readThreads).msession();
     globalThis.gc?.();
     const base = process.memoryUsage().heapUsed;
@@ -89,7 +89,7 @@ try {
   const f = (r: Run): string => `${(r.ms / 1000).toFixed(2)} s (cpu ${(r.cpu / 1000).toFixed(2)} s${r.mainCpu === undefined ? '' : `, main thread ${(r.mainCpu / 1000).toFixed(2)} s`})`;
   for (let r = 0; r < ROUNDS; r++) {
     const a = phpScan();
-    const b = await ourScan();
+    const b = await ourScan(1);
     const c = await ourScan(0);
     for (const x of [a, b, c]) {
       if (x.hash !== first.hash || x.count !== first.count) {

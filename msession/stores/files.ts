@@ -7,7 +7,7 @@
  * directories) are never followed, and nothing outside the save path is opened.
  */
 import { closeSync, constants, fstatSync, opendirSync, openSync, promises as fsp, readSync, type Dir, type Dirent } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import type { SaveHandlerContext } from '../../lib/handler.ts';
 import { isValidSessionKey, parseFilesSavePath, sessionFilePath } from '../../handlers/files.ts';
 import { MsessionError, checkAborted } from '../errors.ts';
@@ -53,7 +53,9 @@ const BATCH = 256;
 export interface FilesStoreOptions {
   /**
    * Reader threads for batch reads (files-reader.ts); 0 reads every file on the calling thread.
-   * Default 1 when the machine has more than one CPU, else 0.
+   * Default: 1 when a CPU is idle as a scan's threads would start (1-minute load average at least
+   * one below the CPU count), else 0 — on busy cores the thread overlaps nothing and costs CPU
+   * (README, msession Speed).
    */
   readThreads?: number;
   /** Batches read on the calling thread before the reader threads start (small scans never start them). Default 2. */
@@ -191,7 +193,9 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
     }
   }
 
-  let threads = options.readThreads ?? (availableParallelism() > 1 ? 1 : 0);
+  let threads = options.readThreads ?? 1;
+  /** The default (no readThreads given) reads on a thread only when a core is idle now. */
+  const idleCore = (): boolean => options.readThreads !== undefined || loadavg()[0]! + 1 <= availableParallelism();
   const threadsAfter = options.threadsAfter ?? 2;
   let pool: FileReaderPool | null = null;
   let batches = 0;
@@ -206,6 +210,7 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
       batches = 0;
     }
     if (pool === null && ++batches > threadsAfter) {
+      if (!idleCore()) return null;
       try {
         pool = new FileReaderPool(threads, openFlags !== PLAIN_OPEN, options.threadIdleMs);
       } catch {
