@@ -2,22 +2,26 @@
  * bench/msession: `find` over N file sessions (default 100,000; flat save path, php serializer,
  * 1 in 100 sessions has user = 42), msession against a PHP script doing the same scan
  * (scandir + file_get_contents + session_decode + compare, php -n), alternating ROUNDS times
- * (default 3) after one unmeasured PHP pass. Reports each round, the medians, that both found the
- * same ids, and the heap growth of msession's scan sampled through its progress callback (flat:
- * the scan streams).
+ * (default 5) after one unmeasured PHP pass: PHP, then msession with its files reads on a reader
+ * thread (`readThreads: 1`), then with every read on the main thread (`readThreads: 0`; what
+ * engine.msession() picks when no core is idle). Each side times its own scan (PHP with hrtime, so its process start is not
+ * counted) and its CPU time (getrusage / process.cpuUsage, all threads). Reports each round, the
+ * medians, that all found the same ids, and the heap growth of msession's scan sampled through its
+ * progress callback (flat: the scan streams).
  *
  * Run: node --expose-gc --conditions=php-session-engine-source --import tsx bench/msession.ts [N]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SessionEngine } from '../lib/index.ts';
+import { filesEngine, threadCpu } from './msession-files.ts';
 
 const N = Number(process.argv[2] ?? 100_000);
 const dir = mkdtempSync(join(tmpdir(), 'pse-bench-msession-'));
 
 const PHP_SCAN = `
+$ru0 = getrusage(); $t0 = hrtime(true);
 $dir = $argv[1]; $found = [];
 foreach (scandir($dir) as $f) {
   if (strncmp($f, 'sess_', 5) !== 0) continue;
@@ -25,8 +29,21 @@ foreach (scandir($dir) as $f) {
   if (!session_decode(file_get_contents("$dir/$f"))) continue;
   if (isset($_SESSION['user']) && $_SESSION['user'] == 42) $found[] = substr($f, 5);
 }
-echo count($found), "\\n", md5(implode(',', (function ($a) { sort($a, SORT_STRING); return $a; })($found)));
+$wall = (hrtime(true) - $t0) / 1e6; $ru = getrusage();
+$cpu = ($ru['ru_utime.tv_sec'] + $ru['ru_stime.tv_sec'] - $ru0['ru_utime.tv_sec'] - $ru0['ru_stime.tv_sec']) * 1e3
+  + ($ru['ru_utime.tv_usec'] + $ru['ru_stime.tv_usec'] - $ru0['ru_utime.tv_usec'] - $ru0['ru_stime.tv_usec']) / 1e3;
+echo count($found), "\\n", md5(implode(',', (function ($a) { sort($a, SORT_STRING); return $a; })($found))), "\\n", $wall, "\\n", $cpu;
 `;
+
+/** The files module with msession's store tuned (readThreads), under its own name. */
+interface Run {
+  ms: number;
+  cpu: number;
+  /** msession: the main thread's share of cpu (Linux /proc, 10 ms ticks); the rest is the reader thread's and V8's. */
+  mainCpu?: number;
+  count: string;
+  hash: string;
+}
 
 try {
   let t = performance.now();
@@ -38,52 +55,61 @@ try {
   console.log(`created ${N.toLocaleString('en-US')} sessions in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
   // PHP's scan (session_decode needs an active session: session_start first).
-  const phpScan = (): { ms: number; count: string; hash: string } => {
-    const t0 = performance.now();
+  const phpScan = (): Run => {
     const php = spawnSync('php', ['-n', '-d', 'session.use_cookies=0', '-d', 'session.save_path=/tmp', '-d', 'memory_limit=-1', '-r', `session_start(); ${PHP_SCAN}`, dir], { encoding: 'utf8' });
-    const ms = performance.now() - t0;
     if (php.status !== 0) throw new Error(`php failed: ${php.stderr}`);
-    const [count, hash] = php.stdout.trim().split('\n');
-    return { ms, count: count!, hash: hash! };
+    const [count, hash, wall, cpu] = php.stdout.trim().split('\n');
+    return { ms: Number(wall), cpu: Number(cpu), count: count!, hash: hash! };
   };
   const { createHash } = await import('node:crypto');
-  const ourScan = async (): Promise<{ ms: number; count: string; hash: string; heap: number }> => {
-    const ms = new SessionEngine({ ini: { 'session.save_path': dir } }).msession();
+  const ourScan = async (readThreads: number): Promise<Run & { heap: number }> => {
+    const ms = filesEngine(dir, readThreads).msession();
     globalThis.gc?.();
     const base = process.memoryUsage().heapUsed;
     let peak = base;
+    const c0 = process.cpuUsage();
+    const main0 = threadCpu();
     const t0 = performance.now();
     const found: string[] = [];
     for await (const id of ms.find('user', 42, { onProgress: () => void (peak = Math.max(peak, process.memoryUsage().heapUsed)) })) found.push(id);
     const took = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    const mainCpu = threadCpu() - main0;
     await ms.disconnect();
-    return { ms: took, count: String(found.length), hash: createHash('md5').update(found.sort().join(',')).digest('hex'), heap: peak - base };
+    return { ms: took, cpu: (c.user + c.system) / 1000, mainCpu, count: String(found.length), hash: createHash('md5').update(found.sort().join(',')).digest('hex'), heap: peak - base };
   };
 
   // One unmeasured PHP pass first: the first read after a write updates each file's atime
   // (relatime), a cost whichever side ran first would pay. Then PHP and msession alternate.
   const first = phpScan();
   console.log(`warm-up PHP pass: ${(first.ms / 1000).toFixed(2)} s (${first.count} found)`);
-  const ROUNDS = Number(process.env.ROUNDS ?? 3);
-  const php: number[] = [];
-  const ours: number[] = [];
+  const ROUNDS = Number(process.env.ROUNDS ?? 5);
+  const runs: Record<'php' | 'ours' | 'sync', Run[]> = { php: [], ours: [], sync: [] };
   let heap = 0;
+  const f = (r: Run): string => `${(r.ms / 1000).toFixed(2)} s (cpu ${(r.cpu / 1000).toFixed(2)} s${r.mainCpu === undefined ? '' : `, main thread ${(r.mainCpu / 1000).toFixed(2)} s`})`;
   for (let r = 0; r < ROUNDS; r++) {
     const a = phpScan();
-    const b = await ourScan();
-    if (a.hash !== first.hash || b.hash !== first.hash || b.count !== first.count) {
-      console.log(`round ${r + 1}: DIFFERENT ids (PHP ${a.count}, msession ${b.count})`);
-      process.exitCode = 1;
+    const b = await ourScan(1);
+    const c = await ourScan(0);
+    for (const x of [a, b, c]) {
+      if (x.hash !== first.hash || x.count !== first.count) {
+        console.log(`round ${r + 1}: DIFFERENT ids (PHP ${first.count}, this run ${x.count})`);
+        process.exitCode = 1;
+      }
     }
-    php.push(a.ms);
-    ours.push(b.ms);
-    heap = Math.max(heap, b.heap);
-    console.log(`round ${r + 1}: PHP ${(a.ms / 1000).toFixed(2)} s, msession ${(b.ms / 1000).toFixed(2)} s, ratio ${(a.ms / b.ms).toFixed(2)}x`);
+    runs.php.push(a);
+    runs.ours.push(b);
+    runs.sync.push(c);
+    heap = Math.max(heap, b.heap, c.heap);
+    console.log(`round ${r + 1}: PHP ${f(a)}, msession ${f(b)} ${(a.ms / b.ms).toFixed(2)}x, main thread only ${f(c)} ${(a.ms / c.ms).toFixed(2)}x  (load ${loadavg()[0]!.toFixed(1)})`);
   }
   const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-  console.log(`PHP scandir + session_decode: median ${(median(php) / 1000).toFixed(2)} s (${first.count} found)`);
-  console.log(`msession find:                median ${(median(ours) / 1000).toFixed(2)} s (same ids as PHP in every round: ${process.exitCode === 1 ? 'NO' : 'yes'})`);
-  console.log(`ratio (PHP / msession, medians): ${(median(php) / median(ours)).toFixed(2)}x; heap growth during a scan: ${(heap / 1e6).toFixed(1)} MB${globalThis.gc ? '' : ' (run with --expose-gc for a clean baseline)'}`);
+  const m = (k: keyof typeof runs, w: 'ms' | 'cpu'): number => median(runs[k].map((x) => x[w]));
+  console.log(`PHP scandir + session_decode: median ${(m('php', 'ms') / 1000).toFixed(2)} s, cpu ${(m('php', 'cpu') / 1000).toFixed(2)} s (${first.count} found)`);
+  for (const [k, label] of [['ours', 'msession find (reader thread)'], ['sync', 'msession find (main thread)  ']] as const) {
+    console.log(`${label}: median ${(m(k, 'ms') / 1000).toFixed(2)} s, cpu ${(m(k, 'cpu') / 1000).toFixed(2)} s (main thread ${(median(runs[k].map((x) => x.mainCpu!)) / 1000).toFixed(2)} s); PHP / msession: ${(m('php', 'ms') / m(k, 'ms')).toFixed(2)}x wall, ${(m('php', 'cpu') / m(k, 'cpu')).toFixed(2)}x cpu`);
+  }
+  console.log(`same ids as PHP in every round: ${process.exitCode === 1 ? 'NO' : 'yes'}; heap growth during a scan: ${(heap / 1e6).toFixed(1)} MB${globalThis.gc ? '' : ' (run with --expose-gc for a clean baseline)'}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

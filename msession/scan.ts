@@ -74,9 +74,39 @@ export async function* entryBatches(
   opts: { signal?: AbortSignal | undefined; withTtl?: boolean },
   filter: ((data: Uint8Array) => boolean) | null,
 ): AsyncGenerator<{ entries: ScanEntry[]; skipped: number }> {
-  for await (const ids of idBatches(store, opts.signal)) {
-    checkAborted(opts.signal);
-    const data = await peekBatch(store, ids);
+  // Up to store.readAhead batches are read while the oldest one is decoded (the files store's
+  // reader threads); they are taken in listing order, so the order is the store's.
+  const ahead = Math.max(0, store.readAhead ?? 0);
+  const queue: { ids: string[]; data: Promise<PeekResult[]> }[] = [];
+  const listing = idBatches(store, opts.signal)[Symbol.asyncIterator]();
+  let listed = false;
+  const fill = async (): Promise<void> => {
+    while (!listed && queue.length <= ahead) {
+      const next = await listing.next();
+      if (next.done === true) {
+        listed = true;
+        break;
+      }
+      checkAborted(opts.signal);
+      const data = peekBatch(store, next.value);
+      // Settled later in order; a scan that ends first (abort, error, break) leaves none unhandled.
+      data.catch(() => undefined);
+      queue.push({ ids: next.value, data });
+    }
+  };
+  try {
+    for (;;) {
+      await fill();
+      const head = queue.shift();
+      if (head === undefined) return;
+      checkAborted(opts.signal);
+      yield await decodeBatch(head.ids, await head.data);
+    }
+  } finally {
+    await listing.return?.(undefined);
+  }
+
+  async function decodeBatch(ids: string[], data: PeekResult[]): Promise<{ entries: ScanEntry[]; skipped: number }> {
     const entries: ScanEntry[] = [];
     let skipped = 0;
     for (let i = 0; i < ids.length; i++) {
@@ -99,6 +129,6 @@ export async function* entryBatches(
         entries.push({ id, ok: false, error: asCorrupt(id, e) });
       }
     }
-    yield { entries, skipped };
+    return { entries, skipped };
   }
 }

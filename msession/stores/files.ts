@@ -7,9 +7,11 @@
  * directories) are never followed, and nothing outside the save path is opened.
  */
 import { closeSync, constants, fstatSync, opendirSync, openSync, promises as fsp, readSync, type Dir, type Dirent } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import type { SaveHandlerContext } from '../../lib/handler.ts';
 import { isValidSessionKey, parseFilesSavePath, sessionFilePath } from '../../handlers/files.ts';
 import { MsessionError, checkAborted } from '../errors.ts';
+import { FileReaderPool, ReaderGone } from './files-reader.ts';
 import type { LockInfo, PeekResult, ScanOptions, SessionStore } from './types.ts';
 
 /** glibc's gnu_dev_major / gnu_dev_minor: the numbers /proc/locks prints (in hex). */
@@ -47,7 +49,30 @@ const NOATIME_OPEN = PLAIN_OPEN | (constants.O_NOATIME ?? 0);
 /** Ids per batch of idBatches(): one await per batch keeps a scan's per-session cost at its syscalls. */
 const BATCH = 256;
 
-export function filesStore(savePath: string, ctx: SaveHandlerContext): SessionStore {
+/** Tuning of a files store's scans (the defaults are what engine.msession() uses). */
+export interface FilesStoreOptions {
+  /**
+   * Reader threads for batch reads (files-reader.ts); 0 reads every file on the calling thread.
+   * Default: 1 when a CPU is idle as a scan's threads would start (1-minute load average at least
+   * one below the CPU count), else 0 — on busy cores the thread overlaps nothing and costs CPU
+   * (README, msession Speed).
+   */
+  readThreads?: number;
+  /** Batches read on the calling thread before the reader threads start (small scans never start them). Default 2. */
+  threadsAfter?: number;
+  /** Milliseconds without a batch after which the reader threads end (the next scan starts new ones). Default 2000. */
+  threadIdleMs?: number;
+}
+
+/** The files store: a SessionStore that also counts the batches its reader threads read. */
+export interface FilesStore extends SessionStore {
+  /** Batches read on a reader thread so far (the others were read on the calling thread). */
+  readonly threadedBatches: number;
+  /** Reader threads running now (0 before a scan's third batch, and once they ended idle). */
+  readonly readerThreads: number;
+}
+
+export function filesStore(savePath: string, ctx: SaveHandlerContext, options: FilesStoreOptions = {}): FilesStore {
   const parsed = parseFilesSavePath(savePath, ctx.ini('sys_temp_dir'));
   if ('error' in parsed) throw new MsessionError('ERR_MSESSION_OPEN', `msession: session.save_path "${savePath}": ${parsed.error}`);
   if (!Number.isFinite(parsed.dirDepth)) throw new MsessionError('ERR_MSESSION_OPEN', `msession: session.save_path "${savePath}": invalid directory depth`);
@@ -168,8 +193,75 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext): SessionSt
     }
   }
 
+  let threads = options.readThreads ?? 1;
+  /** The default (no readThreads given) reads on a thread only when a core is idle now. */
+  const idleCore = (): boolean => options.readThreads !== undefined || loadavg()[0]! + 1 <= availableParallelism();
+  const threadsAfter = options.threadsAfter ?? 2;
+  let pool: FileReaderPool | null = null;
+  let batches = 0;
+  let threadedBatches = 0;
+
+  /** A batch on a reader thread; null when none is ready (or they died: the caller reads it then). */
+  async function readOnThread(ids: readonly string[]): Promise<PeekResult[] | null> {
+    if (threads <= 0) return null;
+    if (pool?.closed === true) {
+      // Ended while idle (or failed): the next scan starts on this thread again.
+      pool = null;
+      batches = 0;
+    }
+    if (pool === null && ++batches > threadsAfter) {
+      if (!idleCore()) return null;
+      try {
+        pool = new FileReaderPool(threads, openFlags !== PLAIN_OPEN, options.threadIdleMs);
+      } catch {
+        threads = 0; // no worker threads here (a restricted runtime): read on this thread
+        return null;
+      }
+    }
+    if (pool === null) return null;
+    // The pool's 'online' events are macrotasks, and a scan of synchronous reads only ever awaits
+    // microtasks: give the event loop a turn per batch while the threads start.
+    if (!pool.ready) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (pool === null || !pool.ready) return null;
+    const out: PeekResult[] = new Array<PeekResult>(ids.length);
+    const paths: string[] = [];
+    const slots: number[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      try {
+        paths.push(pathOf(ids[i]!));
+        slots.push(i);
+      } catch (e) {
+        out[i] = e as MsessionError;
+      }
+    }
+    let raw;
+    try {
+      raw = await pool.read(paths);
+    } catch (e) {
+      if (e instanceof ReaderGone) return null;
+      throw e;
+    }
+    threadedBatches++;
+    for (let j = 0; j < slots.length; j++) {
+      const r = raw[j];
+      const id = ids[slots[j]!]!;
+      if (r === undefined || (r !== null && !(r instanceof Uint8Array))) {
+        const code = r?.code ?? 'EIO';
+        out[slots[j]!] = new MsessionError('ERR_MSESSION_READ', `msession: cannot read session ${id}: ${code}`, { id, cause: Object.assign(new Error(code), { code }) });
+      } else out[slots[j]!] = r;
+    }
+    return out;
+  }
+
   return {
     module: 'files',
+    get threadedBatches() {
+      return threadedBatches;
+    },
+    get readerThreads() {
+      return pool === null || pool.closed ? 0 : threads;
+    },
+    readAhead: threads > 0 ? 2 * threads : 0,
     async *ids(opts = {}) {
       yield* walk(basedir, 0, '', opts);
     },
@@ -188,6 +280,8 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext): SessionSt
       return peekSync(id);
     },
     async peekMany(ids) {
+      const threaded = await readOnThread(ids);
+      if (threaded !== null) return threaded;
       const out: PeekResult[] = [];
       for (const id of ids) {
         try {
@@ -222,6 +316,11 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext): SessionSt
       const st = await lstatFile(id);
       return st === null ? null : st.size;
     },
-    async close() {},
+    async close() {
+      const p = pool;
+      pool = null;
+      threads = 0;
+      await p?.close();
+    },
   };
 }

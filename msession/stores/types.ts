@@ -29,6 +29,11 @@ export interface SessionStore {
    * that alone cannot be read gets its MsessionError in its slot. Optional: peek() is used otherwise.
    */
   peekMany?(ids: readonly string[]): Promise<PeekResult[]>;
+  /**
+   * peekMany() calls a scan may keep in flight ahead of the batch it decodes (results still come
+   * in listing order). Default 0: one batch at a time.
+   */
+  readonly readAhead?: number;
   /** Seconds left before the store drops the session (null: no such session; Infinity: never). */
   ttl(id: string): Promise<number | null>;
   /** Sets the remaining lifetime; false when the session does not exist. */

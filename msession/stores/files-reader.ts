@@ -1,0 +1,209 @@
+/**
+ * @module msession/stores/files-reader
+ * Batch reads of session files on worker threads, so a scan's system calls (open, read, close per
+ * file) run while the main thread lists the next ids and decodes the last batch. The worker makes
+ * the same calls as the files store's synchronous read (O_NOFOLLOW | O_NONBLOCK, O_NOATIME while
+ * the kernel allows it, one 64 KiB read, fstat only for an empty or a longer file) and sends a
+ * batch back as one transferred buffer. A worker that fails or exits ends the pool: its pending
+ * batches reject with {@link ReaderGone} and the caller reads them again on the main thread, so no
+ * session is lost to a thread.
+ *
+ * The worker's code is a plain-JavaScript string (`eval: true`): it runs the same under tsx,
+ * vitest and the built package, with no loader in the worker.
+ */
+import { Worker } from 'node:worker_threads';
+
+/** One file of a batch: its bytes, null (gone, or no regular file), or the errno code of a failed read. */
+export type RawRead = Uint8Array | null | { code: string };
+
+/** Raised for the pending batches of a pool whose worker died: read them again elsewhere. */
+export class ReaderGone extends Error {}
+
+// Meta per path: [offset, length] in the batch buffer; length -1 = null, -2 = error (codes[i]).
+const WORKER_SOURCE = String.raw`
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const C = fs.constants;
+const PLAIN = C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK;
+const SCRATCH = 65536;
+let flags = workerData.noatime ? PLAIN | (C.O_NOATIME || 0) : PLAIN;
+let buf = Buffer.allocUnsafeSlow(SCRATCH * 4);
+// At least need bytes free after the first filled ones (which a bigger buffer keeps).
+function room(filled, need) {
+  if (buf.length - filled >= need) return;
+  let size = buf.length * 2;
+  while (size - filled < need) size *= 2;
+  const bigger = Buffer.allocUnsafeSlow(size);
+  buf.copy(bigger, 0, 0, filled);
+  buf = bigger;
+}
+function open(path) {
+  for (;;) {
+    try {
+      return fs.openSync(path, flags);
+    } catch (e) {
+      if (e.code === 'EPERM' && flags !== PLAIN) { flags = PLAIN; continue; }
+      throw e;
+    }
+  }
+}
+parentPort.on('message', (m) => {
+  const paths = m.paths.split('\0');
+  const meta = new Float64Array(paths.length * 2);
+  const codes = [];
+  let used = 0;
+  for (let i = 0; i < paths.length; i++) {
+    meta[2 * i] = used;
+    let fd;
+    try {
+      fd = open(paths[i]);
+    } catch (e) {
+      if (e.code === 'ENOENT' || e.code === 'ELOOP' || e.code === 'ENXIO') { meta[2 * i + 1] = -1; continue; }
+      meta[2 * i + 1] = -2; codes[i] = e.code || String(e); continue;
+    }
+    try {
+      room(used, SCRATCH);
+      const n = fs.readSync(fd, buf, used, SCRATCH, null);
+      if (n > 0 && n < SCRATCH) { meta[2 * i + 1] = n; used += n; continue; }
+      if (!fs.fstatSync(fd).isFile()) { meta[2 * i + 1] = -1; continue; }
+      let got = n;
+      for (;;) {
+        room(used + got, SCRATCH);
+        const more = fs.readSync(fd, buf, used + got, buf.length - used - got, null);
+        if (more === 0) break;
+        got += more;
+      }
+      meta[2 * i + 1] = got; used += got;
+    } catch (e) {
+      if (e.code === 'EISDIR') meta[2 * i + 1] = -1;
+      else { meta[2 * i + 1] = -2; codes[i] = e.code || String(e); }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  // The read buffer stays (a fresh 256 KiB one per batch cost a page fault per 4 KiB); the
+  // batch goes out in a copy of its own size.
+  const data = new ArrayBuffer(used);
+  new Uint8Array(data).set(buf.subarray(0, used));
+  parentPort.postMessage({ seq: m.seq, data, used, meta: meta.buffer, codes }, [data, meta.buffer]);
+});
+`;
+
+interface Pending {
+  resolve: (r: RawRead[]) => void;
+  reject: (e: Error) => void;
+}
+
+interface Thread {
+  worker: Worker;
+  online: boolean;
+  pending: Map<number, Pending>;
+}
+
+/**
+ * A few reader threads, started together; batches go round-robin to the ones online. Idle threads
+ * are unref'd (they never keep the process alive), busy ones ref'd (a pending batch does).
+ */
+export class FileReaderPool {
+  readonly #threads: Thread[] = [];
+  readonly #idleMs: number;
+  #idle: NodeJS.Timeout | null = null;
+  #next = 0;
+  #seq = 0;
+  #dead = false;
+
+  /**
+   * @param idleMs the threads end after this long without a batch (an Msession that is never
+   *   disconnected does not keep them); the store starts new ones for its next scan.
+   */
+  constructor(threads: number, noatime: boolean, idleMs = 2000) {
+    this.#idleMs = idleMs;
+    for (let i = 0; i < threads; i++) {
+      const t: Thread = { worker: new Worker(WORKER_SOURCE, { eval: true, workerData: { noatime } }), online: false, pending: new Map() };
+      t.worker.unref();
+      t.worker.on('online', () => void (t.online = true));
+      t.worker.on('message', (m: { seq: number; data: ArrayBuffer; used: number; meta: ArrayBuffer; codes: (string | undefined)[] }) => {
+        const p = t.pending.get(m.seq);
+        if (p === undefined) return;
+        t.pending.delete(m.seq);
+        if (t.pending.size === 0) {
+          t.worker.unref();
+          this.#armIdle();
+        }
+        const meta = new Float64Array(m.meta);
+        const data = Buffer.from(m.data, 0, m.used);
+        const out: RawRead[] = [];
+        for (let j = 0; j < meta.length / 2; j++) {
+          const len = meta[2 * j + 1]!;
+          if (len === -1) out.push(null);
+          else if (len === -2) out.push({ code: m.codes[j] ?? 'EIO' });
+          else {
+            // A copy per session (a view would keep the whole batch's buffer alive as long as any
+            // decoded session that kept its bytes), from Buffer's pool: small sessions share one
+            // ArrayBuffer per 8 KiB instead of one each (the heap peak of a 1M scan doubled with one each).
+            const b = Buffer.allocUnsafe(len);
+            data.copy(b, 0, meta[2 * j]!, meta[2 * j]! + len);
+            out.push(new Uint8Array(b.buffer, b.byteOffset, len));
+          }
+        }
+        p.resolve(out);
+      });
+      const fail = (why: string): void => this.#fail(new ReaderGone(why));
+      t.worker.on('error', (e) => fail(`msession: a file reader thread failed: ${e.message}`));
+      t.worker.on('exit', (code) => fail(`msession: a file reader thread exited (${code})`));
+      this.#threads.push(t);
+    }
+  }
+
+  /** False once the threads ended (failure, idle, close): make a new pool to read on threads again. */
+  get closed(): boolean {
+    return this.#dead;
+  }
+
+  /** True once a thread can take a batch (until then, and after a failure, read on the caller's thread). */
+  get ready(): boolean {
+    return !this.#dead && this.#threads.some((t) => t.online);
+  }
+
+  /** Reads the files at `paths` on a reader thread; results in the order of `paths`. */
+  read(paths: readonly string[]): Promise<RawRead[]> {
+    if (this.#dead) return Promise.reject(new ReaderGone('msession: the file reader threads are closed'));
+    // Any thread: a message posted before its 'online' waits for it.
+    const t = this.#threads[this.#next++ % this.#threads.length]!;
+    const seq = this.#seq++;
+    if (this.#idle !== null) clearTimeout(this.#idle);
+    this.#idle = null;
+    return new Promise((resolve, reject) => {
+      t.pending.set(seq, { resolve, reject });
+      if (t.pending.size === 1) t.worker.ref();
+      t.worker.postMessage({ seq, paths: paths.join('\0') });
+    });
+  }
+
+  #armIdle(): void {
+    if (this.#dead || this.#threads.some((t) => t.pending.size > 0)) return;
+    if (this.#idle !== null) clearTimeout(this.#idle);
+    this.#idle = setTimeout(() => void this.close(), this.#idleMs);
+    this.#idle.unref();
+  }
+
+  #fail(e: ReaderGone): void {
+    if (this.#dead) return;
+    this.#dead = true;
+    if (this.#idle !== null) clearTimeout(this.#idle);
+    this.#idle = null;
+    for (const t of this.#threads) {
+      for (const p of t.pending.values()) p.reject(e);
+      t.pending.clear();
+      void t.worker.terminate();
+    }
+  }
+
+  /** Stops the threads; pending batches reject with ReaderGone. */
+  async close(): Promise<void> {
+    const threads = this.#dead ? [] : this.#threads;
+    this.#fail(new ReaderGone('msession: the file reader threads are closed'));
+    await Promise.all(threads.map((t) => t.worker.terminate()));
+  }
+}
