@@ -77,6 +77,21 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
+/** Express doing the session work by hand in its route, optionally behind one empty middleware. */
+async function expressByHand(noopLayer: boolean): Promise<{ port: number; close: () => Promise<void> }> {
+  const engine = new SessionEngine({ ini });
+  const app = express();
+  if (noopLayer) app.use((_req, _res, next) => next());
+  app.get('/', (req, res, next) => {
+    byHand(engine, req.headers.cookie).then(({ body, headers }) => {
+      for (const [k, v] of headers) res.append(k, v);
+      res.json(body);
+    }, next);
+  });
+  const server = createServer(app);
+  return { port: await listen(server), close: () => new Promise((r) => server.close(() => r())) };
+}
+
 const targets: Record<string, () => Promise<{ port: number; close: () => Promise<void> }>> = {
   'bare node:http + engine': async () => {
     const engine = new SessionEngine({ ini });
@@ -105,32 +120,9 @@ const targets: Record<string, () => Promise<{ port: number; close: () => Promise
     const server = createServer(app);
     return { port: await listen(server), close: () => new Promise((r) => server.close(() => r())) };
   },
-  'express + engine by hand': async () => {
-    const engine = new SessionEngine({ ini });
-    const app = express();
-    app.get('/', (req, res, next) => {
-      byHand(engine, req.headers.cookie).then(({ body, headers }) => {
-        for (const [k, v] of headers) res.append(k, v);
-        res.json(body);
-      }, next);
-    });
-    const server = createServer(app);
-    return { port: await listen(server), close: () => new Promise((r) => server.close(() => r())) };
-  },
+  'express + engine by hand': () => expressByHand(false),
   // Reference: the by-hand route behind one more, empty, middleware layer (what any app.use() costs).
-  'express + app.use(noop) + by hand': async () => {
-    const engine = new SessionEngine({ ini });
-    const app = express();
-    app.use((_req, _res, next) => next());
-    app.get('/', (req, res, next) => {
-      byHand(engine, req.headers.cookie).then(({ body, headers }) => {
-        for (const [k, v] of headers) res.append(k, v);
-        res.json(body);
-      }, next);
-    });
-    const server = createServer(app);
-    return { port: await listen(server), close: () => new Promise((r) => server.close(() => r())) };
-  },
+  'express + app.use(noop) + by hand': () => expressByHand(true),
   'php-session-engine/express': async () => {
     const app = express();
     app.use(expressSession({ ini }));
