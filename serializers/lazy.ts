@@ -92,8 +92,13 @@ class ValidatedEntries {
   add(name: PhpKey, v: PhpValue | LazyEntry): void {
     this.names.push(name);
     // The cache's own copy: the request may change the bytes of the one it got.
-    this.vals.push(v instanceof PhpBytes ? new PhpBytes(v.bytes.slice()) : v);
+    this.vals.push(unshared(v));
   }
+}
+
+/** `v`, or a copy of it when it is mutable (PhpBytes): the cache and each request get their own. */
+function unshared<T extends PhpValue | LazyEntry>(v: T): T {
+  return v instanceof PhpBytes ? (new PhpBytes(v.bytes.slice()) as T) : v;
 }
 
 /** Stores a cached entry table into `current` as the decode stores it; returns `current`. */
@@ -103,7 +108,7 @@ function fromCache(hit: ValidatedEntries, current: PhpArray): PhpArray {
   for (let i = 0; i < names.length; i++) {
     const v = vals[i]!;
     if (v instanceof LazyEntry) arrayInternals.putDeferred(current, names[i]!, v);
-    else current.replaceExact(names[i]!, v instanceof PhpBytes ? new PhpBytes(v.bytes.slice()) : v);
+    else current.replaceExact(names[i]!, unshared(v));
   }
   return current;
 }
@@ -213,12 +218,9 @@ export function rememberRoot(ctx: SerializerContext, bytes: Uint8Array, rec: Ver
   let clean = true;
   const u = new Unserializer(src, { maxDepth: ctx.maxDepth, validate: true, onDiagnostic: () => void (clean = false) });
   const table = new ValidatedEntries(ROOT, [], []);
-  const { starts, entries } = rec;
-  let k = 0;
   const known = (start: number): { end: number; slots: number } | undefined => {
-    while (k < starts.length && starts[k]! < start) k++;
-    const e = k < starts.length && starts[k] === start ? entries[k]! : undefined;
-    return e !== undefined && e.cleanAt === ctx.maxDepth ? { end: start + (e.end - e.start), slots: e.slots } : undefined;
+    const e = rec.cleanCopyAt(start, ctx.maxDepth);
+    return e === undefined ? undefined : { end: start + (e.end - e.start), slots: e.slots };
   };
   const ok = u.validateArrayEntries((key, start, end, slots, canonical, int) => {
     table.add(key, scalar(src, start, u, int ?? null) ?? new LazyEntry(src, start, end, slots, canonical, ctx.maxDepth));
@@ -249,6 +251,16 @@ function asBuffer(data: Uint8Array): Buffer {
 export class VerbatimRecord {
   readonly starts: number[] = [];
   readonly entries: LazyEntry[] = [];
+  /** Where {@link cleanCopyAt} looks next: its callers ask in increasing output offsets. */
+  #next = 0;
+
+  /** The entry copied verbatim to output offset `start`, if it validated cleanly under `maxDepth`. */
+  cleanCopyAt(start: number, maxDepth: number): LazyEntry | undefined {
+    const { starts, entries } = this;
+    while (this.#next < starts.length && starts[this.#next]! < start) this.#next++;
+    const e = starts[this.#next] === start ? entries[this.#next] : undefined;
+    return e !== undefined && e.cleanAt === maxDepth ? e : undefined;
+  }
 }
 
 /**
@@ -266,17 +278,14 @@ export function rememberEncoded(ctx: SerializerContext, bytes: Uint8Array, rec: 
   const u = new Unserializer(src, { maxDepth: ctx.maxDepth, validate: true, onDiagnostic: () => void (clean = false) });
   const at: NamePosition = { nameStart: 0, nameEnd: 0, valueStart: 0 };
   const table = new ValidatedEntries(locate, [], []);
-  const { starts, entries } = rec;
-  let k = 0;
   let p = 0;
   while (p < end) {
     if (!locate(src, p, end, at)) return;
     // Decoded on their own: cutting them from u's text window would decode 64 KB windows of
     // values copied verbatim.
     const name = new Unserializer(src.subarray(at.nameStart, at.nameEnd), { validate: true }).string(0, at.nameEnd - at.nameStart);
-    while (k < starts.length && starts[k]! < at.valueStart) k++;
-    const copied = k < starts.length && starts[k] === at.valueStart ? entries[k]! : undefined;
-    if (copied !== undefined && copied.cleanAt === ctx.maxDepth) {
+    const copied = rec.cleanCopyAt(at.valueStart, ctx.maxDepth);
+    if (copied !== undefined) {
       const e = copied.end - copied.start;
       table.add(name, new LazyEntry(src, at.valueStart, at.valueStart + e, copied.slots, true, ctx.maxDepth));
       p = at.valueStart + e;
