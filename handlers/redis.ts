@@ -457,28 +457,14 @@ class RedisSessionHandler implements SaveHandler {
   }
 
   /** Runs one handler call; a RedisException phpredis would have raised is thrown when it ends. */
-  #throwing<T>(body: () => Promise<T>): Promise<T> {
-    const pending = (): RedisException | null => {
+  async #throwing<T>(body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } finally {
       const e = this.#exception;
       this.#exception = null;
-      return e;
-    };
-    let p: Promise<T>;
-    try {
-      p = body();
-    } catch (err) {
-      p = Promise.reject(err);
+      if (e !== null) throw e;
     }
-    return p.then(
-      (v) => {
-        const e = pending();
-        if (e !== null) throw e;
-        return v;
-      },
-      (err: unknown) => {
-        throw pending() ?? err;
-      },
-    );
   }
 
   gc(): number {
