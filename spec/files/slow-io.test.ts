@@ -25,7 +25,7 @@ afterEach(() => {
 
 /**
  * Replaces fs functions (also as seen through `import * as fs`), counting calls. `pool`: how a
- * thread-pool ftruncate answers: 'real', 'late' (truncated, its callback 1 ms later: slow), or
+ * thread-pool ftruncate answers: 'real', 'late' (truncated, its callback at least 1 ms later: slow), or
  * 'at-once' (the callback before the call returns, the file left as is: a disk that answers at
  * once; a real truncate here would be timed with it, and the test's data only grows).
  */
@@ -45,7 +45,11 @@ function instrument(slowFirstTruncate: boolean, pool: 'real' | 'late' | 'at-once
     const [fd, len, cb] = args as unknown as [number, number, (err: NodeJS.ErrnoException | null) => void];
     if (pool === 'at-once') return cb(null);
     original.ftruncateSync(fd, len);
-    setTimeout(() => cb(null), 1);
+    // setTimeout(cb, 1) alone may fire 0.02 ms later (libuv's clock counts whole milliseconds),
+    // which counted as a fast answer now and then: wait until a full millisecond has passed.
+    const due = performance.now() + 1;
+    const answer = (): void => void (performance.now() >= due ? cb(null) : setTimeout(answer, 1));
+    setTimeout(answer, 1);
   }) as typeof fs.ftruncate;
   fs.closeSync = ((fd: number) => {
     calls.closeSync++;
