@@ -129,13 +129,16 @@ describeWith(['php'], 'files handler: concurrency with PHP (flock)', () => {
     const ctx = makeTestContext({ 'session_engine.files_lock_timeout': '200' });
     const h = filesModule.create(ctx);
     await h.open(tmp.dir, 'PHPSESSID');
+    let phpDone = false;
+    void p.done.then(() => (phpDone = true));
     const t0 = Date.now();
     const err = await Promise.resolve(h.read(id, 1440)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LockTimeoutError);
     expect((err as LockTimeoutError).code).toBe('ERR_LOCK_TIMEOUT');
     expect((err as LockTimeoutError).id).toBe(id);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
-    expect(Date.now() - t0).toBeLessThan(1400);
+    // The limit ended the wait, not PHP's release (PHP holds the lock for 1.5 s).
+    expect(phpDone).toBe(false);
     // Nothing is held and nothing was written: a write now must not go through the old descriptor.
     await h.close();
     await p.done;
