@@ -20,6 +20,11 @@
  * min-max. Rows without a peer (the "framework only" ones) run alone. Groups alternate order between
  * rounds (odd rounds reversed).
  *
+ * The noise floor: each peer also runs as a second process of the same code in its group ("(second
+ * copy)"), measured against the peer like an adapter. Its ratios would all be 0 on a quiet machine;
+ * their median and spread are what the machine adds to every ratio of that run (BENCH_CONTROL=0
+ * leaves these rows out).
+ *
  * The package is measured as users get it, built (dist/, by `npm run bench:adapters`): run from
  * source under tsx, every closure an adapter creates per request also pays esbuild's keepNames
  * helper, which the built code does not.
