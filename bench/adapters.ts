@@ -20,6 +20,11 @@
  * min-max. Rows without a peer (the "framework only" ones) run alone. Groups alternate order between
  * rounds (odd rounds reversed).
  *
+ * The noise floor: each peer also runs as a second process of the same code in its group ("(second
+ * copy)"), measured against the peer like an adapter. Its ratios would all be 0 on a quiet machine;
+ * their median and spread are what the machine adds to every ratio of that run (BENCH_CONTROL=0
+ * leaves these rows out).
+ *
  * The package is measured as users get it, built (dist/, by `npm run bench:adapters`): run from
  * source under tsx, every closure an adapter creates per request also pays esbuild's keepNames
  * helper, which the built code does not.
@@ -29,7 +34,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { Agent, createServer, request, type Server } from 'node:http';
+import { Agent, createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +95,27 @@ async function expressByHand(noopLayer: boolean): Promise<{ port: number; close:
   });
   const server = createServer(app);
   return { port: await listen(server), close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/**
+ * Hono doing the session work by hand in its route, optionally behind one empty middleware. The
+ * cookie is read from node-server's IncomingMessage, as the adapter reads it: `c.req.header()`
+ * would make node-server build a Headers object from the raw headers, work the adapter does not
+ * do, which would count in the adapter's favour.
+ */
+async function honoByHand(noopLayer: boolean): Promise<{ port: number; close: () => Promise<void> }> {
+  const engine = new SessionEngine({ ini });
+  const app = new Hono<{ Bindings: { incoming: IncomingMessage } }>();
+  if (noopLayer) app.use(async (_c, next) => void (await next()));
+  app.get('/', async (c) => {
+    const { body, headers } = await byHand(engine, c.env.incoming.headers.cookie);
+    for (const [k, v] of headers) c.header(k, v, { append: true });
+    return c.json(body);
+  });
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
+  });
+  return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 const targets: Record<string, () => Promise<{ port: number; close: () => Promise<void> }>> = {
@@ -162,19 +188,10 @@ const targets: Record<string, () => Promise<{ port: number; close: () => Promise
     });
     return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
   },
-  'hono + engine by hand': async () => {
-    const engine = new SessionEngine({ ini });
-    const app = new Hono();
-    app.get('/', async (c) => {
-      const { body, headers } = await byHand(engine, c.req.header('cookie'));
-      for (const [k, v] of headers) c.header(k, v, { append: true });
-      return c.json(body);
-    });
-    const server = await new Promise<Server>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
-    });
-    return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
-  },
+  'hono + engine by hand': () => honoByHand(false),
+  // Reference: the by-hand route behind one empty middleware (Hono runs a lone handler without its
+  // compose chain; any app.use() brings the chain in).
+  'hono + app.use(noop) + by hand': () => honoByHand(true),
   'php-session-engine/hono': async () => {
     const app = new Hono<PhpSessionEnv>();
     app.use(honoSession({ ini }));
@@ -226,22 +243,35 @@ async function main(): Promise<void> {
       proc.once('message', (m) => resolve(m as number));
       proc.send('cpu');
     });
+  let rounds = 0;
   /** One round of a group: every child of it under load at the same time, each by its own clients. */
   const round = async (group: Child[]): Promise<void> => {
     const cpu0 = await Promise.all(group.map((c) => ask(c.proc)));
     const t0 = performance.now();
     const end = t0 + SECONDS * 1000;
     const done = group.map(() => 0);
-    await Promise.all(
-      group.flatMap((c, g) =>
-        c.cookies.map(async (_, i) => {
-          while (performance.now() < end) {
-            c.cookies[i] = await get(c.port, c.cookies[i]);
-            done[g]!++;
-          }
-        }),
-      ),
-    );
+    // The clients of the group's targets start interleaved (client 0 of each target, then client 1,
+    // ...), from a target that moves by one each round: the load generator is one process, and the
+    // target whose clients all came first was measured up to ~14% cheaper per request than a second
+    // copy of itself whose clients came last (the noise-floor rows; requests that arrive bunched
+    // are served in fewer event-loop turns).
+    const loops: Array<Promise<void>> = [];
+    const shift = rounds++ % group.length;
+    for (let i = 0; i < CLIENTS; i++) {
+      for (let k = 0; k < group.length; k++) {
+        const g = (k + shift) % group.length;
+        const c = group[g]!;
+        loops.push(
+          (async () => {
+            while (performance.now() < end) {
+              c.cookies[i] = await get(c.port, c.cookies[i]);
+              done[g]!++;
+            }
+          })(),
+        );
+      }
+    }
+    await Promise.all(loops);
     const elapsed = (performance.now() - t0) / 1000;
     const cpu1 = await Promise.all(group.map((c) => ask(c.proc)));
     group.forEach((c, g) => {
@@ -264,12 +294,26 @@ async function main(): Promise<void> {
     'express + app.use(noop) + by hand': 'express + engine by hand',
     'php-session-engine/fastify': 'fastify + engine by hand',
     'php-session-engine/hono': 'hono + engine by hand',
+    'hono + app.use(noop) + by hand': 'hono + engine by hand',
   };
+  // The noise floor: each peer measured against a second process of itself in the same rounds
+  // (BENCH_CONTROL=0 leaves them out). Identical code, so any spread of its ratios is the machine's.
+  const CONTROL = process.env['BENCH_CONTROL'] !== '0';
+  const COPY = ' (second copy)';
   const only = process.argv[4] === undefined ? undefined : new RegExp(process.argv[4]);
-  const names = Object.keys(targets).filter((n) => only === undefined || only.test(n));
+  const selected = Object.keys(targets).filter((n) => only === undefined || only.test(n));
+  const names = [...selected];
+  if (CONTROL) {
+    for (const peer of new Set(Object.values(peers))) {
+      if (!selected.includes(peer) || !Object.entries(peers).some(([a, p]) => p === peer && selected.includes(a))) continue;
+      names.push(peer + COPY);
+      peers[peer + COPY] = peer;
+    }
+  }
   const children: Record<string, Child> = {};
   for (const name of names) {
-    const proc = fork(process.argv[1]!, ['--serve', name, dir], { execArgv: process.execArgv });
+    const target = name.endsWith(COPY) ? name.slice(0, -COPY.length) : name;
+    const proc = fork(process.argv[1]!, ['--serve', target, dir], { execArgv: process.execArgv });
     const port = await new Promise<number>((resolve, reject) => {
       proc.once('message', (m) => resolve((m as { port: number }).port));
       proc.once('exit', (code) => reject(new Error(`${name}: child exited with ${code}`)));
@@ -296,9 +340,9 @@ async function main(): Promise<void> {
   const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
   const range = (xs: number[], digits: number): string => `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
   console.log(`${CLIENTS} clients, ${ROUNDS} rounds of ${SECONDS} s, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (${cpus().length} cores)`);
-  console.log(`${'target'.padEnd(28)} ${'req/s'.padStart(7)} ${'[spread]'.padEnd(13)} ${'CPU us/req'.padStart(10)} [spread]`);
+  console.log(`${'target'.padEnd(44)} ${'req/s'.padStart(7)} ${'[spread]'.padEnd(13)} ${'CPU us/req'.padStart(10)} [spread]`);
   for (const [name, c] of Object.entries(children)) {
-    console.log(`${name.padEnd(28)} ${median(c.rps).toFixed(0).padStart(7)} ${`[${range(c.rps, 0)}]`.padEnd(13)} ${median(c.cpu).toFixed(1).padStart(10)} [${range(c.cpu, 1)}]`);
+    console.log(`${name.padEnd(44)} ${median(c.rps).toFixed(0).padStart(7)} ${`[${range(c.rps, 0)}]`.padEnd(13)} ${median(c.cpu).toFixed(1).padStart(10)} [${range(c.cpu, 1)}]`);
   }
   console.log(
     '\nadapter overhead: CPU per request vs the same framework doing the same session work by hand, both under load at the same time;',
@@ -311,7 +355,7 @@ async function main(): Promise<void> {
     const cpu = a.cpu.map((x, i) => x / b.cpu[i]! - 1);
     const rps = a.rps.map((x, i) => x / b.rps[i]! - 1);
     const spread = (xs: number[]): string => `${pct(median(xs)).padStart(7)} [${pct(quantile(xs, 0.25))} ${pct(quantile(xs, 0.75))}] (${pct(Math.min(...xs))}..${pct(Math.max(...xs))})`;
-    console.log(`${name.padEnd(28)} CPU ${spread(cpu)}   req/s ${spread(rps)}   vs ${peer}`);
+    console.log(`${name.padEnd(44)} CPU ${spread(cpu)}   req/s ${spread(rps)}   vs ${peer}${name.endsWith(COPY) ? ' (noise floor)' : ''}`);
   }
   for (const c of Object.values(children)) c.proc.send('exit');
   agent.destroy();
