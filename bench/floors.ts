@@ -10,7 +10,10 @@
  * - `PHP cycle`: session_start + modify + session_write_close through phpredis' handler;
  * - `phpredis by hand`: the commands PHP's handler sends (seen with a TcpProxy tap), issued with
  *   phpredis' methods: GET, SETEX; locking SET NX PX, GET, SETEX, EVALSHA (release);
- * - `engine`: this library's cycle (lazy decoding, the default);
+ * - `engine`: this library's cycle (lazy decoding, the default); without locking also the engine on
+ *   the simplest module over the same ioredis client (GET in read, SETEX in write: what the redis
+ *   module costs beyond it) and on an in-memory module whose read waits one event-loop turn (the
+ *   engine's own code with no I/O);
  * - `ioredis by hand`: the engine's commands and round trips on an ioredis client of its own:
  *   GET, SETEX; locking SET NX PX and GET in one write, then EVALSHA of the write-and-unlock script;
  * - `floor`: a bare net.Socket (setNoDelay) writing those RESP bytes and awaiting each reply, no
@@ -51,6 +54,7 @@ import { closeRedisConnections } from 'php-session-engine/handlers/redis';
 import { closeAllConnections } from '../handlers/shared/memcache/client.ts';
 import { startMemcached, type MemcachedProcess } from '../spec/support/memcached-server.ts';
 import { startRedis, type RedisProcess } from '../spec/support/redis-server.ts';
+import { counterCycle, readOneSetOneCycle } from './cycles.ts';
 import { positiveInt } from './env.ts';
 import { bigSession } from './payloads.ts';
 import { startPhpWorker, type PhpWorker } from './php-worker.ts';
@@ -197,14 +201,15 @@ const binaryLength: ReplyLength = (buf, pos) => {
 };
 
 /**
- * A bare client socket: writes the given bytes, resolves with the next N replies. Chunks of a
- * large reply are kept apart until the reply's length is reached, then joined once.
+ * A bare client socket: writes the given bytes, resolves with the next N replies. A reply that
+ * spans chunks is gathered in one receive buffer, reused from reply to reply (no allocation per
+ * reply: the replies handed out are views, valid until the next send, which is all a cycle needs).
  */
 class BareSocket {
   readonly #socket: Socket;
   readonly #length: ReplyLength;
-  /** Bytes received and not yet parsed, as chunks, and their total length. */
-  #chunks: Buffer[] = [];
+  /** Bytes received and not yet parsed: #acc[0, #buffered). */
+  #acc = Buffer.allocUnsafe(256 * 1024);
   #buffered = 0;
   /** Bytes needed before parsing is worth trying again. */
   #need = 0;
@@ -229,10 +234,19 @@ class BareSocket {
   }
 
   #data(chunk: Buffer): void {
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
-    if (this.#buffered < this.#need) return;
-    const buf = this.#chunks.length === 1 ? chunk : Buffer.concat(this.#chunks, this.#buffered);
+    let buf: Buffer;
+    if (this.#buffered === 0 && this.#need === 0) buf = chunk; // parse the chunk in place
+    else {
+      if (this.#buffered + chunk.length > this.#acc.length) {
+        const grown = Buffer.allocUnsafe(2 * (this.#buffered + chunk.length));
+        this.#acc.copy(grown, 0, 0, this.#buffered);
+        this.#acc = grown;
+      }
+      chunk.copy(this.#acc, this.#buffered);
+      this.#buffered += chunk.length;
+      if (this.#buffered < this.#need) return;
+      buf = this.#acc.subarray(0, this.#buffered);
+    }
     let pos = 0;
     this.#need = 0;
     try {
@@ -249,9 +263,15 @@ class BareSocket {
       this.#reject?.(e as Error);
       return;
     }
-    const rest = buf.subarray(pos);
-    this.#chunks = rest.length > 0 ? [rest] : [];
-    this.#buffered = rest.length;
+    const rest = buf.length - pos;
+    if (rest === 0) this.#buffered = 0;
+    else if (buf === chunk || pos > 0) {
+      // Keep the unparsed tail at the start of the receive buffer; replies already cut from
+      // that buffer are copied out first, as the tail is moved over them.
+      if (buf !== chunk) this.#got = this.#got.map((r) => Buffer.from(r));
+      buf.copy(this.#acc, 0, pos);
+      this.#buffered = rest;
+    }
     if (this.#got.length === this.#want && this.#resolve !== null) {
       const r = this.#got;
       const resolve = this.#resolve;
@@ -313,6 +333,11 @@ function mcRequest(opcode: number, key: string, extras: Buffer, value: Buffer | 
   if (value !== null) out.push(value);
 }
 
+/** A save handler module with only a read and a write (no locking): for the decomposition rows. */
+function plainModule(name: string, read: (id: string) => Promise<Uint8Array>, write: (id: string, d: Uint8Array) => Promise<boolean> | boolean) {
+  return { name, create: () => ({ name, open: () => true, close: () => true, read, write, destroy: () => true, gc: () => 0 }) };
+}
+
 // ---------------------------------------------------------------------------------------------
 
 const redisExt = ['igbinary', 'redis'].flatMap((e) => ['-d', `extension=${e}`]);
@@ -353,18 +378,27 @@ async function redisPart(server: RedisProcess, workers: PhpWorker[]): Promise<vo
       workers.push(php);
       const engine = new SessionEngine({ ini: { ...baseIni, 'session.cache_limiter': '', ...lockIni } });
       const secret = `${hostname()}|${process.pid}|floor`;
+      const engineCycle = (e: SessionEngine) => (n: number): Promise<void> => counterCycle(e, ids[n % 100]!);
+      // The engine on the simplest module over the same ioredis client (GET in read, SETEX in
+      // write, no locking), and on an in-memory module whose read waits one event-loop turn.
+      const trivial = new SessionEngine({ ini: { 'session.save_handler': 'floorioredis', 'session.cache_limiter': '' } });
+      trivial.registerModule(plainModule('floorioredis', async (id) => (await raw.getBuffer(`PHPREDIS_SESSION:${id}`)) ?? new Uint8Array(0), async (id, d) =>
+        (await raw.setex(`PHPREDIS_SESSION:${id}`, 1440, Buffer.from(d.buffer, d.byteOffset, d.byteLength))) === 'OK'));
+      const memory = new Map<string, Uint8Array>();
+      for (const id of ids) memory.set(id, (await raw.getBuffer(`PHPREDIS_SESSION:${id}`))!);
+      const inMemory = new SessionEngine({ ini: { 'session.save_handler': 'floormemory', 'session.cache_limiter': '' } });
+      inMemory.registerModule(plainModule('floormemory', async (id) => {
+        await new Promise((r) => setImmediate(r));
+        return memory.get(id) ?? new Uint8Array(0);
+      }, (id, d) => {
+        memory.set(id, d.slice());
+        return true;
+      }));
       const sides: Side[] = [
         phpSide(php, 'cycle', 'PHP cycle (phpredis handler)', { reference: true }),
         phpSide(php, 'hand', `phpredis by hand (PHP's commands)`),
-        nodeSide('engine', async (n) => {
-          const req = engine.request({ cookies: { PHPSESSID: ids[n % 100]! } });
-          if (!(await req.start())) throw new Error(`session_start failed: ${JSON.stringify(req.diagnostics)}`);
-          const v = req.session.get('n');
-          req.session.set('n', (typeof v === 'number' ? v : 0) + 1);
-          await req.writeClose();
-          await req.end();
-          if (req.diagnostics.length > 0) throw new Error(JSON.stringify(req.diagnostics));
-        }),
+        nodeSide('engine', engineCycle(engine)),
+        ...(locking ? [] : [nodeSide('engine on a trivial ioredis module', engineCycle(trivial)), nodeSide('engine, no I/O (in-memory module)', engineCycle(inMemory))]),
         nodeSide(`ioredis by hand (engine's commands)`, async (n) => {
           const key = keys[n % 100]!;
           if (!locking) {
@@ -431,16 +465,8 @@ async function bigPart(workers: PhpWorker[], servers: { memcached?: MemcachedPro
     const SEED = `session_id('${ID}'); session_start(); $_SESSION = unserialize(file_get_contents('${rootFile}')); session_write_close();`;
     const engineSide = (ini: Record<string, string>): Side => {
       const engine = new SessionEngine({ ini: { ...ini, 'session.cache_limiter': '' } });
-      return nodeSide('engine (lazy)', async () => {
-        const req = engine.request({ cookies: { PHPSESSID: ID } });
-        if (!(await req.start())) throw new Error(`session_start failed: ${JSON.stringify(req.diagnostics)}`);
-        if (typeof req.session.get('user_id') !== 'number') throw new Error('user_id missing');
-        const n = req.session.get('n');
-        req.session.set('n', (typeof n === 'number' ? n : 0) + 1);
-        if (!(await req.writeClose())) throw new Error('write_close failed');
-        await req.end();
-        if (req.diagnostics.length > 0) throw new Error(JSON.stringify(req.diagnostics));
-      });
+      return nodeSide('engine (lazy)', () => readOneSetOneCycle(engine, ID));
+
     };
     for (const store of STORES) {
       if (store === 'files') {
@@ -523,11 +549,22 @@ async function bigPart(workers: PhpWorker[], servers: { memcached?: MemcachedPro
         const bare = await BareSocket.open(r.port, respLength);
         const raw = new Redis({ host: '127.0.0.1', port: r.port, lazyConnect: true });
         await raw.connect();
+        // The engine's own part of the 140 KB cycle: the same bytes in memory, each read one event-loop turn late.
+        let stored = (await raw.getBuffer(key))!;
+        const inMemory = new SessionEngine({ ini: { 'session.save_handler': 'floormemory', 'session.cache_limiter': '' } });
+        inMemory.registerModule(plainModule('floormemory', async () => {
+          await new Promise((r) => setImmediate(r));
+          return stored;
+        }, (_id, d) => {
+          stored = Buffer.from(d);
+          return true;
+        }));
         try {
           await measure('140 KB cycle, redis (no locking, phpredis default)', '≥ 3× (issue #16)', [
             phpSide(php, 'cycle', 'PHP cycle (phpredis handler)', { reference: true }),
             phpSide(php, 'hand', 'phpredis by hand (GET, SETEX)'),
             engineSide(ini),
+            nodeSide('engine, no I/O (in-memory module)', () => readOneSetOneCycle(inMemory, ID)),
             nodeSide('ioredis by hand (GET, SETEX)', async () => {
               await raw.setex(key, 1440, (await raw.getBuffer(key))!);
             }),
