@@ -24,6 +24,7 @@ import { Redis } from 'ioredis';
 import { SessionEngine } from 'php-session-engine';
 import { closeRedisConnections } from 'php-session-engine/handlers/redis';
 import { startRedis } from '../spec/support/redis-server.ts';
+import { counterCycle } from './cycles.ts';
 
 const SECONDS = Number(process.argv[2] ?? 1);
 const ROUNDS = Number(process.argv[3] ?? 5);
@@ -107,15 +108,7 @@ try {
       const [, v] = await Promise.all([raw.set(`${key}_LOCK`, 'bench', 'PX', 30000, 'NX'), raw.getBuffer(key)]);
       if ((await raw.evalsha(SETEX_UNLOCK_SHA, 2, key, `${key}_LOCK`, 1440, v!, 'bench')) !== 1) throw new Error('raw cycle: lock lost');
     };
-    const engineCycle = (e: SessionEngine) => async (id: string): Promise<void> => {
-      const req = e.request({ cookies: { PHPSESSID: id } });
-      if (!(await req.start())) throw new Error(`session_start failed: ${JSON.stringify(req.diagnostics)}`);
-      const v = req.session.get('n');
-      req.session.set('n', (typeof v === 'number' ? v : 0) + 1);
-      await req.writeClose();
-      await req.end();
-      if (req.diagnostics.length > 0) throw new Error(JSON.stringify(req.diagnostics));
-    };
+    const engineCycle = (e: SessionEngine) => (id: string): Promise<void> => counterCycle(e, id);
     const cycle = engineCycle(engine);
     /** `loops` loops, each over its own ids, for SECONDS; cycles per second and CPU µs per cycle. */
     const rate = async (loops: number, one: (id: string) => Promise<void> = cycle): Promise<{ rate: number; cpu: number }> => {

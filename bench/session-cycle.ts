@@ -22,6 +22,7 @@ import { closeRedisConnections } from 'php-session-engine/handlers/redis';
 import { closeAllConnections } from '../handlers/shared/memcache/client.ts';
 import { startMemcached, type MemcachedProcess } from '../spec/support/memcached-server.ts';
 import { startRedis, type RedisProcess } from '../spec/support/redis-server.ts';
+import { readOneSetOneCycle } from './cycles.ts';
 import { bigSession } from './payloads.ts';
 
 const SECONDS = Number(process.argv[2] ?? 1);
@@ -62,16 +63,7 @@ async function benchStore(store: Store): Promise<void> {
     lazy: new SessionEngine({ ini: { ...store.ini, 'session.cache_limiter': '' }, lazyDecode: true }),
     eager: new SessionEngine({ ini: { ...store.ini, 'session.cache_limiter': '' }, lazyDecode: false }),
   };
-  const cycle = async (engine: SessionEngine): Promise<void> => {
-    const req = engine.request({ cookies: { PHPSESSID: ID } });
-    if (!(await req.start())) throw new Error(`session_start failed: ${JSON.stringify(req.diagnostics)}`);
-    if (typeof req.session.get('user_id') !== 'number') throw new Error('user_id missing');
-    const n = req.session.get('n');
-    req.session.set('n', (typeof n === 'number' ? n : 0) + 1);
-    if (!(await req.writeClose())) throw new Error('write_close failed');
-    await req.end();
-    if (req.diagnostics.length > 0) throw new Error(JSON.stringify(req.diagnostics));
-  };
+  const cycle = (engine: SessionEngine): Promise<void> => readOneSetOneCycle(engine, ID);
 
   // The same cycle from the same bytes: PHP's, the lazy and the eager engine's results must agree.
   const results: string[] = [];

@@ -1,0 +1,33 @@
+/**
+ * bench/cycles: the engine's session cycles that several benches time, so each bench measures the
+ * same work. Any diagnostic, or a failed start or write_close, throws: a bench never times a cycle
+ * that went wrong.
+ */
+import type { SessionEngine } from 'php-session-engine';
+
+function check(ok: boolean, what: string, diagnostics: unknown): void {
+  if (!ok) throw new Error(`${what} failed: ${JSON.stringify(diagnostics)}`);
+}
+
+/** bench/redis' cycle: start, `n` + 1, write_close, end. */
+export async function counterCycle(engine: SessionEngine, id: string): Promise<void> {
+  const req = engine.request({ cookies: { PHPSESSID: id } });
+  check(await req.start(), 'session_start', req.diagnostics);
+  const v = req.session.get('n');
+  req.session.set('n', (typeof v === 'number' ? v : 0) + 1);
+  await req.writeClose();
+  await req.end();
+  check(req.diagnostics.length === 0, 'the cycle', req.diagnostics);
+}
+
+/** The 140 KB cycle of issue #16 (bench/session-cycle): start, read `user_id`, set `n`, write_close, end. */
+export async function readOneSetOneCycle(engine: SessionEngine, id: string): Promise<void> {
+  const req = engine.request({ cookies: { PHPSESSID: id } });
+  check(await req.start(), 'session_start', req.diagnostics);
+  if (typeof req.session.get('user_id') !== 'number') throw new Error('user_id missing');
+  const n = req.session.get('n');
+  req.session.set('n', (typeof n === 'number' ? n : 0) + 1);
+  check(await req.writeClose(), 'write_close', req.diagnostics);
+  await req.end();
+  check(req.diagnostics.length === 0, 'the cycle', req.diagnostics);
+}
