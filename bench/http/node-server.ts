@@ -179,8 +179,9 @@ function startProfile() {
       inflight++;
       requests++;
       times.set(req, t);
+      // 'close' comes for every response, 'finish' only for those written whole (wrk's stop cuts some).
+      res.once('close', () => inflight--);
       res.once('finish', () => {
-        inflight--;
         const t3 = performance.now();
         total.record(us(t3 - t.t0));
         if (t.t2 > 0) end.record(us(t3 - t.t2));
