@@ -32,6 +32,9 @@
  *
  * BENCH_HTTP_LOOP_DELAY=1 in the environment: the Node workers print their event-loop delay and
  * utilisation when they stop (node-server.ts); the bench shows them after each store.
+ * BENCH_HTTP_PROFILE=1: also where each worker's requests spend their time, its connections and
+ * its GC pauses (node-server.ts). BENCH_HTTP_BALANCE=0: node:cluster's round robin instead of
+ * the primary's least-connections hand-off (e.g. --variant rr:BENCH_HTTP_BALANCE=0).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
