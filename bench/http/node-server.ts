@@ -76,8 +76,14 @@ if (cluster.isPrimary) {
         socket.destroy();
         return;
       }
-      open.set(best, open.get(best)! + 1);
-      best.send('connection', socket);
+      const w = best;
+      open.set(w, open.get(w)! + 1);
+      // A socket that cannot be passed on (the client left, the worker is gone) is not counted.
+      w.send('connection', socket, undefined, (err) => {
+        if (err === null) return;
+        open.set(w, open.get(w)! - 1);
+        socket.destroy();
+      });
     });
     // A worker says 'serving' once it listens for connections from here.
     cluster.on('message', (w, m) => {
@@ -107,19 +113,19 @@ if (cluster.isPrimary) {
   const sessions = createPhpSession({ iniFile, onDiagnostic: (d) => console.error('node-server:', JSON.stringify(d)) });
   const profile = process.env['BENCH_HTTP_PROFILE'] === '1' ? startProfile() : undefined;
   const handle = sessions.handler((req, res) => {
-      profile?.began(req);
-      const s = req.session;
-      const n = (typeof s.n === 'number' ? s.n : 0) + 1;
-      s.n = n;
-      const cart = s.cart instanceof PhpArray ? s.cart : new PhpArray();
-      const sku = `sku-${n % 10}`;
-      const qty = cart.get(sku);
-      cart.set(sku, (typeof qty === 'number' ? qty : 0) + 1);
-      s.cart = cart;
-      res.setHeader('Content-Type', 'text/html; charset=UTF-8');
-      profile?.ending(req);
-      res.end(`${req.phpSession.id} ${n}`);
-    });
+    profile?.began(req);
+    const s = req.session;
+    const n = (typeof s.n === 'number' ? s.n : 0) + 1;
+    s.n = n;
+    const cart = s.cart instanceof PhpArray ? s.cart : new PhpArray();
+    const sku = `sku-${n % 10}`;
+    const qty = cart.get(sku);
+    cart.set(sku, (typeof qty === 'number' ? qty : 0) + 1);
+    s.cart = cart;
+    res.setHeader('Content-Type', 'text/html; charset=UTF-8');
+    profile?.ending(req);
+    res.end(`${req.phpSession.id} ${n}`);
+  });
   const server = createServer(profile === undefined ? handle : (req, res) => {
     profile.arrived(req, res);
     handle(req, res);
