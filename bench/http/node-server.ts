@@ -9,8 +9,6 @@
  * The primary prints "ready" once every worker listens, and stops the workers on SIGTERM/SIGINT or
  * when its stdin closes (the bench process went away).
  *
- * Connections are spread by count (see BALANCE below; BENCH_HTTP_BALANCE=0: node:cluster's round robin).
- *
  * BENCH_HTTP_LOOP_DELAY=1: each worker prints, when it stops, its event-loop delay (p50, p99, max,
  * from perf_hooks.monitorEventLoopDelay at 1 ms resolution) and its event-loop utilisation, to
  * find stalls (a blocking syscall, a GC pause) behind the p99.
@@ -38,13 +36,14 @@ if (iniFile === undefined || portArg === undefined || workersArg === undefined) 
 }
 
 /**
- * Connections go to the worker with the fewest open connections: the primary accepts each one and
- * passes the socket on. node:cluster's own round robin (BENCH_HTTP_BALANCE=0) hands the next
- * connection to whichever worker took the last one first, and wrk's 32 keep-alive connections
- * stay where they land for the whole run: one worker had up to 30 of them in flight at once
- * (BENCH_HTTP_PROFILE), the other idle, so the loaded one's queue set the p99.
+ * BENCH_HTTP_BALANCE=1: connections go to the worker with the fewest open connections (the
+ * primary accepts each one and passes the socket on), instead of node:cluster's round robin,
+ * which hands the next connection to whichever worker took the last one first: wrk's 32
+ * keep-alive connections stay where they land, and one worker had up to 30 of them in flight
+ * at once (BENCH_HTTP_PROFILE). Evening that out did not move req/s or p99 in four paired runs
+ * (README "bench/http"), so the default stays node:cluster's.
  */
-const BALANCE = process.env['BENCH_HTTP_BALANCE'] !== '0';
+const BALANCE = process.env['BENCH_HTTP_BALANCE'] === '1';
 
 if (cluster.isPrimary) {
   const workers = Number(workersArg);

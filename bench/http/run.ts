@@ -33,8 +33,8 @@
  * BENCH_HTTP_LOOP_DELAY=1 in the environment: the Node workers print their event-loop delay and
  * utilisation when they stop (node-server.ts); the bench shows them after each store.
  * BENCH_HTTP_PROFILE=1: also where each worker's requests spend their time, its connections and
- * its GC pauses (node-server.ts). BENCH_HTTP_BALANCE=0: node:cluster's round robin instead of
- * the primary's least-connections hand-off (e.g. --variant rr:BENCH_HTTP_BALANCE=0).
+ * its GC pauses (node-server.ts). BENCH_HTTP_BALANCE=1: the primary hands each connection to the
+ * worker with the fewest, instead of node:cluster's round robin (e.g. --variant bal:BENCH_HTTP_BALANCE=1).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -81,7 +81,7 @@ type Side = string;
 /**
  * --variant NAME:TOKENS (repeatable): one more Node side, started with the tokens that begin with
  * `--` as Node flags (e.g. --max-semi-space-size=64) and the KEY=VALUE tokens in its environment
- * (e.g. BENCH_HTTP_BALANCE=0), so a change is measured against the plain Node side in the same
+ * (e.g. BENCH_HTTP_BALANCE=1), so a change is measured against the plain Node side in the same
  * interleaved rounds.
  */
 const VARIANTS = opt.variant.map((v) => {
