@@ -48,9 +48,9 @@ const BALANCE = process.env['BENCH_HTTP_BALANCE'] === '1';
 /**
  * The workers run with --single-threaded-gc (BENCH_HTTP_GC_THREADS=1: V8's default helper
  * threads): with a worker per core, the GC's helper threads have no core of their own and take
- * one from the other worker (and from wrk). Paired against the default in five store runs (README
- * "bench/http"): req/s 1.01-1.95x, p99 0.30-1.17x (medians 1.68x and 0.68x). README recommends
- * the same for a cluster with a worker per core.
+ * one from the other worker (and from wrk). Paired against the default (README "bench/http"):
+ * under load req/s 1.01-1.95x, p99 0.30-1.17x (medians 1.68x and 0.68x); on a quiet machine a
+ * wash (req/s 0.98-1.06x, p99 0.84-1.12x). README recommends it for a worker per core on busy CPUs.
  */
 const GC_FLAGS = process.env['BENCH_HTTP_GC_THREADS'] === '1' ? [] : ['--single-threaded-gc'];
 
