@@ -40,7 +40,7 @@ if (iniFile === undefined || portArg === undefined || workersArg === undefined) 
  * primary accepts each one and passes the socket on), instead of node:cluster's round robin,
  * which hands the next connection to whichever worker took the last one first: wrk's 32
  * keep-alive connections stay where they land, and one worker had up to 30 of them in flight
- * at once (BENCH_HTTP_PROFILE). Evening that out did not move req/s or p99 in four paired runs
+ * at once (BENCH_HTTP_PROFILE). Evening that out did not move req/s or p99 in five paired runs
  * (README "bench/http"), so the default stays node:cluster's.
  */
 const BALANCE = process.env['BENCH_HTTP_BALANCE'] === '1';
