@@ -12,10 +12,20 @@
  * BENCH_HTTP_LOOP_DELAY=1: each worker prints, when it stops, its event-loop delay (p50, p99, max,
  * from perf_hooks.monitorEventLoopDelay at 1 ms resolution) and its event-loop utilisation, to
  * find stalls (a blocking syscall, a GC pause) behind the p99.
+ *
+ * BENCH_HTTP_PROFILE=1: each worker also prints where a request's time goes, over its whole run:
+ * connections and requests it served, requests in flight when one arrives, and latency
+ * histograms (p50/p99/max) from the 'request' event to the app (session started: open, lock,
+ * read, decode), from the app's res.end() to 'finish' (encode, write, close, response written),
+ * and from 'request' to 'finish'; for requests slower than BENCH_HTTP_SLOW_MS (default 10) the
+ * mean of each part; and the GC pauses (count, total and longest ms, by kind, from a
+ * PerformanceObserver). What wrk sees beyond 'request' → 'finish' is the time a request waited in
+ * the socket for the worker's event loop.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:http';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { createServer as createNetServer, type Socket } from 'node:net';
+import { createHistogram, monitorEventLoopDelay, performance, PerformanceObserver, type RecordableHistogram } from 'node:perf_hooks';
 import { PhpArray } from 'php-session-engine';
 import { createPhpSession } from 'php-session-engine/http';
 
@@ -24,6 +34,25 @@ if (iniFile === undefined || portArg === undefined || workersArg === undefined) 
   console.error('usage: node-server.ts <php.ini> <port> <workers>');
   process.exit(2);
 }
+
+/**
+ * BENCH_HTTP_BALANCE=1: connections go to the worker with the fewest open connections (the
+ * primary accepts each one and passes the socket on), instead of node:cluster's round robin,
+ * which hands the next connection to whichever worker took the last one first: wrk's 32
+ * keep-alive connections stay where they land, and one worker had up to 30 of them in flight
+ * at once (BENCH_HTTP_PROFILE). Evening that out did not move req/s or p99 in five paired runs
+ * (README "bench/http"), so the default stays node:cluster's.
+ */
+const BALANCE = process.env['BENCH_HTTP_BALANCE'] === '1';
+
+/**
+ * The workers run with --single-threaded-gc (BENCH_HTTP_GC_THREADS=1: V8's default helper
+ * threads): with a worker per core, the GC's helper threads have no core of their own and take
+ * one from the other worker (and from wrk). Paired against the default (README "bench/http"):
+ * under load req/s 1.01-1.95x, p99 0.30-1.17x (medians 1.68x and 0.68x); on a quiet machine a
+ * wash (req/s 0.98-1.06x, p99 0.84-1.12x). README recommends it for a worker per core on busy CPUs.
+ */
+const GC_FLAGS = process.env['BENCH_HTTP_GC_THREADS'] === '1' ? [] : ['--single-threaded-gc'];
 
 if (cluster.isPrimary) {
   const workers = Number(workersArg);
@@ -45,9 +74,38 @@ if (cluster.isPrimary) {
       process.exit(code);
     }, 5000).unref();
   };
-  cluster.on('listening', () => {
-    if (++listening === workers) console.log('ready');
-  });
+  if (BALANCE) {
+    // The primary accepts each connection and hands it to the worker with the fewest open ones.
+    const open = new Map<Worker, number>();
+    const balancer = createNetServer({ pauseOnConnect: true }, (socket) => {
+      let best: Worker | undefined;
+      for (const [w, n] of open) if (best === undefined || n < open.get(best)!) best = w;
+      if (best === undefined) {
+        socket.destroy();
+        return;
+      }
+      const w = best;
+      open.set(w, open.get(w)! + 1);
+      // A socket that cannot be passed on (the client left, the worker is gone) is not counted.
+      w.send('connection', socket, undefined, (err) => {
+        if (err === null) return;
+        open.set(w, open.get(w)! - 1);
+        socket.destroy();
+      });
+    });
+    // A worker says 'serving' once it listens for connections from here.
+    cluster.on('message', (w, m) => {
+      if (m === 'closed') open.set(w, open.get(w)! - 1);
+      else if (m === 'serving') {
+        open.set(w, 0);
+        if (++listening === workers) balancer.listen(Number(portArg), '127.0.0.1', () => console.log('ready'));
+      }
+    });
+  } else {
+    cluster.on('listening', () => {
+      if (++listening === workers) console.log('ready');
+    });
+  }
   cluster.on('exit', (w, code, signal) => {
     if (stopping) return;
     console.error(`node-server: worker ${w.process.pid} exited (${signal ?? code})`);
@@ -58,24 +116,39 @@ if (cluster.isPrimary) {
   process.stdin.on('end', () => stop(0));
   process.stdin.on('error', () => stop(0));
   process.stdin.resume();
+  cluster.setupPrimary({ execArgv: [...process.execArgv, ...GC_FLAGS] });
   for (let i = 0; i < workers; i++) cluster.fork();
 } else {
   const sessions = createPhpSession({ iniFile, onDiagnostic: (d) => console.error('node-server:', JSON.stringify(d)) });
-  const server = createServer(
-    sessions.handler((req, res) => {
-      const s = req.session;
-      const n = (typeof s.n === 'number' ? s.n : 0) + 1;
-      s.n = n;
-      const cart = s.cart instanceof PhpArray ? s.cart : new PhpArray();
-      const sku = `sku-${n % 10}`;
-      const qty = cart.get(sku);
-      cart.set(sku, (typeof qty === 'number' ? qty : 0) + 1);
-      s.cart = cart;
-      res.setHeader('Content-Type', 'text/html; charset=UTF-8');
-      res.end(`${req.phpSession.id} ${n}`);
-    }),
-  );
-  server.listen(Number(portArg), '127.0.0.1');
+  const profile = process.env['BENCH_HTTP_PROFILE'] === '1' ? startProfile() : undefined;
+  const handle = sessions.handler((req, res) => {
+    profile?.began(req);
+    const s = req.session;
+    const n = (typeof s.n === 'number' ? s.n : 0) + 1;
+    s.n = n;
+    const cart = s.cart instanceof PhpArray ? s.cart : new PhpArray();
+    const sku = `sku-${n % 10}`;
+    const qty = cart.get(sku);
+    cart.set(sku, (typeof qty === 'number' ? qty : 0) + 1);
+    s.cart = cart;
+    res.setHeader('Content-Type', 'text/html; charset=UTF-8');
+    profile?.ending(req);
+    res.end(`${req.phpSession.id} ${n}`);
+  });
+  const server = createServer(profile === undefined ? handle : (req, res) => {
+    profile.arrived(req, res);
+    handle(req, res);
+  });
+  if (profile !== undefined) server.on('connection', () => profile.connections++);
+  if (BALANCE) {
+    process.on('message', (m, socket: Socket | undefined) => {
+      if (m !== 'connection' || socket === undefined) return;
+      socket.once('close', () => process.send?.('closed'));
+      server.emit('connection', socket);
+      socket.resume();
+    });
+    process.send?.('serving');
+  } else server.listen(Number(portArg), '127.0.0.1');
   if (process.env['BENCH_HTTP_LOOP_DELAY'] === '1') {
     const delay = monitorEventLoopDelay({ resolution: 1 });
     delay.enable();
@@ -87,4 +160,79 @@ if (cluster.isPrimary) {
     });
   }
   process.on('SIGTERM', () => process.exit(0));
+}
+
+/** BENCH_HTTP_PROFILE=1: per-request timings and GC pauses of this worker, printed when it exits. */
+function startProfile() {
+  const us = (ms: number): number => Math.max(1, Math.round(ms * 1000));
+  const hist = (): RecordableHistogram => createHistogram({ lowest: 1, highest: 60_000_000, figures: 3 });
+  const begin = hist();
+  const end = hist();
+  const total = hist();
+  const inflightAtArrival = hist();
+  const slowMs = Number(process.env['BENCH_HTTP_SLOW_MS'] ?? 10);
+  const slow = { n: 0, begin: 0, app: 0, end: 0, inflight: 0 };
+  const times = new WeakMap<object, { t0: number; t1: number; t2: number; inflight: number }>();
+  let inflight = 0;
+  let requests = 0;
+  const gc = new Map<string, { n: number; ms: number; max: number }>();
+  // perf_hooks.constants.NODE_PERFORMANCE_GC_*
+  const kinds: Record<number, string> = { 1: 'minor', 4: 'major', 8: 'incremental', 16: 'weakcb' };
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = kinds[((e as { detail?: { kind?: number } }).detail)?.kind ?? 0] ?? 'other';
+      const g = gc.get(kind) ?? { n: 0, ms: 0, max: 0 };
+      g.n++;
+      g.ms += e.duration;
+      g.max = Math.max(g.max, e.duration);
+      gc.set(kind, g);
+    }
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  const p = {
+    connections: 0,
+    arrived(req: object, res: import('node:http').ServerResponse): void {
+      const t = { t0: performance.now(), t1: 0, t2: 0, inflight };
+      inflightAtArrival.record(inflight + 1);
+      inflight++;
+      requests++;
+      times.set(req, t);
+      // 'close' comes for every response, 'finish' only for those written whole (wrk's stop cuts some).
+      res.once('close', () => inflight--);
+      res.once('finish', () => {
+        const t3 = performance.now();
+        total.record(us(t3 - t.t0));
+        if (t.t2 > 0) end.record(us(t3 - t.t2));
+        if (t3 - t.t0 > slowMs && t.t2 > 0) {
+          slow.n++;
+          slow.begin += t.t1 - t.t0;
+          slow.app += t.t2 - t.t1;
+          slow.end += t3 - t.t2;
+          slow.inflight += t.inflight;
+        }
+      });
+    },
+    began(req: object): void {
+      const t = times.get(req);
+      if (t === undefined) return;
+      t.t1 = performance.now();
+      begin.record(us(t.t1 - t.t0));
+    },
+    ending(req: object): void {
+      const t = times.get(req);
+      if (t !== undefined) t.t2 = performance.now();
+    },
+  };
+  process.on('exit', () => {
+    obs.disconnect();
+    const h = (x: RecordableHistogram): string => `p50 ${(x.percentile(50) / 1000).toFixed(2)} p99 ${(x.percentile(99) / 1000).toFixed(2)} max ${(x.max / 1000).toFixed(1)}`;
+    const gcText = [...gc].map(([k, g]) => `${k} ${g.n}x ${g.ms.toFixed(0)} ms (max ${g.max.toFixed(1)})`).join(', ');
+    const m = (x: number): string => (slow.n === 0 ? '-' : (x / slow.n).toFixed(2));
+    console.error(
+      `node-server: worker ${process.pid} profile: ${p.connections} connections, ${requests} requests, in flight at arrival p50 ${inflightAtArrival.percentile(50)} p99 ${inflightAtArrival.percentile(99)} max ${inflightAtArrival.max}; ` +
+        `request→app ${h(begin)} ms; res.end→finish ${h(end)} ms; request→finish ${h(total)} ms; ` +
+        `${slow.n} over ${slowMs} ms: mean request→app ${m(slow.begin)}, app ${m(slow.app)}, res.end→finish ${m(slow.end)} ms, in flight ${m(slow.inflight)}; GC ${gcText}`,
+    );
+  });
+  return p;
 }

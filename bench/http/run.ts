@@ -26,12 +26,15 @@
  *
  * Run: npm run bench:http -- [--seconds 5] [--rounds 3] [--warmup 10] [--connections 32] [--threads 2]
  *        [--workers <cores>] [--fpm-children <workers>] [--sessions 1000] [--contention 4]
- *        [--stores files,memcached,redis] [--files-dir <dir>]
+ *        [--stores files,memcached,redis] [--files-dir <dir>] [--variant NAME:TOKENS ...]
  * --files-dir: where the files store's session directory is made (default: the temp dir), e.g.
  * /dev/shm to take the disk out (both sides use it).
  *
  * BENCH_HTTP_LOOP_DELAY=1 in the environment: the Node workers print their event-loop delay and
  * utilisation when they stop (node-server.ts); the bench shows them after each store.
+ * BENCH_HTTP_PROFILE=1: also where each worker's requests spend their time, its connections and
+ * its GC pauses (node-server.ts). BENCH_HTTP_BALANCE=1: the primary hands each connection to the
+ * worker with the fewest, instead of node:cluster's round robin (e.g. --variant bal:BENCH_HTTP_BALANCE=1).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -58,6 +61,7 @@ const { values: opt } = parseArgs({
     contention: { type: 'string', default: '4' },
     stores: { type: 'string', default: 'files,memcached,redis' },
     'files-dir': { type: 'string' },
+    variant: { type: 'string', multiple: true, default: [] },
   },
 });
 const SECONDS = Number(opt.seconds);
@@ -72,7 +76,27 @@ const CONTENTION = Number(opt.contention);
 const STORES = opt.stores.split(',') as Store[];
 const FILES_DIR = opt['files-dir'];
 type Store = 'files' | 'memcached' | 'redis';
-type Side = 'php-fpm' | 'node';
+/** 'php-fpm', 'node', or the name of a --variant (another Node cluster, measured in the same rounds). */
+type Side = string;
+/**
+ * --variant NAME:TOKENS (repeatable): one more Node side, started with the tokens that begin with
+ * `--` as Node flags (e.g. --max-semi-space-size=64) and the KEY=VALUE tokens in its environment
+ * (e.g. BENCH_HTTP_BALANCE=1), so a change is measured against the plain Node side in the same
+ * interleaved rounds.
+ */
+const VARIANTS = opt.variant.map((v) => {
+  const colon = v.indexOf(':');
+  const name = colon < 0 ? v : v.slice(0, colon);
+  const tokens = colon < 0 ? [] : v.slice(colon + 1).split(/\s+/).filter((t) => t !== '');
+  if (name === '' || name === 'php-fpm' || name === 'node') throw new Error(`--variant ${v}: give it a name of its own (NAME:flags)`);
+  const flags = tokens.filter((t) => t.startsWith('--'));
+  const env = Object.fromEntries(tokens.filter((t) => !t.startsWith('--')).map((t) => {
+    const eq = t.indexOf('=');
+    if (eq <= 0) throw new Error(`--variant ${v}: "${t}" is neither a --flag nor KEY=VALUE`);
+    return [t.slice(0, eq), t.slice(eq + 1)];
+  }));
+  return { name, spec: tokens.join(' '), flags, env };
+});
 const ROOT = process.getuid?.() === 0;
 
 // ---- tools ----------------------------------------------------------------------------------
@@ -320,12 +344,14 @@ http {
 /** The Node workers' event-loop delay lines (BENCH_HTTP_LOOP_DELAY=1), printed after each store. */
 const loopDelays: string[] = [];
 
-async function startNodeSide(ini: string): Promise<{ port: number; pids: number[] }> {
+async function startNodeSide(ini: string, side: Side, flags: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ port: number; pids: number[] }> {
   const port = await freePort();
-  const child = daemon('node-server', process.execPath, ['--import', 'tsx', join(HERE, 'node-server.ts'), ini, String(port), String(WORKERS)], { stdin: 'pipe' });
+  const child = daemon(side, process.execPath, [...flags, '--import', 'tsx', join(HERE, 'node-server.ts'), ini, String(port), String(WORKERS)], { stdin: 'pipe', env: { ...process.env, ...env } });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => loopDelays.push(...d.toString().split('\n').filter((l) => l.includes(' loop delay '))));
+  child.stderr!.on('data', (d: Buffer) =>
+    loopDelays.push(...d.toString().split('\n').filter((l) => l.includes(' loop delay ') || l.includes(' profile: ')).map((l) => `${side}: ${l}`)),
+  );
   await waitFor('node-server', async () => out.includes('ready') && (await canConnect(port)), 60_000);
   return { port, pids: [child.pid!] };
 }
@@ -431,6 +457,9 @@ function verify(stored: Map<string, { n: number; cart: number }>, counts: Map<st
 
 // ---- the run ----------------------------------------------------------------------------------
 
+/** Lets the requests cut off by wrk's stop finish on the servers (1 s). */
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 1000));
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 === 1 ? s[Math.floor(s.length / 2)]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -487,7 +516,11 @@ try {
       savePath = `tcp://${r.address}`;
     }
     const ini = writePhpIni(dir, store, savePath);
-    const servers: Record<Side, { port: number; pids: number[] }> = { 'php-fpm': await startPhpSide(dir, ini), node: await startNodeSide(ini) };
+    const servers = new Map<Side, { port: number; pids: number[] }>([
+      ['php-fpm', await startPhpSide(dir, ini)],
+      ['node', await startNodeSide(ini, 'node')],
+    ]);
+    for (const v of VARIANTS) servers.set(v.name, await startNodeSide(ini, v.name, v.flags, v.env));
 
     const phases: Array<{ kind: string; prefix: string; pool: number; mode: 'own' | 'shared'; rounds: number }> = [
       { kind: `${POOL} sessions`, prefix: 'hbench', pool: POOL, mode: 'own', rounds: ROUNDS },
@@ -495,8 +528,12 @@ try {
     if (CONTENTION > 0) phases.push({ kind: `${CONTENTION} shared sessions`, prefix: 'hbcont', pool: CONTENTION, mode: 'shared', rounds: 1 });
     for (const phase of phases) {
       const counts = new Map<string, IdCount>();
-      const sides: Side[] = ['php-fpm', 'node'];
-      for (const side of sides) addCounts(counts, (await runWrk(servers[side].port, phase.prefix, phase.pool, phase.mode, phase.mode === 'own' ? WARMUP : 2)).ids); // warm-up: JIT, opcache, connections
+      const sides: Side[] = ['php-fpm', 'node', ...VARIANTS.map((v) => v.name)];
+      // warm-up: JIT, opcache, connections
+      for (const side of sides) {
+        addCounts(counts, (await runWrk(servers.get(side)!.port, phase.prefix, phase.pool, phase.mode, phase.mode === 'own' ? WARMUP : 2)).ids);
+        await settle();
+      }
       const bySide = new Map<Side, Row>();
       for (const side of sides) {
         const row: Row = { store, kind: phase.kind, side, rps: [], p50: [], p99: [], cpu: [], bad: 0, socketErrors: 0 };
@@ -504,10 +541,15 @@ try {
         rows.push(row);
       }
       for (let r = 0; r < phase.rounds; r++) {
-        for (const side of r % 2 === 0 ? sides : [...sides].reverse()) {
-          const cpu0 = cpuMs(servers[side].pids);
-          const res = await runWrk(servers[side].port, phase.prefix, phase.pool, phase.mode, SECONDS);
-          const cpu1 = cpuMs(servers[side].pids);
+        // Each round starts with the next side (two sides: alternating order).
+        for (const side of [...sides.slice(r % sides.length), ...sides.slice(0, r % sides.length)]) {
+          const cpu0 = cpuMs(servers.get(side)!.pids);
+          const res = await runWrk(servers.get(side)!.port, phase.prefix, phase.pool, phase.mode, SECONDS);
+          const cpu1 = cpuMs(servers.get(side)!.pids);
+          // The requests wrk's stop cut off still run on the server (and write their session): the
+          // next side must not read those sessions meanwhile. Without locking (redis) such an
+          // overlap loses an update in a run that must be exact (seen once at load 11: 2 lost).
+          await settle();
           const cpu = (cpu1.user + cpu1.sys - cpu0.user - cpu0.sys) / res.requests;
           const sys = (cpu1.sys - cpu0.sys) / res.requests;
           addCounts(counts, res.ids);
@@ -521,7 +563,6 @@ try {
           console.log(`  ${store}, ${phase.kind}, round ${r + 1}, ${side.padEnd(7)}: ${res.rps.toFixed(0).padStart(6)} req/s  p50 ${res.p50.toFixed(2)} ms  p99 ${res.p99.toFixed(2)} ms  CPU ${(cpu * 1000).toFixed(0)} µs/req (system ${(sys * 1000).toFixed(0)})  non-200 ${res.bad}  socket errors ${res.socketErrors}`);
         }
       }
-      await new Promise((r) => setTimeout(r, 1000)); // requests cut off by wrk's stop finish on the servers
       const v = verify(await readBack(ini, phase.prefix, phase.pool), counts);
       // Without locking (phpredis' default), concurrent requests on one session lose updates in PHP
       // too: only the runs with one request per session in flight must be exact.
@@ -544,13 +585,19 @@ const load1 = loadavg();
 console.log(
   `\n${started.toISOString().slice(0, 16)}Z, 2 cores, shared with other work (load average ${load0[0]!.toFixed(1)} at the start, ${load1[0]!.toFixed(1)} at the end); medians of ${ROUNDS} interleaved ${SECONDS} s rounds (contention: 1 round); ${WORKERS} Node workers vs ${FPM_CHILDREN} php-fpm children + 1 nginx worker; wrk -t${THREADS} -c${CONNECTIONS}\n`,
 );
-console.log('| store | sessions | side | requests/s | p50 ms | p99 ms | CPU µs/request | non-200 | Node/PHP req/s | Node/PHP p99 |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log(`| store | sessions | side | requests/s | p50 ms | p99 ms | CPU µs/request | non-200 | Node/PHP req/s | Node/PHP p99 |${VARIANTS.length > 0 ? ' vs Node req/s | vs Node p99 |' : ''}`);
+console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |${VARIANTS.length > 0 ? ' --- | --- |' : ''}`);
+const sideLabel = (side: Side): string =>
+  side === 'php-fpm' ? 'nginx + php-fpm' : side === 'node' ? 'Node (php-session-engine/http)' : `Node, ${side} (${VARIANTS.find((v) => v.name === side)!.spec})`;
 for (const row of rows) {
   const php = rows.find((r) => r.store === row.store && r.kind === row.kind && r.side === 'php-fpm')!;
-  const ratio = row.side === 'node' && php.rps.length > 0 ? [`${(median(row.rps) / median(php.rps)).toFixed(2)}x`, `${(median(row.p99) / median(php.p99)).toFixed(2)}x`] : ['', ''];
+  const node = rows.find((r) => r.store === row.store && r.kind === row.kind && r.side === 'node')!;
+  const ratio = row.side !== 'php-fpm' && php.rps.length > 0 ? [`${(median(row.rps) / median(php.rps)).toFixed(2)}x`, `${(median(row.p99) / median(php.p99)).toFixed(2)}x`] : ['', ''];
+  // A variant against the plain Node side: the median of the per-round ratios (paired rounds).
+  const paired = (xs: number[], ys: number[]): string => `${median(xs.map((x, i) => x / ys[i]!)).toFixed(2)}x`;
+  const vsNode = VARIANTS.length === 0 ? '' : row.side === 'php-fpm' || row.side === 'node' ? ' | |' : ` ${paired(row.rps, node.rps)} | ${paired(row.p99, node.p99)} |`;
   console.log(
-    `| ${row.store} | ${row.kind} | ${row.side === 'node' ? 'Node (php-session-engine/http)' : 'nginx + php-fpm'} | ${median(row.rps).toFixed(0)} | ${median(row.p50).toFixed(2)} | ${median(row.p99).toFixed(2)} | ${(median(row.cpu) * 1000).toFixed(0)} | ${row.bad + row.socketErrors} | ${ratio[0]} | ${ratio[1]} |`,
+    `| ${row.store} | ${row.kind} | ${sideLabel(row.side)} | ${median(row.rps).toFixed(0)} | ${median(row.p50).toFixed(2)} | ${median(row.p99).toFixed(2)} | ${(median(row.cpu) * 1000).toFixed(0)} | ${row.bad + row.socketErrors} | ${ratio[0]} | ${ratio[1]} |${vsNode}`,
   );
 }
 console.log('');

@@ -62,11 +62,13 @@ export function zendIniParseQuantity(value: string): Quantity {
     negative = true;
     digits++;
   }
-  const noDigits = {
+  // Built only when returned: escaping the value for the message costs a Buffer and a string, and
+  // every ini read of a number (several a request) comes through here.
+  const noDigits = (): { value: bigint; error: string } => ({
     value: 0n,
     error: `Invalid quantity "${esc()}": no valid leading digits, interpreting as "0" for backwards compatibility`,
-  };
-  if (!isDigit(value[digits])) return noDigits;
+  });
+  if (!isDigit(value[digits])) return noDigits();
   let base = 0;
   if (value[digits] === '0' && !isDigit(value[digits + 1])) {
     if (digits + 1 === strEnd) return { value: 0n };
@@ -105,7 +107,7 @@ export function zendIniParseQuantity(value: string): Quantity {
     else if (retval > ZEND_LONG_MAX) overflow = true;
     else if (negative) retval = -retval;
   }
-  if (r.end === 0) return noDigits;
+  if (r.end === 0) return noDigits();
   let digitsEnd = digits + r.end;
   while (digitsEnd < strEnd && isCSpace(value[digitsEnd])) digitsEnd++;
   const finish = (v: bigint): Quantity =>
