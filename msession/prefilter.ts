@@ -39,11 +39,29 @@ function needle(text: string): Buffer | null {
 }
 
 /**
+ * The byte test as data, so a reader thread can run it where the bytes are read
+ * (stores/files-reader.ts) without a second copy of the rule above: stored bytes pass when they
+ * hold any of `unless` (the `S:` escape), else only when they hold every one of `needles`. Calling
+ * the filter runs that same rule on the calling thread.
+ */
+export type CandidateFilter = ((data: Uint8Array) => boolean) & {
+  readonly unless: readonly Uint8Array[];
+  readonly needles: readonly Uint8Array[];
+};
+
+/** The rule of a {@link CandidateFilter} on `b` (the reader thread runs the same three lines). */
+function passes(b: Buffer, unless: readonly Uint8Array[], needles: readonly Uint8Array[]): boolean {
+  for (const x of unless) if (b.indexOf(x) >= 0) return true;
+  for (const x of needles) if (b.indexOf(x) < 0) return false;
+  return true;
+}
+
+/**
  * A test for stored bytes: false only when the session cannot hold variable `name` (equal to
  * `value`, when given). null when nothing can be skipped (an application serializer, or needles
  * that could be written otherwise).
  */
-export function candidateFilter(serializer: SessionSerializer, name: string, value?: PhpValue): ((data: Uint8Array) => boolean) | null {
+export function candidateFilter(serializer: SessionSerializer, name: string, value?: PhpValue): CandidateFilter | null {
   if (!builtinSerializers.includes(serializer)) return null;
   const needles: Buffer[] = [];
   const n = needle(name);
@@ -57,10 +75,7 @@ export function candidateFilter(serializer: SessionSerializer, name: string, val
     }
   }
   if (needles.length === 0) return null;
-  return (data) => {
-    const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    if (b.indexOf(ESCAPED) >= 0) return true;
-    for (const x of needles) if (b.indexOf(x) < 0) return false;
-    return true;
-  };
+  const unless = [ESCAPED];
+  const test = (data: Uint8Array): boolean => passes(Buffer.from(data.buffer, data.byteOffset, data.byteLength), unless, needles);
+  return Object.assign(test, { unless, needles });
 }
