@@ -58,9 +58,9 @@ function open(path) {
     }
   }
 }
-function passes(b, unless, needles) {
-  for (const x of unless) if (b.indexOf(x) >= 0) return true;
-  for (const x of needles) if (b.indexOf(x) < 0) return false;
+function passes(s, unless, needles) {
+  for (const x of unless) if (s.includes(x)) return true;
+  for (const x of needles) if (!s.includes(x)) return false;
   return true;
 }
 parentPort.on('message', (m) => {
@@ -82,7 +82,7 @@ parentPort.on('message', (m) => {
       room(used, SCRATCH);
       const n = fs.readSync(fd, buf, used, SCRATCH, null);
       if (n > 0 && n < SCRATCH) {
-        if (filter && !passes(buf.subarray(used, used + n), m.unless, m.needles)) { meta[2 * i + 1] = -3; continue; }
+        if (filter && !passes(buf.toString('latin1', used, used + n), m.unless, m.needles)) { meta[2 * i + 1] = -3; continue; }
         meta[2 * i + 1] = n; used += n; continue;
       }
       if (!fs.fstatSync(fd).isFile()) { meta[2 * i + 1] = -1; continue; }
@@ -93,7 +93,7 @@ parentPort.on('message', (m) => {
         if (more === 0) break;
         got += more;
       }
-      if (filter && !passes(buf.subarray(used, used + got), m.unless, m.needles)) { meta[2 * i + 1] = -3; continue; }
+      if (filter && !passes(buf.toString('latin1', used, used + got), m.unless, m.needles)) { meta[2 * i + 1] = -3; continue; }
       meta[2 * i + 1] = got; used += got;
     } catch (e) {
       if (e.code === 'EISDIR') meta[2 * i + 1] = -1;
