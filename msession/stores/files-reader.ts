@@ -182,6 +182,13 @@ export class FileReaderPool {
     return this.#dead;
   }
 
+  /** Batches sent and not answered yet, over all threads. */
+  get pending(): number {
+    let n = 0;
+    for (const t of this.#threads) n += t.pending.size;
+    return n;
+  }
+
   /** True once a thread can take a batch (until then, and after a failure, read on the caller's thread). */
   get ready(): boolean {
     return !this.#dead && this.#threads.some((t) => t.online);

@@ -51,6 +51,12 @@ const NOATIME_OPEN = PLAIN_OPEN | (constants.O_NOATIME ?? 0);
 const BATCH = 256;
 /** Reader threads started by default (one per idle core, as the load average shows, up to this). */
 const DEFAULT_MAX_THREADS = 2;
+/**
+ * Batches each reader thread may have queued; a batch listed beyond that is read on the calling
+ * thread, which would otherwise only wait (on 2 cores one reader thread and the calling thread
+ * then share the reads, without a third thread's start and contention).
+ */
+const THREAD_BACKLOG = 2;
 
 /** Tuning of a files store's scans (the defaults are what engine.msession() uses). */
 export interface FilesStoreOptions {
@@ -233,6 +239,7 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
     // microtasks: give the event loop a turn per batch while the threads start.
     if (!pool.ready) await new Promise<void>((resolve) => setImmediate(resolve));
     if (pool === null || !pool.ready) return null;
+    if (pool.pending >= THREAD_BACKLOG * poolThreads) return null;
     const out: PeekResult[] = new Array<PeekResult>(ids.length);
     const paths: string[] = [];
     const slots: number[] = [];

@@ -139,6 +139,29 @@ describe('msession files store: reads on a reader thread', () => {
     }
   });
 
+  it('a batch listed while every thread has 2 batches queued is read on the calling thread, with the same results', async () => {
+    const filter = candidateFilter(php, 'user', toPhp(42))!;
+    const batch = (k: number): string[] => Array.from({ length: 50 }, (_, i) => id(k * 50 + i));
+    for (const readThreads of [1, 2]) {
+      const plain = msessionOn(tmp.dir, 0);
+      const { ms, store } = msessionOn(tmp.dir, readThreads);
+      try {
+        await threadsUp(store(), id(1));
+        const before = store().threadedBatches;
+        const sent = 2 * readThreads;
+        // Called together: the first `sent` go to the threads, the next one is read here.
+        const got = await Promise.all(Array.from({ length: sent + 1 }, (_, k) => store().peekMany!(batch(k), filter)));
+        expect(store().threadedBatches, `readThreads ${readThreads}`).toBe(before + sent);
+        const want = await Promise.all(Array.from({ length: sent + 1 }, (_, k) => plain.store().peekMany!(batch(k), filter)));
+        expect(got).toEqual(want);
+        expect(got.flat().filter((r) => r === PREFILTERED).length).toBeGreaterThan(0);
+      } finally {
+        await ms.disconnect();
+        await plain.ms.disconnect();
+      }
+    }
+  });
+
   it.each([1, 2])('scan() and find() through %i thread(s) give what they give without: order, matches, per-id errors', async (readThreads) => {
     const plain = msessionOn(tmp.dir, 0);
     const threaded = msessionOn(tmp.dir, readThreads);
