@@ -5,7 +5,7 @@
  * the same calls as the files store's synchronous read (O_NOFOLLOW | O_NONBLOCK, O_NOATIME while
  * the kernel allows it, one 64 KiB read, fstat only for an empty or a longer file) and sends a
  * batch back as one transferred buffer. Given a scan's prefilter (prefilter.ts: its `unless` and
- * `needles` bytes, the rule run by the same few lines), the worker tests each file's bytes where
+ * `needles`, latin1 strings of bytes, and its rule in the same few lines), the worker tests each file's bytes where
  * it read them and sends back only the candidates' (the others as PREFILTERED), so the main
  * thread copies and decodes only those. A worker that fails or exits ends the pool: its pending
  * batches reject with {@link ReaderGone} and the caller reads them again on the main thread, so no
