@@ -1,8 +1,8 @@
 /**
  * bench/msession-heap: the heap of `find` over a growing files save path (flat, php serializer,
  * 1 in 100 sessions has user = 42): sessions are added up to each size (default 100,000, 300,000
- * and 1,000,000), then find runs twice (its files reads on a reader thread, `readThreads: 1`,
- * then on the main thread, `readThreads: 0`) with the heap and rss sampled every 1,000 sessions
+ * and 1,000,000), then find runs three times (its files reads on two reader threads,
+ * `readThreads: 2`, on one, then on the main thread, `readThreads: 0`) with the heap and rss sampled every 1,000 sessions
  * through its progress callback. Reports the peak heap growth over the post-GC baseline, the heap
  * left after a GC at the end (a leak would stay), the peak rss (the reader thread's heap
  * included), the time, and the matches (flat growth = the scan streams). Needs about 4 KB of disk per session (4 GB at 1M):
@@ -28,7 +28,7 @@ try {
     const created = performance.now() - t0;
     // Every hundredth session, and session 42 (user = its number).
     const expected = Math.ceil(size / 100) + (size > 42 ? 1 : 0);
-    for (const [label, readThreads] of [['reader thread', 1], ['main thread only', 0]] as const) {
+    for (const [label, readThreads] of [['2 reader threads', 2], ['1 reader thread', 1], ['main thread only', 0]] as const) {
       const ms = filesEngine(dir, readThreads).msession();
       globalThis.gc?.();
       const base = process.memoryUsage().heapUsed;

@@ -2,9 +2,9 @@
  * bench/msession: `find` over N file sessions (default 100,000; flat save path, php serializer,
  * 1 in 100 sessions has user = 42), msession against a PHP script doing the same scan
  * (scandir + file_get_contents + session_decode + compare, php -n), alternating ROUNDS times
- * (default 5) after one unmeasured PHP pass: PHP, then msession with its files reads on a reader
- * thread (`readThreads: 1`), then with every read on the main thread (`readThreads: 0`; what
- * engine.msession() picks when no core is idle). Each side times its own scan (PHP with hrtime, so its process start is not
+ * (default 5) after one unmeasured PHP pass: PHP, then msession with its files reads on two reader
+ * threads (`readThreads: 2`), on one (`readThreads: 1`), then with every read on the main thread
+ * (`readThreads: 0`; what engine.msession() picks when no core is idle). Each side times its own scan (PHP with hrtime, so its process start is not
  * counted) and its CPU time (getrusage / process.cpuUsage, all threads). Reports each round, the
  * medians, that all found the same ids, and the heap growth of msession's scan sampled through its
  * progress callback (flat: the scan streams).
@@ -84,29 +84,31 @@ try {
   const first = phpScan();
   console.log(`warm-up PHP pass: ${(first.ms / 1000).toFixed(2)} s (${first.count} found)`);
   const ROUNDS = Number(process.env.ROUNDS ?? 5);
-  const runs: Record<'php' | 'ours' | 'sync', Run[]> = { php: [], ours: [], sync: [] };
+  const runs: Record<'php' | 'two' | 'ours' | 'sync', Run[]> = { php: [], two: [], ours: [], sync: [] };
   let heap = 0;
   const f = (r: Run): string => `${(r.ms / 1000).toFixed(2)} s (cpu ${(r.cpu / 1000).toFixed(2)} s${r.mainCpu === undefined ? '' : `, main thread ${(r.mainCpu / 1000).toFixed(2)} s`})`;
   for (let r = 0; r < ROUNDS; r++) {
     const a = phpScan();
+    const d = await ourScan(2);
     const b = await ourScan(1);
     const c = await ourScan(0);
-    for (const x of [a, b, c]) {
+    for (const x of [a, d, b, c]) {
       if (x.hash !== first.hash || x.count !== first.count) {
         console.log(`round ${r + 1}: DIFFERENT ids (PHP ${first.count}, this run ${x.count})`);
         process.exitCode = 1;
       }
     }
     runs.php.push(a);
+    runs.two.push(d);
     runs.ours.push(b);
     runs.sync.push(c);
-    heap = Math.max(heap, b.heap, c.heap);
-    console.log(`round ${r + 1}: PHP ${f(a)}, msession ${f(b)} ${(a.ms / b.ms).toFixed(2)}x, main thread only ${f(c)} ${(a.ms / c.ms).toFixed(2)}x  (load ${loadavg()[0]!.toFixed(1)})`);
+    heap = Math.max(heap, d.heap, b.heap, c.heap);
+    console.log(`round ${r + 1}: PHP ${f(a)}, msession 2 threads ${f(d)} ${(a.ms / d.ms).toFixed(2)}x, 1 thread ${f(b)} ${(a.ms / b.ms).toFixed(2)}x, main thread only ${f(c)} ${(a.ms / c.ms).toFixed(2)}x  (load ${loadavg()[0]!.toFixed(1)})`);
   }
   const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   const m = (k: keyof typeof runs, w: 'ms' | 'cpu'): number => median(runs[k].map((x) => x[w]));
   console.log(`PHP scandir + session_decode: median ${(m('php', 'ms') / 1000).toFixed(2)} s, cpu ${(m('php', 'cpu') / 1000).toFixed(2)} s (${first.count} found)`);
-  for (const [k, label] of [['ours', 'msession find (reader thread)'], ['sync', 'msession find (main thread)  ']] as const) {
+  for (const [k, label] of [['two', 'msession find (2 reader threads)'], ['ours', 'msession find (1 reader thread) '], ['sync', 'msession find (main thread)     ']] as const) {
     console.log(`${label}: median ${(m(k, 'ms') / 1000).toFixed(2)} s, cpu ${(m(k, 'cpu') / 1000).toFixed(2)} s (main thread ${(median(runs[k].map((x) => x.mainCpu!)) / 1000).toFixed(2)} s); PHP / msession: ${(m('php', 'ms') / m(k, 'ms')).toFixed(2)}x wall, ${(m('php', 'cpu') / m(k, 'cpu')).toFixed(2)}x cpu`);
   }
   console.log(`same ids as PHP in every round: ${process.exitCode === 1 ? 'NO' : 'yes'}; heap growth during a scan: ${(heap / 1e6).toFixed(1)} MB${globalThis.gc ? '' : ' (run with --expose-gc for a clean baseline)'}`);

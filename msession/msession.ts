@@ -16,7 +16,7 @@ import { PhpArray, PhpFloat, toPhp, type JsInput, type PhpValue } from '../lib/v
 import { SID_ALPHABET, binToReadable, isValidSessionId } from '../lib/session-id.ts';
 import { MsessionError, checkAborted } from './errors.ts';
 import { comparable, incValue } from './values.ts';
-import { candidateFilter } from './prefilter.ts';
+import { candidateFilter, type CandidateFilter } from './prefilter.ts';
 import { entryBatches, idBatches, type ScanEntry } from './scan.ts';
 import { storeFor, type LockInfo, type SessionStore } from './stores/index.ts';
 import { keepLockOnWrite } from '../handlers/shared/lock-hold.ts';
@@ -478,7 +478,7 @@ export class Msession {
     for await (const { entries } of entryBatches(this.store(), (id, d) => this.decode(id, d), opts, null)) yield* entries;
   }
 
-  async *#matching<T>(opts: ScanOptions, filter: ((data: Uint8Array) => boolean) | null, pick: (e: { id: string; session: PhpArray }) => T | undefined): AsyncGenerator<T> {
+  async *#matching<T>(opts: ScanOptions, filter: CandidateFilter | null, pick: (e: { id: string; session: PhpArray }) => T | undefined): AsyncGenerator<T> {
     const p: ScanProgress = { scanned: 0, matched: 0, errors: 0, done: false };
     const tick = (): void => {
       p.scanned++;

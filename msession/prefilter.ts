@@ -23,19 +23,41 @@ import type { PhpValue } from '../lib/value.ts';
 import { builtinSerializers } from '../serializers/index.ts';
 import { comparable } from './values.ts';
 
-const ESCAPED = Buffer.from('S:', 'latin1');
+const ESCAPED = 'S:';
 const CLAMPED = new Set(['9223372036854775807', '9223372036854775808']);
 const INT = /^-?(?:0|[1-9]\d*)$/;
 
-/** The bytes a stored form of `text` (name or value string form) must contain, or null when none is certain. */
-function needle(text: string): Buffer | null {
+/**
+ * The bytes a stored form of `text` (name or value string form) must contain, or null when none is
+ * certain; as a latin1 string (one char per byte: bytes occur in bytes exactly when their latin1
+ * strings occur in theirs, and a string search is cheaper per session than Buffer.indexOf).
+ */
+function needle(text: string): string | null {
   let t = text;
   if (INT.test(t)) {
     t = t.startsWith('-') ? t.slice(1) : t;
     // The decoder clamps out-of-range integers to int64's ends: those digits need not occur.
     if (CLAMPED.has(t)) return null;
   }
-  return t.length === 0 ? null : Buffer.from(t, 'utf8');
+  return t.length === 0 ? null : Buffer.from(t, 'utf8').toString('latin1');
+}
+
+/**
+ * The byte test as data, so a reader thread can run it where the bytes are read
+ * (stores/files-reader.ts) without a second copy of the rule above: stored bytes pass when they
+ * hold any of `unless` (the `S:` escape), else only when they hold every one of `needles` (both
+ * as latin1 strings of the bytes). Calling the filter runs that same rule on the calling thread.
+ */
+export type CandidateFilter = ((data: Uint8Array) => boolean) & {
+  readonly unless: readonly string[];
+  readonly needles: readonly string[];
+};
+
+/** The rule of a {@link CandidateFilter} on `s`, the bytes as latin1 (the reader thread runs the same lines). */
+function passes(s: string, unless: readonly string[], needles: readonly string[]): boolean {
+  for (const x of unless) if (s.includes(x)) return true;
+  for (const x of needles) if (!s.includes(x)) return false;
+  return true;
 }
 
 /**
@@ -43,9 +65,9 @@ function needle(text: string): Buffer | null {
  * `value`, when given). null when nothing can be skipped (an application serializer, or needles
  * that could be written otherwise).
  */
-export function candidateFilter(serializer: SessionSerializer, name: string, value?: PhpValue): ((data: Uint8Array) => boolean) | null {
+export function candidateFilter(serializer: SessionSerializer, name: string, value?: PhpValue): CandidateFilter | null {
   if (!builtinSerializers.includes(serializer)) return null;
-  const needles: Buffer[] = [];
+  const needles: string[] = [];
   const n = needle(name);
   if (n !== null) needles.push(n);
   if (value !== undefined) {
@@ -57,10 +79,7 @@ export function candidateFilter(serializer: SessionSerializer, name: string, val
     }
   }
   if (needles.length === 0) return null;
-  return (data) => {
-    const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    if (b.indexOf(ESCAPED) >= 0) return true;
-    for (const x of needles) if (b.indexOf(x) < 0) return false;
-    return true;
-  };
+  const unless = [ESCAPED];
+  const test = (data: Uint8Array): boolean => passes(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1'), unless, needles);
+  return Object.assign(test, { unless, needles });
 }

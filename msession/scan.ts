@@ -5,7 +5,8 @@
  */
 import type { PhpArray } from '../lib/value.ts';
 import { MsessionError, checkAborted } from './errors.ts';
-import type { PeekResult, SessionStore } from './stores/index.ts';
+import type { CandidateFilter } from './prefilter.ts';
+import { PREFILTERED, type PeekResult, type SessionStore } from './stores/index.ts';
 
 /** One session of a scan: its decoded data, or the error that kept it from being read. */
 export type ScanEntry =
@@ -36,12 +37,12 @@ export async function* idBatches(store: SessionStore, signal: AbortSignal | unde
 /**
  * The stored bytes of a batch of ids: one peekMany (pipelined) when the store has it, else a
  * peek per id. A store failure (ERR_MSESSION_SCAN) or an abort ends the scan; one unreadable
- * session is reported in its slot.
+ * session is reported in its slot. `filter` goes to peekMany (a store may answer PREFILTERED).
  */
-export async function peekBatch(store: SessionStore, ids: string[]): Promise<PeekResult[]> {
+export async function peekBatch(store: SessionStore, ids: string[], filter: CandidateFilter | null = null): Promise<PeekResult[]> {
   if (store.peekMany !== undefined) {
     try {
-      return await store.peekMany(ids);
+      return await store.peekMany(ids, filter);
     } catch (e) {
       if (e instanceof MsessionError && (e.code === 'ERR_MSESSION_SCAN' || e.code === 'ERR_MSESSION_ABORTED')) throw e;
       throw new MsessionError('ERR_MSESSION_SCAN', `msession: ${store.module} failed mid-scan: ${(e as Error).message ?? String(e)}`, { cause: e });
@@ -66,13 +67,14 @@ export function asCorrupt(id: string, e: unknown): MsessionError {
 
 /**
  * Batches of decoded sessions. `filter` (find/listvar) skips, undecoded, sessions whose bytes
- * cannot match; they come back as `skipped` (counted as scanned, never as errors).
+ * cannot match; they come back as `skipped` (counted as scanned, never as errors), whether the
+ * store ran the filter where it read them (PREFILTERED) or the scan runs it here.
  */
 export async function* entryBatches(
   store: SessionStore,
   decode: (id: string, data: Uint8Array) => PhpArray,
   opts: { signal?: AbortSignal | undefined; withTtl?: boolean },
-  filter: ((data: Uint8Array) => boolean) | null,
+  filter: CandidateFilter | null,
 ): AsyncGenerator<{ entries: ScanEntry[]; skipped: number }> {
   // Up to store.readAhead batches are read while the oldest one is decoded (the files store's
   // reader threads); they are taken in listing order, so the order is the store's.
@@ -88,7 +90,7 @@ export async function* entryBatches(
         break;
       }
       checkAborted(opts.signal);
-      const data = peekBatch(store, next.value);
+      const data = peekBatch(store, next.value, filter);
       // Settled later in order; a scan that ends first (abort, error, break) leaves none unhandled.
       data.catch(() => undefined);
       queue.push({ ids: next.value, data });
@@ -117,7 +119,7 @@ export async function* entryBatches(
         entries.push({ id, ok: false, error: d });
         continue;
       }
-      if (filter !== null && !filter(d)) {
+      if (d === PREFILTERED || (filter !== null && !filter(d))) {
         skipped++;
         continue;
       }

@@ -4,7 +4,10 @@
  * file) run while the main thread lists the next ids and decodes the last batch. The worker makes
  * the same calls as the files store's synchronous read (O_NOFOLLOW | O_NONBLOCK, O_NOATIME while
  * the kernel allows it, one 64 KiB read, fstat only for an empty or a longer file) and sends a
- * batch back as one transferred buffer. A worker that fails or exits ends the pool: its pending
+ * batch back as one transferred buffer. Given a scan's prefilter (prefilter.ts: its `unless` and
+ * `needles`, latin1 strings of bytes, and its rule in the same few lines), the worker tests each file's bytes where
+ * it read them and sends back only the candidates' (the others as PREFILTERED), so the main
+ * thread copies and decodes only those. A worker that fails or exits ends the pool: its pending
  * batches reject with {@link ReaderGone} and the caller reads them again on the main thread, so no
  * session is lost to a thread.
  *
@@ -12,14 +15,21 @@
  * vitest and the built package, with no loader in the worker.
  */
 import { Worker } from 'node:worker_threads';
+import type { CandidateFilter } from '../prefilter.ts';
+import { PREFILTERED } from './types.ts';
 
-/** One file of a batch: its bytes, null (gone, or no regular file), or the errno code of a failed read. */
-export type RawRead = Uint8Array | null | { code: string };
+/**
+ * One file of a batch: its bytes, null (gone, or no regular file), the errno code of a failed
+ * read, or PREFILTERED (read, and rejected by the batch's filter).
+ */
+export type RawRead = Uint8Array | null | { code: string } | typeof PREFILTERED;
 
 /** Raised for the pending batches of a pool whose worker died: read them again elsewhere. */
 export class ReaderGone extends Error {}
 
-// Meta per path: [offset, length] in the batch buffer; length -1 = null, -2 = error (codes[i]).
+// Meta per path: [offset, length] in the batch buffer; length -1 = null, -2 = error (codes[i]),
+// -3 = rejected by the filter (its bytes are not kept: the next file is read over them).
+// passes() is prefilter.ts's rule, line for line (spec/msession/prefilter.test.ts compares them).
 const WORKER_SOURCE = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
@@ -48,8 +58,14 @@ function open(path) {
     }
   }
 }
+function passes(s, unless, needles) {
+  for (const x of unless) if (s.includes(x)) return true;
+  for (const x of needles) if (!s.includes(x)) return false;
+  return true;
+}
 parentPort.on('message', (m) => {
   const paths = m.paths.split('\0');
+  const filter = m.needles !== undefined;
   const meta = new Float64Array(paths.length * 2);
   const codes = [];
   let used = 0;
@@ -65,7 +81,10 @@ parentPort.on('message', (m) => {
     try {
       room(used, SCRATCH);
       const n = fs.readSync(fd, buf, used, SCRATCH, null);
-      if (n > 0 && n < SCRATCH) { meta[2 * i + 1] = n; used += n; continue; }
+      if (n > 0 && n < SCRATCH) {
+        if (filter && !passes(buf.toString('latin1', used, used + n), m.unless, m.needles)) { meta[2 * i + 1] = -3; continue; }
+        meta[2 * i + 1] = n; used += n; continue;
+      }
       if (!fs.fstatSync(fd).isFile()) { meta[2 * i + 1] = -1; continue; }
       let got = n;
       for (;;) {
@@ -74,6 +93,7 @@ parentPort.on('message', (m) => {
         if (more === 0) break;
         got += more;
       }
+      if (filter && !passes(buf.toString('latin1', used, used + got), m.unless, m.needles)) { meta[2 * i + 1] = -3; continue; }
       meta[2 * i + 1] = got; used += got;
     } catch (e) {
       if (e.code === 'EISDIR') meta[2 * i + 1] = -1;
@@ -137,6 +157,7 @@ export class FileReaderPool {
         for (let j = 0; j < meta.length / 2; j++) {
           const len = meta[2 * j + 1]!;
           if (len === -1) out.push(null);
+          else if (len === -3) out.push(PREFILTERED);
           else if (len === -2) out.push({ code: m.codes[j] ?? 'EIO' });
           else {
             // A copy per session (a view would keep the whole batch's buffer alive as long as any
@@ -161,13 +182,23 @@ export class FileReaderPool {
     return this.#dead;
   }
 
+  /** Batches sent and not answered yet, over all threads. */
+  get pending(): number {
+    let n = 0;
+    for (const t of this.#threads) n += t.pending.size;
+    return n;
+  }
+
   /** True once a thread can take a batch (until then, and after a failure, read on the caller's thread). */
   get ready(): boolean {
     return !this.#dead && this.#threads.some((t) => t.online);
   }
 
-  /** Reads the files at `paths` on a reader thread; results in the order of `paths`. */
-  read(paths: readonly string[]): Promise<RawRead[]> {
+  /**
+   * Reads the files at `paths` on a reader thread; results in the order of `paths`. With `filter`,
+   * files whose bytes it rejects come back as PREFILTERED.
+   */
+  read(paths: readonly string[], filter: CandidateFilter | null = null): Promise<RawRead[]> {
     if (this.#dead) return Promise.reject(new ReaderGone('msession: the file reader threads are closed'));
     // Any thread: a message posted before its 'online' waits for it.
     const t = this.#threads[this.#next++ % this.#threads.length]!;
@@ -177,7 +208,7 @@ export class FileReaderPool {
     return new Promise((resolve, reject) => {
       t.pending.set(seq, { resolve, reject });
       if (t.pending.size === 1) t.worker.ref();
-      t.worker.postMessage({ seq, paths: paths.join('\0') });
+      t.worker.postMessage(filter === null ? { seq, paths: paths.join('\0') } : { seq, paths: paths.join('\0'), unless: filter.unless, needles: filter.needles });
     });
   }
 

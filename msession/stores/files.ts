@@ -11,8 +11,9 @@ import { availableParallelism, loadavg } from 'node:os';
 import type { SaveHandlerContext } from '../../lib/handler.ts';
 import { isValidSessionKey, parseFilesSavePath, sessionFilePath } from '../../handlers/files.ts';
 import { MsessionError, checkAborted } from '../errors.ts';
+import type { CandidateFilter } from '../prefilter.ts';
 import { FileReaderPool, ReaderGone } from './files-reader.ts';
-import type { LockInfo, PeekResult, ScanOptions, SessionStore } from './types.ts';
+import { PREFILTERED, type LockInfo, type PeekResult, type ScanOptions, type SessionStore } from './types.ts';
 
 /** glibc's gnu_dev_major / gnu_dev_minor: the numbers /proc/locks prints (in hex). */
 function devParts(dev: number): [number, number] {
@@ -48,14 +49,22 @@ const SCRATCH_BYTES = 64 * 1024;
 const NOATIME_OPEN = PLAIN_OPEN | (constants.O_NOATIME ?? 0);
 /** Ids per batch of idBatches(): one await per batch keeps a scan's per-session cost at its syscalls. */
 const BATCH = 256;
+/** Reader threads started by default (one per idle core, as the load average shows, up to this). */
+const DEFAULT_MAX_THREADS = 2;
+/**
+ * Batches each reader thread may have queued; a batch listed beyond that is read on the calling
+ * thread, which would otherwise only wait (on 2 cores one reader thread and the calling thread
+ * then share the reads, without a third thread's start and contention).
+ */
+const THREAD_BACKLOG = 2;
 
 /** Tuning of a files store's scans (the defaults are what engine.msession() uses). */
 export interface FilesStoreOptions {
   /**
    * Reader threads for batch reads (files-reader.ts); 0 reads every file on the calling thread.
-   * Default: 1 when a CPU is idle as a scan's threads would start (1-minute load average at least
-   * one below the CPU count), else 0 — on busy cores the thread overlaps nothing and costs CPU
-   * (README, msession Speed).
+   * Default: one per idle CPU as a scan's threads would start (the CPU count minus the 1-minute
+   * load average, rounded down), at most 2, else 0 — on busy cores a thread overlaps nothing and
+   * costs CPU (README, msession Speed).
    */
   readThreads?: number;
   /** Batches read on the calling thread before the reader threads start (small scans never start them). Default 2. */
@@ -139,14 +148,15 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
   /** One read of this size catches a whole session almost always: no fstat needed then. */
   const scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
   /**
-   * The stored bytes (null: gone, or no longer a regular file); throws ERR_MSESSION_READ / BAD_ID.
+   * The stored bytes (null: gone, or no longer a regular file; PREFILTERED: `filter` rejects them,
+   * tested in the read buffer so they are never copied); throws ERR_MSESSION_READ / BAD_ID.
    * Synchronous on purpose: one small file, opened without following a symlink (the promise API's
    * thread-pool round trips per file made scans ~10x slower). A read shorter than the scratch
    * buffer is the whole file (regular files read short only at their end); an empty or a larger
    * one is checked with fstat (a FIFO or a directory swapped in since the listing is no session:
    * O_NONBLOCK keeps a FIFO from blocking the open).
    */
-  function peekSync(id: string): Uint8Array | null {
+  function peekSync(id: string, filter: CandidateFilter | null): Uint8Array | null | typeof PREFILTERED {
     let fd: number;
     const path = pathOf(id);
     try {
@@ -157,13 +167,14 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
       if (code === 'EPERM' && openFlags !== PLAIN_OPEN) {
         // O_NOATIME is for the file's owner only: read as PHP does from now on.
         openFlags = PLAIN_OPEN;
-        return peekSync(id);
+        return peekSync(id, filter);
       }
       throw new MsessionError('ERR_MSESSION_READ', `msession: cannot read session ${id}: ${code ?? String(e)}`, { id, cause: e });
     }
     try {
       const n = readSync(fd, scratch, 0, SCRATCH_BYTES, null);
       if (n > 0 && n < SCRATCH_BYTES) {
+        if (filter !== null && !filter(scratch.subarray(0, n))) return PREFILTERED;
         const out = Buffer.allocUnsafe(n);
         scratch.copy(out, 0, 0, n);
         return new Uint8Array(out.buffer, out.byteOffset, n);
@@ -183,7 +194,8 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
         if (more === 0) break;
         got += more;
       }
-      return new Uint8Array(buf.buffer, buf.byteOffset, got);
+      const data = new Uint8Array(buf.buffer, buf.byteOffset, got);
+      return filter !== null && !filter(data) ? PREFILTERED : data;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EISDIR') return null;
@@ -193,28 +205,32 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
     }
   }
 
-  let threads = options.readThreads ?? 1;
-  /** The default (no readThreads given) reads on a thread only when a core is idle now. */
-  const idleCore = (): boolean => options.readThreads !== undefined || loadavg()[0]! + 1 <= availableParallelism();
+  /** Off for good once close() ran or worker threads cannot start here (a restricted runtime). */
+  let noThreads = options.readThreads === 0;
+  /** The threads a scan starts now: readThreads when given, else one per idle core (load average), at most 2. */
+  const threadCount = (): number => options.readThreads ?? Math.max(0, Math.min(DEFAULT_MAX_THREADS, Math.floor(availableParallelism() - loadavg()[0]!)));
   const threadsAfter = options.threadsAfter ?? 2;
   let pool: FileReaderPool | null = null;
+  let poolThreads = 0;
   let batches = 0;
   let threadedBatches = 0;
 
   /** A batch on a reader thread; null when none is ready (or they died: the caller reads it then). */
-  async function readOnThread(ids: readonly string[]): Promise<PeekResult[] | null> {
-    if (threads <= 0) return null;
+  async function readOnThread(ids: readonly string[], filter: CandidateFilter | null): Promise<PeekResult[] | null> {
+    if (noThreads) return null;
     if (pool?.closed === true) {
       // Ended while idle (or failed): the next scan starts on this thread again.
       pool = null;
       batches = 0;
     }
     if (pool === null && ++batches > threadsAfter) {
-      if (!idleCore()) return null;
+      const n = threadCount();
+      if (n <= 0) return null;
       try {
-        pool = new FileReaderPool(threads, openFlags !== PLAIN_OPEN, options.threadIdleMs);
+        pool = new FileReaderPool(n, openFlags !== PLAIN_OPEN, options.threadIdleMs);
+        poolThreads = n;
       } catch {
-        threads = 0; // no worker threads here (a restricted runtime): read on this thread
+        noThreads = true; // no worker threads here (a restricted runtime): read on this thread
         return null;
       }
     }
@@ -223,6 +239,7 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
     // microtasks: give the event loop a turn per batch while the threads start.
     if (!pool.ready) await new Promise<void>((resolve) => setImmediate(resolve));
     if (pool === null || !pool.ready) return null;
+    if (pool.pending >= THREAD_BACKLOG * poolThreads) return null;
     const out: PeekResult[] = new Array<PeekResult>(ids.length);
     const paths: string[] = [];
     const slots: number[] = [];
@@ -236,7 +253,7 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
     }
     let raw;
     try {
-      raw = await pool.read(paths);
+      raw = await pool.read(paths, filter);
     } catch (e) {
       if (e instanceof ReaderGone) return null;
       throw e;
@@ -245,7 +262,7 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
     for (let j = 0; j < slots.length; j++) {
       const r = raw[j];
       const id = ids[slots[j]!]!;
-      if (r === undefined || (r !== null && !(r instanceof Uint8Array))) {
+      if (r === undefined || (r !== null && r !== PREFILTERED && !(r instanceof Uint8Array))) {
         const code = r?.code ?? 'EIO';
         out[slots[j]!] = new MsessionError('ERR_MSESSION_READ', `msession: cannot read session ${id}: ${code}`, { id, cause: Object.assign(new Error(code), { code }) });
       } else out[slots[j]!] = r;
@@ -259,9 +276,9 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
       return threadedBatches;
     },
     get readerThreads() {
-      return pool === null || pool.closed ? 0 : threads;
+      return pool === null || pool.closed ? 0 : poolThreads;
     },
-    readAhead: threads > 0 ? 2 * threads : 0,
+    readAhead: 2 * (options.readThreads ?? DEFAULT_MAX_THREADS),
     async *ids(opts = {}) {
       yield* walk(basedir, 0, '', opts);
     },
@@ -277,15 +294,15 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
       if (batch.length > 0) yield batch;
     },
     async peek(id) {
-      return peekSync(id);
+      return peekSync(id, null) as Uint8Array | null;
     },
-    async peekMany(ids) {
-      const threaded = await readOnThread(ids);
+    async peekMany(ids, filter = null) {
+      const threaded = await readOnThread(ids, filter);
       if (threaded !== null) return threaded;
       const out: PeekResult[] = [];
       for (const id of ids) {
         try {
-          out.push(peekSync(id));
+          out.push(peekSync(id, filter));
         } catch (e) {
           out.push(e as MsessionError);
         }
@@ -319,7 +336,7 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
     async close() {
       const p = pool;
       pool = null;
-      threads = 0;
+      noThreads = true;
       await p?.close();
     },
   };

@@ -11,6 +11,7 @@ import { redisClusterStore, redisStore } from './redis.ts';
 import type { EnumerableModule, SessionStore, StoreFactory } from './types.ts';
 
 export type { EnumerableModule, LockInfo, PeekResult, ScanOptions, SessionStore, StoreFactory } from './types.ts';
+export { PREFILTERED } from './types.ts';
 
 const BUILTIN: Record<string, StoreFactory> = {
   files: filesStore,

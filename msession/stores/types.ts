@@ -5,13 +5,20 @@
  */
 import type { SaveHandlerContext } from '../../lib/handler.ts';
 import type { MsessionError } from '../errors.ts';
+import type { CandidateFilter } from '../prefilter.ts';
 
 export interface ScanOptions {
   signal?: AbortSignal;
 }
 
-/** One session of a batch read: its bytes, null when it is gone, or the error of that session alone. */
-export type PeekResult = Uint8Array | null | MsessionError;
+/** A batch read's answer for a session whose bytes the prefilter rejected (not copied out, not decoded). */
+export const PREFILTERED: unique symbol = Symbol('msession: rejected by the prefilter');
+
+/**
+ * One session of a batch read: its bytes, null when it is gone, the error of that session alone,
+ * or {@link PREFILTERED} when the read ran the scan's prefilter and the bytes cannot match.
+ */
+export type PeekResult = Uint8Array | null | MsessionError | typeof PREFILTERED;
 
 /** The enumeration side of one configured store (one per Msession). */
 export interface SessionStore {
@@ -27,8 +34,11 @@ export interface SessionStore {
    * peek() of many ids at once (one pipelined round trip for a server, one loop of synchronous reads
    * for files), results in the order of `ids`. A failing store rejects the whole call; a session
    * that alone cannot be read gets its MsessionError in its slot. Optional: peek() is used otherwise.
+   * With `filter` (find/listvar) the store may test the bytes where it reads them and answer
+   * PREFILTERED for those that fail (files does, on its reader threads too); bytes it returns are
+   * tested again by the scan, so a store may ignore the filter.
    */
-  peekMany?(ids: readonly string[]): Promise<PeekResult[]>;
+  peekMany?(ids: readonly string[], filter?: CandidateFilter | null): Promise<PeekResult[]>;
   /**
    * peekMany() calls a scan may keep in flight ahead of the batch it decodes (results still come
    * in listing order). Default 0: one batch at a time.

@@ -2,9 +2,10 @@
  * @module spec/msession/files-reader.test
  * The files store's reader thread (msession/stores/files-reader.ts): what a thread reads is what
  * the synchronous read gives (bytes, null for a symlink / FIFO / directory / missing file, the
- * errno of a failed read), a scan through the thread matches the same scan without it (order,
- * matches, per-id errors), abort with reads in flight, and nothing lost when the threads go away
- * mid-scan.
+ * errno of a failed read), find()'s prefilter run where the bytes are read (on the threads and on
+ * the calling thread), a scan through one or two threads matches the same scan without them
+ * (order, matches, per-id errors), abort with reads in flight, and nothing lost when the threads go
+ * away mid-scan.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionEngine } from '../../lib/index.ts';
 import { filesModule } from '../../handlers/files.ts';
 import { FileReaderPool } from '../../msession/stores/files-reader.ts';
+import { PREFILTERED } from '../../msession/stores/index.ts';
+import { candidateFilter } from '../../msession/prefilter.ts';
+import { php } from '../../serializers/index.ts';
+import { toPhp } from '../../lib/value.ts';
 import { filesStore, type FilesStore } from '../../msession/stores/files.ts';
 import type { SaveHandlerModule } from '../../lib/handler.ts';
 import type { EnumerableModule, ScanEntry } from '../../msession/index.ts';
@@ -113,9 +118,53 @@ describe('msession files store: reads on a reader thread', () => {
     }
   });
 
-  it('scan() and find() through the thread give what they give without it: order, matches, per-id errors', async () => {
+  it('the prefilter runs where the bytes are read: rejected sessions come back PREFILTERED, on a thread and without one', async () => {
+    const filter = candidateFilter(php, 'user', toPhp(42))!;
+    const ids = [id(100), id(101), id(N), id(N + 1), id(N + 3), id(N + 99), 'bad..id'];
+    const want = [expect.any(Uint8Array), PREFILTERED, expect.any(Uint8Array), PREFILTERED, null, null, expect.objectContaining({ code: 'ERR_MSESSION_BAD_ID' })];
+    for (const readThreads of [0, 1]) {
+      const { ms, store } = msessionOn(tmp.dir, readThreads);
+      try {
+        if (readThreads > 0) await threadsUp(store(), id(1));
+        const before = store().threadedBatches;
+        const got = await store().peekMany!(ids, filter);
+        expect(got, `readThreads ${readThreads}`).toEqual(want);
+        expect(store().threadedBatches).toBe(before + readThreads);
+        expect(Buffer.from(got[0] as Uint8Array).toString()).toBe('user|i:42;tenant|s:4:"acme";');
+        // Without a filter, every session's bytes.
+        expect((await store().peekMany!(ids.slice(0, 2))).map((r) => r instanceof Uint8Array)).toEqual([true, true]);
+      } finally {
+        await ms.disconnect();
+      }
+    }
+  });
+
+  it('a batch listed while every thread has 2 batches queued is read on the calling thread, with the same results', async () => {
+    const filter = candidateFilter(php, 'user', toPhp(42))!;
+    const batch = (k: number): string[] => Array.from({ length: 50 }, (_, i) => id(k * 50 + i));
+    for (const readThreads of [1, 2]) {
+      const plain = msessionOn(tmp.dir, 0);
+      const { ms, store } = msessionOn(tmp.dir, readThreads);
+      try {
+        await threadsUp(store(), id(1));
+        const before = store().threadedBatches;
+        const sent = 2 * readThreads;
+        // Called together: the first `sent` go to the threads, the next one is read here.
+        const got = await Promise.all(Array.from({ length: sent + 1 }, (_, k) => store().peekMany!(batch(k), filter)));
+        expect(store().threadedBatches, `readThreads ${readThreads}`).toBe(before + sent);
+        const want = await Promise.all(Array.from({ length: sent + 1 }, (_, k) => plain.store().peekMany!(batch(k), filter)));
+        expect(got).toEqual(want);
+        expect(got.flat().filter((r) => r === PREFILTERED).length).toBeGreaterThan(0);
+      } finally {
+        await ms.disconnect();
+        await plain.ms.disconnect();
+      }
+    }
+  });
+
+  it.each([1, 2])('scan() and find() through %i thread(s) give what they give without: order, matches, per-id errors', async (readThreads) => {
     const plain = msessionOn(tmp.dir, 0);
-    const threaded = msessionOn(tmp.dir, 1);
+    const threaded = msessionOn(tmp.dir, readThreads);
     try {
       await threadsUp(threaded.store(), id(1));
       const before = threaded.store().threadedBatches;
@@ -161,15 +210,20 @@ describe('msession files store: reads on a reader thread', () => {
     }
   });
 
-  it('abort with reads in flight: ERR_MSESSION_ABORTED, nothing left pending, the store still usable', async () => {
-    const { ms, store } = msessionOn(tmp.dir, 1);
+  it.each([1, 2])('abort with reads in flight on %i thread(s): ERR_MSESSION_ABORTED, nothing left pending, the store still usable', async (readThreads) => {
+    const { ms, store } = msessionOn(tmp.dir, readThreads);
     try {
       await threadsUp(store(), id(1));
-      const ac = new AbortController();
-      let progress = 0;
-      const run = all(ms.find('tenant', 'acme', { signal: ac.signal, onProgress: (p) => void (p.done || (progress = p.scanned, ac.abort(new Error('stop')))) }));
-      await expect(run).rejects.toMatchObject({ code: 'ERR_MSESSION_ABORTED' });
-      expect(progress).toBe(1000);
+      // Most sessions are candidates (tenant = acme), or few are (user = 42: the threads reject the rest).
+      for (const [name, value] of [['tenant', 'acme'], ['user', 42]] as const) {
+        const ac = new AbortController();
+        let progress = 0;
+        const before = store().threadedBatches;
+        const run = all(ms.find(name, value, { signal: ac.signal, onProgress: (p) => void (p.done || (progress = p.scanned, ac.abort(new Error('stop')))) }));
+        await expect(run).rejects.toMatchObject({ code: 'ERR_MSESSION_ABORTED' });
+        expect(progress).toBe(1000);
+        expect(store().threadedBatches).toBeGreaterThan(before);
+      }
       expect(await ms.count()).toBe(N + 2);
       expect((await all(ms.find('user', 42))).length).toBe(matches.length);
     } finally {
