@@ -183,6 +183,11 @@ export class FileReaderPool {
   }
 
   /** Batches sent and not answered yet, over all threads. */
+  /** Threads the pool started with. */
+  get size(): number {
+    return this.#threads.length;
+  }
+
   get pending(): number {
     let n = 0;
     for (const t of this.#threads) n += t.pending.size;

@@ -211,7 +211,6 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
   const threadCount = (): number => options.readThreads ?? Math.max(0, Math.min(DEFAULT_MAX_THREADS, Math.floor(availableParallelism() - loadavg()[0]!)));
   const threadsAfter = options.threadsAfter ?? 2;
   let pool: FileReaderPool | null = null;
-  let poolThreads = 0;
   let batches = 0;
   let threadedBatches = 0;
 
@@ -228,7 +227,6 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
       if (n <= 0) return null;
       try {
         pool = new FileReaderPool(n, openFlags !== PLAIN_OPEN, options.threadIdleMs);
-        poolThreads = n;
       } catch {
         noThreads = true; // no worker threads here (a restricted runtime): read on this thread
         return null;
@@ -239,7 +237,7 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
     // microtasks: give the event loop a turn per batch while the threads start.
     if (!pool.ready) await new Promise<void>((resolve) => setImmediate(resolve));
     if (pool === null || !pool.ready) return null;
-    if (pool.pending >= THREAD_BACKLOG * poolThreads) return null;
+    if (pool.pending >= THREAD_BACKLOG * pool.size) return null;
     const out: PeekResult[] = new Array<PeekResult>(ids.length);
     const paths: string[] = [];
     const slots: number[] = [];
@@ -276,7 +274,7 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
       return threadedBatches;
     },
     get readerThreads() {
-      return pool === null || pool.closed ? 0 : poolThreads;
+      return pool === null || pool.closed ? 0 : pool.size;
     },
     readAhead: 2 * (options.readThreads ?? DEFAULT_MAX_THREADS),
     async *ids(opts = {}) {
