@@ -110,17 +110,20 @@ export function packSessionValue(data: Uint8Array, threshold: number): { bytes: 
   return { bytes: data, flags: 0 };
 }
 
-/** Reverses {@link packSessionValue}; null when the item is not a string PHP would accept. */
+/**
+ * Reverses {@link packSessionValue}; null when the item is not a string PHP would accept. An
+ * uncompressed value is returned as it is (no copy).
+ */
 export function unpackSessionValue(value: Uint8Array, flags: number): Uint8Array | null {
   if ((flags & NON_STRING) !== 0) return null;
   if (flags & MMC_COMPRESSED && value.length > 0) {
     try {
-      return new Uint8Array(inflateSync(value));
+      return inflateSync(value);
     } catch {
       return null;
     }
   }
-  return new Uint8Array(value);
+  return value;
 }
 
 /** Name of the node:diagnostics_channel on which this handler reports what PHP keeps silent. */

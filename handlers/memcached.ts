@@ -317,7 +317,8 @@ class MemcachedSessionHandler implements SaveHandler {
       ctx.diagnostic('E_WARNING', `error getting session from memcached: ${r.failure.message}`);
       return false;
     }
-    return r.value ? new Uint8Array(r.value.value) : new Uint8Array(0);
+    // The client's reply buffer is the engine's to read: no copy.
+    return r.value ? r.value.value : new Uint8Array(0);
   }
 
   async write(id: string, data: Uint8Array, maxLifetime: number): Promise<boolean> {
