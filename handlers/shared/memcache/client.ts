@@ -26,6 +26,7 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { errorText } from '../../../lib/zend/index.ts';
+import { ReplyReader, requestHead, type Reply } from './frames.ts';
 
 /** A failure talking to a server, with the kind libmemcached/pecl memcache would see. */
 export class MemcacheIoError extends Error {
@@ -71,10 +72,6 @@ const STATUS_NOT_FOUND = 0x01;
 const STATUS_EXISTS = 0x02;
 const STATUS_NOT_STORED = 0x05;
 
-const RESPONSE_MAGIC = 0x81;
-/** memcached's own item size cap is 1 MB by default (-I up to 1 GB); a larger length is garbage. */
-const MAX_BODY = 1024 * 1024 * 1024 + 1024;
-
 /** The connection failures reported with their strerror()/gai_strerror() text. */
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOENT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
@@ -100,18 +97,6 @@ export interface ConnectionOptions {
   timeoutMs: number;
 }
 
-/** One reply, as the request waiting for it gets it. */
-interface Reply {
-  status: number;
-  /** The item's flags (the first 4 bytes of the extras; 0 when there are fewer). */
-  flags: number;
-  /**
-   * The value: a buffer of its own (or a view of one that holds only this reply's body), never a
-   * view of the read buffer, which the next read overwrites.
-   */
-  value: Buffer;
-}
-
 interface Pending {
   opcode: number;
   opaque: number;
@@ -124,18 +109,8 @@ interface Pending {
 /** Silence is measured in ticks of timeout / TICKS_PER_TIMEOUT; a late tick counts as one tick. */
 const TICKS_PER_TIMEOUT = 4;
 
-/** The socket reads into a buffer of this size while no large reply body is being received. */
-const READ_BUFFER = 64 * 1024;
-/**
- * A body larger than this is received into a buffer that grows (doubling) as bytes arrive, not
- * one allocated from the header's length at once: a garbage or hostile length then costs at most
- * twice the bytes actually received. memcached's default item limit is 1 MB.
- */
-const BODY_PREALLOC = 1024 * 1024 + 1024;
 /** Values up to this size are copied into their request's header buffer (one write part). */
 const INLINE_VALUE = 1024;
-
-const EMPTY = Buffer.alloc(0);
 
 /**
  * One socket's life: the socket, the requests written to it in order, the reply being parsed and
@@ -149,20 +124,8 @@ class Generation {
   /** Write parts queued for the next flush (headers, and values too large to copy). */
   #queued: Uint8Array[] = [];
   #retired: MemcacheIoError | null = null;
-
-  /** The socket reads here unless a large body is being received (see #nextRead). */
-  readonly #readBuffer = Buffer.allocUnsafe(READ_BUFFER);
-  /** A reply header split across reads: its first #headFill bytes. */
-  readonly #head = Buffer.allocUnsafe(24);
-  #headFill = 0;
-  /** The body of the reply being received: its buffer (capacity), bytes in it, the header's fields. */
-  #body: Buffer | null = null;
-  #bodyFill = 0;
-  #bodyLength = 0;
-  #status = 0;
-  /** Bytes of extras + key before the value in the body. */
-  #valueAt = 0;
-  #extrasLength = 0;
+  /** The reply stream's parser (frames.ts); it also says where the socket reads next. */
+  readonly #reader: ReplyReader;
 
   /** Bytes received so far (progress, for the silence clock). */
   #bytesIn = 0;
@@ -182,7 +145,13 @@ class Generation {
   constructor(address: ServerAddress, opts: ConnectionOptions, onRetire: (g: Generation) => void) {
     this.#timeoutMs = opts.timeoutMs;
     this.#onRetire = onRetire;
-    const onread = { buffer: (): Uint8Array => this.#nextRead(), callback: (n: number, buf: Uint8Array): boolean => this.#onRead(n, buf) };
+    this.#reader = new ReplyReader({
+      expects: (opcode, opaque) => this.#pending[0]?.opcode === opcode && this.#pending[0].opaque === opaque,
+      reply: (r) => this.#pending.shift()!.resolve(r),
+      fault: (_kind, detail) => this.retire(new MemcacheIoError('protocol', detail)),
+    });
+    // The socket reads where the reader says: a large reply body straight into its own buffer.
+    const onread = { buffer: (): Uint8Array => this.#reader.nextRead(), callback: (n: number, buf: Uint8Array): boolean => this.#onRead(n, buf) };
     const s =
       address.socketPath !== undefined
         ? connect({ path: address.socketPath, onread })
@@ -232,107 +201,16 @@ class Generation {
     this.#arm();
   }
 
-  /** Where the socket's next read goes: the rest of the body being received, else the read buffer. */
-  #nextRead(): Uint8Array {
-    return this.#body === null ? this.#readBuffer : this.#body.subarray(this.#bodyFill);
-  }
-
-  /** `n` bytes were read into `buf` (what #nextRead handed out). Always true: go on reading. */
+  /** `n` bytes were read into `buf` (the reader's). Always true: go on reading. */
   #onRead(n: number, buf: Uint8Array): true {
     if (this.#retired) return true;
     this.#bytesIn += n;
-    if (buf === this.#readBuffer) this.#parse(this.#readBuffer, n);
-    else this.#bodyBytes(n);
+    this.#reader.onRead(n, buf);
     if (this.#pending.length === 0 && this.#ticker !== null && !this.#idle) {
       this.#idle = true;
       this.#ticker.unref();
     }
     return true;
-  }
-
-  /** Parses `src[0, end)`: whole replies, the start of a header, or the start of a large body. */
-  #parse(src: Buffer, end: number): void {
-    let pos = 0;
-    while (pos < end && !this.#retired) {
-      if (this.#headFill > 0 || end - pos < 24) {
-        if (this.#headFill === 0 && src[pos] !== RESPONSE_MAGIC) return this.#badMagic(src[pos]!);
-        const n = Math.min(24 - this.#headFill, end - pos);
-        src.copy(this.#head, this.#headFill, pos, pos + n);
-        this.#headFill += n;
-        pos += n;
-        if (this.#headFill < 24) return;
-        this.#headFill = 0;
-        if (!this.#header(this.#head, 0)) return;
-      } else {
-        if (!this.#header(src, pos)) return;
-        pos += 24;
-      }
-      const total = this.#bodyLength;
-      if (end - pos >= total) {
-        // The whole body is here: the value is copied out of the read buffer.
-        const flags = this.#extrasLength >= 4 ? src.readUInt32BE(pos) : 0;
-        const value = total === this.#valueAt ? EMPTY : Buffer.from(src.subarray(pos + this.#valueAt, pos + total));
-        pos += total;
-        this.#complete(flags, value);
-      } else {
-        // The rest of the body goes straight from the socket into a buffer of its own.
-        const body = Buffer.allocUnsafe(Math.min(total, Math.max(BODY_PREALLOC, end - pos)));
-        src.copy(body, 0, pos, end);
-        this.#body = body;
-        this.#bodyFill = end - pos;
-        return;
-      }
-    }
-  }
-
-  /**
-   * Checks the 24-byte reply header at `h[at]` against the request expected next and keeps its
-   * fields; false (the generation retired) when it is not that request's reply.
-   */
-  #header(h: Buffer, at: number): boolean {
-    if (h[at] !== RESPONSE_MAGIC) {
-      this.#badMagic(h[at]!);
-      return false;
-    }
-    const keyLength = h.readUInt16BE(at + 2);
-    const extrasLength = h[at + 4]!;
-    const total = h.readUInt32BE(at + 8);
-    if (total > MAX_BODY || total < keyLength + extrasLength) {
-      this.retire(new MemcacheIoError('protocol', 'invalid reply length'));
-      return false;
-    }
-    const next = this.#pending[0];
-    if (next === undefined || h[at + 1] !== next.opcode || h.readUInt32BE(at + 12) !== next.opaque) {
-      this.retire(new MemcacheIoError('protocol', 'reply out of order'));
-      return false;
-    }
-    this.#status = h.readUInt16BE(at + 6);
-    this.#extrasLength = extrasLength;
-    this.#valueAt = extrasLength + keyLength;
-    this.#bodyLength = total;
-    return true;
-  }
-
-  #badMagic(byte: number): void {
-    this.retire(new MemcacheIoError('protocol', `invalid reply magic 0x${byte.toString(16)}`));
-  }
-
-  /** `n` bytes were read straight into the body being received. */
-  #bodyBytes(n: number): void {
-    const body = this.#body!;
-    this.#bodyFill += n;
-    if (this.#bodyFill === this.#bodyLength) {
-      this.#body = null;
-      this.#complete(this.#extrasLength >= 4 ? body.readUInt32BE(0) : 0, body.subarray(this.#valueAt));
-    } else if (this.#bodyFill === body.length) {
-      const grown = Buffer.allocUnsafe(Math.min(this.#bodyLength, body.length * 2));
-      body.copy(grown, 0, 0, this.#bodyFill);
-      this.#body = grown;
-    }
-  }
-
-  #complete(flags: number, value: Buffer): void {
-    this.#pending.shift()!.resolve({ status: this.#status, flags, value });
   }
 
   /**
@@ -391,7 +269,6 @@ class Generation {
     this.#retired = err;
     this.#disarm();
     this.#queued = [];
-    this.#body = null;
     this.#socket.destroy();
     this.#onRetire(this);
     for (const p of this.#pending.splice(0)) p.reject(err);
@@ -422,22 +299,9 @@ export class MemcacheConnection {
       });
     }
     this.#seq = (this.#seq + 1) >>> 0;
-    const keyLength = Buffer.byteLength(key);
     const valueLength = value === null ? 0 : value.byteLength;
-    const inline = valueLength <= INLINE_VALUE;
-    const head = Buffer.allocUnsafe(24 + extrasLength + keyLength + (inline ? valueLength : 0));
-    head[0] = 0x80;
-    head[1] = opcode;
-    head.writeUInt16BE(keyLength, 2);
-    head[4] = extrasLength;
-    head[5] = 0; // data type
-    head.writeUInt16BE(0, 6); // vbucket
-    head.writeUInt32BE(extrasLength + keyLength + valueLength, 8);
-    head.writeUInt32BE(this.#seq, 12);
-    head.fill(0, 16, 24); // CAS
-    if (fill !== null) fill(head.subarray(24, 24 + extrasLength));
-    head.write(key, 24 + extrasLength);
-    if (inline && value !== null) head.set(value, 24 + extrasLength + keyLength);
+    const inline = value !== null && valueLength <= INLINE_VALUE;
+    const head = requestHead(opcode, this.#seq, key, extrasLength, fill, valueLength, inline ? value : null);
     return this.#gen.send(opcode, this.#seq, head, inline ? null : value);
   }
 
