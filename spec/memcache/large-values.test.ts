@@ -9,8 +9,9 @@
  */
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemcacheConnection, MemcacheIoError } from '../../handlers/shared/memcache/client.ts';
+import { MemcacheConnection } from '../../handlers/shared/memcache/client.ts';
 import { startFakeMemcached, type Deliver, type FakeMemcached } from './fake-server.ts';
+import { failure } from './support.ts';
 
 const OP_GET = 0x00;
 
@@ -26,15 +27,6 @@ async function dribble(bytes: Buffer, socket: Socket, sizes: readonly number[]):
   }
 }
 
-async function kindOf(p: Promise<unknown>): Promise<string> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(MemcacheIoError);
-  return (e as MemcacheIoError).kind;
-}
-
 describe('memcache client: large values', () => {
   let fake: FakeMemcached;
   beforeAll(async () => {
@@ -43,49 +35,52 @@ describe('memcache client: large values', () => {
   afterAll(async () => {
     await fake.close();
   });
-  const conn = (): MemcacheConnection => new MemcacheConnection({ host: '127.0.0.1', port: fake.port }, { timeoutMs: 5000 });
-
-  it('values of 0 B to 3 MB, set then read back in uneven pieces, arrive byte for byte', async () => {
-    const c = conn();
-    const sizes = [0, 1, 1024, 1025, 65_535, 65_536, 65_537, 140 * 1024, 1024 * 1024 + 1024, 1024 * 1024 + 1025, 3 * 1024 * 1024];
+  /** Runs `body` on a new connection to the fake server; every reply goes out whole again after it. */
+  async function withConnection(body: (c: MemcacheConnection) => Promise<void>): Promise<void> {
+    const c = new MemcacheConnection({ host: '127.0.0.1', port: fake.port }, { timeoutMs: 5000 });
     try {
+      await body(c);
+    } finally {
+      fake.deliver = null;
+      c.close();
+    }
+  }
+  /** From now on, get replies are written in pieces of `sizes`. */
+  const dribbleGets = (sizes: readonly number[]): void => {
+    fake.deliver = (r) => (r.opcode === OP_GET ? dribble(r.bytes, r.socket, sizes) : false);
+  };
+
+  it('values of 0 B to 3 MB, set then read back in uneven pieces, arrive byte for byte', () =>
+    withConnection(async (c) => {
+      const sizes = [0, 1, 1024, 1025, 65_535, 65_536, 65_537, 140 * 1024, 1024 * 1024 + 1024, 1024 * 1024 + 1025, 3 * 1024 * 1024];
       for (const [i, size] of sizes.entries()) {
         const v = pattern(size, i);
+        fake.deliver = null;
         expect(await c.set(`v${i}`, v, 0x1234, 0)).toBe(0);
-        fake.deliver = (r) => (r.opcode === OP_GET ? dribble(r.bytes, r.socket, [7, 24, 1000, 65_536, 17, 200_000]) : false);
+        dribbleGets([7, 24, 1000, 65_536, 17, 200_000]);
         const got = await c.get(`v${i}`);
         expect(got?.flags).toBe(0x1234);
         expect(got?.value.length, `${size} B`).toBe(size);
         expect(got?.value.equals(v), `${size} B`).toBe(true);
       }
-    } finally {
-      fake.deliver = null;
-      c.close();
-    }
-  });
+    }));
 
-  it('a large reply pipelined between small ones: each request gets its own reply', async () => {
-    const c = conn();
-    const big = pattern(300_000, 9);
-    try {
+  it('a large reply pipelined between small ones: each request gets its own reply', () =>
+    withConnection(async (c) => {
+      const big = pattern(300_000, 9);
       await Promise.all([c.set('small-a', Buffer.from('A'), 1, 0), c.set('big', big, 2, 0), c.set('small-b', Buffer.from('BB'), 3, 0)]);
-      fake.deliver = (r) => (r.opcode === OP_GET ? dribble(r.bytes, r.socket, [5000, 3]) : false);
+      dribbleGets([5000, 3]);
       const [a, b, d, missing] = await Promise.all([c.get('small-a'), c.get('big'), c.get('small-b'), c.get('nothing')]);
       expect([a?.value.toString(), a?.flags]).toEqual(['A', 1]);
       expect(b?.flags).toBe(2);
       expect(b?.value.equals(big)).toBe(true);
       expect([d?.value.toString(), d?.flags]).toEqual(['BB', 3]);
       expect(missing).toBeNull();
-    } finally {
-      fake.deliver = null;
-      c.close();
-    }
-  });
+    }));
 
-  it('a 200 KB reply cut at the header and read-buffer edges, then closed: the get fails, the next one gets the whole value', async () => {
-    const c = conn();
-    const big = pattern(200_000, 3);
-    try {
+  it('a 200 KB reply cut at the header and read-buffer edges, then closed: the get fails, the next one gets the whole value', () =>
+    withConnection(async (c) => {
+      const big = pattern(200_000, 3);
       expect(await c.set('big', big, 0, 0)).toBe(0);
       const total = 24 + 4 + big.length;
       for (const cut of [1, 23, 24, 25, 28, 29, 65_535, 65_536, 65_537, 131_072, total - 1]) {
@@ -97,14 +92,10 @@ describe('memcache client: large values', () => {
           return true;
         };
         fake.deliver = d;
-        expect(await kindOf(c.get('big')), `cut at ${cut}`).toBe('connect');
+        expect(await failure(c.get('big')), `cut at ${cut}`).toBe('connect');
         fake.deliver = null;
         const again = await c.get('big');
         expect(again?.value.equals(big), `after the cut at ${cut}`).toBe(true);
       }
-    } finally {
-      fake.deliver = null;
-      c.close();
-    }
-  });
+    }));
 });
