@@ -305,7 +305,7 @@ export class MemcacheConnection {
     return this.#gen.send(opcode, this.#seq, head, inline ? null : value);
   }
 
-  /** The item, or null when the key does not exist. The value is the client's to keep. */
+  /** The item, or null when the key does not exist. The value is the caller's to keep. */
   async get(key: string): Promise<Item | null> {
     const r = await this.#send(OP_GET, key, 0, null, null);
     if (r.status === STATUS_NOT_FOUND) return null;
