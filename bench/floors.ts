@@ -25,8 +25,9 @@
  * - files: `bare syscalls, PHP` (fopen, flock, fstat, fread, ftruncate(0), fwrite, fclose, with no
  *   session code) and `floor` (open, fstat, flock, fstat, pread, ftruncate(0), pwrite, close
  *   through sync node:fs and the flock binding: PHP 8.2.36's own calls, per strace);
- * - memcached: `floor` = the engine's round trips on a bare socket, binary protocol: add of the
- *   lock key + get of the session, then set of the session + delete of the lock key;
+ * - memcached: `client by hand` = the engine's memcache client issuing the engine's commands, and
+ *   `floor` = the same round trips on a bare socket, binary protocol: add of the lock key + get of
+ *   the session, then set of the session + delete of the lock key;
  * - redis (no locking, phpredis' default): `phpredis by hand` and `floor`: GET, then SETEX of the
  *   140 KB just read.
  * The floor writes back the bytes it read: no decode, no encode.
@@ -51,7 +52,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { SessionEngine, php_serialize, type SerializerContext } from 'php-session-engine';
 import { closeRedisConnections } from 'php-session-engine/handlers/redis';
-import { closeAllConnections } from '../handlers/shared/memcache/client.ts';
+import { closeAllConnections, MemcacheConnection } from '../handlers/shared/memcache/client.ts';
 import { startMemcached, type MemcachedProcess } from '../spec/support/memcached-server.ts';
 import { startRedis, type RedisProcess } from '../spec/support/redis-server.ts';
 import { counterCycle, readOneSetOneCycle } from './cycles.ts';
@@ -516,10 +517,17 @@ async function bigPart(workers: PhpWorker[], servers: { memcached?: MemcachedPro
         const extras = Buffer.alloc(8);
         extras.writeUInt32BE(30, 4); // flags 0, expiry 30 s
         const lockValue = Buffer.from('1');
+        // The engine's memcache client (handlers/shared/memcache/client.ts) with the engine's commands.
+        const client = new MemcacheConnection({ host: '127.0.0.1', port: mc.port }, { timeoutMs: 4000 });
         try {
           await measure('140 KB cycle, memcached (locking, php-memcached default)', '≥ 3× (issue #16)', [
             phpSide(php, 'cycle', 'PHP cycle (php-memcached)', { reference: true }),
             engineSide(ini),
+            nodeSide('client by hand (add+get, set+delete)', async () => {
+              const [added, item] = await Promise.all([client.add(lockKey, lockValue, 0, 30), client.get(key)]);
+              if (!added || item === null) throw new Error('client: lock not taken or no session');
+              await Promise.all([client.set(key, item.value, 0, 30), client.delete(lockKey)]);
+            }),
             nodeSide('floor: bare socket, add+get, set+delete', async () => {
               let out: Buffer[] = [];
               mcRequest(0x02, lockKey, extras, lockValue, out); // add (the lock)
@@ -535,6 +543,7 @@ async function bigPart(workers: PhpWorker[], servers: { memcached?: MemcachedPro
           ]);
         } finally {
           bare.close();
+          client.close();
         }
       } else if (store === 'redis') {
         const r = (servers.redis ??= await startRedis());

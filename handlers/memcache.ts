@@ -37,7 +37,7 @@ import { iniScope } from '../lib/ini/scope.ts';
 import { keepsLockOnWrite } from './shared/lock-hold.ts';
 import { serverLockQueue, takeQueueSlot, type QueueSlot } from './shared/lock-queue.ts';
 import { connectionFor, MemcacheIoError, type MemcacheConnection } from './shared/memcache/client.ts';
-import { sleep, unixNow } from './shared/memcache/common.ts';
+import { plainBytes, sleep, unixNow } from './shared/memcache/common.ts';
 import { PeclSelector } from './shared/memcache/pecl-ring.ts';
 import { cStrtol } from '../lib/zend/index.ts';
 import { parsePeclSavePath, type PeclServerSpec } from './shared/memcache/save-path.ts';
@@ -110,17 +110,20 @@ export function packSessionValue(data: Uint8Array, threshold: number): { bytes: 
   return { bytes: data, flags: 0 };
 }
 
-/** Reverses {@link packSessionValue}; null when the item is not a string PHP would accept. */
+/**
+ * Reverses {@link packSessionValue}; null when the item is not a string PHP would accept. The
+ * bytes are not copied: an uncompressed value comes back over the same memory.
+ */
 export function unpackSessionValue(value: Uint8Array, flags: number): Uint8Array | null {
   if ((flags & NON_STRING) !== 0) return null;
   if (flags & MMC_COMPRESSED && value.length > 0) {
     try {
-      return new Uint8Array(inflateSync(value));
+      return plainBytes(inflateSync(value));
     } catch {
       return null;
     }
   }
-  return new Uint8Array(value);
+  return plainBytes(value);
 }
 
 /** Name of the node:diagnostics_channel on which this handler reports what PHP keeps silent. */

@@ -18,7 +18,7 @@ import { iniScope } from '../lib/ini/scope.ts';
 import { keepsLockOnWrite } from './shared/lock-hold.ts';
 import { serverLockQueue, takeQueueSlot, type QueueSlot } from './shared/lock-queue.ts';
 import { connectionFor, MemcacheIoError, type Item, type MemcacheConnection } from './shared/memcache/client.ts';
-import { REALTIME_MAXDELTA, sleep, unixNow } from './shared/memcache/common.ts';
+import { plainBytes, REALTIME_MAXDELTA, sleep, unixNow } from './shared/memcache/common.ts';
 import { LibmemcachedSelector, type LibmemcachedDistribution } from './shared/memcache/ketama.ts';
 import { parseLibmemcachedServers, type LibmemcachedServer } from './shared/memcache/save-path.ts';
 
@@ -317,7 +317,7 @@ class MemcachedSessionHandler implements SaveHandler {
       ctx.diagnostic('E_WARNING', `error getting session from memcached: ${r.failure.message}`);
       return false;
     }
-    return r.value ? new Uint8Array(r.value.value) : new Uint8Array(0);
+    return r.value ? plainBytes(r.value.value) : new Uint8Array(0);
   }
 
   async write(id: string, data: Uint8Array, maxLifetime: number): Promise<boolean> {

@@ -18,22 +18,11 @@ import { startMemcached, type MemcachedProcess } from '../support/memcached-serv
 import { busyWait, TcpProxy } from '../support/tcp-proxy.ts';
 import { describeWith } from '../support/tools.ts';
 import { startFakeMemcached, type Deliver, type FakeMemcached } from './fake-server.ts';
-import { engineFor } from './support.ts';
+import { engineFor, failure } from './support.ts';
 
 const OP_GET = 0x00;
 const OP_SET = 0x01;
 const VALUE = Buffer.from('a value of forty bytes, for the get test');
-
-/** Expects `p` to reject with a MemcacheIoError; returns its kind. */
-async function failure(p: Promise<unknown>): Promise<string> {
-  const r = await p.then(
-    (v) => ({ ok: true as const, v }),
-    (e: unknown) => ({ ok: false as const, e }),
-  );
-  if (r.ok) throw new Error(`expected a MemcacheIoError, got ${String(r.v)}`);
-  expect(r.e).toBeInstanceOf(MemcacheIoError);
-  return (r.e as MemcacheIoError).kind;
-}
 
 /** Takes over the first reply to `opcode` from now on with `fault`; later replies go out whole. */
 function once(fake: FakeMemcached, opcode: number, fault: (bytes: Buffer, s: Socket) => void): void {

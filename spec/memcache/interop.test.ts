@@ -18,12 +18,17 @@ let server: MemcachedProcess;
 let payload: Buffer;
 /** A ~60 kB compressible session: crosses memcache.compress_threshold. */
 let bigPayload: Buffer;
+/** A ~330 kB incompressible session: several times the client's 64 kB read buffer. */
+let hugePayload: Buffer;
 
 const PAYLOAD_PHP = `[
   'int' => 42, 'neg' => -7, 'float' => 1.5, 'bigint' => PHP_INT_MAX, 'bool' => true, 'null' => null,
   'str' => "h\\u{e9}llo \\"q\\" \\0 nul|pipe", 'list' => [1, 2, [3, 'x'], 7 => 'seven'],
   'nested' => ['a' => ['b' => ['c' => 0.1]]],
 ]`;
+
+/** Builds $a, the ~330 kB session (too large to pass on PHP's command line, so PHP makes it). */
+const HUGE_PHP = `mt_srand(16); $a = []; for ($i = 0; $i < 5000; $i++) { $s = ''; for ($j = 0; $j < 56; $j++) $s .= chr(mt_rand(0, 255)); $a["k$i"] = $s; }`;
 
 const MODULES: ModuleName[] = ['memcached', 'memcache'];
 const SERIALIZERS = ['php', 'php_binary', 'php_serialize'];
@@ -104,6 +109,7 @@ describeWith(['memcached', 'php', 'php-cgi', 'php-ext:memcached', 'php-ext:memca
     server = await startMemcached();
     payload = (await php(`echo serialize(${PAYLOAD_PHP});`, {})).stdout;
     bigPayload = (await php(`$a = []; for ($i = 0; $i < 2000; $i++) $a["k$i"] = "value number $i"; echo serialize($a);`, {})).stdout;
+    hugePayload = (await php(`${HUGE_PHP} echo serialize($a);`, {})).stdout;
   }, 30_000);
   afterAll(async () => {
     closeAllConnections();
@@ -169,6 +175,23 @@ describeWith(['memcached', 'php', 'php-cgi', 'php-ext:memcached', 'php-ext:memca
         } else {
           expect(b.value.toString('latin1')).toBe(a.value.toString('latin1'));
         }
+      });
+
+      it('a ~330 kB incompressible session round-trips both directions byte for byte, stored as PHP stores it', async () => {
+        const fromPhp = testSessionId();
+        const fromEngine = testSessionId();
+        await php(`session_id('${fromPhp}'); if (!session_start()) exit(3); ${HUGE_PHP} $_SESSION = $a; if (!session_write_close()) exit(4);`, {
+          'session.save_handler': module,
+          'session.save_path': savePathFor(module, [server.address]),
+        });
+        await engineWrite(module, 'php', fromEngine, hugePayload);
+        expect((await engineRead(module, 'php', fromPhp)).equals(hugePayload)).toBe(true);
+        expect((await phpRead(module, 'php', fromEngine)).equals(hugePayload)).toBe(true);
+        const a = (await getItem(server.port, dataKey(module, fromPhp)))!;
+        const b = (await getItem(server.port, dataKey(module, fromEngine)))!;
+        expect(a.value.length).toBeGreaterThan(300_000);
+        expect(b.flags).toBe(a.flags);
+        expect(b.value.equals(a.value)).toBe(true);
       });
 
       it('gc_maxlifetime above 30 days gives the same expiry as PHP', async () => {

@@ -7,9 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { SessionEngine } from '../../lib/engine.ts';
-import { closeAllConnections } from '../../handlers/shared/memcache/client.ts';
+import { closeAllConnections, MemcacheIoError } from '../../handlers/shared/memcache/client.ts';
 import { startMemcached, type MemcachedProcess } from '../support/memcached-server.ts';
 import { runPhp, which, type RunResult } from '../support/tools.ts';
 
@@ -95,4 +95,15 @@ export function spawnPhp(code: string, ini: Record<string, string>, opts: { cgi?
     }),
   );
   return { child, done, kill: () => child.kill('SIGKILL') };
+}
+
+/** Expects `p` to reject with a MemcacheIoError; returns its kind. */
+export async function failure(p: Promise<unknown>): Promise<string> {
+  const r = await p.then(
+    (v) => ({ ok: true as const, v }),
+    (e: unknown) => ({ ok: false as const, e }),
+  );
+  if (r.ok) throw new Error(`expected a MemcacheIoError, got ${String(r.v)}`);
+  expect(r.e).toBeInstanceOf(MemcacheIoError);
+  return (r.e as MemcacheIoError).kind;
 }

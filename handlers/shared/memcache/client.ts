@@ -2,68 +2,31 @@
  * @module handlers/shared/memcache/client
  * One memcached server, spoken to in the binary protocol, pipelined over one socket.
  *
- * memjs provides the socket (its `Server`: connect, keep-alive, unix sockets), the request frames
- * (`Utils.makeRequestBuffer`) and the frame parser (`Utils.parseMessage`). Its high-level calls
- * always write flags 0, cannot incr without creating, and log to the console, so the get/set/add/
- * incr/delete/touch extras are built here and the binary status is read here.
- *
- * What memjs 1.3.2 gets wrong, and how this wrapper handles it:
- * - After a timeout or socket error, `Server.error()` drops the socket but keeps the half-received
- *   bytes of the cut reply in `responseBuffer`; the next socket's replies are then parsed after
- *   them, out of frame, and every later request to that server times out (or is answered with
- *   bytes of another reply). Its own request timeout only `end()`s the old socket, which keeps
- *   delivering the late reply into the same buffer. Here a connection is a *generation*: one
- *   memjs `Server` with one socket and one reply buffer. Any failure (timeout, socket error, peer
- *   close with requests pending, a reply that is not the next expected frame) retires the whole
- *   generation: its socket is destroyed, every request in flight on it is rejected with a typed
- *   {@link MemcacheIoError}, and the next request opens a new generation. A broken connection is
- *   never reused.
- * - memjs matches replies by opaque and silently drops any it cannot match; here replies must
- *   arrive in request order (memcached answers non-quiet requests in order) with magic 0x81, the
- *   request's opcode and opaque, else the generation is retired.
- * - memjs times out on timers, and Node runs expired timers before it reads sockets: after the
- *   event loop was busy for longer than the timeout, a reply that arrived meanwhile is declared
- *   late. Here a request times out on the reply: only after the server sent nothing for the
+ * The socket, the request frames and the reply parser are this module's own (memjs 1.3.2, used
+ * before, is described in README "memcache and memcached modules": what it got wrong is why the
+ * rules below exist).
+ * - A connection is a *generation*: one socket and its parser state. Any failure (timeout, socket
+ *   error, peer close with requests pending, a reply that is not the next expected frame) retires
+ *   the whole generation: its socket is destroyed, every request in flight on it is rejected with
+ *   a typed {@link MemcacheIoError}, and the next request opens a new generation. A broken
+ *   connection is never reused, and no byte of a cut reply is ever parsed with the next socket's.
+ * - Replies must arrive in request order (memcached answers non-quiet requests in order) with magic
+ *   0x81, the request's opcode and opaque, else the generation is retired (checked on the header,
+ *   before the body is received).
+ * - A request times out on the reply, not on a timer: only after the server sent nothing for the
  *   timeout while the loop was free to read it (the silence clock in `Generation`).
+ * - Large values are not copied on the way: a reply body that does not fit in the read buffer is
+ *   received into one buffer sized from its header, the socket reading straight into it (`onread`
+ *   with a buffer per read); a request's value goes to the socket as it was given, next to its
+ *   header, in one vectored write (cork/uncork), never concatenated.
  *
  * Connections are shared per address within the process (like PHP's persistent connections);
  * server selection is the caller's (see ketama.ts, pecl-ring.ts).
  */
-import { createRequire } from 'node:module';
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { errorText } from '../../../lib/zend/index.ts';
-
-/** The parts of memjs (CommonJS, untyped here) this wrapper uses. */
-interface MemjsServer {
-  _socket?: Socket;
-  responseBuffer: Buffer;
-  sock(sasl: boolean, go: (s: Socket) => void): void;
-  error(err: unknown): void;
-  responseHandler(data: Buffer): void;
-}
-interface MemjsHeader {
-  magic: number;
-  opcode: number;
-  keyLength: number;
-  extrasLength: number;
-  status: number;
-  totalBodyLength: number;
-  opaque: number;
-}
-interface MemjsResponse {
-  header: MemjsHeader;
-  extras: Buffer;
-  val: Buffer;
-}
-interface MemjsModule {
-  Server: new (host: string, port: number | string, user?: string, pass?: string, options?: object) => MemjsServer;
-  Utils: {
-    makeRequestBuffer(opcode: number, key: string | Buffer, extras: Buffer, value: Buffer | string, opaque: number): Buffer;
-    parseMessage(buf: Buffer): MemjsResponse | false;
-  };
-}
-const memjs = createRequire(import.meta.url)('memjs') as MemjsModule;
+import { ReplyReader, requestHead, type Reply } from './frames.ts';
 
 /** A failure talking to a server, with the kind libmemcached/pecl memcache would see. */
 export class MemcacheIoError extends Error {
@@ -109,11 +72,6 @@ const STATUS_NOT_FOUND = 0x01;
 const STATUS_EXISTS = 0x02;
 const STATUS_NOT_STORED = 0x05;
 
-const RESPONSE_MAGIC = 0x81;
-/** memcached's own item size cap is 1 MB by default (-I up to 1 GB); a larger length is garbage. */
-const MAX_BODY = 1024 * 1024 * 1024 + 1024;
-
-
 /** The connection failures reported with their strerror()/gai_strerror() text. */
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOENT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
@@ -144,24 +102,31 @@ interface Pending {
   opaque: number;
   /** When the request was handed to the socket; undefined while it waits for the batch write. */
   sentAt: number | undefined;
-  resolve(r: MemjsResponse): void;
+  resolve(r: Reply): void;
   reject(e: MemcacheIoError): void;
 }
 
 /** Silence is measured in ticks of timeout / TICKS_PER_TIMEOUT; a late tick counts as one tick. */
 const TICKS_PER_TIMEOUT = 4;
 
+/** Values up to this size are copied into their request's header buffer (one write part). */
+const INLINE_VALUE = 1024;
+
 /**
- * One socket's life: a memjs Server, the requests written to it in order, and their deadline.
- * Retired at the first failure; never used again after that.
+ * One socket's life: the socket, the requests written to it in order, the reply being parsed and
+ * the silence clock. Retired at the first failure; never used again after that.
  */
 class Generation {
-  readonly #server: MemjsServer;
+  readonly #socket: Socket;
   readonly #timeoutMs: number;
   readonly #onRetire: (g: Generation) => void;
   readonly #pending: Pending[] = [];
-  #queued: Buffer[] = [];
+  /** Write parts queued for the next flush (headers, and values too large to copy). */
+  #queued: Uint8Array[] = [];
   #retired: MemcacheIoError | null = null;
+  /** The reply stream's parser (frames.ts); it also says where the socket reads next. */
+  readonly #reader: ReplyReader;
+
   /** Bytes received so far (progress, for the silence clock). */
   #bytesIn = 0;
   /** How long the server has been silent while requests waited, counting only time the loop was free. */
@@ -180,91 +145,72 @@ class Generation {
   constructor(address: ServerAddress, opts: ConnectionOptions, onRetire: (g: Generation) => void) {
     this.#timeoutMs = opts.timeoutMs;
     this.#onRetire = onRetire;
-    // memjs' own timers are switched off (a day); deadlines are kept here.
-    const options = { timeout: 86_400, conntimeout: 86_400, keepAlive: true, logger: { log: () => undefined } };
-    // net.connect(path) is how memjs' Server reaches a unix socket: it passes (port, host) on.
-    const server = new memjs.Server(address.host, address.socketPath ?? address.port, undefined, undefined, options);
-    this.#server = server;
-    const memjsError = server.error.bind(server);
-    server.error = (err: unknown): void => {
-      memjsError(err);
-      this.retire(classify(err));
-    };
-    server.responseHandler = (data: Buffer): void => this.#onData(data);
-    const seen = new WeakSet<Socket>();
-    this.#watch = (s: Socket): void => {
-      if (seen.has(s)) return;
-      seen.add(s);
-      // memjs forgets pending requests when the peer closes without an error.
-      s.once('close', () => this.retire(new MemcacheIoError('connect', 'Connection closed by peer')));
-    };
+    this.#reader = new ReplyReader({
+      expects: (opcode, opaque) => this.#pending[0]?.opcode === opcode && this.#pending[0].opaque === opaque,
+      reply: (r) => this.#pending.shift()!.resolve(r),
+      fault: (_kind, detail) => this.retire(new MemcacheIoError('protocol', detail)),
+    });
+    // The socket reads where the reader says: a large reply body straight into its own buffer.
+    const onread = { buffer: (): Uint8Array => this.#reader.nextRead(), callback: (n: number, buf: Uint8Array): boolean => this.#onRead(n, buf) };
+    const s =
+      address.socketPath !== undefined
+        ? connect({ path: address.socketPath, onread })
+        : connect({ host: address.host, port: address.port, onread, noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 });
+    this.#socket = s;
+    // An idle pooled connection must not keep the process alive; the silence ticker does that
+    // while a request waits.
+    s.unref();
+    s.on('error', (err) => this.retire(classify(err)));
+    // A peer that closes without an error still fails every request waiting on it.
+    s.on('close', () => this.retire(new MemcacheIoError('connect', 'Connection closed by peer')));
   }
-
-  readonly #watch: (s: Socket) => void;
 
   get retired(): boolean {
     return this.#retired !== null;
   }
 
-  /** Queues one request; requests of one event-loop turn go out in one socket write. */
-  send(opcode: number, opaque: number, frame: Buffer): Promise<MemjsResponse> {
+  /**
+   * Queues one request (its header, and its value when that is not inside the header); requests
+   * of one event-loop turn go out in one vectored socket write. `value` is written as it is: it
+   * must not change until the request settles.
+   */
+  send(opcode: number, opaque: number, head: Buffer, value: Uint8Array | null): Promise<Reply> {
     if (this.#retired) return Promise.reject(this.#retired);
     return new Promise((resolve, reject) => {
       this.#pending.push({ opcode, opaque, sentAt: undefined, resolve, reject });
-      this.#queued.push(frame);
-      if (this.#queued.length === 1) setImmediate(() => this.#flush());
+      if (this.#queued.length === 0) setImmediate(() => this.#flush());
+      this.#queued.push(head);
+      if (value !== null) this.#queued.push(value);
     });
   }
 
   #flush(): void {
-    const batch = this.#queued;
+    const parts = this.#queued;
     this.#queued = [];
-    if (this.#retired || batch.length === 0) return;
+    if (this.#retired || parts.length === 0) return;
     const now = performance.now();
     for (const p of this.#pending) p.sentAt ??= now;
-    const blob = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
-    this.#server.sock(false, (s) => {
-      if (this.#retired) return;
-      s.write(blob);
-    });
-    const s = this.#server._socket;
-    if (s) {
-      this.#watch(s);
-      // An idle pooled connection must not keep the process alive; the deadline timer does that
-      // while a request waits.
-      s.unref();
+    const s = this.#socket;
+    if (parts.length === 1) s.write(parts[0]!);
+    else {
+      // Corked writes leave as one writev(2); no part is copied.
+      s.cork();
+      for (const p of parts) s.write(p);
+      s.uncork();
     }
     this.#arm();
   }
 
-  /** memjs' responseHandler, replaced: frames are checked against the request expected next. */
-  #onData(data: Buffer): void {
-    if (this.#retired) return;
-    this.#bytesIn += data.length;
-    const server = this.#server;
-    let buf = server.responseBuffer.length === 0 ? data : Buffer.concat([server.responseBuffer, data]);
-    for (;;) {
-      if (buf.length > 0 && buf[0] !== RESPONSE_MAGIC) return this.retire(new MemcacheIoError('protocol', `invalid reply magic 0x${buf[0]!.toString(16)}`));
-      if (buf.length >= 24) {
-        const total = buf.readUInt32BE(8);
-        if (total > MAX_BODY || total < buf.readUInt16BE(2) + buf[4]!) return this.retire(new MemcacheIoError('protocol', 'invalid reply length'));
-      }
-      const r = memjs.Utils.parseMessage(buf);
-      if (!r) break;
-      buf = buf.subarray(24 + r.header.totalBodyLength);
-      const head = this.#pending.shift();
-      if (!head || r.header.opaque !== head.opaque || r.header.opcode !== head.opcode) {
-        if (head) this.#pending.unshift(head);
-        return this.retire(new MemcacheIoError('protocol', 'reply out of order'));
-      }
-      head.resolve({ header: r.header, extras: Buffer.from(r.extras), val: Buffer.from(r.val) });
-    }
-    // Keep only the unparsed tail (a view of a fresh buffer, never of memjs' old one).
-    server.responseBuffer = buf.length === 0 ? Buffer.alloc(0) : Buffer.from(buf);
+  /** `n` bytes were read into `buf` (the reader's). Always true: go on reading. */
+  #onRead(n: number, buf: Uint8Array): true {
+    if (this.#retired) return true;
+    this.#bytesIn += n;
+    this.#reader.onRead(n, buf);
     if (this.#pending.length === 0 && this.#ticker !== null && !this.#idle) {
       this.#idle = true;
       this.#ticker.unref();
     }
+    return true;
   }
 
   /**
@@ -323,12 +269,7 @@ class Generation {
     this.#retired = err;
     this.#disarm();
     this.#queued = [];
-    const s = this.#server._socket;
-    this.#server.responseBuffer = Buffer.alloc(0);
-    if (s) {
-      delete this.#server._socket;
-      s.destroy();
-    }
+    this.#socket.destroy();
     this.#onRetire(this);
     for (const p of this.#pending.splice(0)) p.reject(err);
   }
@@ -346,70 +287,79 @@ export class MemcacheConnection {
     this.#opts = opts;
   }
 
-  #send(opcode: number, key: string | Buffer, extras: Buffer, value: Buffer | string): Promise<MemjsResponse> {
+  /**
+   * Sends one request: a header buffer holding the 24-byte header, `extras` (filled in by the
+   * caller through `fill`), the key and a small value; a larger value goes out as its own write
+   * part, uncopied (it must not change until the request settles).
+   */
+  #send(opcode: number, key: string, extrasLength: number, fill: ((b: Buffer) => void) | null, value: Uint8Array | null): Promise<Reply> {
     if (!this.#gen || this.#gen.retired) {
       this.#gen = new Generation(this.address, this.#opts, (g) => {
         if (this.#gen === g) this.#gen = null;
       });
     }
     this.#seq = (this.#seq + 1) >>> 0;
-    return this.#gen.send(opcode, this.#seq, memjs.Utils.makeRequestBuffer(opcode, key, extras, value, this.#seq));
+    const valueLength = value === null ? 0 : value.byteLength;
+    const inline = value !== null && valueLength <= INLINE_VALUE;
+    const head = requestHead(opcode, this.#seq, key, extrasLength, fill, valueLength, inline ? value : null);
+    return this.#gen.send(opcode, this.#seq, head, inline ? null : value);
   }
 
-  /** The item, or null when the key does not exist. */
+  /** The item, or null when the key does not exist. The value is the caller's to keep. */
   async get(key: string): Promise<Item | null> {
-    const r = await this.#send(OP_GET, key, Buffer.alloc(0), '');
-    if (r.header.status === STATUS_NOT_FOUND) return null;
-    if (r.header.status !== STATUS_OK) throw new MemcacheIoError('server', `status ${r.header.status}`);
-    const flags = r.extras.length >= 4 ? r.extras.readUInt32BE(0) : 0;
-    return { value: r.val, flags };
+    const r = await this.#send(OP_GET, key, 0, null, null);
+    if (r.status === STATUS_NOT_FOUND) return null;
+    if (r.status !== STATUS_OK) throw new MemcacheIoError('server', `status ${r.status}`);
+    return { value: r.value, flags: r.flags };
   }
 
-  #storeExtras(flags: number, exptime: number): Buffer {
-    const b = Buffer.alloc(8);
-    b.writeUInt32BE(flags >>> 0, 0);
-    b.writeUInt32BE(exptime >>> 0, 4);
-    return b;
+  /** Store extras: flags and expiry. */
+  static #storeExtras(flags: number, exptime: number): (b: Buffer) => void {
+    return (b) => {
+      b.writeUInt32BE(flags >>> 0, 0);
+      b.writeUInt32BE(exptime >>> 0, 4);
+    };
   }
 
-  /** set: the binary status, 0 when stored (3 = too large, 0x82 = out of memory). */
+  /**
+   * set: the binary status, 0 when stored (3 = too large, 0x82 = out of memory). `value` is written
+   * without a copy: it must not change until the promise settles.
+   */
   async set(key: string, value: Uint8Array, flags: number, exptime: number): Promise<number> {
-    const r = await this.#send(OP_SET, key, this.#storeExtras(flags, exptime), Buffer.from(value.buffer, value.byteOffset, value.byteLength));
-    return r.header.status;
+    const r = await this.#send(OP_SET, key, 8, MemcacheConnection.#storeExtras(flags, exptime), value);
+    return r.status;
   }
 
   /** add: true when stored, false when the key exists (or the server did not store it). */
   async add(key: string, value: Uint8Array | string, flags: number, exptime: number): Promise<boolean> {
-    const v = typeof value === 'string' ? Buffer.from(value, 'latin1') : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-    const r = await this.#send(OP_ADD, key, this.#storeExtras(flags, exptime), v);
-    if (r.header.status === STATUS_OK) return true;
-    if (r.header.status === STATUS_EXISTS || r.header.status === STATUS_NOT_STORED) return false;
+    const v = typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
+    const r = await this.#send(OP_ADD, key, 8, MemcacheConnection.#storeExtras(flags, exptime), v);
+    if (r.status === STATUS_OK) return true;
+    if (r.status === STATUS_EXISTS || r.status === STATUS_NOT_STORED) return false;
     return false;
   }
 
   /** incr by `delta` without creating the key: the new value, or null when the key is missing / not numeric. */
   async incr(key: string, delta: number): Promise<bigint | null> {
-    const extras = Buffer.alloc(20);
-    extras.writeBigUInt64BE(BigInt(delta), 0);
-    extras.writeBigUInt64BE(0n, 8);
-    extras.writeUInt32BE(0xffffffff, 16); // "do not create"
-    const r = await this.#send(OP_INCREMENT, key, extras, '');
-    if (r.header.status !== STATUS_OK) return null;
-    return r.val.length >= 8 ? r.val.readBigUInt64BE(0) : null;
+    const r = await this.#send(OP_INCREMENT, key, 20, (b) => {
+      b.writeBigUInt64BE(BigInt(delta), 0);
+      b.writeBigUInt64BE(0n, 8);
+      b.writeUInt32BE(0xffffffff, 16); // "do not create"
+    }, null);
+    if (r.status !== STATUS_OK) return null;
+    return r.value.length >= 8 ? r.value.readBigUInt64BE(0) : null;
   }
 
   /** delete: true when deleted, false when it did not exist. */
   async delete(key: string): Promise<boolean> {
-    const r = await this.#send(OP_DELETE, key, Buffer.alloc(0), '');
-    return r.header.status === STATUS_OK;
+    const r = await this.#send(OP_DELETE, key, 0, null, null);
+    return r.status === STATUS_OK;
   }
 
   /** touch: true when the key exists and got the new expiry. */
   async touch(key: string, exptime: number): Promise<boolean> {
-    const e = Buffer.alloc(4);
-    e.writeUInt32BE(exptime >>> 0, 0);
-    const r = await this.#send(OP_TOUCH, key, e, '');
-    return r.header.status === STATUS_OK;
+    const r = await this.#send(OP_TOUCH, key, 4, (b) => b.writeUInt32BE(exptime >>> 0, 0), null);
+    return r.status === STATUS_OK;
   }
 
   /** Closes the socket; requests still in flight fail; a later request opens a new one. */

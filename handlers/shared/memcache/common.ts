@@ -1,6 +1,7 @@
 /**
  * @module handlers/shared/memcache/common
- * Small pieces both memcache modules share: sleeping, expiry arithmetic. (They read their ini
+ * Small pieces both memcache modules share: sleeping, expiry arithmetic, handing bytes to the
+ * engine. (They read their ini
  * directives through the request's typed scope, lib/ini/scope.ts.)
  */
 import type { SaveHandlerContext } from '../../../lib/handler.ts';
@@ -15,4 +16,12 @@ export function sleep(ms: number): Promise<void> {
 /** Current Unix time in whole seconds on the request's clock. */
 export function unixNow(ctx: SaveHandlerContext): number {
   return Math.floor(ctx.now() / 1000);
+}
+
+/**
+ * The bytes of `b` as a plain Uint8Array over the same memory (what a module's read returns), not
+ * a copy: the client's reply buffers are the caller's to keep.
+ */
+export function plainBytes(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }

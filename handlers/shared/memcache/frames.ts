@@ -1,0 +1,217 @@
+/**
+ * @module handlers/shared/memcache/frames
+ * The memcached binary protocol's frames, as the client (client.ts) writes and reads them: the
+ * request header, and the reply stream parsed as the socket reads it.
+ *
+ * The reader is built for `net.connect({ onread })`: the socket asks it where to read next
+ * ({@link ReplyReader.nextRead}) and tells it how many bytes landed there
+ * ({@link ReplyReader.onRead}). Replies that fit in the read buffer are parsed there and their
+ * values copied out (the buffer is reused by the next read); a body that does not fit is received
+ * straight into one buffer of its own, sized from the header, so a large value is copied at most
+ * once (the part that came with its header) and never joined chunk by chunk.
+ */
+
+/** A reply, as the request waiting for it gets it. */
+export interface Reply {
+  opcode: number;
+  opaque: number;
+  status: number;
+  /** The item's flags: the first 4 bytes of the extras (0 when there are fewer). */
+  flags: number;
+  /**
+   * The value (the body after extras and key): a buffer of its own, or a view of one that holds
+   * only this reply's body; never a view of the read buffer.
+   */
+  value: Buffer;
+}
+
+/** Why the reply stream cannot be parsed on: the bytes are not the reply expected next. */
+export type StreamFault = 'magic' | 'length' | 'order';
+
+/** What the reader reports to its connection. */
+export interface ReplySink {
+  /** Whether a reply with this opcode and opaque is the one expected next (checked on its header). */
+  expects(opcode: number, opaque: number): boolean;
+  reply(r: Reply): void;
+  /** The stream is broken: nothing more is parsed; `detail` names the offending byte or field. */
+  fault(kind: StreamFault, detail: string): void;
+}
+
+export const REQUEST_MAGIC = 0x80;
+export const RESPONSE_MAGIC = 0x81;
+/** memcached's own item size cap is 1 MB by default (-I up to 1 GB); a larger length is garbage. */
+export const MAX_BODY = 1024 * 1024 * 1024 + 1024;
+
+export interface ReaderSizes {
+  /** The buffer the socket reads into while no large body is being received. */
+  readBuffer: number;
+  /**
+   * A body up to this size gets its buffer at once, from the header's length; a larger one starts
+   * here and doubles as its bytes arrive, so a garbage or hostile length costs at most twice the
+   * bytes actually received.
+   */
+  bodyPrealloc: number;
+}
+
+/** 64 KB reads (Node's own size); bodies up to memcached's default item limit (1 MB) preallocated. */
+export const DEFAULT_SIZES: ReaderSizes = { readBuffer: 64 * 1024, bodyPrealloc: 1024 * 1024 + 1024 };
+
+const EMPTY = Buffer.alloc(0);
+
+/** The reply stream of one connection, parsed as it is read. */
+export class ReplyReader {
+  readonly #sink: ReplySink;
+  readonly #prealloc: number;
+  readonly #readBuffer: Buffer;
+  /** A reply header split across reads: its first #headFill bytes. */
+  readonly #head = Buffer.allocUnsafe(24);
+  #headFill = 0;
+  /** The large body being received: its buffer (capacity), and the bytes in it. */
+  #body: Buffer | null = null;
+  #bodyFill = 0;
+  /** The fields of the header of the reply being received. */
+  #opcode = 0;
+  #opaque = 0;
+  #status = 0;
+  #extrasLength = 0;
+  /** extras + key: where the value starts in the body. */
+  #valueAt = 0;
+  #bodyLength = 0;
+  #broken = false;
+
+  constructor(sink: ReplySink, sizes: ReaderSizes = DEFAULT_SIZES) {
+    this.#sink = sink;
+    this.#prealloc = sizes.bodyPrealloc;
+    this.#readBuffer = Buffer.allocUnsafe(sizes.readBuffer);
+  }
+
+  /** Where the next read goes: the rest of the large body being received, else the read buffer. Never empty. */
+  nextRead(): Uint8Array {
+    return this.#body === null ? this.#readBuffer : this.#body.subarray(this.#bodyFill);
+  }
+
+  /** `n` (> 0) bytes were read into `buf`, the buffer {@link nextRead} returned last. */
+  onRead(n: number, buf: Uint8Array): void {
+    if (this.#broken) return;
+    if (buf === this.#readBuffer) this.#parse(this.#readBuffer, n);
+    else this.#bodyBytes(n);
+  }
+
+  /** Parses `src[0, end)`: whole replies, then the start of a header or of a large body. */
+  #parse(src: Buffer, end: number): void {
+    let pos = 0;
+    while (pos < end && !this.#broken) {
+      if (this.#headFill > 0 || end - pos < 24) {
+        if (this.#headFill === 0 && src[pos] !== RESPONSE_MAGIC) return this.#fault('magic', `invalid reply magic 0x${src[pos]!.toString(16)}`);
+        const n = Math.min(24 - this.#headFill, end - pos);
+        src.copy(this.#head, this.#headFill, pos, pos + n);
+        this.#headFill += n;
+        pos += n;
+        if (this.#headFill < 24) return;
+        this.#headFill = 0;
+        if (!this.#header(this.#head, 0)) return;
+      } else {
+        if (!this.#header(src, pos)) return;
+        pos += 24;
+      }
+      const total = this.#bodyLength;
+      if (end - pos >= total) {
+        // The whole body is here: the value is copied out of the read buffer.
+        const flags = this.#extrasLength >= 4 ? src.readUInt32BE(pos) : 0;
+        const value = total === this.#valueAt ? EMPTY : Buffer.from(src.subarray(pos + this.#valueAt, pos + total));
+        pos += total;
+        this.#complete(flags, value);
+      } else {
+        // The rest of the body goes from the socket straight into a buffer of its own.
+        // (Room for at least one byte more than is here: the next read must have somewhere to go.)
+        const body = Buffer.allocUnsafe(total <= this.#prealloc ? total : Math.max(this.#prealloc, end - pos + 1));
+        src.copy(body, 0, pos, end);
+        this.#body = body;
+        this.#bodyFill = end - pos;
+        return;
+      }
+    }
+  }
+
+  /** Checks and keeps the 24-byte reply header at `h[at]`; false when the stream is broken. */
+  #header(h: Buffer, at: number): boolean {
+    if (h[at] !== RESPONSE_MAGIC) {
+      this.#fault('magic', `invalid reply magic 0x${h[at]!.toString(16)}`);
+      return false;
+    }
+    const keyLength = h.readUInt16BE(at + 2);
+    const extrasLength = h[at + 4]!;
+    const total = h.readUInt32BE(at + 8);
+    if (total > MAX_BODY || total < keyLength + extrasLength) {
+      this.#fault('length', 'invalid reply length');
+      return false;
+    }
+    const opcode = h[at + 1]!;
+    const opaque = h.readUInt32BE(at + 12);
+    if (!this.#sink.expects(opcode, opaque)) {
+      this.#fault('order', 'reply out of order');
+      return false;
+    }
+    this.#opcode = opcode;
+    this.#opaque = opaque;
+    this.#status = h.readUInt16BE(at + 6);
+    this.#extrasLength = extrasLength;
+    this.#valueAt = extrasLength + keyLength;
+    this.#bodyLength = total;
+    return true;
+  }
+
+  /** `n` bytes were read straight into the large body being received. */
+  #bodyBytes(n: number): void {
+    const body = this.#body!;
+    this.#bodyFill += n;
+    if (this.#bodyFill === this.#bodyLength) {
+      this.#body = null;
+      this.#complete(this.#extrasLength >= 4 ? body.readUInt32BE(0) : 0, body.subarray(this.#valueAt));
+    } else if (this.#bodyFill === body.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.#bodyLength, body.length * 2));
+      body.copy(grown, 0, 0, this.#bodyFill);
+      this.#body = grown;
+    }
+  }
+
+  #complete(flags: number, value: Buffer): void {
+    this.#sink.reply({ opcode: this.#opcode, opaque: this.#opaque, status: this.#status, flags, value });
+  }
+
+  #fault(kind: StreamFault, detail: string): void {
+    this.#broken = true;
+    this.#body = null;
+    this.#sink.fault(kind, detail);
+  }
+}
+
+/**
+ * A request's header buffer: the 24-byte header, the extras (written by `fill`), the key (UTF-8)
+ * and, when `inlineValue`, the value. `valueLength` is the whole value's length either way.
+ */
+export function requestHead(
+  opcode: number,
+  opaque: number,
+  key: string,
+  extrasLength: number,
+  fill: ((extras: Buffer) => void) | null,
+  valueLength: number,
+  inlineValue: Uint8Array | null,
+): Buffer {
+  const keyLength = Buffer.byteLength(key);
+  const head = Buffer.allocUnsafe(24 + extrasLength + keyLength + (inlineValue === null ? 0 : inlineValue.byteLength));
+  head[0] = REQUEST_MAGIC;
+  head[1] = opcode;
+  head.writeUInt16BE(keyLength, 2);
+  head[4] = extrasLength;
+  head[5] = 0; // data type
+  head.writeUInt16BE(0, 6); // vbucket
+  head.writeUInt32BE(extrasLength + keyLength + valueLength, 8);
+  head.writeUInt32BE(opaque, 12);
+  head.fill(0, 16, 24 + extrasLength); // CAS, and extras `fill` leaves alone
+  if (fill !== null) fill(head.subarray(24, 24 + extrasLength));
+  head.write(key, 24 + extrasLength);
+  if (inlineValue !== null) head.set(inlineValue, 24 + extrasLength + keyLength);
+  return head;
+}
