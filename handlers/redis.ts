@@ -94,7 +94,7 @@ function newSecret(): string {
 const sleepUs = (us: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, us) / 1000));
 
 /** IS_REDIS_OK: the +OK status reply (ioredis hands status replies over as Buffers here). */
-const isOk = (r: RedisReply): boolean => (Buffer.isBuffer(r) ? r.length === 2 && r.toString('latin1') === 'OK' : r === 'OK');
+const isOk = (r: RedisReply): boolean => (Buffer.isBuffer(r) ? r.length === 2 && r[0] === 0x4f && r[1] === 0x4b : r === 'OK');
 
 /** PHP's text for a failed host lookup (php_network_getaddresses). */
 function lookupWarning(host: string, e: RedisIoError): string | null {
@@ -144,6 +144,17 @@ function parsedPath(savePath: string, ctx: SaveHandlerContext): ReturnType<typeo
 /** openssl.cafile and openssl.capath, which PHP's TLS transports fall back to. */
 export function opensslIni(ctx: SaveHandlerContext): OpensslIni {
   return { cafile: ctx.ini('openssl.cafile') ?? '', capath: ctx.ini('openssl.capath') ?? '' };
+}
+
+/** The in-process lock queue's key prefix for a server (its address and database). */
+const queuePrefixes = new WeakMap<PoolMember, string>();
+function queuePrefix(m: PoolMember): string {
+  let p = queuePrefixes.get(m);
+  if (p === undefined) {
+    p = `redis\n${m.label}:${m.endpoint.port}/${m.endpoint.database}\n`;
+    queuePrefixes.set(m, p);
+  }
+  return p;
 }
 
 interface LockStatus {
@@ -296,12 +307,15 @@ class RedisSessionHandler implements SaveHandler {
     // has PHP's whole budget (retries × lock_wait_time) and only the attempts it has left.
     const started = Date.now();
     const budgetMs = retries === -1 ? Infinity : (retries * waitUs) / 1000;
-    const qkey = `redis\n${m.label}:${m.endpoint.port}/${m.endpoint.database}\n${lock.lockKey}`;
-    let leave: () => void;
-    try {
-      leave = await sessionLockQueue.acquire(qkey, started + budgetMs, () => new Error('lock wait'));
-    } catch {
-      return { locked: false };
+    const qkey = queuePrefix(m) + lock.lockKey;
+    // The lock key is free in this process (the usual case): taken at once, without a promise turn.
+    let leave = sessionLockQueue.tryAcquire(qkey);
+    if (leave === null) {
+      try {
+        leave = await sessionLockQueue.acquire(qkey, started + budgetMs, () => new Error('lock wait'));
+      } catch {
+        return { locked: false };
+      }
     }
     const waitedAttempts = Math.floor(((Date.now() - started) * 1000) / waitUs);
     const left = Math.max(1, attempts - waitedAttempts);
@@ -457,14 +471,30 @@ class RedisSessionHandler implements SaveHandler {
   }
 
   /** Runs one handler call; a RedisException phpredis would have raised is thrown when it ends. */
-  async #throwing<T>(body: () => Promise<T>): Promise<T> {
+  #throwing<T>(body: () => Promise<T>): Promise<T> {
+    let p: Promise<T>;
     try {
-      return await body();
-    } finally {
-      const e = this.#exception;
-      this.#exception = null;
-      if (e !== null) throw e;
+      p = body();
+    } catch (e) {
+      p = Promise.reject(e);
     }
+    return p.then(
+      (v) => {
+        this.#rethrow();
+        return v;
+      },
+      (e: unknown) => {
+        this.#rethrow();
+        throw e;
+      },
+    );
+  }
+
+  /** Throws the RedisException set during the call that just ended, if any. */
+  #rethrow(): void {
+    const e = this.#exception;
+    this.#exception = null;
+    if (e !== null) throw e;
   }
 
   gc(): number {

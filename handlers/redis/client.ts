@@ -12,7 +12,7 @@
  * the timer that says so lets one turn of socket I/O run first, so an event loop stalled past the
  * deadline does not report a timeout for a reply that already arrived (issue #10 item 4).
  */
-import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { Cluster, Command, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { connectCluster } from './cluster-connect.ts';
 import { tlsConnectOptions, tlsWarnings, type TlsSettings } from './tls.ts';
 
@@ -134,23 +134,65 @@ function classify(e: unknown, connecting: boolean): RedisIoError {
  */
 const FAST_DISCONNECT = { disconnectTimeout: 0 } as object;
 
+/** A Buffer argument at least this long goes to the socket as it is, not copied (see {@link BufferCommand}). */
+export const ZERO_COPY_MIN = 8 * 1024;
+
+/** The socket ioredis hands to Command#toWritable. */
+interface CorkableSocket {
+  write(chunk: Buffer | string): boolean;
+  cork(): void;
+  uncork(): void;
+}
+
 /**
- * Sends `command` through ioredis' generated `<command>Buffer` method. Not `callBuffer()`: with
- * enableAutoPipelining, ioredis 6.1 sends `callBuffer('GET', 'k')` as the command `k` (the name is
- * dropped on the auto-pipeline path). Auto-pipelining is off here, but the generated methods work
- * either way (spec/redis/client.test.ts pins the bug).
+ * A command whose bulk-string replies come back as Buffers (what ioredis' generated `getBuffer`,
+ * `setexBuffer`... methods build), sent through `sendCommand` directly.
+ *
+ * ioredis builds the bytes of a command with a Buffer argument by allocating one new Buffer of the
+ * whole command and copying every argument into it (Command#toWritable): a 140 KB session is copied
+ * once more per write, and each copy is a fresh 140 KB of external memory, which is what drives V8's
+ * full mark-compacts "for external memory pressure" on large sessions. Here an argument of
+ * {@link ZERO_COPY_MIN} bytes or more is handed to the socket as it is: the header before it and the
+ * argument itself are written on the corked socket, the rest of the command is returned for ioredis
+ * to write, and the socket is uncorked on the next tick, so the pieces leave in one writev. The
+ * argument must not change until the reply arrives (the session modules await it).
+ *
+ * Not `callBuffer()` either: with enableAutoPipelining, ioredis 6.1 sends `callBuffer('GET', 'k')`
+ * as the command `k` (the name is dropped on the auto-pipeline path; spec/redis/client.test.ts pins
+ * the bug). This path does not auto-pipeline at all.
  */
-const bufferMethods = new Map<string, string>();
+export class BufferCommand extends Command {
+  readonly #big: boolean;
+
+  constructor(name: string, args: Args) {
+    super(name, args, { replyEncoding: null });
+    let big = false;
+    for (const a of args) if (typeof a === 'object' && a.length >= ZERO_COPY_MIN) big = true;
+    this.#big = big;
+  }
+
+  override toWritable(socket: object): string | Buffer {
+    if (!this.#big) return super.toWritable(socket);
+    const s = socket as CorkableSocket;
+    const args = this.args as (string | Buffer)[];
+    s.cork();
+    process.nextTick(() => s.uncork());
+    // Strings are UTF-8 and Buffers bytes, as ioredis encodes them.
+    let head = `*${args.length + 1}\r\n$${Buffer.byteLength(this.name)}\r\n${this.name}\r\n`;
+    for (const a of args) {
+      if (typeof a === 'string') head += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
+      else {
+        s.write(Buffer.from(`${head}$${a.length}\r\n`));
+        s.write(a);
+        head = '\r\n';
+      }
+    }
+    return head;
+  }
+}
 
 function bufferCommand(client: Redis | Cluster, command: string, args: Args): Promise<RedisReply> {
-  let name = bufferMethods.get(command);
-  if (name === undefined) {
-    name = `${command.toLowerCase()}Buffer`;
-    if (bufferMethods.size < 256) bufferMethods.set(command, name);
-  }
-  const fn = (client as unknown as Record<string, unknown>)[name];
-  if (typeof fn !== 'function') return Promise.reject(new RedisIoError('reply', `ERR unknown command '${command}'`));
-  return (fn as (...a: Args) => Promise<RedisReply>).apply(client, args);
+  return client.sendCommand(new BufferCommand(command.toLowerCase(), args)) as Promise<RedisReply>;
 }
 
 /**
