@@ -106,6 +106,8 @@ function lookupWarning(host: string, e: RedisIoError): string | null {
 
 type CmdResult = { reply: RedisReply } | { failed: RedisIoError };
 
+const toReply = (reply: RedisReply): CmdResult => ({ reply });
+
 /** A Lua script and its SHA1, run with EVALSHA and, if the server lacks it, EVAL. */
 interface Script {
   lua: string;
@@ -248,25 +250,26 @@ class RedisSessionHandler implements SaveHandler {
    * redis_sock_read after a command: the reply, or null where phpredis' reader returns NULL (an
    * error reply or a broken connection). Errors phpredis throws for become a RedisException.
    */
-  async #cmd(m: PoolMember, command: string, ...args: (string | Buffer | number)[]): Promise<CmdResult> {
-    try {
-      return { reply: await this.#conn(m).call(command, ...args) };
-    } catch (e) {
-      if (!(e instanceof RedisIoError)) throw e;
-      if (e.kind === 'reply') {
-        // redis_error_throw: plain ERR and a few known codes are returned; others throw.
-        const msg = e.detail;
-        const quiet = (msg.startsWith('ERR') && !msg.startsWith('ERR AUTH')) || /^(NOSCRIPT|NOQUORUM|NOGOODSLAVE|WRONGTYPE|BUSYGROUP|NOGROUP)/.test(msg);
-        if (!quiet) this.#exception ??= new RedisException(msg);
-      } else if (this.#state.get(m) !== 'failed') {
-        // redis_check_eof / redis_sock_gets on a connection that was up: the reconnect failed.
-        this.#state.set(m, 'failed');
-        const ep = m.endpoint;
-        const host = ep.scheme === 'unix' ? ep.path! : `${ep.scheme}://${m.label}`;
-        this.#exception ??= new RedisException(e.kind === 'timeout' ? `read error on connection to ${host}:${ep.port}` : 'Connection lost');
-      }
-      return { failed: e };
+  #cmd(m: PoolMember, command: string, ...args: (string | Buffer | number)[]): Promise<CmdResult> {
+    return this.#conn(m).call(command, ...args).then(toReply, (e: unknown) => this.#failed(m, e));
+  }
+
+  /** A failed command: PHP's RedisException where phpredis throws one, and the failure. */
+  #failed(m: PoolMember, e: unknown): CmdResult {
+    if (!(e instanceof RedisIoError)) throw e;
+    if (e.kind === 'reply') {
+      // redis_error_throw: plain ERR and a few known codes are returned; others throw.
+      const msg = e.detail;
+      const quiet = (msg.startsWith('ERR') && !msg.startsWith('ERR AUTH')) || /^(NOSCRIPT|NOQUORUM|NOGOODSLAVE|WRONGTYPE|BUSYGROUP|NOGROUP)/.test(msg);
+      if (!quiet) this.#exception ??= new RedisException(msg);
+    } else if (this.#state.get(m) !== 'failed') {
+      // redis_check_eof / redis_sock_gets on a connection that was up: the reconnect failed.
+      this.#state.set(m, 'failed');
+      const ep = m.endpoint;
+      const host = ep.scheme === 'unix' ? ep.path! : `${ep.scheme}://${m.label}`;
+      this.#exception ??= new RedisException(e.kind === 'timeout' ? `read error on connection to ${host}:${ep.port}` : 'Connection lost');
     }
+    return { failed: e };
   }
 
   /** EVALSHA, then EVAL when the server does not have the script yet. */
@@ -426,7 +429,8 @@ class RedisSessionHandler implements SaveHandler {
     const ttl = sessionTtl(this.#ctx);
     const value = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const lock = this.#lock;
-    if (iniLong(this.#ctx, 'redis.session.locking_enabled') !== 0 && lock.isLocked && lock.expiring && lock.member === m && !keepsLockOnWrite(this)) {
+    const locking = iniLong(this.#ctx, 'redis.session.locking_enabled') !== 0;
+    if (locking && lock.isLocked && lock.expiring && lock.member === m && !keepsLockOnWrite(this)) {
       // write_allowed, SETEX and lock_release in one step: a script that writes and unlocks only
       // while the lock holds our secret (phpredis sends GET, compares, SETEX, then the release
       // script from close: three round trips, and not atomic). PHP always closes right after
@@ -451,7 +455,7 @@ class RedisSessionHandler implements SaveHandler {
       }
       return false;
     }
-    if (!(await this.#writeAllowed(m))) return false;
+    if (locking && !(await this.#writeAllowed(m))) return false;
     const r = await this.#cmd(m, 'SETEX', m.prefix + id, ttl, value);
     return 'reply' in r && isOk(r.reply);
   }

@@ -399,25 +399,40 @@ export class RedisConnection {
     return this.#send(live, command, args);
   }
 
-  async #send(live: LiveClient, command: string, args: Args): Promise<RedisReply> {
+  /** Sends one command on a connected client (one promise per command: no async frame around it). */
+  #send(live: LiveClient, command: string, args: Args): Promise<RedisReply> {
     if (this.#inFlight++ === 0) (live.client as unknown as { stream?: Refable }).stream?.ref();
     if (live.pending++ === 0) {
       live.busySince = Date.now();
       this.#arm(live, this.endpoint.readTimeoutMs);
     }
+    let sent: Promise<RedisReply>;
     try {
-      return await bufferCommand(live.client, command, args);
+      sent = bufferCommand(live.client, command, args);
     } catch (e) {
-      let err = classify(e, false);
-      if (live.timedOut && err.kind !== 'reply') err = new RedisIoError('timeout', `no reply within ${this.endpoint.readTimeoutMs} ms`, { cause: e });
-      // A timed-out or broken connection is dropped: its late replies must never answer a
-      // later command, and the next command connects afresh.
-      else if (err.kind !== 'reply') this.#drop(live);
-      throw err;
-    } finally {
-      live.pending--;
-      if (--this.#inFlight === 0) this.#stream()?.unref();
+      sent = Promise.reject(e);
     }
+    return sent.then(
+      (reply) => {
+        this.#settled(live);
+        return reply;
+      },
+      (e: unknown) => {
+        let err = classify(e, false);
+        if (live.timedOut && err.kind !== 'reply') err = new RedisIoError('timeout', `no reply within ${this.endpoint.readTimeoutMs} ms`, { cause: e });
+        // A timed-out or broken connection is dropped: its late replies must never answer a
+        // later command, and the next command connects afresh.
+        else if (err.kind !== 'reply') this.#drop(live);
+        this.#settled(live);
+        throw err;
+      },
+    );
+  }
+
+  /** A command of `live` got its answer (or failed). */
+  #settled(live: LiveClient): void {
+    live.pending--;
+    if (--this.#inFlight === 0) this.#stream()?.unref();
   }
 
   #drop(live: LiveClient): void {
