@@ -36,7 +36,8 @@ interface CorkableSocket {
  *
  * Not `callBuffer()` either: with enableAutoPipelining, ioredis 6.1 sends `callBuffer('GET', 'k')`
  * as the command `k` (the name is dropped on the auto-pipeline path; spec/redis/client.test.ts pins
- * the bug). This path does not auto-pipeline at all.
+ * the bug). This path does not auto-pipeline at all, and a BufferCommand must not go into an ioredis
+ * Pipeline: a pipeline writes what toWritable returns later, after the pieces written here.
  */
 export class BufferCommand extends Command {
   readonly #big: boolean;
