@@ -29,7 +29,9 @@
  *   `floor` = the same round trips on a bare socket, binary protocol: add of the lock key + get of
  *   the session, then set of the session + delete of the lock key;
  * - redis (no locking, phpredis' default): `phpredis by hand` and `floor`: GET, then SETEX of the
- *   140 KB just read.
+ *   140 KB just read; `ioredis by hand` the same through ioredis, once as its `setex()` sends it
+ *   (ioredis copies the whole command into a new Buffer) and once the way the module sends it
+ *   (handlers/redis/client.ts' BufferCommand: the value handed to the socket as it is).
  * The floor writes back the bytes it read: no decode, no encode.
  *
  * Every side runs SECONDS per round, sides rotating their order from round to round; PHP runs in
@@ -52,6 +54,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { SessionEngine, php_serialize, type SerializerContext } from 'php-session-engine';
 import { closeRedisConnections } from 'php-session-engine/handlers/redis';
+import { BufferCommand } from '../handlers/redis/client.ts';
 import { closeAllConnections, MemcacheConnection } from '../handlers/shared/memcache/client.ts';
 import { startMemcached, type MemcachedProcess } from '../spec/support/memcached-server.ts';
 import { startRedis, type RedisProcess } from '../spec/support/redis-server.ts';
@@ -576,6 +579,12 @@ async function bigPart(workers: PhpWorker[], servers: { memcached?: MemcachedPro
             nodeSide('engine, no I/O (in-memory module)', () => readOneSetOneCycle(inMemory, ID)),
             nodeSide('ioredis by hand (GET, SETEX)', async () => {
               await raw.setex(key, 1440, (await raw.getBuffer(key))!);
+            }),
+            // What the client's BufferCommand (handlers/redis/client.ts) removes: ioredis' copy
+            // of the whole SETEX into a new Buffer (the engine's module sends this way).
+            nodeSide('ioredis by hand, SETEX not copied', async () => {
+              const v = (await raw.getBuffer(key))!;
+              await raw.sendCommand(new BufferCommand('setex', [key, '1440', v]));
             }),
             nodeSide('floor: bare socket, GET, SETEX', async () => {
               let out: Buffer[] = [];

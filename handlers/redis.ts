@@ -94,7 +94,7 @@ function newSecret(): string {
 const sleepUs = (us: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, us) / 1000));
 
 /** IS_REDIS_OK: the +OK status reply (ioredis hands status replies over as Buffers here). */
-const isOk = (r: RedisReply): boolean => (Buffer.isBuffer(r) ? r.length === 2 && r.toString('latin1') === 'OK' : r === 'OK');
+const isOk = (r: RedisReply): boolean => (Buffer.isBuffer(r) ? r.length === 2 && r[0] === 0x4f && r[1] === 0x4b : r === 'OK');
 
 /** PHP's text for a failed host lookup (php_network_getaddresses). */
 function lookupWarning(host: string, e: RedisIoError): string | null {
@@ -105,6 +105,8 @@ function lookupWarning(host: string, e: RedisIoError): string | null {
 }
 
 type CmdResult = { reply: RedisReply } | { failed: RedisIoError };
+
+const toReply = (reply: RedisReply): CmdResult => ({ reply });
 
 /** A Lua script and its SHA1, run with EVALSHA and, if the server lacks it, EVAL. */
 interface Script {
@@ -144,6 +146,17 @@ function parsedPath(savePath: string, ctx: SaveHandlerContext): ReturnType<typeo
 /** openssl.cafile and openssl.capath, which PHP's TLS transports fall back to. */
 export function opensslIni(ctx: SaveHandlerContext): OpensslIni {
   return { cafile: ctx.ini('openssl.cafile') ?? '', capath: ctx.ini('openssl.capath') ?? '' };
+}
+
+/** The in-process lock queue's key prefix for a server (its address and database). */
+const queuePrefixes = new WeakMap<PoolMember, string>();
+function queuePrefix(m: PoolMember): string {
+  let p = queuePrefixes.get(m);
+  if (p === undefined) {
+    p = `redis\n${m.label}:${m.endpoint.port}/${m.endpoint.database}\n`;
+    queuePrefixes.set(m, p);
+  }
+  return p;
 }
 
 interface LockStatus {
@@ -237,25 +250,26 @@ class RedisSessionHandler implements SaveHandler {
    * redis_sock_read after a command: the reply, or null where phpredis' reader returns NULL (an
    * error reply or a broken connection). Errors phpredis throws for become a RedisException.
    */
-  async #cmd(m: PoolMember, command: string, ...args: (string | Buffer | number)[]): Promise<CmdResult> {
-    try {
-      return { reply: await this.#conn(m).call(command, ...args) };
-    } catch (e) {
-      if (!(e instanceof RedisIoError)) throw e;
-      if (e.kind === 'reply') {
-        // redis_error_throw: plain ERR and a few known codes are returned; others throw.
-        const msg = e.detail;
-        const quiet = (msg.startsWith('ERR') && !msg.startsWith('ERR AUTH')) || /^(NOSCRIPT|NOQUORUM|NOGOODSLAVE|WRONGTYPE|BUSYGROUP|NOGROUP)/.test(msg);
-        if (!quiet) this.#exception ??= new RedisException(msg);
-      } else if (this.#state.get(m) !== 'failed') {
-        // redis_check_eof / redis_sock_gets on a connection that was up: the reconnect failed.
-        this.#state.set(m, 'failed');
-        const ep = m.endpoint;
-        const host = ep.scheme === 'unix' ? ep.path! : `${ep.scheme}://${m.label}`;
-        this.#exception ??= new RedisException(e.kind === 'timeout' ? `read error on connection to ${host}:${ep.port}` : 'Connection lost');
-      }
-      return { failed: e };
+  #cmd(m: PoolMember, command: string, ...args: (string | Buffer | number)[]): Promise<CmdResult> {
+    return this.#conn(m).call(command, ...args).then(toReply, (e: unknown) => this.#failed(m, e));
+  }
+
+  /** A failed command: PHP's RedisException where phpredis throws one, and the failure. */
+  #failed(m: PoolMember, e: unknown): CmdResult {
+    if (!(e instanceof RedisIoError)) throw e;
+    if (e.kind === 'reply') {
+      // redis_error_throw: plain ERR and a few known codes are returned; others throw.
+      const msg = e.detail;
+      const quiet = (msg.startsWith('ERR') && !msg.startsWith('ERR AUTH')) || /^(NOSCRIPT|NOQUORUM|NOGOODSLAVE|WRONGTYPE|BUSYGROUP|NOGROUP)/.test(msg);
+      if (!quiet) this.#exception ??= new RedisException(msg);
+    } else if (this.#state.get(m) !== 'failed') {
+      // redis_check_eof / redis_sock_gets on a connection that was up: the reconnect failed.
+      this.#state.set(m, 'failed');
+      const ep = m.endpoint;
+      const host = ep.scheme === 'unix' ? ep.path! : `${ep.scheme}://${m.label}`;
+      this.#exception ??= new RedisException(e.kind === 'timeout' ? `read error on connection to ${host}:${ep.port}` : 'Connection lost');
     }
+    return { failed: e };
   }
 
   /** EVALSHA, then EVAL when the server does not have the script yet. */
@@ -296,12 +310,15 @@ class RedisSessionHandler implements SaveHandler {
     // has PHP's whole budget (retries × lock_wait_time) and only the attempts it has left.
     const started = Date.now();
     const budgetMs = retries === -1 ? Infinity : (retries * waitUs) / 1000;
-    const qkey = `redis\n${m.label}:${m.endpoint.port}/${m.endpoint.database}\n${lock.lockKey}`;
-    let leave: () => void;
-    try {
-      leave = await sessionLockQueue.acquire(qkey, started + budgetMs, () => new Error('lock wait'));
-    } catch {
-      return { locked: false };
+    const qkey = queuePrefix(m) + lock.lockKey;
+    // The lock key is free in this process (the usual case): taken at once, without a promise turn.
+    let leave = sessionLockQueue.tryAcquire(qkey);
+    if (leave === null) {
+      try {
+        leave = await sessionLockQueue.acquire(qkey, started + budgetMs, () => new Error('lock wait'));
+      } catch {
+        return { locked: false };
+      }
     }
     const waitedAttempts = Math.floor(((Date.now() - started) * 1000) / waitUs);
     const left = Math.max(1, attempts - waitedAttempts);
@@ -412,7 +429,8 @@ class RedisSessionHandler implements SaveHandler {
     const ttl = sessionTtl(this.#ctx);
     const value = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const lock = this.#lock;
-    if (iniLong(this.#ctx, 'redis.session.locking_enabled') !== 0 && lock.isLocked && lock.expiring && lock.member === m && !keepsLockOnWrite(this)) {
+    const locking = iniLong(this.#ctx, 'redis.session.locking_enabled') !== 0;
+    if (locking && lock.isLocked && lock.expiring && lock.member === m && !keepsLockOnWrite(this)) {
       // write_allowed, SETEX and lock_release in one step: a script that writes and unlocks only
       // while the lock holds our secret (phpredis sends GET, compares, SETEX, then the release
       // script from close: three round trips, and not atomic). PHP always closes right after
@@ -437,7 +455,7 @@ class RedisSessionHandler implements SaveHandler {
       }
       return false;
     }
-    if (!(await this.#writeAllowed(m))) return false;
+    if (locking && !(await this.#writeAllowed(m))) return false;
     const r = await this.#cmd(m, 'SETEX', m.prefix + id, ttl, value);
     return 'reply' in r && isOk(r.reply);
   }
@@ -457,14 +475,30 @@ class RedisSessionHandler implements SaveHandler {
   }
 
   /** Runs one handler call; a RedisException phpredis would have raised is thrown when it ends. */
-  async #throwing<T>(body: () => Promise<T>): Promise<T> {
+  #throwing<T>(body: () => Promise<T>): Promise<T> {
+    let p: Promise<T>;
     try {
-      return await body();
-    } finally {
-      const e = this.#exception;
-      this.#exception = null;
-      if (e !== null) throw e;
+      p = body();
+    } catch (e) {
+      p = Promise.reject(e);
     }
+    return p.then(
+      (v) => {
+        this.#rethrow();
+        return v;
+      },
+      (e: unknown) => {
+        this.#rethrow();
+        throw e;
+      },
+    );
+  }
+
+  /** Throws the RedisException set during the call that just ended, if any. */
+  #rethrow(): void {
+    const e = this.#exception;
+    this.#exception = null;
+    if (e !== null) throw e;
   }
 
   gc(): number {

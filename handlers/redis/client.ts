@@ -14,6 +14,7 @@
  */
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { connectCluster } from './cluster-connect.ts';
+import { bufferCommand, coalesceWrites, type RedisReply } from './commands.ts';
 import { tlsConnectOptions, tlsWarnings, type TlsSettings } from './tls.ts';
 
 export type { TlsSettings } from './tls.ts';
@@ -71,8 +72,7 @@ export interface RedisEndpoint {
 /** redis_check_eof's attempts to reopen a connection that was found closed. */
 const RECONNECT_ATTEMPTS = 10;
 
-/** A reply: bulk strings as Buffers, integers as numbers, status replies as strings, null. */
-export type RedisReply = Buffer | string | number | null | RedisReply[];
+export { BufferCommand, ZERO_COPY_MIN, type RedisReply } from './commands.ts';
 
 type Args = (string | Buffer | number)[];
 
@@ -133,51 +133,6 @@ function classify(e: unknown, connecting: boolean): RedisIoError {
  * (A runtime option of ioredis' connectors, not in its RedisOptions type.)
  */
 const FAST_DISCONNECT = { disconnectTimeout: 0 } as object;
-
-/**
- * Sends `command` through ioredis' generated `<command>Buffer` method. Not `callBuffer()`: with
- * enableAutoPipelining, ioredis 6.1 sends `callBuffer('GET', 'k')` as the command `k` (the name is
- * dropped on the auto-pipeline path). Auto-pipelining is off here, but the generated methods work
- * either way (spec/redis/client.test.ts pins the bug).
- */
-const bufferMethods = new Map<string, string>();
-
-function bufferCommand(client: Redis | Cluster, command: string, args: Args): Promise<RedisReply> {
-  let name = bufferMethods.get(command);
-  if (name === undefined) {
-    name = `${command.toLowerCase()}Buffer`;
-    if (bufferMethods.size < 256) bufferMethods.set(command, name);
-  }
-  const fn = (client as unknown as Record<string, unknown>)[name];
-  if (typeof fn !== 'function') return Promise.reject(new RedisIoError('reply', `ERR unknown command '${command}'`));
-  return (fn as (...a: Args) => Promise<RedisReply>).apply(client, args);
-}
-
-/**
- * ioredis writes every command with its own socket write (a syscall each). Commands issued in one
- * run of the microtask queue (many concurrent requests continuing after one batch of replies)
- * are joined into one write: the socket is corked at the first and uncorked on the next tick.
- * (ioredis' enableAutoPipelining does this with a Pipeline per batch and a setImmediate delay,
- * which measured slower here in both the sequential and the concurrent bench.)
- */
-function coalesceWrites(client: Redis): void {
-  const stream = (client as unknown as { stream?: NodeJS.WritableStream & { cork(): void; uncork(): void } }).stream;
-  if (stream === undefined) return;
-  const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;
-  let corked = false;
-  const uncork = (): void => {
-    corked = false;
-    stream.uncork();
-  };
-  (stream as unknown as { write: (...a: unknown[]) => boolean }).write = (...a: unknown[]): boolean => {
-    if (!corked) {
-      corked = true;
-      stream.cork();
-      process.nextTick(uncork);
-    }
-    return write(...a);
-  };
-}
 
 /** The socket ioredis connected (net.Socket or tls.TLSSocket). */
 interface Refable {
@@ -357,25 +312,40 @@ export class RedisConnection {
     return this.#send(live, command, args);
   }
 
-  async #send(live: LiveClient, command: string, args: Args): Promise<RedisReply> {
+  /** Sends one command on a connected client (one promise per command: no async frame around it). */
+  #send(live: LiveClient, command: string, args: Args): Promise<RedisReply> {
     if (this.#inFlight++ === 0) (live.client as unknown as { stream?: Refable }).stream?.ref();
     if (live.pending++ === 0) {
       live.busySince = Date.now();
       this.#arm(live, this.endpoint.readTimeoutMs);
     }
+    let sent: Promise<RedisReply>;
     try {
-      return await bufferCommand(live.client, command, args);
+      sent = bufferCommand(live.client, command, args);
     } catch (e) {
-      let err = classify(e, false);
-      if (live.timedOut && err.kind !== 'reply') err = new RedisIoError('timeout', `no reply within ${this.endpoint.readTimeoutMs} ms`, { cause: e });
-      // A timed-out or broken connection is dropped: its late replies must never answer a
-      // later command, and the next command connects afresh.
-      else if (err.kind !== 'reply') this.#drop(live);
-      throw err;
-    } finally {
-      live.pending--;
-      if (--this.#inFlight === 0) this.#stream()?.unref();
+      sent = Promise.reject(e);
     }
+    return sent.then(
+      (reply) => {
+        this.#settled(live);
+        return reply;
+      },
+      (e: unknown) => {
+        let err = classify(e, false);
+        if (live.timedOut && err.kind !== 'reply') err = new RedisIoError('timeout', `no reply within ${this.endpoint.readTimeoutMs} ms`, { cause: e });
+        // A timed-out or broken connection is dropped: its late replies must never answer a
+        // later command, and the next command connects afresh.
+        else if (err.kind !== 'reply') this.#drop(live);
+        this.#settled(live);
+        throw err;
+      },
+    );
+  }
+
+  /** A command of `live` got its answer (or failed). */
+  #settled(live: LiveClient): void {
+    live.pending--;
+    if (--this.#inFlight === 0) this.#stream()?.unref();
   }
 
   #drop(live: LiveClient): void {

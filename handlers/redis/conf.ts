@@ -36,7 +36,10 @@ export function iniLong(ctx: SaveHandlerContext, name: string): number {
 /** INI_INT(name) stored into a C `int` (truncated to 32 bits). */
 export function iniCInt(ctx: SaveHandlerContext, name: string): number {
   const v = ctx.ini(name);
-  return v === undefined ? 0 : Number(BigInt.asIntN(32, strtolBase0(v)));
+  if (v === undefined) return 0;
+  // A plain decimal of up to 9 digits fits an int as it is: no BigInt on the per-request path.
+  if (v === '0' || /^-?[1-9]\d{0,8}$/.test(v)) return Number(v);
+  return Number(BigInt.asIntN(32, strtolBase0(v)));
 }
 
 /** The leading numeric part of a PHP string, as is_numeric_string with errors allowed reads it. */

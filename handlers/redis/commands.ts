@@ -1,0 +1,100 @@
+/**
+ * @module handlers/redis/commands
+ * How the redis client (handlers/redis/client.ts) puts commands on ioredis' socket: as ioredis
+ * `Command`s whose replies stay Buffers, a large value handed to the socket without ioredis' copy,
+ * and the commands of one microtask run corked into one write.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { Command } from 'ioredis';
+/** A reply: bulk strings as Buffers, integers as numbers, status replies as strings, null. */
+export type RedisReply = Buffer | string | number | null | RedisReply[];
+
+type Args = (string | Buffer | number)[];
+
+/** A Buffer argument at least this long goes to the socket as it is, not copied (see {@link BufferCommand}). */
+export const ZERO_COPY_MIN = 8 * 1024;
+
+/** The socket ioredis hands to Command#toWritable. */
+interface CorkableSocket {
+  write(chunk: Buffer | string): boolean;
+  cork(): void;
+  uncork(): void;
+}
+
+/**
+ * A command whose bulk-string replies come back as Buffers (what ioredis' generated `getBuffer`,
+ * `setexBuffer`... methods build), sent through `sendCommand` directly.
+ *
+ * ioredis builds the bytes of a command with a Buffer argument by allocating one new Buffer of the
+ * whole command and copying every argument into it (Command#toWritable): a 140 KB session is copied
+ * once more per write, and each copy is a fresh 140 KB of external memory, which is what drives V8's
+ * full mark-compacts "for external memory pressure" on large sessions. Here an argument of
+ * {@link ZERO_COPY_MIN} bytes or more is handed to the socket as it is: the header before it and the
+ * argument itself are written on the corked socket, the rest of the command is returned for ioredis
+ * to write, and the socket is uncorked on the next tick, so the pieces leave in one writev. The
+ * argument must not change until the reply arrives (the session modules await it).
+ *
+ * Not `callBuffer()` either: with enableAutoPipelining, ioredis 6.1 sends `callBuffer('GET', 'k')`
+ * as the command `k` (the name is dropped on the auto-pipeline path; spec/redis/client.test.ts pins
+ * the bug). This path does not auto-pipeline at all, and a BufferCommand must not go into an ioredis
+ * Pipeline: a pipeline writes what toWritable returns later, after the pieces written here.
+ */
+export class BufferCommand extends Command {
+  readonly #big: boolean;
+
+  constructor(name: string, args: Args) {
+    super(name, args, { replyEncoding: null });
+    let big = false;
+    for (const a of args) if (typeof a === 'object' && a.length >= ZERO_COPY_MIN) big = true;
+    this.#big = big;
+  }
+
+  override toWritable(socket: object): string | Buffer {
+    if (!this.#big) return super.toWritable(socket);
+    const s = socket as CorkableSocket;
+    const args = this.args as (string | Buffer)[];
+    s.cork();
+    process.nextTick(() => s.uncork());
+    // Strings are UTF-8 and Buffers bytes, as ioredis encodes them.
+    let head = `*${args.length + 1}\r\n$${Buffer.byteLength(this.name)}\r\n${this.name}\r\n`;
+    for (const a of args) {
+      if (typeof a === 'string') head += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
+      else {
+        s.write(Buffer.from(`${head}$${a.length}\r\n`));
+        s.write(a);
+        head = '\r\n';
+      }
+    }
+    return head;
+  }
+}
+
+export function bufferCommand(client: Redis | Cluster, command: string, args: Args): Promise<RedisReply> {
+  return client.sendCommand(new BufferCommand(command.toLowerCase(), args)) as Promise<RedisReply>;
+}
+
+/**
+ * ioredis writes every command with its own socket write (a syscall each). Commands issued in one
+ * run of the microtask queue (many concurrent requests continuing after one batch of replies)
+ * are joined into one write: the socket is corked at the first and uncorked on the next tick.
+ * (ioredis' enableAutoPipelining does this with a Pipeline per batch and a setImmediate delay,
+ * which measured slower here in both the sequential and the concurrent bench.)
+ */
+export function coalesceWrites(client: Redis): void {
+  const stream = (client as unknown as { stream?: NodeJS.WritableStream & { cork(): void; uncork(): void } }).stream;
+  if (stream === undefined) return;
+  const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    stream.uncork();
+  };
+  (stream as unknown as { write: (...a: unknown[]) => boolean }).write = (...a: unknown[]): boolean => {
+    if (!corked) {
+      corked = true;
+      stream.cork();
+      process.nextTick(uncork);
+    }
+    return write(...a);
+  };
+}
