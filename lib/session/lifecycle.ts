@@ -75,9 +75,9 @@ export function* initialize(r: RequestContext): Routine<boolean> {
   // GC must be done after read.
   if (gcDue(r)) yield* gc(r);
   const keep = iniBool(r, 'session.lazy_write');
-  const own = storedBytes(r, data, keep);
+  const { own, hit } = storedBytes(r, data, keep);
   ps.snapshot = keep ? own : null;
-  yield* decode(r, own ?? data, true, own !== null);
+  yield* decode(r, own ?? data, hit ? true : 'missed', own !== null);
   return true;
 }
 

@@ -67,9 +67,9 @@ export class ValidatedCache {
     this.#bytes -= h.cost;
   }
 
-  /** The slot of one session. */
-  slot(key: string): ValidatedSlot {
-    return { get: () => this.get(key), set: (v) => this.set(key, v) };
+  /** The slot of one session; `missed`: its get() answers undefined (the caller compared already). */
+  slot(key: string, missed = false): ValidatedSlot {
+    return { get: missed ? () => undefined : () => this.get(key), set: (v) => this.set(key, v) };
   }
 }
 
