@@ -18,13 +18,17 @@ import { Unserializer } from './unserialize.ts';
 /** PHP's `Skipping numeric key N` warning text. */
 export const SKIPPING_NUMERIC_KEY = (key: number | bigint): string => `Skipping numeric key ${key}`;
 
-/** Room for what is written beside the spans of entries not built yet (names, built values). */
-const BESIDE_DEFERRED = 4096;
+/**
+ * Below this many bytes of entries not built yet the encoder's own first guess (the last output's
+ * length, from Buffer's shared pool) serves; above, its buffer starts at their size plus 1/16 and
+ * 256 bytes for the names and the values built.
+ */
+const PRESIZE_FROM = 4096;
 
 /**
  * A serialize context whose reference-holder count covers every value of the session (entries not
  * built yet hold no references, and are not built for it). After a lazy decode its buffer starts
- * as large as the spans of the entries not built yet plus {@link BESIDE_DEFERRED}: a 140 KB
+ * about as large as the spans of the entries not built yet ({@link PRESIZE_FROM}): a 140 KB
  * session is then written into one buffer instead of doubling its way up from 4 KB (six
  * reallocations and copies).
  */
@@ -42,7 +46,7 @@ export function sessionSerializer(session: PhpArray): Serializer {
     });
     return all;
   };
-  return deferred === 0 ? new Serializer(roots) : new Serializer(roots, deferred + BESIDE_DEFERRED);
+  return deferred < PRESIZE_FROM ? new Serializer(roots) : new Serializer(roots, deferred + (deferred >> 4) + 256);
 }
 
 /**

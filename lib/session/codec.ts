@@ -42,7 +42,15 @@ function serializerContext(r: RequestContext): SerializerContext {
 function validatedSlot(r: RequestContext, ctx: SerializerContext, serializer: SessionSerializer, missed = false): ValidatedSlot | undefined {
   const cache = r.engine.validated;
   if (cache === undefined || ctx.lazy !== true) return undefined;
-  return cache.slot(validatedKey(modName(r), savePath(r), r.ps.id ?? '', serializer.name, ctx.maxDepth), missed);
+  const module = modName(r);
+  const path = savePath(r);
+  const id = r.ps.id ?? '';
+  let m = r.validatedSlot;
+  if (m === undefined || m.id !== id || m.savePath !== path || m.module !== module || m.serializer !== serializer.name || m.maxDepth !== ctx.maxDepth) {
+    const key = validatedKey(module, path, id, serializer.name, ctx.maxDepth);
+    m = r.validatedSlot = { module, savePath: path, id, serializer: serializer.name, maxDepth: ctx.maxDepth, key, slot: cache.slot(key) };
+  }
+  return missed ? cache.slot(m.key, true) : m.slot;
 }
 
 /**

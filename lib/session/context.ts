@@ -13,7 +13,7 @@ import { emitDiagnostic, type Sapi } from './sapi.ts';
 import { PHP_SESSION_ACTIVE, type SessionState } from './state.ts';
 import { isThenable } from './drive.ts';
 import { createSessionId } from '../session-id.ts';
-import type { ValidatedCache } from './validated.ts';
+import type { SlotMemo, ValidatedCache } from './validated.ts';
 
 /** What a request needs from its engine (MINIT state). */
 export interface EngineCore {
@@ -49,6 +49,8 @@ export interface RequestContext {
   ready: Promise<void>;
   /** The serializer's context, made once per request (see session/codec). */
   serializerCtx: SerializerContext | undefined;
+  /** The session's slot in the validated-bytes cache, kept while its key stays the same (see session/codec). */
+  validatedSlot: SlotMemo | undefined;
 }
 
 /** The settled "startup done" of a request without auto_start. */
