@@ -70,7 +70,7 @@ export class SessionRequest {
       sapi: newSapi(opts),
       engine,
       ini: engine.masterIni.clone(),
-      modified: new Set(),
+      modified: undefined,
       fn: undefined,
       pending: undefined,
       ready: READY,

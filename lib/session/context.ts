@@ -39,8 +39,8 @@ export interface RequestContext {
   readonly engine: EngineCore;
   /** The request's ini values (a copy-on-write clone of the engine's). */
   readonly ini: IniTable;
-  /** Names changed by the script (ini_restore only restores these). */
-  readonly modified: Set<string>;
+  /** Names changed by the script (ini_restore only restores these); made on the first change. */
+  modified: Set<string> | undefined;
   /** The running PHP function (diagnostic prefix); undefined = request shutdown. */
   fn: string | undefined;
   /** EG(exception): thrown by a module, rethrown when the running function returns. */
@@ -125,7 +125,7 @@ export function iniHost(r: RequestContext, stage: IniStage = 'runtime'): IniHost
 export function alterIni(r: RequestContext, name: string, value: string): boolean {
   const ok = r.ini.alter(name, value, iniHost(r, 'runtime'), true);
   if (ok) {
-    r.modified.add(name);
+    (r.modified ??= new Set()).add(name);
     if (name === 'session.serialize_handler') {
       r.ps.serializer = r.ini.parsed<SessionSerializer | undefined>(name);
     }
