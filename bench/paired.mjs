@@ -6,8 +6,9 @@
  *               made by PHP), sequential on one id and concurrent over 100 ids;
  *   memory      the same cycle with a synchronous in-memory module: the engine's own cost, no I/O;
  *   big         the 140 KB cycle of bench/session-cycle (bench/payloads' bigSession(), `php`
- *               serializer: start, read `user_id`, set `n`, write_close) on that in-memory
- *               module, one id (run it with `node --import tsx`: the payload comes from payloads.ts).
+ *               serializer: start, read `user_id`, set `n`, write_close) on bench/floors' in-memory
+ *               module (each read one event-loop turn late, each write copied), one id (run it
+ *               with `node --import tsx`: the payload comes from payloads.ts).
  *
  * `cpu` counts cycles per CPU-second of this process (steadier than wall time on a shared
  * machine); `wall` counts cycles per second.
@@ -45,8 +46,12 @@ if (which === 'files') {
     const bytes = P.php.encode(bigSession(), { diagnostic: (l, m) => { throw new Error(`${l}: ${m}`); }, maxDepth: 4096 });
     store.set(ids[0], Buffer.from(bytes));
   }
+  // big: as bench/floors' "engine, no I/O" module, each read one event-loop turn late, each write copied.
+  const read = which === 'big'
+    ? async (id) => { await new Promise((r) => setImmediate(r)); return store.get(id) ?? new Uint8Array(0); }
+    : (id) => store.get(id) ?? new Uint8Array(0);
   const memory = { name: 'mem', create: () => ({ name: 'mem', open: () => true, close: () => true,
-    read: (id) => store.get(id) ?? new Uint8Array(0), write: (id, d) => { store.set(id, d.slice()); return true; },
+    read, write: (id, d) => { store.set(id, Buffer.from(d)); return true; },
     destroy: (id) => store.delete(id), gc: () => 0 }) };
   make = (M) => new M.SessionEngine({ modules: [memory], ini: { 'session.save_handler': 'mem', 'session.cache_limiter': '' } });
 }
