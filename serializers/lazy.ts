@@ -275,7 +275,9 @@ export function rememberEncoded(ctx: SerializerContext, bytes: Uint8Array, rec: 
   const src = asBuffer(bytes);
   const end = src.length;
   let clean = true;
-  const u = new Unserializer(src, { maxDepth: ctx.maxDepth, validate: true, onDiagnostic: () => void (clean = false) });
+  // Made at the first value not copied, from there: a short payload's unserializer decodes its
+  // text from its start at once, mostly bytes that were copied.
+  let u: Unserializer | undefined;
   const at: NamePosition = { nameStart: 0, nameEnd: 0, valueStart: 0 };
   const table = new ValidatedEntries(locate, [], []);
   let p = 0;
@@ -291,6 +293,7 @@ export function rememberEncoded(ctx: SerializerContext, bytes: Uint8Array, rec: 
       p = at.valueStart + e;
       continue;
     }
+    u ??= new Unserializer(src, { maxDepth: ctx.maxDepth, validate: true, onDiagnostic: () => void (clean = false) }, at.valueStart);
     u.pos = at.valueStart;
     u.canonical = true;
     const slots = u.slotCount;
