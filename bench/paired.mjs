@@ -4,7 +4,11 @@
  *
  *   files       start + modify + write_close cycles with the files handler (bench/files' payload
  *               made by PHP), sequential on one id and concurrent over 100 ids;
- *   memory      the same cycle with a synchronous in-memory module: the engine's own cost, no I/O.
+ *   memory      the same cycle with a synchronous in-memory module: the engine's own cost, no I/O;
+ *   big         the 140 KB cycle of bench/session-cycle (bench/payloads' bigSession(), `php`
+ *               serializer: start, read `user_id`, set `n`, write_close) on bench/floors' in-memory
+ *               module (each read one event-loop turn late, each write copied), one id (run it
+ *               with `node --import tsx`: the payload comes from payloads.ts).
  *
  * `cpu` counts cycles per CPU-second of this process (steadier than wall time on a shared
  * machine); `wall` counts cycles per second.
@@ -12,7 +16,7 @@
  * Build the baseline from a commit, then run:
  *   git archive <commit> | (mkdir -p /tmp/base && tar -x -C /tmp/base) && ln -s "$PWD/node_modules" /tmp/base/
  *   (cd /tmp/base && npx tsc -p tsconfig.build.json --outDir "$OLDPWD/dist-base") && npx tsc -p tsconfig.build.json --outDir dist-new
- *   node bench/paired.mjs "$PWD/dist-base" "$PWD/dist-new" [seconds-per-round=1] [rounds=11] [cpu|wall] [files|memory]
+ *   node bench/paired.mjs "$PWD/dist-base" "$PWD/dist-new" [seconds-per-round=1] [rounds=11] [cpu|wall] [files|memory|big]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,8 +40,18 @@ if (which === 'files') {
   make = (M) => new M.SessionEngine({ ini: { 'session.save_path': dir, 'session.cache_limiter': '' } });
 } else {
   const store = new Map();
+  if (which === 'big') {
+    const { bigSession } = await import('./payloads.ts');
+    const P = await import('php-session-engine');
+    const bytes = P.php.encode(bigSession(), { diagnostic: (l, m) => { throw new Error(`${l}: ${m}`); }, maxDepth: 4096 });
+    store.set(ids[0], Buffer.from(bytes));
+  }
+  // big: as bench/floors' "engine, no I/O" module, each read one event-loop turn late, each write copied.
+  const read = which === 'big'
+    ? async (id) => { await new Promise((r) => setImmediate(r)); return store.get(id) ?? new Uint8Array(0); }
+    : (id) => store.get(id) ?? new Uint8Array(0);
   const memory = { name: 'mem', create: () => ({ name: 'mem', open: () => true, close: () => true,
-    read: (id) => store.get(id) ?? new Uint8Array(0), write: (id, d) => { store.set(id, d.slice()); return true; },
+    read, write: (id, d) => { store.set(id, Buffer.from(d)); return true; },
     destroy: (id) => store.delete(id), gc: () => 0 }) };
   make = (M) => new M.SessionEngine({ modules: [memory], ini: { 'session.save_handler': 'mem', 'session.cache_limiter': '' } });
 }
@@ -46,6 +60,7 @@ const engines = { base: make(A), new: make(B) };
 async function cycle(engine, id) {
   const req = engine.request({ cookies: { PHPSESSID: id } });
   if (!(await req.start())) throw new Error(`session_start failed: ${JSON.stringify(req.diagnostics)}`);
+  if (which === 'big' && typeof req.session.get('user_id') !== 'number') throw new Error('user_id missing');
   const n = req.session.get('n');
   req.session.set('n', (typeof n === 'number' ? n : 0) + 1);
   if (!(await req.writeClose())) throw new Error('session_write_close failed');
@@ -82,7 +97,7 @@ async function concurrent(engine) {
 }
 
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
-for (const [label, run] of [['sequential', sequential], ['concurrent', concurrent]]) {
+for (const [label, run] of which === 'big' ? [['sequential', sequential]] : [['sequential', sequential], ['concurrent', concurrent]]) {
   await run(engines.base);
   await run(engines.new);
   const base = [];

@@ -88,6 +88,13 @@ export function sessionCookieValue(c: CookieSettings): string {
 /** The date every expired cache limiter sends. */
 export const PAST_EXPIRES = 'Thu, 19 Nov 1981 08:52:00 GMT';
 
+/** `nocache`'s lines (the default limiter's, the same on every request). */
+const NOCACHE_LINES: ReadonlyArray<readonly [string, string]> = [
+  ['Expires', PAST_EXPIRES],
+  ['Cache-Control', 'no-store, no-cache, must-revalidate'],
+  ['Pragma', 'no-cache'],
+];
+
 /**
  * The headers of a cache limiter, or undefined for an unknown name (matched case-insensitively).
  * `lastModified` is the mtime (seconds) of the running script when known.
@@ -97,7 +104,8 @@ export function cacheLimiterHeaders(
   cacheExpire: bigint,
   nowSeconds: number,
   lastModified?: number,
-): Array<[string, string]> | undefined {
+): ReadonlyArray<readonly [string, string]> | undefined {
+  if (limiter === 'nocache') return NOCACHE_LINES;
   const maxAge = cacheExpire * 60n;
   const lm: Array<[string, string]> = lastModified === undefined ? [] : [['Last-Modified', gmtDate(lastModified)]];
   switch (limiter.toLowerCase()) {
@@ -112,11 +120,7 @@ export function cacheLimiterHeaders(
     case 'private_no_expire':
       return [['Cache-Control', `private, max-age=${maxAge}`], ...lm];
     case 'nocache':
-      return [
-        ['Expires', PAST_EXPIRES],
-        ['Cache-Control', 'no-store, no-cache, must-revalidate'],
-        ['Pragma', 'no-cache'],
-      ];
+      return NOCACHE_LINES;
     default:
       return undefined;
   }

@@ -19,9 +19,22 @@ import { newSessionState, PHP_SESSION_DISABLED, type SessionStatus } from './ses
 import { bindFunctions, type SessionFunctions } from './session/functions/index.ts';
 import { rewriteOutput } from './session/trans-sid.ts';
 import { rfc1867Callback, type MultipartEvent } from './session/upload-progress.ts';
+import { session_decode, session_encode } from './session/functions/codec.ts';
+import { session_get_cookie_params, session_set_cookie_params } from './session/functions/cookie-params.ts';
+import { session_create_id, session_id, session_regenerate_id } from './session/functions/id.ts';
+import { ini_get, ini_restore, ini_set } from './session/functions/ini.ts';
+import { output_add_rewrite_var, output_reset_rewrite_vars } from './session/functions/output.ts';
 import { sessionStart } from './session/functions/start.ts';
-import { session_status, session_write_close } from './session/functions/state.ts';
-import { session_name } from './session/functions/settings.ts';
+import {
+  session_abort,
+  session_destroy,
+  session_gc,
+  session_reset,
+  session_status,
+  session_unset,
+  session_write_close,
+} from './session/functions/state.ts';
+import { session_cache_expire, session_cache_limiter, session_module_name, session_name, session_save_path } from './session/functions/settings.ts';
 import { RequestWatch } from './session/watch.ts';
 
 export { bytesToPhpString } from './session/functions/codec.ts';
@@ -57,11 +70,12 @@ export class SessionRequest {
       sapi: newSapi(opts),
       engine,
       ini: engine.masterIni.clone(),
-      modified: new Set(),
+      modified: undefined,
       fn: undefined,
       pending: undefined,
       ready: READY,
       serializerCtx: undefined,
+      validatedSlot: undefined,
     };
     this.#r = r;
     engine.syncModuleIni(r.ini, () => iniHost(r, 'startup'));
@@ -243,12 +257,12 @@ export class SessionRequest {
 
   /** output_add_rewrite_var(). */
   outputAddRewriteVar(name: string, value: string): boolean {
-    return this.functions.output_add_rewrite_var(name, value);
+    return output_add_rewrite_var(this.#r, [name, value]);
   }
 
   /** output_reset_rewrite_vars(). */
   outputResetRewriteVars(): boolean {
-    return this.functions.output_reset_rewrite_vars();
+    return output_reset_rewrite_vars(this.#r, []);
   }
 
   /** PHP's headers_sent(). */
@@ -293,12 +307,12 @@ export class SessionRequest {
 
   /** session_id(): the current id; with an argument, sets it (returns the old one). @see https://www.php.net/manual/en/function.session-id.php */
   id(newId?: string | null): string | false {
-    return newId === undefined ? this.functions.session_id() : this.functions.session_id(newId);
+    return session_id(this.#r, newId === undefined ? [] : [newId]);
   }
 
   /** session_name(). @see https://www.php.net/manual/en/function.session-name.php */
   name(newName?: string | null): string | false {
-    return newName === undefined ? session_name(this.#r, []) : this.functions.session_name(newName);
+    return session_name(this.#r, newName === undefined ? [] : [newName]);
   }
 
   /** session_status(). @see https://www.php.net/manual/en/function.session-status.php */
@@ -313,62 +327,62 @@ export class SessionRequest {
 
   /** session_commit(). @see https://www.php.net/manual/en/function.session-commit.php */
   commit(): Promise<boolean> {
-    return this.functions.session_commit();
+    return session_write_close(this.#r, [], 'session_commit');
   }
 
   /** session_abort(). @see https://www.php.net/manual/en/function.session-abort.php */
   abort(): Promise<boolean> {
-    return this.functions.session_abort();
+    return session_abort(this.#r, []);
   }
 
   /** session_reset(). @see https://www.php.net/manual/en/function.session-reset.php */
   reset(): Promise<boolean> {
-    return this.functions.session_reset();
+    return session_reset(this.#r, []);
   }
 
   /** session_destroy(). @see https://www.php.net/manual/en/function.session-destroy.php */
   destroy(): Promise<boolean> {
-    return this.functions.session_destroy();
+    return session_destroy(this.#r, []);
   }
 
   /** session_unset(). @see https://www.php.net/manual/en/function.session-unset.php */
   unset(): boolean {
-    return this.functions.session_unset();
+    return session_unset(this.#r, []);
   }
 
   /** session_regenerate_id(). @see https://www.php.net/manual/en/function.session-regenerate-id.php */
   regenerateId(deleteOldSession = false): Promise<boolean> {
-    return this.functions.session_regenerate_id(deleteOldSession);
+    return session_regenerate_id(this.#r, [deleteOldSession]);
   }
 
   /** session_create_id(). @see https://www.php.net/manual/en/function.session-create-id.php */
   createId(prefix = ''): Promise<string | false> {
-    return this.functions.session_create_id(prefix);
+    return session_create_id(this.#r, [prefix]);
   }
 
   /** session_encode(). @see https://www.php.net/manual/en/function.session-encode.php */
   encode(): string | PhpBytes | false {
-    return this.functions.session_encode();
+    return session_encode(this.#r, []);
   }
 
   /** session_decode(). @see https://www.php.net/manual/en/function.session-decode.php */
   decode(data: string | PhpBytes | Uint8Array): Promise<boolean> {
-    return this.functions.session_decode(data);
+    return session_decode(this.#r, [data]);
   }
 
   /** session_gc(). @see https://www.php.net/manual/en/function.session-gc.php */
   gc(): Promise<number | false> {
-    return this.functions.session_gc();
+    return session_gc(this.#r, []);
   }
 
   /** session_save_path(). @see https://www.php.net/manual/en/function.session-save-path.php */
   savePath(path?: string | null): string | false {
-    return path === undefined ? this.functions.session_save_path() : this.functions.session_save_path(path);
+    return session_save_path(this.#r, path === undefined ? [] : [path]);
   }
 
   /** session_module_name(). @see https://www.php.net/manual/en/function.session-module-name.php */
   moduleName(module?: string | null): string | false {
-    return module === undefined ? this.functions.session_module_name() : this.functions.session_module_name(module);
+    return session_module_name(this.#r, module === undefined ? [] : [module]);
   }
 
   /** session_set_save_handler(), object or callable form. @see https://www.php.net/manual/en/function.session-set-save-handler.php */
@@ -378,22 +392,22 @@ export class SessionRequest {
 
   /** session_set_cookie_params(), both signatures. @see https://www.php.net/manual/en/function.session-set-cookie-params.php */
   setCookieParams(...args: unknown[]): Promise<boolean> {
-    return this.functions.session_set_cookie_params(...args);
+    return session_set_cookie_params(this.#r, args);
   }
 
   /** session_get_cookie_params(). @see https://www.php.net/manual/en/function.session-get-cookie-params.php */
   getCookieParams(): PhpArray {
-    return this.functions.session_get_cookie_params();
+    return session_get_cookie_params(this.#r, []);
   }
 
   /** session_cache_limiter(). @see https://www.php.net/manual/en/function.session-cache-limiter.php */
   cacheLimiter(value?: string | null): string | false {
-    return value === undefined ? this.functions.session_cache_limiter() : this.functions.session_cache_limiter(value);
+    return session_cache_limiter(this.#r, value === undefined ? [] : [value]);
   }
 
   /** session_cache_expire(). @see https://www.php.net/manual/en/function.session-cache-expire.php */
   cacheExpire(value?: number | null): number | bigint | false {
-    return value === undefined ? this.functions.session_cache_expire() : this.functions.session_cache_expire(value);
+    return session_cache_expire(this.#r, value === undefined ? [] : [value]);
   }
 
   /** session_register_shutdown(). @see https://www.php.net/manual/en/function.session-register-shutdown.php */
@@ -403,17 +417,17 @@ export class SessionRequest {
 
   /** ini_get() for any directive the engine knows. */
   iniGet(name: string): string | false {
-    return this.functions.ini_get(name);
+    return ini_get(this.#r, [name]);
   }
 
   /** ini_set(): the old value, or false. */
   iniSet(name: string, value: string | number | boolean | null): string | false {
-    return this.functions.ini_set(name, value);
+    return ini_set(this.#r, [name, value]);
   }
 
   /** ini_restore(). */
   iniRestore(name: string): void {
-    this.functions.ini_restore(name);
+    ini_restore(this.#r, [name]);
   }
 
   /**

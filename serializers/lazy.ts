@@ -27,7 +27,7 @@ import type { DecodeResult, SerializerContext, ValidatedSlot } from '../lib/seri
 import { PhpArray, PhpBytes, type PhpKey, type PhpValue } from '../lib/value.ts';
 import { arrayInternals } from './internal.ts';
 import type { Serializer } from './serialize.ts';
-import { Unserializer } from './unserialize.ts';
+import { decodeStringAlone, Unserializer } from './unserialize.ts';
 
 /** Where the next name lies: the name is [nameStart, nameEnd) and its value starts at valueStart. */
 export interface NamePosition {
@@ -223,7 +223,7 @@ export function rememberRoot(ctx: SerializerContext, bytes: Uint8Array, rec: Ver
     return e === undefined ? undefined : { end: start + (e.end - e.start), slots: e.slots };
   };
   const ok = u.validateArrayEntries((key, start, end, slots, canonical, int) => {
-    table.add(key, scalar(src, start, u, int ?? null) ?? new LazyEntry(src, start, end, slots, canonical, ctx.maxDepth));
+    table.add(key, scalar(src, start, u, int ?? null, true) ?? new LazyEntry(src, start, end, slots, canonical, ctx.maxDepth));
   }, known);
   if (ok && clean) slot.set({ bytes: src, entries: table });
 }
@@ -275,7 +275,9 @@ export function rememberEncoded(ctx: SerializerContext, bytes: Uint8Array, rec: 
   const src = asBuffer(bytes);
   const end = src.length;
   let clean = true;
-  const u = new Unserializer(src, { maxDepth: ctx.maxDepth, validate: true, onDiagnostic: () => void (clean = false) });
+  // Made at the first value not copied, from there: a short payload's unserializer decodes its
+  // text from its start at once, mostly bytes that were copied.
+  let u: Unserializer | undefined;
   const at: NamePosition = { nameStart: 0, nameEnd: 0, valueStart: 0 };
   const table = new ValidatedEntries(locate, [], []);
   let p = 0;
@@ -283,7 +285,7 @@ export function rememberEncoded(ctx: SerializerContext, bytes: Uint8Array, rec: 
     if (!locate(src, p, end, at)) return;
     // Decoded on their own: cutting them from u's text window would decode 64 KB windows of
     // values copied verbatim.
-    const name = new Unserializer(src.subarray(at.nameStart, at.nameEnd), { validate: true }).string(0, at.nameEnd - at.nameStart);
+    const name = decodeStringAlone(src, at.nameStart, at.nameEnd);
     const copied = rec.cleanCopyAt(at.valueStart, ctx.maxDepth);
     if (copied !== undefined) {
       const e = copied.end - copied.start;
@@ -291,12 +293,13 @@ export function rememberEncoded(ctx: SerializerContext, bytes: Uint8Array, rec: 
       p = at.valueStart + e;
       continue;
     }
+    u ??= new Unserializer(src, { maxDepth: ctx.maxDepth, validate: true, onDiagnostic: () => void (clean = false) }, at.valueStart);
     u.pos = at.valueStart;
     u.canonical = true;
     const slots = u.slotCount;
     const v = u.parseValue();
     if (v === undefined || !clean) return;
-    table.add(name, scalar(src, at.valueStart, u, v) ?? new LazyEntry(src, at.valueStart, u.pos, u.slotCount - slots, u.canonical, ctx.maxDepth));
+    table.add(name, scalar(src, at.valueStart, u, v, true) ?? new LazyEntry(src, at.valueStart, u.pos, u.slotCount - slots, u.canonical, ctx.maxDepth));
     p = u.pos;
   }
   slot.set({ bytes: src, entries: table });
@@ -309,8 +312,10 @@ const SHORT_STRING = 64;
  * The value of a small scalar entry that just validated at [start, u.pos), built at once as the
  * eager decode builds it (a deferred entry would cost more than the value): plain ints (the
  * validation returns them), null, booleans and short strings. Undefined for anything else.
+ * `alone`: decode a string by itself, not from u's text window (after an encode, the values
+ * validated are few and far apart: a window would decode 64 KB for each).
  */
-function scalar(src: Buffer, start: number, u: Unserializer, v: PhpValue): PhpValue | undefined {
+function scalar(src: Buffer, start: number, u: Unserializer, v: PhpValue, alone = false): PhpValue | undefined {
   switch (src[start]) {
     case 0x69: // i: read by the plain-int path (others validate to null)
       return typeof v === 'number' ? v : undefined;
@@ -319,7 +324,8 @@ function scalar(src: Buffer, start: number, u: Unserializer, v: PhpValue): PhpVa
     case 0x62: // b:0; b:1;
       return src[start + 2] === 0x31;
     case 0x73: // s:<len>:"<bytes>"; (the first quote opens the bytes)
-      return u.pos - start <= SHORT_STRING ? u.string(src.indexOf(0x22, start) + 1, u.pos - 2) : undefined;
+      if (u.pos - start > SHORT_STRING) return undefined;
+      return alone ? decodeStringAlone(src, src.indexOf(0x22, start) + 1, u.pos - 2) : u.string(src.indexOf(0x22, start) + 1, u.pos - 2);
     default:
       return undefined;
   }

@@ -147,6 +147,27 @@ function utf8Slice(b: Buffer, s: number, e: number): string {
   return HAS_SLICES ? (b as FastBuffer).utf8Slice!(s, e) : b.toString('utf8', s, e);
 }
 
+/**
+ * Bytes [s, e) → string (valid UTF-8) or PhpBytes, decoded on their own, as Unserializer#string
+ * decodes them but without its text window: for a few short strings far apart in a large buffer
+ * (the window would decode 64 KB of Latin-1 for each).
+ */
+export function decodeStringAlone(b: Buffer, s: number, e: number): string | PhpBytes {
+  let i = s;
+  while (i < e && b[i]! < 0x80) i++;
+  return i === e ? latin1Slice(b, s, e) : decodeNonAscii(b, s, e);
+}
+
+/** Bytes [s, e) holding a non-ASCII byte → string when they are valid UTF-8, else PhpBytes. */
+function decodeNonAscii(b: Buffer, s: number, e: number): string | PhpBytes {
+  // Decoding replaces invalid sequences with U+FFFD; only then is a validity check needed.
+  const str = utf8Slice(b, s, e);
+  if (str.indexOf('\uFFFD') === -1) return str;
+  const view = b.subarray(s, e);
+  if (isUtf8(view)) return str;
+  return new PhpBytes(Uint8Array.prototype.slice.call(view));
+}
+
 /** Bytes decoded at a time by Unserializer#text (below V8's 128 KB large-object threshold). */
 const TEXT_WINDOW = 64 * 1024;
 
@@ -446,13 +467,7 @@ export class Unserializer {
     const b = this.buf;
     let i = s;
     while (i < e && b[i]! < 0x80) i++;
-    if (i === e) return this.#text(s, e);
-    // Decoding replaces invalid sequences with U+FFFD; only then is a validity check needed.
-    const str = utf8Slice(this.#nodeBuf, s, e);
-    if (str.indexOf('\uFFFD') === -1) return str;
-    const view = this.#nodeBuf.subarray(s, e);
-    if (isUtf8(view)) return str;
-    return new PhpBytes(Uint8Array.prototype.slice.call(view));
+    return i === e ? this.#text(s, e) : decodeNonAscii(this.#nodeBuf, s, e);
   }
 
   /**

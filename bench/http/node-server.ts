@@ -26,8 +26,17 @@ import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import { createHistogram, monitorEventLoopDelay, performance, PerformanceObserver, type RecordableHistogram } from 'node:perf_hooks';
-import { PhpArray } from 'php-session-engine';
-import { createPhpSession } from 'php-session-engine/http';
+import * as engineIndex from 'php-session-engine';
+import * as engineHttp from 'php-session-engine/http';
+
+/**
+ * BENCH_HTTP_ENGINE=DIR: the workers load another build of the library (a built dist/ directory,
+ * e.g. an older commit's) instead of this one's, so that `--variant base:BENCH_HTTP_ENGINE=DIR`
+ * compares two builds in the same rounds.
+ */
+const ENGINE_DIR = process.env['BENCH_HTTP_ENGINE'];
+const { PhpArray } = (ENGINE_DIR === undefined ? engineIndex : await import(`${ENGINE_DIR}/lib/index.js`)) as typeof engineIndex;
+const { createPhpSession } = (ENGINE_DIR === undefined ? engineHttp : await import(`${ENGINE_DIR}/adapters/http.js`)) as typeof engineHttp;
 
 const [iniFile, portArg, workersArg] = process.argv.slice(2);
 if (iniFile === undefined || portArg === undefined || workersArg === undefined) {

@@ -35,6 +35,8 @@
  * BENCH_HTTP_PROFILE=1: also where each worker's requests spend their time, its connections and
  * its GC pauses (node-server.ts). BENCH_HTTP_BALANCE=1: the primary hands each connection to the
  * worker with the fewest, instead of node:cluster's round robin (e.g. --variant bal:BENCH_HTTP_BALANCE=1).
+ * BENCH_HTTP_ENGINE=DIR: the Node workers load the library from another built dist/ directory
+ * (e.g. --variant base:BENCH_HTTP_ENGINE=/tmp/base/dist: an older commit against this one).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -52,11 +52,15 @@ export function iniString(v: string | number | boolean | bigint | null | undefin
  * construction and when a module is registered; module entries are then defined in each request's
  * own copy by the request itself).
  */
+/** The entries and values of a copy nothing was written to yet (never written to: each table makes its own on its first write). */
+const NO_ENTRIES: ReadonlyMap<string, IniEntry> = new Map();
+const NO_VALUES: ReadonlyMap<string, IniValue> = new Map();
+
 export class IniTable {
   /** Entries defined here (for a copy: only those added since it was made). */
-  readonly #entries: Map<string, IniEntry>;
+  #entries: Map<string, IniEntry>;
   /** Values set here (for a copy: only those changed since it was made). */
-  readonly #values: Map<string, IniValue>;
+  #values: Map<string, IniValue>;
   readonly #base: IniTable | undefined;
 
   constructor(entries: Map<string, IniEntry>, values?: Map<string, IniValue>, base?: IniTable) {
@@ -68,9 +72,9 @@ export class IniTable {
   /** Adds an entry with its default value (not validated, as PHP registers defaults). */
   define(entry: IniEntry, host: IniHost): void {
     if (this.has(entry.name) && this.value(entry.name) !== undefined) return;
-    this.#entries.set(entry.name, entry);
+    this.#ownEntries().set(entry.name, entry);
     const r = this.#modify(entry, entry.default, host);
-    this.#values.set(entry.name, { raw: entry.default, parsed: r === false ? entry.default : r.parsed });
+    this.#ownValues().set(entry.name, { raw: entry.default, parsed: r === false ? entry.default : r.parsed });
   }
 
   has(name: string): boolean {
@@ -118,17 +122,27 @@ export class IniTable {
     if (user && entry.changeable !== 'PHP_INI_ALL') return false;
     const r = this.#modify(entry, value, host);
     if (r === false) return false;
-    this.#values.set(name, { raw: value, parsed: r.parsed });
+    this.#ownValues().set(name, { raw: value, parsed: r.parsed });
     return true;
   }
 
   /** Sets a value already validated elsewhere (copying the master value back). */
   setValue(name: string, v: IniValue): void {
-    this.#values.set(name, v);
+    this.#ownValues().set(name, v);
   }
 
   /** A copy-on-write copy (see the class comment). */
   clone(): IniTable {
-    return new IniTable(new Map(), new Map(), this);
+    return new IniTable(NO_ENTRIES as Map<string, IniEntry>, NO_VALUES as Map<string, IniValue>, this);
+  }
+
+  #ownEntries(): Map<string, IniEntry> {
+    if (this.#entries === NO_ENTRIES) this.#entries = new Map();
+    return this.#entries;
+  }
+
+  #ownValues(): Map<string, IniValue> {
+    if (this.#values === NO_VALUES) this.#values = new Map();
+    return this.#values;
   }
 }

@@ -35,24 +35,35 @@ function serializerContext(r: RequestContext): SerializerContext {
 
 /**
  * The session's place in the engine's validated-bytes cache (lib/session/validated.ts), when
- * the engine keeps one and decodes lazily.
+ * the engine keeps one and decodes lazily. `missed`: the bytes about to be decoded were already
+ * compared with the cached ones and differ ({@link storedBytes}); the slot then only takes the
+ * new validation, so the decode does not compare them again.
  */
-function validatedSlot(r: RequestContext, ctx: SerializerContext, serializer: SessionSerializer): ValidatedSlot | undefined {
+function validatedSlot(r: RequestContext, ctx: SerializerContext, serializer: SessionSerializer, missed = false): ValidatedSlot | undefined {
   const cache = r.engine.validated;
   if (cache === undefined || ctx.lazy !== true) return undefined;
-  return cache.slot(validatedKey(modName(r), savePath(r), r.ps.id ?? '', serializer.name, ctx.maxDepth));
+  const module = modName(r);
+  const path = savePath(r);
+  const id = r.ps.id ?? '';
+  let m = r.validatedSlot;
+  if (m === undefined || m.id !== id || m.savePath !== path || m.module !== module || m.serializer !== serializer.name || m.maxDepth !== ctx.maxDepth) {
+    const key = validatedKey(module, path, id, serializer.name, ctx.maxDepth);
+    m = r.validatedSlot = { module, savePath: path, id, serializer: serializer.name, maxDepth: ctx.maxDepth, key, slot: cache.slot(key) };
+  }
+  return missed ? cache.slot(m.key, true) : m.slot;
 }
 
 /**
  * The bytes read from the store as an immutable copy the engine owns, for the decode and the
  * lazy_write snapshot to share: the cache's copy when it holds byte-for-byte these bytes for
  * this session (no copy at all), else a copy when `keep` (the snapshot needs one), else null.
+ * `hit` tells whether the cache held them (the decode then skips its own comparison on a miss).
  */
-export function storedBytes(r: RequestContext, data: Uint8Array, keep: boolean): Uint8Array | null {
+export function storedBytes(r: RequestContext, data: Uint8Array, keep: boolean): { own: Uint8Array | null; hit: boolean } {
   const serializer = r.ps.serializer;
-  const hit = serializer === undefined ? undefined : validatedSlot(r, serializerContext(r), serializer)?.get();
-  if (hit !== undefined && hit.bytes.length === data.length && Buffer.compare(hit.bytes, data) === 0) return hit.bytes;
-  return keep ? Buffer.from(data) : null;
+  const cached = serializer === undefined ? undefined : validatedSlot(r, serializerContext(r), serializer)?.get();
+  if (cached !== undefined && cached.bytes.length === data.length && Buffer.compare(cached.bytes, data) === 0) return { own: cached.bytes, hit: true };
+  return { own: keep ? Buffer.from(data) : null, hit: false };
 }
 
 /**
@@ -84,10 +95,10 @@ export function encode(r: RequestContext, stored = false): Uint8Array | null {
 
 /**
  * php_session_decode: a failed decode destroys the session. `stored`: the bytes were read from
- * the store (the validated-bytes cache applies); `owned`: they are an immutable copy the engine
- * owns ({@link storedBytes}).
+ * the store (the validated-bytes cache applies; `'missed'`: {@link storedBytes} found the cache
+ * holding other bytes); `owned`: they are an immutable copy the engine owns.
  */
-export function* decode(r: RequestContext, data: Uint8Array, stored = false, owned = false): Routine<boolean> {
+export function* decode(r: RequestContext, data: Uint8Array, stored: boolean | 'missed' = false, owned = false): Routine<boolean> {
   const serializer = r.ps.serializer;
   if (serializer === undefined) {
     report(r, 'E_WARNING', MSG.DECODE_UNKNOWN_SERIALIZER);
@@ -97,7 +108,7 @@ export function* decode(r: RequestContext, data: Uint8Array, stored = false, own
   let thrown: { error: unknown } | undefined;
   const ctx = serializerContext(r);
   try {
-    if (stored) ctx.validated = validatedSlot(r, ctx, serializer);
+    if (stored !== false) ctx.validated = validatedSlot(r, ctx, serializer, stored === 'missed');
     ctx.owned = owned;
     const res = serializer.decode(data, current, ctx);
     if (res.ok) {

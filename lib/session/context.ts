@@ -13,7 +13,7 @@ import { emitDiagnostic, type Sapi } from './sapi.ts';
 import { PHP_SESSION_ACTIVE, type SessionState } from './state.ts';
 import { isThenable } from './drive.ts';
 import { createSessionId } from '../session-id.ts';
-import type { ValidatedCache } from './validated.ts';
+import type { SlotMemo, ValidatedCache } from './validated.ts';
 
 /** What a request needs from its engine (MINIT state). */
 export interface EngineCore {
@@ -39,8 +39,8 @@ export interface RequestContext {
   readonly engine: EngineCore;
   /** The request's ini values (a copy-on-write clone of the engine's). */
   readonly ini: IniTable;
-  /** Names changed by the script (ini_restore only restores these). */
-  readonly modified: Set<string>;
+  /** Names changed by the script (ini_restore only restores these); made on the first change. */
+  modified: Set<string> | undefined;
   /** The running PHP function (diagnostic prefix); undefined = request shutdown. */
   fn: string | undefined;
   /** EG(exception): thrown by a module, rethrown when the running function returns. */
@@ -49,6 +49,8 @@ export interface RequestContext {
   ready: Promise<void>;
   /** The serializer's context, made once per request (see session/codec). */
   serializerCtx: SerializerContext | undefined;
+  /** The session's slot in the validated-bytes cache, kept while its key stays the same (see session/codec). */
+  validatedSlot: SlotMemo | undefined;
 }
 
 /** The settled "startup done" of a request without auto_start. */
@@ -123,7 +125,7 @@ export function iniHost(r: RequestContext, stage: IniStage = 'runtime'): IniHost
 export function alterIni(r: RequestContext, name: string, value: string): boolean {
   const ok = r.ini.alter(name, value, iniHost(r, 'runtime'), true);
   if (ok) {
-    r.modified.add(name);
+    (r.modified ??= new Set()).add(name);
     if (name === 'session.serialize_handler') {
       r.ps.serializer = r.ini.parsed<SessionSerializer | undefined>(name);
     }

@@ -75,9 +75,9 @@ export function* initialize(r: RequestContext): Routine<boolean> {
   // GC must be done after read.
   if (gcDue(r)) yield* gc(r);
   const keep = iniBool(r, 'session.lazy_write');
-  const own = storedBytes(r, data, keep);
+  const { own, hit } = storedBytes(r, data, keep);
   ps.snapshot = keep ? own : null;
-  yield* decode(r, own ?? data, true, own !== null);
+  yield* decode(r, own ?? data, hit ? true : 'missed', own !== null);
   return true;
 }
 
@@ -153,8 +153,15 @@ export function* start(r: RequestContext): Routine<boolean> {
   return true;
 }
 
+/** Bytes at the end compared first: a changed session most often differs there (a key set last). */
+const TAIL_FIRST = 32;
+
+/** lazy_write's "unchanged" check. */
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let i = n - 1, stop = Math.max(0, n - TAIL_FIRST); i >= stop; i--) if (a[i] !== b[i]) return false;
+  return Buffer.compare(a, b) === 0;
 }
 
 /** php_session_save_current_state: write (or touch, with lazy_write) and close. */

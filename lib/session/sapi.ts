@@ -95,11 +95,23 @@ export function sapiNow(sapi: Sapi): number {
 
 /** sapi_add_header: `replace` removes earlier lines of the same name (case-insensitively). */
 export function addHeader(sapi: Sapi, name: string, value: string, replace: boolean): void {
-  if (replace) {
-    const lower = name.toLowerCase();
-    sapi.headers = sapi.headers.filter(([n]) => n.toLowerCase() !== lower);
+  if (replace && sapi.headers.some(([n]) => sameHeaderName(n, name))) {
+    sapi.headers = sapi.headers.filter(([n]) => !sameHeaderName(n, name));
   }
   sapi.headers.push([name, value]);
+}
+
+/** a.toLowerCase() === b.toLowerCase(), without making the two strings when both are ASCII. */
+export function sameHeaderName(a: string, b: string): boolean {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x > 0x7f || y > 0x7f) return a.toLowerCase() === b.toLowerCase();
+    if (x !== y && (x >= 0x41 && x <= 0x5a ? x | 0x20 : x) !== (y >= 0x41 && y <= 0x5a ? y | 0x20 : y)) return false;
+  }
+  // Equal up to the shorter's end: lower-casing never maps a character to nothing, so the lengths decide.
+  return a.length === b.length;
 }
 
 /** Records a diagnostic (already prefixed) and hands it to the live sink. */

@@ -67,10 +67,47 @@ export class ValidatedCache {
     this.#bytes -= h.cost;
   }
 
-  /** The slot of one session. */
-  slot(key: string): ValidatedSlot {
-    return { get: () => this.get(key), set: (v) => this.set(key, v) };
+  /** The slot of one session; `missed`: its get() answers undefined (the caller compared already). */
+  slot(key: string, missed = false): ValidatedSlot {
+    return missed ? new MissedSlot(this, key) : new CacheSlot(this, key);
   }
+}
+
+/** One session's place in a {@link ValidatedCache}. */
+class CacheSlot implements ValidatedSlot {
+  constructor(
+    readonly cache: ValidatedCache,
+    readonly key: string,
+  ) {}
+
+  get(): ValidatedSession | undefined {
+    return this.cache.get(this.key);
+  }
+
+  set(v: ValidatedSession): void {
+    this.cache.set(this.key, v);
+  }
+}
+
+/** A slot whose bytes the caller has compared already and found different: it only takes the new validation. */
+class MissedSlot extends CacheSlot {
+  override get(): undefined {
+    return undefined;
+  }
+}
+
+/**
+ * A request's memo of its session's slot: the key is rebuilt only when one of the settings it is
+ * made of changed (a new id, another save path), not on each of the read, decode and write.
+ */
+export interface SlotMemo {
+  readonly module: string;
+  readonly savePath: string;
+  readonly id: string;
+  readonly serializer: string;
+  readonly maxDepth: number;
+  readonly key: string;
+  readonly slot: ValidatedSlot;
 }
 
 /**

@@ -8,6 +8,7 @@ import { binToReadable, createSessionId, isValidSessionId, hasDangerousChars } f
 import { gmtDate, phpUrlEncode, sessionCookieValue } from '../../lib/cookie.ts';
 import { parseIniBool, parseQuantity } from '../../lib/ini/index.ts';
 import { CombinedLcg } from '../../lib/lcg.ts';
+import { sameHeaderName } from '../../lib/session/sapi.ts';
 import { describeWith, runPhp } from '../support/tools.ts';
 
 /** fast-check seed: fixed so runs are repeatable (set FC_SEED to explore others); printed on failure. */
@@ -65,6 +66,17 @@ describe('headers', () => {
         samesite: 'Lax', nowSeconds: 1732183200,
       }),
     ).toBe('foo=bar; expires=Thu, 21 Nov 2024 11:00:00 GMT; Max-Age=3600; path=/; HttpOnly; SameSite=Lax');
+  });
+
+  it('matches header names as toLowerCase() does, ASCII and not (header() with replace)', () => {
+    const ch = fc.constantFrom('a', 'A', 'z', 'Z', '@', '[', '`', '{', '-', '0', 'İ', 'i', 'I', 'ß', 'ſ', 'k', 'K', '\u212a', 'é', 'É', 'Σ', 'σ', 'ς', '\u{10400}', '\u{10428}');
+    const name = fc.array(ch, { maxLength: 6 }).map((a) => a.join(''));
+    const same = (a: string, b: string) => sameHeaderName(a, b) === (a.toLowerCase() === b.toLowerCase());
+    fc.assert(fc.property(name, name, same), { seed: SEED, numRuns: 5000 });
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), same), { seed: SEED, numRuns: 2000 });
+    expect(sameHeaderName('Cache-Control', 'cache-control')).toBe(true);
+    expect(sameHeaderName('İ', 'i̇')).toBe(true);
+    expect(sameHeaderName('Expires', 'Expire')).toBe(false);
   });
 });
 

@@ -284,6 +284,49 @@ describe('the engine reuses its own validation, and validates anything else agai
     expect(binary.diagnostics.some((m) => m.includes('Failed to decode session object'))).toBe(true);
   });
 
+  /** An engine on an in-memory module holding one session's bytes (`held.bytes`); `written` collects every write. */
+  function memoryEngine(initial: string) {
+    const held = { bytes: Buffer.from(initial, 'latin1'), written: [] as Uint8Array[] };
+    const memory = { name: 'vcmem', create: () => ({ name: 'vcmem', open: () => true, close: () => true, read: () => held.bytes,
+      write: (_id: string, d: Uint8Array) => {
+        held.written.push(d);
+        held.bytes = Buffer.from(d);
+        return true;
+      }, destroy: () => true, gc: () => 0 }) };
+    const engine = new SessionEngine({ modules: [memory], ini: { 'session.save_handler': 'vcmem', 'session.cache_limiter': '' }, lazyDecode: true });
+    return { engine, held };
+  }
+
+  it('compares changed bytes of the cached length with the cached ones once, not once more in the decode', async () => {
+    const { engine, held } = memoryEngine(STORED);
+    await cycle(engine, 1);
+    const mine = held.bytes.toString('latin1');
+    held.bytes = Buffer.from(mine.replace('s:2:"hi"', 's:2:"ho"'), 'latin1');
+    const req = engine.request({ cookies: { PHPSESSID: ID } });
+    const compares = vi.spyOn(Buffer, 'compare');
+    expect(await req.start()).toBe(true);
+    const ofPayload = compares.mock.calls.filter(([a, b]) => a.length === mine.length && b.length === mine.length).length;
+    compares.mockRestore();
+    expect(req.session.get('c')).toBe('ho');
+    await req.end();
+    expect(ofPayload).toBe(1);
+  });
+
+  it('writes a large session read lazily from one buffer of about its size', async () => {
+    // 40 entries of ~4 KB nobody reads: the encode copies them, and its buffer starts large enough.
+    const entry = (i: number) => `e${i}|a:1:{i:0;s:4000:"${String.fromCharCode(97 + (i % 26)).repeat(4000)}";}`;
+    const stored = Array.from({ length: 40 }, (_, i) => entry(i)).join('');
+    const { engine, held: { written } } = memoryEngine(stored);
+    const req = engine.request({ cookies: { PHPSESSID: ID } });
+    expect(await req.start()).toBe(true);
+    req.session.set('n', 1);
+    expect(await req.writeClose()).toBe(true);
+    await req.end();
+    expect(Buffer.from(written[0]!).toString('latin1')).toBe(`${stored}n|i:1;`);
+    // Before: a 4 KB buffer doubled six times (and copied each time) to a 256 KB one.
+    expect(written[0]!.buffer.byteLength).toBeLessThan(stored.length * 1.25);
+  });
+
   it('is off with validatedCacheBytes: 0 and with eager decoding', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, `sess_${ID}`), STORED);

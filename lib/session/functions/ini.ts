@@ -64,7 +64,7 @@ export function ini_restore(r: RequestContext, args: readonly unknown[]): void {
   const name = strArg(r, 'ini_restore', 1, 'option', args[0], false)!;
   invokeSync(r, 'ini_restore', () => {
     const entry = r.ini.entry(name);
-    if (entry === undefined || entry.changeable !== 'PHP_INI_ALL' || !r.modified.has(name)) return;
+    if (entry === undefined || entry.changeable !== 'PHP_INI_ALL' || r.modified?.has(name) !== true) return;
     const master = r.engine.masterIni.value(name);
     if (master === undefined) return;
     if (r.ini.alter(name, master.raw, iniHost(r, 'runtime'), false)) {
@@ -72,7 +72,7 @@ export function ini_restore(r: RequestContext, args: readonly unknown[]): void {
       if (name === 'session.serialize_handler') {
         r.ps.serializer = r.ini.parsed<SessionSerializer | undefined>(name);
       }
-      r.modified.delete(name);
+      r.modified?.delete(name);
     }
   });
 }
