@@ -21,9 +21,9 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** $_SESSION (php-session-engine). */
+      /** $_SESSION (php-session-engine); undefined once the response has closed. */
       session: SessionView;
-      /** The request's PHP session (php-session-engine). */
+      /** The request's PHP session (php-session-engine); undefined once the response has closed. */
       phpSession: PhpSessionContext;
     }
   }
