@@ -21,9 +21,9 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** $_SESSION (php-session-engine). */
+      /** $_SESSION (php-session-engine); undefined once the response has closed. */
       session: SessionView;
-      /** The request's PHP session (php-session-engine). */
+      /** The request's PHP session (php-session-engine); undefined once the response has closed. */
       phpSession: PhpSessionContext;
     }
   }
@@ -49,6 +49,12 @@ const exposedPrototypes = new WeakMap<object, boolean>();
  * node:http's plain IncomingMessage takes them for a few bytes. Assigning either property (another
  * middleware) makes it an own property as before. Outside Express (a plain connect-style use, whose
  * requests are IncomingMessage) they stay own properties: node's own prototype is not touched.
+ *
+ * The WeakMap entry is deleted when the response has closed (after 'finish') and the session has
+ * ended: from then on `req.session` and `req.phpSession` are undefined. Express's request objects
+ * survive young-generation collections (its own, by hand too: ~9 KB a request promoted), and a
+ * context still linked to one was promoted with it: the context, the engine request and the
+ * session data, ~2 KB a request (bench/adapters, README "Overhead").
  */
 class ExpressPhpSession extends HttpPhpSession {
   /** The middleware's work: a failed start or write goes to next(err). */
@@ -60,7 +66,8 @@ class ExpressPhpSession extends HttpPhpSession {
     // A write failure found when the response goes out: the response is not sent yet, Express's
     // error handlers answer instead. A multipart upload is fed to the session by attach() (fields
     // in req.body, files in req.files) before the session starts and the app runs.
-    this.attachRequest(req, res, { onError: next }).then(
+    // The context is released when the response has closed (see expose()).
+    this.attachRequest(req, res, { onError: next, onRelease: () => contexts.delete(req) }).then(
       () => next(),
       (err: unknown) => next(err),
     );

@@ -44,6 +44,11 @@ export interface AttachHooks {
   onError?: (err: unknown) => void;
   /** Runs after the context exists (and the upload feed, if any) and before the session's start. */
   beforeBegin?: (ctx: PhpSessionContext) => Promise<void>;
+  /**
+   * Runs once, when the response has closed and the session has ended: the adapter's links from
+   * the framework's objects to the context are cut there (see the Express adapter).
+   */
+  onRelease?: () => void;
 }
 
 /**
@@ -55,6 +60,14 @@ export interface AttachHooks {
 export function attachToResponse(ctx: PhpSessionContext, res: ServerResponse, hooks: AttachHooks = {}): void {
   ctx.holdForOutput();
   let state: 'open' | 'ending' | 'done' = 'open';
+  /** The response has closed ('close'); once the session has ended too, release() runs. */
+  let closed = false;
+  // Nothing of the response may lead to the context after that: its 'close' listener (this scope)
+  // is removed, and the adapter cuts its own links (onRelease).
+  const release = (self: ServerResponse): void => {
+    self.removeListener('close', onClose);
+    hooks.onRelease?.();
+  };
   const queue: Array<[HeldMethod, unknown[]]> = [];
   // A response is held through its prototype (node's ServerResponse.prototype, or Express's
   // app.response; hooked once, then a WeakMap lookup per call; responses not held go straight to the
@@ -84,6 +97,7 @@ export function attachToResponse(ctx: PhpSessionContext, res: ServerResponse, ho
         restore(self);
         if (ctx.transSidActive) rewriteBody(ctx, self);
         state = 'done';
+        if (closed) release(self);
         // Each queued call goes to the response's method of the moment: the original, or the rewriting one.
         for (const [name, args] of queue.splice(0)) (self[name] as (...a: unknown[]) => unknown).apply(self, args);
       },
@@ -91,6 +105,7 @@ export function attachToResponse(ctx: PhpSessionContext, res: ServerResponse, ho
         applyHeaders(ctx, self);
         restore(self);
         state = 'done';
+        if (closed) release(self);
         queue.length = 0;
         if (hooks.onError !== undefined) hooks.onError(err);
         else if (!self.headersSent) {
@@ -113,16 +128,19 @@ export function attachToResponse(ctx: PhpSessionContext, res: ServerResponse, ho
   } else wrapOwn(res, orig, hold, () => state === 'done');
   // Client gone before the response finished, or the socket closed: end the session all the same.
   // ('close' comes once per response; on() spares once()'s wrapper.)
-  res.on('close', function (this: ServerResponse) {
+  const onClose = function (this: ServerResponse): void {
+    closed = true;
     ctx.finishOutputQuietly();
     if (state === 'open') {
       state = 'ending';
       ctx.end().catch(() => undefined).finally(() => {
         restore(this);
         state = 'done';
+        release(this);
       });
-    }
-  });
+    } else if (state === 'done') release(this);
+  };
+  res.on('close', onClose);
 }
 
 /**

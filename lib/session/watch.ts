@@ -14,8 +14,17 @@
  *   locked until then.
  *
  * Cheap by design: nothing per request until session_start() is called, then one registry entry
- * and one map entry, dropped by end(); one process-wide sweep (every 250 ms, unref'd, only while
- * some session is open) checks the deadlines; the session state record is not touched.
+ * and a place in the list of open requests, dropped by end(); one process-wide sweep (every 250 ms,
+ * unref'd, only while some session is open) checks the deadlines; the session state record is not
+ * touched.
+ *
+ * The open requests are a doubly linked list through the watches themselves, not a Map or Set: a
+ * Map that gains and loses an entry per request kept every request's objects alive through V8's
+ * young-generation collections (Node 20). As the Map grows and shrinks its table is rebuilt; the
+ * old table keeps its entries and a link to its successor (for iterators), so once one table has
+ * reached the old generation, the chain of its successors and every request they held survive each
+ * scavenge until the next full collection: the whole request (~2.3 KB) promoted, every request
+ * (bench/adapters, README "Overhead"). A list node that leaves clears its own links.
  */
 import type { RequestContext } from './context.ts';
 import { PHP_SESSION_ACTIVE } from './state.ts';
@@ -23,20 +32,24 @@ import { PHP_SESSION_ACTIVE } from './state.ts';
 /** The hold-limit diagnostic's text (E_WARNING). */
 export const HOLD_LIMIT_WARNING = 'php-session-engine: session open longer than session_engine.max_execution_time';
 
-/** What the watch knows of a request without holding it. */
+/**
+ * A request's entry in the registry (its holdings): kept small and cut from the watch at end(), as
+ * V8 may keep a registry's cells through young collections after they are unregistered.
+ */
 interface Token {
   id: string | null;
+  watch: RequestWatch | undefined;
 }
 
-/** Requests between session_start() and end(), with their hold deadlines (ms, 0 = none). */
-const open = new Map<Token, RequestWatch>();
+/** The watches of requests between session_start() and end() (a list through the watches). */
+let first: RequestWatch | undefined;
 let exitHooked = false;
 /** One sweep timer for the whole process (a timer per request cost ~15% of a request). */
 let sweeper: ReturnType<typeof setInterval> | undefined;
 const SWEEP_MS = 250;
 
 const collected = new FinalizationRegistry<Token>((t) => {
-  if (!open.delete(t)) return;
+  if (t.watch?.leave() !== true) return;
   process.emitWarning(
     `a SessionRequest was garbage-collected after session_start() without end() (session ${t.id ?? '?'}): its session may have stayed open and locked until now`,
     'PhpSessionWarning',
@@ -47,20 +60,24 @@ function hookExit(): void {
   if (exitHooked) return;
   exitHooked = true;
   process.once('exit', () => {
-    for (const t of open.keys()) {
-      process.stderr.write(`(php-session-engine) PhpSessionWarning: the process exits with session ${t.id ?? '?'} started and never ended (end() was not called): its data is not written\n`);
+    for (let w = first; w !== undefined; w = w.next) {
+      process.stderr.write(`(php-session-engine) PhpSessionWarning: the process exits with session ${w.id ?? '?'} started and never ended (end() was not called): its data is not written\n`);
     }
   });
 }
 
 function sweep(): void {
-  if (open.size === 0) {
+  if (first === undefined) {
     clearInterval(sweeper);
     sweeper = undefined;
     return;
   }
   const now = Date.now();
-  for (const w of open.values()) w.check(now);
+  for (let w: RequestWatch | undefined = first; w !== undefined; ) {
+    const next: RequestWatch | undefined = w.next;
+    w.check(now);
+    w = next;
+  }
 }
 
 /** One request's watch: `started()` at each session_start(), `ended()` at end(). */
@@ -71,6 +88,9 @@ export class RequestWatch {
   #token: Token | undefined;
   #deadline = 0;
   #limitMs = 0;
+  /** Neighbours in the list of open requests (undefined at the ends and when not in it). */
+  prev: RequestWatch | undefined = undefined;
+  next: RequestWatch | undefined = undefined;
 
   constructor(owner: object, r: RequestContext, closeNow: (owner: object) => Promise<unknown>) {
     this.#owner = new WeakRef(owner);
@@ -83,12 +103,16 @@ export class RequestWatch {
     if (this.#token === undefined) {
       const owner = this.#owner.deref();
       if (owner === undefined) return;
-      this.#token = { id: null };
+      this.#token = { id: null, watch: this };
       collected.register(owner, this.#token, this.#token);
       hookExit();
     }
     if (this.#deadline === 0) this.#arm(Date.now());
-    open.set(this.#token, this);
+    if (this.prev === undefined && first !== this) {
+      this.next = first;
+      if (first !== undefined) first.prev = this;
+      first = this;
+    }
     if (sweeper === undefined) {
       sweeper = setInterval(sweep, SWEEP_MS);
       sweeper.unref();
@@ -100,8 +124,21 @@ export class RequestWatch {
     this.#deadline = 0;
     const t = this.#token;
     if (t === undefined) return;
-    open.delete(t);
+    this.leave();
+    t.watch = undefined;
     collected.unregister(t);
+  }
+
+  /** Leaves the list of open requests; false when it was not in it. */
+  leave(): boolean {
+    const { prev, next } = this;
+    if (prev === undefined && first !== this) return false;
+    if (prev === undefined) first = next;
+    else prev.next = next;
+    if (next !== undefined) next.prev = prev;
+    this.prev = undefined;
+    this.next = undefined;
+    return true;
   }
 
   #arm(now: number): void {
@@ -133,5 +170,10 @@ export class RequestWatch {
   /** The id for the reports (set once known). */
   noteId(): void {
     if (this.#token !== undefined) this.#token.id = this.#r.ps.id;
+  }
+
+  /** The session id for the reports. */
+  get id(): string | null {
+    return this.#token?.id ?? null;
   }
 }

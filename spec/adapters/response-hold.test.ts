@@ -12,12 +12,18 @@
  * The Express request gets `session` and `phpSession` the same way, through accessors on the app's
  * request prototype: two own properties added to each Express request cost ~2.5 KB of allocation a
  * request. Before that change the "no own session properties" test failed.
+ * Express keeps its request objects through young-generation collections (by hand too), so the
+ * context is released when the response has closed: the WeakMap entry deleted, the response's
+ * 'close' listener removed. A request held after that no longer holds its context (the last test
+ * failed before: the context stayed reachable from the request).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { phpSession } from 'php-session-engine/express';
 import { createPhpSession } from 'php-session-engine/http';
@@ -143,4 +149,38 @@ it('a route without the session passes through the hooked prototype untouched', 
   const r = await get('/plain');
   expect(r.body).toBe('plain');
   expect(r.cookie).toBeUndefined();
+});
+
+it('Express: the context is released when the response has closed (readable until then; collectable while the request is still held)', () => {
+  const script = `
+    import http from 'node:http';
+    import express from 'express';
+    import { phpSession } from 'php-session-engine/express';
+    const app = express();
+    app.use(phpSession({ ini: { 'session.save_path': ${JSON.stringify(dir)}, 'session.gc_probability': 0 } }));
+    const seen = {};
+    let held, ref;
+    app.get('/', (req, res) => {
+      held = req;
+      ref = new WeakRef(req.phpSession);
+      req.session.n = 1;
+      res.on('finish', () => { seen.atFinish = req.session?.n; });
+      res.on('close', () => setImmediate(() => { seen.afterClose = req.phpSession === undefined && req.session === undefined; }));
+      res.send('ok');
+    });
+    const server = http.createServer(app);
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    const body = await new Promise((resolve, reject) => http.get({ host: '127.0.0.1', port: server.address().port, path: '/' }, (res) => { let b = ''; res.on('data', (d) => (b += d)); res.on('end', () => resolve(b)); }).on('error', reject));
+    server.close();
+    await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 3; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+    console.log(JSON.stringify({ body, ...seen, requestHeld: held !== undefined, contextCollected: ref.deref() === undefined }));
+  `;
+  const r = spawnSync(process.execPath, ['--expose-gc', '--conditions=php-session-engine-source', '--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  expect(r.status, r.stderr).toBe(0);
+  expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ body: 'ok', atFinish: 1, afterClose: true, requestHeld: true, contextCollected: true });
 });
