@@ -44,10 +44,14 @@ interface WriterRun {
   stderr: string;
 }
 
-/** Runs the Node writer; with `killAfterMs`, kill -9 it that long after its first ACK. */
-function runNodeWriter(dir: string, id: string, journal: '0' | '1', pad: number, writes: number, crash?: [string, number], killAfterMs?: number): Promise<WriterRun> {
+/**
+ * Runs the Node writer; with `crash`, it kills itself at that step of that write (and with
+ * 'slow-io', in the files handler's slow I/O mode); with `killAfterMs`, kill -9 it that long after
+ * its first ACK.
+ */
+function runNodeWriter(dir: string, id: string, journal: '0' | '1', pad: number, writes: number, crash?: [string, number, 'slow-io'?], killAfterMs?: number): Promise<WriterRun> {
   const args = [bundle, dir, id, journal, String(pad), String(writes)];
-  if (crash) args.push(crash[0], String(crash[1]));
+  if (crash) args.push(crash[0], String(crash[1]), ...(crash[2] ? [crash[2]] : []));
   return runWriter(process.execPath, args, killAfterMs);
 }
 
@@ -132,14 +136,19 @@ describeWith(['php'], 'files module: a writer killed during a write (kill -9)', 
   describe('a Node writer killed at each step of its second write', () => {
     const first = payload(1, PAD);
     const second = payload(2, PAD);
-    // Every crash below is one writer process; they all run at once before the tests look.
+    // Every crash below is one writer process; they all run at once before the tests look. A
+    // writer that did not die at its step (it finished its writes) fails the tests that use it.
+    // Tag 'slow-io': the writer's handler is in slow I/O mode, its truncates go to the thread pool.
     const crashes = new Map<string, Promise<{ dir: string; id: string; run: WriterRun }>>();
     const crashed = (journal: '0' | '1', step: string, tag = ''): Promise<{ dir: string; id: string; run: WriterRun }> => {
       const key = `${journal}/${step}/${tag}`;
       let p = crashes.get(key);
       if (p === undefined) {
         const { dir, id } = fresh();
-        p = runNodeWriter(dir, id, journal, PAD, 2, [step, 2]).then((run) => ({ dir, id, run }));
+        p = runNodeWriter(dir, id, journal, PAD, 2, tag === 'slow-io' ? [step, 2, 'slow-io'] : [step, 2]).then((run) => {
+          if (run.signal !== 'SIGKILL') throw new Error(`writer ${key} was not killed at its step (exit ${run.code}): ${run.stderr}`);
+          return { dir, id, run };
+        });
         crashes.set(key, p);
       }
       return p;
@@ -149,8 +158,9 @@ describeWith(['php'], 'files module: a writer killed during a write (kill -9)', 
         ['0', 'truncate'], ['0', 'write-half'], ['0', 'truncate', 'php'],
         ['1', 'journal-half'], ['1', 'truncate'], ['1', 'write-half'], ['1', 'unlink'],
         ['1', 'truncate', 'php-read'], ['1', 'truncate', 'php-write'], ['1', 'truncate', 'php-destroy'], ['1', 'write-half', 'php-destroy'],
+        ['0', 'truncate', 'slow-io'], ['1', 'truncate', 'slow-io'],
       ];
-      await Promise.all(plan.map(([j, s, t]) => crashed(j, s, t)));
+      await Promise.allSettled(plan.map(([j, s, t]) => crashed(j, s, t)));
     }, 60_000);
 
     it('default (as PHP): emptied by the truncate, cut by a half write; the reader gets those bytes', async () => {
@@ -194,6 +204,20 @@ describeWith(['php'], 'files module: a writer killed during a write (kill -9)', 
         );
       });
     }
+
+    it('killed at "truncate" with the truncate on the thread pool (slow I/O mode, as under load): default empty, journal completes write 2', async () => {
+      // The handler truncates on the thread pool once a synchronous truncate was slow; a loaded
+      // machine puts it there at random, so both ways of truncating are crashed at, deterministically.
+      const plain = await crashed('0', 'truncate', 'slow-io');
+      expect(plain.run.acked).toBe(1);
+      expect(readFileSync(`${plain.dir}/sess_${plain.id}`).length).toBe(0);
+      const journaled = await crashed('1', 'truncate', 'slow-io');
+      expect(journaled.run.acked).toBe(1);
+      expect(readFileSync(`${journaled.dir}/sess_${journaled.id}`).length).toBe(0);
+      let recovered = 0;
+      expect((await nodeRead(journaled.dir, journaled.id, '1', () => recovered++)).equals(second)).toBe(true);
+      expect(recovered).toBe(1);
+    });
 
     it('journal: PHP reading before any journaling request sees the emptied file (PHP does not read the journal)', async () => {
       const { dir, id } = await crashed('1', 'truncate', 'php-read');
