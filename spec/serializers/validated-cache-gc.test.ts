@@ -4,7 +4,7 @@
  * session's current validation, not even through V8's young-generation collections. Requests
  * cycle through a fixed set of sessions (a get at the read, a set at the write), their
  * validations carrying ~2 KB of small objects; the bytes each scavenge moves to the old
- * generation are counted (v8.GCProfiler, as spec/adapters/engine-watch does), once the cache
+ * generation are counted (v8.GCProfiler, spec/support/promoted.ts), once the cache
  * has been made old, as a long-running server's is. With the recency kept by a delete and a set
  * of the Map entry on every access (before), the Map's rebuilt tables kept their entries and
  * their successors alive through scavenges: 1.1-1.4 KB a request promoted here (failed); with the
@@ -12,14 +12,12 @@
  *
  * Also: the cache against a plain model of an LRU bounded by bytes (fast-check, fixed seed).
  */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ValidatedSession } from '../../lib/serializer.ts';
 import { ValidatedCache } from '../../lib/session/validated.ts';
+import { promoted } from '../support/promoted.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SEED = Number(process.env['FC_SEED'] ?? 4711);
 
 describe('ValidatedCache: the same answers as a model LRU bounded by bytes', () => {
@@ -88,7 +86,6 @@ describe('ValidatedCache: the same answers as a model LRU bounded by bytes', () 
 describe('ValidatedCache: nothing of a request promoted to the old generation', () => {
   it('requests cycling through a cache already old promote (almost) nothing', () => {
     const script = `
-      import v8 from 'node:v8';
       import { ValidatedCache, validatedKey } from './lib/session/validated.ts';
       const tick = () => new Promise((r) => setImmediate(r));
       const SESSIONS = 64;
@@ -107,26 +104,9 @@ describe('ValidatedCache: nothing of a request promoted to the old generation', 
       await run(2000);
       globalThis.gc({ type: 'minor' });
       globalThis.gc({ type: 'minor' });
-      const N = 6000;
-      const profiler = new v8.GCProfiler();
-      profiler.start();
-      await run(N);
-      let promoted = 0, scavenges = 0;
-      for (const s of profiler.stop().statistics) {
-        if (s.gcType !== 'Scavenge') continue;
-        scavenges++;
-        const old = (h) => h.heapSpaceStatistics.find((x) => x.spaceName === 'old_space').spaceUsedSize;
-        promoted += old(s.afterGC) - old(s.beforeGC);
-      }
-      console.log(JSON.stringify({ perRequest: promoted / N, scavenges, count: cache.count }));
+      console.log(JSON.stringify({ ...(await promotedBy(6000, run)), count: cache.count }));
     `;
-    const r = spawnSync(process.execPath, ['--expose-gc', '--single-threaded-gc', '--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    expect(r.status, r.stderr).toBe(0);
-    const { perRequest, scavenges, count } = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { perRequest: number; scavenges: number; count: number };
+    const { perRequest, scavenges, count } = promoted<{ count: number }>(script);
     expect(count).toBe(64);
     expect(scavenges).toBeGreaterThan(2);
     expect(perRequest).toBeLessThan(300);
