@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HOLD_LIMIT_WARNING, SessionEngine, type Diagnostic } from 'php-session-engine';
 import { afterAll, describe, expect, it } from 'vitest';
+import { promoted } from '../support/promoted.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'engine-watch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -80,7 +81,6 @@ describe('engine safety net', () => {
     // kept their entries and their successors alive through scavenges (before: 760-1480 B a
     // request here, after: ~40 B, the registry's token and cell).
     const script = `
-      import v8 from 'node:v8';
       import { RequestWatch } from './lib/session/watch.ts';
       const tick = () => new Promise((r) => setImmediate(r));
       const context = () => ({ ini: { get: () => '0' }, ps: { status: 2, id: 'x', inHandler: 0 }, fn: undefined, sapi: { diagnostics: [] }, payload: Array.from({ length: 40 }, (_, i) => ({ i, s: 'x' + i })) });
@@ -100,26 +100,9 @@ describe('engine safety net', () => {
       globalThis.gc({ type: 'minor' });
       globalThis.gc({ type: 'minor' });
       kept.ended();
-      const N = 6000;
-      const profiler = new v8.GCProfiler();
-      profiler.start();
-      await run(N);
-      let promoted = 0, scavenges = 0;
-      for (const s of profiler.stop().statistics) {
-        if (s.gcType !== 'Scavenge') continue;
-        scavenges++;
-        const old = (h) => h.heapSpaceStatistics.find((x) => x.spaceName === 'old_space').spaceUsedSize;
-        promoted += old(s.afterGC) - old(s.beforeGC);
-      }
-      console.log(JSON.stringify({ perRequest: promoted / N, scavenges }));
+      console.log(JSON.stringify(await promotedBy(6000, run)));
     `;
-    const r = spawnSync(process.execPath, ['--expose-gc', '--single-threaded-gc', '--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    expect(r.status, r.stderr).toBe(0);
-    const { perRequest, scavenges } = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { perRequest: number; scavenges: number };
+    const { perRequest, scavenges } = promoted(script);
     expect(scavenges).toBeGreaterThan(2);
     expect(perRequest).toBeLessThan(300);
   });
