@@ -38,6 +38,9 @@ const C = fs.constants;
 const PLAIN = C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK;
 const SCRATCH = 65536;
 let flags = workerData.noatime ? PLAIN | (C.O_NOATIME || 0) : PLAIN;
+// ctl[0]: batches this thread finished (the caller reads it without waiting for the message);
+// ctl[1]: non-zero while the caller holds the thread before its next batch (tests).
+const ctl = new Int32Array(workerData.ctl);
 let buf = Buffer.allocUnsafeSlow(SCRATCH * 4);
 // At least need bytes free after the first filled ones (which a bigger buffer keeps).
 function room(filled, need) {
@@ -64,6 +67,7 @@ function passes(s, unless, needles) {
   return true;
 }
 parentPort.on('message', (m) => {
+  while (Atomics.load(ctl, 1) !== 0) Atomics.wait(ctl, 1, 1);
   const paths = m.paths.split('\0');
   const filter = m.needles !== undefined;
   const meta = new Float64Array(paths.length * 2);
@@ -106,6 +110,8 @@ parentPort.on('message', (m) => {
   // batch goes out in a copy of its own size.
   const data = new ArrayBuffer(used);
   new Uint8Array(data).set(buf.subarray(0, used));
+  // Counted before it is sent: the caller never takes an answer whose batch still counts as unfinished.
+  Atomics.add(ctl, 0, 1);
   parentPort.postMessage({ seq: m.seq, data, used, meta: meta.buffer, codes }, [data, meta.buffer]);
 });
 `;
@@ -119,6 +125,10 @@ interface Thread {
   worker: Worker;
   online: boolean;
   pending: Map<number, Pending>;
+  /** Shared with the thread: [batches it finished, held]. */
+  ctl: Int32Array;
+  /** Batches sent to it. */
+  sent: number;
 }
 
 /**
@@ -140,7 +150,8 @@ export class FileReaderPool {
   constructor(threads: number, noatime: boolean, idleMs = 2000) {
     this.#idleMs = idleMs;
     for (let i = 0; i < threads; i++) {
-      const t: Thread = { worker: new Worker(WORKER_SOURCE, { eval: true, workerData: { noatime } }), online: false, pending: new Map() };
+      const ctl = new Int32Array(new SharedArrayBuffer(8));
+      const t: Thread = { worker: new Worker(WORKER_SOURCE, { eval: true, workerData: { noatime, ctl: ctl.buffer } }), online: false, pending: new Map(), ctl, sent: 0 };
       t.worker.unref();
       t.worker.on('online', () => void (t.online = true));
       t.worker.on('message', (m: { seq: number; data: ArrayBuffer; used: number; meta: ArrayBuffer; codes: (string | undefined)[] }) => {
@@ -182,16 +193,32 @@ export class FileReaderPool {
     return this.#dead;
   }
 
-  /** Batches sent and not answered yet, over all threads. */
   /** Threads the pool started with. */
   get size(): number {
     return this.#threads.length;
   }
 
-  get pending(): number {
+  /**
+   * Batches sent and not finished yet, over all threads: read from the threads' shared counters,
+   * so it is current even while the caller has not taken their answers (a scan of synchronous
+   * reads turns the event loop only when it waits for a batch).
+   */
+  get backlog(): number {
     let n = 0;
-    for (const t of this.#threads) n += t.pending.size;
+    for (const t of this.#threads) n += t.sent - Atomics.load(t.ctl, 0);
     return n;
+  }
+
+  /** Tests: keeps every thread from starting its next batch until {@link release} (a batch under way finishes). */
+  hold(): void {
+    for (const t of this.#threads) Atomics.store(t.ctl, 1, 1);
+  }
+
+  release(): void {
+    for (const t of this.#threads) {
+      Atomics.store(t.ctl, 1, 0);
+      Atomics.notify(t.ctl, 1);
+    }
   }
 
   /** True once a thread can take a batch (until then, and after a failure, read on the caller's thread). */
@@ -205,8 +232,11 @@ export class FileReaderPool {
    */
   read(paths: readonly string[], filter: CandidateFilter | null = null): Promise<RawRead[]> {
     if (this.#dead) return Promise.reject(new ReaderGone('msession: the file reader threads are closed'));
-    // Any thread: a message posted before its 'online' waits for it.
-    const t = this.#threads[this.#next++ % this.#threads.length]!;
+    // The thread with the fewest unfinished batches (round robin among equals); a message posted
+    // before its 'online' waits for it.
+    let t = this.#threads[this.#next++ % this.#threads.length]!;
+    for (const u of this.#threads) if (u.sent - Atomics.load(u.ctl, 0) < t.sent - Atomics.load(t.ctl, 0)) t = u;
+    t.sent++;
     const seq = this.#seq++;
     if (this.#idle !== null) clearTimeout(this.#idle);
     this.#idle = null;
@@ -229,6 +259,7 @@ export class FileReaderPool {
     this.#dead = true;
     if (this.#idle !== null) clearTimeout(this.#idle);
     this.#idle = null;
+    this.release();
     for (const t of this.#threads) {
       for (const p of t.pending.values()) p.reject(e);
       t.pending.clear();

@@ -52,11 +52,16 @@ const BATCH = 256;
 /** Reader threads started by default (one per idle core, as the load average shows, up to this). */
 const DEFAULT_MAX_THREADS = 2;
 /**
- * Batches each reader thread may have queued; a batch listed beyond that is read on the calling
- * thread, which would otherwise only wait (on 2 cores one reader thread and the calling thread
- * then share the reads, without a third thread's start and contention).
+ * With one reader thread: its unfinished batches beyond which a batch is read on the calling
+ * thread, which would otherwise only wait (on 2 cores the two then share the reads).
  */
 const THREAD_BACKLOG = 2;
+/**
+ * Batches a scan lists ahead of the one it decodes (store.readAhead): room for the calling thread
+ * to read on while a reader thread's batch is under way, instead of waiting for it (results are
+ * still taken in listing order).
+ */
+const READ_AHEAD = 8;
 
 /** Tuning of a files store's scans (the defaults are what engine.msession() uses). */
 export interface FilesStoreOptions {
@@ -79,6 +84,8 @@ export interface FilesStore extends SessionStore {
   readonly threadedBatches: number;
   /** Reader threads running now (0 before a scan's third batch, and once they ended idle). */
   readonly readerThreads: number;
+  /** The reader threads running now (tests hold them with it), null when none. */
+  readonly readerPool: FileReaderPool | null;
 }
 
 export function filesStore(savePath: string, ctx: SaveHandlerContext, options: FilesStoreOptions = {}): FilesStore {
@@ -237,7 +244,11 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
     // microtasks: give the event loop a turn per batch while the threads start.
     if (!pool.ready) await new Promise<void>((resolve) => setImmediate(resolve));
     if (pool === null || !pool.ready) return null;
-    if (pool.pending >= THREAD_BACKLOG * pool.size) return null;
+    // One reader thread: this thread is the second reader, taking a batch whenever the thread has
+    // THREAD_BACKLOG unfinished (counted by the thread itself, so it is current while this thread
+    // reads). Two or more: this thread only lists, hands off and decodes (on 2 cores a third busy
+    // thread only adds switches).
+    if (pool.size === 1 && pool.backlog >= THREAD_BACKLOG) return null;
     const out: PeekResult[] = new Array<PeekResult>(ids.length);
     const paths: string[] = [];
     const slots: number[] = [];
@@ -276,7 +287,10 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
     get readerThreads() {
       return pool === null || pool.closed ? 0 : pool.size;
     },
-    readAhead: 2 * (options.readThreads ?? DEFAULT_MAX_THREADS),
+    get readerPool() {
+      return pool === null || pool.closed ? null : pool;
+    },
+    readAhead: options.readThreads === 0 ? 0 : READ_AHEAD,
     async *ids(opts = {}) {
       yield* walk(basedir, 0, '', opts);
     },
