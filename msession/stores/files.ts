@@ -67,14 +67,18 @@ const READ_AHEAD = 8;
 export interface FilesStoreOptions {
   /**
    * Reader threads for batch reads (files-reader.ts); 0 reads every file on the calling thread.
-   * Default: one per idle CPU as a scan's threads would start (the CPU count minus the 1-minute
+   * Default: as a scan's threads would start, the idle CPUs (the CPU count minus the 1-minute
    * load average, rounded down), at most 2, else 0 — on busy cores a thread overlaps nothing and
-   * costs CPU (README, msession Speed).
+   * costs CPU. So one on 2 idle cores, where the calling thread reads too (measured faster than
+   * two threads there: README, msession Speed); with two, the calling thread only lists and decodes.
    */
   readThreads?: number;
   /** Batches read on the calling thread before the reader threads start (small scans never start them). Default 2. */
   threadsAfter?: number;
-  /** Milliseconds without a batch after which the reader threads end (the next scan starts new ones). Default 2000. */
+  /**
+   * Milliseconds without a batch after which the reader threads end (the next scan starts new
+   * ones); threads left by a closed store wait this long for the next store's scan. Default 2000.
+   */
   threadIdleMs?: number;
 }
 

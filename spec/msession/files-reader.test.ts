@@ -100,6 +100,32 @@ describe('msession files store: reads on a reader thread', () => {
     await expect(pool.read([`${tmp.dir}/sess_${id(1)}`])).rejects.toThrow('closed');
   });
 
+  it('the threads of a pool its store closed serve the next pool (no new start), and end after their idle time', async () => {
+    await FileReaderPool.endSpare();
+    const path = `${tmp.dir}/sess_${id(1)}`;
+    const a = new FileReaderPool(1, true, 150);
+    await a.read([path]);
+    const [tid] = a.threadIds;
+    await a.close();
+    expect(FileReaderPool.spareThreads).toBe(1);
+    const b = new FileReaderPool(2, true, 150);
+    expect(b.threadIds).toContain(tid);
+    expect(new Set(b.threadIds).size).toBe(2);
+    const got = await Promise.all([b.read([path]), b.read([path])]);
+    expect(got.map((r) => Buffer.from(r[0] as Uint8Array).toString())).toEqual(['user|i:1;tenant|s:4:"acme";', 'user|i:1;tenant|s:4:"acme";']);
+    // A pending batch ends its thread with the pool; the idle one waits, then ends.
+    b.hold();
+    const pending = b.read([path]).then(
+      () => 'read',
+      (e: Error) => e.message,
+    );
+    await b.close();
+    expect(await pending).toMatch('closed');
+    expect(FileReaderPool.spareThreads).toBe(1);
+    for (let i = 0; i < 500 && FileReaderPool.spareThreads > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(FileReaderPool.spareThreads).toBe(0);
+  });
+
   it('a session file replaced by a symlink between the listing and the read is not followed', async () => {
     const { ms, store } = msessionOn(tmp.dir, 1);
     const victim = id(N + 10);
