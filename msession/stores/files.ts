@@ -11,7 +11,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import type { SaveHandlerContext } from '../../lib/handler.ts';
 import { isValidSessionKey, parseFilesSavePath, sessionFilePath } from '../../handlers/files.ts';
 import { MsessionError, checkAborted } from '../errors.ts';
-import type { CandidateFilter } from '../prefilter.ts';
+import { passesLatin1, type CandidateFilter } from '../prefilter.ts';
 import { FileReaderPool, ReaderGone } from './files-reader.ts';
 import { PREFILTERED, type LockInfo, type PeekResult, type ScanOptions, type SessionStore } from './types.ts';
 
@@ -185,7 +185,7 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
     try {
       const n = readSync(fd, scratch, 0, SCRATCH_BYTES, null);
       if (n > 0 && n < SCRATCH_BYTES) {
-        if (filter !== null && !filter(scratch.subarray(0, n))) return PREFILTERED;
+        if (filter !== null && !passesLatin1(filter, scratch.toString('latin1', 0, n))) return PREFILTERED;
         const out = Buffer.allocUnsafe(n);
         scratch.copy(out, 0, 0, n);
         return new Uint8Array(out.buffer, out.byteOffset, n);
