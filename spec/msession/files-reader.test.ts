@@ -198,8 +198,8 @@ describe('msession files store: reads on a reader thread', () => {
       const before = store().threadedBatches;
       const pool = store().readerPool!;
       const first = [store().peekMany!([id(1)]), store().peekMany!([id(2)])];
-      // Synchronously, as a scan reading its own batches would: the answers wait in the event loop.
-      for (let i = 0; i < 1e9 && pool.backlog > 0; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      // Synchronously (at most ~10 s), as a scan reading its own batches would: the answers wait in the event loop.
+      for (let i = 0; i < 10_000 && pool.backlog > 0; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
       expect(pool.backlog).toBe(0);
       const third = store().peekMany!([id(3)]);
       await Promise.all([...first, third]);
