@@ -1,7 +1,7 @@
 /**
  * bench/msession-files: what the msession file benches share — an engine on a files save path
  * whose msession store has a chosen number of reader threads (undefined: the default,
- * engine.msession() as users get it), and the CPU time of the calling thread and of the others.
+ * engine.msession() as users get it), and the CPU time of each of the process's threads.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { filesModule } from '../handlers/files.ts';
@@ -20,15 +20,6 @@ export function filesEngine(dir: string, readThreads?: number, threadIdleMs?: nu
   const options = threadIdleMs === undefined ? { readThreads } : { readThreads, threadIdleMs };
   const module: SaveHandlerModule & EnumerableModule = { ...filesModule, name, msessionStore: (savePath, ctx) => filesStore(savePath, ctx, options) };
   return new SessionEngine({ modules: [module], ini: { 'session.save_path': dir, 'session.save_handler': name } });
-}
-
-/** CPU milliseconds of the calling thread so far (Linux: /proc/thread-self/schedstat, in ns); NaN elsewhere. */
-export function threadCpu(): number {
-  try {
-    return Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[0]) / 1e6;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /** CPU milliseconds so far of each of this process's threads by thread id (Linux /proc/self/task/*\/schedstat); empty elsewhere. */
