@@ -150,7 +150,7 @@ interface Answer {
 /**
  * Threads of pools closed by their store (a disconnect), kept for the next pool until their idle
  * time runs out: a thread's start (~25 ms of CPU) and the compiling of its code on V8's helper
- * threads (30-100 ms more) are paid once for scans that follow each other.
+ * threads (~30 ms more) are paid once for scans that follow each other.
  */
 const spare: Thread[] = [];
 const MAX_SPARE = 4;
