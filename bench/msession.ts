@@ -73,8 +73,8 @@ try {
   // threads stay up between scans: threadIdleMs 10 s); cold: a new Msession and new threads.
   const warm = new Map([2, 1].map((n) => [n, filesEngine(dir, n, 10_000).msession()]));
   // heap: a full GC first for a clean baseline, and the heap sampled every 1,000 sessions. Not in
-  // the timed rounds: after a forced GC V8 shrinks the young generation, and the scan that follows
-  // pays 50-90 ms more on V8's helper threads (scavenges) than one that does not.
+  // the timed rounds: the scan that follows a forced GC paid 50-90 ms more CPU on V8's helper
+  // threads than one that does not (measured; cause not traced).
   const ourScan = async (readThreads: number, cold: boolean, heap = false): Promise<Run & { heap: number }> => {
     if (cold) await FileReaderPool.endSpare();
     const ms = cold ? filesEngine(dir, readThreads).msession() : warm.get(readThreads)!;
