@@ -60,6 +60,11 @@ function passes(s: string, unless: readonly string[], needles: readonly string[]
   return true;
 }
 
+/** The filter's test on bytes already read as a latin1 string (a read buffer's slice: no view objects per session). */
+export function passesLatin1(filter: CandidateFilter, latin1: string): boolean {
+  return passes(latin1, filter.unless, filter.needles);
+}
+
 /**
  * A test for stored bytes: false only when the session cannot hold variable `name` (equal to
  * `value`, when given). null when nothing can be skipped (an application serializer, or needles

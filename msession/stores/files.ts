@@ -11,7 +11,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import type { SaveHandlerContext } from '../../lib/handler.ts';
 import { isValidSessionKey, parseFilesSavePath, sessionFilePath } from '../../handlers/files.ts';
 import { MsessionError, checkAborted } from '../errors.ts';
-import type { CandidateFilter } from '../prefilter.ts';
+import { passesLatin1, type CandidateFilter } from '../prefilter.ts';
 import { FileReaderPool, ReaderGone } from './files-reader.ts';
 import { PREFILTERED, type LockInfo, type PeekResult, type ScanOptions, type SessionStore } from './types.ts';
 
@@ -52,24 +52,33 @@ const BATCH = 256;
 /** Reader threads started by default (one per idle core, as the load average shows, up to this). */
 const DEFAULT_MAX_THREADS = 2;
 /**
- * Batches each reader thread may have queued; a batch listed beyond that is read on the calling
- * thread, which would otherwise only wait (on 2 cores one reader thread and the calling thread
- * then share the reads, without a third thread's start and contention).
+ * With one reader thread: its unfinished batches beyond which a batch is read on the calling
+ * thread, which would otherwise only wait (on 2 cores the two then share the reads).
  */
 const THREAD_BACKLOG = 2;
+/**
+ * Batches a scan lists ahead of the one it decodes (store.readAhead): room for the calling thread
+ * to read on while a reader thread's batch is under way, instead of waiting for it (results are
+ * still taken in listing order).
+ */
+const READ_AHEAD = 8;
 
 /** Tuning of a files store's scans (the defaults are what engine.msession() uses). */
 export interface FilesStoreOptions {
   /**
    * Reader threads for batch reads (files-reader.ts); 0 reads every file on the calling thread.
-   * Default: one per idle CPU as a scan's threads would start (the CPU count minus the 1-minute
+   * Default: as a scan's threads would start, the idle CPUs (the CPU count minus the 1-minute
    * load average, rounded down), at most 2, else 0 — on busy cores a thread overlaps nothing and
-   * costs CPU (README, msession Speed).
+   * costs CPU. So one on 2 idle cores, where the calling thread reads too (measured faster than
+   * two threads there: README, msession Speed); with two, the calling thread only lists and decodes.
    */
   readThreads?: number;
   /** Batches read on the calling thread before the reader threads start (small scans never start them). Default 2. */
   threadsAfter?: number;
-  /** Milliseconds without a batch after which the reader threads end (the next scan starts new ones). Default 2000. */
+  /**
+   * Milliseconds without a batch after which the reader threads end (the next scan starts new
+   * ones); threads left by a closed store wait this long for the next store's scan. Default 2000.
+   */
   threadIdleMs?: number;
 }
 
@@ -79,6 +88,8 @@ export interface FilesStore extends SessionStore {
   readonly threadedBatches: number;
   /** Reader threads running now (0 before a scan's third batch, and once they ended idle). */
   readonly readerThreads: number;
+  /** The reader threads running now (tests hold them with it), null when none. */
+  readonly readerPool: FileReaderPool | null;
 }
 
 export function filesStore(savePath: string, ctx: SaveHandlerContext, options: FilesStoreOptions = {}): FilesStore {
@@ -174,7 +185,7 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
     try {
       const n = readSync(fd, scratch, 0, SCRATCH_BYTES, null);
       if (n > 0 && n < SCRATCH_BYTES) {
-        if (filter !== null && !filter(scratch.subarray(0, n))) return PREFILTERED;
+        if (filter !== null && !passesLatin1(filter, scratch.toString('latin1', 0, n))) return PREFILTERED;
         const out = Buffer.allocUnsafe(n);
         scratch.copy(out, 0, 0, n);
         return new Uint8Array(out.buffer, out.byteOffset, n);
@@ -237,7 +248,11 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
     // microtasks: give the event loop a turn per batch while the threads start.
     if (!pool.ready) await new Promise<void>((resolve) => setImmediate(resolve));
     if (pool === null || !pool.ready) return null;
-    if (pool.pending >= THREAD_BACKLOG * pool.size) return null;
+    // One reader thread: this thread is the second reader, taking a batch whenever the thread has
+    // THREAD_BACKLOG unfinished (counted by the thread itself, so it is current while this thread
+    // reads). Two or more: this thread only lists, hands off and decodes (on 2 cores a third busy
+    // thread only adds switches).
+    if (pool.size === 1 && pool.backlog >= THREAD_BACKLOG) return null;
     const out: PeekResult[] = new Array<PeekResult>(ids.length);
     const paths: string[] = [];
     const slots: number[] = [];
@@ -276,7 +291,10 @@ export function filesStore(savePath: string, ctx: SaveHandlerContext, options: F
     get readerThreads() {
       return pool === null || pool.closed ? 0 : pool.size;
     },
-    readAhead: 2 * (options.readThreads ?? DEFAULT_MAX_THREADS),
+    get readerPool() {
+      return pool === null || pool.closed ? null : pool;
+    },
+    readAhead: options.readThreads === 0 ? 0 : READ_AHEAD,
     async *ids(opts = {}) {
       yield* walk(basedir, 0, '', opts);
     },
