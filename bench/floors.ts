@@ -54,7 +54,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { SessionEngine, php_serialize, type SerializerContext } from 'php-session-engine';
 import { closeRedisConnections } from 'php-session-engine/handlers/redis';
-import { BufferCommand } from '../handlers/redis/client.ts';
+import { BufferCommand } from '../handlers/redis/commands.ts';
 import { closeAllConnections, MemcacheConnection } from '../handlers/shared/memcache/client.ts';
 import { startMemcached, type MemcachedProcess } from '../spec/support/memcached-server.ts';
 import { startRedis, type RedisProcess } from '../spec/support/redis-server.ts';

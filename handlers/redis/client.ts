@@ -14,7 +14,8 @@
  */
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { connectCluster } from './cluster-connect.ts';
-import { bufferCommand, coalesceWrites, type RedisReply } from './commands.ts';
+import { bufferCommand, coalesceWrites } from './commands.ts';
+import type { RedisReply } from './reply.ts';
 import { tlsConnectOptions, tlsWarnings, type TlsSettings } from './tls.ts';
 
 export type { TlsSettings } from './tls.ts';
@@ -72,7 +73,7 @@ export interface RedisEndpoint {
 /** redis_check_eof's attempts to reopen a connection that was found closed. */
 const RECONNECT_ATTEMPTS = 10;
 
-export { BufferCommand, ZERO_COPY_MIN, type RedisReply } from './commands.ts';
+export type { RedisReply } from './reply.ts';
 
 type Args = (string | Buffer | number)[];
 

@@ -6,8 +6,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import { Command } from 'ioredis';
-/** A reply: bulk strings as Buffers, integers as numbers, status replies as strings, null. */
-export type RedisReply = Buffer | string | number | null | RedisReply[];
+import type { RedisReply } from './reply.ts';
 
 type Args = (string | Buffer | number)[];
 
