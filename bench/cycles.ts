@@ -31,3 +31,28 @@ export async function readOneSetOneCycle(engine: SessionEngine, id: string): Pro
   await req.end();
   check(req.diagnostics.length === 0, 'the cycle', req.diagnostics);
 }
+
+/**
+ * Runs `cycle` for `seconds` in `loops` concurrent loops, the loops taking the ids in turn; returns
+ * the cycles per CPU-second of this process (`cpu`) and per second (`wall`). The paired benches'
+ * measurement of one build in one round.
+ */
+export async function countCycles(
+  cycle: (id: string) => Promise<void>,
+  ids: readonly string[],
+  loops: number,
+  seconds: number,
+): Promise<{ cpu: number; wall: number }> {
+  let n = 0;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  await Promise.all(Array.from({ length: loops }, async (_, l) => {
+    for (let k = l; performance.now() < end; k += loops) {
+      await cycle(ids[k % ids.length]!);
+      n++;
+    }
+  }));
+  const c = process.cpuUsage(c0);
+  return { cpu: n / ((c.user + c.system) / 1e6), wall: n / ((performance.now() - t0) / 1000) };
+}

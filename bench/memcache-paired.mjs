@@ -22,6 +22,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMemcached } from '../spec/support/memcached-server.ts';
+import { countCycles, counterCycle, readOneSetOneCycle } from './cycles.ts';
 import { bigSession } from './payloads.ts';
 
 const [baseDir, newDir, secs = '1', rounds = '9'] = process.argv.slice(2);
@@ -37,51 +38,13 @@ const php = (module, code) =>
   execFileSync('php', ['-n', ...EXT, '-d', `session.save_handler=${module}`, '-d', `session.save_path=${module === 'memcached' ? server.address : `tcp://${server.address}`}`,
     '-d', 'session.use_cookies=0', '-d', 'session.cache_limiter=', '-r', code]);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const check = (req, ok, what) => {
-  if (!ok || req.diagnostics.length > 0) throw new Error(`${what}: ${JSON.stringify(req.diagnostics)}`);
-};
-
-async function bigCycle(engine, id) {
-  const req = engine.request({ cookies: { PHPSESSID: id } });
-  check(req, await req.start(), 'session_start');
-  if (typeof req.session.get('user_id') !== 'number') throw new Error('user_id missing');
-  const n = req.session.get('n');
-  req.session.set('n', (typeof n === 'number' ? n : 0) + 1);
-  check(req, await req.writeClose(), 'write_close');
-  await req.end();
-}
-
-async function smallCycle(engine, id) {
-  const req = engine.request({ cookies: { PHPSESSID: id } });
-  check(req, await req.start(), 'session_start');
-  const v = req.session.get('n');
-  req.session.set('n', (typeof v === 'number' ? v : 0) + 1);
-  check(req, await req.writeClose(), 'write_close');
-  await req.end();
-}
-
-async function measure(cycle, engine, ids, loops) {
-  let n = 0;
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  const end = t0 + Number(secs) * 1000;
-  await Promise.all(Array.from({ length: loops }, async (_, l) => {
-    for (let k = l; performance.now() < end; k += loops) {
-      await cycle(engine, ids[k % ids.length]);
-      n++;
-    }
-  }));
-  const c = process.cpuUsage(c0);
-  return { cpu: n / ((c.user + c.system) / 1e6), wall: n / ((performance.now() - t0) / 1000) };
-}
-
 async function paired(label, cycle, engines, ids, loops) {
-  for (let j = 0; j < 2; j++) await measure(cycle, engines[j], ids[j], loops); // warm-up
+  for (let j = 0; j < 2; j++) await countCycles((id) => cycle(engines[j], id), ids[j], loops, Number(secs)); // warm-up
   const r = { cpu: [], wall: [], base: [], neu: [] };
   for (let i = 0; i < Number(rounds); i++) {
     const order = i % 2 === 0 ? [0, 1] : [1, 0];
     const m = [];
-    for (const j of order) m[j] = await measure(cycle, engines[j], ids[j], loops);
+    for (const j of order) m[j] = await countCycles((id) => cycle(engines[j], id), ids[j], loops, Number(secs));
     r.cpu.push(m[1].cpu / m[0].cpu);
     r.wall.push(m[1].wall / m[0].wall);
     r.base.push(m[0].cpu);
@@ -101,7 +64,7 @@ try {
     const ids = [['mcpairedbig00000000000000000a'], ['mcpairedbig00000000000000000b']];
     for (const [id] of ids) php('memcached', `session_id('${id}'); session_start(); $_SESSION = unserialize(file_get_contents('${rootFile}')); session_write_close();`);
     const engines = builds.map((b) => new b.lib.SessionEngine({ ini: { 'session.save_handler': 'memcached', 'session.save_path': server.address, 'session.cache_limiter': '' } }));
-    await paired('140 KB, memcached, sequential', bigCycle, engines, ids, 1);
+    await paired('140 KB, memcached, sequential', readOneSetOneCycle, engines, ids, 1);
   }
   if (CASES.includes('816')) {
     const PAYLOAD_PHP = `$_SESSION['user'] = ['id' => 42, 'name' => 'alice', 'roles' => ['admin', 'editor']];
@@ -112,8 +75,8 @@ try {
       php(module, `foreach (${JSON.stringify(ids.flat())} as $id) { session_id($id); session_start(); ${PAYLOAD_PHP} session_write_close(); }`);
       const savePath = module === 'memcached' ? server.address : `tcp://${server.address}`;
       const engines = builds.map((b) => new b.lib.SessionEngine({ ini: { 'session.save_handler': module, 'session.save_path': savePath, 'session.cache_limiter': '' } }));
-      await paired(`816 B, ${module}, sequential`, smallCycle, engines, ids, 1);
-      await paired(`816 B, ${module}, 100 concurrent`, smallCycle, engines, ids, 100);
+      await paired(`816 B, ${module}, sequential`, counterCycle, engines, ids, 1);
+      await paired(`816 B, ${module}, 100 concurrent`, counterCycle, engines, ids, 100);
     }
   }
 } finally {

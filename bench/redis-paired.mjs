@@ -14,6 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startRedis } from '../spec/support/redis-server.ts';
+import { countCycles, counterCycle } from './cycles.ts';
 
 const [baseDir, newDir, secs = '1', rounds = '7'] = process.argv.slice(2);
 if (baseDir === undefined || newDir === undefined) throw new Error('usage: node --import tsx bench/redis-paired.mjs <base dist> <new dist> [s] [rounds]');
@@ -31,29 +32,7 @@ execFileSync('php', ['-n', '-d', 'extension=igbinary', '-d', 'extension=redis', 
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function measure(engine, loops) {
-  const cycle = async (id) => {
-    const req = engine.request({ cookies: { PHPSESSID: id } });
-    if (!(await req.start())) throw new Error(JSON.stringify(req.diagnostics));
-    const v = req.session.get('n');
-    req.session.set('n', (typeof v === 'number' ? v : 0) + 1);
-    await req.writeClose();
-    await req.end();
-    if (req.diagnostics.length > 0) throw new Error(JSON.stringify(req.diagnostics));
-  };
-  let n = 0;
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  const end = t0 + Number(secs) * 1000;
-  await Promise.all(Array.from({ length: loops }, async (_, l) => {
-    for (let k = l; performance.now() < end; k += loops) {
-      await cycle(ids[k % ids.length]);
-      n++;
-    }
-  }));
-  const c = process.cpuUsage(c0);
-  return { cpu: n / ((c.user + c.system) / 1e6), wall: n / ((performance.now() - t0) / 1000) };
-}
+const measure = (engine, loops) => countCycles((id) => counterCycle(engine, id), ids, loops, Number(secs));
 
 try {
   for (const [label, lockIni] of [['no locking', {}], ['locking_enabled=1', { 'redis.session.locking_enabled': '1', 'redis.session.lock_retries': '-1' }]]) {
