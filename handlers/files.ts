@@ -24,6 +24,7 @@ import { checkOpenBasedir, errnoOf, phpSessionValidKey } from '../lib/zend/index
 import { collectGarbage, type FilesGcOptions, type FilesGcProgress } from './files/gc.ts';
 import { fileIdentity, journalBytes, journalPathFor, parseJournal, readJournal, unlinkQuietly, writeAll } from './files/journal.ts';
 import { acquireSessionLockFast, FILES_LOCK_MODES, type FilesLockMode, type HeldLock } from './files/locks.ts';
+import { inPlaceWrite, overlaps, type InPlaceWrite } from './files/in-place.ts';
 import { asyncTruncateTook, slowIo, syncTruncateTook } from './files/slow-io.ts';
 import { FILES_MESSAGES, parseFilesSavePath, phpTempDir, sessionFilePath, type FilesSavePath } from './files/save-path.ts';
 
@@ -48,7 +49,8 @@ const io = {
   open: (p: string, flags: number, mode: number): number => fs.openSync(p, flags, mode),
   fstat: (fd: number): fs.Stats => fs.fstatSync(fd),
   read: (fd: number, buf: Buffer, len: number): number => fs.readSync(fd, buf, 0, len, 0),
-  write: (fd: number, data: Uint8Array): number => fs.writeSync(fd, data, 0, data.length, 0),
+  /** pwrite of data[start, end) at offset start. */
+  write: (fd: number, data: Uint8Array, start: number, end: number): number => fs.writeSync(fd, data, start, end - start, start),
   ftruncate: (fd: number, len: number): void => fs.ftruncateSync(fd, len),
   ftruncateAsync: (fd: number, len: number): Promise<void> =>
     new Promise((resolve, reject) => fs.ftruncate(fd, len, (err) => (err === null ? resolve() : reject(err)))),
@@ -102,6 +104,17 @@ export class FilesSaveHandler implements SaveHandler {
   #savePath = '';
   /** Path of the open data file (for its journal). */
   #path = '';
+  /** The session is locked (files_lock flock or lockfile): nobody that honours the lock writes it. */
+  #locking = false;
+  /**
+   * What the open file holds, as read() returned it under the lock, with the ctime it had then;
+   * null after a write, or when unknown. The bytes are shared with read()'s caller, which must not
+   * change them (the engine never does).
+   */
+  #known: Uint8Array | null = null;
+  #knownCtimeMs = 0;
+  /** This descriptor truncated the file: its close may start writeback (ext4 auto_da_alloc). */
+  #truncated = false;
 
   constructor(ctx: SaveHandlerContext, options: FilesModuleOptions = {}) {
     this.#ctx = ctx;
@@ -196,14 +209,16 @@ export class FilesSaveHandler implements SaveHandler {
   /** The rest of PS_READ_FUNC(files), once the file is open and locked. */
   #readOpen(): Uint8Array | false {
     const fd = this.#fd;
+    this.#known = null;
     if (this.#ini.bool('session_engine.files_journal', false) && !this.#recover(fd)) return false;
     let size: number;
+    let ctimeMs: number;
     try {
-      size = io.fstat(fd).size;
+      ({ size, ctimeMs } = io.fstat(fd));
     } catch {
       return false;
     }
-    if (size === 0) return new Uint8Array(0);
+    if (size === 0) return this.#read(new Uint8Array(0), ctimeMs);
     const buf = Buffer.allocUnsafe(size);
     let n: number;
     try {
@@ -216,7 +231,16 @@ export class FilesSaveHandler implements SaveHandler {
       this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.SHORT_READ);
       return false;
     }
-    return new Uint8Array(buf.buffer, buf.byteOffset, size);
+    return this.#read(buf, ctimeMs);
+  }
+
+  /** read()'s result, kept as what the file holds while the session is locked. */
+  #read(bytes: Uint8Array, ctimeMs: number): Uint8Array {
+    if (this.#locking) {
+      this.#known = bytes;
+      this.#knownCtimeMs = ctimeMs;
+    }
+    return bytes;
   }
 
   /**
@@ -244,6 +268,7 @@ export class FilesSaveHandler implements SaveHandler {
         const n = size === 0 ? 0 : fs.readSync(fd, current, 0, size, 0);
         if (n === size && journal.data.subarray(0, size).equals(current)) {
           try {
+            this.#truncated = true;
             io.ftruncate(fd, 0);
             writeAll(fd, journal.data);
           } catch (err) {
@@ -400,16 +425,18 @@ export class FilesSaveHandler implements SaveHandler {
       this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.NOT_YOUR_UID);
       return false;
     }
+    const mode = this.#lockMode();
     let lock: HeldLock | Promise<HeldLock>;
     try {
-      lock = acquireSessionLockFast(this.#lockMode(), path, fd, { id, timeoutMs: this.#lockTimeout() });
+      lock = acquireSessionLockFast(mode, path, fd, { id, timeoutMs: this.#lockTimeout() });
     } catch (err) {
       this.#lockFailed(fd);
       throw err;
     }
-    if (!(lock instanceof Promise)) return this.#locked(fd, lock);
+    const locking = mode !== 'none';
+    if (!(lock instanceof Promise)) return this.#locked(fd, lock, locking);
     return lock.then(
-      (held) => this.#locked(fd, held),
+      (held) => this.#locked(fd, held, locking),
       (err: unknown) => {
         this.#lockFailed(fd);
         throw err;
@@ -417,9 +444,10 @@ export class FilesSaveHandler implements SaveHandler {
     );
   }
 
-  #locked(fd: number, lock: HeldLock): true {
+  #locked(fd: number, lock: HeldLock, locking: boolean): true {
     this.#lock = lock;
     this.#fd = fd;
+    this.#locking = locking;
     openDataFiles++;
     return true;
   }
@@ -450,12 +478,17 @@ export class FilesSaveHandler implements SaveHandler {
   #closeFile(): void | Promise<void> {
     const lock = this.#lock;
     const fd = this.#fd;
+    const truncated = this.#truncated;
     this.#lock = null;
     this.#fd = -1;
+    this.#known = null;
+    this.#truncated = false;
     if (fd !== -1) {
       // Close first: the kernel drops the flock with the last descriptor, then in-process
-      // waiters are woken by release().
-      if (--openDataFiles > 0 || slowIo()) return closeThenRelease(fd, lock);
+      // waiters are woken by release(). Only a descriptor that truncated the file can make close
+      // wait (ext4 starts the writeback of a truncated-and-rewritten file there).
+      openDataFiles--;
+      if (truncated && (openDataFiles > 0 || slowIo())) return closeThenRelease(fd, lock);
       try {
         io.close(fd);
       } catch {
@@ -474,6 +507,14 @@ export class FilesSaveHandler implements SaveHandler {
   }
 
   #writeOpen(data: Uint8Array): boolean | Promise<boolean> {
+    const known = this.#known;
+    this.#known = null;
+    if (known !== null) {
+      // One write of the changed bytes, when a kill cannot leave worse than the old data or the
+      // new data whole (handlers/files/in-place.ts). No journal is needed for it either.
+      const range = this.#inPlace(known, data);
+      if (range !== null) return this.#pwrite(this.#fd, data, range.start, range.end);
+    }
     if (!this.#ini.bool('session_engine.files_journal', false)) return this.#truncateWrite(data);
     // Journal first (complete and checksummed before the session file is touched), then PHP's
     // truncate-and-write on the session file, then the journal goes. A crash in between leaves a
@@ -501,8 +542,28 @@ export class FilesSaveHandler implements SaveHandler {
     return typeof written === 'boolean' ? done(written) : written.then(done);
   }
 
+  /**
+   * The in-place write for `data` over the `known` bytes read under the lock, or null for PHP's
+   * truncate-then-write. The file must still be as read: a writer that ignores the lock (files_lock
+   * none elsewhere, a lock directory taken over as stale) shows as a changed size or ctime.
+   */
+  #inPlace(known: Uint8Array, data: Uint8Array): InPlaceWrite | null {
+    // The caller handing back the very bytes read may have changed them: they prove nothing.
+    if (overlaps(known, data)) return null;
+    const range = inPlaceWrite(known, data);
+    if (range === null) return null;
+    let st: fs.Stats;
+    try {
+      st = io.fstat(this.#fd);
+    } catch {
+      return null;
+    }
+    return st.size === known.length && st.ctimeMs === this.#knownCtimeMs ? range : null;
+  }
+
   #truncateWrite(data: Uint8Array): boolean | Promise<boolean> {
     const fd = this.#fd;
+    this.#truncated = true;
     // The PHP we test against (8.2.36) empties the file before every write, whatever the sizes
     // (8.2.32's source only did so when the data shrank); strace shows ftruncate(fd, 0) + pwrite.
     const t0 = performance.now();
@@ -510,7 +571,7 @@ export class FilesSaveHandler implements SaveHandler {
       // PHP ignores the result of ftruncate too.
       const truncated = (): boolean => {
         asyncTruncateTook(performance.now() - t0);
-        return this.#pwrite(fd, data);
+        return this.#pwrite(fd, data, 0, data.length);
       };
       return io.ftruncateAsync(fd, 0).then(truncated, truncated);
     }
@@ -520,18 +581,19 @@ export class FilesSaveHandler implements SaveHandler {
       // PHP ignores the result of ftruncate too.
     }
     syncTruncateTook(performance.now() - t0);
-    return this.#pwrite(fd, data);
+    return this.#pwrite(fd, data, 0, data.length);
   }
 
-  #pwrite(fd: number, data: Uint8Array): boolean {
+  /** pwrite of data[start, end) at offset start, with PHP's warnings. */
+  #pwrite(fd: number, data: Uint8Array, start: number, end: number): boolean {
     let n: number;
     try {
-      n = io.write(fd, data);
+      n = io.write(fd, data, start, end);
     } catch (err) {
       this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.writeFailed(errnoOf(err)));
       return false;
     }
-    if (n !== data.length) {
+    if (n !== end - start) {
       this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.SHORT_WRITE);
       return false;
     }

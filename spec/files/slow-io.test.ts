@@ -6,6 +6,10 @@
  * That mode ends only when thread-pool truncates come back fast, never by a synchronous try.
  * The same calls, in the same order, with the same data land either way. The mode is process
  * state: the tests run in order and each starts by entering it.
+ *
+ * Each cycle here rewrites a 5000-byte padding with another letter, so every write changes more
+ * than one 4 KiB block and is PHP's truncate-then-write (a write the module may make in place,
+ * handlers/files/in-place.ts, has no truncate, and its close does not wait: the last test).
  */
 import fs, { readFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
@@ -63,10 +67,16 @@ function instrument(slowFirstTruncate: boolean, pool: 'real' | 'late' | 'at-once
   return calls;
 }
 
-async function cycle(engine: SessionEngine, id: string, n: number): Promise<void> {
+/** The padding of cycle n: 5000 bytes, its letter alternating. */
+const padOf = (n: number): string => (n % 2 === 0 ? 'x' : 'y').repeat(5000);
+/** The session after cycle n. */
+const stored = (n: number): string => `n|i:${n};pad|s:5000:"${padOf(n)}";`;
+
+async function cycle(engine: SessionEngine, id: string, n: number, pad = padOf(n)): Promise<void> {
   const req = engine.request({ cookies: { PHPSESSID: id } });
   expect(await req.start()).toBe(true);
   req.session.set('n', n);
+  req.session.set('pad', pad);
   expect(await req.writeClose()).toBe(true);
   await req.end();
   expect(req.diagnostics).toEqual([]);
@@ -85,7 +95,7 @@ it('after one slow synchronous ftruncate, the next truncates and closes go to th
   expect(calls.ftruncateSync - before.ftruncateSync).toBe(0);
   expect(calls.ftruncate - before.ftruncate).toBe(2);
   expect(calls.close - before.close).toBeGreaterThanOrEqual(2);
-  expect(readFileSync(`${tmp.dir}/sess_${id}`, 'latin1')).toBe('n|i:3;');
+  expect(readFileSync(`${tmp.dir}/sess_${id}`, 'latin1')).toBe(stored(3));
 });
 
 /** A new session after one cycle that leaves the process in slow I/O mode (whichever way its truncate went). */
@@ -104,7 +114,7 @@ it('slow I/O mode makes no synchronous try while thread-pool truncates come back
   // A synchronous try every 256 calls (the rule before) would have stalled the process here.
   expect(calls.ftruncateSync - before.ftruncateSync).toBe(0);
   expect(calls.ftruncate - before.ftruncate).toBe(300);
-  expect(readFileSync(`${tmp.dir}/sess_${id}`, 'latin1')).toBe('n|i:300;');
+  expect(readFileSync(`${tmp.dir}/sess_${id}`, 'latin1')).toBe(stored(300));
 });
 
 it('slow I/O mode ends after 16 thread-pool truncates in a row came back fast', async () => {
@@ -118,5 +128,17 @@ it('slow I/O mode ends after 16 thread-pool truncates in a row came back fast', 
   expect(calls.ftruncate).toBeGreaterThanOrEqual(16);
   expect(calls.ftruncate).toBe(n - 1);
   expect(calls.ftruncateSync).toBe(1);
-  expect(readFileSync(`${tmp.dir}/sess_${id}`, 'latin1')).toBe(`n|i:${n};`);
+  expect(readFileSync(`${tmp.dir}/sess_${id}`, 'latin1')).toBe(stored(n));
+});
+
+it('in slow I/O mode, a write made in place neither truncates nor closes on the thread pool', async () => {
+  const { engine, id, calls } = await inSlowIo('late');
+  const before = { ...calls };
+  // The padding of cycle 0 again: only n changes, in place, in the first 4 KiB.
+  for (let n = 1; n <= 3; n++) await cycle(engine, id, n, padOf(0));
+  expect(calls.ftruncateSync - before.ftruncateSync).toBe(0);
+  expect(calls.ftruncate - before.ftruncate).toBe(0);
+  expect(calls.close - before.close).toBe(0);
+  expect(calls.closeSync - before.closeSync).toBe(3);
+  expect(readFileSync(`${tmp.dir}/sess_${id}`, 'latin1')).toBe(`n|i:3;pad|s:5000:"${padOf(0)}";`);
 });
