@@ -3,16 +3,21 @@
  * A writer killed in the middle of a files-module write (issue #10 item 6).
  *
  * PHP 8.2.36 empties the session file, then writes it (ftruncate + pwrite, seen with strace), so a
- * writer killed between the two leaves an empty or cut file. By default the engine does exactly
- * that too. `session_engine.files_journal = 1` writes a checksummed journal first; the next
- * journaling reader completes or drops it. Here:
- * - a Node writer kills itself (SIGKILL) at each step of a write, deterministically: by default
- *   the file is left as PHP's truncate-then-write leaves it; with the journal a Node reader gets
- *   the old or the new session whole, never an empty or cut one, and PHP after that reader too;
+ * writer killed between the two leaves an empty or cut file. The engine does that too, except
+ * where it writes in place (handlers/files/in-place.ts: the session locked, the data not shorter,
+ * every change inside one 4 KiB block): one pwrite, so a kill leaves the old or the new session
+ * whole. `session_engine.files_journal = 1` writes a checksummed journal before a
+ * truncate-then-write; the next journaling reader completes or drops it. Here:
+ * - a Node writer kills itself (SIGKILL) at each step of a write, deterministically: a write that
+ *   changes several blocks, or shrinks, leaves the file as PHP's truncate-then-write leaves it; a
+ *   write in place leaves the old or the new session whole (journal or not); with the journal a
+ *   Node reader gets the old or the new session whole, never an empty or cut one, and PHP after
+ *   that reader too;
  * - journals that no longer match (PHP wrote or destroyed the session after the crash, a torn
  *   journal) are dropped, so nothing newer is overwritten and nothing destroyed comes back;
- * - real kill -9 at random moments of Node and PHP writer loops, outcomes counted: default and
- *   PHP leave the same kinds of states (complete, empty, cut), the journal never loses a write.
+ * - real kill -9 at random moments of Node and PHP writer loops, outcomes counted: Node's
+ *   truncate-then-write and PHP leave the same kinds of states (complete, empty, cut), the journal
+ *   never loses a write, and writes in place always leave a whole session.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,6 +28,7 @@ import { createFilesModule, journalPathFor } from '../../handlers/files.ts';
 import { makeTestContext } from '../handlers/suite.ts';
 import { tempDir, php } from '../files/support.ts';
 import { describeWith, which } from '../support/tools.ts';
+import { payload, type Shape } from './fixtures/crash-payload.ts';
 
 const worker = fileURLToPath(new URL('./fixtures/crash-writer.ts', import.meta.url));
 /**
@@ -33,9 +39,6 @@ const worker = fileURLToPath(new URL('./fixtures/crash-writer.ts', import.meta.u
  */
 const bundle = fileURLToPath(new URL('../../node_modules/.cache/php-session-engine/crash-writer.mjs', import.meta.url));
 
-/** The bytes PHP's `php` serializer writes for ['n' => n, 'pad' => str_repeat('x', pad)]. */
-const payload = (n: number, pad: number): Buffer => Buffer.from(`n|i:${n};pad|s:${pad}:"${'x'.repeat(pad)}";`, 'latin1');
-
 interface WriterRun {
   /** Highest n acknowledged (written, returned true, closed) before the process died. */
   acked: number;
@@ -45,12 +48,12 @@ interface WriterRun {
 }
 
 /**
- * Runs the Node writer; with `crash`, it kills itself at that step of that write (and with
- * 'slow-io', in the files handler's slow I/O mode); with `killAfterMs`, kill -9 it that long after
- * its first ACK.
+ * Runs the Node writer, its writes shaped as `shape`; with `crash`, it kills itself at that step
+ * of that write (and with 'slow-io', in the files handler's slow I/O mode); with `killAfterMs`,
+ * kill -9 it that long after its first ACK.
  */
-function runNodeWriter(dir: string, id: string, journal: '0' | '1', pad: number, writes: number, crash?: [string, number, 'slow-io'?], killAfterMs?: number): Promise<WriterRun> {
-  const args = [bundle, dir, id, journal, String(pad), String(writes)];
+function runNodeWriter(dir: string, id: string, journal: '0' | '1', pad: number, writes: number, shape: Shape, crash?: [string, number, 'slow-io'?], killAfterMs?: number): Promise<WriterRun> {
+  const args = [bundle, dir, id, journal, String(pad), String(writes), shape];
   if (crash) args.push(crash[0], String(crash[1]), ...(crash[2] ? [crash[2]] : []));
   return runWriter(process.execPath, args, killAfterMs);
 }
@@ -100,12 +103,12 @@ async function nodeRead(dir: string, id: string, journal: '0' | '1', onRecovered
   return Buffer.from(data);
 }
 
-/** What a file holds after a writer that had acknowledged `acked` died, for a given padding. */
+/** What a file holds after a writer that had acknowledged `acked` died, for a given shape and padding. */
 type Outcome = 'complete' | 'empty' | 'cut' | 'other';
-function classify(bytes: Buffer, acked: number, pad: number): Outcome {
-  if (bytes.equals(payload(acked, pad)) || bytes.equals(payload(acked + 1, pad))) return 'complete';
+function classify(bytes: Buffer, acked: number, shape: Shape, pad: number): Outcome {
+  if (bytes.equals(payload(shape, acked, pad)) || bytes.equals(payload(shape, acked + 1, pad))) return 'complete';
   if (bytes.length === 0) return 'empty';
-  const next = payload(acked + 1, pad);
+  const next = payload(shape, acked + 1, pad);
   if (bytes.length < next.length && next.subarray(0, bytes.length).equals(bytes)) return 'cut';
   return 'other';
 }
@@ -117,7 +120,8 @@ const count = (xs: Outcome[]): Record<Outcome, number> => ({
   other: xs.filter((x) => x === 'other').length,
 });
 
-const PAD = 4000;
+/** Over two 4 KiB blocks: a `rewrite` or `shrink` write is PHP's truncate-then-write. */
+const PAD = 9000;
 const ID = 'crashsession1';
 
 describeWith(['php'], 'files module: a writer killed during a write (kill -9)', () => {
@@ -134,18 +138,19 @@ describeWith(['php'], 'files module: a writer killed during a write (kill -9)', 
   };
 
   describe('a Node writer killed at each step of its second write', () => {
-    const first = payload(1, PAD);
-    const second = payload(2, PAD);
+    // Unless a test says otherwise, the writes are `rewrite`s: PHP's truncate-then-write.
+    const first = payload('rewrite', 1, PAD);
+    const second = payload('rewrite', 2, PAD);
     // Every crash below is one writer process; they all run at once before the tests look. A
     // writer that did not die at its step (it finished its writes) fails the tests that use it.
     // Tag 'slow-io': the writer's handler is in slow I/O mode, its truncates go to the thread pool.
     const crashes = new Map<string, Promise<{ dir: string; id: string; run: WriterRun }>>();
-    const crashed = (journal: '0' | '1', step: string, tag = ''): Promise<{ dir: string; id: string; run: WriterRun }> => {
-      const key = `${journal}/${step}/${tag}`;
+    const crashed = (journal: '0' | '1', step: string, tag = '', shape: Shape = 'rewrite'): Promise<{ dir: string; id: string; run: WriterRun }> => {
+      const key = `${journal}/${step}/${tag}/${shape}`;
       let p = crashes.get(key);
       if (p === undefined) {
         const { dir, id } = fresh();
-        p = runNodeWriter(dir, id, journal, PAD, 2, tag === 'slow-io' ? [step, 2, 'slow-io'] : [step, 2]).then((run) => {
+        p = runNodeWriter(dir, id, journal, PAD, 2, shape, tag === 'slow-io' ? [step, 2, 'slow-io'] : [step, 2]).then((run) => {
           if (run.signal !== 'SIGKILL') throw new Error(`writer ${key} was not killed at its step (exit ${run.code}): ${run.stderr}`);
           return { dir, id, run };
         });
@@ -154,13 +159,15 @@ describeWith(['php'], 'files module: a writer killed during a write (kill -9)', 
       return p;
     };
     beforeAll(async () => {
-      const plan: [journal: '0' | '1', step: string, tag?: string][] = [
+      const plan: [journal: '0' | '1', step: string, tag?: string, shape?: Shape][] = [
         ['0', 'truncate'], ['0', 'write-half'], ['0', 'truncate', 'php'],
         ['1', 'journal-half'], ['1', 'truncate'], ['1', 'write-half'], ['1', 'unlink'],
         ['1', 'truncate', 'php-read'], ['1', 'truncate', 'php-write'], ['1', 'truncate', 'php-destroy'], ['1', 'write-half', 'php-destroy'],
         ['0', 'truncate', 'slow-io'], ['1', 'truncate', 'slow-io'],
+        ['0', 'write-before', '', 'tail'], ['0', 'write-after', '', 'tail'], ['1', 'write-before', '', 'tail'], ['1', 'write-after', '', 'tail'],
+        ['0', 'truncate', '', 'shrink'], ['0', 'write-half', '', 'shrink'],
       ];
-      await Promise.allSettled(plan.map(([j, s, t]) => crashed(j, s, t)));
+      await Promise.allSettled(plan.map(([j, s, t, shape]) => crashed(j, s, t, shape)));
     }, 60_000);
 
     it('default (as PHP): emptied by the truncate, cut by a half write; the reader gets those bytes', async () => {
@@ -174,6 +181,34 @@ describeWith(['php'], 'files module: a writer killed during a write (kill -9)', 
         expect(readFileSync(`${dir}/sess_${id}`).equals(expected), step).toBe(true);
         expect(existsSync(journalPathFor(`${dir}/sess_${id}`)), step).toBe(false);
         expect((await nodeRead(dir, id, '0')).equals(expected), step).toBe(true);
+      }
+    });
+
+    it('in place (n changes at the end of a 9 KB session): killed before or after its one pwrite, the file holds write 1 or write 2 whole, journal or not; PHP reads it', async () => {
+      for (const journal of ['0', '1'] as const) {
+        for (const [step, n] of [['write-before', 1], ['write-after', 2]] as const) {
+          const what = `journal ${journal}, ${step}`;
+          const { dir, id, run } = await crashed(journal, step, '', 'tail');
+          expect(run.acked, what).toBe(1);
+          // Old code truncated first: "write-before" left an empty file there.
+          expect(readFileSync(`${dir}/sess_${id}`).toString('latin1'), what).toBe(payload('tail', n, PAD).toString('latin1'));
+          // Nothing to repair: no journal is written for a write in place.
+          expect(existsSync(journalPathFor(`${dir}/sess_${id}`)), what).toBe(false);
+          expect((await nodeRead(dir, id, journal)).equals(payload('tail', n, PAD)), what).toBe(true);
+          expect(await php(dir, `session_id('${id}'); session_start(); echo $_SESSION['n'], ':', strlen($_SESSION['pad']);`), what).toBe(`${n}:${PAD}`);
+        }
+      }
+    });
+
+    it('shrinking data (a new head over an old tail could bring deleted keys back): PHP\'s states, emptied by the truncate, cut by a half write', async () => {
+      const next = payload('shrink', 2, PAD);
+      for (const [step, expected] of [
+        ['truncate', Buffer.alloc(0)],
+        ['write-half', next.subarray(0, Math.floor(next.length / 2))],
+      ] as const) {
+        const { dir, id, run } = await crashed('0', step, '', 'shrink');
+        expect(run.acked, step).toBe(1);
+        expect(readFileSync(`${dir}/sess_${id}`).equals(expected), step).toBe(true);
       }
     });
 
@@ -263,17 +298,22 @@ describeWith(['php'], 'files module: a writer killed during a write (kill -9)', 
     /** Fixed pseudo-random kill delays (ms after the first ACK), the same every run. */
     const delays = Array.from({ length: N }, (_, i) => 20 + ((i * 7919) % 23) * 10);
 
-    it(`Node default, Node journal and PHP writers, ${N} kills each`, async () => {
+    it(`Node default, Node journal, Node in place and PHP writers, ${N} kills each`, async () => {
       const runs = await Promise.all([
         ...delays.map(async (ms, i) => {
           const { dir, id } = fresh();
-          const run = await runNodeWriter(dir, id, '0', BIG, 0, undefined, ms);
+          const run = await runNodeWriter(dir, id, '0', BIG, 0, 'rewrite', undefined, ms);
           return { kind: 'node' as const, i, dir, id, run };
         }),
         ...delays.map(async (ms, i) => {
           const { dir, id } = fresh();
-          const run = await runNodeWriter(dir, id, '1', BIG, 0, undefined, ms);
+          const run = await runNodeWriter(dir, id, '1', BIG, 0, 'rewrite', undefined, ms);
           return { kind: 'journal' as const, i, dir, id, run };
+        }),
+        ...delays.map(async (ms, i) => {
+          const { dir, id } = fresh();
+          const run = await runNodeWriter(dir, id, '0', BIG, 0, 'tail', undefined, ms);
+          return { kind: 'inplace' as const, i, dir, id, run };
         }),
         ...delays.map(async (ms, i) => {
           const { dir, id } = fresh();
@@ -281,14 +321,15 @@ describeWith(['php'], 'files module: a writer killed during a write (kill -9)', 
           return { kind: 'php' as const, i, dir, id, run };
         }),
       ]);
-      const raw: Record<'node' | 'journal' | 'php', Outcome[]> = { node: [], journal: [], php: [] };
+      const raw: Record<'node' | 'journal' | 'inplace' | 'php', Outcome[]> = { node: [], journal: [], inplace: [], php: [] };
+      const shapes = { node: 'rewrite', journal: 'rewrite', inplace: 'tail', php: 'counter' } as const;
       const journalRead: Outcome[] = [];
       for (const r of runs) {
         expect(r.run.signal, `${r.kind} #${r.i}: ${r.run.stderr}`).toBe('SIGKILL');
         expect(r.run.acked).toBeGreaterThan(0);
         const bytes = readFileSync(`${r.dir}/sess_${r.id}`);
-        raw[r.kind].push(classify(bytes, r.run.acked, BIG));
-        if (r.kind === 'journal') journalRead.push(classify(await nodeRead(r.dir, r.id, '1'), r.run.acked, BIG));
+        raw[r.kind].push(classify(bytes, r.run.acked, shapes[r.kind], BIG));
+        if (r.kind === 'journal') journalRead.push(classify(await nodeRead(r.dir, r.id, '1'), r.run.acked, 'rewrite', BIG));
         else expect((await nodeRead(r.dir, r.id, '0')).equals(bytes)).toBe(true);
       }
       const summary = {
@@ -296,6 +337,7 @@ describeWith(['php'], 'files module: a writer killed during a write (kill -9)', 
         'php 8.2 (file)': count(raw.php),
         'node journal (file)': count(raw.journal),
         'node journal (read)': count(journalRead),
+        'node in place (file)': count(raw.inplace),
       };
       console.log(`[faults] files kill -9, N=${N} each, ${BIG} B sessions:`, JSON.stringify(summary));
       // The default and PHP leave the same kinds of states: the session whole, emptied, or cut.
@@ -305,6 +347,8 @@ describeWith(['php'], 'files module: a writer killed during a write (kill -9)', 
       // The journal's promise: every kill, the reader gets the last acknowledged write or the one
       // in flight, whole.
       expect(summary['node journal (read)']).toEqual({ complete: N, empty: 0, cut: 0, other: 0 });
+      // A write in place (n grows at the end of the session) leaves it whole, every kill.
+      expect(summary['node in place (file)']).toEqual({ complete: N, empty: 0, cut: 0, other: 0 });
     }, 90_000);
   });
 });
