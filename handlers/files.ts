@@ -231,7 +231,7 @@ export class FilesSaveHandler implements SaveHandler {
       this.#ctx.diagnostic('E_WARNING', FILES_MESSAGES.SHORT_READ);
       return false;
     }
-    return this.#read(buf, ctimeMs);
+    return this.#read(new Uint8Array(buf.buffer, buf.byteOffset, size), ctimeMs);
   }
 
   /** read()'s result, kept as what the file holds while the session is locked. */

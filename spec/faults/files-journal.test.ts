@@ -62,7 +62,9 @@ for (const depth of [0]) {
             const ctx = makeTestContext(JOURNAL);
             const { handler } = await env().openHandler(ctx);
             expect(Buffer.from((await handler.read(id, 1440)) as Uint8Array).toString()).toBe('a|i:1;');
-            expect(await handler.write(id, Buffer.from('a|i:2;'), 1440)).toBe(false);
+            // Shorter data: PHP's truncate-then-write, which the journal is for (a write in place
+            // needs none).
+            expect(await handler.write(id, Buffer.from('a|N;'), 1440)).toBe(false);
             expect(ctx.diagnostics.map((d) => d.message)).toEqual(['Write failed: Is a directory (21)']);
             expect(readFileSync(`${dirOf()}/sess_${id}`, 'latin1')).toBe('a|i:1;');
           });
