@@ -24,7 +24,10 @@
  * write_close), per store:
  * - files: `bare syscalls, PHP` (fopen, flock, fstat, fread, ftruncate(0), fwrite, fclose, with no
  *   session code) and `floor` (open, fstat, flock, fstat, pread, ftruncate(0), pwrite, close
- *   through sync node:fs and the flock binding: PHP 8.2.36's own calls, per strace);
+ *   through sync node:fs and the flock binding: PHP 8.2.36's own calls, per strace); `floor, in
+ *   place`: the same calls with the ftruncate left out and the pwrite only of the last 8 bytes, as
+ *   the files module writes `n` in place (handlers/files/in-place.ts), plus the fstat it makes
+ *   before that write;
  * - memcached: `client by hand` = the engine's memcache client issuing the engine's commands, and
  *   `floor` = the same round trips on a bare socket, binary protocol: add of the lock key + get of
  *   the session, then set of the session + delete of the lock key;
@@ -481,6 +484,8 @@ async function bigPart(workers: PhpWorker[], servers: { memcached?: MemcachedPro
         const floorFile = join(dir, 'floor.sess');
         const phpFile = join(dir, 'php.sess');
         fs.copyFileSync(join(saveDir, `sess_${ID}`), floorFile);
+        const floorInPlaceFile = join(dir, 'floor-in-place.sess');
+        fs.copyFileSync(join(saveDir, `sess_${ID}`), floorInPlaceFile);
         fs.copyFileSync(join(saveDir, `sess_${ID}`), phpFile);
         const php = await phpWorker(['-n', ...iniArgs(ini)], '', {
           cycle: CYCLE_PHP,
@@ -504,6 +509,17 @@ async function bigPart(workers: PhpWorker[], servers: { memcached?: MemcachedPro
             fs.readSync(fd, buf, 0, size, 0);
             fs.ftruncateSync(fd, 0);
             fs.writeSync(fd, buf, 0, size, 0);
+            fs.closeSync(fd);
+          }, { floor: true }),
+          nodeSide('floor, in place: no ftruncate, pwrite of 8 bytes', () => {
+            const fd = fs.openSync(floorInPlaceFile, O_RDWR | O_CREAT | O_NOFOLLOW, 0o600);
+            fs.fstatSync(fd);
+            fsExt.flockSync(fd, 'ex');
+            const size = fs.fstatSync(fd).size;
+            if (size > buf.length) buf = Buffer.alloc(size);
+            fs.readSync(fd, buf, 0, size, 0);
+            fs.fstatSync(fd);
+            fs.writeSync(fd, buf, size - 8, 8, size - 8);
             fs.closeSync(fd);
           }, { floor: true }),
         ]);
