@@ -4,7 +4,9 @@
  *
  * Same bytes and places on disk as PHP: `session.save_path` as `[N;[MODE;]]DIR`, one directory level
  * per leading id character, `sess_<id>` files created at read time with O_CREAT|O_RDWR|O_NOFOLLOW and
- * the configured mode, written in place (truncated to 0, then written from offset 0), an exclusive lock
+ * the configured mode, rewritten on the same inode (PHP 8.2.36: truncated to 0, then written from
+ * offset 0; here that too, or, where a kill cannot leave worse than the old or the new data whole,
+ * one pwrite of the changed bytes: handlers/files/in-place.ts), an exclusive lock
  * from read to close that PHP's own flock(LOCK_EX) honours, and GC by mtime. Warning texts are PHP's.
  *
  * Differences, all on the safe side: the id is checked against PHP's character set before *every*
@@ -43,7 +45,9 @@ const { O_CREAT, O_RDWR, O_NOFOLLOW, O_WRONLY, O_TRUNC } = fs.constants;
  * thread pool when other session files are open in this process at the time, or in slow I/O mode
  * (handlers/files/slow-io.ts: the disk has made a synchronous ftruncate wait): the event loop then
  * serves the other requests while the call waits, instead of stalling all of them. Same calls,
- * same order, same arguments either way. Lock *waits* never block: they are timers (handlers/files/locks.ts).
+ * same order, same arguments either way. A descriptor that made no truncate (read only, or written
+ * in place) is closed synchronously: nothing makes that close wait for the disk. Lock *waits* never
+ * block: they are timers (handlers/files/locks.ts).
  */
 const io = {
   open: (p: string, flags: number, mode: number): number => fs.openSync(p, flags, mode),
