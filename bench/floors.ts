@@ -496,28 +496,28 @@ async function bigPart(workers: PhpWorker[], servers: { memcached?: MemcachedPro
         const fsExt = createRequire(import.meta.url)('fs-ext-extra-prebuilt') as { flockSync(fd: number, flags: 'ex'): void };
         const { O_RDWR, O_CREAT, O_NOFOLLOW } = fs.constants;
         let buf = Buffer.alloc(256 * 1024);
+        /** The read half of the cycle: open, fstat (owner), flock, fstat (size), pread; the fd and size. */
+        const openAndRead = (file: string): [fd: number, size: number] => {
+          const fd = fs.openSync(file, O_RDWR | O_CREAT | O_NOFOLLOW, 0o600);
+          fs.fstatSync(fd);
+          fsExt.flockSync(fd, 'ex');
+          const size = fs.fstatSync(fd).size;
+          if (size > buf.length) buf = Buffer.alloc(size);
+          fs.readSync(fd, buf, 0, size, 0);
+          return [fd, size];
+        };
         await measure('140 KB cycle, files', '≥ 3× (issue #16)', [
           phpSide(php, 'cycle', 'PHP cycle (mod_files)', { reference: true }),
           phpSide(php, 'bare', 'bare syscalls, PHP (fopen...fclose)'),
           engineSide(ini),
           nodeSide('floor: bare syscalls, sync node:fs', () => {
-            const fd = fs.openSync(floorFile, O_RDWR | O_CREAT | O_NOFOLLOW, 0o600);
-            fs.fstatSync(fd);
-            fsExt.flockSync(fd, 'ex');
-            const size = fs.fstatSync(fd).size;
-            if (size > buf.length) buf = Buffer.alloc(size);
-            fs.readSync(fd, buf, 0, size, 0);
+            const [fd, size] = openAndRead(floorFile);
             fs.ftruncateSync(fd, 0);
             fs.writeSync(fd, buf, 0, size, 0);
             fs.closeSync(fd);
           }, { floor: true }),
           nodeSide('floor, in place: no ftruncate, pwrite of 8 bytes', () => {
-            const fd = fs.openSync(floorInPlaceFile, O_RDWR | O_CREAT | O_NOFOLLOW, 0o600);
-            fs.fstatSync(fd);
-            fsExt.flockSync(fd, 'ex');
-            const size = fs.fstatSync(fd).size;
-            if (size > buf.length) buf = Buffer.alloc(size);
-            fs.readSync(fd, buf, 0, size, 0);
+            const [fd, size] = openAndRead(floorInPlaceFile);
             fs.fstatSync(fd);
             fs.writeSync(fd, buf, size - 8, 8, size - 8);
             fs.closeSync(fd);
