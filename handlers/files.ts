@@ -18,64 +18,32 @@
  * `session_engine.files_journal` (0|1, see {@link FilesSaveHandler} and README "Guarantees").
  */
 import * as fs from 'node:fs';
-import type { SaveHandler, SaveHandlerContext, SaveHandlerModule, ModuleIniEntry } from '../lib/handler.ts';
+import type { SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
 import { LockTimeoutError } from '../lib/errors.ts';
 import { fmt, MSG } from '../lib/messages.ts';
 import { iniScope, type IniScope } from '../lib/ini/scope.ts';
 import { checkOpenBasedir, errnoOf, phpSessionValidKey } from '../lib/zend/index.ts';
 import { collectGarbage, type FilesGcOptions, type FilesGcProgress } from './files/gc.ts';
 import { fileIdentity, journalBytes, journalPathFor, parseJournal, readJournal, unlinkQuietly, writeAll } from './files/journal.ts';
-import { acquireSessionLockFast, FILES_LOCK_MODES, type FilesLockMode, type HeldLock } from './files/locks.ts';
+import { FILES_INI, lockModeOf } from './files/ini.ts';
 import { inPlaceWrite, overlaps, type InPlaceWrite } from './files/in-place.ts';
+import { closeThenRelease, io } from './files/io.ts';
+import { acquireSessionLockFast, type FilesLockMode, type HeldLock } from './files/locks.ts';
 import { asyncTruncateTook, slowIo, syncTruncateTook } from './files/slow-io.ts';
 import { FILES_MESSAGES, parseFilesSavePath, phpTempDir, sessionFilePath, type FilesSavePath } from './files/save-path.ts';
 
 export { collectGarbage, GC_PROGRESS_EVERY, type FilesGcOptions, type FilesGcProgress } from './files/gc.ts';
+export { FILES_INI } from './files/ini.ts';
 export { journalPathFor } from './files/journal.ts';
 export { FILES_MESSAGES, isValidSessionKey, parseFilesSavePath, phpTempDir, sessionFilePath, type FilesSavePath } from './files/save-path.ts';
 
 const { O_CREAT, O_RDWR, O_NOFOLLOW, O_WRONLY, O_TRUNC } = fs.constants;
 
 /**
- * The data file's syscalls, made synchronously as PHP makes them. Measured on this project's
- * machine (bench/files.ts), one thread-pool hop per call cost more than the calls themselves when
- * nothing else is going on: sync I/O ran ~2x faster sequentially than callback fs. The two slow
- * ones, ftruncate (ext4 truncation, which can wait for the journal or for writeback of the
- * previous write) and close (which starts that writeback after a truncate-and-rewrite), go to the
- * thread pool when other session files are open in this process at the time, or in slow I/O mode
- * (handlers/files/slow-io.ts: the disk has made a synchronous ftruncate wait): the event loop then
- * serves the other requests while the call waits, instead of stalling all of them. Same calls,
- * same order, same arguments either way. A descriptor that made no truncate (read only, or written
- * in place) is closed synchronously: nothing makes that close wait for the disk. Lock *waits* never
- * block: they are timers (handlers/files/locks.ts).
- */
-const io = {
-  open: (p: string, flags: number, mode: number): number => fs.openSync(p, flags, mode),
-  fstat: (fd: number): fs.Stats => fs.fstatSync(fd),
-  read: (fd: number, buf: Buffer, len: number): number => fs.readSync(fd, buf, 0, len, 0),
-  /** pwrite of data[start, end) at offset start. */
-  write: (fd: number, data: Uint8Array, start: number, end: number): number => fs.writeSync(fd, data, start, end - start, start),
-  ftruncate: (fd: number, len: number): void => fs.ftruncateSync(fd, len),
-  ftruncateAsync: (fd: number, len: number): Promise<void> =>
-    new Promise((resolve, reject) => fs.ftruncate(fd, len, (err) => (err === null ? resolve() : reject(err)))),
-  close: (fd: number): void => fs.closeSync(fd),
-  closeAsync: (fd: number): Promise<void> =>
-    new Promise((resolve, reject) => fs.close(fd, (err) => (err === null ? resolve() : reject(err)))),
-  stat: (p: string): fs.Stats => fs.statSync(p),
-  lutimes: (p: string, a: Date, m: Date): void => fs.lutimesSync(p, a, m),
-  unlink: (p: string): void => fs.unlinkSync(p),
-};
-
-/**
  * Session files this process holds open (and locked) now, over all handlers: when another one is
- * open, ftruncate and close of a data file are made on the thread pool (see `io`).
+ * open, ftruncate and close of a data file are made on the thread pool (handlers/files/io.ts).
  */
 let openDataFiles = 0;
-
-function lockModeOf(v: string | undefined): FilesLockMode {
-  const s = (v ?? 'flock').trim().toLowerCase();
-  return (FILES_LOCK_MODES as readonly string[]).includes(s) ? (s as FilesLockMode) : 'flock';
-}
 
 let lastLockMode: { raw: string | undefined; mode: FilesLockMode } = { raw: 'flock', mode: 'flock' };
 let lastLockTimeout: { raw: string | undefined; ms: number } = { raw: '0', ms: 0 };
@@ -605,39 +573,11 @@ export class FilesSaveHandler implements SaveHandler {
   }
 }
 
-/** ps_files_close() when other session files are open: close on the thread pool, then release. */
-async function closeThenRelease(fd: number, lock: HeldLock | null): Promise<void> {
-  try {
-    await io.closeAsync(fd);
-  } catch {
-    // Nothing more can be done about a descriptor that will not close.
-  }
-  if (lock !== null) await lock.release();
-}
-
 /** The owner check's uid part, evaluated in PHP's order (geteuid only when needed). */
 function notOurs(owner: number): boolean {
   const uid = process.getuid?.() ?? 0;
   return owner !== uid && owner !== (process.geteuid?.() ?? 0) && uid !== 0;
 }
-
-function validateLockMode(v: string): string | undefined {
-  return (FILES_LOCK_MODES as readonly string[]).includes(v.trim().toLowerCase())
-    ? undefined
-    : `session_engine.files_lock must be one of ${FILES_LOCK_MODES.join(', ')}; "${v}" given`;
-}
-
-function validateLockTimeout(v: string): string | undefined {
-  return /^\s*\d+\s*$/.test(v) ? undefined : `session_engine.files_lock_timeout must be a number of milliseconds (0 = wait forever); "${v}" given`;
-}
-
-/** This module's ini directives (see php.ini.sample). */
-export const FILES_INI: readonly ModuleIniEntry[] = [
-  { name: 'session_engine.files_lock', default: 'flock', changeable: 'PHP_INI_ALL', validate: validateLockMode },
-  { name: 'session_engine.files_lock_timeout', default: '0', changeable: 'PHP_INI_ALL', validate: validateLockTimeout },
-  { name: 'session_engine.files_gc_hashed', default: '0', changeable: 'PHP_INI_ALL' },
-  { name: 'session_engine.files_journal', default: '0', changeable: 'PHP_INI_ALL' },
-];
 
 /** Builds a `files` module; use it to pass a GC progress callback. */
 export function createFilesModule(options: FilesModuleOptions = {}): SaveHandlerModule {

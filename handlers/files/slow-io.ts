@@ -1,7 +1,7 @@
 /**
  * @module handlers/files/slow-io
  * Whether the files module's ftruncate and close go to the thread pool although no other session
- * file is open ("slow I/O" mode; see `io` in handlers/files.ts). Process-wide, like the disk.
+ * file is open ("slow I/O" mode; see `io` in handlers/files/io.ts). Process-wide, like the disk.
  *
  * A synchronous ftruncate of a data file slower than SLOW_SYNC_TRUNCATE_MS means the disk makes
  * those calls wait (ext4 waiting for the journal, for writeback or for a discard: about 1 ms a call
