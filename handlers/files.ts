@@ -26,7 +26,7 @@ import { checkOpenBasedir, errnoOf, phpSessionValidKey } from '../lib/zend/index
 import { collectGarbage, type FilesGcOptions, type FilesGcProgress } from './files/gc.ts';
 import { fileIdentity, journalBytes, journalPathFor, parseJournal, readJournal, unlinkQuietly, writeAll } from './files/journal.ts';
 import { FILES_INI, lockModeOf } from './files/ini.ts';
-import { inPlaceWrite, overlaps, type InPlaceWrite } from './files/in-place.ts';
+import { IN_PLACE_KERNEL, inPlaceWrite, overlaps, type InPlaceWrite } from './files/in-place.ts';
 import { closeThenRelease, io } from './files/io.ts';
 import { acquireSessionLockFast, type FilesLockMode, type HeldLock } from './files/locks.ts';
 import { asyncTruncateTook, slowIo, syncTruncateTook } from './files/slow-io.ts';
@@ -481,7 +481,7 @@ export class FilesSaveHandler implements SaveHandler {
   #writeOpen(data: Uint8Array): boolean | Promise<boolean> {
     const known = this.#known;
     this.#known = null;
-    if (known !== null) {
+    if (known !== null && IN_PLACE_KERNEL) {
       // One write of the changed bytes, when a kill cannot leave worse than the old data or the
       // new data whole (handlers/files/in-place.ts). No journal is needed for it either.
       const range = this.#inPlace(known, data);

@@ -22,6 +22,12 @@
 /** The block a single in-place write must stay inside: the smallest page size Linux uses. */
 export const IN_PLACE_BLOCK = 4096;
 
+/**
+ * Writes in place only on Linux, whose buffered-write loop the argument above reads; elsewhere
+ * every write is PHP's truncate-then-write.
+ */
+export const IN_PLACE_KERNEL = process.platform === 'linux';
+
 /** `data[start, end)` is to be written at offset `start`. */
 export interface InPlaceWrite {
   start: number;
