@@ -67,10 +67,7 @@ class ExpressPhpSession extends HttpPhpSession {
     // A write failure found when the response goes out: the response is not sent yet, Express's
     // error handlers answer instead. A multipart upload is fed to the session by attach() (fields
     // in req.body, files in req.files) before the session starts and the app runs.
-    this.attachRequest(req, res, { onError: next }).then(
-      () => next(),
-      (err: unknown) => next(err),
-    );
+    this.attachThen(req, res, { onError: next }, next);
   }
 
   protected override expose(req: IncomingMessage, ctx: PhpSessionContext, res: ServerResponse): void {

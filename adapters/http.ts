@@ -106,7 +106,8 @@ class ResponseHold {
   state: typeof OPEN | typeof ENDING | typeof DONE = OPEN;
   /** The response has closed ('close'); once the session has ended too, the hold is released. */
   closed = false;
-  queue: Array<[HeldMethod, unknown[]]> = [];
+  /** The held calls: method name, then its arguments, for each call. */
+  queue: Array<HeldMethod | unknown[]> = [];
   constructor(ctx: PhpSessionContext, hooks: AttachHooks, orig: Pick<ServerResponse, HeldMethod> | undefined) {
     this.ctx = ctx;
     this.hooks = hooks;
@@ -119,7 +120,7 @@ const holds = new WeakMap<object, ResponseHold>();
 
 /** A held call is queued and answers as the method would: write true, the others the response. */
 function hold(res: ServerResponse, h: ResponseHold, name: HeldMethod, args: unknown[]): unknown {
-  h.queue.push([name, args]);
+  h.queue.push(name, args);
   if (h.state === OPEN) endHeld(res, h);
   return name === 'write' ? true : res;
 }
@@ -138,7 +139,7 @@ function endHeld(res: ServerResponse, h: ResponseHold): void {
       h.queue = [];
       if (h.closed) release(res, h);
       // Each queued call goes to the response's method of the moment: the original, or the rewriting one.
-      for (const [name, args] of queue) (res[name] as (...a: unknown[]) => unknown).apply(res, args);
+      for (let i = 0; i < queue.length; i += 2) (res[queue[i] as HeldMethod] as (...a: unknown[]) => unknown).apply(res, queue[i + 1] as unknown[]);
     },
     (err: unknown) => {
       applyHeaders(h.ctx, res);
@@ -272,19 +273,31 @@ function rewriteBody(ctx: PhpSessionContext, res: ServerResponse): void {
 export function applyHeaders(ctx: PhpSessionContext, res: ServerResponse): void {
   if (res.headersSent) return;
   const lines = ctx.takeHeaders();
-  /** The PHP headers set here (a repeated one is appended); made when the first one is. */
-  let own: Set<string> | undefined;
-  for (const [name, value] of lines) {
-    const lower = name.toLowerCase();
-    if (lower === 'set-cookie') {
+  // Names compared without lower-cased copies; the PHP headers set here (a repeated one is then
+  // appended) are remembered by their index in `lines` (a few lines: no Set).
+  let own: number[] | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const [name, value] = lines[i]!;
+    if (sameHeaderName(name, 'set-cookie')) {
       res.appendHeader('Set-Cookie', value);
-    } else if (own?.has(lower) === true) {
+    } else if (own !== undefined && own.some((j) => sameHeaderName(lines[j]![0], name))) {
       res.appendHeader(name, value);
     } else if (!res.hasHeader(name)) {
       res.setHeader(name, value);
-      (own ??= new Set()).add(lower);
+      (own ??= []).push(i);
     }
   }
+}
+
+/** ASCII case-insensitive equality of two header names (HTTP header names are ASCII tokens). */
+function sameHeaderName(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y && (x >= 0x41 && x <= 0x5a ? x | 0x20 : x) !== (y >= 0x41 && y <= 0x5a ? y | 0x20 : y)) return false;
+  }
+  return true;
 }
 
 /** The engine request's input from an IncomingMessage (cookies, URL, parsed body if any, referer). */
@@ -315,15 +328,32 @@ export class HttpPhpSession extends PhpSessions {
    */
   attach(req: IncomingMessage, res: ServerResponse, hooks: AttachHooks = {}): Promise<PhpSessionContext> {
     const ctx = this.context(requestInput(req), req);
-    return this.#begin(ctx, req, res, hooks).then(() => ctx);
+    return this.#begin(ctx, req, res, hooks).then(
+      () => ctx,
+      (err: unknown) => endThenReject(ctx, err),
+    );
   }
 
   /** attach() without the context as its value (one promise less a request): what handler() and the Express middleware run. */
   protected attachRequest(req: IncomingMessage, res: ServerResponse, hooks: AttachHooks): Promise<void> {
-    return this.#begin(this.context(requestInput(req), req), req, res, hooks);
+    const ctx = this.context(requestInput(req), req);
+    return this.#begin(ctx, req, res, hooks).then(undefined, (err: unknown) => endThenReject(ctx, err));
   }
 
-  /** attach() up to the start: settles when the app may run; a failed start ends the request and rejects. */
+  /**
+   * attachRequest() with a callback instead of a promise (what the Express middleware runs: its
+   * `next`): `done()` when the app may run, `done(err)` after a failed start has ended the request.
+   * One promise reaction a request instead of a chain of three.
+   */
+  protected attachThen(req: IncomingMessage, res: ServerResponse, hooks: AttachHooks, done: (err?: unknown) => void): void {
+    const ctx = this.context(requestInput(req), req);
+    this.#begin(ctx, req, res, hooks).then(done, (err: unknown) => {
+      const fail = (): void => done(err);
+      ctx.end().then(fail, fail);
+    });
+  }
+
+  /** attach() up to the start: settles when the app may run (a failed start rejects; the caller ends the request). */
   #begin(ctx: PhpSessionContext, req: IncomingMessage, res: ServerResponse, hooks: AttachHooks): Promise<void> {
     this.expose(req, ctx, res);
     attachToResponse(ctx, res, hooks);
@@ -332,17 +362,10 @@ export class HttpPhpSession extends PhpSessions {
     // (Only a multipart request pays for the check and its promise.)
     const upload = isMultipart(req.headers) && uploadProgressEnabled(ctx);
     const before = hooks.beforeBegin;
-    let begun: Promise<void>;
-    if (!upload && before === undefined) begun = ctx.begin();
-    else {
-      begun = (upload ? feedNodeUpload(ctx, req, res) : Promise.resolve())
-        .then(() => before?.(ctx))
-        .then(() => ctx.begin());
-    }
-    return begun.then(undefined, (err: unknown) => {
-      const fail = (): Promise<never> => Promise.reject(err);
-      return ctx.end().then(fail, fail);
-    });
+    if (!upload && before === undefined) return ctx.begin();
+    return (upload ? feedNodeUpload(ctx, req, res) : Promise.resolve())
+      .then(() => before?.(ctx))
+      .then(() => ctx.begin());
   }
 
   /**
@@ -370,6 +393,12 @@ export class HttpPhpSession extends PhpSessions {
         .then(undefined, (err: unknown) => fail(err, req, res));
     };
   }
+}
+
+/** A failed start: the request is ended, then the start's error goes on. */
+function endThenReject(ctx: PhpSessionContext, err: unknown): Promise<never> {
+  const fail = (): Promise<never> => Promise.reject(err);
+  return ctx.end().then(fail, fail);
 }
 
 /** Creates the node:http adapter. */

@@ -566,13 +566,23 @@ class ViewHandler implements ProxyHandler<Record<string, unknown>> {
   ownKeys(): string[] {
     return [...this.ctx.data().keys()].map((k) => (k instanceof PhpBytes ? k.toBinaryString() : String(k)));
   }
+  getPrototypeOf(): object | null {
+    return null;
+  }
   getOwnPropertyDescriptor(_t: Record<string, unknown>, p: string | symbol): PropertyDescriptor | undefined {
     if (typeof p === 'symbol' || !this.ctx.data().has(keyOf(p))) return undefined;
     return { value: this.ctx.data().get(keyOf(p)), enumerable: true, configurable: true, writable: true };
   }
 }
 
+/**
+ * The views' Proxy targets inherit from this empty null-prototype object: `Object.create(null)`
+ * itself makes a dictionary-mode object (a hash table a request); `Object.create(VIEW_BASE)` a
+ * fast one. The handler's getPrototypeOf still says null.
+ */
+const VIEW_BASE = Object.create(null) as object;
+
 /** Builds the `req.session` view of a context. */
 export function createSessionView<T extends object>(ctx: PhpSessionContext): SessionView<T> {
-  return new Proxy(Object.create(null) as Record<string, unknown>, new ViewHandler(ctx)) as SessionView<T>;
+  return new Proxy(Object.create(VIEW_BASE) as Record<string, unknown>, new ViewHandler(ctx)) as SessionView<T>;
 }
