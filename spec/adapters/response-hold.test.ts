@@ -188,7 +188,7 @@ it('Express: the context is released when the response has closed (readable unti
 it("applyHeaders: PHP's Set-Cookie lines appended to the app's, a header the app set wins, a PHP header repeated after PHP set it is appended (names in any case)", async () => {
   const { SessionEngine } = await import('php-session-engine');
   const { PhpSessions, parseCookies, applyHeaders } = await import('php-session-engine/http');
-  const ctx = new PhpSessions({ engine: new SessionEngine() }, parseCookies).context({}, undefined);
+  const ctx = new PhpSessions({ engine: new SessionEngine({ ini: { 'session.gc_probability': 0 } }) }, parseCookies).context({}, undefined);
   const res = new http.ServerResponse({ method: 'GET', httpVersionMajor: 1, httpVersionMinor: 1, headers: {} } as http.IncomingMessage);
   res.setHeader('Set-Cookie', 'app=1');
   res.setHeader('cache-control', 'app');
