@@ -34,7 +34,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { Agent, createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { Agent, createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +49,7 @@ import { phpSessionPlugin } from 'php-session-engine/fastify';
 import { createPhpSession, type SessionView } from 'php-session-engine/http';
 import { phpSession as honoSession, type PhpSessionEnv } from 'php-session-engine/hono';
 import { positiveInt } from './env.ts';
+import { getWithSession } from './session-get.ts';
 
 const SERVE = process.argv[2] === '--serve' ? process.argv[3] : undefined;
 const SECONDS = Number(process.argv[2] ?? 1);
@@ -220,16 +221,7 @@ if (SERVE !== undefined) {
 async function main(): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
 
-  const get = (port: number, cookie: string | undefined): Promise<string | undefined> =>
-    new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/', agent, headers: cookie === undefined ? {} : { cookie } }, (res) => {
-        const set = res.headers['set-cookie']?.[0]?.split(';')[0];
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve(set ?? cookie) : reject(new Error(`HTTP ${res.statusCode}`))));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+  const get = (port: number, cookie: string | undefined): Promise<string | undefined> => getWithSession(agent, port, cookie);
 
   interface Child {
     proc: ChildProcess;

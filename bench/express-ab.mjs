@@ -16,12 +16,12 @@
  * noise floor (identical code: what the machine adds to a ratio).
  * The session store is files on tmpfs, or an in-memory module with MEM=1 (the engine's I/O left out).
  *
- * Run: npm run build && node bench/express-ab.mjs [rounds] [requests-per-batch] [targets]
- *   e.g. node bench/express-ab.mjs 8 3000 hand,adapter@/tmp/main-adapters,adapter,hand
+ * Run: npm run build && node --import tsx bench/express-ab.mjs [rounds] [requests-per-batch] [targets]
+ *   e.g. node --import tsx bench/express-ab.mjs 8 3000 hand,adapter@$PWD/bench/.old-adapters,adapter,hand
  */
 import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { Agent, createServer, request } from 'node:http';
+import { Agent, createServer } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -30,6 +30,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { parse as parseCookie } from 'cookie';
 import express from 'express';
 import { SessionEngine } from 'php-session-engine';
+import { getWithSession } from './session-get.ts';
 
 const CLIENTS = 16;
 
@@ -132,19 +133,10 @@ if (process.argv[2] === '--serve') {
   const names = (process.argv[4] ?? 'hand,adapter,hand').split(',');
   const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pse-express-ab-'));
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS * names.length });
-  const get = (port, cookie) =>
-    new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/', agent, headers: cookie === undefined ? {} : { cookie } }, (res) => {
-        const set = res.headers['set-cookie']?.[0]?.split(';')[0];
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve(set ?? cookie) : reject(new Error(`HTTP ${res.statusCode}`))));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+  const get = (port, cookie) => getWithSession(agent, port, cookie);
   const children = [];
   for (const name of names) {
-    const proc = fork(process.argv[1], ['--serve', name, dir], { execArgv: [] });
+    const proc = fork(process.argv[1], ['--serve', name, dir], { execArgv: process.execArgv });
     const port = await new Promise((r) => proc.once('message', (m) => r(m.port)));
     children.push({ name, proc, port, cookies: Array(CLIENTS).fill(undefined), cpu: [], user: [], system: [], allocated: [], promoted: [], gc: [] });
   }
