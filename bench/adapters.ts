@@ -30,7 +30,8 @@
  * helper, which the built code does not.
  *
  * Run: npm run bench:adapters -- [seconds-per-round] [rounds] [only]; `only` (a regular expression) keeps
- * the matching targets, e.g. 'express' for the Express rows and its peer.
+ * the matching targets, e.g. 'express' for the Express rows and its peer. BENCH_BASELINE_ADAPTERS=DIR
+ * adds another build's Express adapter to the Express group (see its target).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -153,6 +154,17 @@ const targets: Record<string, () => Promise<{ port: number; close: () => Promise
   'php-session-engine/express': async () => {
     const app = express();
     app.use(expressSession({ ini }));
+    app.get('/', (req, res) => void res.json(work(req.session)));
+    const server = createServer(app);
+    return { port: await listen(server), close: () => new Promise((r) => server.close(() => r())) };
+  },
+  // BENCH_BASELINE_ADAPTERS=DIR: another build's Express adapter beside this one, against the same
+  // peer in the same rounds (DIR: an absolute path inside this package holding that build's
+  // dist/adapters files, e.g. main's copied to bench/.old-adapters, so that 'php-session-engine' resolves).
+  'php-session-engine/express (baseline build)': async () => {
+    const { phpSession: baseline } = (await import(`${process.env['BENCH_BASELINE_ADAPTERS']}/express.js`)) as { phpSession: typeof expressSession };
+    const app = express();
+    app.use(baseline({ ini }));
     app.get('/', (req, res) => void res.json(work(req.session)));
     const server = createServer(app);
     return { port: await listen(server), close: () => new Promise((r) => server.close(() => r())) };
@@ -283,6 +295,7 @@ async function main(): Promise<void> {
   const peers: Record<string, string> = {
     'php-session-engine/http': 'bare node:http + engine',
     'php-session-engine/express': 'express + engine by hand',
+    'php-session-engine/express (baseline build)': 'express + engine by hand',
     'express + app.use(noop) + by hand': 'express + engine by hand',
     'php-session-engine/fastify': 'fastify + engine by hand',
     'php-session-engine/hono': 'hono + engine by hand',
@@ -293,7 +306,8 @@ async function main(): Promise<void> {
   const CONTROL = process.env['BENCH_CONTROL'] !== '0';
   const COPY = ' (second copy)';
   const only = process.argv[4] === undefined ? undefined : new RegExp(process.argv[4]);
-  const selected = Object.keys(targets).filter((n) => only === undefined || only.test(n));
+  const baselineSet = (process.env['BENCH_BASELINE_ADAPTERS'] ?? '') !== '';
+  const selected = Object.keys(targets).filter((n) => (only === undefined || only.test(n)) && (baselineSet || !n.endsWith('(baseline build)')));
   const names = [...selected];
   if (CONTROL) {
     for (const peer of new Set(Object.values(peers))) {
