@@ -10,7 +10,7 @@
  * app.get('/', (req, res) => res.json({ user: req.session.user_id ?? null }));
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpPhpSession } from './http.ts';
+import { HttpPhpSession, responseContext } from './http.ts';
 import type { PhpSessionContext, PhpSessionOptions, SessionView } from './session.ts';
 
 export type { UploadedFile } from './upload.ts';
@@ -37,24 +37,25 @@ export interface PhpSessionMiddleware {
   readonly sessions: HttpPhpSession;
 }
 
-/** The request contexts of requests whose class is an Express app's `app.request`. */
-const contexts = new WeakMap<object, PhpSessionContext>();
 /** Express request prototypes seen: true when the accessors are ours, false when the app has its own `session`/`phpSession` there. */
 const exposedPrototypes = new WeakMap<object, boolean>();
 
 /**
  * Express's request objects get `session` and `phpSession` through accessors on the app's request
- * prototype (`app.request`, defined once), backed by a WeakMap: two own properties added to each
- * Express request cost ~2.5 KB of allocation a request (bench/adapters, README "Overhead"), where
- * node:http's plain IncomingMessage takes them for a few bytes. Assigning either property (another
- * middleware) makes it an own property as before. Outside Express (a plain connect-style use, whose
- * requests are IncomingMessage) they stay own properties: node's own prototype is not touched.
+ * prototype (`app.request`, defined once), which find the context through the request's response
+ * (`req.res`, set by Express) and the response's hold (http's {@link responseContext}): two own
+ * properties added to each Express request cost ~2.5 KB of allocation a request (bench/adapters,
+ * README "Overhead"), where node:http's plain IncomingMessage takes them for a few bytes; a
+ * WeakMap of requests beside the hold cost an entry set and deleted and a closure a request.
+ * Assigning either property (another middleware) makes it an own property as before. Outside
+ * Express (a plain connect-style use, whose requests are IncomingMessage) they stay own properties:
+ * node's own prototype is not touched.
  *
- * The WeakMap entry is deleted when the response has closed (after 'finish') and the session has
- * ended: from then on `req.session` and `req.phpSession` are undefined. Express's request objects
- * survive young-generation collections (its own, by hand too: ~9 KB a request promoted), and a
- * context still linked to one was promoted with it: the context, the engine request and the
- * session data, ~2 KB a request (bench/adapters, README "Overhead").
+ * The hold is released when the response has closed (after 'finish') and the session has ended:
+ * from then on `req.session` and `req.phpSession` are undefined. Express's request objects survive
+ * young-generation collections (its own, by hand too: ~9 KB a request promoted), and a context
+ * still linked to one was promoted with it: the context, the engine request and the session data,
+ * ~2 KB a request (bench/adapters, README "Overhead").
  */
 class ExpressPhpSession extends HttpPhpSession {
   /** The middleware's work: a failed start or write goes to next(err). */
@@ -66,14 +67,10 @@ class ExpressPhpSession extends HttpPhpSession {
     // A write failure found when the response goes out: the response is not sent yet, Express's
     // error handlers answer instead. A multipart upload is fed to the session by attach() (fields
     // in req.body, files in req.files) before the session starts and the app runs.
-    // The context is released when the response has closed (see expose()).
-    this.attachRequest(req, res, { onError: next, onRelease: () => contexts.delete(req) }).then(
-      () => next(),
-      (err: unknown) => next(err),
-    );
+    this.attachThen(req, res, { onError: next }, next);
   }
 
-  protected override expose(req: IncomingMessage, ctx: PhpSessionContext): void {
+  protected override expose(req: IncomingMessage, ctx: PhpSessionContext, res: ServerResponse): void {
     const proto = Object.getPrototypeOf(req) as object | null;
     // Express's app.request is Object.create(express.request, { app }): an own `app` names it.
     let ours = proto === null || !Object.hasOwn(proto, 'app') ? false : exposedPrototypes.get(proto);
@@ -85,8 +82,8 @@ class ExpressPhpSession extends HttpPhpSession {
       }
       exposedPrototypes.set(proto!, ours);
     }
-    if (!ours || Object.hasOwn(req, 'session') || Object.hasOwn(req, 'phpSession')) super.expose(req, ctx);
-    else contexts.set(req, ctx);
+    // The accessors read the context through req.res: the response this middleware attaches to.
+    if (!ours || (req as { res?: unknown }).res !== res || Object.hasOwn(req, 'session') || Object.hasOwn(req, 'phpSession')) super.expose(req, ctx, res);
   }
 }
 
@@ -94,8 +91,9 @@ function defineAccessor(proto: object, name: 'session' | 'phpSession', read: (ct
   Object.defineProperty(proto, name, {
     configurable: true,
     enumerable: false,
-    get(this: object): unknown {
-      const ctx = contexts.get(this);
+    get(this: { res?: object }): unknown {
+      const res = this.res;
+      const ctx = res === undefined ? undefined : responseContext(res);
       return ctx === undefined ? undefined : read(ctx);
     },
     set(this: object, value: unknown): void {

@@ -59,16 +59,6 @@ export interface AttachHooks {
  */
 export function attachToResponse(ctx: PhpSessionContext, res: ServerResponse, hooks: AttachHooks = {}): void {
   ctx.holdForOutput();
-  let state: 'open' | 'ending' | 'done' = 'open';
-  /** The response has closed ('close'); once the session has ended too, release() runs. */
-  let closed = false;
-  // Nothing of the response may lead to the context after that: its 'close' listener (this scope)
-  // is removed, and the adapter cuts its own links (onRelease).
-  const release = (self: ServerResponse): void => {
-    self.removeListener('close', onClose);
-    hooks.onRelease?.();
-  };
-  const queue: Array<[HeldMethod, unknown[]]> = [];
   // A response is held through its prototype (node's ServerResponse.prototype, or Express's
   // app.response; hooked once, then a WeakMap lookup per call; responses not held go straight to the
   // method of the moment). Own methods added to each response (or a prototype swapped per response)
@@ -76,98 +66,153 @@ export function attachToResponse(ctx: PhpSessionContext, res: ServerResponse, ho
   // per-request objects survive young-generation GCs (~2 KB a request promoted instead of ~0.2,
   // old-space collections, ~+50% CPU a request: bench/adapters, README "Overhead"). One that
   // already has own methods (another middleware wrapped them) gets own wrappers.
-  // The hold and what it calls take the response as an argument: a WeakMap value that referred to
-  // its own key would cost the garbage collector more.
   const proto = Object.getPrototypeOf(res) as object | null;
   const viaProto = proto !== null && !Object.hasOwn(res, 'writeHead') && !Object.hasOwn(res, 'write') && !Object.hasOwn(res, 'end');
-  const orig = viaProto ? undefined : { writeHead: res.writeHead, write: res.write, end: res.end };
-  const restore = (self: ServerResponse): void => {
-    if (orig === undefined) held.delete(self);
-    else {
-      self.writeHead = orig.writeHead;
-      self.write = orig.write;
-      self.end = orig.end;
-    }
-  };
-  const finish = (self: ServerResponse): void => {
-    state = 'ending';
-    ctx.end().then(
-      () => {
-        applyHeaders(ctx, self);
-        restore(self);
-        if (ctx.transSidActive) rewriteBody(ctx, self);
-        state = 'done';
-        if (closed) release(self);
-        // Each queued call goes to the response's method of the moment: the original, or the rewriting one.
-        for (const [name, args] of queue.splice(0)) (self[name] as (...a: unknown[]) => unknown).apply(self, args);
-      },
-      (err: unknown) => {
-        applyHeaders(ctx, self);
-        restore(self);
-        state = 'done';
-        if (closed) release(self);
-        queue.length = 0;
-        if (hooks.onError !== undefined) hooks.onError(err);
-        else if (!self.headersSent) {
-          self.statusCode = 500;
-          self.setHeader('Content-Type', 'text/plain; charset=utf-8');
-          self.end('Internal Server Error\n');
-        } else self.destroy(err instanceof Error ? err : undefined);
-      },
-    );
-  };
-  // A held call is queued and answers as the method would: write true, the others the response.
-  const hold: Hold = (self, name, args) => {
-    queue.push([name, args]);
-    if (state === 'open') finish(self);
-    return name === 'write' ? true : self;
-  };
-  if (orig === undefined) {
-    hookPrototype(proto!);
-    held.set(res, hold);
-  } else wrapOwn(res, orig, hold, () => state === 'done');
+  const h = new ResponseHold(ctx, hooks, viaProto ? undefined : { writeHead: res.writeHead, write: res.write, end: res.end });
+  holds.set(res, h);
+  if (viaProto) hookPrototype(proto);
+  else wrapOwn(res, h);
   // Client gone before the response finished, or the socket closed: end the session all the same.
-  // ('close' comes once per response; on() spares once()'s wrapper.)
-  const onClose = function (this: ServerResponse): void {
-    closed = true;
-    ctx.finishOutputQuietly();
-    if (state === 'open') {
-      state = 'ending';
-      ctx.end().catch(() => undefined).finally(() => {
-        restore(this);
-        state = 'done';
-        release(this);
-      });
-    } else if (state === 'done') release(this);
-  };
-  res.on('close', onClose);
+  // One listener function for every response ('close' comes once per response; on() spares once()'s
+  // wrapper): it finds the hold through the WeakMap, so it is never removed (a removal cost ~2 us
+  // a request and turned the response's listener table into a dictionary) and, once the hold is
+  // released, leads nowhere.
+  res.on('close', onResponseClose);
 }
 
 /**
- * Own wrappers for a response whose methods are already its own (kept out of attachToResponse's
- * scope: a closure there that named the response would put it in the scope the hold shares).
+ * The context attached to a response by {@link attachToResponse}, until the response has closed
+ * and the session has ended (then undefined): what the Express adapter's `req.session` reads.
  */
-function wrapOwn(res: ServerResponse, orig: Pick<ServerResponse, HeldMethod>, hold: Hold, done: () => boolean): void {
+export function responseContext(res: object): PhpSessionContext | undefined {
+  return holds.get(res)?.ctx;
+}
+
+const OPEN = 0;
+const ENDING = 1;
+const DONE = 2;
+
+/**
+ * One held response (the WeakMap value behind it). It never refers to the response: the functions
+ * below take the response as an argument (a WeakMap value that referred to its own key would cost
+ * the garbage collector more). One object a request, where closures over attachToResponse's scope
+ * were five and their context.
+ */
+class ResponseHold {
+  readonly ctx: PhpSessionContext;
+  readonly hooks: AttachHooks;
+  /** The response's own methods when it had them (another middleware's wrappers), restored at the session's end. */
+  readonly orig: Pick<ServerResponse, HeldMethod> | undefined;
+  state: typeof OPEN | typeof ENDING | typeof DONE = OPEN;
+  /** The response has closed ('close'); once the session has ended too, the hold is released. */
+  closed = false;
+  /** The held calls: method name, then its arguments, for each call. */
+  queue: Array<HeldMethod | unknown[]> = [];
+  constructor(ctx: PhpSessionContext, hooks: AttachHooks, orig: Pick<ServerResponse, HeldMethod> | undefined) {
+    this.ctx = ctx;
+    this.hooks = hooks;
+    this.orig = orig;
+  }
+}
+
+/** Responses attached to a session, until released (closed and the session ended). */
+const holds = new WeakMap<object, ResponseHold>();
+
+/** A held call is queued and answers as the method would: write true, the others the response. */
+function hold(res: ServerResponse, h: ResponseHold, name: HeldMethod, args: unknown[]): unknown {
+  h.queue.push(name, args);
+  if (h.state === OPEN) endHeld(res, h);
+  return name === 'write' ? true : res;
+}
+
+/** The first held call: the session is written and closed, then the queued calls go out (or the error to onError). */
+function endHeld(res: ServerResponse, h: ResponseHold): void {
+  h.state = ENDING;
+  h.ctx.end().then(
+    () => {
+      const ctx = h.ctx;
+      applyHeaders(ctx, res);
+      restore(res, h);
+      if (ctx.transSidActive) rewriteBody(ctx, res);
+      h.state = DONE;
+      const queue = h.queue;
+      h.queue = [];
+      if (h.closed) release(res, h);
+      // Each queued call goes to the response's method of the moment: the original, or the rewriting one.
+      for (let i = 0; i < queue.length; i += 2) (res[queue[i] as HeldMethod] as (...a: unknown[]) => unknown).apply(res, queue[i + 1] as unknown[]);
+    },
+    (err: unknown) => {
+      applyHeaders(h.ctx, res);
+      restore(res, h);
+      h.state = DONE;
+      h.queue = [];
+      if (h.closed) release(res, h);
+      const onError = h.hooks.onError;
+      if (onError !== undefined) onError(err);
+      else if (!res.headersSent) {
+        res.statusCode = 500;
+        res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+        res.end('Internal Server Error\n');
+      } else res.destroy(err instanceof Error ? err : undefined);
+    },
+  );
+}
+
+/** The response's own methods back, when it had them. */
+function restore(res: ServerResponse, h: ResponseHold): void {
+  const orig = h.orig;
+  if (orig === undefined) return;
+  res.writeHead = orig.writeHead;
+  res.write = orig.write;
+  res.end = orig.end;
+}
+
+/** Nothing of the response leads to the context from here on; the adapter cuts its own links (onRelease). */
+function release(res: ServerResponse, h: ResponseHold): void {
+  holds.delete(res);
+  h.hooks.onRelease?.();
+}
+
+/** Every held response's 'close' listener. */
+function onResponseClose(this: ServerResponse): void {
+  const h = holds.get(this);
+  if (h === undefined || h.closed) return;
+  h.closed = true;
+  h.ctx.finishOutputQuietly();
+  if (h.state === OPEN) {
+    h.state = ENDING;
+    h.ctx
+      .end()
+      .catch(() => undefined)
+      .finally(() => {
+        restore(this, h);
+        h.state = DONE;
+        release(this, h);
+      });
+  } else if (h.state === DONE) release(this, h);
+}
+
+/** Own wrappers for a response whose methods are already its own (see attachToResponse). */
+function wrapOwn(res: ServerResponse, h: ResponseHold): void {
+  const orig = h.orig!;
   res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
-    return done() ? (orig.writeHead as (...a: unknown[]) => ServerResponse).apply(res, args) : hold(res, 'writeHead', args);
+    return h.state === DONE ? (orig.writeHead as (...a: unknown[]) => ServerResponse).apply(res, args) : hold(res, h, 'writeHead', args);
   } as ServerResponse['writeHead'];
   res.write = function write(this: ServerResponse, ...args: unknown[]) {
-    return done() ? (orig.write as (...a: unknown[]) => boolean).apply(res, args) : hold(res, 'write', args);
+    return h.state === DONE ? (orig.write as (...a: unknown[]) => boolean).apply(res, args) : hold(res, h, 'write', args);
   } as ServerResponse['write'];
   res.end = function end(this: ServerResponse, ...args: unknown[]) {
-    return done() ? (orig.end as (...a: unknown[]) => ServerResponse).apply(res, args) : hold(res, 'end', args);
+    return h.state === DONE ? (orig.end as (...a: unknown[]) => ServerResponse).apply(res, args) : hold(res, h, 'end', args);
   } as ServerResponse['end'];
 }
 
 type HeldMethod = 'writeHead' | 'write' | 'end';
-type Hold = (self: ServerResponse, name: HeldMethod, args: unknown[]) => unknown;
-/** Responses held through a hooked prototype, with their hold. */
-const held = new WeakMap<object, Hold>();
 const hookedPrototypes = new WeakSet<object>();
 
 /**
- * Hooks writeHead/write/end on a response prototype once: a held response's calls go to its hold,
- * every other call to the method the prototype had (its own, or its parent's of the moment).
+ * Hooks writeHead/write/end on a response prototype once: a response held through it (not yet
+ * written) has its calls queued, every other call goes to the method the prototype had (its own,
+ * or its parent's of the moment).
  */
 function hookPrototype(proto: object): void {
   if (hookedPrototypes.has(proto)) return;
@@ -178,8 +223,8 @@ function hookPrototype(proto: object): void {
       configurable: true,
       writable: true,
       value: function (this: object, ...args: unknown[]): unknown {
-        const hold = held.get(this);
-        if (hold !== undefined) return hold(this as ServerResponse, name, args);
+        const h = holds.get(this);
+        if (h !== undefined && h.state !== DONE && h.orig === undefined) return hold(this as ServerResponse, h, name, args);
         const method = own ?? ((Object.getPrototypeOf(proto) as Record<HeldMethod, (...a: unknown[]) => unknown>)[name]);
         return method.apply(this, args);
       },
@@ -228,19 +273,31 @@ function rewriteBody(ctx: PhpSessionContext, res: ServerResponse): void {
 export function applyHeaders(ctx: PhpSessionContext, res: ServerResponse): void {
   if (res.headersSent) return;
   const lines = ctx.takeHeaders();
-  /** The PHP headers set here (a repeated one is appended); made when the first one is. */
-  let own: Set<string> | undefined;
-  for (const [name, value] of lines) {
-    const lower = name.toLowerCase();
-    if (lower === 'set-cookie') {
+  // Names compared without lower-cased copies; the PHP headers set here (a repeated one is then
+  // appended) are remembered by their index in `lines` (a few lines: no Set).
+  let own: number[] | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const [name, value] = lines[i]!;
+    if (sameHeaderName(name, 'set-cookie')) {
       res.appendHeader('Set-Cookie', value);
-    } else if (own?.has(lower) === true) {
+    } else if (own !== undefined && own.some((j) => sameHeaderName(lines[j]![0], name))) {
       res.appendHeader(name, value);
     } else if (!res.hasHeader(name)) {
       res.setHeader(name, value);
-      (own ??= new Set()).add(lower);
+      (own ??= []).push(i);
     }
   }
+}
+
+/** ASCII case-insensitive equality of two header names (HTTP header names are ASCII tokens). */
+function sameHeaderName(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y && (x >= 0x41 && x <= 0x5a ? x | 0x20 : x) !== (y >= 0x41 && y <= 0x5a ? y | 0x20 : y)) return false;
+  }
+  return true;
 }
 
 /** The engine request's input from an IncomingMessage (cookies, URL, parsed body if any, referer). */
@@ -259,7 +316,7 @@ export class HttpPhpSession extends PhpSessions {
   }
 
   /** Puts the session on the request: `req.phpSession`, `req.session` (own properties; Express's adapter overrides this). */
-  protected expose(req: IncomingMessage, ctx: PhpSessionContext): void {
+  protected expose(req: IncomingMessage, ctx: PhpSessionContext, _res: ServerResponse): void {
     const target = req as SessionIncomingMessage;
     target.phpSession = ctx;
     target.session = ctx.session;
@@ -271,34 +328,44 @@ export class HttpPhpSession extends PhpSessions {
    */
   attach(req: IncomingMessage, res: ServerResponse, hooks: AttachHooks = {}): Promise<PhpSessionContext> {
     const ctx = this.context(requestInput(req), req);
-    return this.#begin(ctx, req, res, hooks).then(() => ctx);
+    return this.#begin(ctx, req, res, hooks).then(
+      () => ctx,
+      (err: unknown) => endThenReject(ctx, err),
+    );
   }
 
   /** attach() without the context as its value (one promise less a request): what handler() and the Express middleware run. */
   protected attachRequest(req: IncomingMessage, res: ServerResponse, hooks: AttachHooks): Promise<void> {
-    return this.#begin(this.context(requestInput(req), req), req, res, hooks);
+    const ctx = this.context(requestInput(req), req);
+    return this.#begin(ctx, req, res, hooks).then(undefined, (err: unknown) => endThenReject(ctx, err));
   }
 
-  /** attach() up to the start: settles when the app may run; a failed start ends the request and rejects. */
+  /**
+   * attachRequest() with a callback instead of a promise (what the Express middleware runs: its
+   * `next`): `done()` when the app may run, `done(err)` after a failed start has ended the request.
+   * One promise reaction a request instead of a chain of three.
+   */
+  protected attachThen(req: IncomingMessage, res: ServerResponse, hooks: AttachHooks, done: (err?: unknown) => void): void {
+    const ctx = this.context(requestInput(req), req);
+    this.#begin(ctx, req, res, hooks).then(done, (err: unknown) => {
+      const fail = (): void => done(err);
+      ctx.end().then(fail, fail);
+    });
+  }
+
+  /** attach() up to the start: settles when the app may run (a failed start rejects; the caller ends the request). */
   #begin(ctx: PhpSessionContext, req: IncomingMessage, res: ServerResponse, hooks: AttachHooks): Promise<void> {
-    this.expose(req, ctx);
+    this.expose(req, ctx, res);
     attachToResponse(ctx, res, hooks);
     // session.upload_progress.enabled and a multipart body: PHP's parser events are fed from busboy
     // before the session starts and the app runs (fields in req.body, files in req.files).
     // (Only a multipart request pays for the check and its promise.)
     const upload = isMultipart(req.headers) && uploadProgressEnabled(ctx);
     const before = hooks.beforeBegin;
-    let begun: Promise<void>;
-    if (!upload && before === undefined) begun = ctx.begin();
-    else {
-      begun = (upload ? feedNodeUpload(ctx, req, res) : Promise.resolve())
-        .then(() => before?.(ctx))
-        .then(() => ctx.begin());
-    }
-    return begun.then(undefined, (err: unknown) => {
-      const fail = (): Promise<never> => Promise.reject(err);
-      return ctx.end().then(fail, fail);
-    });
+    if (!upload && before === undefined) return ctx.begin();
+    return (upload ? feedNodeUpload(ctx, req, res) : Promise.resolve())
+      .then(() => before?.(ctx))
+      .then(() => ctx.begin());
   }
 
   /**
@@ -326,6 +393,12 @@ export class HttpPhpSession extends PhpSessions {
         .then(undefined, (err: unknown) => fail(err, req, res));
     };
   }
+}
+
+/** A failed start: the request is ended, then the start's error goes on. */
+function endThenReject(ctx: PhpSessionContext, err: unknown): Promise<never> {
+  const fail = (): Promise<never> => Promise.reject(err);
+  return ctx.end().then(fail, fail);
 }
 
 /** Creates the node:http adapter. */

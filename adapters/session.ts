@@ -342,12 +342,37 @@ export class PhpSessionContext {
     );
   }
 
-  /** Writes and closes an open session (session_write_close()), then ends the request. */
+  /**
+   * Writes and closes an open session, then ends the request. Unless trans-sid keeps the engine
+   * request open for the body (see {@link holdForOutput}), RSHUTDOWN alone does both, as in a PHP
+   * script that never calls session_write_close() (shutdown functions first, then the write):
+   * one engine call instead of session_write_close() and then RSHUTDOWN (~1 KB of allocation and
+   * a promise chain a request less). Either way a failed write (PHP's "Failed to write session
+   * data" warning: session_write_close() still returns true, as PHP's does) rejects with a
+   * PhpSessionError carrying the warnings.
+   */
   #write(): Promise<void> {
     const req = this.request;
     this.#transSid ||= req.transSidActive;
     if (!this.active) return this.#close(undefined);
     const from = req.diagnostics.length;
+    if (!(this.#transSid && this.#holdForOutput)) {
+      // From here on the view refuses writes: they would land after the data went out.
+      this.#closed = true;
+      let ended: Promise<void>;
+      try {
+        ended = req.end();
+      } catch (e) {
+        return Promise.reject(this.#failure(e));
+      }
+      return ended.then(
+        () => {
+          const failed = writeFailure(req, from);
+          if (failed !== undefined) throw failed;
+        },
+        (e: unknown) => Promise.reject(this.#failure(e)),
+      );
+    }
     let written: Promise<boolean>;
     try {
       written = req.writeClose();
@@ -355,7 +380,7 @@ export class PhpSessionContext {
       return this.#close(e);
     }
     return written.then(
-      (ok) => this.#close(ok ? undefined : new PhpSessionError('session write failed', req.diagnostics.slice(from))),
+      (ok) => this.#close(ok ? writeFailure(req, from) : new PhpSessionError('session write failed', req.diagnostics.slice(from))),
       (e: unknown) => this.#close(e),
     );
   }
@@ -402,6 +427,19 @@ export class PhpSessionContext {
     this.#headersTaken = all.length;
     return out;
   }
+}
+
+/**
+ * The write of the session failed when PHP said so: "Failed to write session data" (the module's
+ * write returned false; PHP's session_write_close() and RSHUTDOWN go on and return true all the
+ * same). A PhpSessionError with the diagnostics since `from`, or undefined.
+ */
+function writeFailure(req: SessionRequest, from: number): PhpSessionError | undefined {
+  const ds = req.diagnostics;
+  for (let i = from; i < ds.length; i++) {
+    if (ds[i]!.message.includes(': Failed to write session data')) return new PhpSessionError('session write failed', ds.slice(from));
+  }
+  return undefined;
 }
 
 /** The `req.session` view's methods (everything else is a session key). */
@@ -528,13 +566,23 @@ class ViewHandler implements ProxyHandler<Record<string, unknown>> {
   ownKeys(): string[] {
     return [...this.ctx.data().keys()].map((k) => (k instanceof PhpBytes ? k.toBinaryString() : String(k)));
   }
+  getPrototypeOf(): object | null {
+    return null;
+  }
   getOwnPropertyDescriptor(_t: Record<string, unknown>, p: string | symbol): PropertyDescriptor | undefined {
     if (typeof p === 'symbol' || !this.ctx.data().has(keyOf(p))) return undefined;
     return { value: this.ctx.data().get(keyOf(p)), enumerable: true, configurable: true, writable: true };
   }
 }
 
+/**
+ * The views' Proxy targets inherit from this empty null-prototype object: `Object.create(null)`
+ * itself makes a dictionary-mode object (a hash table a request); `Object.create(VIEW_BASE)` a
+ * fast one. The handler's getPrototypeOf still says null.
+ */
+const VIEW_BASE = Object.create(null) as object;
+
 /** Builds the `req.session` view of a context. */
 export function createSessionView<T extends object>(ctx: PhpSessionContext): SessionView<T> {
-  return new Proxy(Object.create(null) as Record<string, unknown>, new ViewHandler(ctx)) as SessionView<T>;
+  return new Proxy(Object.create(VIEW_BASE) as Record<string, unknown>, new ViewHandler(ctx)) as SessionView<T>;
 }

@@ -30,11 +30,12 @@
  * helper, which the built code does not.
  *
  * Run: npm run bench:adapters -- [seconds-per-round] [rounds] [only]; `only` (a regular expression) keeps
- * the matching targets, e.g. 'express' for the Express rows and its peer.
+ * the matching targets, e.g. 'express' for the Express rows and its peer. BENCH_BASELINE_ADAPTERS=DIR
+ * adds another build's Express adapter to the Express group (see its target).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { Agent, createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { Agent, createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +50,7 @@ import { phpSessionPlugin } from 'php-session-engine/fastify';
 import { createPhpSession, type SessionView } from 'php-session-engine/http';
 import { phpSession as honoSession, type PhpSessionEnv } from 'php-session-engine/hono';
 import { positiveInt } from './env.ts';
+import { getWithSession } from './session-get.ts';
 
 const SERVE = process.argv[2] === '--serve' ? process.argv[3] : undefined;
 const SECONDS = Number(process.argv[2] ?? 1);
@@ -156,6 +158,17 @@ const targets: Record<string, () => Promise<{ port: number; close: () => Promise
     const server = createServer(app);
     return { port: await listen(server), close: () => new Promise((r) => server.close(() => r())) };
   },
+  // BENCH_BASELINE_ADAPTERS=DIR: another build's Express adapter beside this one, against the same
+  // peer in the same rounds (DIR: an absolute path inside this package holding that build's
+  // dist/adapters files, e.g. main's copied to bench/.old-adapters, so that 'php-session-engine' resolves).
+  'php-session-engine/express (baseline build)': async () => {
+    const { phpSession: baseline } = (await import(`${process.env['BENCH_BASELINE_ADAPTERS']}/express.js`)) as { phpSession: typeof expressSession };
+    const app = express();
+    app.use(baseline({ ini }));
+    app.get('/', (req, res) => void res.json(work(req.session)));
+    const server = createServer(app);
+    return { port: await listen(server), close: () => new Promise((r) => server.close(() => r())) };
+  },
   'fastify (framework only)': async () => {
     const app = Fastify();
     app.get('/', async () => ({ n: 1 }));
@@ -220,16 +233,7 @@ if (SERVE !== undefined) {
 async function main(): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
 
-  const get = (port: number, cookie: string | undefined): Promise<string | undefined> =>
-    new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/', agent, headers: cookie === undefined ? {} : { cookie } }, (res) => {
-        const set = res.headers['set-cookie']?.[0]?.split(';')[0];
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve(set ?? cookie) : reject(new Error(`HTTP ${res.statusCode}`))));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+  const get = (port: number, cookie: string | undefined): Promise<string | undefined> => getWithSession(agent, port, cookie);
 
   interface Child {
     proc: ChildProcess;
@@ -291,6 +295,7 @@ async function main(): Promise<void> {
   const peers: Record<string, string> = {
     'php-session-engine/http': 'bare node:http + engine',
     'php-session-engine/express': 'express + engine by hand',
+    'php-session-engine/express (baseline build)': 'express + engine by hand',
     'express + app.use(noop) + by hand': 'express + engine by hand',
     'php-session-engine/fastify': 'fastify + engine by hand',
     'php-session-engine/hono': 'hono + engine by hand',
@@ -301,7 +306,8 @@ async function main(): Promise<void> {
   const CONTROL = process.env['BENCH_CONTROL'] !== '0';
   const COPY = ' (second copy)';
   const only = process.argv[4] === undefined ? undefined : new RegExp(process.argv[4]);
-  const selected = Object.keys(targets).filter((n) => only === undefined || only.test(n));
+  const baselineSet = (process.env['BENCH_BASELINE_ADAPTERS'] ?? '') !== '';
+  const selected = Object.keys(targets).filter((n) => (only === undefined || only.test(n)) && (baselineSet || !n.endsWith('(baseline build)')));
   const names = [...selected];
   if (CONTROL) {
     for (const peer of new Set(Object.values(peers))) {

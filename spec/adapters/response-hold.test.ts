@@ -184,3 +184,30 @@ it('Express: the context is released when the response has closed (readable unti
   expect(r.status, r.stderr).toBe(0);
   expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ body: 'ok', atFinish: 1, afterClose: true, requestHeld: true, contextCollected: true });
 });
+
+it("applyHeaders: PHP's Set-Cookie lines appended to the app's, a header the app set wins, a PHP header repeated after PHP set it is appended (names in any case)", async () => {
+  const { SessionEngine } = await import('php-session-engine');
+  const { PhpSessions, parseCookies, applyHeaders } = await import('php-session-engine/http');
+  const ctx = new PhpSessions({ engine: new SessionEngine({ ini: { 'session.gc_probability': 0 } }) }, parseCookies).context({}, undefined);
+  const res = new http.ServerResponse({ method: 'GET', httpVersionMajor: 1, httpVersionMinor: 1, headers: {} } as http.IncomingMessage);
+  res.setHeader('Set-Cookie', 'app=1');
+  res.setHeader('cache-control', 'app');
+  for (const [name, value] of [
+    ['Set-Cookie', 'PHPSESSID=a'],
+    ['Cache-Control', 'php'],
+    ['X-Php', 'one'],
+    ['set-cookie', 'b=2'],
+    ['x-PHP', 'two'],
+    ['Cache-control', 'php again'],
+  ] as const) {
+    ctx.request.addHeader(name, value, false);
+  }
+  applyHeaders(ctx, res);
+  expect(res.getHeader('set-cookie')).toEqual(['app=1', 'PHPSESSID=a', 'b=2']);
+  expect(res.getHeader('cache-control')).toBe('app');
+  expect(res.getHeader('x-php')).toEqual(['one', 'two']);
+  // Each line is applied once: a second call adds nothing.
+  applyHeaders(ctx, res);
+  expect(res.getHeader('x-php')).toEqual(['one', 'two']);
+  void ctx.end();
+});
