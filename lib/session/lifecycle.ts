@@ -22,6 +22,7 @@ import {
   maxLifetime,
   modName,
   open,
+  releaseClosedGlobals,
   releaseGlobals,
   savePath,
   sessionName,
@@ -233,7 +234,8 @@ export function* rshutdown(r: RequestContext): Routine<void> {
   r.fn = undefined;
   try {
     if (r.ps.status === PHP_SESSION_ACTIVE) yield* flush(r, true);
-    yield* releaseGlobals(r);
+    if (isOpen(r)) yield* releaseGlobals(r);
+    else releaseClosedGlobals(r);
     r.ps.userSpec = undefined;
   } finally {
     r.fn = outer;
