@@ -8,7 +8,8 @@
  * Each round runs a full GC, then N cycles (default 400) with the young generation large enough
  * that no GC runs in between (checked: a round in which a GC ran is done again), and takes the
  * growth of V8's used heap divided by N: every byte the cycles allocated, garbage included
- * (Buffers' backing stores are outside the heap and not counted; external memory is shown apart).
+ * (Buffers' backing stores are outside the heap and not counted; the growth of
+ * process.memoryUsage().arrayBuffers, their bytes, is shown apart as `external`).
  * Builds alternate; median of ROUNDS (default 7) rounds. Also `BENCH_SESSION=big` for the 140 KB
  * session of bench/payloads (then run with `--import tsx`).
  */
@@ -58,10 +59,12 @@ async function round(engine) {
     await new Promise((r) => setTimeout(r, 5)); // the observer reports that GC first
     const before = gcs;
     const h0 = v8.getHeapStatistics();
+    const a0 = process.memoryUsage().arrayBuffers;
     for (let i = 0; i < N; i++) await cycle(engine);
     const h1 = v8.getHeapStatistics();
+    const a1 = process.memoryUsage().arrayBuffers;
     await new Promise((r) => setTimeout(r, 5)); // let the observer report a GC of this round
-    if (gcs === before) return { heap: (h1.used_heap_size - h0.used_heap_size) / N, external: (h1.external_memory - h0.external_memory) / N };
+    if (gcs === before) return { heap: (h1.used_heap_size - h0.used_heap_size) / N, external: (a1 - a0) / N };
   }
   throw new Error('a GC ran in every try: raise --max-semi-space-size or lower N');
 }

@@ -94,18 +94,26 @@ export function encode(r: RequestContext, stored = false): Uint8Array | null {
 }
 
 /**
- * php_session_decode: a failed decode destroys the session. `stored`: the bytes were read from
- * the store (the validated-bytes cache applies; `'missed'`: {@link storedBytes} found the cache
- * holding other bytes); `owned`: they are an immutable copy the engine owns.
+ * How {@link decodeInPlace} failed: no serializer (PHP's warning is reported), or the decode
+ * failed, with the exception a serializer threw if it threw one (not an unserialize error).
  */
-export function* decode(r: RequestContext, data: Uint8Array, stored: boolean | 'missed' = false, owned = false): Routine<boolean> {
+export type DecodeFailure = 'no-serializer' | 'failed' | { readonly error: unknown };
+
+/**
+ * php_session_decode up to its failure branch, which never waits: null when the session was
+ * decoded, else the failure for {@link decodeFailed}. Split from it so that the usual decode
+ * enters no routine (a generator object is ~0.3 KB a request). `stored`: the bytes were read
+ * from the store (the validated-bytes cache applies; `'missed'`: {@link storedBytes} found the
+ * cache holding other bytes); `owned`: they are an immutable copy the engine owns.
+ */
+export function decodeInPlace(r: RequestContext, data: Uint8Array, stored: boolean | 'missed' = false, owned = false): DecodeFailure | null {
   const serializer = r.ps.serializer;
   if (serializer === undefined) {
     report(r, 'E_WARNING', MSG.DECODE_UNKNOWN_SERIALIZER);
-    return false;
+    return 'no-serializer';
   }
   const current = boundArray(r) ?? new PhpArray();
-  let thrown: { error: unknown } | undefined;
+  let failure: DecodeFailure = 'failed';
   const ctx = serializerContext(r);
   try {
     if (stored !== false) ctx.validated = validatedSlot(r, ctx, serializer, stored === 'missed');
@@ -114,17 +122,29 @@ export function* decode(r: RequestContext, data: Uint8Array, stored: boolean | '
     if (res.ok) {
       r.ps.sessionVar = res.session === null ? new PhpArray() : res.session;
       r.ps.bound = true;
-      return true;
+      return null;
     }
   } catch (e) {
-    if (!(e instanceof SessionError) || e.code !== 'ERR_UNSERIALIZE') thrown = { error: e };
+    if (!(e instanceof SessionError) || e.code !== 'ERR_UNSERIALIZE') failure = { error: e };
   } finally {
     ctx.validated = undefined;
     ctx.owned = false;
   }
+  return failure;
+}
+
+/** php_session_decode's failure branch: a failed decode destroys the session; false. */
+export function* decodeFailed(r: RequestContext, failure: DecodeFailure): Routine<boolean> {
+  if (failure === 'no-serializer') return false;
   yield* destroy(r);
   trackInit(r);
   report(r, 'E_WARNING', MSG.DECODE_FAILED);
-  if (thrown !== undefined) setPending(r, thrown.error);
+  if (failure !== 'failed') setPending(r, failure.error);
   return false;
+}
+
+/** php_session_decode (session_decode()): see {@link decodeInPlace}. */
+export function* decode(r: RequestContext, data: Uint8Array): Routine<boolean> {
+  const failure = decodeInPlace(r, data);
+  return failure === null ? true : yield* decodeFailed(r, failure);
 }

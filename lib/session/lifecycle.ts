@@ -9,8 +9,8 @@ import { hasDangerousChars } from '../session-id.ts';
 import { fmt, MSG } from '../messages.ts';
 import { callModule, defaultId, iniBool, iniStr, READY, report, throwPending, type RequestContext } from './context.ts';
 import type { Routine } from './drive.ts';
-import { boundArray, decode, encode, storedBytes, trackInit } from './codec.ts';
-import { cacheLimiter } from './headers.ts';
+import { boundArray, decodeFailed, decodeInPlace, encode, storedBytes, trackInit } from './codec.ts';
+import { cacheLimiter, cacheLimiterHeadersSent } from './headers.ts';
 import { createSid, resetId, validateSid } from './ids.ts';
 import {
   abort,
@@ -22,6 +22,7 @@ import {
   maxLifetime,
   modName,
   open,
+  releaseClosedGlobals,
   releaseGlobals,
   savePath,
   sessionName,
@@ -77,7 +78,8 @@ export function* initialize(r: RequestContext): Routine<boolean> {
   const keep = iniBool(r, 'session.lazy_write');
   const { own, hit } = storedBytes(r, data, keep);
   ps.snapshot = keep ? own : null;
-  yield* decode(r, own ?? data, hit ? true : 'missed', own !== null);
+  const failure = decodeInPlace(r, own ?? data, hit ? true : 'missed', own !== null);
+  if (failure !== null) yield* decodeFailed(r, failure);
   return true;
 }
 
@@ -145,7 +147,12 @@ export function* start(r: RequestContext): Routine<boolean> {
     }
   }
   if (ps.id !== null && hasDangerousChars(ps.id)) ps.id = null;
-  if (!(yield* initialize(r)) || (yield* cacheLimiter(r)) === -2) {
+  let ok = yield* initialize(r);
+  if (ok && cacheLimiter(r) === -2) {
+    yield* cacheLimiterHeadersSent(r);
+    ok = false;
+  }
+  if (!ok) {
     ps.status = PHP_SESSION_NONE;
     ps.id = null;
     return false;
@@ -227,7 +234,8 @@ export function* rshutdown(r: RequestContext): Routine<void> {
   r.fn = undefined;
   try {
     if (r.ps.status === PHP_SESSION_ACTIVE) yield* flush(r, true);
-    yield* releaseGlobals(r);
+    if (isOpen(r)) yield* releaseGlobals(r);
+    else releaseClosedGlobals(r);
     r.ps.userSpec = undefined;
   } finally {
     r.fn = outer;

@@ -119,6 +119,19 @@ export function* gc(r: RequestContext): Routine<number> {
 export function* releaseGlobals(r: RequestContext): Routine<void> {
   r.ps.bound = false;
   if (isOpen(r)) yield* close(r);
+  clearGlobals(r);
+}
+
+/**
+ * php_rshutdown_session_globals when the module is not open ({@link releaseGlobals} would not
+ * wait): the end of a request that closed its session enters no routine.
+ */
+export function releaseClosedGlobals(r: RequestContext): void {
+  r.ps.bound = false;
+  clearGlobals(r);
+}
+
+function clearGlobals(r: RequestContext): void {
   r.ps.userClassName = undefined;
   r.ps.id = null;
   r.ps.snapshot = null;
