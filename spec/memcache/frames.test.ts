@@ -150,6 +150,42 @@ describe('memcache reply reader', () => {
     }
   });
 
+  it('a large value read again and again stays where the socket put it: after the first, no byte of it is copied and it takes one read', () => {
+    // The locked memcached cycle: the lock's `add` reply, then the 140 KB session's `get` reply,
+    // arriving together; five times over, as five requests would read them.
+    const cycle = (n: number): Frame[] => [
+      { opcode: 0x02, opaque: 2 * n + 1, status: 0, extras: Buffer.alloc(0), key: Buffer.alloc(0), value: Buffer.alloc(0) },
+      { opcode: 0x00, opaque: 2 * n + 2, status: 0, extras: flags(0), key: Buffer.alloc(0), value: pattern(140 * 1024, n) },
+    ];
+    const frames = [0, 1, 2, 3, 4].flatMap(cycle);
+    const h = harness(frames, DEFAULT_SIZES);
+    /** Where the feeder (the socket) wrote each piece. */
+    const writes: { buffer: ArrayBufferLike; start: number; end: number }[] = [];
+    const readsPerCycle: number[] = [];
+    for (let n = 0; n < 5; n++) {
+      const arrival = Buffer.concat(cycle(n).map(frameBytes));
+      let reads = 0;
+      for (let off = 0; off < arrival.length; reads++) {
+        const buf = h.reader.nextRead();
+        const k = Math.min(buf.length, arrival.length - off);
+        buf.set(arrival.subarray(off, off + k), 0);
+        writes.push({ buffer: buf.buffer, start: buf.byteOffset, end: buf.byteOffset + k });
+        off += k;
+        h.reader.onRead(k, buf);
+      }
+      readsPerCycle.push(reads);
+    }
+    expect(h.faults).toEqual([]);
+    expectReplies(h.got, frames);
+    const values = h.got.filter((r) => r.opcode === 0x00).map((r) => r.value);
+    // Each value after the first lies inside one piece the socket wrote, in the same memory.
+    const inPlace = values.map((v) => writes.some((w) => w.buffer === v.buffer && w.start <= v.byteOffset && v.byteOffset + v.length <= w.end));
+    expect(inPlace.slice(1)).toEqual([true, true, true, true]);
+    expect(readsPerCycle.slice(1)).toEqual([1, 1, 1, 1]);
+    // No two values share memory (each read buffer went with its value).
+    expect(new Set(values.map((v) => v.buffer)).size).toBe(values.length);
+  });
+
   it('a stream cut at every byte offset delivers exactly the replies completed before the cut', () => {
     const frames = threeReplies(3000);
     const bytes = frames.map(frameBytes);

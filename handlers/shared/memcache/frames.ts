@@ -5,10 +5,14 @@
  *
  * The reader is built for `net.connect({ onread })`: the socket asks it where to read next
  * ({@link ReplyReader.nextRead}) and tells it how many bytes landed there
- * ({@link ReplyReader.onRead}). Replies that fit in the read buffer are parsed there and their
- * values copied out (the buffer is reused by the next read); a body that does not fit is received
- * straight into one buffer of its own, sized from the header, so a large value is copied at most
- * once (the part that came with its header) and never joined chunk by chunk.
+ * ({@link ReplyReader.onRead}). Replies are parsed in the read buffer. A small value is copied
+ * out (the buffer is reused by the next read). A large value (from {@link VIEW_MIN} bytes) whose
+ * whole reply fits in the read buffer stays where the socket put it: the value is a view of the
+ * read buffer, which is then given away with it, and the next read gets a fresh buffer. A body
+ * that does not fit is received straight into one buffer of its own, sized from the header (the
+ * part that came with the header copied once, never joined chunk by chunk), and the next read
+ * buffer is sized for a body that large: a session read again and again (the same size each
+ * time) is then received without any copy.
  */
 
 /** A reply, as the request waiting for it gets it. */
@@ -58,11 +62,26 @@ export const DEFAULT_SIZES: ReaderSizes = { readBuffer: 64 * 1024, bodyPrealloc:
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * A value from this size on is handed out as a view of the read buffer it arrived in (the buffer
+ * then goes with it); a smaller one is copied out and the read buffer kept.
+ */
+export const VIEW_MIN = 16 * 1024;
+/** Room for the replies and the header that come before a large body in one read (a lock's `add` reply, the `get` header). */
+const HEAD_ROOM = 4096;
+
 /** The reply stream of one connection, parsed as it is read. */
 export class ReplyReader {
   readonly #sink: ReplySink;
   readonly #prealloc: number;
-  readonly #readBuffer: Buffer;
+  /** The smallest read buffer (ReaderSizes.readBuffer). */
+  readonly #minRead: number;
+  /** The buffer the socket reads into while no large body is being received. */
+  #readBuffer: Buffer;
+  /** The size of the next read buffer: large enough for the last large body, in place. */
+  #capacity: number;
+  /** The read buffer was given away (a value is a view of it) or outgrown: the next read gets a new one. */
+  #replace = false;
   /** A reply header split across reads: its first #headFill bytes. */
   readonly #head = Buffer.allocUnsafe(24);
   #headFill = 0;
@@ -82,12 +101,19 @@ export class ReplyReader {
   constructor(sink: ReplySink, sizes: ReaderSizes = DEFAULT_SIZES) {
     this.#sink = sink;
     this.#prealloc = sizes.bodyPrealloc;
+    this.#minRead = sizes.readBuffer;
+    this.#capacity = sizes.readBuffer;
     this.#readBuffer = Buffer.allocUnsafe(sizes.readBuffer);
   }
 
   /** Where the next read goes: the rest of the large body being received, else the read buffer. Never empty. */
   nextRead(): Uint8Array {
-    return this.#body === null ? this.#readBuffer : this.#body.subarray(this.#bodyFill);
+    if (this.#body !== null) return this.#body.subarray(this.#bodyFill);
+    if (this.#replace) {
+      this.#replace = false;
+      this.#readBuffer = Buffer.allocUnsafe(this.#capacity);
+    }
+    return this.#readBuffer;
   }
 
   /** `n` (> 0) bytes were read into `buf`, the buffer {@link nextRead} returned last. */
@@ -116,11 +142,28 @@ export class ReplyReader {
       }
       const total = this.#bodyLength;
       if (end - pos >= total) {
-        // The whole body is here: the value is copied out of the read buffer.
+        // The whole body is here: a small value is copied out of the read buffer, a large one
+        // stays in it and the read buffer goes with it.
         const flags = this.#extrasLength >= 4 ? src.readUInt32BE(pos) : 0;
-        const value = total === this.#valueAt ? EMPTY : Buffer.from(src.subarray(pos + this.#valueAt, pos + total));
+        const length = total - this.#valueAt;
+        let value: Buffer = EMPTY;
+        if (length >= VIEW_MIN) {
+          value = src.subarray(pos + this.#valueAt, pos + total);
+          this.#replace = true;
+          this.#sizeFor(total);
+        } else if (length > 0) {
+          value = Buffer.from(src.subarray(pos + this.#valueAt, pos + total));
+        }
         pos += total;
         this.#complete(flags, value);
+      } else if (pos + total <= src.length && total - this.#valueAt >= VIEW_MIN) {
+        // The rest of the body fits in the read buffer after what is here: the socket reads it
+        // there (the body is a view of the read buffer, which goes with the value).
+        this.#body = src.subarray(pos, pos + total);
+        this.#bodyFill = end - pos;
+        this.#replace = true;
+        this.#sizeFor(total);
+        return;
       } else {
         // The rest of the body goes from the socket straight into a buffer of its own.
         // (Room for at least one byte more than is here: the next read must have somewhere to go.)
@@ -128,9 +171,21 @@ export class ReplyReader {
         src.copy(body, 0, pos, end);
         this.#body = body;
         this.#bodyFill = end - pos;
+        // The next read buffer holds a body this large in place.
+        if (total - this.#valueAt >= VIEW_MIN && this.#sizeFor(total) > this.#readBuffer.length) this.#replace = true;
         return;
       }
     }
+  }
+
+  /**
+   * Sizes the next read buffer for a large body of `total` bytes after a few replies (the last
+   * large body decides, so the buffer follows the session size down as well as up), within the
+   * preallocation limit; returns the size.
+   */
+  #sizeFor(total: number): number {
+    if (total <= this.#prealloc) this.#capacity = Math.max(this.#minRead, total + HEAD_ROOM);
+    return this.#capacity;
   }
 
   /** Checks and keeps the 24-byte reply header at `h[at]`; false when the stream is broken. */
