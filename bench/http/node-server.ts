@@ -18,13 +18,15 @@
  * histograms (p50/p99/max) from the 'request' event to the app (session started: open, lock,
  * read, decode), from the app's res.end() to 'finish' (encode, write, close, response written),
  * and from 'request' to 'finish'; for requests slower than BENCH_HTTP_SLOW_MS (default 10) the
- * mean of each part; and the GC pauses (count, total and longest ms, by kind, from a
- * PerformanceObserver). What wrk sees beyond 'request' → 'finish' is the time a request waited in
- * the socket for the worker's event loop.
+ * mean of each part, and the GC pause time that fell inside them (and how many saw a pause); the
+ * GC pauses (count, total and longest ms, by kind, from a PerformanceObserver); and the main
+ * thread's time on a CPU and runnable but waiting for one (/proc/thread-self/schedstat). What wrk
+ * sees beyond 'request' → 'finish' is the time a request waited in the socket for the worker's
+ * event loop. On the files store also the files module's parts (profileFiles below).
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import fs from 'node:fs';
+import fs, { readFileSync } from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { createServer } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
@@ -187,6 +189,19 @@ function startProfile() {
   const inflightAtArrival = hist();
   const slowMs = Number(process.env['BENCH_HTTP_SLOW_MS'] ?? 10);
   const slow = { n: 0, begin: 0, app: 0, end: 0, inflight: 0 };
+  /** [start, end] of every GC pause and of every slow request (performance.now() ms), overlapped at exit. */
+  const gcSpans: number[] = [];
+  const slowSpans: number[] = [];
+  /** This worker's main thread: ns on a CPU and ns runnable but waiting for one (schedstat). */
+  const schedstat = (): [number, number] => {
+    try {
+      const f = readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ');
+      return [Number(f[0]), Number(f[1])];
+    } catch {
+      return [NaN, NaN];
+    }
+  };
+  const sched0 = schedstat();
   const times = new WeakMap<object, { t0: number; t1: number; t2: number; inflight: number }>();
   let inflight = 0;
   let requests = 0;
@@ -200,6 +215,7 @@ function startProfile() {
       g.n++;
       g.ms += e.duration;
       g.max = Math.max(g.max, e.duration);
+      gcSpans.push(e.startTime, e.startTime + e.duration);
       gc.set(kind, g);
     }
   });
@@ -224,6 +240,7 @@ function startProfile() {
           slow.app += t.t2 - t.t1;
           slow.end += t3 - t.t2;
           slow.inflight += t.inflight;
+          slowSpans.push(t.t0, t3);
         }
       });
     },
@@ -243,10 +260,21 @@ function startProfile() {
     const h = (x: RecordableHistogram): string => `p50 ${(x.percentile(50) / 1000).toFixed(2)} p99 ${(x.percentile(99) / 1000).toFixed(2)} max ${(x.max / 1000).toFixed(1)}`;
     const gcText = [...gc].map(([k, g]) => `${k} ${g.n}x ${g.ms.toFixed(0)} ms (max ${g.max.toFixed(1)})`).join(', ');
     const m = (x: number): string => (slow.n === 0 ? '-' : (x / slow.n).toFixed(2));
+    // GC pause time inside each slow request, and how many slow requests saw one.
+    let inGc = 0;
+    let hit = 0;
+    for (let i = 0; i < slowSpans.length; i += 2) {
+      let ms = 0;
+      for (let j = 0; j < gcSpans.length; j += 2) ms += Math.max(0, Math.min(slowSpans[i + 1]!, gcSpans[j + 1]!) - Math.max(slowSpans[i]!, gcSpans[j]!));
+      inGc += ms;
+      if (ms > 0) hit++;
+    }
+    const sched1 = schedstat();
     console.error(
       `node-server: worker ${process.pid} profile: ${p.connections} connections, ${requests} requests, in flight at arrival p50 ${inflightAtArrival.percentile(50)} p99 ${inflightAtArrival.percentile(99)} max ${inflightAtArrival.max}; ` +
         `request→app ${h(begin)} ms; res.end→finish ${h(end)} ms; request→finish ${h(total)} ms; ` +
-        `${slow.n} over ${slowMs} ms: mean request→app ${m(slow.begin)}, app ${m(slow.app)}, res.end→finish ${m(slow.end)} ms, in flight ${m(slow.inflight)}; GC ${gcText}`,
+        `${slow.n} over ${slowMs} ms: mean request→app ${m(slow.begin)}, app ${m(slow.app)}, res.end→finish ${m(slow.end)} ms, in flight ${m(slow.inflight)}, in GC pauses ${m(inGc)} (${slow.n === 0 ? '-' : ((100 * hit) / slow.n).toFixed(0)}% of them saw one); GC ${gcText}; ` +
+        `main thread since start ${(performance.now() / 1000).toFixed(1)} s: on a CPU ${((sched1[0] - sched0[0]) / 1e9).toFixed(1)} s, runnable but waiting for a CPU ${((sched1[1] - sched0[1]) / 1e9).toFixed(1)} s`,
     );
   });
   return p;

@@ -30,6 +30,10 @@
  * --files-dir: where the files store's session directory is made (default: the temp dir), e.g.
  * /dev/shm to take the disk out (both sides use it).
  *
+ * Each round also reports the run-queue wait per request (/proc/<pid>/task/<tid>/schedstat): how
+ * long the side's threads, and the memcached/redis server's, were runnable but waited for a CPU
+ * (wrk, the other side's idle processes and whatever else runs on the machine hold the cores).
+ *
  * BENCH_HTTP_LOOP_DELAY=1 in the environment: the Node workers print their event-loop delay and
  * utilisation when they stop (node-server.ts); the bench shows them after each store.
  * BENCH_HTTP_PROFILE=1: also where each worker's requests spend their time, its connections and
