@@ -18,16 +18,22 @@
  * histograms (p50/p99/max) from the 'request' event to the app (session started: open, lock,
  * read, decode), from the app's res.end() to 'finish' (encode, write, close, response written),
  * and from 'request' to 'finish'; for requests slower than BENCH_HTTP_SLOW_MS (default 10) the
- * mean of each part; and the GC pauses (count, total and longest ms, by kind, from a
- * PerformanceObserver). What wrk sees beyond 'request' → 'finish' is the time a request waited in
- * the socket for the worker's event loop.
+ * mean of each part, and the GC pause time that fell inside them (and how many saw a pause); the
+ * GC pauses (count, total and longest ms, by kind, from a PerformanceObserver); and the main
+ * thread's time on a CPU and runnable but waiting for one (/proc/thread-self/schedstat). What wrk
+ * sees beyond 'request' → 'finish' is the time a request waited in the socket for the worker's
+ * event loop. On the files store also the files module's parts (profileFiles below).
  */
 import cluster, { type Worker } from 'node:cluster';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import fs, { readFileSync } from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { createServer } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import { createHistogram, monitorEventLoopDelay, performance, PerformanceObserver, type RecordableHistogram } from 'node:perf_hooks';
 import * as engineIndex from 'php-session-engine';
 import * as engineHttp from 'php-session-engine/http';
+import * as engineFiles from 'php-session-engine/handlers/files';
 
 /**
  * BENCH_HTTP_ENGINE=DIR: the workers load another build of the library (a built dist/ directory,
@@ -37,6 +43,7 @@ import * as engineHttp from 'php-session-engine/http';
 const ENGINE_DIR = process.env['BENCH_HTTP_ENGINE'];
 const { PhpArray } = (ENGINE_DIR === undefined ? engineIndex : await import(`${ENGINE_DIR}/lib/index.js`)) as typeof engineIndex;
 const { createPhpSession } = (ENGINE_DIR === undefined ? engineHttp : await import(`${ENGINE_DIR}/adapters/http.js`)) as typeof engineHttp;
+const { filesModule } = (ENGINE_DIR === undefined ? engineFiles : await import(`${ENGINE_DIR}/handlers/files.js`)) as typeof engineFiles;
 
 const [iniFile, portArg, workersArg] = process.argv.slice(2);
 if (iniFile === undefined || portArg === undefined || workersArg === undefined) {
@@ -128,8 +135,9 @@ if (cluster.isPrimary) {
   cluster.setupPrimary({ execArgv: [...process.execArgv, ...GC_FLAGS] });
   for (let i = 0; i < workers; i++) cluster.fork();
 } else {
-  const sessions = createPhpSession({ iniFile, onDiagnostic: (d) => console.error('node-server:', JSON.stringify(d)) });
   const profile = process.env['BENCH_HTTP_PROFILE'] === '1' ? startProfile() : undefined;
+  if (profile !== undefined) profileFiles();
+  const sessions = createPhpSession({ iniFile, onDiagnostic: (d) => console.error('node-server:', JSON.stringify(d)) });
   const handle = sessions.handler((req, res) => {
     profile?.began(req);
     const s = req.session;
@@ -181,6 +189,19 @@ function startProfile() {
   const inflightAtArrival = hist();
   const slowMs = Number(process.env['BENCH_HTTP_SLOW_MS'] ?? 10);
   const slow = { n: 0, begin: 0, app: 0, end: 0, inflight: 0 };
+  /** [start, end] of every GC pause and of every slow request (performance.now() ms), overlapped at exit. */
+  const gcSpans: number[] = [];
+  const slowSpans: number[] = [];
+  /** This worker's main thread: ns on a CPU and ns runnable but waiting for one (schedstat). */
+  const schedstat = (): [number, number] => {
+    try {
+      const f = readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ');
+      return [Number(f[0]), Number(f[1])];
+    } catch {
+      return [NaN, NaN];
+    }
+  };
+  const sched0 = schedstat();
   const times = new WeakMap<object, { t0: number; t1: number; t2: number; inflight: number }>();
   let inflight = 0;
   let requests = 0;
@@ -194,6 +215,7 @@ function startProfile() {
       g.n++;
       g.ms += e.duration;
       g.max = Math.max(g.max, e.duration);
+      gcSpans.push(e.startTime, e.startTime + e.duration);
       gc.set(kind, g);
     }
   });
@@ -218,6 +240,7 @@ function startProfile() {
           slow.app += t.t2 - t.t1;
           slow.end += t3 - t.t2;
           slow.inflight += t.inflight;
+          slowSpans.push(t.t0, t3);
         }
       });
     },
@@ -237,11 +260,171 @@ function startProfile() {
     const h = (x: RecordableHistogram): string => `p50 ${(x.percentile(50) / 1000).toFixed(2)} p99 ${(x.percentile(99) / 1000).toFixed(2)} max ${(x.max / 1000).toFixed(1)}`;
     const gcText = [...gc].map(([k, g]) => `${k} ${g.n}x ${g.ms.toFixed(0)} ms (max ${g.max.toFixed(1)})`).join(', ');
     const m = (x: number): string => (slow.n === 0 ? '-' : (x / slow.n).toFixed(2));
+    // GC pause time inside each slow request, and how many slow requests saw one.
+    let inGc = 0;
+    let hit = 0;
+    for (let i = 0; i < slowSpans.length; i += 2) {
+      let ms = 0;
+      for (let j = 0; j < gcSpans.length; j += 2) ms += Math.max(0, Math.min(slowSpans[i + 1]!, gcSpans[j + 1]!) - Math.max(slowSpans[i]!, gcSpans[j]!));
+      inGc += ms;
+      if (ms > 0) hit++;
+    }
+    const sched1 = schedstat();
     console.error(
       `node-server: worker ${process.pid} profile: ${p.connections} connections, ${requests} requests, in flight at arrival p50 ${inflightAtArrival.percentile(50)} p99 ${inflightAtArrival.percentile(99)} max ${inflightAtArrival.max}; ` +
         `request→app ${h(begin)} ms; res.end→finish ${h(end)} ms; request→finish ${h(total)} ms; ` +
-        `${slow.n} over ${slowMs} ms: mean request→app ${m(slow.begin)}, app ${m(slow.app)}, res.end→finish ${m(slow.end)} ms, in flight ${m(slow.inflight)}; GC ${gcText}`,
+        `${slow.n} over ${slowMs} ms: mean request→app ${m(slow.begin)}, app ${m(slow.app)}, res.end→finish ${m(slow.end)} ms, in flight ${m(slow.inflight)}, in GC pauses ${m(inGc)} (${slow.n === 0 ? '-' : ((100 * hit) / slow.n).toFixed(0)}% of them saw one); GC ${gcText}; ` +
+        `main thread since start ${(performance.now() / 1000).toFixed(1)} s: on a CPU ${((sched1[0] - sched0[0]) / 1e9).toFixed(1)} s, runnable but waiting for a CPU ${((sched1[1] - sched0[1]) / 1e9).toFixed(1)} s`,
     );
   });
   return p;
+}
+
+/**
+ * BENCH_HTTP_PROFILE=1, files store: where a session's time goes inside the files module, without
+ * changing it. Each handler's calls (open, read = open the file + lock + fstat + read, write =
+ * truncate + write, close) are timed from call to result, and the file syscalls they make are
+ * timed by wrapping node:fs (and the flock binding) in this worker: the synchronous calls' own
+ * time, and for ftruncate/close on the thread pool, the time from the call to its callback
+ * (thread-pool queueing + the syscall + the wait for the event loop to run the callback). A
+ * read's time not spent in syscalls is the lock wait (the in-process queue and flock retries).
+ * Printed when the worker exits: p50/p99/max of each, and for the sessions whose handler took over
+ * BENCH_HTTP_SLOW_MS from read to the end of close, the mean of each part.
+ */
+function profileFiles(): void {
+  const hist = (): RecordableHistogram => createHistogram({ lowest: 1, highest: 60_000_000, figures: 3 });
+  const us = (ms: number): number => Math.max(1, Math.round(ms * 1000));
+  const slowMs = Number(process.env['BENCH_HTTP_SLOW_MS'] ?? 10);
+  /** The handler call whose code (or continuation after an await) runs now: syscalls are charged to it. */
+  const current = new AsyncLocalStorage<{ parts: Parts; phase: 'read' | 'write' | 'close' | 'other' }>();
+  interface Parts {
+    t0: number;
+    open: number;
+    read: number;
+    write: number;
+    close: number;
+    /** synchronous syscall ms made inside read / write / close */
+    sysRead: number;
+    sysWrite: number;
+    sysClose: number;
+    /** thread-pool round trips (ftruncate, close): ms from call to callback */
+    pool: number;
+    flock: number;
+  }
+  const methods = { open: hist(), read: hist(), write: hist(), close: hist(), lockWait: hist(), session: hist() };
+  const calls = new Map<string, RecordableHistogram>();
+  const slow = { n: 0, read: 0, lockWait: 0, write: 0, sysWrite: 0, close: 0, sysClose: 0, pool: 0, gaps: 0, flock: 0 };
+  const record = (name: string, ms: number): void => {
+    let h = calls.get(name);
+    if (h === undefined) calls.set(name, (h = hist()));
+    h.record(us(ms));
+  };
+  const charge = (ms: number): void => {
+    const c = current.getStore();
+    if (c === undefined) return;
+    if (c.phase === 'read') c.parts.sysRead += ms;
+    else if (c.phase === 'write') c.parts.sysWrite += ms;
+    else if (c.phase === 'close') c.parts.sysClose += ms;
+  };
+  const f = fs as unknown as Record<string, (...a: unknown[]) => unknown>;
+  for (const name of ['openSync', 'fstatSync', 'readSync', 'writeSync', 'ftruncateSync', 'closeSync']) {
+    const orig = f[name]!;
+    f[name] = function (this: unknown, ...a: unknown[]) {
+      const t = performance.now();
+      try {
+        return orig.apply(this, a);
+      } finally {
+        const ms = performance.now() - t;
+        record(name, ms);
+        charge(ms);
+      }
+    };
+  }
+  for (const name of ['ftruncate', 'close']) {
+    const orig = f[name]!;
+    f[name] = function (this: unknown, ...a: unknown[]) {
+      const cb = a.at(-1);
+      if (typeof cb !== 'function') return orig.apply(this, a);
+      const t = performance.now();
+      const owner = current.getStore()?.parts;
+      a[a.length - 1] = (...r: unknown[]) => {
+        const ms = performance.now() - t;
+        record(`${name} (thread pool)`, ms);
+        if (owner !== undefined) owner.pool += ms;
+        (cb as (...r: unknown[]) => void)(...r);
+      };
+      return orig.apply(this, a);
+    };
+  }
+  syncBuiltinESMExports();
+  try {
+    const ext = createRequire(import.meta.url)('fs-ext-extra-prebuilt') as Record<string, (...a: unknown[]) => unknown>;
+    const orig = ext['flockSync']!;
+    ext['flockSync'] = function (this: unknown, ...a: unknown[]) {
+      const t = performance.now();
+      try {
+        return orig.apply(this, a);
+      } finally {
+        const ms = performance.now() - t;
+        record(`flockSync ${String(a[1])}`, ms);
+        const c = current.getStore();
+        if (c !== undefined) c.parts.flock += ms;
+      }
+    };
+  } catch {
+    // no flock binding: the files module says so itself
+  }
+  const create = filesModule.create.bind(filesModule);
+  (filesModule as { create: typeof filesModule.create }).create = (ctx) => {
+    const target = create(ctx);
+    const parts: Parts = { t0: 0, open: 0, read: 0, write: 0, close: 0, sysRead: 0, sysWrite: 0, sysClose: 0, pool: 0, flock: 0 };
+    const timed = (name: 'open' | 'read' | 'write' | 'close', fn: (...a: unknown[]) => unknown) => (...a: unknown[]): unknown => {
+      const t = performance.now();
+      if (name === 'read') parts.t0 = t;
+      const done = (): void => {
+        const ms = performance.now() - t;
+        parts[name] += ms;
+        methods[name].record(us(ms));
+        if (name === 'read') methods.lockWait.record(us(Math.max(0, ms - parts.sysRead - parts.flock)));
+        if (name === 'close' && parts.t0 > 0) {
+          const total = performance.now() - parts.t0;
+          methods.session.record(us(total));
+          if (total > slowMs) {
+            slow.n++;
+            slow.read += parts.read;
+            slow.lockWait += Math.max(0, parts.read - parts.sysRead - parts.flock);
+            slow.flock += parts.flock;
+            slow.write += parts.write;
+            slow.sysWrite += parts.sysWrite;
+            slow.close += parts.close;
+            slow.sysClose += parts.sysClose;
+            slow.pool += parts.pool;
+            slow.gaps += total - parts.read - parts.write - parts.close;
+          }
+        }
+      };
+      const r = current.run({ parts, phase: name === 'open' ? 'other' : name }, () => fn.apply(target, a));
+      if (r instanceof Promise) return r.finally(done);
+      done();
+      return r;
+    };
+    return new Proxy(target, {
+      get(t, prop, receiver) {
+        const v = Reflect.get(t, prop, receiver) as unknown;
+        if ((prop === 'open' || prop === 'read' || prop === 'write' || prop === 'close') && typeof v === 'function') return timed(prop, v as (...a: unknown[]) => unknown);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+  };
+  process.on('exit', () => {
+    if (methods.session.count === 0) return;
+    const h = (x: RecordableHistogram): string => `p50 ${(x.percentile(50) / 1000).toFixed(2)} p99 ${(x.percentile(99) / 1000).toFixed(2)} max ${(x.max / 1000).toFixed(1)}`;
+    const m = (x: number): string => (slow.n === 0 ? '-' : (x / slow.n).toFixed(2));
+    console.error(
+      `node-server: worker ${process.pid} profile: files, ${methods.session.count} sessions: read→close done ${h(methods.session)} ms; ` +
+        `read ${h(methods.read)}, of it lock wait ${h(methods.lockWait)}; write ${h(methods.write)}; close ${h(methods.close)}; ` +
+        [...calls].map(([k, x]) => `${k} ${x.count}x ${h(x)}`).join('; ') +
+        ` ms; ${slow.n} over ${slowMs} ms: mean read ${m(slow.read)} (lock wait ${m(slow.lockWait)}, flock ${m(slow.flock)}), write ${m(slow.write)} (sync syscalls ${m(slow.sysWrite)}), close ${m(slow.close)} (sync syscalls ${m(slow.sysClose)}), thread-pool calls ${m(slow.pool)}, between the calls ${m(slow.gaps)} ms`,
+    );
+  });
 }

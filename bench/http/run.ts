@@ -30,6 +30,10 @@
  * --files-dir: where the files store's session directory is made (default: the temp dir), e.g.
  * /dev/shm to take the disk out (both sides use it).
  *
+ * Each round also reports the run-queue wait per request (/proc/<pid>/task/<tid>/schedstat): how
+ * long the side's threads, and the memcached/redis server's, were runnable but waited for a CPU
+ * (wrk, the other side's idle processes and whatever else runs on the machine hold the cores).
+ *
  * BENCH_HTTP_LOOP_DELAY=1 in the environment: the Node workers print their event-loop delay and
  * utilisation when they stop (node-server.ts); the bench shows them after each store.
  * BENCH_HTTP_PROFILE=1: also where each worker's requests spend their time, its connections and
@@ -200,33 +204,70 @@ function daemon(name: string, cmd: string, args: string[], opts: { env?: NodeJS.
 
 /** CPU time (user and system, ms) of these processes and all their descendants, from /proc. */
 function cpuMs(roots: number[]): { user: number; sys: number } {
-  const parent = new Map<number, number>();
-  const ticks = new Map<number, [number, number]>();
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
+  let user = 0;
+  let sys = 0;
+  for (const pid of treePids(roots)) {
     let stat: string;
     try {
-      stat = readFileSync(`/proc/${e}/stat`, 'latin1');
+      stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     } catch {
       continue; // exited meanwhile
     }
     // pid (comm) state ppid ... utime(14) stime(15): comm may hold spaces, so split after ')'.
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    parent.set(Number(e), Number(f[1]));
-    ticks.set(Number(e), [Number(f[11]), Number(f[12])]);
-  }
-  const inTree = (pid: number): boolean => {
-    for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 64; p = parent.get(p), hops++) if (roots.includes(p)) return true;
-    return false;
-  };
-  let user = 0;
-  let sys = 0;
-  for (const [pid, [u, s]] of ticks) {
-    if (!inTree(pid)) continue;
-    user += u;
-    sys += s;
+    user += Number(f[11]);
+    sys += Number(f[12]);
   }
   return { user: (user * 1000) / CLK_TCK, sys: (sys * 1000) / CLK_TCK };
+}
+
+/**
+ * Time the threads of these processes (and their descendants) spent runnable but waiting for a
+ * CPU (ms, the second field of /proc/<pid>/task/<tid>/schedstat): what the other processes on the
+ * same cores cost this side, beyond its own CPU time. Threads that exited in between are missed.
+ */
+function runQueueWaitMs(roots: number[]): number {
+  let ns = 0;
+  for (const pid of treePids(roots)) {
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tasks) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[1]);
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
+  return ns / 1e6;
+}
+
+/** These processes and all their descendants. */
+function treePids(roots: number[]): number[] {
+  const parent = new Map<number, number>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'latin1');
+      parent.set(Number(e), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out: number[] = [];
+  for (const pid of parent.keys()) {
+    for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 64; p = parent.get(p), hops++) {
+      if (roots.includes(p)) {
+        out.push(pid);
+        break;
+      }
+    }
+  }
+  return out;
 }
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
@@ -476,6 +517,9 @@ interface Row {
   p99: number[];
   /** CPU ms per request of the side's processes (php-fpm + nginx; the Node cluster) */
   cpu: number[];
+  /** ms per request the side's threads, and the store server's, waited runnable for a CPU */
+  wait: number[];
+  storeWait: number[];
   bad: number;
   socketErrors: number;
 }
@@ -496,6 +540,8 @@ try {
     if (ROOT) spawnSync('chmod', ['755', dir]);
     stops.push(async () => rmSync(dir, { recursive: true, force: true }));
     let savePath: string;
+    /** The memcached or redis server (both sides' requests go through it). */
+    let storePids: number[] = [];
     if (store === 'files') {
       if (FILES_DIR === undefined) {
         savePath = join(dir, 'sessions');
@@ -511,11 +557,13 @@ try {
       stops.push(() => m.stop());
       checkInterrupted();
       savePath = m.address;
+      storePids = [m.child.pid!];
     } else {
       const r: RedisProcess = await startRedis();
       stops.push(() => r.stop());
       checkInterrupted();
       savePath = `tcp://${r.address}`;
+      storePids = [r.child.pid!];
     }
     const ini = writePhpIni(dir, store, savePath);
     const servers = new Map<Side, { port: number; pids: number[] }>([
@@ -538,7 +586,7 @@ try {
       }
       const bySide = new Map<Side, Row>();
       for (const side of sides) {
-        const row: Row = { store, kind: phase.kind, side, rps: [], p50: [], p99: [], cpu: [], bad: 0, socketErrors: 0 };
+        const row: Row = { store, kind: phase.kind, side, rps: [], p50: [], p99: [], cpu: [], wait: [], storeWait: [], bad: 0, socketErrors: 0 };
         bySide.set(side, row);
         rows.push(row);
       }
@@ -546,8 +594,11 @@ try {
         // Each round starts with the next side (two sides: alternating order).
         for (const side of [...sides.slice(r % sides.length), ...sides.slice(0, r % sides.length)]) {
           const cpu0 = cpuMs(servers.get(side)!.pids);
+          const wait0 = [runQueueWaitMs(servers.get(side)!.pids), runQueueWaitMs(storePids)];
           const res = await runWrk(servers.get(side)!.port, phase.prefix, phase.pool, phase.mode, SECONDS);
           const cpu1 = cpuMs(servers.get(side)!.pids);
+          const wait = (runQueueWaitMs(servers.get(side)!.pids) - wait0[0]!) / res.requests;
+          const storeWait = (runQueueWaitMs(storePids) - wait0[1]!) / res.requests;
           // The requests wrk's stop cut off still run on the server (and write their session): the
           // next side must not read those sessions meanwhile. Without locking (redis) such an
           // overlap loses an update in a run that must be exact (seen once at load 11: 2 lost).
@@ -560,9 +611,11 @@ try {
           row.p50.push(res.p50);
           row.p99.push(res.p99);
           row.cpu.push(cpu);
+          row.wait.push(wait);
+          row.storeWait.push(storeWait);
           row.bad += res.bad;
           row.socketErrors += res.socketErrors;
-          console.log(`  ${store}, ${phase.kind}, round ${r + 1}, ${side.padEnd(7)}: ${res.rps.toFixed(0).padStart(6)} req/s  p50 ${res.p50.toFixed(2)} ms  p99 ${res.p99.toFixed(2)} ms  CPU ${(cpu * 1000).toFixed(0)} µs/req (system ${(sys * 1000).toFixed(0)})  non-200 ${res.bad}  socket errors ${res.socketErrors}`);
+          console.log(`  ${store}, ${phase.kind}, round ${r + 1}, ${side.padEnd(7)}: ${res.rps.toFixed(0).padStart(6)} req/s  p50 ${res.p50.toFixed(2)} ms  p99 ${res.p99.toFixed(2)} ms  CPU ${(cpu * 1000).toFixed(0)} µs/req (system ${(sys * 1000).toFixed(0)})  run-queue wait ${(wait * 1000).toFixed(0)} µs/req${storePids.length > 0 ? ` (${store} ${(storeWait * 1000).toFixed(0)})` : ''}  non-200 ${res.bad}  socket errors ${res.socketErrors}`);
         }
       }
       const v = verify(await readBack(ini, phase.prefix, phase.pool), counts);
@@ -587,8 +640,8 @@ const load1 = loadavg();
 console.log(
   `\n${started.toISOString().slice(0, 16)}Z, 2 cores, shared with other work (load average ${load0[0]!.toFixed(1)} at the start, ${load1[0]!.toFixed(1)} at the end); medians of ${ROUNDS} interleaved ${SECONDS} s rounds (contention: 1 round); ${WORKERS} Node workers vs ${FPM_CHILDREN} php-fpm children + 1 nginx worker; wrk -t${THREADS} -c${CONNECTIONS}\n`,
 );
-console.log(`| store | sessions | side | requests/s | p50 ms | p99 ms | CPU µs/request | non-200 | Node/PHP req/s | Node/PHP p99 |${VARIANTS.length > 0 ? ' vs Node req/s | vs Node p99 |' : ''}`);
-console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |${VARIANTS.length > 0 ? ' --- | --- |' : ''}`);
+console.log(`| store | sessions | side | requests/s | p50 ms | p99 ms | CPU µs/request | run-queue wait µs/request (store server's) | non-200 | Node/PHP req/s | Node/PHP p99 |${VARIANTS.length > 0 ? ' vs Node req/s | vs Node p99 |' : ''}`);
+console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |${VARIANTS.length > 0 ? ' --- | --- |' : ''}`);
 const sideLabel = (side: Side): string =>
   side === 'php-fpm' ? 'nginx + php-fpm' : side === 'node' ? 'Node (php-session-engine/http)' : `Node, ${side} (${VARIANTS.find((v) => v.name === side)!.spec})`;
 for (const row of rows) {
@@ -599,7 +652,7 @@ for (const row of rows) {
   const paired = (xs: number[], ys: number[]): string => `${median(xs.map((x, i) => x / ys[i]!)).toFixed(2)}x`;
   const vsNode = VARIANTS.length === 0 ? '' : row.side === 'php-fpm' || row.side === 'node' ? ' | |' : ` ${paired(row.rps, node.rps)} | ${paired(row.p99, node.p99)} |`;
   console.log(
-    `| ${row.store} | ${row.kind} | ${sideLabel(row.side)} | ${median(row.rps).toFixed(0)} | ${median(row.p50).toFixed(2)} | ${median(row.p99).toFixed(2)} | ${(median(row.cpu) * 1000).toFixed(0)} | ${row.bad + row.socketErrors} | ${ratio[0]} | ${ratio[1]} |${vsNode}`,
+    `| ${row.store} | ${row.kind} | ${sideLabel(row.side)} | ${median(row.rps).toFixed(0)} | ${median(row.p50).toFixed(2)} | ${median(row.p99).toFixed(2)} | ${(median(row.cpu) * 1000).toFixed(0)} | ${(median(row.wait) * 1000).toFixed(0)}${row.store === 'files' ? '' : ` (${(median(row.storeWait) * 1000).toFixed(0)})`} | ${row.bad + row.socketErrors} | ${ratio[0]} | ${ratio[1]} |${vsNode}`,
   );
 }
 console.log('');
