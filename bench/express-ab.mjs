@@ -29,6 +29,8 @@ import v8 from 'node:v8';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parse as parseCookie } from 'cookie';
 import express from 'express';
+import { serve as honoServe } from '@hono/node-server';
+import { Hono } from 'hono';
 import { SessionEngine } from 'php-session-engine';
 import { getWithSession } from './session-get.ts';
 
@@ -61,6 +63,7 @@ function memoryEngine() {
 
 async function serve(target, dir) {
   const engine = process.env.MEM === '1' ? memoryEngine() : new SessionEngine({ ini: { 'session.save_path': dir, 'session.gc_probability': 0 } });
+  if (target.startsWith('hono-')) return serveHono(target.slice('hono-'.length), engine);
   const app = express();
   if (target === 'hand') {
     // bench/adapters' by-hand route.
@@ -95,6 +98,37 @@ async function serve(target, dir) {
   return server.address().port;
 }
 
+/** Hono on @hono/node-server: `hand` (bench/adapters' by-hand route) or `adapter`/`adapter@DIR`. */
+async function serveHono(target, engine) {
+  const app = new Hono();
+  if (target === 'hand') {
+    app.get('/', async (c) => {
+      const r = engine.request({ cookies: parseCookie(c.env.incoming.headers.cookie ?? '') });
+      await r.start();
+      const n = r.session.get('n');
+      r.session.set('n', (typeof n === 'number' ? n : 0) + 1);
+      const body = { n: r.session.get('n') };
+      await r.end();
+      for (const [k, v] of r.headers) c.header(k, v, { append: true });
+      return c.json(body);
+    });
+  } else {
+    const from = target.startsWith('adapter@') ? target.slice('adapter@'.length) : undefined;
+    const { phpSession } = from === undefined ? await import('php-session-engine/hono') : await import(pathToFileURL(join(from, 'hono.js')).href);
+    app.use(phpSession({ engine }));
+    app.get('/', (c) => {
+      const s = c.get('session');
+      const n = s.n;
+      s.n = (typeof n === 'number' ? n : 0) + 1;
+      return c.json({ n: s.n });
+    });
+  }
+  const server = await new Promise((resolve) => {
+    const s = honoServe({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  return server.address().port;
+}
+
 if (process.argv[2] === '--serve') {
   const port = await serve(process.argv[3], process.argv[4]);
   let gcPause = 0;
@@ -103,8 +137,28 @@ if (process.argv[2] === '--serve') {
   }).observe({ entryTypes: ['gc'] });
   let profiler;
   let used0 = 0;
-  process.on('message', (m) => {
-    if (m === 'exit') process.exit(0);
+  // HEAPPROF=<target name>: that child samples every allocation (collected objects too) after the
+  // warm-up and writes bench/.prof/<target>.heapprofile at exit: bytes allocated by allocation site.
+  let sampling;
+  let marks = 0;
+  if (process.env.HEAPPROF === process.argv[3]) {
+    const { Session } = await import('node:inspector');
+    sampling = new Session();
+    sampling.connect();
+  }
+  const post = (method, params) => new Promise((resolve, reject) => sampling.post(method, params, (err, r) => (err ? reject(err) : resolve(r))));
+  process.on('message', async (m) => {
+    if (m === 'exit') {
+      if (sampling !== undefined) {
+        const { profile } = await post('HeapProfiler.stopSampling');
+        const { writeFileSync, mkdirSync } = await import('node:fs');
+        mkdirSync('bench/.prof', { recursive: true });
+        writeFileSync(`bench/.prof/${process.argv[3].replace(/[^\w.-]/g, '_')}.heapprofile`, JSON.stringify(profile));
+      }
+      process.exit(0);
+    }
+    // After the warm-up's two batches (four marks): sample from here on.
+    if (sampling !== undefined && ++marks === 5) await post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
     // 'mark': the counters since the previous mark.
     const u = process.cpuUsage();
     let allocated = 0;
@@ -136,7 +190,9 @@ if (process.argv[2] === '--serve') {
   const get = (port, cookie) => getWithSession(agent, port, cookie);
   const children = [];
   for (const name of names) {
-    const proc = fork(process.argv[1], ['--serve', name, dir], { execArgv: process.execArgv });
+    // PROF=<target name>: that child writes a CPU profile (.cpuprofile) to bench/.prof/.
+    const prof = process.env.PROF === name ? ['--cpu-prof', '--cpu-prof-dir=bench/.prof'] : [];
+    const proc = fork(process.argv[1], ['--serve', name, dir], { execArgv: [...process.execArgv, ...prof] });
     const port = await new Promise((r) => proc.once('message', (m) => r(m.port)));
     children.push({ name, proc, port, cookies: Array(CLIENTS).fill(undefined), cpu: [], user: [], system: [], allocated: [], promoted: [], gc: [] });
   }
