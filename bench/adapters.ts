@@ -31,7 +31,7 @@
  *
  * Run: npm run bench:adapters -- [seconds-per-round] [rounds] [only]; `only` (a regular expression) keeps
  * the matching targets, e.g. 'express' for the Express rows and its peer. BENCH_BASELINE_ADAPTERS=DIR
- * adds another build's Express adapter to the Express group (see its target).
+ * adds another build's Express and Hono adapters to their groups (see the Express one's target).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -68,15 +68,31 @@ const work = (s: SessionView): { n: unknown } => {
   return { n: s.n };
 };
 
-/** The bare engine's session work for one request (what an app writes by hand without an adapter). */
+/**
+ * The bare engine's session work for one request, as an app must write it by hand without an
+ * adapter: a failed start is an error, the request is ended whatever happens (else its lock stays
+ * held), and a failed write (PHP's "Failed to write session data" warning: `end()` still resolves)
+ * is an error, not data lost silently. The adapters do the same three checks.
+ */
 async function byHand(engine: SessionEngine, cookie: string | undefined): Promise<{ body: { n: unknown }; headers: Array<[string, string]> }> {
   const r = engine.request({ cookies: parseCookie(cookie ?? '') as Record<string, string> });
-  await r.start();
-  const n = r.session.get('n');
-  r.session.set('n', (typeof n === 'number' ? n : 0) + 1);
-  const body = { n: r.session.get('n') };
-  await r.end();
+  let body: { n: unknown };
+  try {
+    if (!(await r.start())) throw new Error('session_start() failed');
+    const n = r.session.get('n');
+    r.session.set('n', (typeof n === 'number' ? n : 0) + 1);
+    body = { n: r.session.get('n') };
+  } finally {
+    await r.end();
+  }
+  if (writeFailed(r.diagnostics)) throw new Error('session write failed');
   return { body, headers: r.headers };
+}
+
+/** PHP's warning for a write the module refused. */
+function writeFailed(diagnostics: ReadonlyArray<{ message: string }>): boolean {
+  for (const d of diagnostics) if (d.message.includes(': Failed to write session data')) return true;
+  return false;
 }
 
 async function listen(server: Server): Promise<number> {
@@ -124,11 +140,17 @@ const targets: Record<string, () => Promise<{ port: number; close: () => Promise
   'bare node:http + engine': async () => {
     const engine = new SessionEngine({ ini });
     const server = createServer((req, res) => {
-      void byHand(engine, req.headers.cookie).then(({ body, headers }) => {
-        for (const [k, v] of headers) res.appendHeader(k, v);
-        res.setHeader('Content-Type', 'application/json');
-        res.end(JSON.stringify(body));
-      });
+      byHand(engine, req.headers.cookie).then(
+        ({ body, headers }) => {
+          for (const [k, v] of headers) res.appendHeader(k, v);
+          res.setHeader('Content-Type', 'application/json');
+          res.end(JSON.stringify(body));
+        },
+        () => {
+          res.statusCode = 500;
+          res.end();
+        },
+      );
     });
     return { port: await listen(server), close: () => new Promise((r) => server.close(() => r())) };
   },
@@ -208,6 +230,17 @@ const targets: Record<string, () => Promise<{ port: number; close: () => Promise
   'php-session-engine/hono': async () => {
     const app = new Hono<PhpSessionEnv>();
     app.use(honoSession({ ini }));
+    app.get('/', (c) => c.json(work(c.get('session'))));
+    const server = await new Promise<Server>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
+    });
+    return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
+  },
+  // BENCH_BASELINE_ADAPTERS=DIR: another build's Hono adapter beside this one (see the Express one).
+  'php-session-engine/hono (baseline build)': async () => {
+    const { phpSession: baseline } = (await import(`${process.env['BENCH_BASELINE_ADAPTERS']}/hono.js`)) as { phpSession: typeof honoSession };
+    const app = new Hono<PhpSessionEnv>();
+    app.use(baseline({ ini }));
     app.get('/', (c) => c.json(work(c.get('session'))));
     const server = await new Promise<Server>((resolve) => {
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
@@ -299,6 +332,7 @@ async function main(): Promise<void> {
     'express + app.use(noop) + by hand': 'express + engine by hand',
     'php-session-engine/fastify': 'fastify + engine by hand',
     'php-session-engine/hono': 'hono + engine by hand',
+    'php-session-engine/hono (baseline build)': 'hono + engine by hand',
     'hono + app.use(noop) + by hand': 'hono + engine by hand',
   };
   // The noise floor: each peer measured against a second process of itself in the same rounds

@@ -68,19 +68,23 @@ async function serve(target, dir) {
   if (target === 'hand') {
     // bench/adapters' by-hand route.
     app.get('/', (req, res, next) => {
+      // (with bench/adapters' checks: a failed start or write is an error, the request always ends)
       const r = engine.request({ cookies: parseCookie(req.headers.cookie ?? '') });
       let body;
       r.start()
-        .then(() => {
+        .then((ok) => {
+          if (!ok) throw new Error('session_start() failed');
           const n = r.session.get('n');
           r.session.set('n', (typeof n === 'number' ? n : 0) + 1);
           body = { n: r.session.get('n') };
-          return r.end();
         })
+        .finally(() => r.end())
         .then(() => {
+          if (writeFailed(r.diagnostics)) throw new Error('session write failed');
           for (const [k, v] of r.headers) res.append(k, v);
           res.json(body);
-        }, next);
+        })
+        .catch(next);
     });
   } else {
     const from = target.startsWith('adapter@') ? target.slice('adapter@'.length) : undefined;
@@ -98,17 +102,28 @@ async function serve(target, dir) {
   return server.address().port;
 }
 
+/** PHP's warning for a write the module refused (bench/adapters' by-hand check). */
+function writeFailed(diagnostics) {
+  for (const d of diagnostics) if (d.message.includes(': Failed to write session data')) return true;
+  return false;
+}
+
 /** Hono on @hono/node-server: `hand` (bench/adapters' by-hand route) or `adapter`/`adapter@DIR`. */
 async function serveHono(target, engine) {
   const app = new Hono();
   if (target === 'hand') {
     app.get('/', async (c) => {
       const r = engine.request({ cookies: parseCookie(c.env.incoming.headers.cookie ?? '') });
-      await r.start();
-      const n = r.session.get('n');
-      r.session.set('n', (typeof n === 'number' ? n : 0) + 1);
-      const body = { n: r.session.get('n') };
-      await r.end();
+      let body;
+      try {
+        if (!(await r.start())) throw new Error('session_start() failed');
+        const n = r.session.get('n');
+        r.session.set('n', (typeof n === 'number' ? n : 0) + 1);
+        body = { n: r.session.get('n') };
+      } finally {
+        await r.end();
+      }
+      if (writeFailed(r.diagnostics)) throw new Error('session write failed');
       for (const [k, v] of r.headers) c.header(k, v, { append: true });
       return c.json(body);
     });
@@ -191,7 +206,7 @@ if (process.argv[2] === '--serve') {
   const children = [];
   for (const name of names) {
     // PROF=<target name>: that child writes a CPU profile (.cpuprofile) to bench/.prof/.
-    const prof = process.env.PROF === name ? ['--cpu-prof', '--cpu-prof-dir=bench/.prof'] : [];
+    const prof = process.env.PROF === name ? ['--cpu-prof', '--cpu-prof-interval=100', '--cpu-prof-dir=bench/.prof'] : [];
     const proc = fork(process.argv[1], ['--serve', name, dir], { execArgv: [...process.execArgv, ...prof] });
     const port = await new Promise((r) => proc.once('message', (m) => r(m.port)));
     children.push({ name, proc, port, cookies: Array(CLIENTS).fill(undefined), cpu: [], user: [], system: [], allocated: [], promoted: [], gc: [] });
