@@ -205,8 +205,8 @@ if (process.argv[2] === '--serve') {
   const get = (port, cookie) => getWithSession(agent, port, cookie);
   const children = [];
   for (const name of names) {
-    // PROF=<target name>: that child writes a CPU profile (.cpuprofile) to bench/.prof/.
-    const prof = process.env.PROF === name ? ['--cpu-prof', '--cpu-prof-interval=100', '--cpu-prof-dir=bench/.prof'] : [];
+    // PROF=<target name>[,<name>...]: those children write a CPU profile (.cpuprofile) to bench/.prof/.
+    const prof = (process.env.PROF ?? '').split(',').includes(name) ? ['--cpu-prof', '--cpu-prof-interval=100', '--cpu-prof-dir=bench/.prof'] : process.env.V8FLAGS_TARGET === name ? (process.env.V8FLAGS ?? '').split(' ') : [];
     const proc = fork(process.argv[1], ['--serve', name, dir], { execArgv: [...process.execArgv, ...prof] });
     const port = await new Promise((r) => proc.once('message', (m) => r(m.port)));
     children.push({ name, proc, port, cookies: Array(CLIENTS).fill(undefined), cpu: [], user: [], system: [], allocated: [], promoted: [], gc: [] });
