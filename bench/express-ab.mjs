@@ -1,6 +1,6 @@
 /**
- * bench/express-ab: the Express adapter against Express doing the same session work by hand, one
- * target at a time. bench/adapters runs an adapter and its peer at the same time; here each target
+ * bench/express-ab: the Express (or Hono) adapter against the same framework doing the same session
+ * work by hand, one target at a time. bench/adapters runs an adapter and its peer at the same time; here each target
  * (its own child process, the built package) serves a fixed number of requests alone (16
  * keep-alive clients from this process), the targets take turns in an order that rotates every
  * round, and each child reports for its batch: CPU per request (process.cpuUsage: user and
@@ -15,6 +15,11 @@
  * bench/.old-adapters, so that its imports of 'php-session-engine' resolve), and `hand` again as a
  * noise floor (identical code: what the machine adds to a ratio).
  * The session store is files on tmpfs, or an in-memory module with MEM=1 (the engine's I/O left out).
+ * Hono on @hono/node-server the same way: `hono-hand`, `hono-adapter`, `hono-adapter@DIR`.
+ * PROF=<target>[,<target>...]: those children write a CPU profile (100 us sampling) to bench/.prof/;
+ * HEAPPROF=<target>: that child writes bench/.prof/<target>.heapprofile, a sampling allocation
+ * profile after the warm-up that counts collected objects too (bytes allocated by site);
+ * V8FLAGS_TARGET=<target> V8FLAGS='--trace-deopt ...': extra node flags for that child.
  *
  * Run: npm run build && node --import tsx bench/express-ab.mjs [rounds] [requests-per-batch] [targets]
  *   e.g. node --import tsx bench/express-ab.mjs 8 3000 hand,adapter@$PWD/bench/.old-adapters,adapter,hand
