@@ -106,8 +106,12 @@ class ResponseHold {
   state: typeof OPEN | typeof ENDING | typeof DONE = OPEN;
   /** The response has closed ('close'); once the session has ended too, the hold is released. */
   closed = false;
-  /** The held calls: method name, then its arguments, for each call. */
-  queue: Array<HeldMethod | unknown[]> = [];
+  /**
+   * The held calls: method name, then its arguments, for each call; undefined until the first
+   * (made as a two-element literal: most responses hold one call, and a first push() on an empty
+   * array allocates room for 17).
+   */
+  queue: Array<HeldMethod | unknown[]> | undefined = undefined;
   constructor(ctx: PhpSessionContext, hooks: AttachHooks, orig: Pick<ServerResponse, HeldMethod> | undefined) {
     this.ctx = ctx;
     this.hooks = hooks;
@@ -120,7 +124,8 @@ const holds = new WeakMap<object, ResponseHold>();
 
 /** A held call is queued and answers as the method would: write true, the others the response. */
 function hold(res: ServerResponse, h: ResponseHold, name: HeldMethod, args: unknown[]): unknown {
-  h.queue.push(name, args);
+  if (h.queue === undefined) h.queue = [name, args];
+  else h.queue.push(name, args);
   if (h.state === OPEN) endHeld(res, h);
   return name === 'write' ? true : res;
 }
@@ -135,8 +140,8 @@ function endHeld(res: ServerResponse, h: ResponseHold): void {
       restore(res, h);
       if (ctx.transSidActive) rewriteBody(ctx, res);
       h.state = DONE;
-      const queue = h.queue;
-      h.queue = [];
+      const queue = h.queue!;
+      h.queue = undefined;
       if (h.closed) release(res, h);
       // Each queued call goes to the response's method of the moment: the original, or the rewriting
       // one; when that is the prototype's hook, straight to the method behind it (the hook would
@@ -150,7 +155,7 @@ function endHeld(res: ServerResponse, h: ResponseHold): void {
       applyHeaders(h.ctx, res);
       restore(res, h);
       h.state = DONE;
-      h.queue = [];
+      h.queue = undefined;
       if (h.closed) release(res, h);
       const onError = h.hooks.onError;
       if (onError !== undefined) onError(err);
