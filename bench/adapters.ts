@@ -40,7 +40,6 @@ import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import { parse as parseCookie } from 'cookie';
 import express from 'express';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
@@ -50,7 +49,7 @@ import { phpSessionPlugin } from 'php-session-engine/fastify';
 import { createPhpSession, type SessionView } from 'php-session-engine/http';
 import { phpSession as honoSession, type PhpSessionEnv } from 'php-session-engine/hono';
 import { positiveInt } from './env.ts';
-import { getWithSession } from './session-get.ts';
+import { byHand, getWithSession } from './session-get.ts';
 
 const SERVE = process.argv[2] === '--serve' ? process.argv[3] : undefined;
 const SECONDS = Number(process.argv[2] ?? 1);
@@ -67,33 +66,6 @@ const work = (s: SessionView): { n: unknown } => {
   s.n = (typeof n === 'number' ? n : 0) + 1;
   return { n: s.n };
 };
-
-/**
- * The bare engine's session work for one request, as an app must write it by hand without an
- * adapter: a failed start is an error, the request is ended whatever happens (else its lock stays
- * held), and a failed write (PHP's "Failed to write session data" warning: `end()` still resolves)
- * is an error, not data lost silently. The adapters do the same three checks.
- */
-async function byHand(engine: SessionEngine, cookie: string | undefined): Promise<{ body: { n: unknown }; headers: Array<[string, string]> }> {
-  const r = engine.request({ cookies: parseCookie(cookie ?? '') as Record<string, string> });
-  let body: { n: unknown };
-  try {
-    if (!(await r.start())) throw new Error('session_start() failed');
-    const n = r.session.get('n');
-    r.session.set('n', (typeof n === 'number' ? n : 0) + 1);
-    body = { n: r.session.get('n') };
-  } finally {
-    await r.end();
-  }
-  if (writeFailed(r.diagnostics)) throw new Error('session write failed');
-  return { body, headers: r.headers };
-}
-
-/** PHP's warning for a write the module refused. */
-function writeFailed(diagnostics: ReadonlyArray<{ message: string }>): boolean {
-  for (const d of diagnostics) if (d.message.includes(': Failed to write session data')) return true;
-  return false;
-}
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -130,6 +102,17 @@ async function honoByHand(noopLayer: boolean): Promise<{ port: number; close: ()
     for (const [k, v] of headers) c.header(k, v, { append: true });
     return c.json(body);
   });
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
+  });
+  return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** Hono on node-server with an adapter build's middleware, the route doing the session work through it. */
+async function honoAdapter(phpSession: typeof honoSession): Promise<{ port: number; close: () => Promise<void> }> {
+  const app = new Hono<PhpSessionEnv>();
+  app.use(phpSession({ ini }));
+  app.get('/', (c) => c.json(work(c.get('session'))));
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
   });
@@ -227,25 +210,11 @@ const targets: Record<string, () => Promise<{ port: number; close: () => Promise
   // Reference: the by-hand route behind one empty middleware (Hono runs a lone handler without its
   // compose chain; any app.use() brings the chain in).
   'hono + app.use(noop) + by hand': () => honoByHand(true),
-  'php-session-engine/hono': async () => {
-    const app = new Hono<PhpSessionEnv>();
-    app.use(honoSession({ ini }));
-    app.get('/', (c) => c.json(work(c.get('session'))));
-    const server = await new Promise<Server>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
-    });
-    return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
-  },
+  'php-session-engine/hono': () => honoAdapter(honoSession),
   // BENCH_BASELINE_ADAPTERS=DIR: another build's Hono adapter beside this one (see the Express one).
   'php-session-engine/hono (baseline build)': async () => {
     const { phpSession: baseline } = (await import(`${process.env['BENCH_BASELINE_ADAPTERS']}/hono.js`)) as { phpSession: typeof honoSession };
-    const app = new Hono<PhpSessionEnv>();
-    app.use(baseline({ ini }));
-    app.get('/', (c) => c.json(work(c.get('session'))));
-    const server = await new Promise<Server>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
-    });
-    return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
+    return honoAdapter(baseline);
   },
 };
 

@@ -37,7 +37,7 @@ import express from 'express';
 import { serve as honoServe } from '@hono/node-server';
 import { Hono } from 'hono';
 import { SessionEngine } from 'php-session-engine';
-import { getWithSession } from './session-get.ts';
+import { byHand, getWithSession, writeFailed } from './session-get.ts';
 
 const CLIENTS = 16;
 
@@ -107,29 +107,13 @@ async function serve(target, dir) {
   return server.address().port;
 }
 
-/** PHP's warning for a write the module refused (bench/adapters' by-hand check). */
-function writeFailed(diagnostics) {
-  for (const d of diagnostics) if (d.message.includes(': Failed to write session data')) return true;
-  return false;
-}
-
-/** Hono on @hono/node-server: `hand` (bench/adapters' by-hand route) or `adapter`/`adapter@DIR`. */
+/** Hono on @hono/node-server: `hand` (bench/adapters' by-hand work) or `adapter`/`adapter@DIR`. */
 async function serveHono(target, engine) {
   const app = new Hono();
   if (target === 'hand') {
     app.get('/', async (c) => {
-      const r = engine.request({ cookies: parseCookie(c.env.incoming.headers.cookie ?? '') });
-      let body;
-      try {
-        if (!(await r.start())) throw new Error('session_start() failed');
-        const n = r.session.get('n');
-        r.session.set('n', (typeof n === 'number' ? n : 0) + 1);
-        body = { n: r.session.get('n') };
-      } finally {
-        await r.end();
-      }
-      if (writeFailed(r.diagnostics)) throw new Error('session write failed');
-      for (const [k, v] of r.headers) c.header(k, v, { append: true });
+      const { body, headers } = await byHand(engine, c.env.incoming.headers.cookie);
+      for (const [k, v] of headers) c.header(k, v, { append: true });
       return c.json(body);
     });
   } else {
