@@ -60,7 +60,9 @@ const exposedPrototypes = new WeakMap<object, boolean>();
 class ExpressPhpSession extends HttpPhpSession {
   /** The middleware's work: a failed start or write goes to next(err). */
   use(req: IncomingMessage, res: ServerResponse, next: Next): void {
-    if ((req as { phpSession?: unknown }).phpSession !== undefined) {
+    // Attached already (the middleware mounted twice, or another set req.phpSession): the response's
+    // hold read directly, not through the prototype's accessor.
+    if (responseContext(res) !== undefined || (Object.hasOwn(req, 'phpSession') && (req as { phpSession?: unknown }).phpSession !== undefined)) {
       next();
       return;
     }

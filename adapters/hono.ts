@@ -34,65 +34,117 @@ export interface PhpSessionEnv {
   };
 }
 
+/** The context of a response served by node-server, for the shared 'close' listener below. */
+const kContext = Symbol('phpSessionContext');
+type HeldOutgoing = ServerResponse & { [kContext]?: PhpSessionContext };
+
+/**
+ * Every node-server response's 'close' listener (one function for all: no closure a request):
+ * the client gone before the handler finished ends the request now; after a normal end there is
+ * nothing to do (the trans-sid body's end included).
+ */
+function onOutgoingClose(this: HeldOutgoing): void {
+  const ctx = this[kContext];
+  if (ctx !== undefined) abortContext(ctx);
+}
+
+/** The client is gone: end the request (once; its failure goes to the middleware, which awaits the same end) and the output. */
+function abortContext(ctx: PhpSessionContext): void {
+  if (!ctx.closed) void ctx.end().catch(() => undefined);
+  ctx.finishOutputQuietly();
+}
+
 /** Hono middleware. */
 export function phpSession(options: PhpSessionOptions = {}): MiddlewareHandler<PhpSessionEnv> & { sessions: PhpSessions } {
   const sessions = new PhpSessions(options, parseCookies);
-  const mw: MiddlewareHandler<PhpSessionEnv> = async (c, next) => {
+  const mw: MiddlewareHandler<PhpSessionEnv> = (c, next) => {
     // On @hono/node-server the IncomingMessage is at hand: reading it directly spares building the
     // full Request (its headers and AbortSignal) on every request.
-    const node = (c.env as { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined) ?? {};
-    const incoming = node.incoming;
-    const input =
-      incoming !== undefined
-        ? { cookie: incoming.headers.cookie, url: incoming.url, referer: incoming.headers.referer, host: incoming.headers.host }
-        : { cookie: c.req.header('cookie'), url: c.req.url, referer: c.req.header('referer'), host: c.req.header('host') };
-    const ctx = sessions.context(input, c);
+    const node = c.env as { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined;
+    const incoming = node?.incoming;
+    const outgoing = node?.outgoing;
+    let ctx: PhpSessionContext;
+    if (incoming !== undefined) {
+      const h = incoming.headers;
+      ctx = sessions.context({ cookie: h.cookie, url: incoming.url, referer: h.referer, host: h.host }, c);
+    } else {
+      ctx = sessions.context({ cookie: c.req.header('cookie'), url: c.req.url, referer: c.req.header('referer'), host: c.req.header('host') }, c);
+    }
     ctx.holdForOutput(); // with trans-sid, the engine request ends once the rewritten body is out
     c.set('phpSession', ctx);
     c.set('session', ctx.session);
-    let cleanup: (() => void) | undefined;
-    // Client gone: the response's socket closes (node-server), or the Request's signal aborts.
-    const onAbort = (): void => {
-      void ctx.end().catch(() => undefined);
-      ctx.finishOutputQuietly();
-      cleanup?.();
-    };
-    const signal = node.outgoing === undefined ? c.req.raw.signal : undefined;
-    if (node.outgoing !== undefined) node.outgoing.on('close', onAbort); // once per response; on() is cheaper than once()
-    else signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const headers: HeaderRecord = incoming?.headers ?? Object.fromEntries(c.req.raw.headers);
-      if (isMultipart(headers) && uploadProgressEnabled(ctx)) cleanup = await readUpload(c, ctx, headers, incoming);
-      await ctx.begin();
-      await next();
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      let failure: unknown;
-      try {
-        await ctx.end();
-      } catch (err) {
-        failure = err;
-      }
-      const lines = ctx.takeHeaders();
-      if (lines.length > 0) {
-        // The response's headers may be immutable (a fetch() Response): copy it when they are.
-        let res = c.res;
-        try {
-          for (const [name, value] of lines) addLine(res.headers, name, value);
-        } catch {
-          res = new Response(res.body, res);
-          for (const [name, value] of lines) addLine(res.headers, name, value);
-          c.res = res;
-        }
-      }
-      if (failure === undefined && ctx.transSidActive) rewriteResponse(c, ctx);
-      else ctx.finishOutputQuietly();
-      // Without node-server's close event, the upload's temp files go once the handler is done.
-      if (node.outgoing === undefined) cleanup?.();
-      if (failure !== undefined) throw failure;
-    }
+    if (outgoing === undefined || isMultipart(incoming!.headers)) return general(c, next, ctx, incoming, outgoing);
+    // The common case (node-server, no multipart body) as one promise chain: an async function's
+    // frame, its awaits and a close-listener closure cost ~1 KB of allocation a request more
+    // (bench/express-ab.mjs hono-*, README "Overhead").
+    (outgoing as HeldOutgoing)[kContext] = ctx;
+    outgoing.on('close', onOutgoingClose); // once per response; on() is cheaper than once()
+    return ctx.begin().then(next).then(
+      () => ctx.end().then(() => finish(c, ctx, undefined, undefined), (e: unknown) => finish(c, ctx, e, undefined)),
+      (err: unknown) => ctx.end().then(() => finish(c, ctx, undefined, { err }), (e: unknown) => finish(c, ctx, e, { err })),
+    );
   };
   return Object.assign(mw, { sessions });
+}
+
+/**
+ * Without node-server's response (another runtime: the Request's AbortSignal tells a client gone),
+ * or with a multipart body (read and fed to the session before the start): the same steps as the
+ * promise chain above, with the upload's temp files to remove.
+ */
+async function general(c: Context<PhpSessionEnv>, next: () => Promise<void>, ctx: PhpSessionContext, incoming: IncomingMessage | undefined, outgoing: ServerResponse | undefined): Promise<void> {
+  let cleanup: (() => void) | undefined;
+  // Client gone: the response's socket closes (node-server), or the Request's signal aborts.
+  const onAbort = (): void => {
+    abortContext(ctx);
+    cleanup?.();
+  };
+  const signal = outgoing === undefined ? c.req.raw.signal : undefined;
+  if (outgoing !== undefined) outgoing.on('close', onAbort);
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  let thrown: { err: unknown } | undefined;
+  try {
+    const headers: HeaderRecord = incoming?.headers ?? Object.fromEntries(c.req.raw.headers);
+    if (isMultipart(headers) && uploadProgressEnabled(ctx)) cleanup = await readUpload(c, ctx, headers, incoming);
+    await ctx.begin();
+    await next();
+  } catch (err) {
+    thrown = { err };
+  }
+  signal?.removeEventListener('abort', onAbort);
+  let failure: unknown;
+  try {
+    await ctx.end();
+  } catch (err) {
+    failure = err;
+  }
+  // Without node-server's close event, the upload's temp files go once the handler is done.
+  if (outgoing === undefined) cleanup?.();
+  finish(c, ctx, failure, thrown);
+}
+
+/**
+ * After the session's end: PHP's header lines onto the response, the body through the rewriter
+ * when trans-sid is active, else the engine request's end. Throws the end's failure (to Hono's
+ * error handling), else the error the start or the handler threw, if any.
+ */
+function finish(c: Context<PhpSessionEnv>, ctx: PhpSessionContext, failure: unknown, thrown: { err: unknown } | undefined): void {
+  const lines = ctx.takeHeaders();
+  if (lines.length > 0) {
+    // The response's headers may be immutable (a fetch() Response): copy it when they are.
+    let res = c.res;
+    try {
+      for (const [name, value] of lines) addLine(res.headers, name, value);
+    } catch {
+      res = new Response(res.body, res);
+      for (const [name, value] of lines) addLine(res.headers, name, value);
+      c.res = res;
+    }
+  }
+  if (failure === undefined && ctx.transSidActive) rewriteResponse(c, ctx);
+  else ctx.finishOutputQuietly();
+  if (failure !== undefined) throw failure;
+  if (thrown !== undefined) throw thrown.err;
 }
 
 /**

@@ -106,8 +106,12 @@ class ResponseHold {
   state: typeof OPEN | typeof ENDING | typeof DONE = OPEN;
   /** The response has closed ('close'); once the session has ended too, the hold is released. */
   closed = false;
-  /** The held calls: method name, then its arguments, for each call. */
-  queue: Array<HeldMethod | unknown[]> = [];
+  /**
+   * The held calls: method name, then its arguments, for each call; undefined until the first
+   * (made as a two-element literal: most responses hold one call, and a first push() on an empty
+   * array allocates room for 17).
+   */
+  queue: Array<HeldMethod | unknown[]> | undefined = undefined;
   constructor(ctx: PhpSessionContext, hooks: AttachHooks, orig: Pick<ServerResponse, HeldMethod> | undefined) {
     this.ctx = ctx;
     this.hooks = hooks;
@@ -120,7 +124,8 @@ const holds = new WeakMap<object, ResponseHold>();
 
 /** A held call is queued and answers as the method would: write true, the others the response. */
 function hold(res: ServerResponse, h: ResponseHold, name: HeldMethod, args: unknown[]): unknown {
-  h.queue.push(name, args);
+  if (h.queue === undefined) h.queue = [name, args];
+  else h.queue.push(name, args);
   if (h.state === OPEN) endHeld(res, h);
   return name === 'write' ? true : res;
 }
@@ -135,17 +140,22 @@ function endHeld(res: ServerResponse, h: ResponseHold): void {
       restore(res, h);
       if (ctx.transSidActive) rewriteBody(ctx, res);
       h.state = DONE;
-      const queue = h.queue;
-      h.queue = [];
+      const queue = h.queue!;
+      h.queue = undefined;
       if (h.closed) release(res, h);
-      // Each queued call goes to the response's method of the moment: the original, or the rewriting one.
-      for (let i = 0; i < queue.length; i += 2) (res[queue[i] as HeldMethod] as (...a: unknown[]) => unknown).apply(res, queue[i + 1] as unknown[]);
+      // Each queued call goes to the response's method of the moment: the original, or the rewriting
+      // one; when that is the prototype's hook, straight to the method behind it (the hook would
+      // find this response done and pass the call on: a lookup and an arguments array less).
+      for (let i = 0; i < queue.length; i += 2) {
+        const method = res[queue[i] as HeldMethod] as HookedMethod;
+        (method[kBehind]?.() ?? method).apply(res, queue[i + 1] as unknown[]);
+      }
     },
     (err: unknown) => {
       applyHeaders(h.ctx, res);
       restore(res, h);
       h.state = DONE;
-      h.queue = [];
+      h.queue = undefined;
       if (h.closed) release(res, h);
       const onError = h.hooks.onError;
       if (onError !== undefined) onError(err);
@@ -208,6 +218,9 @@ function wrapOwn(res: ServerResponse, h: ResponseHold): void {
 
 type HeldMethod = 'writeHead' | 'write' | 'end';
 const hookedPrototypes = new WeakSet<object>();
+/** On a prototype's hook: the method it passes a call on to (the prototype's own, or its parent's of the moment). */
+const kBehind = Symbol('behind');
+type HookedMethod = ((...a: unknown[]) => unknown) & { [kBehind]?: () => (...a: unknown[]) => unknown };
 
 /**
  * Hooks writeHead/write/end on a response prototype once: a response held through it (not yet
@@ -219,16 +232,14 @@ function hookPrototype(proto: object): void {
   hookedPrototypes.add(proto);
   for (const name of ['writeHead', 'write', 'end'] as const) {
     const own = Object.hasOwn(proto, name) ? ((proto as Record<HeldMethod, unknown>)[name] as (...a: unknown[]) => unknown) : undefined;
-    Object.defineProperty(proto, name, {
-      configurable: true,
-      writable: true,
-      value: function (this: object, ...args: unknown[]): unknown {
-        const h = holds.get(this);
-        if (h !== undefined && h.state !== DONE && h.orig === undefined) return hold(this as ServerResponse, h, name, args);
-        const method = own ?? ((Object.getPrototypeOf(proto) as Record<HeldMethod, (...a: unknown[]) => unknown>)[name]);
-        return method.apply(this, args);
-      },
-    });
+    const behind = (): ((...a: unknown[]) => unknown) => own ?? (Object.getPrototypeOf(proto) as Record<HeldMethod, (...a: unknown[]) => unknown>)[name];
+    const hook: HookedMethod = function (this: object, ...args: unknown[]): unknown {
+      const h = holds.get(this);
+      if (h !== undefined && h.state !== DONE && h.orig === undefined) return hold(this as ServerResponse, h, name, args);
+      return behind().apply(this, args);
+    };
+    hook[kBehind] = behind;
+    Object.defineProperty(proto, name, { configurable: true, writable: true, value: hook });
   }
 }
 

@@ -81,6 +81,8 @@ export class PhpSessions {
   readonly engine: SessionEngine;
   readonly options: PhpSessionOptions;
   readonly #parseCookies: CookieParser;
+  /** The contexts' options when they do not depend on the request (one object for all). */
+  #fixedOptions: ContextOptions | undefined;
 
   constructor(options: PhpSessionOptions, parseCookies: CookieParser) {
     this.options = options;
@@ -97,11 +99,16 @@ export class PhpSessions {
     if (rawUrl !== undefined && rawUrl.includes('?')) {
       for (const [k, v] of new URL(rawUrl, 'http://localhost').searchParams) if (!(k in query)) query[k] = v;
     }
-    const cookies: Record<string, RequestVar> = {};
+    // The parser's object is the request's own (a fresh one each call): it becomes $_COOKIE as it
+    // is, unless it holds an undefined value (then a copy without those).
     const parsed = this.#parseCookies(input.cookie ?? '');
-    for (const k of Object.keys(parsed)) {
-      const v = parsed[k];
-      if (v !== undefined) cookies[k] = v;
+    let cookies = parsed as Record<string, RequestVar>;
+    for (const k in parsed) {
+      if (parsed[k] === undefined) {
+        cookies = {};
+        for (const j of Object.keys(parsed)) if (parsed[j] !== undefined) cookies[j] = parsed[j]!;
+        break;
+      }
     }
     const body: Record<string, RequestVar> = {};
     if (input.body !== null && typeof input.body === 'object' && !Array.isArray(input.body)) {
@@ -115,8 +122,8 @@ export class PhpSessions {
     const onDiagnostic = this.options.onDiagnostic;
     const request = this.engine.request(onDiagnostic === undefined ? { cookies, query, body, server } : { cookies, query, body, server, onDiagnostic });
     const ro = this.options.readOnly;
-    const readOnly = typeof ro === 'function' ? ro(frameworkRequest) : ro === true;
-    return new PhpSessionContext(request, { readOnly, autoStart: this.options.autoStart });
+    const opts = typeof ro === 'function' ? { readOnly: ro(frameworkRequest), autoStart: this.options.autoStart } : (this.#fixedOptions ??= { readOnly: ro === true, autoStart: this.options.autoStart });
+    return new PhpSessionContext(request, opts);
   }
 }
 
@@ -333,6 +340,9 @@ export class PhpSessionContext {
   }
 
   #end(): Promise<void> {
+    // Started already (the start's reaction has run): straight to the write, without a reaction
+    // on the settled start (two closures and a promise a request less).
+    if (this.#started) return this.#write();
     // The lazy start first, if the app wrote; a failed start is the request's failure.
     const starting = this.#starting ?? (this.#wantStart ? this.start() : undefined);
     if (starting === undefined) return this.#write();

@@ -31,7 +31,7 @@
  *
  * Run: npm run bench:adapters -- [seconds-per-round] [rounds] [only]; `only` (a regular expression) keeps
  * the matching targets, e.g. 'express' for the Express rows and its peer. BENCH_BASELINE_ADAPTERS=DIR
- * adds another build's Express adapter to the Express group (see its target).
+ * adds another build's Express and Hono adapters to their groups (see the Express one's target).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -40,7 +40,6 @@ import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import { parse as parseCookie } from 'cookie';
 import express from 'express';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
@@ -50,7 +49,7 @@ import { phpSessionPlugin } from 'php-session-engine/fastify';
 import { createPhpSession, type SessionView } from 'php-session-engine/http';
 import { phpSession as honoSession, type PhpSessionEnv } from 'php-session-engine/hono';
 import { positiveInt } from './env.ts';
-import { getWithSession } from './session-get.ts';
+import { byHand, getWithSession } from './session-get.ts';
 
 const SERVE = process.argv[2] === '--serve' ? process.argv[3] : undefined;
 const SECONDS = Number(process.argv[2] ?? 1);
@@ -67,17 +66,6 @@ const work = (s: SessionView): { n: unknown } => {
   s.n = (typeof n === 'number' ? n : 0) + 1;
   return { n: s.n };
 };
-
-/** The bare engine's session work for one request (what an app writes by hand without an adapter). */
-async function byHand(engine: SessionEngine, cookie: string | undefined): Promise<{ body: { n: unknown }; headers: Array<[string, string]> }> {
-  const r = engine.request({ cookies: parseCookie(cookie ?? '') as Record<string, string> });
-  await r.start();
-  const n = r.session.get('n');
-  r.session.set('n', (typeof n === 'number' ? n : 0) + 1);
-  const body = { n: r.session.get('n') };
-  await r.end();
-  return { body, headers: r.headers };
-}
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -120,15 +108,32 @@ async function honoByHand(noopLayer: boolean): Promise<{ port: number; close: ()
   return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
 }
 
+/** Hono on node-server with an adapter build's middleware, the route doing the session work through it. */
+async function honoAdapter(phpSession: typeof honoSession): Promise<{ port: number; close: () => Promise<void> }> {
+  const app = new Hono<PhpSessionEnv>();
+  app.use(phpSession({ ini }));
+  app.get('/', (c) => c.json(work(c.get('session'))));
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
+  });
+  return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
+}
+
 const targets: Record<string, () => Promise<{ port: number; close: () => Promise<void> }>> = {
   'bare node:http + engine': async () => {
     const engine = new SessionEngine({ ini });
     const server = createServer((req, res) => {
-      void byHand(engine, req.headers.cookie).then(({ body, headers }) => {
-        for (const [k, v] of headers) res.appendHeader(k, v);
-        res.setHeader('Content-Type', 'application/json');
-        res.end(JSON.stringify(body));
-      });
+      byHand(engine, req.headers.cookie).then(
+        ({ body, headers }) => {
+          for (const [k, v] of headers) res.appendHeader(k, v);
+          res.setHeader('Content-Type', 'application/json');
+          res.end(JSON.stringify(body));
+        },
+        () => {
+          res.statusCode = 500;
+          res.end();
+        },
+      );
     });
     return { port: await listen(server), close: () => new Promise((r) => server.close(() => r())) };
   },
@@ -205,14 +210,11 @@ const targets: Record<string, () => Promise<{ port: number; close: () => Promise
   // Reference: the by-hand route behind one empty middleware (Hono runs a lone handler without its
   // compose chain; any app.use() brings the chain in).
   'hono + app.use(noop) + by hand': () => honoByHand(true),
-  'php-session-engine/hono': async () => {
-    const app = new Hono<PhpSessionEnv>();
-    app.use(honoSession({ ini }));
-    app.get('/', (c) => c.json(work(c.get('session'))));
-    const server = await new Promise<Server>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
-    });
-    return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
+  'php-session-engine/hono': () => honoAdapter(honoSession),
+  // BENCH_BASELINE_ADAPTERS=DIR: another build's Hono adapter beside this one (see the Express one).
+  'php-session-engine/hono (baseline build)': async () => {
+    const { phpSession: baseline } = (await import(`${process.env['BENCH_BASELINE_ADAPTERS']}/hono.js`)) as { phpSession: typeof honoSession };
+    return honoAdapter(baseline);
   },
 };
 
@@ -299,6 +301,7 @@ async function main(): Promise<void> {
     'express + app.use(noop) + by hand': 'express + engine by hand',
     'php-session-engine/fastify': 'fastify + engine by hand',
     'php-session-engine/hono': 'hono + engine by hand',
+    'php-session-engine/hono (baseline build)': 'hono + engine by hand',
     'hono + app.use(noop) + by hand': 'hono + engine by hand',
   };
   // The noise floor: each peer measured against a second process of itself in the same rounds

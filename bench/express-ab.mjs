@@ -1,6 +1,6 @@
 /**
- * bench/express-ab: the Express adapter against Express doing the same session work by hand, one
- * target at a time. bench/adapters runs an adapter and its peer at the same time; here each target
+ * bench/express-ab: the Express (or Hono) adapter against the same framework doing the same session
+ * work by hand, one target at a time. bench/adapters runs an adapter and its peer at the same time; here each target
  * (its own child process, the built package) serves a fixed number of requests alone (16
  * keep-alive clients from this process), the targets take turns in an order that rotates every
  * round, and each child reports for its batch: CPU per request (process.cpuUsage: user and
@@ -15,6 +15,11 @@
  * bench/.old-adapters, so that its imports of 'php-session-engine' resolve), and `hand` again as a
  * noise floor (identical code: what the machine adds to a ratio).
  * The session store is files on tmpfs, or an in-memory module with MEM=1 (the engine's I/O left out).
+ * Hono on @hono/node-server the same way: `hono-hand`, `hono-adapter`, `hono-adapter@DIR`.
+ * PROF=<target>[,<target>...]: those children write a CPU profile (100 us sampling) to bench/.prof/;
+ * HEAPPROF=<target>: that child writes bench/.prof/<target>.heapprofile, a sampling allocation
+ * profile after the warm-up that counts collected objects too (bytes allocated by site);
+ * V8FLAGS_TARGET=<target> V8FLAGS='--trace-deopt ...': extra node flags for that child.
  *
  * Run: npm run build && node --import tsx bench/express-ab.mjs [rounds] [requests-per-batch] [targets]
  *   e.g. node --import tsx bench/express-ab.mjs 8 3000 hand,adapter@$PWD/bench/.old-adapters,adapter,hand
@@ -29,8 +34,10 @@ import v8 from 'node:v8';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parse as parseCookie } from 'cookie';
 import express from 'express';
+import { serve as honoServe } from '@hono/node-server';
+import { Hono } from 'hono';
 import { SessionEngine } from 'php-session-engine';
-import { getWithSession } from './session-get.ts';
+import { byHand, getWithSession, writeFailed } from './session-get.ts';
 
 const CLIENTS = 16;
 
@@ -61,23 +68,28 @@ function memoryEngine() {
 
 async function serve(target, dir) {
   const engine = process.env.MEM === '1' ? memoryEngine() : new SessionEngine({ ini: { 'session.save_path': dir, 'session.gc_probability': 0 } });
+  if (target.startsWith('hono-')) return serveHono(target.slice('hono-'.length), engine);
   const app = express();
   if (target === 'hand') {
     // bench/adapters' by-hand route.
     app.get('/', (req, res, next) => {
+      // (with bench/adapters' checks: a failed start or write is an error, the request always ends)
       const r = engine.request({ cookies: parseCookie(req.headers.cookie ?? '') });
       let body;
       r.start()
-        .then(() => {
+        .then((ok) => {
+          if (!ok) throw new Error('session_start() failed');
           const n = r.session.get('n');
           r.session.set('n', (typeof n === 'number' ? n : 0) + 1);
           body = { n: r.session.get('n') };
-          return r.end();
         })
+        .finally(() => r.end())
         .then(() => {
+          if (writeFailed(r.diagnostics)) throw new Error('session write failed');
           for (const [k, v] of r.headers) res.append(k, v);
           res.json(body);
-        }, next);
+        })
+        .catch(next);
     });
   } else {
     const from = target.startsWith('adapter@') ? target.slice('adapter@'.length) : undefined;
@@ -95,6 +107,32 @@ async function serve(target, dir) {
   return server.address().port;
 }
 
+/** Hono on @hono/node-server: `hand` (bench/adapters' by-hand work) or `adapter`/`adapter@DIR`. */
+async function serveHono(target, engine) {
+  const app = new Hono();
+  if (target === 'hand') {
+    app.get('/', async (c) => {
+      const { body, headers } = await byHand(engine, c.env.incoming.headers.cookie);
+      for (const [k, v] of headers) c.header(k, v, { append: true });
+      return c.json(body);
+    });
+  } else {
+    const from = target.startsWith('adapter@') ? target.slice('adapter@'.length) : undefined;
+    const { phpSession } = from === undefined ? await import('php-session-engine/hono') : await import(pathToFileURL(join(from, 'hono.js')).href);
+    app.use(phpSession({ engine }));
+    app.get('/', (c) => {
+      const s = c.get('session');
+      const n = s.n;
+      s.n = (typeof n === 'number' ? n : 0) + 1;
+      return c.json({ n: s.n });
+    });
+  }
+  const server = await new Promise((resolve) => {
+    const s = honoServe({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  return server.address().port;
+}
+
 if (process.argv[2] === '--serve') {
   const port = await serve(process.argv[3], process.argv[4]);
   let gcPause = 0;
@@ -103,8 +141,28 @@ if (process.argv[2] === '--serve') {
   }).observe({ entryTypes: ['gc'] });
   let profiler;
   let used0 = 0;
-  process.on('message', (m) => {
-    if (m === 'exit') process.exit(0);
+  // HEAPPROF=<target name>: that child samples every allocation (collected objects too) after the
+  // warm-up and writes bench/.prof/<target>.heapprofile at exit: bytes allocated by allocation site.
+  let sampling;
+  let marks = 0;
+  if (process.env.HEAPPROF === process.argv[3]) {
+    const { Session } = await import('node:inspector');
+    sampling = new Session();
+    sampling.connect();
+  }
+  const post = (method, params) => new Promise((resolve, reject) => sampling.post(method, params, (err, r) => (err ? reject(err) : resolve(r))));
+  process.on('message', async (m) => {
+    if (m === 'exit') {
+      if (sampling !== undefined) {
+        const { profile } = await post('HeapProfiler.stopSampling');
+        const { writeFileSync, mkdirSync } = await import('node:fs');
+        mkdirSync('bench/.prof', { recursive: true });
+        writeFileSync(`bench/.prof/${process.argv[3].replace(/[^\w.-]/g, '_')}.heapprofile`, JSON.stringify(profile));
+      }
+      process.exit(0);
+    }
+    // After the warm-up's two batches (four marks): sample from here on.
+    if (sampling !== undefined && ++marks === 5) await post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
     // 'mark': the counters since the previous mark.
     const u = process.cpuUsage();
     let allocated = 0;
@@ -136,7 +194,9 @@ if (process.argv[2] === '--serve') {
   const get = (port, cookie) => getWithSession(agent, port, cookie);
   const children = [];
   for (const name of names) {
-    const proc = fork(process.argv[1], ['--serve', name, dir], { execArgv: process.execArgv });
+    // PROF=<target name>[,<name>...]: those children write a CPU profile (.cpuprofile) to bench/.prof/.
+    const prof = (process.env.PROF ?? '').split(',').includes(name) ? ['--cpu-prof', '--cpu-prof-interval=100', '--cpu-prof-dir=bench/.prof'] : process.env.V8FLAGS_TARGET === name ? (process.env.V8FLAGS ?? '').split(' ') : [];
+    const proc = fork(process.argv[1], ['--serve', name, dir], { execArgv: [...process.execArgv, ...prof] });
     const port = await new Promise((r) => proc.once('message', (m) => r(m.port)));
     children.push({ name, proc, port, cookies: Array(CLIENTS).fill(undefined), cpu: [], user: [], system: [], allocated: [], promoted: [], gc: [] });
   }

@@ -129,4 +129,17 @@ describe('req.session view', () => {
     await ctx.end();
     expect(text(mod.store.get(id!)!.data)).toBe('n|i:1;');
   });
+
+  it("$_COOKIE keeps every cookie name as php-cgi does, __proto__ and constructor included; no prototype is touched", () => {
+    // php-cgi -n, HTTP_COOKIE='__proto__=x; constructor=y; a=1', var_export($_COOKIE):
+    // array ('__proto__' => 'x', 'constructor' => 'y', 'a' => '1') (recorded 2026-12-04, PHP 8.2).
+    // (The copy into a plain object the adapters made before dropped __proto__.)
+    const { ctx } = setup('__proto__=x; constructor=y; a=1');
+    const cookies = ctx.request.cookies;
+    expect(Object.keys(cookies)).toEqual(['__proto__', 'constructor', 'a']);
+    expect(Object.getOwnPropertyDescriptor(cookies, '__proto__')?.value).toBe('x');
+    expect(cookies['constructor']).toBe('y');
+    expect(({} as Record<string, unknown>)['x']).toBeUndefined();
+    expect(Object.getPrototypeOf({})).toBe(Object.prototype);
+  });
 });
