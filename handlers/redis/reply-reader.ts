@@ -38,6 +38,20 @@ const HEAD_ROOM = 4096;
 /** `$`, a sign, 19 digits and CRLF: a longer length line is not RESP. */
 const MAX_LENGTH_LINE = 23;
 
+/** The reader's sizes (tests use small ones to cut replies everywhere). */
+export interface ReaderSizes {
+  /** The read buffer while no large reply was seen (READ_SIZE). */
+  readSize: number;
+  /** VIEW_MIN. */
+  viewMin: number;
+  /** PREALLOC_MAX. */
+  preallocMax: number;
+  /** Room kept before a large reply in a fresh read buffer. */
+  headRoom: number;
+}
+
+export const DEFAULT_SIZES: ReaderSizes = { readSize: READ_SIZE, viewMin: VIEW_MIN, preallocMax: PREALLOC_MAX, headRoom: HEAD_ROOM };
+
 /** Receives the reply stream's bytes, in order, as chunks that are never written again. */
 export type ChunkSink = (chunk: Buffer) => void;
 
@@ -61,9 +75,10 @@ const isLengthType = (b: number): boolean => b === 0x24 || b === 0x21 || b === 0
 
 export class ReplyReader {
   readonly #sink: ChunkSink;
-  #buf: Buffer = Buffer.allocUnsafeSlow(READ_SIZE);
+  readonly #sizes: ReaderSizes;
+  #buf: Buffer;
   /** The size of a fresh read buffer: READ_SIZE, or room for the largest reply received in place. */
-  #readSize = READ_SIZE;
+  #readSize: number;
   /** Bytes [0, #end) of #buf are read; [#start, #end) not passed on yet; #pos is the next byte to frame. */
   #start = 0;
   #end = 0;
@@ -81,8 +96,13 @@ export class ReplyReader {
   /** The end of the last large bulk string completed in #buf and not passed on yet (0: none). */
   #viewTo = 0;
 
-  constructor(sink: ChunkSink) {
+  constructor(sink: ChunkSink, sizes: ReaderSizes = DEFAULT_SIZES) {
     this.#sink = sink;
+    this.#sizes = sizes;
+    // Room for a length line cut by a read, and more.
+    this.#readSize = Math.max(sizes.readSize, 2 * MAX_LENGTH_LINE);
+    // Never from Buffer's shared pool: the reader writes into its buffers.
+    this.#buf = Buffer.allocUnsafeSlow(this.#readSize);
   }
 
   /** Where the socket reads next. */
@@ -167,10 +187,11 @@ export class ReplyReader {
     }
     const body = this.#length + 2;
     const frame = pos - this.#tokenStart + body;
-    if (this.#length >= VIEW_MIN && frame <= PREALLOC_MAX) {
+    const sizes = this.#sizes;
+    if (this.#length >= sizes.viewMin && frame <= sizes.preallocMax) {
       this.#state = State.Frame;
       this.#frameEnd = this.#tokenStart + frame;
-      if (frame + HEAD_ROOM > this.#readSize) this.#readSize = frame + HEAD_ROOM;
+      if (frame + sizes.headRoom > this.#readSize) this.#readSize = frame + sizes.headRoom;
     } else {
       this.#state = State.Skip;
       this.#skip = body;
@@ -194,7 +215,7 @@ export class ReplyReader {
     this.#start = held;
     if (given || (this.#state === State.Frame && this.#frameEnd > buf.length)) {
       // A fresh buffer: the old one was given away, or the frame begun does not fit in it.
-      const size = this.#state === State.Frame ? Math.max(this.#readSize, this.#frameEnd - held + HEAD_ROOM) : this.#readSize;
+      const size = this.#state === State.Frame ? Math.max(this.#readSize, this.#frameEnd - held + this.#sizes.headRoom) : this.#readSize;
       const next = Buffer.allocUnsafeSlow(size);
       buf.copy(next, 0, held, this.#end);
       this.#buf = next;
