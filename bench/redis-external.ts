@@ -43,7 +43,12 @@ interface Result {
   sites: Record<string, { calls: number; bytes: number }>;
 }
 
+/** BENCH_BALLAST_MB: long-lived JS objects held by the child, as an application's own heap would be. */
+const ballast: unknown[] = [];
+
 async function child(mode: string, port: number): Promise<Result> {
+  const mb = Number(process.env.BENCH_BALLAST_MB ?? 0);
+  for (let i = 0; i < mb * 1024; i++) ballast.push(Array.from({ length: 100 }, (_, j) => ({ j })));
   const { SessionEngine } = await import('php-session-engine');
   const { closeRedisConnections } = await import('php-session-engine/handlers/redis');
   const { redisConnection } = await import('../handlers/redis/client.ts');
