@@ -143,7 +143,7 @@ async function child(mode: string, port: number): Promise<Result> {
       const ab = a[0].buffer;
       if (!made.has(ab) && !seen.has(ab)) {
         seen.add(ab);
-        count('socket read (Node allocates)', ab.byteLength);
+        count('socket data in buffers no counted call made (Node\'s own reads, or copies under 1 KB)', ab.byteLength);
       }
       count('socket data events', 0);
     }

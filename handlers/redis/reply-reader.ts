@@ -15,8 +15,10 @@
  *   decoder hands out the value as a view of it (no join, no copy), and the buffer is then given
  *   away with it: the next read gets a fresh buffer, sized for a reply that large, so the same
  *   session read again lands in one buffer at once;
- * - everything else (small replies, and the parts of a large value above {@link PREALLOC_MAX}) is
- *   copied out of the read buffer, which is then read into again.
+ * - what else a read brings (small replies, and the parts of a large value above
+ *   {@link PREALLOC_MAX}) is copied out of the read buffer, which is then read into again; from
+ *   {@link VIEW_MIN} bytes in one read (many replies at once) it is passed on as a view of the
+ *   buffer instead, which then goes with it, as Node's own reads would.
  *
  * No chunk passed on is ever written again: a copy is never reused, and a buffer a view was taken
  * of is never read into again. That matters: a session's lazy $_SESSION keeps spans into the bytes
@@ -205,8 +207,9 @@ export class ReplyReader {
     const held = this.#state === State.Length || this.#state === State.Frame ? this.#tokenStart : this.#end;
     let given = false;
     if (held > this.#start) {
-      if (this.#viewTo > this.#start) {
-        // A large bulk string is complete in it: passed on as a view, and the buffer goes with it.
+      if (this.#viewTo > this.#start || held - this.#start >= this.#sizes.viewMin) {
+        // A large bulk string is complete in it, or many small replies came in one read: passed
+        // on as a view, and the buffer goes with it (cheaper than copying that much out).
         this.#sink(buf.subarray(this.#start, held));
         given = true;
       } else this.#sink(Buffer.from(buf.subarray(this.#start, held)));
