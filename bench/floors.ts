@@ -34,7 +34,9 @@
  * - redis (no locking, phpredis' default): `phpredis by hand` and `floor`: GET, then SETEX of the
  *   140 KB just read; `ioredis by hand` the same through ioredis, once as its `setex()` sends it
  *   (ioredis copies the whole command into a new Buffer) and once the way the module sends it
- *   (handlers/redis/client.ts' BufferCommand: the value handed to the socket as it is).
+ *   (handlers/redis/client.ts' BufferCommand: the value handed to the socket as it is); `module
+ *   client by hand` the same through the redis module's own client (that BufferCommand, and the GET
+ *   reply read into one buffer where it lands, handlers/redis/reply-reader.ts).
  * The floor writes back the bytes it read: no decode, no encode.
  *
  * Every side runs SECONDS per round, sides rotating their order from round to round; PHP runs in
@@ -57,6 +59,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { SessionEngine, php_serialize, type SerializerContext } from 'php-session-engine';
 import { closeRedisConnections } from 'php-session-engine/handlers/redis';
+import { RedisConnection } from '../handlers/redis/client.ts';
 import { BufferCommand } from '../handlers/redis/commands.ts';
 import { closeAllConnections, MemcacheConnection } from '../handlers/shared/memcache/client.ts';
 import { startMemcached, type MemcachedProcess } from '../spec/support/memcached-server.ts';
@@ -577,6 +580,8 @@ async function bigPart(workers: PhpWorker[], servers: { memcached?: MemcachedPro
         const bare = await BareSocket.open(r.port, respLength);
         const raw = new Redis({ host: '127.0.0.1', port: r.port, lazyConnect: true });
         await raw.connect();
+        const client = new RedisConnection({ scheme: 'tcp', host: '127.0.0.1', port: r.port, database: -1, connectTimeoutMs: 5000, readTimeoutMs: 60_000 });
+        await client.open();
         // The engine's own part of the 140 KB cycle: the same bytes in memory, each read one event-loop turn late.
         let stored = (await raw.getBuffer(key))!;
         const inMemory = new SessionEngine({ ini: { 'session.save_handler': 'floormemory', 'session.cache_limiter': '' } });
@@ -602,6 +607,13 @@ async function bigPart(workers: PhpWorker[], servers: { memcached?: MemcachedPro
               const v = (await raw.getBuffer(key))!;
               await raw.sendCommand(new BufferCommand('setex', [key, '1440', v]));
             }),
+            // The module's own client (handlers/redis/client.ts): ioredis with the SETEX not copied
+            // and the GET reply read where it lands (handlers/redis/reply-reader.ts), no join.
+            nodeSide('module client by hand (GET, SETEX)', async () => {
+              const v = await client.call('GET', key);
+              if (!Buffer.isBuffer(v)) throw new Error('module client: no session');
+              await client.call('SETEX', key, 1440, v);
+            }),
             nodeSide('floor: bare socket, GET, SETEX', async () => {
               let out: Buffer[] = [];
               resp(out, 'GET', key);
@@ -614,6 +626,7 @@ async function bigPart(workers: PhpWorker[], servers: { memcached?: MemcachedPro
         } finally {
           bare.close();
           raw.disconnect();
+          client.close();
         }
       } else {
         throw new Error(`BENCH_STORES: unknown store ${store}`);

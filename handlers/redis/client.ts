@@ -15,6 +15,7 @@
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { connectCluster } from './cluster-connect.ts';
 import { bufferCommand, coalesceWrites } from './commands.ts';
+import { ReadInPlaceConnector } from './connector.ts';
 import type { RedisReply } from './reply.ts';
 import { tlsConnectOptions, tlsWarnings, type TlsSettings } from './tls.ts';
 
@@ -192,6 +193,8 @@ export class RedisConnection {
       o.port = ep.port;
     }
     if (ep.tls !== undefined) o.tls = tlsConnectOptions(ep.tls, ep.host);
+    // Plain sockets read replies where the reader chooses (a large bulk reply in place, no join).
+    else o.Connector = ReadInPlaceConnector;
     if (ep.pass !== undefined) o.password = ep.pass;
     if (ep.user !== undefined) o.username = ep.user;
     return o;
