@@ -73,7 +73,7 @@ if (process.env['ALLOCS']) {
 const gcKinds = new Map<number, number>();
 const gcObserver = new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
-    const kind = ((e as PerformanceEntry & { detail?: { kind?: number } }).detail)?.kind ?? 0;
+    const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0;
     gcKinds.set(kind, (gcKinds.get(kind) ?? 0) + 1);
   }
 });
