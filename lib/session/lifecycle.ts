@@ -79,6 +79,9 @@ export function* initialize(r: RequestContext): Routine<boolean> {
   const { own, hit } = storedBytes(r, data, keep);
   ps.snapshot = keep ? own : null;
   const failure = decodeInPlace(r, own ?? data, hit ? true : 'missed', own !== null);
+  // The decode and the snapshot got the engine's own bytes (the validated cache's, or a copy),
+  // never `data` itself: the module may reuse its memory (SaveHandler.release).
+  if (own !== null && own !== data && h.release !== undefined) h.release(data);
   if (failure !== null) yield* decodeFailed(r, failure);
   return true;
 }
