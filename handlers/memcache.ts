@@ -171,6 +171,8 @@ function prepareKey(id: string, prefix: string): string {
 
 class MemcacheSessionHandler implements SaveHandler {
   readonly name = 'memcache';
+  /** write() awaits every server's reply, i.e. after the last byte of the value left. */
+  readonly forgetsWrittenData = true;
   readonly #ctx: SaveHandlerContext;
   #servers: PeclServerSpec[] = [];
   #conns: MemcacheConnection[] = [];

@@ -123,6 +123,8 @@ interface Failure {
 
 class MemcachedSessionHandler implements SaveHandler {
   readonly name = 'memcached';
+  /** The client sends the value as given and settles only after the reply, i.e. after its last byte left. */
+  readonly forgetsWrittenData = true;
   readonly #ctx: SaveHandlerContext;
   #servers: LibmemcachedServer[] = [];
   #conns: MemcacheConnection[] = [];

@@ -57,6 +57,13 @@ export interface SaveHandler {
    * read(), and only when nothing the engine keeps is a view of `data`. Optional.
    */
   release?(data: Uint8Array): void;
+  /**
+   * write() and updateTimestamp() keep no reference to `data`, nor to any view of it, once the
+   * promise they return has settled (or they returned): the engine may then write a later session
+   * into the same memory (lib/session/bytes-pool.ts). Only for modules that can promise it (the
+   * memcache modules: the client sends the bytes and the reply comes after the last byte).
+   */
+  readonly forgetsWrittenData?: boolean;
   /** Touches the session without rewriting it (lazy_write). Default: write(). */
   updateTimestamp?(id: string, data: Uint8Array, maxLifetime: number): MaybePromise<boolean>;
 }
