@@ -183,26 +183,27 @@ export function* saveState(r: RequestContext, write: boolean): Routine<void> {
     let ok = false;
     let op: 'write' | 'update_timestamp' = 'write';
     const h = ps.handler;
-    // The count on a pooled encoder output this write holds (bytes-pool.ts), dropped once the module's write is over.
+    // The count on a pooled encoder output this write holds (bytes-pool.ts), dropped once the
+    // module's write is over.
     const lent: { lease: Lease | undefined } = { lease: undefined };
     try {
-    if (isOpen(r) && h !== null) {
-      const id = ps.id ?? '';
-      const val = encode(r, true, h.forgetsWrittenData === true ? lent : undefined);
-      if (val === null) {
-        ok = ((yield callModule(r, () => h.write(id, new Uint8Array(0), maxLifetime(r)), false)) as boolean) === true;
-      } else if (
-        iniBool(r, 'session.lazy_write') &&
-        ps.snapshot !== null &&
-        h.updateTimestamp !== undefined &&
-        bytesEqual(val, ps.snapshot)
-      ) {
-        op = 'update_timestamp';
-        ok = ((yield callModule(r, () => h.updateTimestamp!(id, val, maxLifetime(r)), false)) as boolean) === true;
-      } else {
-        ok = ((yield callModule(r, () => h.write(id, val, maxLifetime(r)), false)) as boolean) === true;
+      if (isOpen(r) && h !== null) {
+        const id = ps.id ?? '';
+        const val = encode(r, true, h.forgetsWrittenData === true ? lent : undefined);
+        if (val === null) {
+          ok = ((yield callModule(r, () => h.write(id, new Uint8Array(0), maxLifetime(r)), false)) as boolean) === true;
+        } else if (
+          iniBool(r, 'session.lazy_write') &&
+          ps.snapshot !== null &&
+          h.updateTimestamp !== undefined &&
+          bytesEqual(val, ps.snapshot)
+        ) {
+          op = 'update_timestamp';
+          ok = ((yield callModule(r, () => h.updateTimestamp!(id, val, maxLifetime(r)), false)) as boolean) === true;
+        } else {
+          ok = ((yield callModule(r, () => h.write(id, val, maxLifetime(r)), false)) as boolean) === true;
+        }
       }
-    }
     } finally {
       lent.lease?.drop();
     }
