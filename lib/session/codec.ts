@@ -32,7 +32,15 @@ function serializerContext(r: RequestContext): SerializerContext {
   const maxDepth = typeof depth === 'bigint' ? Number(depth) : 4096;
   const c = r.serializerCtx;
   if (c !== undefined && c.maxDepth === maxDepth) return c;
-  return (r.serializerCtx = { diagnostic: (l, m) => report(r, l, m), maxDepth, lazy: r.engine.lazyDecode === true });
+  // Every field the engine sets around an encode or decode is there from the start (one shape).
+  return (r.serializerCtx = {
+    diagnostic: (l, m) => report(r, l, m),
+    maxDepth,
+    lazy: r.engine.lazyDecode === true,
+    validated: undefined,
+    owned: false,
+    output: undefined,
+  });
 }
 
 /**
