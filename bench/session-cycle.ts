@@ -24,11 +24,14 @@
  * seconds; each line says how long its side took, or that it did not settle). A fresh engine
  * process runs its first seconds at ~400–900 µs CPU a cycle against ~100–250 µs later (bursts of
  * deopts: 54 in the first two seconds of a memcached run, then none for rounds), and that early
- * plateau can be steady enough to pass the ±10% test: hence the minimum.
+ * plateau can be steady enough to pass the ±10% test: hence the minimum. Each engine line also
+ * gives the median of its rounds' mark-compacts per 3000 cycles (issue #16: fresh ArrayBuffers
+ * a cycle are external memory, whose pressure brings scavenges and mark-compacts).
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SessionEngine, php_serialize, type SerializerContext } from 'php-session-engine';
@@ -55,6 +58,8 @@ const ROLE = process.env['SESSION_CYCLE_ROLE'];
 interface Rate {
   rate: number;
   cpu: number;
+  /** Engine processes: mark-compacts per 3000 cycles of the round (V8's gc entries). */
+  mcs?: number;
 }
 
 /** A side of the comparison: one timed round, and its warm-up. */
@@ -90,10 +95,20 @@ async function warmUp(round: (seconds: number) => Promise<Rate>): Promise<Warmed
   }
 }
 
-/** Cycles of `engine` for `seconds` (bench/cycles' countCycles): cycles per wall-second and this process's CPU µs per cycle. */
+/** Mark-compacts seen in this process so far (engine processes only). */
+let markCompacts = 0;
+
+/**
+ * Cycles of `engine` for `seconds` (bench/cycles' countCycles): cycles per wall-second, this
+ * process's CPU µs per cycle and its mark-compacts per 3000 cycles.
+ */
 async function engineRound(engine: SessionEngine, seconds: number): Promise<Rate> {
-  const r = await countCycles((id) => readOneSetOneCycle(engine, id), [ID], 1, seconds);
-  return { rate: r.wall, cpu: 1e6 / r.cpu };
+  let n = 0;
+  const mc0 = markCompacts;
+  const r = await countCycles((id) => (n++, readOneSetOneCycle(engine, id)), [ID], 1, seconds);
+  // The observer is told after the fact: let the round's last entries arrive.
+  await new Promise((res) => setTimeout(res, 20));
+  return { rate: r.wall, cpu: 1e6 / r.cpu, mcs: ((markCompacts - mc0) * 3000) / n };
 }
 
 type ToChild = { warm: true } | { round: number } | { exit: true };
@@ -103,6 +118,9 @@ type FromChild = { ready: true } | { warmed: Warmed } | { rate: Rate } | { error
 async function engineProcess(role: string): Promise<void> {
   const ini = JSON.parse(process.env['SESSION_CYCLE_INI']!) as Record<string, string>;
   const engine = new SessionEngine({ ini: { ...ini, 'session.cache_limiter': '' }, lazyDecode: role === 'lazy' });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) markCompacts++;
+  }).observe({ entryTypes: ['gc'] });
   const send = (m: FromChild): void => void process.send!(m);
   process.on('message', (m: ToChild) => {
     const answer = async (): Promise<void> => {
@@ -207,7 +225,7 @@ async function benchStore(store: Store, rootFile: string): Promise<void> {
         runs[name].push(await sides[name].round(SECONDS));
       }
     }
-    const m = (xs: Rate[]): Rate => ({ rate: median(xs.map((x) => x.rate)), cpu: median(xs.map((x) => x.cpu)) });
+    const m = (xs: Rate[]): Rate => ({ rate: median(xs.map((x) => x.rate)), cpu: median(xs.map((x) => x.cpu)), mcs: median(xs.map((x) => x.mcs ?? NaN)) });
     const p = m(runs.php);
     const f = (x: Rate): string => `${x.rate.toFixed(0).padStart(6)}/s ${x.cpu.toFixed(0).padStart(5)} µs CPU/cycle`;
     const w = (x: Warmed): string => `warm-up ${x.seconds.toFixed(1)} s${x.settled ? '' : ', not settled'}`;
@@ -217,7 +235,7 @@ async function benchStore(store: Store, rootFile: string): Promise<void> {
       const x = m(runs[side]);
       const perRound = runs[side].map((v, i) => v.rate / runs.php[i]!.rate);
       console.log(
-        `  engine, ${side.padEnd(5)}:       ${f(x)}   rate ${(x.rate / p.rate).toFixed(2)}x PHP (rounds ${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)}), CPU/cycle ${(x.cpu / p.cpu).toFixed(2)}x PHP   (${w(warmed[side])})`,
+        `  engine, ${side.padEnd(5)}:       ${f(x)}   rate ${(x.rate / p.rate).toFixed(2)}x PHP (rounds ${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)}), CPU/cycle ${(x.cpu / p.cpu).toFixed(2)}x PHP, mark-compacts ${x.mcs!.toFixed(1)} per 3000 cycles   (${w(warmed[side])})`,
       );
     }
   } finally {

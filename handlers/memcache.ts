@@ -37,7 +37,7 @@ import { iniScope } from '../lib/ini/scope.ts';
 import { keepsLockOnWrite } from './shared/lock-hold.ts';
 import { serverLockQueue, takeQueueSlot, type QueueSlot } from './shared/lock-queue.ts';
 import { connectionFor, MemcacheIoError, type MemcacheConnection } from './shared/memcache/client.ts';
-import { plainBytes, sleep, unixNow } from './shared/memcache/common.ts';
+import { plainBytes, ReadLease, sleep, unixNow } from './shared/memcache/common.ts';
 import { PeclSelector } from './shared/memcache/pecl-ring.ts';
 import { cStrtol } from '../lib/zend/index.ts';
 import { parsePeclSavePath, type PeclServerSpec } from './shared/memcache/save-path.ts';
@@ -171,12 +171,16 @@ function prepareKey(id: string, prefix: string): string {
 
 class MemcacheSessionHandler implements SaveHandler {
   readonly name = 'memcache';
+  /** write() awaits every server's reply, i.e. after the last byte of the value left. */
+  readonly forgetsWrittenData = true;
   readonly #ctx: SaveHandlerContext;
   #servers: PeclServerSpec[] = [];
   #conns: MemcacheConnection[] = [];
   #selector: PeclSelector | null = null;
   /** Servers that failed during this request (pecl marks them failed for retry_interval). */
   readonly #failed = new Set<number>();
+  /** The bytes read() returned last, for release(). */
+  readonly #lease = new ReadLease();
   /** The server list as a queue-key part (`host:port,...`). */
   #serverList = '';
   /** This request's place in the in-process queue for its session's lock (handlers/shared/lock-queue.ts). */
@@ -265,6 +269,10 @@ class MemcacheSessionHandler implements SaveHandler {
     return this.#slot !== null;
   }
 
+  release(data: Uint8Array): void {
+    this.#lease.release(data);
+  }
+
   async read(id: string): Promise<Uint8Array | false> {
     const ctx = this.#ctx;
     const key = prepareKey(id, iniScope(this.#ctx).string('memcache.session_prefix_static_key', ''));
@@ -310,7 +318,11 @@ class MemcacheSessionHandler implements SaveHandler {
         this.#try(idx, (c) => c.add(lockKey, '1', MMC_TYPE_LONG, lockTimeout)),
         this.#try(idx, (c) => c.get(key)),
       ]);
-      if (incr === 1n || added === true) return (item ? unpackSessionValue(item.value, item.flags) : null) ?? new Uint8Array(0);
+      if (incr === 1n || added === true) {
+        const bytes = item ? unpackSessionValue(item.value, item.flags) : null;
+        // Uncompressed, the bytes are the reply's own memory: release() may give it back.
+        return bytes === null ? new Uint8Array(0) : bytes.buffer === item!.value.buffer ? this.#lease.hold(bytes, item!.value) : bytes;
+      }
       // Lock not granted (held elsewhere, or the server failed just now): back off and ask the
       // same server again; a failed one then goes to the skip list.
       state.last = prev;

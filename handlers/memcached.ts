@@ -18,7 +18,7 @@ import { iniScope } from '../lib/ini/scope.ts';
 import { keepsLockOnWrite } from './shared/lock-hold.ts';
 import { serverLockQueue, takeQueueSlot, type QueueSlot } from './shared/lock-queue.ts';
 import { connectionFor, MemcacheIoError, type Item, type MemcacheConnection } from './shared/memcache/client.ts';
-import { plainBytes, REALTIME_MAXDELTA, sleep, unixNow } from './shared/memcache/common.ts';
+import { plainBytes, ReadLease, REALTIME_MAXDELTA, sleep, unixNow } from './shared/memcache/common.ts';
 import { LibmemcachedSelector, type LibmemcachedDistribution } from './shared/memcache/ketama.ts';
 import { parseLibmemcachedServers, type LibmemcachedServer } from './shared/memcache/save-path.ts';
 
@@ -123,6 +123,8 @@ interface Failure {
 
 class MemcachedSessionHandler implements SaveHandler {
   readonly name = 'memcached';
+  /** The client sends the value as given and settles only after the reply, i.e. after its last byte left. */
+  readonly forgetsWrittenData = true;
   readonly #ctx: SaveHandlerContext;
   #servers: LibmemcachedServer[] = [];
   #conns: MemcacheConnection[] = [];
@@ -135,6 +137,8 @@ class MemcachedSessionHandler implements SaveHandler {
   #slot: QueueSlot | null = null;
   /** Per "memcached_st" (one per request, like PHP's non-persistent handle): server index -> failed until. */
   readonly #failedUntil = new Map<number, number>();
+  /** The bytes read() returned last, for release(). */
+  readonly #lease = new ReadLease();
 
   constructor(ctx: SaveHandlerContext) {
     this.#ctx = ctx;
@@ -317,7 +321,11 @@ class MemcachedSessionHandler implements SaveHandler {
       ctx.diagnostic('E_WARNING', `error getting session from memcached: ${r.failure.message}`);
       return false;
     }
-    return r.value ? plainBytes(r.value.value) : new Uint8Array(0);
+    return r.value ? this.#lease.hold(plainBytes(r.value.value), r.value.value) : new Uint8Array(0);
+  }
+
+  release(data: Uint8Array): void {
+    this.#lease.release(data);
   }
 
   async write(id: string, data: Uint8Array, maxLifetime: number): Promise<boolean> {

@@ -38,6 +38,10 @@ export interface ArrayInternalsOf<A, S, K> {
  */
 export abstract class DeferredSlot {
   abstract resolve(): unknown;
+  /** The memory the slot's value will be built from, when it is a span of a buffer. */
+  source(): Uint8Array | undefined {
+    return undefined;
+  }
 }
 
 /** Untyped here (this module cannot name PhpArray without importing lib/value.ts). */

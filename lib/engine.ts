@@ -15,6 +15,7 @@ import { builtinModules, builtinSerializers, releaseBuiltinResources, userModule
 import { SessionRequest } from './request.ts';
 import type { EngineCore } from './session/context.ts';
 import { DEFAULT_VALIDATED_CACHE_BYTES, ValidatedCache } from './session/validated.ts';
+import { BytesPool } from './session/bytes-pool.ts';
 import type { RequestOptions } from './session/sapi.ts';
 
 export interface SessionEngineOptions {
@@ -106,6 +107,7 @@ export class SessionEngine {
     if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0) {
       throw new TypeError(`SessionEngine: validatedCacheBytes must be a non-negative integer, got ${String(cacheBytes)}`);
     }
+    const bytesPool = new BytesPool();
     this.#core = {
       masterIni: this.#master,
       findModule: (n) => this.modules.get(n),
@@ -118,7 +120,9 @@ export class SessionEngine {
         if (this.modules.size !== this.#masterSynced) this.#syncModuleIni(t, h);
       },
       lazyDecode,
-      validated: lazyDecode && cacheBytes > 0 ? new ValidatedCache(cacheBytes) : undefined,
+      validated: lazyDecode && cacheBytes > 0 ? new ValidatedCache(cacheBytes, bytesPool) : undefined,
+      bytesPool,
+      builtinSerializer: (s) => builtinSerializers.includes(s),
       takeStartupDiagnostics: () => {
         if (this.#startupShown) return [];
         this.#startupShown = true;

@@ -49,6 +49,21 @@ export interface SaveHandler {
   createSid?(): MaybePromise<string | false | null>;
   /** True when `id` exists in storage (strict mode). Default: always true. */
   validateSid?(id: string): MaybePromise<boolean>;
+  /**
+   * The engine no longer references the bytes read() returned last (`data`, that exact object):
+   * it compared them with, or copied them into, bytes of its own before decoding. The module may
+   * reuse their memory (the memcache modules give the reply's read buffer back to their client,
+   * which reads the next large reply into it instead of a fresh buffer). Called at most once per
+   * read(), and only when nothing the engine keeps is a view of `data`. Optional.
+   */
+  release?(data: Uint8Array): void;
+  /**
+   * write() and updateTimestamp() keep no reference to `data`, nor to any view of it, once the
+   * promise they return has settled (or they returned): the engine may then write a later session
+   * into the same memory (lib/session/bytes-pool.ts). Only for modules that can promise it (the
+   * memcache modules: the client sends the bytes and the reply comes after the last byte).
+   */
+  readonly forgetsWrittenData?: boolean;
   /** Touches the session without rewriting it (lazy_write). Default: write(). */
   updateTimestamp?(id: string, data: Uint8Array, maxLifetime: number): MaybePromise<boolean>;
 }

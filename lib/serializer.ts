@@ -31,6 +31,13 @@ export interface SerializerContext {
    * it (lazy entries point into it) without a copy of its own.
    */
   owned?: boolean;
+  /**
+   * A buffer of at least `size` bytes the serializer may write its output into (the engine's
+   * pooled buffers for a write to the store; lib/session/bytes-pool.ts): set only around the encode
+   * of bytes about to be stored by a module that keeps nothing of them, for the built-in
+   * serializers. The engine takes the buffer back when nothing references the output any more.
+   */
+  output?: ((size: number) => Buffer) | undefined;
 }
 
 /**
@@ -41,6 +48,8 @@ export interface SerializerContext {
 export interface ValidatedSession {
   readonly bytes: Uint8Array;
   readonly entries: unknown;
+  /** Some entries are spans of `bytes` (handed to sessions on a hit): `bytes` must live as long as they. */
+  readonly spans?: boolean;
 }
 
 /** One session's place in the engine's validated-bytes cache. */

@@ -73,6 +73,10 @@ export class LazyEntry extends DeferredSlot {
     super();
   }
 
+  override source(): Uint8Array {
+    return this.src;
+  }
+
   /** The value, built as the eager decode builds it (its diagnostics were reported at decode). */
   resolve(): PhpValue {
     const v = new Unserializer(this.src.subarray(this.start, this.end), { maxDepth: 0 }).parseValue();
@@ -83,13 +87,17 @@ export class LazyEntry extends DeferredSlot {
 
 /** The entry table of one clean validation: names and values (built scalars or LazyEntry) in order. */
 class ValidatedEntries {
+  /** Some entry is a span of the bytes validated (not of another source). */
+  spans = false;
   constructor(
     readonly locate: NameLocator,
     readonly names: PhpKey[],
     readonly vals: (PhpValue | LazyEntry)[],
   ) {}
 
-  add(name: PhpKey, v: PhpValue | LazyEntry): void {
+  /** Adds an entry; `bytes`: the buffer validated (an entry over it makes the table hold spans of it). */
+  add(name: PhpKey, v: PhpValue | LazyEntry, bytes?: Uint8Array): void {
+    if (v instanceof LazyEntry && bytes !== undefined && v.src.buffer === bytes.buffer) this.spans = true;
     this.names.push(name);
     // The cache's own copy: the request may change the bytes of the one it got.
     this.vals.push(unshared(v));
@@ -159,13 +167,13 @@ export function decodeNamedLazy(data: Uint8Array, current: PhpArray, ctx: Serial
       const cleanAt = held.length === reported ? ctx.maxDepth : NaN;
       const e = new LazyEntry(src, at.valueStart, u.pos, u.slotCount - slots, u.canonical, cleanAt);
       arrayInternals.putDeferred(current, name, e);
-      table?.add(name, e);
+      table?.add(name, e, src);
     }
     p = u.pos;
     if (++entries === SAMPLE_ENTRIES) reserveFor(current, entries, p, end);
   }
   for (const [l, m, raw] of held) ctx.diagnostic(l, m, raw);
-  if (table !== null && held.length === 0) slot!.set({ bytes: src, entries: table });
+  if (table !== null && held.length === 0) slot!.set({ bytes: src, entries: table, spans: table.spans });
   return { ok: true, session: current };
 }
 
@@ -193,13 +201,13 @@ export function decodeRootLazy(data: Uint8Array, ctx: SerializerContext): Decode
     } else {
       const e = new LazyEntry(src, start, end, slots, canonical, held.length === reported ? ctx.maxDepth : NaN);
       arrayInternals.putDeferred(session, key, e);
-      table?.add(key, e);
+      table?.add(key, e, src);
     }
     reported = held.length;
   });
   if (!ok) return null;
   for (const [l, m, raw] of held) ctx.diagnostic(l, m, raw);
-  if (table !== null && held.length === 0) slot!.set({ bytes: src, entries: table });
+  if (table !== null && held.length === 0) slot!.set({ bytes: src, entries: table, spans: table.spans });
   return { ok: true, session };
 }
 
@@ -223,9 +231,12 @@ export function rememberRoot(ctx: SerializerContext, bytes: Uint8Array, rec: Ver
     return e === undefined ? undefined : { end: start + (e.end - e.start), slots: e.slots };
   };
   const ok = u.validateArrayEntries((key, start, end, slots, canonical, int) => {
-    table.add(key, scalar(src, start, u, int ?? null, true) ?? new LazyEntry(src, start, end, slots, canonical, ctx.maxDepth));
+    // A value copied verbatim keeps the entry it was copied from (the same bytes in their first
+    // source): sessions that take this table never point into the encoder's output for it.
+    const built = scalar(src, start, u, int ?? null, true);
+    table.add(key, built ?? rec.cleanCopyAt(start, ctx.maxDepth) ?? new LazyEntry(src, start, end, slots, canonical, ctx.maxDepth), src);
   }, known);
-  if (ok && clean) slot.set({ bytes: src, entries: table });
+  if (ok && clean) slot.set({ bytes: src, entries: table, spans: table.spans });
 }
 
 /** php_serialize's encode of a session still holding deferred entries (entries nobody read are copied). */
@@ -288,9 +299,10 @@ export function rememberEncoded(ctx: SerializerContext, bytes: Uint8Array, rec: 
     const name = decodeStringAlone(src, at.nameStart, at.nameEnd);
     const copied = rec.cleanCopyAt(at.valueStart, ctx.maxDepth);
     if (copied !== undefined) {
-      const e = copied.end - copied.start;
-      table.add(name, new LazyEntry(src, at.valueStart, at.valueStart + e, copied.slots, true, ctx.maxDepth));
-      p = at.valueStart + e;
+      // The entry it was copied from (the same bytes in their first source): sessions that take
+      // this table never point into the encoder's output for it.
+      table.add(name, copied, src);
+      p = at.valueStart + (copied.end - copied.start);
       continue;
     }
     u ??= new Unserializer(src, { maxDepth: ctx.maxDepth, validate: true, onDiagnostic: () => void (clean = false) }, at.valueStart);
@@ -299,10 +311,10 @@ export function rememberEncoded(ctx: SerializerContext, bytes: Uint8Array, rec: 
     const slots = u.slotCount;
     const v = u.parseValue();
     if (v === undefined || !clean) return;
-    table.add(name, scalar(src, at.valueStart, u, v, true) ?? new LazyEntry(src, at.valueStart, u.pos, u.slotCount - slots, u.canonical, ctx.maxDepth));
+    table.add(name, scalar(src, at.valueStart, u, v, true) ?? new LazyEntry(src, at.valueStart, u.pos, u.slotCount - slots, u.canonical, ctx.maxDepth), src);
     p = u.pos;
   }
-  slot.set({ bytes: src, entries: table });
+  slot.set({ bytes: src, entries: table, spans: table.spans });
 }
 
 /** Strings up to this many bytes (token included) are built at once rather than deferred. */

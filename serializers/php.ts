@@ -37,7 +37,7 @@ export const php: SessionSerializer = {
   name: 'php',
 
   encode(session: PhpArray, ctx: SerializerContext): Uint8Array | null {
-    const out = sessionSerializer(session);
+    const out = sessionSerializer(session, ctx.output);
     const rec = ctx.validated === undefined ? null : new VerbatimRecord();
     let aborted = false;
     forEachRawSlot(session, (key, i, value) => {

@@ -29,7 +29,7 @@ export const php_binary: SessionSerializer = {
   name: 'php_binary',
 
   encode(session: PhpArray, ctx: SerializerContext): Uint8Array | null {
-    const out = sessionSerializer(session);
+    const out = sessionSerializer(session, ctx.output);
     const rec = ctx.validated === undefined ? null : new VerbatimRecord();
     forEachRawSlot(session, (key, i, value) => {
       if (typeof key === 'number' || typeof key === 'bigint') {

@@ -20,7 +20,7 @@ export const php_serialize: SessionSerializer = {
   encode(session: PhpArray, ctx: SerializerContext): Uint8Array | null {
     if (hasDeferred(session)) {
       // After a lazy decode: the root's entries nobody read are copied as they came.
-      const lazy = sessionSerializer(session);
+      const lazy = sessionSerializer(session, ctx.output);
       const rec = ctx.validated === undefined ? null : new VerbatimRecord();
       encodeRootLazy(lazy, session, rec);
       const bytes = lazy.result();

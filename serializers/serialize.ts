@@ -110,8 +110,9 @@ export class Serializer {
   readonly #stack: WriteFrame[] = [];
 
   /** `roots` lists every top-level value this context will write (used to count reference holders). */
-  constructor(roots: readonly (PhpValue | PhpReference)[] | (() => Iterable<PhpValue | PhpReference>), initialSize = sizeHint) {
-    this.#buf = Buffer.allocUnsafe(initialSize);
+  /** `initial`: the first buffer's size, or the buffer to write into (it grows into a new one when too small). */
+  constructor(roots: readonly (PhpValue | PhpReference)[] | (() => Iterable<PhpValue | PhpReference>), initial: number | Buffer = sizeHint) {
+    this.#buf = typeof initial === 'number' ? Buffer.allocUnsafe(initial) : initial;
     this.#roots = roots;
   }
 

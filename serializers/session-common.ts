@@ -30,9 +30,9 @@ const PRESIZE_FROM = 4096;
  * built yet hold no references, and are not built for it). After a lazy decode its buffer starts
  * about as large as the spans of the entries not built yet ({@link PRESIZE_FROM}): a 140 KB
  * session is then written into one buffer instead of doubling its way up from 4 KB (six
- * reallocations and copies).
+ * reallocations and copies), the engine's when it lends one (`output`: SerializerContext.output).
  */
-export function sessionSerializer(session: PhpArray): Serializer {
+export function sessionSerializer(session: PhpArray, output?: (size: number) => Buffer): Serializer {
   let deferred = 0;
   const vals = arrayInternals.rawVals(session);
   for (let i = 0; i < vals.length; i++) {
@@ -46,7 +46,10 @@ export function sessionSerializer(session: PhpArray): Serializer {
     });
     return all;
   };
-  return deferred < PRESIZE_FROM ? new Serializer(roots) : new Serializer(roots, deferred + (deferred >> 4) + 256);
+  if (deferred < PRESIZE_FROM) return new Serializer(roots);
+  const size = deferred + (deferred >> 4) + 256;
+  // A buffer the engine lends for a write to the store (SerializerContext.output), else a new one.
+  return new Serializer(roots, output === undefined ? size : output(size));
 }
 
 /**

@@ -11,6 +11,8 @@ import { report, setPending, type RequestContext } from './context.ts';
 import type { Routine } from './drive.ts';
 import { destroy, modName, savePath } from './module.ts';
 import { validatedKey } from './validated.ts';
+import type { Lease } from './bytes-pool.ts';
+import { arrayInternals, DeferredSlot } from '../array-internals.ts';
 
 /** php_session_track_init: a fresh, bound, empty $_SESSION. */
 export function trackInit(r: RequestContext): void {
@@ -30,7 +32,15 @@ function serializerContext(r: RequestContext): SerializerContext {
   const maxDepth = typeof depth === 'bigint' ? Number(depth) : 4096;
   const c = r.serializerCtx;
   if (c !== undefined && c.maxDepth === maxDepth) return c;
-  return (r.serializerCtx = { diagnostic: (l, m) => report(r, l, m), maxDepth, lazy: r.engine.lazyDecode === true });
+  // Every field the engine sets around an encode or decode is there from the start (one shape).
+  return (r.serializerCtx = {
+    diagnostic: (l, m) => report(r, l, m),
+    maxDepth,
+    lazy: r.engine.lazyDecode === true,
+    validated: undefined,
+    owned: false,
+    output: undefined,
+  });
 }
 
 /**
@@ -70,7 +80,7 @@ export function storedBytes(r: RequestContext, data: Uint8Array, keep: boolean):
  * php_session_encode: the encoded session, or null (with PHP's warning where PHP warns).
  * `stored`: the bytes are about to be written to the store (the validated-bytes cache keeps them).
  */
-export function encode(r: RequestContext, stored = false): Uint8Array | null {
+export function encode(r: RequestContext, stored = false, lent?: { lease: Lease | undefined }): Uint8Array | null {
   const arr = boundArray(r);
   if (arr === undefined) {
     report(r, 'E_WARNING', MSG.ENCODE_NO_SESSION);
@@ -82,14 +92,53 @@ export function encode(r: RequestContext, stored = false): Uint8Array | null {
     return null;
   }
   const ctx = serializerContext(r);
+  // `lent`: the bytes go to a module that keeps nothing of them once its write resolved; a
+  // built-in serializer may then write into a pooled buffer, `lent.lease` being the caller's count
+  // on it (dropped after the write).
+  const pool = r.engine.bytesPool;
+  let taken: Lease | undefined;
+  if (lent !== undefined && pool !== undefined && r.engine.builtinSerializer?.(serializer) === true) {
+    ctx.output = (size) => {
+      taken?.drop();
+      taken = pool.take(size);
+      return taken.buffer;
+    };
+  }
   try {
     if (stored) ctx.validated = validatedSlot(r, ctx, serializer);
-    return serializer.encode(arr, ctx);
+    const val = serializer.encode(arr, ctx);
+    if (taken !== undefined) {
+      // The output grew out of the pooled buffer (or was copied): nothing holds the buffer.
+      if (val !== null && val.buffer === taken.buffer.buffer) lent!.lease = taken;
+      else taken.drop();
+    }
+    return val;
   } catch (e) {
+    taken?.drop();
     setPending(r, e);
     return null;
   } finally {
     ctx.validated = undefined;
+    ctx.output = undefined;
+  }
+}
+
+/**
+ * Pins `bytes` when they are a pooled encoder output (bytes-pool.ts) and the session just decoded
+ * from them holds entries that are spans of them: those may be read for as long as the session
+ * array lives, so the buffer is never reused.
+ */
+export function pinIfSpanned(r: RequestContext, bytes: Uint8Array): void {
+  const lease = r.engine.bytesPool?.leaseOf(bytes);
+  const v = r.ps.sessionVar;
+  if (lease === undefined || !(v instanceof PhpArray)) return;
+  const vals = arrayInternals.rawVals(v) as readonly unknown[];
+  for (let i = 0; i < vals.length; i++) {
+    const x = vals[i];
+    if (x instanceof DeferredSlot && x.source()?.buffer === bytes.buffer) {
+      lease.pin();
+      return;
+    }
   }
 }
 

@@ -14,6 +14,7 @@ import { PHP_SESSION_ACTIVE, type SessionState } from './state.ts';
 import { isThenable } from './drive.ts';
 import { createSessionId } from '../session-id.ts';
 import type { SlotMemo, ValidatedCache } from './validated.ts';
+import type { BytesPool } from './bytes-pool.ts';
 
 /** What a request needs from its engine (MINIT state). */
 export interface EngineCore {
@@ -30,6 +31,10 @@ export interface EngineCore {
   readonly lazyDecode?: boolean;
   /** The validated-bytes cache of lazy decoding (SessionEngineOptions.validatedCacheBytes); undefined = none. */
   readonly validated?: ValidatedCache | undefined;
+  /** The encoder's output buffers for writes to the store (lib/session/bytes-pool.ts). */
+  readonly bytesPool?: BytesPool | undefined;
+  /** Whether `s` is one of the engine's built-in serializers (only they are lent a pooled output buffer). */
+  readonly builtinSerializer?: (s: SessionSerializer) => boolean;
 }
 
 /** One request: PS(), SG(), the engine, the ini scope, and the executor state. */

@@ -9,7 +9,8 @@ import { hasDangerousChars } from '../session-id.ts';
 import { fmt, MSG } from '../messages.ts';
 import { callModule, defaultId, iniBool, iniStr, READY, report, throwPending, type RequestContext } from './context.ts';
 import type { Routine } from './drive.ts';
-import { boundArray, decodeFailed, decodeInPlace, encode, storedBytes, trackInit } from './codec.ts';
+import { boundArray, decodeFailed, decodeInPlace, encode, pinIfSpanned, storedBytes, trackInit } from './codec.ts';
+import { setSnapshot, type Lease } from './bytes-pool.ts';
 import { cacheLimiter, cacheLimiterHeadersSent } from './headers.ts';
 import { createSid, resetId, validateSid } from './ids.ts';
 import {
@@ -77,8 +78,12 @@ export function* initialize(r: RequestContext): Routine<boolean> {
   if (gcDue(r)) yield* gc(r);
   const keep = iniBool(r, 'session.lazy_write');
   const { own, hit } = storedBytes(r, data, keep);
-  ps.snapshot = keep ? own : null;
+  setSnapshot(ps, keep ? own : null, r.engine.bytesPool);
   const failure = decodeInPlace(r, own ?? data, hit ? true : 'missed', own !== null);
+  if (own !== null) pinIfSpanned(r, own);
+  // The decode and the snapshot got the engine's own bytes (the validated cache's, or a copy),
+  // never `data` itself: the module may reuse its memory (SaveHandler.release).
+  if (own !== null && own !== data && h.release !== undefined) h.release(data);
   if (failure !== null) yield* decodeFailed(r, failure);
   return true;
 }
@@ -178,22 +183,29 @@ export function* saveState(r: RequestContext, write: boolean): Routine<void> {
     let ok = false;
     let op: 'write' | 'update_timestamp' = 'write';
     const h = ps.handler;
-    if (isOpen(r) && h !== null) {
-      const id = ps.id ?? '';
-      const val = encode(r, true);
-      if (val === null) {
-        ok = ((yield callModule(r, () => h.write(id, new Uint8Array(0), maxLifetime(r)), false)) as boolean) === true;
-      } else if (
-        iniBool(r, 'session.lazy_write') &&
-        ps.snapshot !== null &&
-        h.updateTimestamp !== undefined &&
-        bytesEqual(val, ps.snapshot)
-      ) {
-        op = 'update_timestamp';
-        ok = ((yield callModule(r, () => h.updateTimestamp!(id, val, maxLifetime(r)), false)) as boolean) === true;
-      } else {
-        ok = ((yield callModule(r, () => h.write(id, val, maxLifetime(r)), false)) as boolean) === true;
+    // The count on a pooled encoder output this write holds (bytes-pool.ts), dropped once the
+    // module's write is over.
+    const lent: { lease: Lease | undefined } = { lease: undefined };
+    try {
+      if (isOpen(r) && h !== null) {
+        const id = ps.id ?? '';
+        const val = encode(r, true, h.forgetsWrittenData === true ? lent : undefined);
+        if (val === null) {
+          ok = ((yield callModule(r, () => h.write(id, new Uint8Array(0), maxLifetime(r)), false)) as boolean) === true;
+        } else if (
+          iniBool(r, 'session.lazy_write') &&
+          ps.snapshot !== null &&
+          h.updateTimestamp !== undefined &&
+          bytesEqual(val, ps.snapshot)
+        ) {
+          op = 'update_timestamp';
+          ok = ((yield callModule(r, () => h.updateTimestamp!(id, val, maxLifetime(r)), false)) as boolean) === true;
+        } else {
+          ok = ((yield callModule(r, () => h.write(id, val, maxLifetime(r)), false)) as boolean) === true;
+        }
       }
+    } finally {
+      lent.lease?.drop();
     }
     if (!ok && r.pending === undefined) {
       if (!(isOpen(r) && isUserMod(r) && h !== null && ps.userSpec !== undefined)) {

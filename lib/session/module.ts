@@ -9,6 +9,7 @@ import { callModule, defaultId, iniLong, iniStr, report, type RequestContext } f
 import type { Routine } from './drive.ts';
 import { sapiNow } from './sapi.ts';
 import { PHP_SESSION_ACTIVE, PHP_SESSION_NONE } from './state.ts';
+import { setSnapshot } from './bytes-pool.ts';
 
 export function savePath(r: RequestContext): string {
   return iniStr(r, 'session.save_path');
@@ -134,7 +135,7 @@ export function releaseClosedGlobals(r: RequestContext): void {
 function clearGlobals(r: RequestContext): void {
   r.ps.userClassName = undefined;
   r.ps.id = null;
-  r.ps.snapshot = null;
+  setSnapshot(r.ps, null, r.engine.bytesPool);
   r.ps.status = PHP_SESSION_NONE;
 }
 

@@ -6,6 +6,7 @@
 import type { SaveHandler, SaveHandlerModule, UserHandlerSpec } from '../handler.ts';
 import type { SessionSerializer } from '../serializer.ts';
 import type { PhpArray, PhpValue } from '../value.ts';
+import type { Lease } from './bytes-pool.ts';
 
 /** session_status() values. */
 export const PHP_SESSION_DISABLED = 0;
@@ -42,6 +43,8 @@ export interface SessionState {
   handlerOpen: boolean;
   /** PS(session_vars): the data read, kept for lazy_write. */
   snapshot: Uint8Array | null;
+  /** The snapshot's count on its bytes when they are the engine's pooled encoder output (bytes-pool.ts). */
+  snapshotLease: Lease | undefined;
   /** $_SESSION (PS(http_session_vars)); undefined when unset. */
   sessionVar: PhpValue | undefined;
   /** $_SESSION is the session's array (php_session_track_init ran and nothing unbound it). */
@@ -95,6 +98,7 @@ export function newSessionState(): SessionState {
     handler: null,
     handlerOpen: false,
     snapshot: null,
+    snapshotLease: undefined,
     sessionVar: undefined,
     bound: false,
     settingUserHandler: false,

@@ -12,6 +12,7 @@
  * least recently used first out. One cache per engine, so engines never share entries.
  */
 import type { ValidatedSession, ValidatedSlot } from '../serializer.ts';
+import type { BytesPool, Lease } from './bytes-pool.ts';
 
 /** Default bound of the cache (SessionEngineOptions.validatedCacheBytes). */
 export const DEFAULT_VALIDATED_CACHE_BYTES = 32 * 1024 * 1024;
@@ -26,6 +27,8 @@ interface Held {
   readonly key: string;
   v: ValidatedSession;
   cost: number;
+  /** The slot's count on v.bytes when they are the engine's pooled encoder output (bytes-pool.ts). */
+  lease: Lease | undefined;
   older: Held | undefined;
   newer: Held | undefined;
 }
@@ -43,7 +46,11 @@ export class ValidatedCache {
   #oldest: Held | undefined;
   #newest: Held | undefined;
   #bytes = 0;
-  constructor(readonly limit: number) {}
+  /** `pool`: the engine's encoder buffers; a slot holding one counts as its owner. */
+  constructor(
+    readonly limit: number,
+    readonly pool?: BytesPool,
+  ) {}
 
   /** Bytes accounted for now (payloads plus the per-session allowance). */
   get size(): number {
@@ -68,17 +75,22 @@ export class ValidatedCache {
       this.delete(key);
       return;
     }
+    const lease = this.pool?.hold(v.bytes);
+    // Entries pointing into the bytes reach sessions through later hits: the buffer stays theirs.
+    if (lease !== undefined && v.spans === true) lease.pin();
     const h = this.#map.get(key);
     if (h === undefined) {
-      const added: Held = { key, v, cost, older: this.#newest, newer: undefined };
+      const added: Held = { key, v, cost, lease, older: this.#newest, newer: undefined };
       if (this.#newest === undefined) this.#oldest = added;
       else this.#newest.newer = added;
       this.#newest = added;
       this.#map.set(key, added);
     } else {
       this.#bytes -= h.cost;
+      h.lease?.drop();
       h.v = v;
       h.cost = cost;
+      h.lease = lease;
       this.#touch(h);
     }
     this.#bytes += cost;
@@ -115,6 +127,8 @@ export class ValidatedCache {
     this.#unlink(h);
     this.#map.delete(h.key);
     this.#bytes -= h.cost;
+    h.lease?.drop();
+    h.lease = undefined;
   }
 
   /** The slot of one session; `missed`: its get() answers undefined (the caller compared already). */

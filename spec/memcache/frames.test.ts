@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SIZES, MAX_BODY, ReplyReader, requestHead, type Reply, type ReaderSizes, type StreamFault } from '../../handlers/shared/memcache/frames.ts';
+import { DEFAULT_SIZES, MAX_BODY, releaseValue, ReplyReader, requestHead, type Reply, type ReaderSizes, type StreamFault } from '../../handlers/shared/memcache/frames.ts';
 
 const SEED = 0x6d633134;
 
@@ -184,6 +184,65 @@ describe('memcache reply reader', () => {
     expect(readsPerCycle.slice(1)).toEqual([1, 1, 1, 1]);
     // No two values share memory (each read buffer went with its value).
     expect(new Set(values.map((v) => v.buffer)).size).toBe(values.length);
+  });
+
+  it('a large value given back is read into again (no buffer allocated per value), and only that exact value, once', () => {
+    const get = (n: number, size: number): Frame => ({ opcode: 0x00, opaque: n + 1, status: 0, extras: flags(0), key: Buffer.alloc(0), value: pattern(size, n) });
+    // Given back at once, every time: after the first two, every value lies in one of two buffers.
+    const frames = Array.from({ length: 8 }, (_, n) => get(n, 140 * 1024));
+    const h = harness(frames, DEFAULT_SIZES);
+    const memory = new Set<ArrayBufferLike>();
+    for (let n = 0; n < frames.length; n++) {
+      feed(h.reader, [frameBytes(frames[n]!)]);
+      const v = h.got[n]!.value;
+      expect(Buffer.compare(v, frames[n]!.value)).toBe(0);
+      if (n >= 2) memory.add(v.buffer);
+      // The first came in a buffer of its own (larger than the 64 KB read buffer): not the reader's to take back.
+      expect(releaseValue(v)).toBe(n > 0);
+      // Once only: the same value again, a copy of it or another view of its memory are ignored.
+      expect(releaseValue(v)).toBe(false);
+      expect(releaseValue(Buffer.from(v))).toBe(false);
+      expect(releaseValue(new Uint8Array(v.buffer, v.byteOffset, v.length))).toBe(false);
+    }
+    // One buffer here (each value is given back before the next read is asked for); a socket asks
+    // for the next read buffer as soon as a read is parsed, so there it is two in turn.
+    expect(memory.size).toBeLessThanOrEqual(2);
+  });
+
+  it('fast-check: values given back in any order, any number of times, never have a value still held overwritten', () => {
+    // Each step delivers the next reply (a large value read in place, a large one through its own
+    // buffer, a small one copied out, in any chunking), or gives back a value (held or not,
+    // maybe again); every value never given back must keep its bytes to the end.
+    const sizes = [20 * 1024, 140 * 1024, 100, 70 * 1024, 2 * 1024 * 1024];
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant('get' as const), size: fc.constantFrom(...sizes), chunk: fc.integer({ min: 1, max: 200_000 }) }),
+      fc.record({ kind: fc.constant('release' as const), which: fc.nat(), twice: fc.boolean() }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), (steps) => {
+        const frames: Frame[] = [];
+        const plan = steps.map((s) => (s.kind === 'get' ? { ...s, frame: frames[frames.push({ opcode: 0x00, opaque: frames.length + 1, status: 0, extras: flags(0), key: Buffer.alloc(0), value: pattern(s.size, frames.length) }) - 1]! } : s));
+        const h = harness(frames, DEFAULT_SIZES);
+        const released = new Set<number>();
+        for (const s of plan) {
+          if (s.kind === 'get') {
+            const bytes = frameBytes(s.frame);
+            const pieces: Buffer[] = [];
+            for (let off = 0; off < bytes.length; off += s.chunk) pieces.push(bytes.subarray(off, off + s.chunk));
+            feed(h.reader, pieces);
+          } else if (h.got.length > 0) {
+            const i = s.which % h.got.length;
+            releaseValue(h.got[i]!.value);
+            if (s.twice) releaseValue(h.got[i]!.value);
+            released.add(i);
+          }
+        }
+        expect(h.faults).toEqual([]);
+        expect(h.got.length).toBe(frames.length);
+        for (let i = 0; i < frames.length; i++) if (!released.has(i)) expect(Buffer.compare(h.got[i]!.value, frames[i]!.value)).toBe(0);
+      }),
+      { seed: SEED, numRuns: 60 },
+    );
   });
 
   it('a stream cut at every byte offset delivers exactly the replies completed before the cut', () => {

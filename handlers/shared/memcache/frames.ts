@@ -13,6 +13,14 @@
  * part that came with the header copied once, never joined chunk by chunk), and the next read
  * buffer is sized for a body that large: a session read again and again (the same size each
  * time) is then received without any copy.
+ *
+ * A value handed out in the read buffer can be given back ({@link releaseValue}) once its holder
+ * provably keeps no reference to it (the engine, after it decoded or copied the bytes it read:
+ * SaveHandler.release): that buffer then becomes the reader's spare, and the next read buffer the
+ * reader needs is the spare instead of a fresh allocation. So a large session read again and
+ * again ping-pongs between two buffers and allocates none (a fresh ArrayBuffer a cycle is
+ * external memory V8 frees only after a GC, and its pressure brings scavenges and mark-compacts:
+ * README, issue #16). Only the exact value object last handed out can be given back, once.
  */
 
 /** A reply, as the request waiting for it gets it. */
@@ -62,6 +70,22 @@ export const DEFAULT_SIZES: ReaderSizes = { readBuffer: 64 * 1024, bodyPrealloc:
 
 const EMPTY = Buffer.alloc(0);
 
+/** The values handed out in a read buffer not given back yet, and their reader. */
+const lent = new WeakMap<Uint8Array, ReplyReader>();
+
+/**
+ * Gives back a value a {@link ReplyReader} handed out as a view of its read buffer: the caller
+ * guarantees that nothing references the value, or any view of its bytes, any more. Anything else
+ * (a value copied out, a value given back already, any other array) is ignored. Returns whether
+ * the buffer was taken back.
+ */
+export function releaseValue(value: Uint8Array): boolean {
+  const reader = lent.get(value);
+  if (reader === undefined) return false;
+  lent.delete(value);
+  return reader.reclaim(value);
+}
+
 /**
  * A value from this size on is handed out as a view of the read buffer it arrived in (the buffer
  * then goes with it); a smaller one is copied out and the read buffer kept.
@@ -82,6 +106,13 @@ export class ReplyReader {
   #capacity: number;
   /** The read buffer was given away (a value is a view of it) or outgrown: the next read gets a new one. */
   #replace = false;
+  /** The last value handed out as a view of a read buffer, and that buffer (for {@link reclaim}). */
+  #lentValue: Buffer | null = null;
+  #lentBuffer: Buffer | null = null;
+  /** A read buffer given back: the next read buffer, when it is large enough. */
+  #spare: Buffer | null = null;
+  /** The read buffer the large body being received is a view of; null when it has a buffer of its own. */
+  #bodyIn: Buffer | null = null;
   /** A reply header split across reads: its first #headFill bytes. */
   readonly #head = Buffer.allocUnsafe(24);
   #headFill = 0;
@@ -111,9 +142,34 @@ export class ReplyReader {
     if (this.#body !== null) return this.#body.subarray(this.#bodyFill);
     if (this.#replace) {
       this.#replace = false;
-      this.#readBuffer = Buffer.allocUnsafe(this.#capacity);
+      const spare = this.#spare;
+      this.#spare = null;
+      // The spare when it holds the next body in place and is not much larger than needed.
+      this.#readBuffer = spare !== null && spare.length >= this.#capacity && spare.length <= 2 * this.#capacity ? spare : Buffer.allocUnsafe(this.#capacity);
     }
     return this.#readBuffer;
+  }
+
+  /** Buffers allocated for reads so far (tests: a read buffer given back is read into again). */
+  get readBuffer(): Buffer {
+    return this.#readBuffer;
+  }
+
+  /** `value` (see {@link releaseValue}) is free: its read buffer becomes the spare when it is the last one lent. */
+  reclaim(value: Uint8Array): boolean {
+    if (value !== this.#lentValue || this.#lentBuffer === null) return false;
+    this.#spare = this.#lentBuffer;
+    this.#lentValue = null;
+    this.#lentBuffer = null;
+    return true;
+  }
+
+  /** `value` is a view of read buffer `buf`, which goes with it. */
+  #lend(value: Buffer, buf: Buffer): Buffer {
+    this.#lentValue = value;
+    this.#lentBuffer = buf;
+    lent.set(value, this);
+    return value;
   }
 
   /** `n` (> 0) bytes were read into `buf`, the buffer {@link nextRead} returned last. */
@@ -148,7 +204,7 @@ export class ReplyReader {
         const length = total - this.#valueAt;
         let value: Buffer = EMPTY;
         if (length >= VIEW_MIN) {
-          value = src.subarray(pos + this.#valueAt, pos + total);
+          value = this.#lend(src.subarray(pos + this.#valueAt, pos + total), src);
           this.#replace = true;
           this.#sizeFor(total);
         } else if (length > 0) {
@@ -160,6 +216,7 @@ export class ReplyReader {
         // The rest of the body fits in the read buffer after what is here: the socket reads it
         // there (the body is a view of the read buffer, which goes with the value).
         this.#body = src.subarray(pos, pos + total);
+        this.#bodyIn = src;
         this.#bodyFill = end - pos;
         this.#replace = true;
         this.#sizeFor(total);
@@ -170,6 +227,7 @@ export class ReplyReader {
         const body = Buffer.allocUnsafe(total <= this.#prealloc ? total : Math.max(this.#prealloc, end - pos + 1));
         src.copy(body, 0, pos, end);
         this.#body = body;
+        this.#bodyIn = null;
         this.#bodyFill = end - pos;
         // The next read buffer holds a body this large in place.
         if (total - this.#valueAt >= VIEW_MIN && this.#sizeFor(total) > this.#readBuffer.length) this.#replace = true;
@@ -222,7 +280,11 @@ export class ReplyReader {
     this.#bodyFill += n;
     if (this.#bodyFill === this.#bodyLength) {
       this.#body = null;
-      this.#complete(this.#extrasLength >= 4 ? body.readUInt32BE(0) : 0, body.subarray(this.#valueAt));
+      const value = body.subarray(this.#valueAt);
+      // In place in the read buffer: that buffer went with the value (its whole allocation).
+      if (this.#bodyIn !== null) this.#lend(value, this.#bodyIn);
+      this.#bodyIn = null;
+      this.#complete(this.#extrasLength >= 4 ? body.readUInt32BE(0) : 0, value);
     } else if (this.#bodyFill === body.length) {
       const grown = Buffer.allocUnsafe(Math.min(this.#bodyLength, body.length * 2));
       body.copy(grown, 0, 0, this.#bodyFill);
@@ -237,6 +299,7 @@ export class ReplyReader {
   #fault(kind: StreamFault, detail: string): void {
     this.#broken = true;
     this.#body = null;
+    this.#bodyIn = null;
     this.#sink.fault(kind, detail);
   }
 }

@@ -16,6 +16,7 @@ import { close, maxLifetime, modName, open, savePath } from '../module.ts';
 import { PHP_SESSION_ACTIVE, PHP_SESSION_NONE } from '../state.ts';
 import { argc, boolArg, strArg } from './args.ts';
 import { refuseChange, requireActive } from './guard.ts';
+import { setSnapshot } from '../bytes-pool.ts';
 
 export function session_id(r: RequestContext, args: readonly unknown[]): string | false {
   argc('session_id', args, 0, 1);
@@ -63,7 +64,7 @@ function* regenerateId(r: RequestContext, del: boolean): Routine<boolean> {
     }
   }
   yield* close(r);
-  ps.snapshot = null;
+  setSnapshot(ps, null, r.engine.bytesPool);
   ps.id = null;
   const fail = (msg: string): false => {
     ps.status = PHP_SESSION_NONE;
