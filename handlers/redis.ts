@@ -174,6 +174,20 @@ interface LockStatus {
 
 class RedisSessionHandler implements SaveHandler {
   readonly name = 'redis';
+  /**
+   * write() settles only once its command (SETEX, or the checked-SETEX script) settled, and then
+   * nothing reads `data` again (lib/session/bytes-pool.ts may encode a later session into it):
+   * - a reply (OK or an error) comes after the server read the whole command, so the socket had
+   *   written its last byte; ioredis' Command object still holds the argument but never sends it
+   *   again: the offline queue is off (a command on a socket not ready is refused unsent),
+   *   ioredis never reconnects (retryStrategy null) and autoResendUnfulfilledCommands is off, so
+   *   no queued command is ever resent; a BufferCommand never goes into an ioredis Pipeline;
+   * - without a reply (timeout, a cut connection, a stream ioredis cannot parse), the connection
+   *   is dropped and its socket destroyed before the command's failure reaches this module
+   *   (client.ts RedisConnection #drop): libuv writes nothing more of it once it is closed.
+   *   (ioredis' own disconnect only ends the socket, which keeps writing what is queued.)
+   */
+  readonly forgetsWrittenData = true;
   readonly #ctx: SaveHandlerContext;
   #members: PoolMember[] = [];
   #totalWeight = 0;
