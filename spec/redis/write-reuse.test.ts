@@ -16,7 +16,7 @@
  *   session is what one of its writers wrote, never another session's bytes.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { SessionEngine } from '../../lib/engine.ts';
 import type { RedisProcess } from '../support/redis-server.ts';
 import { describeWith } from '../support/tools.ts';
