@@ -3,13 +3,13 @@
  * stores) and the garbage collections it brings, per cycle and load-independent.
  *
  *   node --conditions=php-session-engine-source --import tsx bench/redis-external.ts [pairs]
- *   BENCH_MODES=engine,hand (default both)   BENCH_CYCLES=3000   BENCH_WARMUP=1500
+ *   BENCH_MODES=engine,eager,hand (default engine,hand)   BENCH_CYCLES=3000   BENCH_WARMUP=1500
  *
  * One session holding bench/payloads' bigSession() (~140 KB, written by PHP with phpredis) on a
  * redis-server started here. Each mode runs in a fresh child process of its own (so one mode's
  * garbage never lands in another's counts), `pairs` times, the modes alternating:
  * - `engine`: the lazy engine's cycle on the redis module with phpredis' defaults (start, read
- *   `user_id`, set `n`, write_close: GET then SETEX);
+ *   `user_id`, set `n`, write_close: GET then SETEX); `eager`: the same with `lazyDecode: false`;
  * - `hand`: GET then SETEX of the bytes read, through the module's client (handlers/redis/client)
  *   with no session engine: what the client alone allocates.
  * A child warms up for BENCH_WARMUP cycles, then counts the mark-compacts (and scavenges) of the
@@ -54,8 +54,8 @@ async function child(mode: string, port: number): Promise<Result> {
   const { redisConnection } = await import('../handlers/redis/client.ts');
   const { readOneSetOneCycle } = await import('./cycles.ts');
   let cycle: () => Promise<void>;
-  if (mode === 'engine') {
-    const engine = new SessionEngine({ ini: { 'session.save_handler': 'redis', 'session.save_path': `tcp://127.0.0.1:${port}`, 'session.cache_limiter': '' } });
+  if (mode === 'engine' || mode === 'eager') {
+    const engine = new SessionEngine({ ini: { 'session.save_handler': 'redis', 'session.save_path': `tcp://127.0.0.1:${port}`, 'session.cache_limiter': '' }, ...(mode === 'eager' ? { lazyDecode: false } : {}) });
     cycle = () => readOneSetOneCycle(engine, ID);
   } else {
     const conn = redisConnection({ scheme: 'tcp', host: '127.0.0.1', port, database: -1, connectTimeoutMs: 5000, readTimeoutMs: 60_000 });

@@ -26,6 +26,7 @@ import { PhpException } from '../lib/errors.ts';
 import { MAX_EXECUTION_TIME } from './memcached.ts';
 import { redisConnection, RedisIoError, type RedisConnection, type RedisReply } from './redis/client.ts';
 import { iniCInt, iniLong } from './redis/conf.ts';
+import { releaseReply } from './redis/reply-reader.ts';
 import { parseRedisSavePath, type OpensslIni, type PoolMember } from './redis/save-path.ts';
 
 export { closeRedisConnections } from './redis/client.ts';
@@ -174,6 +175,20 @@ interface LockStatus {
 
 class RedisSessionHandler implements SaveHandler {
   readonly name = 'redis';
+  /**
+   * write() settles only once its command (SETEX, or the checked-SETEX script) settled, and then
+   * nothing reads `data` again (lib/session/bytes-pool.ts may encode a later session into it):
+   * - a reply (OK or an error) comes after the server read the whole command, so the socket had
+   *   written its last byte; ioredis' Command object still holds the argument but never sends it
+   *   again: the offline queue is off (a command on a socket not ready is refused unsent),
+   *   ioredis never reconnects (retryStrategy null) and autoResendUnfulfilledCommands is off, so
+   *   no queued command is ever resent; a BufferCommand never goes into an ioredis Pipeline;
+   * - without a reply (timeout, a cut connection, a stream ioredis cannot parse), the connection
+   *   is dropped and its socket destroyed before the command's failure reaches this module
+   *   (client.ts RedisConnection #drop): libuv writes nothing more of it once it is closed.
+   *   (ioredis' own disconnect only ends the socket, which keeps writing what is queued.)
+   */
+  readonly forgetsWrittenData = true;
   readonly #ctx: SaveHandlerContext;
   #members: PoolMember[] = [];
   #totalWeight = 0;
@@ -184,6 +199,8 @@ class RedisSessionHandler implements SaveHandler {
    * is failed for the rest of the request.
    */
   readonly #state = new Map<PoolMember, 'ready' | 'failed'>();
+  /** The bytes read() returned last, for release(). */
+  #lastRead: Uint8Array | null = null;
   /** The RedisException phpredis would have set during the current call (thrown when it returns). */
   #exception: RedisException | null = null;
 
@@ -413,8 +430,22 @@ class RedisSessionHandler implements SaveHandler {
     }
     const r = data ?? (await this.#cmd(m, 'GET', key));
     if ('failed' in r) return false;
-    // The reply is a view of the socket's chunk, which nothing reuses: a view of it, no copy.
-    return Buffer.isBuffer(r.reply) ? new Uint8Array(r.reply.buffer, r.reply.byteOffset, r.reply.byteLength) : new Uint8Array(0);
+    // The reply is a view of the socket's chunk: a view of it, no copy (given back by release()).
+    if (!Buffer.isBuffer(r.reply)) return new Uint8Array(0);
+    const bytes = new Uint8Array(r.reply.buffer, r.reply.byteOffset, r.reply.byteLength);
+    this.#lastRead = bytes;
+    return bytes;
+  }
+
+  /**
+   * The engine keeps no view of the bytes read() returned last: their read buffer goes back to
+   * the connection's reply reader (reply-reader.ts releaseReply), which takes it only when that
+   * buffer held this value alone and is the one it lent last; once.
+   */
+  release(data: Uint8Array): void {
+    const last = this.#lastRead;
+    this.#lastRead = null;
+    if (last === data && data.length > 0) releaseReply(data);
   }
 
   write(id: string, data: Uint8Array, _maxLifetime: number): Promise<boolean> {

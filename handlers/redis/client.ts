@@ -357,6 +357,10 @@ export class RedisConnection {
     if (live.watchdog !== null) clearTimeout(live.watchdog);
     live.watchdog = null;
     live.client.disconnect();
+    // ioredis ends the socket, which goes on writing what is queued (a session's bytes whose
+    // write already failed, which the engine may then reuse: handlers/redis.ts forgetsWrittenData);
+    // destroyed now, it writes nothing more.
+    (live.client as unknown as { stream?: { destroy(): void } }).stream?.destroy();
   }
 
   /**

@@ -20,14 +20,38 @@
  *   {@link VIEW_MIN} bytes in one read (many replies at once) it is passed on as a view of the
  *   buffer instead, which then goes with it, as Node's own reads would.
  *
- * No chunk passed on is ever written again: a copy is never reused, and a buffer a view was taken
- * of is never read into again. That matters: a session's lazy $_SESSION keeps spans into the bytes
+ * No chunk passed on is written again while it may be referenced: a copy is never reused, and a
+ * buffer a view was taken of is read into again only once given back (below). That matters: a session's lazy $_SESSION keeps spans into the bytes
  * read until its request ends, and the engine's validated-bytes cache keeps them across requests
  * (spec/redis/reply-reader.test.ts checks every chunk against its bytes at the end of the stream).
  *
  * Bytes the framing does not understand are passed on as copies from there on: ioredis' decoder
  * then reports the protocol error, as it would have without the reader.
+ *
+ * A buffer given away can come back (issue #16: a fresh 140 KB buffer a cycle is external memory
+ * V8 frees only after a GC, and its pressure brings mark-compacts). When a large bulk string
+ * completes, it is passed on as a chunk of its own (what came before and after it in the buffer,
+ * under {@link VIEW_MIN} bytes each, is passed on as copies): ioredis' decoder hands its value out
+ * as a view of that chunk (`subarray`) and keeps no other view of the buffer (it keeps slices of a
+ * chunk only while a value spans chunks, and this chunk ends where the value's CRLF ends). The
+ * value's holder may then give it back ({@link releaseReply}: the redis module, once the engine
+ * released the bytes read() returned): the buffer becomes the reader's spare, the next fresh read
+ * buffer. Only the last buffer lent so, once, for exactly its value's bytes.
  */
+
+/** The buffer each reader lent last (a large value's chunk), by its memory. */
+const lentBuffers = new WeakMap<ArrayBufferLike, ReplyReader>();
+
+/**
+ * Gives back the value of a large bulk reply (the exact bytes ioredis handed out): the caller
+ * guarantees nothing references them, or any view of their buffer, any more. Anything else (a
+ * value from a buffer not lent alone, one given back already, bytes of another buffer) is ignored.
+ * Returns whether the buffer was taken back.
+ */
+export function releaseReply(value: Uint8Array): boolean {
+  const reader = lentBuffers.get(value.buffer);
+  return reader !== undefined && reader.reclaim(value);
+}
 
 /** A bulk string from this size is received into a buffer of its own and passed on as a view of it. */
 export const VIEW_MIN = 16 * 1024;
@@ -97,6 +121,17 @@ export class ReplyReader {
   #cr = false;
   /** The end of the last large bulk string completed in #buf and not passed on yet (0: none). */
   #viewTo = 0;
+  /** Where that bulk string's length line starts, and its value's length. */
+  #viewFrom = 0;
+  #viewLength = 0;
+  /** The length of the large bulk string being received (State.Frame). */
+  #frameLength = 0;
+  /** The buffer lent last with a large value alone in its chunk, and where the value lies in it. */
+  #lent: Buffer | null = null;
+  #lentAt = 0;
+  #lentLength = 0;
+  /** A lent buffer given back: the next fresh read buffer, when its size fits. */
+  #spare: Buffer | null = null;
 
   constructor(sink: ChunkSink, sizes: ReaderSizes = DEFAULT_SIZES) {
     this.#sink = sink;
@@ -169,6 +204,8 @@ export class ReplyReader {
         case State.Frame:
           if (end >= this.#frameEnd) {
             pos = this.#viewTo = this.#frameEnd;
+            this.#viewFrom = this.#tokenStart;
+            this.#viewLength = this.#frameLength;
             this.#state = State.Type;
           } else pos = end;
           break;
@@ -193,6 +230,7 @@ export class ReplyReader {
     if (this.#length >= sizes.viewMin && frame <= sizes.preallocMax) {
       this.#state = State.Frame;
       this.#frameEnd = this.#tokenStart + frame;
+      this.#frameLength = this.#length;
       if (frame + sizes.headRoom > this.#readSize) this.#readSize = frame + sizes.headRoom;
     } else {
       this.#state = State.Skip;
@@ -207,9 +245,21 @@ export class ReplyReader {
     const held = this.#state === State.Length || this.#state === State.Frame ? this.#tokenStart : this.#end;
     let given = false;
     if (held > this.#start) {
-      if (this.#viewTo > this.#start || held - this.#start >= this.#sizes.viewMin) {
-        // A large bulk string is complete in it, or many small replies came in one read: passed
-        // on as a view, and the buffer goes with it (cheaper than copying that much out).
+      const from = this.#viewFrom;
+      const to = this.#viewTo;
+      const viewMin = this.#sizes.viewMin;
+      if (to > this.#start && from - this.#start < viewMin && held - to < viewMin) {
+        // A large bulk string is complete in it, with little before and after it: passed on as
+        // a view of its own (the rest as copies), the buffer goes with it, and can come back.
+        if (from > this.#start) this.#sink(Buffer.from(buf.subarray(this.#start, from)));
+        this.#lend(buf, to - 2 - this.#viewLength, this.#viewLength);
+        this.#sink(buf.subarray(from, to));
+        if (held > to) this.#sink(Buffer.from(buf.subarray(to, held)));
+        given = true;
+      } else if (to > this.#start || held - this.#start >= viewMin) {
+        // A large bulk string is complete in it among more, or many small replies came in one
+        // read: passed on as a view, and the buffer goes with it, for good (cheaper than copying
+        // that much out).
         this.#sink(buf.subarray(this.#start, held));
         given = true;
       } else this.#sink(Buffer.from(buf.subarray(this.#start, held)));
@@ -219,7 +269,7 @@ export class ReplyReader {
     if (given || (this.#state === State.Frame && this.#frameEnd > buf.length)) {
       // A fresh buffer: the old one was given away, or the frame begun does not fit in it.
       const size = this.#state === State.Frame ? Math.max(this.#readSize, this.#frameEnd - held + this.#sizes.headRoom) : this.#readSize;
-      const next = Buffer.allocUnsafeSlow(size);
+      const next = this.#fresh(size);
       buf.copy(next, 0, held, this.#end);
       this.#buf = next;
       this.#shift(held);
@@ -230,6 +280,41 @@ export class ReplyReader {
       this.#shift(held);
     }
     // (A large frame that fits where it began keeps being read in place.)
+  }
+
+  /** `buf` goes with the chunk passed on next, where the value of `length` bytes at `at` is all ioredis can hand out of it. */
+  #lend(buf: Buffer, at: number, length: number): void {
+    if (this.#lent !== null) lentBuffers.delete(this.#lent.buffer);
+    this.#lent = buf;
+    this.#lentAt = at;
+    this.#lentLength = length;
+    lentBuffers.set(buf.buffer, this);
+  }
+
+  /** `value` is free (see {@link releaseReply}): the buffer lent last becomes the spare when `value` is its value. */
+  reclaim(value: Uint8Array): boolean {
+    const lent = this.#lent;
+    if (lent === null || value.buffer !== lent.buffer || value.byteOffset !== lent.byteOffset + this.#lentAt || value.byteLength !== this.#lentLength) return false;
+    lentBuffers.delete(lent.buffer);
+    this.#lent = null;
+    this.#spare = lent;
+    return true;
+  }
+
+  /** A buffer to read into of at least `size` bytes: the spare when it is not more than twice that, else a new one. */
+  #fresh(size: number): Buffer {
+    const spare = this.#spare;
+    if (spare !== null && spare.length >= size && spare.length <= 2 * size) {
+      this.#spare = null;
+      return spare;
+    }
+    // Never from Buffer's shared pool: the reader writes into its buffers.
+    return Buffer.allocUnsafeSlow(size);
+  }
+
+  /** Buffers given back and not read into again yet (tests). */
+  get hasSpare(): boolean {
+    return this.#spare !== null;
   }
 
   /** The bytes from `by` on now start at 0. */
