@@ -18,6 +18,7 @@ import type { SaveHandler, SaveHandlerModule } from '../../lib/handler.ts';
 import { BytesPool } from '../../lib/session/bytes-pool.ts';
 import type { MemcachedProcess } from '../support/memcached-server.ts';
 import { describeWith } from '../support/tools.ts';
+import { bigSessionCycle, parsePhpReads, phpReadsCode, snapshotAcrossWrites, writesAtOnce } from '../support/write-reuse.ts';
 import { php, useMemcachedServers } from './support.ts';
 
 /**
@@ -99,21 +100,9 @@ describeWith(['php', 'memcached', 'php-ext:memcached'], 'memcached: the encoder 
   });
   /** The sessions as PHP's handler reads them: id -> json_encode($_SESSION). */
   async function phpReads(ids: string[]): Promise<unknown[]> {
-    const r = await php(`foreach ([${ids.map((i) => `'${i}'`).join(',')}] as $id) { session_id($id); session_start(); echo json_encode($_SESSION), "\\n"; session_write_close(); }`, {
-      ...ini(true),
-      'session.use_cookies': '0',
-    });
-    return r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    return parsePhpReads((await php(phpReadsCode(ids), { ...ini(true), 'session.use_cookies': '0' })).stdout);
   }
-  async function cycle(engine: SessionEngine, id: string, n: number | null): Promise<void> {
-    const req = engine.request({ cookies: { PHPSESSID: id } });
-    expect(await req.start()).toBe(true);
-    if (req.session.get('n') === undefined) for (const [k, v] of Object.entries(BIG)) req.session.set(k, v);
-    if (n !== null) req.session.set('n', n);
-    expect(await req.writeClose()).toBe(true);
-    await req.end();
-    expect(req.diagnostics).toEqual([]);
-  }
+  const cycle = bigSessionCycle(BIG);
 
   for (const cache of [true, false]) {
   it(`two sessions written at once: each stores its own bytes (a buffer in flight is not lent again), ${cache ? 'with' : 'without'} the validated cache`, async () => {
@@ -121,34 +110,13 @@ describeWith(['php', 'memcached', 'php-ext:memcached'], 'memcached: the encoder 
     const engine = new SessionEngine({ ini: ini(true), ...(cache ? {} : { validatedCacheBytes: 0 }) });
     const ids = [`wreuse0000000000000000000${cache ? 'c' : 'n'}x1`, `wreuse0000000000000000000${cache ? 'c' : 'n'}y1`];
     // Warm: the pool holds free buffers of this size.
-    for (let i = 0; i < 4; i++) for (const id of ids) await cycle(engine, id, i);
-    for (let round = 0; round < 5; round++) {
-      const reqs = ids.map((id) => engine.request({ cookies: { PHPSESSID: id } }));
-      expect(await Promise.all(reqs.map((r) => r.start()))).toEqual([true, true]);
-      reqs.forEach((r, i) => r.session.set('n', 1000 * (i + 1) + round));
-      expect(await Promise.all(reqs.map((r) => r.writeClose()))).toEqual([true, true]);
-      await Promise.all(reqs.map((r) => r.end()));
-      expect(await phpReads(ids)).toEqual(ids.map((_, i) => ({ ...BIG, n: 1000 * (i + 1) + round })));
-    }
+    await writesAtOnce({ cycle, phpReads, big: BIG }, engine, ids, 4, 5);
   }, 60_000);
   }
 
   it("no locking: a request that read the session and changed nothing only touches it at close, after others wrote (its snapshot is its own)", async () => {
     const engine = new SessionEngine({ ini: ini(false) });
     const id = 'wreuse00000000000000000000z1';
-    for (let i = 0; i < 4; i++) await cycle(engine, id, i);
-    for (let round = 0; round < 3; round++) {
-      // A reads (its lazy_write snapshot: the bytes the cache holds) and changes nothing.
-      const a = engine.request({ cookies: { PHPSESSID: id } });
-      expect(await a.start()).toBe(true);
-      // B and then C write; their encodes must not land in the bytes A read.
-      await cycle(engine, id, 100 + round);
-      await cycle(engine, id, 200 + round);
-      // A's session is unchanged: PHP's lazy_write only touches it; C's write stays.
-      expect(await a.writeClose()).toBe(true);
-      await a.end();
-      expect(a.diagnostics).toEqual([]);
-      expect(await phpReads([id])).toEqual([{ ...BIG, n: 200 + round }]);
-    }
+    await snapshotAcrossWrites({ cycle, phpReads, big: BIG }, engine, id, 4);
   }, 60_000);
 });

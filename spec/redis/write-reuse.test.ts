@@ -20,6 +20,7 @@ import { expect, it } from 'vitest';
 import { SessionEngine } from '../../lib/engine.ts';
 import type { RedisProcess } from '../support/redis-server.ts';
 import { describeWith } from '../support/tools.ts';
+import { bigSessionCycle, parsePhpReads, phpReadsCode, snapshotAcrossWrites, writesAtOnce } from '../support/write-reuse.ts';
 import { php, TOOLS, useRedisServers } from './support.ts';
 
 /** A 24 KB session: three long strings (lazy entries, never read here) and a counter. */
@@ -36,21 +37,9 @@ describeWith(TOOLS, 'redis: the encoder output lent to SETEX', () => {
   });
   /** The sessions as phpredis reads them: id -> json_encode($_SESSION). */
   async function phpReads(ids: string[]): Promise<unknown[]> {
-    const r = await php(`foreach ([${ids.map((i) => `'${i}'`).join(',')}] as $id) { session_id($id); session_start(); echo json_encode($_SESSION), "\\n"; session_write_close(); }`, {
-      ...ini(false),
-      'session.use_cookies': '0',
-    });
-    return r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    return parsePhpReads((await php(phpReadsCode(ids), { ...ini(false), 'session.use_cookies': '0' })).stdout);
   }
-  async function cycle(engine: SessionEngine, id: string, n: number | null): Promise<void> {
-    const req = engine.request({ cookies: { PHPSESSID: id } });
-    expect(await req.start()).toBe(true);
-    if (req.session.get('n') === undefined) for (const [k, v] of Object.entries(BIG)) req.session.set(k, v);
-    if (n !== null) req.session.set('n', n);
-    expect(await req.writeClose()).toBe(true);
-    await req.end();
-    expect(req.diagnostics).toEqual([]);
-  }
+  const cycle = bigSessionCycle(BIG);
 
   for (const locking of [true, false])
     for (const cache of [true, false]) {
@@ -60,34 +49,14 @@ describeWith(TOOLS, 'redis: the encoder output lent to SETEX', () => {
         const engine = new SessionEngine({ ini: ini(locking), ...(cache ? {} : { validatedCacheBytes: 0 }) });
         const ids = ['x', 'y', 'z'].map((s) => `rwreuse00000000000000000${tag}${s}1`);
         // Warm: the pool holds free buffers of this size.
-        for (let i = 0; i < 3; i++) for (const id of ids) await cycle(engine, id, i);
-        for (let round = 0; round < 4; round++) {
-          const reqs = ids.map((id) => engine.request({ cookies: { PHPSESSID: id } }));
-          expect(await Promise.all(reqs.map((r) => r.start()))).toEqual(ids.map(() => true));
-          reqs.forEach((r, i) => r.session.set('n', 1000 * (i + 1) + round));
-          expect(await Promise.all(reqs.map((r) => r.writeClose()))).toEqual(ids.map(() => true));
-          await Promise.all(reqs.map((r) => r.end()));
-          for (const r of reqs) expect(r.diagnostics).toEqual([]);
-          expect(await phpReads(ids)).toEqual(ids.map((_, i) => ({ ...BIG, n: 1000 * (i + 1) + round })));
-        }
+        await writesAtOnce({ cycle, phpReads, big: BIG }, engine, ids, 3, 4);
       }, 60_000);
     }
 
   it('no locking: a request that read the session and changed nothing only touches it at close, after others wrote (its snapshot is its own)', async () => {
     const engine = new SessionEngine({ ini: ini(false) });
     const id = 'rwreuse0000000000000000000z1';
-    for (let i = 0; i < 3; i++) await cycle(engine, id, i);
-    for (let round = 0; round < 3; round++) {
-      const a = engine.request({ cookies: { PHPSESSID: id } });
-      expect(await a.start()).toBe(true);
-      // B and then C write; their encodes must not land in the bytes A read.
-      await cycle(engine, id, 100 + round);
-      await cycle(engine, id, 200 + round);
-      expect(await a.writeClose()).toBe(true);
-      await a.end();
-      expect(a.diagnostics).toEqual([]);
-      expect(await phpReads([id])).toEqual([{ ...BIG, n: 200 + round }]);
-    }
+    await snapshotAcrossWrites({ cycle, phpReads, big: BIG }, engine, id, 3);
   }, 60_000);
 
   it('a fixed-seed interleaving of requests on three sessions, writes overlapping: PHP reads back, for each session, what one of its writers wrote', async () => {
