@@ -36,8 +36,10 @@ import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule
 import { iniScope } from '../lib/ini/scope.ts';
 import { keepsLockOnWrite } from './shared/lock-hold.ts';
 import { serverLockQueue, takeQueueSlot, type QueueSlot } from './shared/lock-queue.ts';
+import { ReadLease } from './shared/read-lease.ts';
+import { releaseValue } from './shared/memcache/frames.ts';
 import { connectionFor, MemcacheIoError, type MemcacheConnection } from './shared/memcache/client.ts';
-import { plainBytes, ReadLease, sleep, unixNow } from './shared/memcache/common.ts';
+import { plainBytes, sleep, unixNow } from './shared/memcache/common.ts';
 import { PeclSelector } from './shared/memcache/pecl-ring.ts';
 import { cStrtol } from '../lib/zend/index.ts';
 import { parsePeclSavePath, type PeclServerSpec } from './shared/memcache/save-path.ts';
@@ -180,7 +182,7 @@ class MemcacheSessionHandler implements SaveHandler {
   /** Servers that failed during this request (pecl marks them failed for retry_interval). */
   readonly #failed = new Set<number>();
   /** The bytes read() returned last, for release(). */
-  readonly #lease = new ReadLease();
+  readonly #lease = new ReadLease(releaseValue);
   /** The server list as a queue-key part (`host:port,...`). */
   #serverList = '';
   /** This request's place in the in-process queue for its session's lock (handlers/shared/lock-queue.ts). */

@@ -17,8 +17,10 @@ import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule
 import { iniScope } from '../lib/ini/scope.ts';
 import { keepsLockOnWrite } from './shared/lock-hold.ts';
 import { serverLockQueue, takeQueueSlot, type QueueSlot } from './shared/lock-queue.ts';
+import { ReadLease } from './shared/read-lease.ts';
+import { releaseValue } from './shared/memcache/frames.ts';
 import { connectionFor, MemcacheIoError, type Item, type MemcacheConnection } from './shared/memcache/client.ts';
-import { plainBytes, ReadLease, REALTIME_MAXDELTA, sleep, unixNow } from './shared/memcache/common.ts';
+import { plainBytes, REALTIME_MAXDELTA, sleep, unixNow } from './shared/memcache/common.ts';
 import { LibmemcachedSelector, type LibmemcachedDistribution } from './shared/memcache/ketama.ts';
 import { parseLibmemcachedServers, type LibmemcachedServer } from './shared/memcache/save-path.ts';
 
@@ -138,7 +140,7 @@ class MemcachedSessionHandler implements SaveHandler {
   /** Per "memcached_st" (one per request, like PHP's non-persistent handle): server index -> failed until. */
   readonly #failedUntil = new Map<number, number>();
   /** The bytes read() returned last, for release(). */
-  readonly #lease = new ReadLease();
+  readonly #lease = new ReadLease(releaseValue);
 
   constructor(ctx: SaveHandlerContext) {
     this.#ctx = ctx;

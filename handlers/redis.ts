@@ -27,6 +27,7 @@ import { MAX_EXECUTION_TIME } from './memcached.ts';
 import { redisConnection, RedisIoError, type RedisConnection, type RedisReply } from './redis/client.ts';
 import { iniCInt, iniLong } from './redis/conf.ts';
 import { releaseReply } from './redis/reply-reader.ts';
+import { ReadLease } from './shared/read-lease.ts';
 import { parseRedisSavePath, type OpensslIni, type PoolMember } from './redis/save-path.ts';
 
 export { closeRedisConnections } from './redis/client.ts';
@@ -200,7 +201,7 @@ class RedisSessionHandler implements SaveHandler {
    */
   readonly #state = new Map<PoolMember, 'ready' | 'failed'>();
   /** The bytes read() returned last, for release(). */
-  #lastRead: Uint8Array | null = null;
+  readonly #lease = new ReadLease(releaseReply);
   /** The RedisException phpredis would have set during the current call (thrown when it returns). */
   #exception: RedisException | null = null;
 
@@ -432,9 +433,7 @@ class RedisSessionHandler implements SaveHandler {
     if ('failed' in r) return false;
     // The reply is a view of the socket's chunk: a view of it, no copy (given back by release()).
     if (!Buffer.isBuffer(r.reply)) return new Uint8Array(0);
-    const bytes = new Uint8Array(r.reply.buffer, r.reply.byteOffset, r.reply.byteLength);
-    this.#lastRead = bytes;
-    return bytes;
+    return this.#lease.hold(new Uint8Array(r.reply.buffer, r.reply.byteOffset, r.reply.byteLength));
   }
 
   /**
@@ -443,9 +442,7 @@ class RedisSessionHandler implements SaveHandler {
    * buffer held this value alone and is the one it lent last; once.
    */
   release(data: Uint8Array): void {
-    const last = this.#lastRead;
-    this.#lastRead = null;
-    if (last === data && data.length > 0) releaseReply(data);
+    this.#lease.release(data);
   }
 
   write(id: string, data: Uint8Array, _maxLifetime: number): Promise<boolean> {

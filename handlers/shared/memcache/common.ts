@@ -5,7 +5,6 @@
  * directives through the request's typed scope, lib/ini/scope.ts.)
  */
 import type { SaveHandlerContext } from '../../../lib/handler.ts';
-import { releaseValue } from './frames.ts';
 
 /** memcached treats an exptime above 30 days as an absolute Unix time (REALTIME_MAXDELTA). */
 export const REALTIME_MAXDELTA = 60 * 60 * 24 * 30;
@@ -25,29 +24,4 @@ export function unixNow(ctx: SaveHandlerContext): number {
  */
 export function plainBytes(b: Uint8Array): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
-/**
- * A module's last read: the bytes read() returned and the reply value they are a view of, so
- * that SaveHandler.release (the engine no longer references those exact bytes) gives the reply's
- * read buffer back to the client (frames.ts releaseValue) once. Any other bytes are ignored.
- */
-export class ReadLease {
-  #bytes: Uint8Array | null = null;
-  #value: Uint8Array | null = null;
-
-  /** `bytes` (returned by read()) are `value`'s memory: remembered for {@link release}; returns `bytes`. */
-  hold(bytes: Uint8Array, value: Uint8Array): Uint8Array {
-    this.#bytes = bytes;
-    this.#value = value;
-    return bytes;
-  }
-
-  release(bytes: Uint8Array): void {
-    const value = this.#value;
-    const held = this.#bytes;
-    this.#bytes = null;
-    this.#value = null;
-    if (held === bytes && value !== null && bytes.length > 0) releaseValue(value);
-  }
 }
