@@ -5,7 +5,7 @@
  * against the engine with lazy decoding (the default) and with `lazyDecode: false` (eager, as PHP
  * decodes), on the files handler, memcached and redis (servers started here on free ports).
  *
- *   node --conditions=php-session-engine-source --import tsx bench/session-cycle.ts [seconds-per-round] [rounds]
+ *   npm run build && node --import tsx bench/session-cycle.ts [seconds-per-round] [rounds]
  *   BENCH_STORES=files,memcached,redis (default all three)
  *
  * Before timing, one cycle from the same stored bytes is run by PHP, the lazy and the eager engine
@@ -27,6 +27,11 @@
  * plateau can be steady enough to pass the ±10% test: hence the minimum. Each engine line also
  * gives the median of its rounds' mark-compacts per 3000 cycles (issue #16: fresh ArrayBuffers
  * a cycle are external memory, whose pressure brings scavenges and mark-compacts).
+ *
+ * The engines are the built package (dist/, as `npm pack` ships it), not the TypeScript source:
+ * until 2026-12-04 this bench ran with `--conditions=php-session-engine-source` through tsx, whose
+ * esbuild output wraps every function created at run time in a `__name()` call (2-4 µs a cycle on
+ * the memcached module's per-request closures), a cost the package does not have.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -127,8 +132,7 @@ async function engineProcess(role: string): Promise<void> {
       if ('warm' in m) send({ warmed: await warmUp((s) => engineRound(engine, s)) });
       else if ('round' in m) send({ rate: await engineRound(engine, m.round) });
       else {
-        closeAllConnections();
-        closeRedisConnections();
+        await engine.shutdown();
         process.disconnect();
       }
     };
