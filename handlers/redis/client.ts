@@ -14,7 +14,7 @@
  */
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { connectCluster } from './cluster-connect.ts';
-import { bufferCommand, coalesceWrites } from './commands.ts';
+import { bufferCommand, coalesceWrites, leanCommandsAllowed, lowerName, writeCommand, type CorkableSocket } from './commands.ts';
 import { ReadInPlaceConnector } from './connector.ts';
 import type { RedisReply } from './reply.ts';
 import { tlsConnectOptions, tlsWarnings, type TlsSettings } from './tls.ts';
@@ -153,6 +153,73 @@ interface LiveClient {
   watchdog: NodeJS.Timeout | null;
   /** Set when the watchdog dropped it: its commands then fail as timeouts. */
   timedOut: boolean;
+}
+
+/** What the redis client touches of an ioredis client beyond its typed API (ioredis 6.1's Redis). */
+interface IoredisInternals {
+  stream?: CorkableSocket & { writable: boolean; _writableState?: { ended?: boolean } };
+  commandQueue: { push(item: { command: QueuedCommand; stream: undefined; select: number | undefined }): void };
+  condition?: { select?: number } | null;
+  maintenanceManager?: { isWritePaused(): boolean } | null;
+}
+
+/**
+ * A command on an ioredis connection without ioredis' Command (4-8 µs and ~1 KB of objects a
+ * command: argument flattening and transformers, a promise wrapped for callbacks and tracing,
+ * key extraction): its bytes were written on the socket (commands.ts writeCommand) and it is
+ * queued where ioredis' sendCommand queues its commands, so ioredis' reply path answers it in
+ * order and its close and error paths fail it, as any of its commands. It carries what those paths
+ * read of a queued command in ioredis 6.1 (DataHandler, Redis#handleReconnection and #flushQueue,
+ * event_handler's close handler): `name`, `args`, `inTransaction`, no `pipelineIndex`, and
+ * `resolve()` / `reject()`, called as methods. ioredis 6.1 is pinned in package.json; the redis
+ * client suites run every command through this path (spec/redis/client.test.ts).
+ */
+class QueuedCommand {
+  readonly inTransaction = false;
+  readonly name: string;
+  readonly args: Args;
+  readonly #live: LiveClient;
+  readonly #onReply: (live: LiveClient) => void;
+  readonly #onFailed: (live: LiveClient, e: unknown, reject: (e: unknown) => void) => void;
+  readonly #resolve: (reply: RedisReply) => void;
+  readonly #reject: (e: unknown) => void;
+  #settled = false;
+
+  constructor(
+    name: string,
+    args: Args,
+    live: LiveClient,
+    onReply: (live: LiveClient) => void,
+    onFailed: (live: LiveClient, e: unknown, reject: (e: unknown) => void) => void,
+    resolve: (reply: RedisReply) => void,
+    reject: (e: unknown) => void,
+  ) {
+    this.name = name;
+    this.args = args;
+    this.#live = live;
+    this.#onReply = onReply;
+    this.#onFailed = onFailed;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  resolve(reply: RedisReply): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#onReply(this.#live);
+    this.#resolve(reply);
+  }
+
+  /**
+   * ioredis calls it from inside its own close and flush loops: what follows a failure (dropping
+   * the connection) runs once those are done, a microtask later, as it did behind the promise of
+   * an ioredis Command.
+   */
+  reject(e: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    queueMicrotask(() => this.#onFailed(this.#live, e, this.#reject));
+  }
 }
 
 /** One shared connection to one server. */
@@ -316,12 +383,31 @@ export class RedisConnection {
     return this.#send(live, command, args);
   }
 
-  /** Sends one command on a connected client (one promise per command: no async frame around it). */
+  /**
+   * Sends one command on a connected client: written here and queued on ioredis' connection as a
+   * {@link QueuedCommand} (one promise per command, no ioredis Command, no async frame around it);
+   * through ioredis' sendCommand when its socket is not writable (it then refuses the command as
+   * it always did) or someone traces ioredis' commands.
+   */
   #send(live: LiveClient, command: string, args: Args): Promise<RedisReply> {
     if (this.#inFlight++ === 0) (live.client as unknown as { stream?: Refable }).stream?.ref();
     if (live.pending++ === 0) {
       live.busySince = Date.now();
       this.#arm(live, this.endpoint.readTimeoutMs);
+    }
+    const client = live.client as unknown as IoredisInternals;
+    const stream = client.stream;
+    if (stream !== undefined && stream.writable && stream._writableState?.ended !== true && client.maintenanceManager?.isWritePaused() !== true && leanCommandsAllowed()) {
+      return new Promise<RedisReply>((resolve, reject) => {
+        const name = lowerName(command);
+        try {
+          writeCommand(stream, name, args);
+        } catch (e) {
+          this.#failed(live, e, reject);
+          return;
+        }
+        client.commandQueue.push({ command: new QueuedCommand(name, args, live, this.#onReply, this.#onFailed, resolve, reject), stream: undefined, select: client.condition?.select });
+      });
     }
     let sent: Promise<RedisReply>;
     try {
@@ -334,16 +420,23 @@ export class RedisConnection {
         this.#settled(live);
         return reply;
       },
-      (e: unknown) => {
-        let err = classify(e, false);
-        if (live.timedOut && err.kind !== 'reply') err = new RedisIoError('timeout', `no reply within ${this.endpoint.readTimeoutMs} ms`, { cause: e });
-        // A timed-out or broken connection is dropped: its late replies must never answer a
-        // later command, and the next command connects afresh.
-        else if (err.kind !== 'reply') this.#drop(live);
-        this.#settled(live);
-        throw err;
-      },
+      (e: unknown) => new Promise<RedisReply>((_, reject) => this.#failed(live, e, reject)),
     );
+  }
+
+  /** A command of `live` answered (one function per connection, not a closure per command). */
+  readonly #onReply = (live: LiveClient): void => this.#settled(live);
+  readonly #onFailed = (live: LiveClient, e: unknown, reject: (e: unknown) => void): void => this.#failed(live, e, reject);
+
+  /** A command of `live` failed: rejects with its RedisIoError, dropping the connection unless the server answered. */
+  #failed(live: LiveClient, e: unknown, reject: (e: unknown) => void): void {
+    let err = classify(e, false);
+    if (live.timedOut && err.kind !== 'reply') err = new RedisIoError('timeout', `no reply within ${this.endpoint.readTimeoutMs} ms`, { cause: e });
+    // A timed-out or broken connection is dropped: its late replies must never answer a
+    // later command, and the next command connects afresh.
+    else if (err.kind !== 'reply') this.#drop(live);
+    this.#settled(live);
+    reject(err);
   }
 
   /** A command of `live` got its answer (or failed). */
