@@ -100,7 +100,8 @@ describeWith(['redis-server'], 'redis client', () => {
     const send = vi.spyOn(Redis.prototype, 'sendCommand');
     const c = new RedisConnection(endpoint(servers[0]!.port));
     const traced: unknown[] = [];
-    const handlers = { start: (m: unknown) => void traced.push(m) };
+    const none = (): void => {};
+    const handlers = { start: (m: unknown) => void traced.push(m), end: none, asyncStart: none, asyncEnd: none, error: none };
     try {
       await c.open();
       send.mockClear();
