@@ -10,11 +10,19 @@
  *   git archive <commit> | (mkdir -p /tmp/base && tar -x -C /tmp/base) && ln -s "$PWD/node_modules" /tmp/base/
  *   (cd /tmp/base && npx tsc -p tsconfig.build.json --outDir "$OLDPWD/dist-base") && npx tsc -p tsconfig.build.json --outDir dist-new
  *   node --import tsx bench/redis-paired.mjs "$PWD/dist-base" "$PWD/dist-new" [seconds-per-round=1] [rounds=7]
+ *
+ * With BENCH_PAYLOAD=big it runs issue #16's 140 KB cycle instead (bench/cycles.ts
+ * readOneSetOneCycle on bench/payloads.ts' bigSession, written by PHP: GET, SETEX, no locking),
+ * sequentially, and also prints each build's CPU µs per cycle.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startRedis } from '../spec/support/redis-server.ts';
-import { countCycles, counterCycle } from './cycles.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { countCycles, counterCycle, readOneSetOneCycle } from './cycles.ts';
+import { bigSession } from './payloads.ts';
+import { php_serialize } from 'php-session-engine';
 
 const [baseDir, newDir, secs = '1', rounds = '7'] = process.argv.slice(2);
 if (baseDir === undefined || newDir === undefined) throw new Error('usage: node --import tsx bench/redis-paired.mjs <base dist> <new dist> [s] [rounds]');
@@ -31,6 +39,37 @@ execFileSync('php', ['-n', '-d', 'extension=igbinary', '-d', 'extension=redis', 
    $_SESSION['n'] = 0; session_write_close(); }`]);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+if (process.env.BENCH_PAYLOAD === 'big') {
+  const id = 'rdbenchbig000000000000000001';
+  const dir = mkdtempSync(join(tmpdir(), 'redis-paired-'));
+  try {
+    const file = join(dir, 'big.ser');
+    const ctx = { diagnostic: (l, m) => { throw new Error(`${l}: ${m}`); }, maxDepth: 4096 };
+    writeFileSync(file, php_serialize.encode(bigSession(), ctx));
+    execFileSync('php', ['-n', '-d', 'extension=igbinary', '-d', 'extension=redis', '-d', 'session.save_handler=redis', '-d', `session.save_path=${savePath}`,
+      '-d', 'session.use_cookies=0', '-d', 'session.cache_limiter=', '-r',
+      `session_id('${id}'); session_start(); $_SESSION = unserialize(file_get_contents(${JSON.stringify(file)})); session_write_close();`]);
+    const engines = builds.map((b) => new b.lib.SessionEngine({ ini: { 'session.save_handler': 'redis', 'session.save_path': savePath, 'session.cache_limiter': '' } }));
+    const run = (e) => countCycles((i) => readOneSetOneCycle(e, i), [id], 1, Number(secs));
+    for (const e of engines) await run(e); // warm-up
+    const r = { cpu: [], wall: [], base: [], neu: [] };
+    for (let i = 0; i < Number(rounds); i++) {
+      const m = [];
+      for (const j of i % 2 === 0 ? [0, 1] : [1, 0]) m[j] = await run(engines[j]);
+      r.cpu.push(m[1].cpu / m[0].cpu);
+      r.wall.push(m[1].wall / m[0].wall);
+      r.base.push(1e6 / m[0].cpu);
+      r.neu.push(1e6 / m[1].cpu);
+    }
+    console.log(`140 KB cycle, sequential: new/base cycles per CPU-second ${median(r.cpu).toFixed(2)}x (CPU per cycle: base ${median(r.base).toFixed(0)} µs, new ${median(r.neu).toFixed(0)} µs), per second ${median(r.wall).toFixed(2)}x`);
+  } finally {
+    for (const b of builds) b.redis.closeRedisConnections();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
 
 const measure = (engine, loops) => countCycles((id) => counterCycle(engine, id), ids, loops, Number(secs));
 

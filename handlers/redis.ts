@@ -131,18 +131,29 @@ const CHECKED_SETEX_UNLOCK = script(
  * Parsed save paths, kept per path (not per request) like the memcache modules' server rings;
  * the endpoint objects then identify their shared connection without re-keying it each call.
  */
-const parsedPaths = new Map<string, ReturnType<typeof parseRedisSavePath>>();
-function parsedPath(savePath: string, ctx: SaveHandlerContext): ReturnType<typeof parseRedisSavePath> {
-  // The CA locations matter only to TLS paths (a URL with a scheme); others are keyed by the path.
-  const openssl = savePath.includes('://') ? opensslIni(ctx) : null;
-  const key = openssl === null ? savePath : `${openssl.cafile}\0${openssl.capath}\0${savePath}`;
-  let r = parsedPaths.get(key);
-  if (r === undefined) {
+type ParsedPath = ReturnType<typeof parseRedisSavePath>;
+/** Per save path: its parse, and whether a member uses TLS (whose settings read openssl.cafile/capath). */
+const parsedPaths = new Map<string, { parsed: ParsedPath; tls: boolean }>();
+/** The parses of TLS paths, per (openssl.cafile, openssl.capath, save path). */
+const parsedTlsPaths = new Map<string, ParsedPath>();
+function parsedPath(savePath: string, ctx: SaveHandlerContext): ParsedPath {
+  let p = parsedPaths.get(savePath);
+  if (p === undefined) {
     if (parsedPaths.size > 64) parsedPaths.clear();
-    r = parseRedisSavePath(savePath, openssl ?? undefined);
-    parsedPaths.set(key, r);
+    const parsed = parseRedisSavePath(savePath);
+    p = { parsed, tls: parsed.ok && parsed.members.some((m) => m.endpoint.tls !== undefined) };
+    parsedPaths.set(savePath, p);
   }
-  return r;
+  if (!p.tls) return p.parsed;
+  const openssl = opensslIni(ctx);
+  const key = `${openssl.cafile}\0${openssl.capath}\0${savePath}`;
+  let t = parsedTlsPaths.get(key);
+  if (t === undefined) {
+    if (parsedTlsPaths.size > 64) parsedTlsPaths.clear();
+    t = parseRedisSavePath(savePath, openssl);
+    parsedTlsPaths.set(key, t);
+  }
+  return t;
 }
 
 /** openssl.cafile and openssl.capath, which PHP's TLS transports fall back to. */
@@ -269,7 +280,7 @@ class RedisSessionHandler implements SaveHandler {
    * error reply or a broken connection). Errors phpredis throws for become a RedisException.
    */
   #cmd(m: PoolMember, command: string, ...args: (string | Buffer | number)[]): Promise<CmdResult> {
-    return this.#conn(m).call(command, ...args).then(toReply, (e: unknown) => this.#failed(m, e));
+    return this.#conn(m).send(command, args).then(toReply, (e: unknown) => this.#failed(m, e));
   }
 
   /** A failed command: PHP's RedisException where phpredis throws one, and the failure. */
@@ -394,8 +405,12 @@ class RedisSessionHandler implements SaveHandler {
     this.#leaveQueue();
   }
 
-  close(): Promise<boolean> {
-    return this.#throwing(() => this.#close());
+  async close(): Promise<boolean> {
+    try {
+      return await this.#close();
+    } finally {
+      this.#rethrow();
+    }
   }
 
   async #close(): Promise<boolean> {
@@ -412,8 +427,12 @@ class RedisSessionHandler implements SaveHandler {
     return true;
   }
 
-  read(id: string): Promise<Uint8Array | false> {
-    return this.#throwing(() => this.#read(id));
+  async read(id: string): Promise<Uint8Array | false> {
+    try {
+      return await this.#read(id);
+    } finally {
+      this.#rethrow();
+    }
   }
 
   async #read(id: string): Promise<Uint8Array | false> {
@@ -445,8 +464,12 @@ class RedisSessionHandler implements SaveHandler {
     this.#lease.release(data);
   }
 
-  write(id: string, data: Uint8Array, _maxLifetime: number): Promise<boolean> {
-    return this.#throwing(() => this.#write(id, data));
+  async write(id: string, data: Uint8Array, _maxLifetime: number): Promise<boolean> {
+    try {
+      return await this.#write(id, data);
+    } finally {
+      this.#rethrow();
+    }
   }
 
   async #write(id: string, data: Uint8Array): Promise<boolean> {
@@ -502,7 +525,10 @@ class RedisSessionHandler implements SaveHandler {
     return 'reply' in r && (r.reply === 0 || r.reply === 1);
   }
 
-  /** Runs one handler call; a RedisException phpredis would have raised is thrown when it ends. */
+  /**
+   * Runs one handler call; a RedisException phpredis would have raised is thrown when it ends.
+   * (read, write and close, once a request each, do the same inline: no closures per call.)
+   */
   #throwing<T>(body: () => Promise<T>): Promise<T> {
     let p: Promise<T>;
     try {

@@ -158,7 +158,7 @@ interface LiveClient {
 /** What the redis client touches of an ioredis client beyond its typed API (ioredis 6.1's Redis). */
 interface IoredisInternals {
   stream?: CorkableSocket & { writable: boolean; _writableState?: { ended?: boolean } };
-  commandQueue: { push(item: { command: QueuedCommand; stream: undefined; select: number | undefined }): void };
+  commandQueue: { push(item: QueuedCommand): void };
   condition?: { select?: number } | null;
   maintenanceManager?: { isWritePaused(): boolean } | null;
 }
@@ -175,6 +175,10 @@ interface IoredisInternals {
  * client suites run every command through this path (spec/redis/client.test.ts).
  */
 class QueuedCommand {
+  /** The queue item is the command itself: ioredis' items are `{ command, stream, select }`. */
+  readonly command = this;
+  readonly stream = undefined;
+  readonly select: number | undefined;
   readonly inTransaction = false;
   readonly name: string;
   readonly args: Args;
@@ -188,6 +192,7 @@ class QueuedCommand {
   constructor(
     name: string,
     args: Args,
+    select: number | undefined,
     live: LiveClient,
     onReply: (live: LiveClient) => void,
     onFailed: (live: LiveClient, e: unknown, reject: (e: unknown) => void) => void,
@@ -196,6 +201,7 @@ class QueuedCommand {
   ) {
     this.name = name;
     this.args = args;
+    this.select = select;
     this.#live = live;
     this.#onReply = onReply;
     this.#onFailed = onFailed;
@@ -220,6 +226,13 @@ class QueuedCommand {
     this.#settled = true;
     queueMicrotask(() => this.#onFailed(this.#live, e, this.#reject));
   }
+}
+
+/** The functions of the promise last created with {@link capture} (one executor for every command, not a closure each). */
+const captured: { resolve: ((reply: RedisReply) => void) | null; reject: ((e: unknown) => void) | null } = { resolve: null, reject: null };
+function capture(resolve: (reply: RedisReply) => void, reject: (e: unknown) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
 }
 
 /** One shared connection to one server. */
@@ -348,6 +361,11 @@ export class RedisConnection {
    * RedisIoError: `connect`, `lost`, `timeout`, or `reply` for a `-ERR`-style answer.
    */
   call(command: string, ...args: Args): Promise<RedisReply> {
+    return this.send(command, args);
+  }
+
+  /** {@link call} with the arguments in an array (which must not change until the reply arrived). */
+  send(command: string, args: Args): Promise<RedisReply> {
     const live = this.#live;
     if (live !== null && this.#connecting === null && live.client.status === 'ready') return this.#send(live, command, args);
     return this.#connectAndSend(command, args);
@@ -398,16 +416,18 @@ export class RedisConnection {
     const client = live.client as unknown as IoredisInternals;
     const stream = client.stream;
     if (stream !== undefined && stream.writable && stream._writableState?.ended !== true && client.maintenanceManager?.isWritePaused() !== true && leanCommandsAllowed()) {
-      return new Promise<RedisReply>((resolve, reject) => {
-        const name = lowerName(command);
-        try {
-          writeCommand(stream, name, args);
-        } catch (e) {
-          this.#failed(live, e, reject);
-          return;
-        }
-        client.commandQueue.push({ command: new QueuedCommand(name, args, live, this.#onReply, this.#onFailed, resolve, reject), stream: undefined, select: client.condition?.select });
-      });
+      const promise = new Promise<RedisReply>(capture);
+      const resolve = captured.resolve!;
+      const reject = captured.reject!;
+      const name = lowerName(command);
+      try {
+        writeCommand(stream, name, args);
+      } catch (e) {
+        this.#failed(live, e, reject);
+        return promise;
+      }
+      client.commandQueue.push(new QueuedCommand(name, args, client.condition?.select, live, this.#onReply, this.#onFailed, resolve, reject));
+      return promise;
     }
     let sent: Promise<RedisReply>;
     try {
