@@ -13,7 +13,8 @@
  *
  * With BENCH_PAYLOAD=big it runs issue #16's 140 KB cycle instead (bench/cycles.ts
  * readOneSetOneCycle on bench/payloads.ts' bigSession, written by PHP: GET, SETEX, no locking),
- * sequentially, and also prints each build's CPU µs per cycle.
+ * sequentially, and the module's client by hand (GET, then SETEX of the bytes read), printing each
+ * build's CPU and wall µs per cycle too.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -51,18 +52,41 @@ if (process.env.BENCH_PAYLOAD === 'big') {
       '-d', 'session.use_cookies=0', '-d', 'session.cache_limiter=', '-r',
       `session_id('${id}'); session_start(); $_SESSION = unserialize(file_get_contents(${JSON.stringify(file)})); session_write_close();`]);
     const engines = builds.map((b) => new b.lib.SessionEngine({ ini: { 'session.save_handler': 'redis', 'session.save_path': savePath, 'session.cache_limiter': '' } }));
-    const run = (e) => countCycles((i) => readOneSetOneCycle(e, i), [id], 1, Number(secs));
-    for (const e of engines) await run(e); // warm-up
-    const r = { cpu: [], wall: [], base: [], neu: [] };
+    // The module's client by hand: GET, then SETEX of the bytes read (each build's handlers/redis/client.js).
+    const key = `PHPREDIS_SESSION:${id}`;
+    const clients = await Promise.all(builds.map(async (_, j) => {
+      const { RedisConnection } = await import(join([baseDir, newDir][j], 'handlers/redis/client.js'));
+      const c = new RedisConnection({ scheme: 'tcp', host: '127.0.0.1', port: server.port, database: -1, connectTimeoutMs: 5000, readTimeoutMs: 60_000 });
+      await c.open();
+      return c;
+    }));
+    const byHand = async (c) => {
+      const v = await c.call('GET', key);
+      if (String(await c.call('SETEX', key, 1440, v)) !== 'OK') throw new Error('SETEX failed');
+    };
+    const sides = [
+      ['engine (lazy)', (j) => countCycles((i) => readOneSetOneCycle(engines[j], i), [id], 1, Number(secs))],
+      ['module client by hand (GET, SETEX)', (j) => countCycles(() => byHand(clients[j]), [id], 1, Number(secs))],
+    ];
+    for (const [, run] of sides) for (const j of [0, 1]) await run(j); // warm-up
+    const r = sides.map(() => ({ cpu: [], wall: [], base: [], neu: [], baseWall: [], neuWall: [] }));
     for (let i = 0; i < Number(rounds); i++) {
-      const m = [];
-      for (const j of i % 2 === 0 ? [0, 1] : [1, 0]) m[j] = await run(engines[j]);
-      r.cpu.push(m[1].cpu / m[0].cpu);
-      r.wall.push(m[1].wall / m[0].wall);
-      r.base.push(1e6 / m[0].cpu);
-      r.neu.push(1e6 / m[1].cpu);
+      for (const [s, [, run]] of sides.entries()) {
+        const m = [];
+        for (const j of i % 2 === 0 ? [0, 1] : [1, 0]) m[j] = await run(j);
+        r[s].cpu.push(m[1].cpu / m[0].cpu);
+        r[s].wall.push(m[1].wall / m[0].wall);
+        r[s].base.push(1e6 / m[0].cpu);
+        r[s].neu.push(1e6 / m[1].cpu);
+        r[s].baseWall.push(1e6 / m[0].wall);
+        r[s].neuWall.push(1e6 / m[1].wall);
+      }
     }
-    console.log(`140 KB cycle, sequential: new/base cycles per CPU-second ${median(r.cpu).toFixed(2)}x (CPU per cycle: base ${median(r.base).toFixed(0)} µs, new ${median(r.neu).toFixed(0)} µs), per second ${median(r.wall).toFixed(2)}x`);
+    for (const [s, [label]] of sides.entries()) {
+      const x = r[s];
+      console.log(`140 KB cycle, ${label}: new/base cycles per CPU-second ${median(x.cpu).toFixed(2)}x (CPU per cycle: base ${median(x.base).toFixed(0)} µs, new ${median(x.neu).toFixed(0)} µs), per second ${median(x.wall).toFixed(2)}x (wall per cycle: base ${median(x.baseWall).toFixed(0)} µs, new ${median(x.neuWall).toFixed(0)} µs)`);
+    }
+    for (const c of clients) c.close();
   } finally {
     for (const b of builds) b.redis.closeRedisConnections();
     await server.stop();
