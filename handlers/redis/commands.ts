@@ -5,6 +5,7 @@
  * and the commands of one microtask run corked into one write.
  */
 import { tracingChannel } from 'node:diagnostics_channel';
+import { createRequire } from 'node:module';
 import type { Cluster, Redis } from 'ioredis';
 import { Command } from 'ioredis';
 import type { RedisReply } from './reply.ts';
@@ -88,11 +89,25 @@ export function lowerName(command: string): string {
 const commandTracing = tracingChannel('ioredis:command');
 
 /**
- * Whether a command may skip ioredis' sendCommand (handlers/redis/client.ts QueuedCommand): not
- * while someone subscribes to ioredis' command tracing, which only sendCommand reports to.
+ * Whether the installed ioredis is one whose command queue and reply path QueuedCommand was written
+ * against (6.1.x; package.json allows any 6.x): another version keeps ioredis' sendCommand.
+ */
+export const knownIoredis: boolean = (() => {
+  try {
+    const version = (createRequire(import.meta.url)('ioredis/package.json') as { version?: unknown }).version;
+    return typeof version === 'string' && /^6\.1\.\d+$/.test(version);
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * Whether a command may skip ioredis' sendCommand (handlers/redis/client.ts QueuedCommand): only
+ * on a {@link knownIoredis}, and not while someone subscribes to ioredis' command tracing, which
+ * only sendCommand reports to.
  */
 export function leanCommandsAllowed(): boolean {
-  return (commandTracing as { hasSubscribers?: boolean }).hasSubscribers === false;
+  return knownIoredis && (commandTracing as { hasSubscribers?: boolean }).hasSubscribers === false;
 }
 
 /**

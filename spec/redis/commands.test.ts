@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { Command } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { writeCommand, ZERO_COPY_MIN } from '../../handlers/redis/commands.ts';
+import { knownIoredis, writeCommand, ZERO_COPY_MIN } from '../../handlers/redis/commands.ts';
 
 /** A socket that records what is written on it, as bytes (strings as UTF-8, as net.Socket encodes them). */
 function recorder(): { socket: Parameters<typeof writeCommand>[0]; bytes: () => Buffer; chunks: (string | Buffer)[] } {
@@ -43,6 +43,12 @@ const arg = fc.oneof(
 );
 
 describe('redis client: the bytes of a command', () => {
+  it('the installed ioredis is the one the client queues its own commands on (6.1.x)', () => {
+    // If this fails, ioredis was upgraded: check QueuedCommand (handlers/redis/client.ts) against
+    // its command queue and reply path, then widen knownIoredis.
+    expect(knownIoredis).toBe(true);
+  });
+
   it('writeCommand writes the bytes ioredis 6.1 writes for the same command (fast-check)', () => {
     fc.assert(
       fc.property(fc.constantFrom('get', 'setex', 'set', 'eval', 'evalsha', 'del', 'exists', 'expire'), fc.array(arg, { maxLength: 6 }), (name, args) => {
