@@ -28,7 +28,9 @@ import { redisConnection, RedisIoError, type RedisConnection, type RedisReply } 
 import { iniCInt, iniLong } from './redis/conf.ts';
 import { releaseReply } from './redis/reply-reader.ts';
 import { ReadLease } from './shared/read-lease.ts';
-import { parseRedisSavePath, type OpensslIni, type PoolMember } from './redis/save-path.ts';
+import { cachedRedisSavePath, type PoolMember } from './redis/save-path.ts';
+
+export { opensslIni } from './redis/save-path.ts';
 
 export { closeRedisConnections } from './redis/client.ts';
 
@@ -127,40 +129,6 @@ const CHECKED_SETEX_UNLOCK = script(
   'if redis.call("get",KEYS[2]) == ARGV[3] then redis.call("setex",KEYS[1],ARGV[1],ARGV[2]) redis.call("del",KEYS[2]) return 1 else return false end',
 );
 
-/**
- * Parsed save paths, kept per path (not per request) like the memcache modules' server rings;
- * the endpoint objects then identify their shared connection without re-keying it each call.
- */
-type ParsedPath = ReturnType<typeof parseRedisSavePath>;
-/** Per save path: its parse, and whether a member uses TLS (whose settings read openssl.cafile/capath). */
-const parsedPaths = new Map<string, { parsed: ParsedPath; tls: boolean }>();
-/** The parses of TLS paths, per (openssl.cafile, openssl.capath, save path). */
-const parsedTlsPaths = new Map<string, ParsedPath>();
-function parsedPath(savePath: string, ctx: SaveHandlerContext): ParsedPath {
-  let p = parsedPaths.get(savePath);
-  if (p === undefined) {
-    if (parsedPaths.size > 64) parsedPaths.clear();
-    const parsed = parseRedisSavePath(savePath);
-    p = { parsed, tls: parsed.ok && parsed.members.some((m) => m.endpoint.tls !== undefined) };
-    parsedPaths.set(savePath, p);
-  }
-  if (!p.tls) return p.parsed;
-  const openssl = opensslIni(ctx);
-  const key = `${openssl.cafile}\0${openssl.capath}\0${savePath}`;
-  let t = parsedTlsPaths.get(key);
-  if (t === undefined) {
-    if (parsedTlsPaths.size > 64) parsedTlsPaths.clear();
-    t = parseRedisSavePath(savePath, openssl);
-    parsedTlsPaths.set(key, t);
-  }
-  return t;
-}
-
-/** openssl.cafile and openssl.capath, which PHP's TLS transports fall back to. */
-export function opensslIni(ctx: SaveHandlerContext): OpensslIni {
-  return { cafile: ctx.ini('openssl.cafile') ?? '', capath: ctx.ini('openssl.capath') ?? '' };
-}
-
 /** The in-process lock queue's key prefix for a server (its address and database). */
 const queuePrefixes = new WeakMap<PoolMember, string>();
 function queuePrefix(m: PoolMember): string {
@@ -221,7 +189,7 @@ class RedisSessionHandler implements SaveHandler {
   }
 
   open(savePath: string): boolean {
-    const r = parsedPath(savePath, this.#ctx);
+    const r = cachedRedisSavePath(savePath, this.#ctx);
     for (const w of r.warnings) this.#ctx.diagnostic('E_WARNING', w);
     if (!r.ok) return false;
     this.#members = r.members;

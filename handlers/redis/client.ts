@@ -14,7 +14,8 @@
  */
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { connectCluster } from './cluster-connect.ts';
-import { bufferCommand, coalesceWrites, leanCommandsAllowed, lowerName, writeCommand, type CorkableSocket } from './commands.ts';
+import { bufferCommand, coalesceWrites, leanCommandsAllowed, lowerName, writeCommand } from './commands.ts';
+import { capture, captured, QueuedCommand, type IoredisInternals } from './queued-command.ts';
 import { ReadInPlaceConnector } from './connector.ts';
 import type { RedisReply } from './reply.ts';
 import { tlsConnectOptions, tlsWarnings, type TlsSettings } from './tls.ts';
@@ -153,86 +154,6 @@ interface LiveClient {
   watchdog: NodeJS.Timeout | null;
   /** Set when the watchdog dropped it: its commands then fail as timeouts. */
   timedOut: boolean;
-}
-
-/** What the redis client touches of an ioredis client beyond its typed API (ioredis 6.1's Redis). */
-interface IoredisInternals {
-  stream?: CorkableSocket & { writable: boolean; _writableState?: { ended?: boolean } };
-  commandQueue: { push(item: QueuedCommand): void };
-  condition?: { select?: number } | null;
-  maintenanceManager?: { isWritePaused(): boolean } | null;
-}
-
-/**
- * A command on an ioredis connection without ioredis' Command (4-8 µs and ~1 KB of objects a
- * command: argument flattening and transformers, a promise wrapped for callbacks and tracing,
- * key extraction): its bytes were written on the socket (commands.ts writeCommand) and it is
- * queued where ioredis' sendCommand queues its commands, so ioredis' reply path answers it in
- * order and its close and error paths fail it, as any of its commands. It carries what those paths
- * read of a queued command in ioredis 6.1 (DataHandler, Redis#handleReconnection and #flushQueue,
- * event_handler's close handler): `name`, `args`, `inTransaction`, no `pipelineIndex`, and
- * `resolve()` / `reject()`, called as methods. ioredis 6.1 is pinned in package.json; the redis
- * client suites run every command through this path (spec/redis/client.test.ts).
- */
-class QueuedCommand {
-  /** The queue item is the command itself: ioredis' items are `{ command, stream, select }`. */
-  readonly command = this;
-  readonly stream = undefined;
-  readonly select: number | undefined;
-  readonly inTransaction = false;
-  readonly name: string;
-  readonly args: Args;
-  readonly #live: LiveClient;
-  readonly #onReply: (live: LiveClient) => void;
-  readonly #onFailed: (live: LiveClient, e: unknown, reject: (e: unknown) => void) => void;
-  readonly #resolve: (reply: RedisReply) => void;
-  readonly #reject: (e: unknown) => void;
-  #settled = false;
-
-  constructor(
-    name: string,
-    args: Args,
-    select: number | undefined,
-    live: LiveClient,
-    onReply: (live: LiveClient) => void,
-    onFailed: (live: LiveClient, e: unknown, reject: (e: unknown) => void) => void,
-    resolve: (reply: RedisReply) => void,
-    reject: (e: unknown) => void,
-  ) {
-    this.name = name;
-    this.args = args;
-    this.select = select;
-    this.#live = live;
-    this.#onReply = onReply;
-    this.#onFailed = onFailed;
-    this.#resolve = resolve;
-    this.#reject = reject;
-  }
-
-  resolve(reply: RedisReply): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    this.#onReply(this.#live);
-    this.#resolve(reply);
-  }
-
-  /**
-   * ioredis calls it from inside its own close and flush loops: what follows a failure (dropping
-   * the connection) runs once those are done, a microtask later, as it did behind the promise of
-   * an ioredis Command.
-   */
-  reject(e: unknown): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    queueMicrotask(() => this.#onFailed(this.#live, e, this.#reject));
-  }
-}
-
-/** The functions of the promise last created with {@link capture} (one executor for every command, not a closure each). */
-const captured: { resolve: ((reply: RedisReply) => void) | null; reject: ((e: unknown) => void) | null } = { resolve: null, reject: null };
-function capture(resolve: (reply: RedisReply) => void, reject: (e: unknown) => void): void {
-  captured.resolve = resolve;
-  captured.reject = reject;
 }
 
 /** One shared connection to one server. */
@@ -413,7 +334,7 @@ export class RedisConnection {
       live.busySince = Date.now();
       this.#arm(live, this.endpoint.readTimeoutMs);
     }
-    const client = live.client as unknown as IoredisInternals;
+    const client = live.client as unknown as IoredisInternals<LiveClient>;
     const stream = client.stream;
     if (stream !== undefined && stream.writable && stream._writableState?.ended !== true && client.maintenanceManager?.isWritePaused() !== true && leanCommandsAllowed()) {
       const promise = new Promise<RedisReply>(capture);
@@ -426,7 +347,7 @@ export class RedisConnection {
         this.#failed(live, e, reject);
         return promise;
       }
-      client.commandQueue.push(new QueuedCommand(name, args, client.condition?.select, live, this.#onReply, this.#onFailed, resolve, reject));
+      client.commandQueue.push(new QueuedCommand<LiveClient>(name, args, client.condition?.select, live, this.#onReply, this.#onFailed, resolve, reject));
       return promise;
     }
     let sent: Promise<RedisReply>;
