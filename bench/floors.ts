@@ -34,9 +34,12 @@
  * - redis (no locking, phpredis' default): `phpredis by hand` and `floor`: GET, then SETEX of the
  *   140 KB just read; `ioredis by hand` the same through ioredis, once as its `setex()` sends it
  *   (ioredis copies the whole command into a new Buffer) and once the way the module sends it
- *   (handlers/redis/client.ts' BufferCommand: the value handed to the socket as it is); `module
- *   client by hand` the same through the redis module's own client (that BufferCommand, and the GET
- *   reply read into one buffer where it lands, handlers/redis/reply-reader.ts).
+ *   (handlers/redis/commands.ts' BufferCommand: the value handed to the socket as it is); `module
+ *   client by hand` the same through the redis module's own client (commands written by it and
+ *   queued on ioredis' connection, the value not copied, the GET reply read into one buffer where
+ *   it lands, handlers/redis/reply-reader.ts); `engine, thin module on the module client`:
+ *   the engine's cycle on a module that only sends that GET and SETEX through that client (giving
+ *   the read buffer back as the redis module does): what the redis module costs beyond its client.
  * The floor writes back the bytes it read: no decode, no encode.
  *
  * Every side runs SECONDS per round, sides rotating their order from round to round; PHP runs in
@@ -61,6 +64,7 @@ import { SessionEngine, php_serialize, type SerializerContext } from 'php-sessio
 import { closeRedisConnections } from 'php-session-engine/handlers/redis';
 import { RedisConnection } from '../handlers/redis/client.ts';
 import { BufferCommand } from '../handlers/redis/commands.ts';
+import { releaseReply } from '../handlers/redis/reply-reader.ts';
 import { closeAllConnections, MemcacheConnection } from '../handlers/shared/memcache/client.ts';
 import { startMemcached, type MemcachedProcess } from '../spec/support/memcached-server.ts';
 import { startRedis, type RedisProcess } from '../spec/support/redis-server.ts';
@@ -592,12 +596,35 @@ async function bigPart(workers: PhpWorker[], servers: { memcached?: MemcachedPro
           stored = Buffer.from(d);
           return true;
         }));
+        // The engine on the simplest module over the module's own client: GET in read, SETEX in
+        // write, the read buffer given back and the written bytes forgotten as the redis module
+        // does (what the redis module costs beyond its client).
+        const thinName = 'floorredisclient';
+        const thin = new SessionEngine({ ini: { 'session.save_handler': thinName, 'session.cache_limiter': '' } });
+        thin.registerModule({
+          name: thinName,
+          create: () => ({
+            name: thinName,
+            forgetsWrittenData: true,
+            open: () => true,
+            close: () => true,
+            read: async (id: string) => {
+              const v = await client.call('GET', `PHPREDIS_SESSION:${id}`);
+              return Buffer.isBuffer(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(0);
+            },
+            release: (d: Uint8Array) => void releaseReply(d),
+            write: async (id: string, d: Uint8Array) => String(await client.call('SETEX', `PHPREDIS_SESSION:${id}`, 1440, Buffer.from(d.buffer, d.byteOffset, d.byteLength))) === 'OK',
+            destroy: () => true,
+            gc: () => 0,
+          }),
+        });
         try {
           await measure('140 KB cycle, redis (no locking, phpredis default)', '≥ 3× (issue #16)', [
             phpSide(php, 'cycle', 'PHP cycle (phpredis handler)', { reference: true }),
             phpSide(php, 'hand', 'phpredis by hand (GET, SETEX)'),
             engineSide(ini),
             nodeSide('engine, no I/O (in-memory module)', () => readOneSetOneCycle(inMemory, ID)),
+            nodeSide('engine, thin module on the module client', () => readOneSetOneCycle(thin, ID)),
             nodeSide('ioredis by hand (GET, SETEX)', async () => {
               await raw.setex(key, 1440, (await raw.getBuffer(key))!);
             }),
@@ -607,8 +634,9 @@ async function bigPart(workers: PhpWorker[], servers: { memcached?: MemcachedPro
               const v = (await raw.getBuffer(key))!;
               await raw.sendCommand(new BufferCommand('setex', [key, '1440', v]));
             }),
-            // The module's own client (handlers/redis/client.ts): ioredis with the SETEX not copied
-            // and the GET reply read where it lands (handlers/redis/reply-reader.ts), no join.
+            // The module's own client (handlers/redis/client.ts): commands written by the client and
+            // queued on ioredis' connection (no ioredis Command), the SETEX value not copied, and the
+            // GET reply read where it lands (handlers/redis/reply-reader.ts), no join.
             nodeSide('module client by hand (GET, SETEX)', async () => {
               const v = await client.call('GET', key);
               if (!Buffer.isBuffer(v)) throw new Error('module client: no session');

@@ -28,7 +28,9 @@ import { redisConnection, RedisIoError, type RedisConnection, type RedisReply } 
 import { iniCInt, iniLong } from './redis/conf.ts';
 import { releaseReply } from './redis/reply-reader.ts';
 import { ReadLease } from './shared/read-lease.ts';
-import { parseRedisSavePath, type OpensslIni, type PoolMember } from './redis/save-path.ts';
+import { cachedRedisSavePath, type PoolMember } from './redis/save-path.ts';
+
+export { opensslIni } from './redis/save-path.ts';
 
 export { closeRedisConnections } from './redis/client.ts';
 
@@ -127,29 +129,6 @@ const CHECKED_SETEX_UNLOCK = script(
   'if redis.call("get",KEYS[2]) == ARGV[3] then redis.call("setex",KEYS[1],ARGV[1],ARGV[2]) redis.call("del",KEYS[2]) return 1 else return false end',
 );
 
-/**
- * Parsed save paths, kept per path (not per request) like the memcache modules' server rings;
- * the endpoint objects then identify their shared connection without re-keying it each call.
- */
-const parsedPaths = new Map<string, ReturnType<typeof parseRedisSavePath>>();
-function parsedPath(savePath: string, ctx: SaveHandlerContext): ReturnType<typeof parseRedisSavePath> {
-  // The CA locations matter only to TLS paths (a URL with a scheme); others are keyed by the path.
-  const openssl = savePath.includes('://') ? opensslIni(ctx) : null;
-  const key = openssl === null ? savePath : `${openssl.cafile}\0${openssl.capath}\0${savePath}`;
-  let r = parsedPaths.get(key);
-  if (r === undefined) {
-    if (parsedPaths.size > 64) parsedPaths.clear();
-    r = parseRedisSavePath(savePath, openssl ?? undefined);
-    parsedPaths.set(key, r);
-  }
-  return r;
-}
-
-/** openssl.cafile and openssl.capath, which PHP's TLS transports fall back to. */
-export function opensslIni(ctx: SaveHandlerContext): OpensslIni {
-  return { cafile: ctx.ini('openssl.cafile') ?? '', capath: ctx.ini('openssl.capath') ?? '' };
-}
-
 /** The in-process lock queue's key prefix for a server (its address and database). */
 const queuePrefixes = new WeakMap<PoolMember, string>();
 function queuePrefix(m: PoolMember): string {
@@ -210,7 +189,7 @@ class RedisSessionHandler implements SaveHandler {
   }
 
   open(savePath: string): boolean {
-    const r = parsedPath(savePath, this.#ctx);
+    const r = cachedRedisSavePath(savePath, this.#ctx);
     for (const w of r.warnings) this.#ctx.diagnostic('E_WARNING', w);
     if (!r.ok) return false;
     this.#members = r.members;
@@ -269,7 +248,7 @@ class RedisSessionHandler implements SaveHandler {
    * error reply or a broken connection). Errors phpredis throws for become a RedisException.
    */
   #cmd(m: PoolMember, command: string, ...args: (string | Buffer | number)[]): Promise<CmdResult> {
-    return this.#conn(m).call(command, ...args).then(toReply, (e: unknown) => this.#failed(m, e));
+    return this.#conn(m).send(command, args).then(toReply, (e: unknown) => this.#failed(m, e));
   }
 
   /** A failed command: PHP's RedisException where phpredis throws one, and the failure. */
@@ -394,8 +373,12 @@ class RedisSessionHandler implements SaveHandler {
     this.#leaveQueue();
   }
 
-  close(): Promise<boolean> {
-    return this.#throwing(() => this.#close());
+  async close(): Promise<boolean> {
+    try {
+      return await this.#close();
+    } finally {
+      this.#rethrow();
+    }
   }
 
   async #close(): Promise<boolean> {
@@ -412,8 +395,12 @@ class RedisSessionHandler implements SaveHandler {
     return true;
   }
 
-  read(id: string): Promise<Uint8Array | false> {
-    return this.#throwing(() => this.#read(id));
+  async read(id: string): Promise<Uint8Array | false> {
+    try {
+      return await this.#read(id);
+    } finally {
+      this.#rethrow();
+    }
   }
 
   async #read(id: string): Promise<Uint8Array | false> {
@@ -445,8 +432,12 @@ class RedisSessionHandler implements SaveHandler {
     this.#lease.release(data);
   }
 
-  write(id: string, data: Uint8Array, _maxLifetime: number): Promise<boolean> {
-    return this.#throwing(() => this.#write(id, data));
+  async write(id: string, data: Uint8Array, _maxLifetime: number): Promise<boolean> {
+    try {
+      return await this.#write(id, data);
+    } finally {
+      this.#rethrow();
+    }
   }
 
   async #write(id: string, data: Uint8Array): Promise<boolean> {
@@ -502,7 +493,10 @@ class RedisSessionHandler implements SaveHandler {
     return 'reply' in r && (r.reply === 0 || r.reply === 1);
   }
 
-  /** Runs one handler call; a RedisException phpredis would have raised is thrown when it ends. */
+  /**
+   * Runs one handler call; a RedisException phpredis would have raised is thrown when it ends.
+   * (read, write and close, once a request each, do the same inline: no closures per call.)
+   */
   #throwing<T>(body: () => Promise<T>): Promise<T> {
     let p: Promise<T>;
     try {

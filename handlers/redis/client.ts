@@ -14,7 +14,8 @@
  */
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { connectCluster } from './cluster-connect.ts';
-import { bufferCommand, coalesceWrites } from './commands.ts';
+import { bufferCommand, coalesceWrites, leanCommandsAllowed, lowerName, writeCommand } from './commands.ts';
+import { capture, captured, QueuedCommand, type IoredisInternals } from './queued-command.ts';
 import { ReadInPlaceConnector } from './connector.ts';
 import type { RedisReply } from './reply.ts';
 import { tlsConnectOptions, tlsWarnings, type TlsSettings } from './tls.ts';
@@ -281,6 +282,11 @@ export class RedisConnection {
    * RedisIoError: `connect`, `lost`, `timeout`, or `reply` for a `-ERR`-style answer.
    */
   call(command: string, ...args: Args): Promise<RedisReply> {
+    return this.send(command, args);
+  }
+
+  /** {@link call} with the arguments in an array (which must not change until the reply arrived). */
+  send(command: string, args: Args): Promise<RedisReply> {
     const live = this.#live;
     if (live !== null && this.#connecting === null && live.client.status === 'ready') return this.#send(live, command, args);
     return this.#connectAndSend(command, args);
@@ -316,12 +322,33 @@ export class RedisConnection {
     return this.#send(live, command, args);
   }
 
-  /** Sends one command on a connected client (one promise per command: no async frame around it). */
+  /**
+   * Sends one command on a connected client: written here and queued on ioredis' connection as a
+   * {@link QueuedCommand} (one promise per command, no ioredis Command, no async frame around it);
+   * through ioredis' sendCommand when its socket is not writable (it then refuses the command as
+   * it always did) or someone traces ioredis' commands.
+   */
   #send(live: LiveClient, command: string, args: Args): Promise<RedisReply> {
     if (this.#inFlight++ === 0) (live.client as unknown as { stream?: Refable }).stream?.ref();
     if (live.pending++ === 0) {
       live.busySince = Date.now();
       this.#arm(live, this.endpoint.readTimeoutMs);
+    }
+    const client = live.client as unknown as IoredisInternals<LiveClient>;
+    const stream = client.stream;
+    if (stream !== undefined && stream.writable && stream._writableState?.ended !== true && client.maintenanceManager?.isWritePaused() !== true && leanCommandsAllowed()) {
+      const promise = new Promise<RedisReply>(capture);
+      const resolve = captured.resolve!;
+      const reject = captured.reject!;
+      const name = lowerName(command);
+      try {
+        writeCommand(stream, name, args);
+      } catch (e) {
+        this.#failed(live, e, reject);
+        return promise;
+      }
+      client.commandQueue.push(new QueuedCommand<LiveClient>(name, args, client.condition?.select, live, this.#onReply, this.#onFailed, resolve, reject));
+      return promise;
     }
     let sent: Promise<RedisReply>;
     try {
@@ -334,16 +361,23 @@ export class RedisConnection {
         this.#settled(live);
         return reply;
       },
-      (e: unknown) => {
-        let err = classify(e, false);
-        if (live.timedOut && err.kind !== 'reply') err = new RedisIoError('timeout', `no reply within ${this.endpoint.readTimeoutMs} ms`, { cause: e });
-        // A timed-out or broken connection is dropped: its late replies must never answer a
-        // later command, and the next command connects afresh.
-        else if (err.kind !== 'reply') this.#drop(live);
-        this.#settled(live);
-        throw err;
-      },
+      (e: unknown) => new Promise<RedisReply>((_, reject) => this.#failed(live, e, reject)),
     );
+  }
+
+  /** A command of `live` answered (one function per connection, not a closure per command). */
+  readonly #onReply = (live: LiveClient): void => this.#settled(live);
+  readonly #onFailed = (live: LiveClient, e: unknown, reject: (e: unknown) => void): void => this.#failed(live, e, reject);
+
+  /** A command of `live` failed: rejects with its RedisIoError, dropping the connection unless the server answered. */
+  #failed(live: LiveClient, e: unknown, reject: (e: unknown) => void): void {
+    let err = classify(e, false);
+    if (live.timedOut && err.kind !== 'reply') err = new RedisIoError('timeout', `no reply within ${this.endpoint.readTimeoutMs} ms`, { cause: e });
+    // A timed-out or broken connection is dropped: its late replies must never answer a
+    // later command, and the next command connects afresh.
+    else if (err.kind !== 'reply') this.#drop(live);
+    this.#settled(live);
+    reject(err);
   }
 
   /** A command of `live` got its answer (or failed). */

@@ -4,6 +4,8 @@
  * `Command`s whose replies stay Buffers, a large value handed to the socket without ioredis' copy,
  * and the commands of one microtask run corked into one write.
  */
+import { tracingChannel } from 'node:diagnostics_channel';
+import { createRequire } from 'node:module';
 import type { Cluster, Redis } from 'ioredis';
 import { Command } from 'ioredis';
 import type { RedisReply } from './reply.ts';
@@ -14,7 +16,7 @@ type Args = (string | Buffer | number)[];
 export const ZERO_COPY_MIN = 8 * 1024;
 
 /** The socket ioredis hands to Command#toWritable. */
-interface CorkableSocket {
+export interface CorkableSocket {
   write(chunk: Buffer | string): boolean;
   cork(): void;
   uncork(): void;
@@ -69,7 +71,68 @@ export class BufferCommand extends Command {
 }
 
 export function bufferCommand(client: Redis | Cluster, command: string, args: Args): Promise<RedisReply> {
-  return client.sendCommand(new BufferCommand(command.toLowerCase(), args)) as Promise<RedisReply>;
+  return client.sendCommand(new BufferCommand(lowerName(command), args)) as Promise<RedisReply>;
+}
+
+/** Command names as ioredis sends them (lower case), kept per name rather than lowered per call. */
+const lowerNames = new Map<string, string>();
+export function lowerName(command: string): string {
+  let n = lowerNames.get(command);
+  if (n === undefined) {
+    n = command.toLowerCase();
+    if (lowerNames.size < 256) lowerNames.set(command, n);
+  }
+  return n;
+}
+
+/** ioredis' tracing channel for commands (its tracing.ts): a command it sends is traced while anyone listens. */
+const commandTracing = tracingChannel('ioredis:command');
+
+/**
+ * Whether the installed ioredis is one whose command queue and reply path QueuedCommand was written
+ * against (6.1.x; package.json allows any 6.x): another version keeps ioredis' sendCommand.
+ */
+export const knownIoredis: boolean = (() => {
+  try {
+    const version = (createRequire(import.meta.url)('ioredis/package.json') as { version?: unknown }).version;
+    return typeof version === 'string' && /^6\.1\.\d+$/.test(version);
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * Whether a command may skip ioredis' sendCommand (handlers/redis/client.ts QueuedCommand): only
+ * on a {@link knownIoredis}, and not while someone subscribes to ioredis' command tracing, which
+ * only sendCommand reports to.
+ */
+export function leanCommandsAllowed(): boolean {
+  return knownIoredis && (commandTracing as { hasSubscribers?: boolean }).hasSubscribers === false;
+}
+
+/**
+ * Writes one command's RESP bytes on a socket, the bytes ioredis' Command#toWritable (or
+ * {@link BufferCommand}'s) produces for it: the lower-case name, strings as UTF-8, numbers as
+ * ioredis' toArg, Buffers as they are.
+ * A Buffer argument is written as it is, not copied: it must not change until the reply arrived.
+ * The socket must coalesce the writes of one tick (see {@link coalesceWrites}): the pieces then
+ * leave in one writev.
+ */
+export function writeCommand(socket: CorkableSocket, name: string, args: Args): void {
+  let head = `*${args.length + 1}\r\n$${Buffer.byteLength(name)}\r\n${name}\r\n`;
+  for (const a of args) {
+    if (typeof a === 'string') head += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
+    else if (typeof a === 'number') {
+      const s = Number.isInteger(a) && !Number.isSafeInteger(a) ? BigInt(a).toString() : String(a);
+      head += `$${s.length}\r\n${s}\r\n`;
+    } else if (a.length === 0) head += '$0\r\n\r\n';
+    else {
+      socket.write(Buffer.from(`${head}$${a.length}\r\n`));
+      socket.write(a);
+      head = '\r\n';
+    }
+  }
+  socket.write(head);
 }
 
 /**

@@ -93,6 +93,43 @@ function tlsFromContext(peerName: string | undefined, opts: ReadonlyMap<string |
   return t;
 }
 
+/**
+ * Parsed save paths, kept per path (not per request) like the memcache modules' server rings;
+ * the endpoint objects then identify their shared connection without re-keying it each call.
+ */
+type ParsedPath = RedisPathResult;
+/** What reads the request's ini values (a SaveHandlerContext). */
+type IniReader = { ini(name: string): string | undefined };
+
+/** openssl.cafile and openssl.capath, which PHP's TLS transports fall back to. */
+export function opensslIni(ctx: IniReader): OpensslIni {
+  return { cafile: ctx.ini('openssl.cafile') ?? '', capath: ctx.ini('openssl.capath') ?? '' };
+}
+
+/** Per save path: its parse, and whether a member uses TLS (whose settings read openssl.cafile/capath). */
+const parsedPaths = new Map<string, { parsed: ParsedPath; tls: boolean }>();
+/** The parses of TLS paths, per (openssl.cafile, openssl.capath, save path). */
+const parsedTlsPaths = new Map<string, ParsedPath>();
+export function cachedRedisSavePath(savePath: string, ctx: IniReader): ParsedPath {
+  let p = parsedPaths.get(savePath);
+  if (p === undefined) {
+    if (parsedPaths.size > 64) parsedPaths.clear();
+    const parsed = parseRedisSavePath(savePath);
+    p = { parsed, tls: parsed.ok && parsed.members.some((m) => m.endpoint.tls !== undefined) };
+    parsedPaths.set(savePath, p);
+  }
+  if (!p.tls) return p.parsed;
+  const openssl = opensslIni(ctx);
+  const key = `${openssl.cafile}\0${openssl.capath}\0${savePath}`;
+  let t = parsedTlsPaths.get(key);
+  if (t === undefined) {
+    if (parsedTlsPaths.size > 64) parsedTlsPaths.clear();
+    t = parseRedisSavePath(savePath, openssl);
+    parsedTlsPaths.set(key, t);
+  }
+  return t;
+}
+
 /** PS_OPEN_FUNC(redis): the server pool, head first (the last element of the path). */
 export function parseRedisSavePath(savePath: string, openssl: OpensslIni = { cafile: '', capath: '' }): RedisPathResult {
   const warnings: string[] = [];

@@ -3,8 +3,10 @@
  * The shared Redis connection (handlers/redis/client.ts) on a real redis-server: the ioredis
  * auto-pipelining bug it works around, a reply that arrived during an event-loop stall longer
  * than the read timeout (not a timeout), and a connection broken by a server restart (replaced,
- * never reused), and large values handed to the socket without ioredis' copy.
+ * never reused), large values handed to the socket without ioredis' copy, and commands queued on
+ * ioredis' connection without its sendCommand.
  */
+import { tracingChannel } from 'node:diagnostics_channel';
 import { Socket } from 'node:net';
 import { Command, Redis } from 'ioredis';
 import { SessionEngine } from '../../lib/engine.ts';
@@ -90,6 +92,32 @@ describeWith(['redis-server'], 'redis client', () => {
       expect(same(replies[4], big2)).toBe(true);
     } finally {
       write.mockRestore();
+      c.close();
+    }
+  });
+
+  it('on a ready connection commands skip ioredis\' sendCommand (no ioredis Command each), server errors included; while ioredis\' command tracing has a subscriber they go through it, traced', async () => {
+    const send = vi.spyOn(Redis.prototype, 'sendCommand');
+    const c = new RedisConnection(endpoint(servers[0]!.port));
+    const traced: unknown[] = [];
+    const none = (): void => {};
+    const handlers = { start: (m: unknown) => void traced.push(m), end: none, asyncStart: none, asyncEnd: none, error: none };
+    try {
+      await c.open();
+      send.mockClear();
+      expect(String(await c.call('SET', 'lean-key', 'v'))).toBe('OK');
+      expect(await c.call('GET', 'lean-key')).toEqual(Buffer.from('v'));
+      // A server error answers its command only; the connection stays up for the next.
+      await expect(c.call('INCR', 'lean-key')).rejects.toMatchObject({ kind: 'reply', detail: 'ERR value is not an integer or out of range' });
+      expect(await c.call('GET', 'lean-key')).toEqual(Buffer.from('v'));
+      expect(send).not.toHaveBeenCalled();
+      tracingChannel('ioredis:command').subscribe(handlers);
+      expect(await c.call('GET', 'lean-key')).toEqual(Buffer.from('v'));
+      expect(send).toHaveBeenCalledTimes(1);
+      expect(traced).toHaveLength(1);
+    } finally {
+      tracingChannel('ioredis:command').unsubscribe(handlers);
+      send.mockRestore();
       c.close();
     }
   });
