@@ -370,6 +370,13 @@ export class MemcacheConnection {
 }
 
 const shared = new Map<string, MemcacheConnection>();
+/** Counts closeAllConnections() calls: connections remembered from before one are not the shared ones any more. */
+let sharedEpoch = 0;
+
+/** Changes whenever closeAllConnections() drops the shared connections (for callers that keep them). */
+export function connectionEpoch(): number {
+  return sharedEpoch;
+}
 
 /** The process-wide connection to `address` (created on first use). */
 export function connectionFor(address: ServerAddress, timeoutMs: number): MemcacheConnection {
@@ -386,4 +393,5 @@ export function connectionFor(address: ServerAddress, timeoutMs: number): Memcac
 export function closeAllConnections(): void {
   for (const c of shared.values()) c.close();
   shared.clear();
+  sharedEpoch++;
 }
