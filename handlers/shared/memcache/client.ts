@@ -26,7 +26,7 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { errorText } from '../../../lib/zend/index.ts';
-import { ReplyReader, requestHead, type Reply } from './frames.ts';
+import { ReplyReader, requestHead, type ExtrasWriter, type Reply } from './frames.ts';
 
 /** A failure talking to a server, with the kind libmemcached/pecl memcache would see. */
 export class MemcacheIoError extends Error {
@@ -126,6 +126,8 @@ class Generation {
   #retired: MemcacheIoError | null = null;
   /** The reply stream's parser (frames.ts); it also says where the socket reads next. */
   readonly #reader: ReplyReader;
+  /** #flush, made once (setImmediate's callback for each batch). */
+  readonly #flushSoon = (): void => this.#flush();
 
   /** Bytes received so far (progress, for the silence clock). */
   #bytesIn = 0;
@@ -178,7 +180,7 @@ class Generation {
     if (this.#retired) return Promise.reject(this.#retired);
     return new Promise((resolve, reject) => {
       this.#pending.push({ opcode, opaque, sentAt: undefined, resolve, reject });
-      if (this.#queued.length === 0) setImmediate(() => this.#flush());
+      if (this.#queued.length === 0) setImmediate(this.#flushSoon);
       this.#queued.push(head);
       if (value !== null) this.#queued.push(value);
     });
@@ -275,6 +277,22 @@ class Generation {
   }
 }
 
+/** set/add extras: flags and expiry. */
+const storeExtras: ExtrasWriter = (b, at, flags, exptime) => {
+  b.writeUInt32BE(flags >>> 0, at);
+  b.writeUInt32BE(exptime >>> 0, at + 4);
+};
+/** touch extras: the expiry. */
+const touchExtras: ExtrasWriter = (b, at, exptime) => {
+  b.writeUInt32BE(exptime >>> 0, at);
+};
+/** incr extras: delta, initial value 0, and expiry 0xffffffff ("do not create"). */
+const incrExtras: ExtrasWriter = (b, at, delta) => {
+  b.writeBigUInt64BE(BigInt(delta), at);
+  b.writeBigUInt64BE(0n, at + 8);
+  b.writeUInt32BE(0xffffffff, at + 16);
+};
+
 /** One server. Every method rejects with {@link MemcacheIoError} on a transport failure. */
 export class MemcacheConnection {
   readonly address: ServerAddress;
@@ -292,7 +310,7 @@ export class MemcacheConnection {
    * caller through `fill`), the key and a small value; a larger value goes out as its own write
    * part, uncopied (it must not change until the request settles).
    */
-  #send(opcode: number, key: string, extrasLength: number, fill: ((b: Buffer) => void) | null, value: Uint8Array | null): Promise<Reply> {
+  #send(opcode: number, key: string, extrasLength: number, fill: ExtrasWriter | null, value: Uint8Array | null, a = 0, b = 0): Promise<Reply> {
     if (!this.#gen || this.#gen.retired) {
       this.#gen = new Generation(this.address, this.#opts, (g) => {
         if (this.#gen === g) this.#gen = null;
@@ -301,7 +319,7 @@ export class MemcacheConnection {
     this.#seq = (this.#seq + 1) >>> 0;
     const valueLength = value === null ? 0 : value.byteLength;
     const inline = value !== null && valueLength <= INLINE_VALUE;
-    const head = requestHead(opcode, this.#seq, key, extrasLength, fill, valueLength, inline ? value : null);
+    const head = requestHead(opcode, this.#seq, key, extrasLength, fill, valueLength, inline ? value : null, a, b);
     return this.#gen.send(opcode, this.#seq, head, inline ? null : value);
   }
 
@@ -313,27 +331,19 @@ export class MemcacheConnection {
     return { value: r.value, flags: r.flags };
   }
 
-  /** Store extras: flags and expiry. */
-  static #storeExtras(flags: number, exptime: number): (b: Buffer) => void {
-    return (b) => {
-      b.writeUInt32BE(flags >>> 0, 0);
-      b.writeUInt32BE(exptime >>> 0, 4);
-    };
-  }
-
   /**
    * set: the binary status, 0 when stored (3 = too large, 0x82 = out of memory). `value` is written
    * without a copy: it must not change until the promise settles.
    */
   async set(key: string, value: Uint8Array, flags: number, exptime: number): Promise<number> {
-    const r = await this.#send(OP_SET, key, 8, MemcacheConnection.#storeExtras(flags, exptime), value);
+    const r = await this.#send(OP_SET, key, 8, storeExtras, value, flags, exptime);
     return r.status;
   }
 
   /** add: true when stored, false when the key exists (or the server did not store it). */
   async add(key: string, value: Uint8Array | string, flags: number, exptime: number): Promise<boolean> {
     const v = typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
-    const r = await this.#send(OP_ADD, key, 8, MemcacheConnection.#storeExtras(flags, exptime), v);
+    const r = await this.#send(OP_ADD, key, 8, storeExtras, v, flags, exptime);
     if (r.status === STATUS_OK) return true;
     if (r.status === STATUS_EXISTS || r.status === STATUS_NOT_STORED) return false;
     return false;
@@ -341,11 +351,7 @@ export class MemcacheConnection {
 
   /** incr by `delta` without creating the key: the new value, or null when the key is missing / not numeric. */
   async incr(key: string, delta: number): Promise<bigint | null> {
-    const r = await this.#send(OP_INCREMENT, key, 20, (b) => {
-      b.writeBigUInt64BE(BigInt(delta), 0);
-      b.writeBigUInt64BE(0n, 8);
-      b.writeUInt32BE(0xffffffff, 16); // "do not create"
-    }, null);
+    const r = await this.#send(OP_INCREMENT, key, 20, incrExtras, null, delta);
     if (r.status !== STATUS_OK) return null;
     return r.value.length >= 8 ? r.value.readBigUInt64BE(0) : null;
   }
@@ -358,7 +364,7 @@ export class MemcacheConnection {
 
   /** touch: true when the key exists and got the new expiry. */
   async touch(key: string, exptime: number): Promise<boolean> {
-    const r = await this.#send(OP_TOUCH, key, 4, (b) => b.writeUInt32BE(exptime >>> 0, 0), null);
+    const r = await this.#send(OP_TOUCH, key, 4, touchExtras, null, exptime);
     return r.status === STATUS_OK;
   }
 
