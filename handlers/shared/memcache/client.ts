@@ -112,6 +112,9 @@ const TICKS_PER_TIMEOUT = 4;
 /** Values up to this size are copied into their request's header buffer (one write part). */
 const INLINE_VALUE = 1024;
 
+/** A batch of header buffers up to this size is joined into one write. */
+const JOIN_MAX = 64 * 1024;
+
 /**
  * One socket's life: the socket, the requests written to it in order, the reply being parsed and
  * the silence clock. Retired at the first failure; never used again after that.
@@ -123,6 +126,9 @@ class Generation {
   readonly #pending: Pending[] = [];
   /** Write parts queued for the next flush (headers, and values too large to copy). */
   #queued: Uint8Array[] = [];
+  /** The bytes in #queued, and whether a value too large to copy is among them. */
+  #queuedBytes = 0;
+  #queuedApart = false;
   #retired: MemcacheIoError | null = null;
   /** The reply stream's parser (frames.ts); it also says where the socket reads next. */
   readonly #reader: ReplyReader;
@@ -182,24 +188,38 @@ class Generation {
       this.#pending.push({ opcode, opaque, sentAt: undefined, resolve, reject });
       if (this.#queued.length === 0) setImmediate(this.#flushSoon);
       this.#queued.push(head);
-      if (value !== null) this.#queued.push(value);
+      this.#queuedBytes += head.byteLength;
+      if (value !== null) {
+        this.#queued.push(value);
+        this.#queuedBytes += value.byteLength;
+        this.#queuedApart = true;
+      }
     });
   }
 
   #flush(): void {
     const parts = this.#queued;
-    this.#queued = [];
+    const bytes = this.#queuedBytes;
+    const apart = this.#queuedApart;
+    this.#queuedBytes = 0;
+    this.#queuedApart = false;
     if (this.#retired || parts.length === 0) return;
     const now = performance.now();
     for (const p of this.#pending) p.sentAt ??= now;
     const s = this.#socket;
     if (parts.length === 1) s.write(parts[0]!);
-    else {
+    else if (!apart && bytes <= JOIN_MAX) {
+      // Headers (with their small values) only: joined, they leave as one plain write, without
+      // the stream's corked-write bookkeeping.
+      s.write(Buffer.concat(parts, bytes));
+    } else {
       // Corked writes leave as one writev(2); no part is copied.
       s.cork();
       for (const p of parts) s.write(p);
       s.uncork();
     }
+    // The stream keeps the parts, not the array: it takes the next batch.
+    parts.length = 0;
     this.#arm();
   }
 
