@@ -34,7 +34,7 @@ import { channel } from 'node:diagnostics_channel';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
 import { keepsLockOnWrite } from './shared/lock-hold.ts';
-import { serverLockQueue, takeQueueSlot, type QueueSlot } from './shared/lock-queue.ts';
+import { serverLockQueue, takeQueueSlot, type KeyedQueue, type QueueSlot } from './shared/lock-queue.ts';
 import { ReadLease } from './shared/read-lease.ts';
 import { releaseValue } from './shared/memcache/frames.ts';
 import { connectionEpoch, connectionFor, MemcacheIoError, type MemcacheConnection } from './shared/memcache/client.ts';
@@ -170,6 +170,8 @@ interface ServerPlan {
   /** The shared connections, as of {@link connectionEpoch}. */
   conns: MemcacheConnection[] | null;
   epoch: number;
+  /** The in-process queue in front of the locks on these servers. */
+  queue: KeyedQueue;
 }
 
 const plans = new Map<string, ServerPlan>();
@@ -181,14 +183,8 @@ function planFor(path: string, defaultPort: number): ServerPlan | { ok: false; w
     const r = parsePeclSavePath(path, defaultPort);
     if (!r.ok) return r;
     if (plans.size > 64) plans.clear();
-    plan = {
-      defaultPort,
-      servers: r.servers,
-      serverList: r.servers.map((x) => x.socketPath ?? `${x.host}:${x.port}`).join(','),
-      selectors: new Map(),
-      conns: null,
-      epoch: connectionEpoch(),
-    };
+    const serverList = r.servers.map((x) => x.socketPath ?? `${x.host}:${x.port}`).join(',');
+    plan = { defaultPort, servers: r.servers, serverList, selectors: new Map(), conns: null, epoch: connectionEpoch(), queue: serverLockQueue('memcache', serverList) };
     plans.set(path, plan);
   }
   return plan;
@@ -225,8 +221,8 @@ class MemcacheSessionHandler implements SaveHandler {
   readonly #failed = new Set<number>();
   /** The bytes read() returned last, for release(). */
   readonly #lease = new ReadLease(releaseValue);
-  /** The server list as a queue-key part (`host:port,...`). */
-  #serverList = '';
+  /** The in-process queue in front of the locks on this request's servers. */
+  #queue: KeyedQueue | null = null;
   /** This request's place in the in-process queue for its session's lock (handlers/shared/lock-queue.ts). */
   #slot: QueueSlot | null = null;
 
@@ -243,7 +239,7 @@ class MemcacheSessionHandler implements SaveHandler {
       return false;
     }
     this.#servers = plan.servers;
-    this.#serverList = plan.serverList;
+    this.#queue = plan.queue;
     const strategy = (ctx.ini('memcache.hash_strategy') ?? 'consistent').toLowerCase() === 'standard' ? 'standard' : 'consistent';
     const fn = (ctx.ini('memcache.hash_function') ?? 'crc32').toLowerCase() === 'fnv' ? 'fnv' : 'crc32';
     const selKey = strategy === 'standard' ? (fn === 'fnv' ? 'standard fnv' : 'standard crc32') : fn === 'fnv' ? 'consistent fnv' : 'consistent crc32';
@@ -309,15 +305,16 @@ class MemcacheSessionHandler implements SaveHandler {
   }
 
   /**
-   * Waits for the head of this process's queue for `queueKey`, at most PHP's whole lock budget
+   * Waits for the head of this process's queue for `lockKey` in `queue`, at most PHP's whole lock budget
    * (2 * lock_timeout); false when that ran out. The head alone polls the server; requests
    * behind it never do, so they cannot use up their budget against each other. A request that
    * already holds the place (session_reset reads again) keeps it.
    */
-  async #enterQueue(queueKey: string, lockTimeout: number): Promise<boolean> {
-    if (this.#slot?.held === true && this.#slot.key === queueKey) return true;
+  async #enterQueue(queue: KeyedQueue, lockKey: string, lockTimeout: number): Promise<boolean> {
+    const slot = this.#slot;
+    if (slot !== null && slot.held && slot.queue === queue && slot.key === lockKey) return true;
     this.#slot?.release();
-    this.#slot = await takeQueueSlot(serverLockQueue, queueKey, lockTimeout * 2000);
+    this.#slot = await takeQueueSlot(queue, lockKey, lockTimeout * 2000);
     return this.#slot !== null;
   }
 
@@ -335,7 +332,7 @@ class MemcacheSessionHandler implements SaveHandler {
     // A request that waited its whole budget behind others of this process fails loudly (the
     // engine warns "Failed to read session data"); PHP's silent unlocked read is kept for the head
     // of the queue, which meets only other processes, as a PHP process would.
-    if (!(await this.#enterQueue(`memcache\n${this.#serverList}\n${lockKey}`, lockTimeout))) return false;
+    if (!(await this.#enterQueue(this.#queue!, lockKey, lockTimeout))) return false;
     // The server lock lives lock_timeout seconds at most (less when incr took it from the record
     // write() left); so does this request's claim on the queue.
     try {

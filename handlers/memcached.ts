@@ -15,7 +15,7 @@
  */
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
 import { keepsLockOnWrite } from './shared/lock-hold.ts';
-import { serverLockQueue, takeQueueSlot, type QueueSlot } from './shared/lock-queue.ts';
+import { serverLockQueue, takeQueueSlot, type KeyedQueue, type QueueSlot } from './shared/lock-queue.ts';
 import { ReadLease } from './shared/read-lease.ts';
 import { releaseValue } from './shared/memcache/frames.ts';
 import { connectionEpoch, connectionFor, MemcacheIoError, type Item, type MemcacheConnection } from './shared/memcache/client.ts';
@@ -100,6 +100,8 @@ interface ServerPlan {
   /** The shared connections per timeout, as of {@link connectionEpoch}. */
   conns: Map<number, MemcacheConnection[]>;
   epoch: number;
+  /** The in-process queue in front of the locks on these servers. */
+  queue: KeyedQueue;
 }
 
 const plans = new Map<string, ServerPlan>();
@@ -112,7 +114,8 @@ function planFor(savePath: string): ServerPlan | null {
     if (!servers) return null;
     if (plans.size > 64) plans.clear();
     const names = servers.map((x) => x.socketPath ?? `${x.host}:${x.port}`);
-    plan = { servers, serverList: names.join(','), names, selectors: new Map(), conns: new Map(), epoch: connectionEpoch() };
+    const serverList = names.join(',');
+    plan = { servers, serverList, names, selectors: new Map(), conns: new Map(), epoch: connectionEpoch(), queue: serverLockQueue('memcached', serverList) };
     plans.set(savePath, plan);
   }
   return plan;
@@ -198,8 +201,6 @@ interface IdKeys {
   lockHash: string;
   lock: string;
   lockIdx: number;
-  /** The in-process queue key of the lock. */
-  queueKey: string;
 }
 
 class MemcachedSessionHandler implements SaveHandler {
@@ -264,7 +265,6 @@ class MemcachedSessionHandler implements SaveHandler {
         lockHash,
         lock,
         lockIdx: this.#selector!.select(lockHash),
-        queueKey: `memcached\n${this.#plan!.serverList}\n${lock}`,
       };
       this.#keys = k;
     }
@@ -386,7 +386,7 @@ class MemcachedSessionHandler implements SaveHandler {
     let wait = INI.waitMin.get(ctx);
     const waitMax = INI.waitMax.get(ctx);
     let retries = INI.retries.get(ctx);
-    if (!(await this.#enterQueue(k.queueKey, lockWaitBudget(wait, waitMax, retries)))) return false;
+    if (!(await this.#enterQueue(this.#plan!.queue, k.lock, lockWaitBudget(wait, waitMax, retries)))) return false;
     const sameServer = k.lockIdx === k.dataIdx;
     const exp = this.#lockExpiration();
     let locked = false;
@@ -419,13 +419,14 @@ class MemcachedSessionHandler implements SaveHandler {
     return data;
   }
 
-  /** Waits (at most `waitMs`) for the head of this process's queue for `queueKey`. */
-  async #enterQueue(queueKey: string, waitMs: number): Promise<boolean> {
+  /** Waits (at most `waitMs`) for the head of this process's queue for `lockKey` in `queue`. */
+  async #enterQueue(queue: KeyedQueue, lockKey: string, waitMs: number): Promise<boolean> {
     // session_reset() reads again while this request holds the lock: it keeps its place and meets
     // its own lock on the server, as PHP does.
-    if (this.#slot?.held === true && this.#slot.key === queueKey) return true;
+    const slot = this.#slot;
+    if (slot !== null && slot.held && slot.queue === queue && slot.key === lockKey) return true;
     this.#leaveQueue();
-    this.#slot = await takeQueueSlot(serverLockQueue, queueKey, waitMs);
+    this.#slot = await takeQueueSlot(queue, lockKey, waitMs);
     return this.#slot !== null;
   }
 

@@ -3,7 +3,8 @@
  * The in-process FIFO queue in front of a session lock, shared by the save-handler modules: the
  * `files` module queues its flock/lockfile waiters on {@link sessionLockQueue} (see
  * handlers/files/locks.ts), the redis module its lock waiters, and the memcache and memcached
- * modules their server-lock waiters on {@link serverLockQueue} ({@link takeQueueSlot}).
+ * modules their server-lock waiters on the queue of their server list ({@link serverLockQueue},
+ * {@link takeQueueSlot}).
  *
  * Only the head of a key's queue touches the real lock (kernel flock, lock directory, server key);
  * the others wait on a promise, so waiting holds no thread.
@@ -107,15 +108,27 @@ export class KeyedQueue {
 /** The process-wide queue of session-lock waiters, keyed by session file path. */
 export const sessionLockQueue = new KeyedQueue();
 
+const serverQueues = new Map<string, KeyedQueue>();
+
 /**
- * The process-wide queue in front of locks kept on a server (the memcache and memcached modules),
- * keyed by module, server list and lock key. Only the head of a key's queue asks the server for
- * the lock, so requests of one process never poll against each other.
+ * The process-wide queue in front of the locks a module keeps on one server list (the memcache
+ * and memcached modules), keyed by lock key. Only the head of a key's queue asks the server for
+ * the lock, so requests of one process never poll against each other. Callers keep the queue
+ * with their parsed server list (one lookup per list, not per request).
  */
-export const serverLockQueue = new KeyedQueue();
+export function serverLockQueue(module: string, serverList: string): KeyedQueue {
+  const id = `${module}\n${serverList}`;
+  let q = serverQueues.get(id);
+  if (q === undefined) {
+    q = new KeyedQueue();
+    serverQueues.set(id, q);
+  }
+  return q;
+}
 
 /** A place at the head of a {@link KeyedQueue}, held until released or until its lease runs out. */
 export interface QueueSlot {
+  readonly queue: KeyedQueue;
   readonly key: string;
   /** False once released, by release() or by the lease. */
   readonly held: boolean;
@@ -168,13 +181,13 @@ function sweepLeases(): void {
 
 class Slot implements QueueSlot {
   readonly key: string;
-  readonly #queue: KeyedQueue;
+  readonly queue: KeyedQueue;
   #holding = true;
   /** When the lease runs out (ms since epoch); Infinity: no lease. */
   leaseEnd = Infinity;
 
   constructor(queue: KeyedQueue, key: string) {
-    this.#queue = queue;
+    this.queue = queue;
     this.key = key;
   }
 
@@ -189,7 +202,7 @@ class Slot implements QueueSlot {
       this.leaseEnd = Infinity;
       leased.delete(this);
     }
-    this.#queue.handOff(this.key);
+    this.queue.handOff(this.key);
   }
 
   leaseFor(ms: number): void {

@@ -336,7 +336,8 @@ export function requestHead(
   head.writeUInt16BE(0, 6); // vbucket
   head.writeUInt32BE(extrasLength + keyLength + valueLength, 8);
   head.writeUInt32BE(opaque, 12);
-  head.fill(0, 16, 24 + extrasLength); // CAS, and extras `fill` leaves alone
+  // CAS, and extras `fill` leaves alone (a loop: Buffer#fill's argument checks cost more here).
+  for (let i = 16, end = 24 + extrasLength; i < end; i++) head[i] = 0;
   if (fill !== null) fill(head, 24, a, b);
   head.write(key, 24 + extrasLength);
   if (inlineValue !== null) head.set(inlineValue, 24 + extrasLength + keyLength);
