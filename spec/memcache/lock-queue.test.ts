@@ -48,6 +48,36 @@ describe('takeQueueSlot', () => {
     (await third)!.release();
     expect(q.size).toBe(0);
   });
+
+  it('leases share one timer: a shorter lease set after a longer one still passes its key on', async () => {
+    const q = new KeyedQueue();
+    const long = (await takeQueueSlot(q, 'a', 0))!;
+    long.leaseFor(60_000);
+    const short = (await takeQueueSlot(q, 'b', 0))!;
+    short.leaseFor(10);
+    const next = await takeQueueSlot(q, 'b', 5_000);
+    expect(next).not.toBeNull();
+    expect(short.held).toBe(false);
+    expect(long.held).toBe(true);
+    next!.release();
+    long.release();
+    expect(q.size).toBe(0);
+  });
+
+  it('a lease replaced by a longer one, or by none, no longer releases the slot', async () => {
+    const q = new KeyedQueue();
+    const first = (await takeQueueSlot(q, 'k', 0))!;
+    first.leaseFor(10);
+    first.leaseFor(0x7fffffff + 1);
+    const second = (await takeQueueSlot(q, 'j', 0))!;
+    second.leaseFor(20);
+    // The sweep for the 20 ms lease also looks at the first slot: no lease any more, still held.
+    expect(await takeQueueSlot(q, 'j', 5_000)).not.toBeNull();
+    expect(first.held).toBe(true);
+    expect(await takeQueueSlot(q, 'k', 0)).toBeNull();
+    first.release();
+    expect(q.waiting('k')).toBe(0);
+  });
 });
 
 describe('lockWaitBudget (php-memcached: retries waits, doubling from wait_min up to wait_max)', () => {
