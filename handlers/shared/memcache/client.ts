@@ -69,8 +69,6 @@ const OP_TOUCH = 0x1c;
 
 const STATUS_OK = 0x00;
 const STATUS_NOT_FOUND = 0x01;
-const STATUS_EXISTS = 0x02;
-const STATUS_NOT_STORED = 0x05;
 
 /** The connection failures reported with their strerror()/gai_strerror() text. */
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOENT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -313,6 +311,16 @@ const incrExtras: ExtrasWriter = (b, at, delta) => {
   b.writeUInt32BE(0xffffffff, at + 16);
 };
 
+// The replies as the commands return them (module-level: no closure per request).
+function itemOf(r: Reply): Item | null {
+  if (r.status === STATUS_NOT_FOUND) return null;
+  if (r.status !== STATUS_OK) throw new MemcacheIoError('server', `status ${r.status}`);
+  return { value: r.value, flags: r.flags };
+}
+const statusOf = (r: Reply): number => r.status;
+const isOk = (r: Reply): boolean => r.status === STATUS_OK;
+const counterOf = (r: Reply): bigint | null => (r.status === STATUS_OK && r.value.length >= 8 ? r.value.readBigUInt64BE(0) : null);
+
 /** One server. Every method rejects with {@link MemcacheIoError} on a transport failure. */
 export class MemcacheConnection {
   readonly address: ServerAddress;
@@ -343,49 +351,51 @@ export class MemcacheConnection {
     return this.#gen.send(opcode, this.#seq, head, inline ? null : value);
   }
 
+  /**
+   * Sends one request and maps its reply with `then` (a module-level function). Never throws: a
+   * failure before the request is queued rejects the promise, as every failure does.
+   */
+  #request<T>(opcode: number, key: string, extrasLength: number, fill: ExtrasWriter | null, value: Uint8Array | null, a: number, b: number, then: (r: Reply) => T): Promise<T> {
+    try {
+      return this.#send(opcode, key, extrasLength, fill, value, a, b).then(then);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
   /** The item, or null when the key does not exist. The value is the caller's to keep. */
-  async get(key: string): Promise<Item | null> {
-    const r = await this.#send(OP_GET, key, 0, null, null);
-    if (r.status === STATUS_NOT_FOUND) return null;
-    if (r.status !== STATUS_OK) throw new MemcacheIoError('server', `status ${r.status}`);
-    return { value: r.value, flags: r.flags };
+  get(key: string): Promise<Item | null> {
+    return this.#request(OP_GET, key, 0, null, null, 0, 0, itemOf);
   }
 
   /**
    * set: the binary status, 0 when stored (3 = too large, 0x82 = out of memory). `value` is written
    * without a copy: it must not change until the promise settles.
    */
-  async set(key: string, value: Uint8Array, flags: number, exptime: number): Promise<number> {
-    const r = await this.#send(OP_SET, key, 8, storeExtras, value, flags, exptime);
-    return r.status;
+  set(key: string, value: Uint8Array, flags: number, exptime: number): Promise<number> {
+    return this.#request(OP_SET, key, 8, storeExtras, value, flags, exptime, statusOf);
   }
 
   /** add: true when stored, false when the key exists (or the server did not store it). */
-  async add(key: string, value: Uint8Array | string, flags: number, exptime: number): Promise<boolean> {
+  add(key: string, value: Uint8Array | string, flags: number, exptime: number): Promise<boolean> {
     const v = typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
-    const r = await this.#send(OP_ADD, key, 8, storeExtras, v, flags, exptime);
-    if (r.status === STATUS_OK) return true;
-    if (r.status === STATUS_EXISTS || r.status === STATUS_NOT_STORED) return false;
-    return false;
+    // Stored: OK; EXISTS, NOT_STORED or any other status: not stored.
+    return this.#request(OP_ADD, key, 8, storeExtras, v, flags, exptime, isOk);
   }
 
   /** incr by `delta` without creating the key: the new value, or null when the key is missing / not numeric. */
-  async incr(key: string, delta: number): Promise<bigint | null> {
-    const r = await this.#send(OP_INCREMENT, key, 20, incrExtras, null, delta);
-    if (r.status !== STATUS_OK) return null;
-    return r.value.length >= 8 ? r.value.readBigUInt64BE(0) : null;
+  incr(key: string, delta: number): Promise<bigint | null> {
+    return this.#request(OP_INCREMENT, key, 20, incrExtras, null, delta, 0, counterOf);
   }
 
   /** delete: true when deleted, false when it did not exist. */
-  async delete(key: string): Promise<boolean> {
-    const r = await this.#send(OP_DELETE, key, 0, null, null);
-    return r.status === STATUS_OK;
+  delete(key: string): Promise<boolean> {
+    return this.#request(OP_DELETE, key, 0, null, null, 0, 0, isOk);
   }
 
   /** touch: true when the key exists and got the new expiry. */
-  async touch(key: string, exptime: number): Promise<boolean> {
-    const r = await this.#send(OP_TOUCH, key, 4, touchExtras, null, exptime);
-    return r.status === STATUS_OK;
+  touch(key: string, exptime: number): Promise<boolean> {
+    return this.#request(OP_TOUCH, key, 4, touchExtras, null, exptime, 0, isOk);
   }
 
   /** Closes the socket; requests still in flight fail; a later request opens a new one. */
