@@ -295,56 +295,32 @@ class MemcachedSessionHandler implements SaveHandler {
     return new Failure(STRERROR.connect, `(0x0) ${STRERROR.connect}(${err.detail}),  host: ${hostport} -> ./src/libmemcached/io.cc:145`);
   }
 
-  // One method per command on server `idx` (no closure per call): the reply, or the failure.
-
-  async #get(idx: number, key: string): Promise<GetResult> {
-    const off = this.#disabled(idx);
-    if (off !== null) return off;
+  /** Awaits `op`, started on server `idx`: its value, or the failure it ended in. */
+  async #settle<T>(idx: number, op: Promise<T>): Promise<T | Failure> {
     try {
-      return await this.#conns[idx]!.get(key);
+      return await op;
     } catch (e) {
       return this.#fail(idx, e);
     }
   }
 
-  async #add(idx: number, key: string, value: Uint8Array, exp: number): Promise<boolean | Failure> {
-    const off = this.#disabled(idx);
-    if (off !== null) return off;
-    try {
-      return await this.#conns[idx]!.add(key, value, 0, exp);
-    } catch (e) {
-      return this.#fail(idx, e);
-    }
+  // One method per command on server `idx` (no closure per call): the reply, or the failure; a
+  // server marked failed is not asked.
+
+  #get(idx: number, key: string): Promise<GetResult> | Failure {
+    return this.#disabled(idx) ?? this.#settle(idx, this.#conns[idx]!.get(key));
   }
 
-  async #set(idx: number, key: string, value: Uint8Array, exp: number): Promise<number | Failure> {
-    const off = this.#disabled(idx);
-    if (off !== null) return off;
-    try {
-      return await this.#conns[idx]!.set(key, value, 0, exp);
-    } catch (e) {
-      return this.#fail(idx, e);
-    }
+  #add(idx: number, key: string, value: Uint8Array, exp: number): Promise<boolean | Failure> | Failure {
+    return this.#disabled(idx) ?? this.#settle(idx, this.#conns[idx]!.add(key, value, 0, exp));
   }
 
-  async #delete(idx: number, key: string): Promise<boolean | Failure> {
-    const off = this.#disabled(idx);
-    if (off !== null) return off;
-    try {
-      return await this.#conns[idx]!.delete(key);
-    } catch (e) {
-      return this.#fail(idx, e);
-    }
+  #set(idx: number, key: string, value: Uint8Array, exp: number): Promise<number | Failure> | Failure {
+    return this.#disabled(idx) ?? this.#settle(idx, this.#conns[idx]!.set(key, value, 0, exp));
   }
 
-  async #touch(idx: number, key: string, exp: number): Promise<boolean | Failure> {
-    const off = this.#disabled(idx);
-    if (off !== null) return off;
-    try {
-      return await this.#conns[idx]!.touch(key, exp);
-    } catch (e) {
-      return this.#fail(idx, e);
-    }
+  #delete(idx: number, key: string): Promise<boolean | Failure> | Failure {
+    return this.#disabled(idx) ?? this.#settle(idx, this.#conns[idx]!.delete(key));
   }
 
   #adjust(expiration: number): number {
@@ -539,7 +515,8 @@ class MemcachedSessionHandler implements SaveHandler {
   async updateTimestamp(id: string, _data: Uint8Array, maxLifetime: number): Promise<boolean> {
     // PHP only fails on MEMCACHED_FAILURE; a missing key or a dead server still reports success.
     const k = this.#keysFor(id);
-    await this.#touch(k.dataIdx, k.data, this.#sessionExpiration(maxLifetime));
+    const exp = this.#sessionExpiration(maxLifetime);
+    await (this.#disabled(k.dataIdx) ?? this.#settle(k.dataIdx, this.#conns[k.dataIdx]!.touch(k.data, exp)));
     return true;
   }
 }
