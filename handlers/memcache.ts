@@ -34,7 +34,7 @@ import { channel } from 'node:diagnostics_channel';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
 import { keepsLockOnWrite } from './shared/lock-hold.ts';
-import { serverLockQueue, takeQueueSlot, type KeyedQueue, type QueueSlot } from './shared/lock-queue.ts';
+import { serverLockQueue, takeQueueSlot, tryTakeQueueSlot, type KeyedQueue, type QueueSlot } from './shared/lock-queue.ts';
 import { ReadLease } from './shared/read-lease.ts';
 import { releaseValue } from './shared/memcache/frames.ts';
 import { connectionEpoch, connectionFor, MemcacheIoError, type MemcacheConnection } from './shared/memcache/client.ts';
@@ -310,12 +310,14 @@ class MemcacheSessionHandler implements SaveHandler {
    * behind it never do, so they cannot use up their budget against each other. A request that
    * already holds the place (session_reset reads again) keeps it.
    */
-  async #enterQueue(queue: KeyedQueue, lockKey: string, lockTimeout: number): Promise<boolean> {
+  #enterQueue(queue: KeyedQueue, lockKey: string, lockTimeout: number): true | Promise<boolean> {
     const slot = this.#slot;
     if (slot !== null && slot.held && slot.queue === queue && slot.key === lockKey) return true;
     this.#slot?.release();
-    this.#slot = await takeQueueSlot(queue, lockKey, lockTimeout * 2000);
-    return this.#slot !== null;
+    // A free key is taken at once, without a promise.
+    this.#slot = tryTakeQueueSlot(queue, lockKey);
+    if (this.#slot !== null) return true;
+    return takeQueueSlot(queue, lockKey, lockTimeout * 2000).then((s) => (this.#slot = s) !== null);
   }
 
   release(data: Uint8Array): void {
@@ -332,7 +334,8 @@ class MemcacheSessionHandler implements SaveHandler {
     // A request that waited its whole budget behind others of this process fails loudly (the
     // engine warns "Failed to read session data"); PHP's silent unlocked read is kept for the head
     // of the queue, which meets only other processes, as a PHP process would.
-    if (!(await this.#enterQueue(this.#queue!, lockKey, lockTimeout))) return false;
+    const entered = this.#enterQueue(this.#queue!, lockKey, lockTimeout);
+    if (entered !== true && !(await entered)) return false;
     // The server lock lives lock_timeout seconds at most (less when incr took it from the record
     // write() left); so does this request's claim on the queue.
     try {

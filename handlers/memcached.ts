@@ -15,7 +15,7 @@
  */
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
 import { keepsLockOnWrite } from './shared/lock-hold.ts';
-import { serverLockQueue, takeQueueSlot, type KeyedQueue, type QueueSlot } from './shared/lock-queue.ts';
+import { serverLockQueue, takeQueueSlot, tryTakeQueueSlot, type KeyedQueue, type QueueSlot } from './shared/lock-queue.ts';
 import { ReadLease } from './shared/read-lease.ts';
 import { releaseValue } from './shared/memcache/frames.ts';
 import { connectionEpoch, connectionFor, MemcacheIoError, type Item, type MemcacheConnection } from './shared/memcache/client.ts';
@@ -362,7 +362,8 @@ class MemcachedSessionHandler implements SaveHandler {
     let wait = INI.waitMin.get(ctx);
     const waitMax = INI.waitMax.get(ctx);
     let retries = INI.retries.get(ctx);
-    if (!(await this.#enterQueue(this.#plan!.queue, k.lock, lockWaitBudget(wait, waitMax, retries)))) return false;
+    const entered = this.#enterQueue(this.#plan!.queue, k.lock, lockWaitBudget(wait, waitMax, retries));
+    if (entered !== true && !(await entered)) return false;
     const sameServer = k.lockIdx === k.dataIdx;
     const exp = this.#lockExpiration();
     let locked = false;
@@ -395,15 +396,19 @@ class MemcachedSessionHandler implements SaveHandler {
     return data;
   }
 
-  /** Waits (at most `waitMs`) for the head of this process's queue for `lockKey` in `queue`. */
-  async #enterQueue(queue: KeyedQueue, lockKey: string, waitMs: number): Promise<boolean> {
+  /**
+   * Waits (at most `waitMs`) for the head of this process's queue for `lockKey` in `queue`. A free
+   * key is taken at once, without a promise (true); otherwise the wait's promise.
+   */
+  #enterQueue(queue: KeyedQueue, lockKey: string, waitMs: number): true | Promise<boolean> {
     // session_reset() reads again while this request holds the lock: it keeps its place and meets
     // its own lock on the server, as PHP does.
     const slot = this.#slot;
     if (slot !== null && slot.held && slot.queue === queue && slot.key === lockKey) return true;
     this.#leaveQueue();
-    this.#slot = await takeQueueSlot(queue, lockKey, waitMs);
-    return this.#slot !== null;
+    this.#slot = tryTakeQueueSlot(queue, lockKey);
+    if (this.#slot !== null) return true;
+    return takeQueueSlot(queue, lockKey, waitMs).then((s) => (this.#slot = s) !== null);
   }
 
   #leaveQueue(): void {

@@ -218,6 +218,11 @@ class Slot implements QueueSlot {
   }
 }
 
+/** The slot at the head of `key`'s queue in `queue` when it is free now, else null; never waits. */
+export function tryTakeQueueSlot(queue: KeyedQueue, key: string): QueueSlot | null {
+  return queue.take(key) ? new Slot(queue, key) : null;
+}
+
 /**
  * Waits up to `waitMs` for the head of `key`'s queue in `queue`. Resolves with the slot, or with
  * null when the wait ran out first (nothing is held then). `waitMs` beyond a timer's range means

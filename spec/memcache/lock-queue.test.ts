@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { lockWaitBudget } from '../../handlers/memcached.ts';
-import { KeyedQueue, takeQueueSlot } from '../../handlers/shared/lock-queue.ts';
+import { KeyedQueue, takeQueueSlot, tryTakeQueueSlot } from '../../handlers/shared/lock-queue.ts';
 
 describe('takeQueueSlot', () => {
   it('hands the key over in arrival order; release is idempotent', async () => {
@@ -46,6 +46,19 @@ describe('takeQueueSlot', () => {
     expect(q.waiting('k')).toBe(1);
     next.release();
     (await third)!.release();
+    expect(q.size).toBe(0);
+  });
+
+  it('tryTakeQueueSlot takes a free key at once and never queues', async () => {
+    const q = new KeyedQueue();
+    const first = tryTakeQueueSlot(q, 'k')!;
+    expect(first.held).toBe(true);
+    expect(tryTakeQueueSlot(q, 'k')).toBeNull();
+    const waiting = takeQueueSlot(q, 'k', 60_000);
+    expect(tryTakeQueueSlot(q, 'k')).toBeNull();
+    expect(q.waiting('k')).toBe(1);
+    first.release();
+    (await waiting)!.release();
     expect(q.size).toBe(0);
   });
 
