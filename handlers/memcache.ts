@@ -33,13 +33,12 @@
 import { channel } from 'node:diagnostics_channel';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { ModuleIniEntry, SaveHandler, SaveHandlerContext, SaveHandlerModule } from '../lib/handler.ts';
-import { iniScope } from '../lib/ini/scope.ts';
 import { keepsLockOnWrite } from './shared/lock-hold.ts';
-import { serverLockQueue, takeQueueSlot, type QueueSlot } from './shared/lock-queue.ts';
+import { serverLockQueue, takeQueueSlot, tryTakeQueueSlot, type KeyedQueue, type QueueSlot } from './shared/lock-queue.ts';
 import { ReadLease } from './shared/read-lease.ts';
 import { releaseValue } from './shared/memcache/frames.ts';
-import { connectionFor, MemcacheIoError, type MemcacheConnection } from './shared/memcache/client.ts';
-import { plainBytes, sleep, unixNow } from './shared/memcache/common.ts';
+import { connectionEpoch, connectionFor, MemcacheIoError, type MemcacheConnection } from './shared/memcache/client.ts';
+import { atolIni, intIni, plainBytes, sleep, unixNow } from './shared/memcache/common.ts';
 import { PeclSelector } from './shared/memcache/pecl-ring.ts';
 import { cStrtol } from '../lib/zend/index.ts';
 import { parsePeclSavePath, type PeclServerSpec } from './shared/memcache/save-path.ts';
@@ -97,6 +96,7 @@ const MMC_TYPE_LONG = 0x0300;
 const NON_STRING = 0x0f01;
 const MAX_KEY_LEN = 250;
 const LOCK_RELEASED = new TextEncoder().encode('0');
+const LOCK_TAKEN = new TextEncoder().encode('1');
 /** The ASCII protocol's SERVER_ERROR lines pecl memcache reports, by binary status. */
 const SERVER_ERRORS: Record<number, string> = {
   0x03: 'SERVER_ERROR object too large for cache',
@@ -159,15 +159,53 @@ export interface MemcacheReplicaLost {
 export type MemcacheReport = MemcacheServerFailure | MemcacheReplicaLost;
 
 /** Rings are built once per server list and hash settings, not per request. */
-const selectors = new Map<string, PeclSelector>();
+/** The parse of a save path (with its default port), its connections and rings, kept per path text. */
+interface ServerPlan {
+  defaultPort: number;
+  servers: PeclServerSpec[];
+  /** The server list as a queue-key part (`host:port,...`). */
+  serverList: string;
+  /** Rings per hash strategy and function. */
+  selectors: Map<string, PeclSelector>;
+  /** The shared connections, as of {@link connectionEpoch}. */
+  conns: MemcacheConnection[] | null;
+  epoch: number;
+  /** The in-process queue in front of the locks on these servers. */
+  queue: KeyedQueue;
+}
+
+const plans = new Map<string, ServerPlan>();
+
+/** The plan for `path`, or the parse's failure (not kept). */
+function planFor(path: string, defaultPort: number): ServerPlan | { ok: false; warning?: string } {
+  let plan = plans.get(path);
+  if (plan === undefined || plan.defaultPort !== defaultPort) {
+    const r = parsePeclSavePath(path, defaultPort);
+    if (!r.ok) return r;
+    if (plans.size > 64) plans.clear();
+    const serverList = r.servers.map((x) => x.socketPath ?? `${x.host}:${x.port}`).join(',');
+    plan = { defaultPort, servers: r.servers, serverList, selectors: new Map(), conns: null, epoch: connectionEpoch(), queue: serverLockQueue('memcache', serverList) };
+    plans.set(path, plan);
+  }
+  return plan;
+}
+
+/** The numeric directives, read per call where pecl memcache reads them (see IniRead). */
+const INI = {
+  defaultPort: intIni('memcache.default_port', 11211),
+  maxFailoverAttempts: atolIni('memcache.max_failover_attempts', 20),
+  lockTimeout: atolIni('memcache.lock_timeout', 15),
+  sessionRedundancy: atolIni('memcache.session_redundancy', 2),
+  compressThreshold: atolIni('memcache.compress_threshold', 20000),
+};
 
 /** Bound on a ring walk's candidate keys (see #walk); real rings find every server long before. */
 const WALK_LIMIT = 10_000;
 
 /** mmc_prepare_key_ex: prefix + id, bytes <= 0x20 become '_', at most 250 bytes. */
 function prepareKey(id: string, prefix: string): string {
-  let k = '';
-  for (const ch of prefix + id) k += ch.charCodeAt(0) <= 0x20 ? '_' : ch;
+  let k = prefix + id;
+  if (/[\x00-\x20]/.test(k)) k = k.replace(/[\x00-\x20]/g, '_');
   return k.length > MAX_KEY_LEN ? k.slice(0, MAX_KEY_LEN) : k;
 }
 
@@ -183,8 +221,8 @@ class MemcacheSessionHandler implements SaveHandler {
   readonly #failed = new Set<number>();
   /** The bytes read() returned last, for release(). */
   readonly #lease = new ReadLease(releaseValue);
-  /** The server list as a queue-key part (`host:port,...`). */
-  #serverList = '';
+  /** The in-process queue in front of the locks on this request's servers. */
+  #queue: KeyedQueue | null = null;
   /** This request's place in the in-process queue for its session's lock (handlers/shared/lock-queue.ts). */
   #slot: QueueSlot | null = null;
 
@@ -194,36 +232,41 @@ class MemcacheSessionHandler implements SaveHandler {
 
   open(savePath: string): boolean {
     const ctx = this.#ctx;
-    const own = iniScope(ctx).string('memcache.session_save_path', '');
-    const r = parsePeclSavePath(own !== '' ? own : savePath, iniScope(ctx).int('memcache.default_port', 11211));
-    if (!r.ok) {
-      if (r.warning) ctx.diagnostic('E_WARNING', r.warning);
+    const own = ctx.ini('memcache.session_save_path') ?? '';
+    const plan = planFor(own !== '' ? own : savePath, INI.defaultPort.get(ctx));
+    if (!('servers' in plan)) {
+      if (plan.warning) ctx.diagnostic('E_WARNING', plan.warning);
       return false;
     }
-    this.#servers = r.servers;
-    this.#serverList = r.servers.map((x) => x.socketPath ?? `${x.host}:${x.port}`).join(',');
-    const strategy = iniScope(ctx).string('memcache.hash_strategy', 'consistent').toLowerCase() === 'standard' ? 'standard' : 'consistent';
-    const fn = iniScope(ctx).string('memcache.hash_function', 'crc32').toLowerCase() === 'fnv' ? 'fnv' : 'crc32';
-    const cacheKey = `${strategy}\n${fn}\n${r.servers.map((x) => `${x.host}:${x.port}*${x.weight}`).join(',')}`;
-    let sel = selectors.get(cacheKey);
+    this.#servers = plan.servers;
+    this.#queue = plan.queue;
+    const strategy = (ctx.ini('memcache.hash_strategy') ?? 'consistent').toLowerCase() === 'standard' ? 'standard' : 'consistent';
+    const fn = (ctx.ini('memcache.hash_function') ?? 'crc32').toLowerCase() === 'fnv' ? 'fnv' : 'crc32';
+    const selKey = strategy === 'standard' ? (fn === 'fnv' ? 'standard fnv' : 'standard crc32') : fn === 'fnv' ? 'consistent fnv' : 'consistent crc32';
+    let sel = plan.selectors.get(selKey);
     if (!sel) {
-      if (selectors.size > 64) selectors.clear();
-      sel = new PeclSelector(r.servers, strategy, fn);
-      selectors.set(cacheKey, sel);
+      sel = new PeclSelector(plan.servers, strategy, fn);
+      plan.selectors.set(selKey, sel);
     }
     this.#selector = sel;
-    this.#conns = r.servers.map((s) =>
-      connectionFor({ host: s.host, port: s.port, ...(s.socketPath ? { socketPath: s.socketPath } : {}) }, Math.max(1, Math.round(s.timeoutSec * 1000))),
-    );
+    if (plan.conns === null || plan.epoch !== connectionEpoch()) {
+      plan.conns = plan.servers.map((s) =>
+        connectionFor({ host: s.host, port: s.port, ...(s.socketPath ? { socketPath: s.socketPath } : {}) }, Math.max(1, Math.round(s.timeoutSec * 1000))),
+      );
+      plan.epoch = connectionEpoch();
+    }
+    this.#conns = plan.conns;
     return true;
   }
 
   /** mmc_pool_find_next: the next server in the failover sequence not in `skip` (failed ones included). */
   #findNext(key: string, skip: readonly number[], state: { last: number }): number {
-    const max = Number(iniScope(this.#ctx).atol('memcache.max_failover_attempts', 20n));
+    const max = INI.maxFailoverAttempts.get(this.#ctx);
+    // One server: every candidate key lands on it (no key to build and hash).
+    const single = this.#servers.length <= 1;
     let s: number;
     do {
-      s = this.#selector!.select(`${key}-${state.last}`);
+      s = single ? 0 : this.#selector!.select(`${key}-${state.last}`);
       state.last++;
     } while (skip.includes(s) && state.last < max);
     return s;
@@ -234,10 +277,13 @@ class MemcacheSessionHandler implements SaveHandler {
     return s.socketPath ?? `${s.host}:${s.port}`;
   }
 
-  /** Runs an op; a transport failure marks the server failed for the rest of the request. */
-  async #try<T>(idx: number, op: (c: MemcacheConnection) => Promise<T>): Promise<T | undefined> {
+  /**
+   * Awaits an op started on server `idx` (a client call, which never throws before it returns its
+   * promise); a transport failure marks the server failed for the rest of the request.
+   */
+  async #try<T>(idx: number, op: Promise<T>): Promise<T | undefined> {
     try {
-      return await op(this.#conns[idx]!);
+      return await op;
     } catch (e) {
       this.#failed.add(idx);
       if (reports.hasSubscribers) {
@@ -259,16 +305,19 @@ class MemcacheSessionHandler implements SaveHandler {
   }
 
   /**
-   * Waits for the head of this process's queue for `queueKey`, at most PHP's whole lock budget
+   * Waits for the head of this process's queue for `lockKey` in `queue`, at most PHP's whole lock budget
    * (2 * lock_timeout); false when that ran out. The head alone polls the server; requests
    * behind it never do, so they cannot use up their budget against each other. A request that
    * already holds the place (session_reset reads again) keeps it.
    */
-  async #enterQueue(queueKey: string, lockTimeout: number): Promise<boolean> {
-    if (this.#slot?.held === true && this.#slot.key === queueKey) return true;
+  #enterQueue(queue: KeyedQueue, lockKey: string, lockTimeout: number): true | Promise<boolean> {
+    const slot = this.#slot;
+    if (slot !== null && slot.held && slot.queue === queue && slot.key === lockKey) return true;
     this.#slot?.release();
-    this.#slot = await takeQueueSlot(serverLockQueue, queueKey, lockTimeout * 2000);
-    return this.#slot !== null;
+    // A free key is taken at once, without a promise.
+    this.#slot = tryTakeQueueSlot(queue, lockKey);
+    if (this.#slot !== null) return true;
+    return takeQueueSlot(queue, lockKey, lockTimeout * 2000).then((s) => (this.#slot = s) !== null);
   }
 
   release(data: Uint8Array): void {
@@ -277,15 +326,16 @@ class MemcacheSessionHandler implements SaveHandler {
 
   async read(id: string): Promise<Uint8Array | false> {
     const ctx = this.#ctx;
-    const key = prepareKey(id, iniScope(this.#ctx).string('memcache.session_prefix_static_key', ''));
+    const key = prepareKey(id, ctx.ini('memcache.session_prefix_static_key') ?? '');
     const lockKey = `${key}.lock`;
-    const lockTimeout = Number(iniScope(ctx).atol('memcache.lock_timeout', 15n));
-    const redundancy = Number(iniScope(ctx).atol('memcache.session_redundancy', 2n));
+    const lockTimeout = INI.lockTimeout.get(ctx);
+    const redundancy = INI.sessionRedundancy.get(ctx);
     const n = this.#servers.length;
     // A request that waited its whole budget behind others of this process fails loudly (the
     // engine warns "Failed to read session data"); PHP's silent unlocked read is kept for the head
     // of the queue, which meets only other processes, as a PHP process would.
-    if (!(await this.#enterQueue(`memcache\n${this.#serverList}\n${lockKey}`, lockTimeout))) return false;
+    const entered = this.#enterQueue(this.#queue!, lockKey, lockTimeout);
+    if (entered !== true && !(await entered)) return false;
     // The server lock lives lock_timeout seconds at most (less when incr took it from the record
     // write() left); so does this request's claim on the queue.
     try {
@@ -315,11 +365,14 @@ class MemcacheSessionHandler implements SaveHandler {
         continue;
       }
       // PHP pipelines the three requests to one server; so do we.
-      const [incr, added, item] = await Promise.all([
-        this.#try(idx, (c) => c.incr(lockKey, 1)),
-        this.#try(idx, (c) => c.add(lockKey, '1', MMC_TYPE_LONG, lockTimeout)),
-        this.#try(idx, (c) => c.get(key)),
-      ]);
+      // (In one write; #try never rejects.)
+      const c = this.#conns[idx]!;
+      const incrP = this.#try(idx, c.incr(lockKey, 1));
+      const addedP = this.#try(idx, c.add(lockKey, LOCK_TAKEN, MMC_TYPE_LONG, lockTimeout));
+      const itemP = this.#try(idx, c.get(key));
+      const incr = await incrP;
+      const added = await addedP;
+      const item = await itemP;
       if (incr === 1n || added === true) {
         const bytes = item ? unpackSessionValue(item.value, item.flags) : null;
         // Uncompressed, the bytes are the reply's own memory: release() may give it back.
@@ -349,7 +402,7 @@ class MemcacheSessionHandler implements SaveHandler {
    * after a bound no real ring reaches.
    */
   #walk(key: string): { targets: number[]; wanted: number } {
-    const redundancy = Number(iniScope(this.#ctx).atol('memcache.session_redundancy', 2n));
+    const redundancy = INI.sessionRedundancy.get(this.#ctx);
     const n = this.#servers.length;
     const skip: number[] = [];
     const out: number[] = [];
@@ -365,19 +418,20 @@ class MemcacheSessionHandler implements SaveHandler {
 
   async write(id: string, data: Uint8Array, maxLifetime: number): Promise<boolean> {
     const ctx = this.#ctx;
-    const key = prepareKey(id, iniScope(this.#ctx).string('memcache.session_prefix_static_key', ''));
+    const key = prepareKey(id, ctx.ini('memcache.session_prefix_static_key') ?? '');
     const exp = unixNow(ctx) + maxLifetime;
-    const lockTimeout = Number(iniScope(ctx).atol('memcache.lock_timeout', 15n));
-    const packed = packSessionValue(data, Number(iniScope(ctx).atol('memcache.compress_threshold', 20000n)));
+    const lockTimeout = INI.lockTimeout.get(ctx);
+    const packed = packSessionValue(data, INI.compressThreshold.get(ctx));
     const walk = this.#walk(key);
     const keepLock = keepsLockOnWrite(this);
     const results = await Promise.all(
       walk.targets.map(async (idx) => {
-        const [d, l] = await Promise.all([
-          this.#try(idx, (c) => c.set(key, packed.bytes, packed.flags, exp)),
-          // msession's lock() writes and keeps the lock: its release comes with unlock()'s write.
-          keepLock ? 0 : this.#try(idx, (c) => c.set(`${key}.lock`, LOCK_RELEASED, MMC_TYPE_LONG, lockTimeout)),
-        ]);
+        const c = this.#conns[idx]!;
+        const dP = this.#try(idx, c.set(key, packed.bytes, packed.flags, exp));
+        // msession's lock() writes and keeps the lock: its release comes with unlock()'s write.
+        const lP = keepLock ? 0 : this.#try(idx, c.set(`${key}.lock`, LOCK_RELEASED, MMC_TYPE_LONG, lockTimeout));
+        const d = await dP;
+        const l = await lP;
         for (const status of [d, l]) {
           const text = status === undefined ? undefined : SERVER_ERRORS[status];
           if (text) {
@@ -405,10 +459,14 @@ class MemcacheSessionHandler implements SaveHandler {
   }
 
   async destroy(id: string): Promise<boolean> {
-    const key = prepareKey(id, iniScope(this.#ctx).string('memcache.session_prefix_static_key', ''));
+    const key = prepareKey(id, this.#ctx.ini('memcache.session_prefix_static_key') ?? '');
     const results = await Promise.all(
       this.#targets(key).map(async (idx) => {
-        const [d, l] = await Promise.all([this.#try(idx, (c) => c.delete(key)), this.#try(idx, (c) => c.delete(`${key}.lock`))]);
+        const c = this.#conns[idx]!;
+        const dP = this.#try(idx, c.delete(key));
+        const lP = this.#try(idx, c.delete(`${key}.lock`));
+        const d = await dP;
+        const l = await lP;
         return d !== undefined && l !== undefined;
       }),
     );

@@ -346,7 +346,7 @@ describe('memcache reply reader', () => {
 
 describe('memcache request header', () => {
   it('lays out header, extras, key and an inline value; a value sent apart counts in the body length', () => {
-    const head = requestHead(0x01, 0x01020304, 'memc.sess.key.é', 8, (e) => e.writeUInt32BE(0xabcdef01, 0), 3, Buffer.from('xyz'));
+    const head = requestHead(0x01, 0x01020304, 'memc.sess.key.é', 8, (h, at, a) => h.writeUInt32BE(a, at), 3, Buffer.from('xyz'), 0xabcdef01);
     const key = Buffer.from('memc.sess.key.é');
     expect(head.length).toBe(24 + 8 + key.length + 3);
     expect([head[0], head[1], head.readUInt16BE(2), head[4], head[5], head.readUInt16BE(6)]).toEqual([0x80, 0x01, key.length, 8, 0, 0]);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { lockWaitBudget } from '../../handlers/memcached.ts';
-import { KeyedQueue, takeQueueSlot } from '../../handlers/shared/lock-queue.ts';
+import { KeyedQueue, takeQueueSlot, tryTakeQueueSlot } from '../../handlers/shared/lock-queue.ts';
 
 describe('takeQueueSlot', () => {
   it('hands the key over in arrival order; release is idempotent', async () => {
@@ -47,6 +47,49 @@ describe('takeQueueSlot', () => {
     next.release();
     (await third)!.release();
     expect(q.size).toBe(0);
+  });
+
+  it('tryTakeQueueSlot takes a free key at once and never queues', async () => {
+    const q = new KeyedQueue();
+    const first = tryTakeQueueSlot(q, 'k')!;
+    expect(first.held).toBe(true);
+    expect(tryTakeQueueSlot(q, 'k')).toBeNull();
+    const waiting = takeQueueSlot(q, 'k', 60_000);
+    expect(tryTakeQueueSlot(q, 'k')).toBeNull();
+    expect(q.waiting('k')).toBe(1);
+    first.release();
+    (await waiting)!.release();
+    expect(q.size).toBe(0);
+  });
+
+  it('leases share one timer: a shorter lease set after a longer one still passes its key on', async () => {
+    const q = new KeyedQueue();
+    const long = (await takeQueueSlot(q, 'a', 0))!;
+    long.leaseFor(60_000);
+    const short = (await takeQueueSlot(q, 'b', 0))!;
+    short.leaseFor(10);
+    const next = await takeQueueSlot(q, 'b', 5_000);
+    expect(next).not.toBeNull();
+    expect(short.held).toBe(false);
+    expect(long.held).toBe(true);
+    next!.release();
+    long.release();
+    expect(q.size).toBe(0);
+  });
+
+  it('a lease replaced by a longer one, or by none, no longer releases the slot', async () => {
+    const q = new KeyedQueue();
+    const first = (await takeQueueSlot(q, 'k', 0))!;
+    first.leaseFor(10);
+    first.leaseFor(0x7fffffff + 1);
+    const second = (await takeQueueSlot(q, 'j', 0))!;
+    second.leaseFor(20);
+    // The sweep for the 20 ms lease also looks at the first slot: no lease any more, still held.
+    expect(await takeQueueSlot(q, 'j', 5_000)).not.toBeNull();
+    expect(first.held).toBe(true);
+    expect(await takeQueueSlot(q, 'k', 0)).toBeNull();
+    first.release();
+    expect(q.waiting('k')).toBe(0);
   });
 });
 

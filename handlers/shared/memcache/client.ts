@@ -26,7 +26,7 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { errorText } from '../../../lib/zend/index.ts';
-import { ReplyReader, requestHead, type Reply } from './frames.ts';
+import { ReplyReader, requestHead, type ExtrasWriter, type Reply } from './frames.ts';
 
 /** A failure talking to a server, with the kind libmemcached/pecl memcache would see. */
 export class MemcacheIoError extends Error {
@@ -69,8 +69,6 @@ const OP_TOUCH = 0x1c;
 
 const STATUS_OK = 0x00;
 const STATUS_NOT_FOUND = 0x01;
-const STATUS_EXISTS = 0x02;
-const STATUS_NOT_STORED = 0x05;
 
 /** The connection failures reported with their strerror()/gai_strerror() text. */
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOENT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -112,6 +110,9 @@ const TICKS_PER_TIMEOUT = 4;
 /** Values up to this size are copied into their request's header buffer (one write part). */
 const INLINE_VALUE = 1024;
 
+/** A batch of header buffers up to this size is joined into one write. */
+const JOIN_MAX = 64 * 1024;
+
 /**
  * One socket's life: the socket, the requests written to it in order, the reply being parsed and
  * the silence clock. Retired at the first failure; never used again after that.
@@ -123,9 +124,14 @@ class Generation {
   readonly #pending: Pending[] = [];
   /** Write parts queued for the next flush (headers, and values too large to copy). */
   #queued: Uint8Array[] = [];
+  /** The bytes in #queued, and whether a value too large to copy is among them. */
+  #queuedBytes = 0;
+  #queuedApart = false;
   #retired: MemcacheIoError | null = null;
   /** The reply stream's parser (frames.ts); it also says where the socket reads next. */
   readonly #reader: ReplyReader;
+  /** #flush, made once (setImmediate's callback for each batch). */
+  readonly #flushSoon = (): void => this.#flush();
 
   /** Bytes received so far (progress, for the silence clock). */
   #bytesIn = 0;
@@ -178,26 +184,40 @@ class Generation {
     if (this.#retired) return Promise.reject(this.#retired);
     return new Promise((resolve, reject) => {
       this.#pending.push({ opcode, opaque, sentAt: undefined, resolve, reject });
-      if (this.#queued.length === 0) setImmediate(() => this.#flush());
+      if (this.#queued.length === 0) setImmediate(this.#flushSoon);
       this.#queued.push(head);
-      if (value !== null) this.#queued.push(value);
+      this.#queuedBytes += head.byteLength;
+      if (value !== null) {
+        this.#queued.push(value);
+        this.#queuedBytes += value.byteLength;
+        this.#queuedApart = true;
+      }
     });
   }
 
   #flush(): void {
     const parts = this.#queued;
-    this.#queued = [];
+    const bytes = this.#queuedBytes;
+    const apart = this.#queuedApart;
+    this.#queuedBytes = 0;
+    this.#queuedApart = false;
     if (this.#retired || parts.length === 0) return;
     const now = performance.now();
     for (const p of this.#pending) p.sentAt ??= now;
     const s = this.#socket;
     if (parts.length === 1) s.write(parts[0]!);
-    else {
+    else if (!apart && bytes <= JOIN_MAX) {
+      // Headers (with their small values) only: joined, they leave as one plain write, without
+      // the stream's corked-write bookkeeping.
+      s.write(Buffer.concat(parts, bytes));
+    } else {
       // Corked writes leave as one writev(2); no part is copied.
       s.cork();
       for (const p of parts) s.write(p);
       s.uncork();
     }
+    // The stream keeps the parts, not the array: it takes the next batch.
+    parts.length = 0;
     this.#arm();
   }
 
@@ -275,6 +295,32 @@ class Generation {
   }
 }
 
+/** set/add extras: flags and expiry. */
+const storeExtras: ExtrasWriter = (b, at, flags, exptime) => {
+  b.writeUInt32BE(flags >>> 0, at);
+  b.writeUInt32BE(exptime >>> 0, at + 4);
+};
+/** touch extras: the expiry. */
+const touchExtras: ExtrasWriter = (b, at, exptime) => {
+  b.writeUInt32BE(exptime >>> 0, at);
+};
+/** incr extras: delta, initial value 0, and expiry 0xffffffff ("do not create"). */
+const incrExtras: ExtrasWriter = (b, at, delta) => {
+  b.writeBigUInt64BE(BigInt(delta), at);
+  b.writeBigUInt64BE(0n, at + 8);
+  b.writeUInt32BE(0xffffffff, at + 16);
+};
+
+// The replies as the commands return them (module-level: no closure per request).
+function itemOf(r: Reply): Item | null {
+  if (r.status === STATUS_NOT_FOUND) return null;
+  if (r.status !== STATUS_OK) throw new MemcacheIoError('server', `status ${r.status}`);
+  return { value: r.value, flags: r.flags };
+}
+const statusOf = (r: Reply): number => r.status;
+const isOk = (r: Reply): boolean => r.status === STATUS_OK;
+const counterOf = (r: Reply): bigint | null => (r.status === STATUS_OK && r.value.length >= 8 ? r.value.readBigUInt64BE(0) : null);
+
 /** One server. Every method rejects with {@link MemcacheIoError} on a transport failure. */
 export class MemcacheConnection {
   readonly address: ServerAddress;
@@ -292,7 +338,7 @@ export class MemcacheConnection {
    * caller through `fill`), the key and a small value; a larger value goes out as its own write
    * part, uncopied (it must not change until the request settles).
    */
-  #send(opcode: number, key: string, extrasLength: number, fill: ((b: Buffer) => void) | null, value: Uint8Array | null): Promise<Reply> {
+  #send(opcode: number, key: string, extrasLength: number, fill: ExtrasWriter | null, value: Uint8Array | null, a = 0, b = 0): Promise<Reply> {
     if (!this.#gen || this.#gen.retired) {
       this.#gen = new Generation(this.address, this.#opts, (g) => {
         if (this.#gen === g) this.#gen = null;
@@ -301,65 +347,55 @@ export class MemcacheConnection {
     this.#seq = (this.#seq + 1) >>> 0;
     const valueLength = value === null ? 0 : value.byteLength;
     const inline = value !== null && valueLength <= INLINE_VALUE;
-    const head = requestHead(opcode, this.#seq, key, extrasLength, fill, valueLength, inline ? value : null);
+    const head = requestHead(opcode, this.#seq, key, extrasLength, fill, valueLength, inline ? value : null, a, b);
     return this.#gen.send(opcode, this.#seq, head, inline ? null : value);
   }
 
-  /** The item, or null when the key does not exist. The value is the caller's to keep. */
-  async get(key: string): Promise<Item | null> {
-    const r = await this.#send(OP_GET, key, 0, null, null);
-    if (r.status === STATUS_NOT_FOUND) return null;
-    if (r.status !== STATUS_OK) throw new MemcacheIoError('server', `status ${r.status}`);
-    return { value: r.value, flags: r.flags };
+  /**
+   * Sends one request and maps its reply with `then` (a module-level function). Never throws: a
+   * failure before the request is queued rejects the promise, as every failure does.
+   */
+  #request<T>(opcode: number, key: string, extrasLength: number, fill: ExtrasWriter | null, value: Uint8Array | null, a: number, b: number, then: (r: Reply) => T): Promise<T> {
+    try {
+      return this.#send(opcode, key, extrasLength, fill, value, a, b).then(then);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
-  /** Store extras: flags and expiry. */
-  static #storeExtras(flags: number, exptime: number): (b: Buffer) => void {
-    return (b) => {
-      b.writeUInt32BE(flags >>> 0, 0);
-      b.writeUInt32BE(exptime >>> 0, 4);
-    };
+  /** The item, or null when the key does not exist. The value is the caller's to keep. */
+  get(key: string): Promise<Item | null> {
+    return this.#request(OP_GET, key, 0, null, null, 0, 0, itemOf);
   }
 
   /**
    * set: the binary status, 0 when stored (3 = too large, 0x82 = out of memory). `value` is written
    * without a copy: it must not change until the promise settles.
    */
-  async set(key: string, value: Uint8Array, flags: number, exptime: number): Promise<number> {
-    const r = await this.#send(OP_SET, key, 8, MemcacheConnection.#storeExtras(flags, exptime), value);
-    return r.status;
+  set(key: string, value: Uint8Array, flags: number, exptime: number): Promise<number> {
+    return this.#request(OP_SET, key, 8, storeExtras, value, flags, exptime, statusOf);
   }
 
   /** add: true when stored, false when the key exists (or the server did not store it). */
-  async add(key: string, value: Uint8Array | string, flags: number, exptime: number): Promise<boolean> {
+  add(key: string, value: Uint8Array | string, flags: number, exptime: number): Promise<boolean> {
     const v = typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
-    const r = await this.#send(OP_ADD, key, 8, MemcacheConnection.#storeExtras(flags, exptime), v);
-    if (r.status === STATUS_OK) return true;
-    if (r.status === STATUS_EXISTS || r.status === STATUS_NOT_STORED) return false;
-    return false;
+    // Stored: OK; EXISTS, NOT_STORED or any other status: not stored.
+    return this.#request(OP_ADD, key, 8, storeExtras, v, flags, exptime, isOk);
   }
 
   /** incr by `delta` without creating the key: the new value, or null when the key is missing / not numeric. */
-  async incr(key: string, delta: number): Promise<bigint | null> {
-    const r = await this.#send(OP_INCREMENT, key, 20, (b) => {
-      b.writeBigUInt64BE(BigInt(delta), 0);
-      b.writeBigUInt64BE(0n, 8);
-      b.writeUInt32BE(0xffffffff, 16); // "do not create"
-    }, null);
-    if (r.status !== STATUS_OK) return null;
-    return r.value.length >= 8 ? r.value.readBigUInt64BE(0) : null;
+  incr(key: string, delta: number): Promise<bigint | null> {
+    return this.#request(OP_INCREMENT, key, 20, incrExtras, null, delta, 0, counterOf);
   }
 
   /** delete: true when deleted, false when it did not exist. */
-  async delete(key: string): Promise<boolean> {
-    const r = await this.#send(OP_DELETE, key, 0, null, null);
-    return r.status === STATUS_OK;
+  delete(key: string): Promise<boolean> {
+    return this.#request(OP_DELETE, key, 0, null, null, 0, 0, isOk);
   }
 
   /** touch: true when the key exists and got the new expiry. */
-  async touch(key: string, exptime: number): Promise<boolean> {
-    const r = await this.#send(OP_TOUCH, key, 4, (b) => b.writeUInt32BE(exptime >>> 0, 0), null);
-    return r.status === STATUS_OK;
+  touch(key: string, exptime: number): Promise<boolean> {
+    return this.#request(OP_TOUCH, key, 4, touchExtras, null, exptime, 0, isOk);
   }
 
   /** Closes the socket; requests still in flight fail; a later request opens a new one. */
@@ -370,6 +406,13 @@ export class MemcacheConnection {
 }
 
 const shared = new Map<string, MemcacheConnection>();
+/** Counts closeAllConnections() calls: connections remembered from before one are not the shared ones any more. */
+let sharedEpoch = 0;
+
+/** Changes whenever closeAllConnections() drops the shared connections (for callers that keep them). */
+export function connectionEpoch(): number {
+  return sharedEpoch;
+}
 
 /** The process-wide connection to `address` (created on first use). */
 export function connectionFor(address: ServerAddress, timeoutMs: number): MemcacheConnection {
@@ -386,4 +429,5 @@ export function connectionFor(address: ServerAddress, timeoutMs: number): Memcac
 export function closeAllConnections(): void {
   for (const c of shared.values()) c.close();
   shared.clear();
+  sharedEpoch++;
 }

@@ -305,17 +305,26 @@ export class ReplyReader {
 }
 
 /**
- * A request's header buffer: the 24-byte header, the extras (written by `fill`), the key (UTF-8)
- * and, when `inlineValue`, the value. `valueLength` is the whole value's length either way.
+ * Writes a request's extras into its header buffer `head` from offset `at`, from the two numbers
+ * passed with the request (a module-level function: no closure per request).
+ */
+export type ExtrasWriter = (head: Buffer, at: number, a: number, b: number) => void;
+
+/**
+ * A request's header buffer: the 24-byte header, the extras (written by `fill` with `a` and `b`),
+ * the key (UTF-8) and, when `inlineValue`, the value. `valueLength` is the whole value's length
+ * either way.
  */
 export function requestHead(
   opcode: number,
   opaque: number,
   key: string,
   extrasLength: number,
-  fill: ((extras: Buffer) => void) | null,
+  fill: ExtrasWriter | null,
   valueLength: number,
   inlineValue: Uint8Array | null,
+  a = 0,
+  b = 0,
 ): Buffer {
   const keyLength = Buffer.byteLength(key);
   const head = Buffer.allocUnsafe(24 + extrasLength + keyLength + (inlineValue === null ? 0 : inlineValue.byteLength));
@@ -327,8 +336,9 @@ export function requestHead(
   head.writeUInt16BE(0, 6); // vbucket
   head.writeUInt32BE(extrasLength + keyLength + valueLength, 8);
   head.writeUInt32BE(opaque, 12);
-  head.fill(0, 16, 24 + extrasLength); // CAS, and extras `fill` leaves alone
-  if (fill !== null) fill(head.subarray(24, 24 + extrasLength));
+  // CAS, and extras `fill` leaves alone (a loop: Buffer#fill's argument checks cost more here).
+  for (let i = 16, end = 24 + extrasLength; i < end; i++) head[i] = 0;
+  if (fill !== null) fill(head, 24, a, b);
   head.write(key, 24 + extrasLength);
   if (inlineValue !== null) head.set(inlineValue, 24 + extrasLength + keyLength);
   return head;
