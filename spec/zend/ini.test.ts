@@ -78,6 +78,32 @@ describe('IniScope', () => {
     expect(ini.cString('s')).toBe('ab');
   });
 
+  it('one scope per context, and a value changed between reads is seen at the next read', () => {
+    const raw: Record<string, string> = { q: '1k', b: 'off', a: '7x', r: '2.5' };
+    const ctx = { ini: (n: string) => raw[n] };
+    const ini = iniScope(ctx);
+    expect(iniScope(ctx)).toBe(ini);
+    expect(iniScope({ ini: ctx.ini })).not.toBe(ini);
+    expect([ini.long('q'), ini.bool('b'), ini.atol('a'), ini.real('r')]).toEqual([1024n, false, 7n, 2.5]);
+    Object.assign(raw, { q: '2k', b: 'on', a: '8', r: '-1' });
+    expect([ini.long('q'), ini.bool('b'), ini.atol('a'), ini.real('r')]).toEqual([2048n, true, 8n, -1]);
+    // More distinct raw values than the parse memo keeps, then the first ones again.
+    for (let i = 0; i < 600; i++) {
+      raw.q = `${i}k`;
+      expect(ini.int('q')).toBe(i * 1024);
+    }
+    raw.q = '1k';
+    expect(ini.long('q')).toBe(1024n);
+    // An IniTable scope sees ini_set()'s value at the next read.
+    const table = new IniTable(sessionEntryMap());
+    for (const e of sessionEntryMap().values()) table.define(e, host);
+    const t = iniScope(table);
+    expect(t.long('session.gc_maxlifetime')).toBe(1440n);
+    table.alter('session.gc_maxlifetime', '2k', host);
+    expect(iniScope(table)).toBe(t);
+    expect(t.long('session.gc_maxlifetime')).toBe(2048n);
+  });
+
   it('iniString converts floats at precision 14', () => {
     expect([iniString(0.1 + 0.2), iniString(1e25), iniString(1e20), iniString(true), iniString(null), iniString(7n)]).toEqual([
       '0.3', '1.0E+25', '1.0E+20', '1', '', '7',
