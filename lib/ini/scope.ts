@@ -30,8 +30,8 @@ export interface IniSource {
 }
 
 /**
- * The parsed values of raw strings, for one parse rule: bounded (emptied when full), since raw
- * values come from ini_set() and a script may set many different ones.
+ * The parsed values of raw strings, for one parse rule: bounded (emptied when full; long strings
+ * not kept), since raw values come from ini_set() and a script may set many different ones.
  */
 class ParseMemo<T> {
   readonly #parse: (raw: string) => T;
@@ -42,6 +42,8 @@ class ParseMemo<T> {
   }
 
   get(raw: string): T {
+    // A long value (a script may ini_set() anything) is parsed each time rather than kept.
+    if (raw.length > MEMO_KEY_LIMIT) return this.#parse(raw);
     const values = this.#values;
     let v = values.get(raw);
     if (v === undefined) {
@@ -53,8 +55,9 @@ class ParseMemo<T> {
   }
 }
 
-/** How many raw strings each memo keeps. */
+/** How many raw strings each memo keeps, and the longest it keeps. */
 const MEMO_LIMIT = 256;
+const MEMO_KEY_LIMIT = 64;
 const QUANTITIES = new ParseMemo((raw) => zendIniParseQuantity(raw).value);
 const ATOLS = new ParseMemo(zendAtol);
 const BOOLS = new ParseMemo(zendIniParseBool);

@@ -97,6 +97,10 @@ describe('IniScope', () => {
     }
     raw.q = '1k';
     expect(ini.long('q')).toBe(1024n);
+    raw.q = `${' '.repeat(100)}3k`;
+    expect(ini.long('q')).toBe(3072n);
+    raw.q = `${' '.repeat(100)}4k`;
+    expect(ini.long('q')).toBe(4096n);
     // An IniTable scope sees ini_set()'s value at the next read.
     const table = new IniTable(sessionEntryMap());
     for (const e of sessionEntryMap().values()) table.define(e, host);
