@@ -18,6 +18,9 @@ import { DEFAULT_VALIDATED_CACHE_BYTES, ValidatedCache } from './session/validat
 import { BytesPool } from './session/bytes-pool.ts';
 import type { RequestOptions } from './session/sapi.ts';
 
+/** What every request after the first takes from the startup diagnostics (shared: read only). */
+const NO_DIAGNOSTICS: readonly Diagnostic[] = [];
+
 export interface SessionEngineOptions {
   /** ini values applied after the php.ini file (like `php -d`). */
   ini?: Record<string, string | number | boolean>;
@@ -124,7 +127,7 @@ export class SessionEngine {
       bytesPool,
       builtinSerializer: (s) => builtinSerializers.includes(s),
       takeStartupDiagnostics: () => {
-        if (this.#startupShown) return [];
+        if (this.#startupShown) return NO_DIAGNOSTICS;
         this.#startupShown = true;
         return [...this.startupDiagnostics];
       },

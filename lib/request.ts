@@ -59,6 +59,9 @@ export {
  * req.session.set('n', 1);
  * await req.end();
  */
+/** What the watch calls on a request past its hold limit (one function for all requests). */
+const closeNow = (o: object): Promise<boolean> => (o as SessionRequest).writeClose();
+
 export class SessionRequest {
   readonly #r: RequestContext;
   #functions: SessionFunctions | undefined;
@@ -87,7 +90,7 @@ export class SessionRequest {
       engine.findSerializer(r.ini.get('session.serialize_handler') ?? '');
     if (ps.mod === undefined || ps.serializer === undefined) ps.status = PHP_SESSION_DISABLED;
     // The safety net for sessions left open (session/watch): hold limit, GC and exit warnings.
-    this.#watch = new RequestWatch(this, r, (o) => (o as SessionRequest).writeClose());
+    this.#watch = new RequestWatch(this, r, closeNow);
     if (ps.status !== PHP_SESSION_DISABLED && iniBool(r, 'session.auto_start')) r.ready = this.#autoStart();
   }
 

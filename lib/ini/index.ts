@@ -14,7 +14,7 @@ export * from './entry.ts';
 export { SESSION_INI, sessionEntryMap, cString } from './session.ts';
 export { IniTable, moduleIniEntry, iniString } from './table.ts';
 export { parseIniText } from './php-ini.ts';
-export { IniScope, iniScope, type IniSource } from './scope.ts';
+export { INI_SCOPE_SLOT, IniScope, iniScope, type IniScopeSlot, type IniSource } from './scope.ts';
 
 /** C atol (ZEND_ATOL): lib/zend's zendAtol. */
 export const cAtol: (s: string) => bigint = zendAtol;

@@ -26,7 +26,7 @@ export interface EngineCore {
   /** Defines missing module ini entries in `table`; `host` may be a factory (called only when needed). */
   syncModuleIni(table: IniTable, host: IniHost | (() => IniHost)): void;
   /** MINIT diagnostics not yet shown; handed to the first request (PHP prints them in its output). */
-  takeStartupDiagnostics(): Diagnostic[];
+  takeStartupDiagnostics(): readonly Diagnostic[];
   /** Decode sessions lazily where the serializer can (SessionEngineOptions.lazyDecode). */
   readonly lazyDecode?: boolean;
   /** The validated-bytes cache of lazy decoding (SessionEngineOptions.validatedCacheBytes); undefined = none. */

@@ -10,6 +10,7 @@ import type { Routine } from './drive.ts';
 import { sapiNow } from './sapi.ts';
 import { PHP_SESSION_ACTIVE, PHP_SESSION_NONE } from './state.ts';
 import { setSnapshot } from './bytes-pool.ts';
+import { INI_SCOPE_SLOT, type IniScopeSlot } from '../ini/scope.ts';
 
 export function savePath(r: RequestContext): string {
   return iniStr(r, 'session.save_path');
@@ -40,9 +41,10 @@ export function isOpen(r: RequestContext): boolean {
 }
 
 /** The context a module instance gets (one per instance, as PHP's user module expects). */
-function moduleContext(r: RequestContext): UserHandlerContext {
+function moduleContext(r: RequestContext): UserHandlerContext & IniScopeSlot {
   return {
     ini: (n) => r.ini.get(n),
+    [INI_SCOPE_SLOT]: null,
     diagnostic: (l, m, raw) => report(r, l, m, raw === true),
     createId: () => defaultId(r),
     now: () => sapiNow(r.sapi),

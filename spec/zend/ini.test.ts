@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SessionEngine } from '../../lib/index.ts';
-import { IniScope, IniTable, iniScope, iniString, parseIniBool, sessionEntryMap, type IniHost } from '../../lib/ini/index.ts';
+import { INI_SCOPE_SLOT, IniScope, IniTable, iniScope, type IniScopeSlot, iniString, parseIniBool, sessionEntryMap, type IniHost } from '../../lib/ini/index.ts';
 
 function engineRequest() {
   return new SessionEngine().request();
@@ -76,6 +76,38 @@ describe('IniScope', () => {
     expect(ini.atol('a')).toBe(2n);
     expect(ini.real('r')).toBe(15);
     expect(ini.cString('s')).toBe('ab');
+  });
+
+  it('one scope per context, and a value changed between reads is seen at the next read', () => {
+    const raw: Record<string, string> = { q: '1k', b: 'off', a: '7x', r: '2.5' };
+    const ctx: { ini(n: string): string | undefined } & IniScopeSlot = { ini: (n: string) => raw[n], [INI_SCOPE_SLOT]: null };
+    const ini = iniScope(ctx);
+    expect(iniScope(ctx)).toBe(ini);
+    // A source without the slot gets a new scope and is left as it was.
+    const plain = { ini: ctx.ini };
+    expect(iniScope(plain)).not.toBe(iniScope(plain));
+    expect(Object.getOwnPropertySymbols(plain)).toEqual([]);
+    expect([ini.long('q'), ini.bool('b'), ini.atol('a'), ini.real('r')]).toEqual([1024n, false, 7n, 2.5]);
+    Object.assign(raw, { q: '2k', b: 'on', a: '8', r: '-1' });
+    expect([ini.long('q'), ini.bool('b'), ini.atol('a'), ini.real('r')]).toEqual([2048n, true, 8n, -1]);
+    // More distinct raw values than the parse memo keeps, then the first ones again.
+    for (let i = 0; i < 600; i++) {
+      raw.q = `${i}k`;
+      expect(ini.int('q')).toBe(i * 1024);
+    }
+    raw.q = '1k';
+    expect(ini.long('q')).toBe(1024n);
+    raw.q = `${' '.repeat(100)}3k`;
+    expect(ini.long('q')).toBe(3072n);
+    raw.q = `${' '.repeat(100)}4k`;
+    expect(ini.long('q')).toBe(4096n);
+    // An IniTable scope sees ini_set()'s value at the next read.
+    const table = new IniTable(sessionEntryMap());
+    for (const e of sessionEntryMap().values()) table.define(e, host);
+    const t = iniScope(table);
+    expect(t.long('session.gc_maxlifetime')).toBe(1440n);
+    table.alter('session.gc_maxlifetime', '2k', host);
+    expect(t.long('session.gc_maxlifetime')).toBe(2048n);
   });
 
   it('iniString converts floats at precision 14', () => {
