@@ -366,6 +366,7 @@ export class PhpSessionContext {
     this.#transSid ||= req.transSidActive;
     if (!this.active) return this.#close(undefined);
     const from = req.diagnostics.length;
+    const failedBefore = req.failedWrites;
     if (!(this.#transSid && this.#holdForOutput)) {
       // From here on the view refuses writes: they would land after the data went out.
       this.#closed = true;
@@ -377,7 +378,7 @@ export class PhpSessionContext {
       }
       return ended.then(
         () => {
-          const failed = writeFailure(req, from);
+          const failed = writeFailure(req, from, failedBefore);
           if (failed !== undefined) throw failed;
         },
         (e: unknown) => Promise.reject(this.#failure(e)),
@@ -390,7 +391,7 @@ export class PhpSessionContext {
       return this.#close(e);
     }
     return written.then(
-      (ok) => this.#close(ok ? writeFailure(req, from) : new PhpSessionError('session write failed', req.diagnostics.slice(from))),
+      (ok) => this.#close(ok ? writeFailure(req, from, failedBefore) : new PhpSessionError('session write failed', req.diagnostics.slice(from))),
       (e: unknown) => this.#close(e),
     );
   }
@@ -440,16 +441,13 @@ export class PhpSessionContext {
 }
 
 /**
- * The write of the session failed when PHP said so: "Failed to write session data" (the module's
- * write returned false; PHP's session_write_close() and RSHUTDOWN go on and return true all the
- * same). A PhpSessionError with the diagnostics since `from`, or undefined.
+ * The write of the session failed when the engine counted a failed save since `failedBefore`
+ * (the module's write returned false: PHP warns "Failed to write session data" and its
+ * session_write_close() and RSHUTDOWN go on and return true all the same). A PhpSessionError
+ * with the diagnostics since `from`, or undefined.
  */
-function writeFailure(req: SessionRequest, from: number): PhpSessionError | undefined {
-  const ds = req.diagnostics;
-  for (let i = from; i < ds.length; i++) {
-    if (ds[i]!.message.includes(': Failed to write session data')) return new PhpSessionError('session write failed', ds.slice(from));
-  }
-  return undefined;
+function writeFailure(req: SessionRequest, from: number, failedBefore: number): PhpSessionError | undefined {
+  return req.failedWrites > failedBefore ? new PhpSessionError('session write failed', req.diagnostics.slice(from)) : undefined;
 }
 
 /** The `req.session` view's methods (everything else is a session key). */

@@ -79,6 +79,7 @@ export class SessionRequest {
       ready: READY,
       serializerCtx: undefined,
       validatedSlot: undefined,
+      failedWrites: 0,
     };
     this.#r = r;
     engine.syncModuleIni(r.ini, () => iniHost(r, 'startup'));
@@ -221,6 +222,17 @@ export class SessionRequest {
   /** Same as {@link SID} (the name used before SID was documented). */
   get sid(): string | undefined {
     return this.#r.ps.sid;
+  }
+
+  /**
+   * How many times saving the session data failed in this request: the module's write (or
+   * update_timestamp, under lazy_write) did not return true or threw, at session_write_close(),
+   * session_commit() or the request's end. PHP only warns ("Failed to write session data ...")
+   * and session_write_close() still returns true; this count lets a caller tell without reading
+   * the warnings' texts. Writes of session_regenerate_id() are not counted (it returns false).
+   */
+  get failedWrites(): number {
+    return this.#r.failedWrites;
   }
 
   /** True when PHP would rewrite URLs of the output with the id (trans-sid armed). */

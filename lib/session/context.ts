@@ -56,6 +56,8 @@ export interface RequestContext {
   serializerCtx: SerializerContext | undefined;
   /** The session's slot in the validated-bytes cache, kept while its key stays the same (see session/codec). */
   validatedSlot: SlotMemo | undefined;
+  /** Saves of the session data (php_session_save_current_state) whose write or update_timestamp failed. */
+  failedWrites: number;
 }
 
 /** The settled "startup done" of a request without auto_start. */

@@ -206,6 +206,7 @@ export function* saveState(r: RequestContext, write: boolean): Routine<void> {
       }
     } finally {
       lent.lease?.drop();
+      if (!ok) r.failedWrites++;
     }
     if (!ok && r.pending === undefined) {
       if (!(isOpen(r) && isUserMod(r) && h !== null && ps.userSpec !== undefined)) {

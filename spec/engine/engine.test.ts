@@ -118,6 +118,26 @@ describe('life cycle', () => {
     ]);
   });
 
+  it('failedWrites counts the saves whose write failed, at write_close and at the end, and nothing else', async () => {
+    const ok = setup().engine.request();
+    await ok.start();
+    ok.session.set('a', 1);
+    expect(await ok.writeClose()).toBe(true);
+    await ok.end();
+    expect(ok.failedWrites).toBe(0);
+    const { engine } = setup({ fail: { write: true } });
+    const r = engine.request();
+    expect(r.failedWrites).toBe(0);
+    await r.start();
+    r.session.set('a', 1);
+    expect(await r.writeClose()).toBe(true);
+    expect(r.failedWrites).toBe(1);
+    await r.start();
+    await r.end();
+    expect(r.failedWrites).toBe(2);
+    expect(r.diagnostics.filter((d) => d.message.includes('Failed to write session data'))).toHaveLength(2);
+  });
+
   it('RSHUTDOWN diagnostics carry the "PHP Request Shutdown: " prefix', async () => {
     const { engine } = setup({ fail: { write: true } });
     const r = engine.request();
