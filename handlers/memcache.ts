@@ -158,7 +158,6 @@ export interface MemcacheReplicaLost {
 /** What {@link MEMCACHE_CHANNEL} carries. */
 export type MemcacheReport = MemcacheServerFailure | MemcacheReplicaLost;
 
-/** Rings are built once per server list and hash settings, not per request. */
 /** The parse of a save path (with its default port), its connections and rings, kept per path text. */
 interface ServerPlan {
   defaultPort: number;

@@ -1,9 +1,9 @@
 /**
  * @module spec/memcache/ini-read
- * handlers/shared/memcache/common.ts IniRead: the memcache modules' typed ini reads, which keep the
- * last conversion per directive for the process. They must give what the request's typed scope
- * (lib/ini/scope.ts) gives for the value read at that call, however the raw text changes between
- * calls and between requests with different ini tables.
+ * handlers/shared/memcache/common.ts IniRead: the memcache modules' named typed ini reads, over the
+ * typed scope and its remembered conversions (lib/ini/scope.ts). They must give what the request's
+ * typed scope gives for the value read at that call, however the raw text changes between calls
+ * and between requests with different ini tables.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

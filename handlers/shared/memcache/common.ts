@@ -4,7 +4,7 @@
  * engine, and their typed ini reads ({@link IniRead}).
  */
 import type { SaveHandlerContext } from '../../../lib/handler.ts';
-import { zendAtol, zendIniParseBool, zendIniParseQuantity } from '../../../lib/zend/index.ts';
+import { iniScope, type IniScope } from '../../../lib/ini/scope.ts';
 
 /** memcached treats an exptime above 30 days as an absolute Unix time (REALTIME_MAXDELTA). */
 export const REALTIME_MAXDELTA = 60 * 60 * 24 * 30;
@@ -27,40 +27,27 @@ export function plainBytes(b: Uint8Array): Uint8Array {
 }
 
 /**
- * One directive read with one of PHP's conversions, as lib/ini/scope.ts's getters convert it. The
- * raw value is still read at every call (where the extension reads it: an ini_set() in between
- * acts as in PHP); only its conversion is remembered, for the last raw text seen in the process,
- * so the same text is not parsed again on every request.
+ * One directive read with one of PHP's conversions: the module's table of named reads with their
+ * defaults, over the request's typed scope (lib/ini/scope.ts), which keeps one scope per module
+ * context and remembers each raw text's conversion. The raw value is still read at every call
+ * (where the extension reads it: an ini_set() in between acts as in PHP).
  */
 export class IniRead<T> {
-  readonly #name: string;
-  readonly #dflt: T;
-  readonly #convert: (raw: string) => T;
-  #raw: string | undefined = undefined;
-  #value: T;
+  readonly #read: (scope: IniScope) => T;
 
-  constructor(name: string, dflt: T, convert: (raw: string) => T) {
-    this.#name = name;
-    this.#dflt = dflt;
-    this.#convert = convert;
-    this.#value = dflt;
+  constructor(read: (scope: IniScope) => T) {
+    this.#read = read;
   }
 
   /** The value for `ctx` now; the default for an unknown directive. */
   get(ctx: SaveHandlerContext): T {
-    const raw = ctx.ini(this.#name);
-    if (raw === undefined) return this.#dflt;
-    if (raw !== this.#raw) {
-      this.#value = this.#convert(raw);
-      this.#raw = raw;
-    }
-    return this.#value;
+    return this.#read(iniScope(ctx));
   }
 }
 
 /** OnUpdateBool (IniScope.bool). */
-export const boolIni = (name: string, dflt: boolean): IniRead<boolean> => new IniRead(name, dflt, zendIniParseBool);
+export const boolIni = (name: string, dflt: boolean): IniRead<boolean> => new IniRead((s) => s.bool(name, dflt));
 /** OnUpdateLong as a number (IniScope.int). */
-export const intIni = (name: string, dflt: number): IniRead<number> => new IniRead(name, dflt, (raw) => Number(zendIniParseQuantity(raw).value));
+export const intIni = (name: string, dflt: number): IniRead<number> => new IniRead((s) => s.int(name, dflt));
 /** ZEND_ATOL as a number (Number(IniScope.atol)). */
-export const atolIni = (name: string, dflt: number): IniRead<number> => new IniRead(name, dflt, (raw) => Number(zendAtol(raw)));
+export const atolIni = (name: string, dflt: number): IniRead<number> => new IniRead((s) => Number(s.atol(name, BigInt(dflt))));
