@@ -53,20 +53,10 @@ export class BufferCommand extends Command {
   override toWritable(socket: object): string | Buffer {
     if (!this.#big) return super.toWritable(socket);
     const s = socket as CorkableSocket;
-    const args = this.args as (string | Buffer)[];
     s.cork();
     process.nextTick(() => s.uncork());
-    // Strings are UTF-8 and Buffers bytes, as ioredis encodes them.
-    let head = `*${args.length + 1}\r\n$${Buffer.byteLength(this.name)}\r\n${this.name}\r\n`;
-    for (const a of args) {
-      if (typeof a === 'string') head += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
-      else {
-        s.write(Buffer.from(`${head}$${a.length}\r\n`));
-        s.write(a);
-        head = '\r\n';
-      }
-    }
-    return head;
+    // ioredis has turned numbers into strings by now (Command#stringifyArguments).
+    return writeUpToLastBuffer(s, this.name, this.args as Args);
   }
 }
 
@@ -119,6 +109,15 @@ export function leanCommandsAllowed(): boolean {
  * leave in one writev.
  */
 export function writeCommand(socket: CorkableSocket, name: string, args: Args): void {
+  socket.write(writeUpToLastBuffer(socket, name, args));
+}
+
+/**
+ * {@link writeCommand}'s bytes, written up to and including the last non-empty Buffer argument;
+ * returns the rest (a string) for the caller to write: writeCommand writes it, BufferCommand hands
+ * it to ioredis.
+ */
+function writeUpToLastBuffer(socket: CorkableSocket, name: string, args: Args): string {
   let head = `*${args.length + 1}\r\n$${Buffer.byteLength(name)}\r\n${name}\r\n`;
   for (const a of args) {
     if (typeof a === 'string') head += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
@@ -132,7 +131,7 @@ export function writeCommand(socket: CorkableSocket, name: string, args: Args): 
       head = '\r\n';
     }
   }
-  socket.write(head);
+  return head;
 }
 
 /**
