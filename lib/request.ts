@@ -51,6 +51,9 @@ export {
   type SessionStatus,
 } from './session/state.ts';
 
+/** What the watch calls on a request past its hold limit (one function for all requests). */
+const closeNow = (o: object): Promise<boolean> => (o as SessionRequest).writeClose();
+
 /**
  * One request (PHP's RINIT..RSHUTDOWN). Create it with {@link SessionEngine.request}.
  * @example
@@ -59,9 +62,6 @@ export {
  * req.session.set('n', 1);
  * await req.end();
  */
-/** What the watch calls on a request past its hold limit (one function for all requests). */
-const closeNow = (o: object): Promise<boolean> => (o as SessionRequest).writeClose();
-
 export class SessionRequest {
   readonly #r: RequestContext;
   #functions: SessionFunctions | undefined;
