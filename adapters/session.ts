@@ -468,14 +468,13 @@ export interface SessionMethods {
   touch(): Promise<void>;
 }
 
+/** The default shape: any key; values read back as PHP values, written as plain JS or PHP values. */
+export type SessionShape = Record<string, JsInput>;
+
 /**
  * `req.session`: $_SESSION with property access (`req.session.user_id`) and get/set/has/delete.
  * `T` types the property access (e.g. `SessionView<{ user_id?: number }>`).
  */
-/** The default shape: any key; values read back as PHP values, written as plain JS or PHP values. */
-export type SessionShape = Record<string, JsInput>;
-
-/** `req.session`. */
 export type SessionView<T extends object = SessionShape> = SessionMethods & { [K in keyof T]: T[K] } & Record<string, unknown>;
 
 const METHODS = new Set(['get', 'set', 'has', 'delete', 'toJSON', 'id', 'regenerate', 'destroy', 'save', 'touch']);
